@@ -1,0 +1,78 @@
+// The store contract: a versioned key/value store with a change feed.
+// The API layer only ever talks to this interface, so the SQLite backend and
+// the etcd backend are interchangeable (see sqlite.ts, etcd.ts).
+
+/** One stored object: its key, the resourceVersion of its last write, and its JSON text. */
+export interface StoredItem {
+  key: string;
+  rv: number;
+  /** Serialized JSON of the object, with metadata.resourceVersion already set to `rv`. */
+  json: string;
+}
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** One entry of the change log. For DELETED, `json` is the object as it was deleted (its rv set to the delete's rv). */
+export interface Change {
+  type: ChangeType;
+  key: string;
+  rv: number;
+  json: string;
+  /** For MODIFIED/DELETED: the previous JSON (lets watchers with selectors emit DELETED when an object stops matching). */
+  prevJson?: string;
+}
+
+export interface ListResult {
+  items: StoredItem[];
+  /** The store revision the list is consistent with. */
+  rv: number;
+  /** Set when `limit` cut the list: the key to continue after. */
+  continueAfter?: string;
+  remaining?: number;
+}
+
+export interface ListOptions {
+  limit?: number;
+  /** Return keys strictly greater than this one. */
+  after?: string;
+}
+
+/**
+ * A write to apply: `json` is a function of the new resourceVersion, because the
+ * object embeds its own resourceVersion and the version is only known inside the commit.
+ */
+export type Render = (rv: number) => string;
+
+export class StoreError extends Error {
+  constructor(
+    public readonly code: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Expired',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Watcher {
+  stop(): void;
+}
+
+export interface Store {
+  /** Current revision (the resourceVersion of the last acknowledged write). */
+  revision(): number;
+  get(key: string): Promise<StoredItem | undefined>;
+  /** Keys starting with `prefix`, in key order. */
+  list(prefix: string, opts?: ListOptions): Promise<ListResult>;
+  count(prefix: string): Promise<number>;
+  /** Fails with AlreadyExists. Resolves once durable. */
+  create(key: string, render: Render): Promise<StoredItem>;
+  /** Fails with NotFound, or Conflict when `expectedRv` is given and differs. */
+  update(key: string, render: Render, expectedRv?: number): Promise<StoredItem>;
+  /** Fails with NotFound / Conflict. Returns the deleted item with its delete rv. */
+  delete(key: string, expectedRv?: number, render?: Render): Promise<StoredItem>;
+  /**
+   * Changes to keys under `prefix` with rv > `fromRv`, replayed from the change log and then live.
+   * Throws StoreError('Expired') when `fromRv` is older than the retained log.
+   */
+  watch(prefix: string, fromRv: number, onChange: (c: Change) => void): Watcher;
+  close(): Promise<void>;
+}
