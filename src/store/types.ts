@@ -62,7 +62,8 @@ export interface Store {
   get(key: string): Promise<StoredItem | undefined>;
   /** Keys starting with `prefix`, in key order. */
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
-  count(prefix: string): Promise<number>;
+  /** Number of keys under `prefix` (strictly after `after`, when given). */
+  count(prefix: string, after?: string): Promise<number>;
   /** Fails with AlreadyExists. Resolves once durable. */
   create(key: string, render: Render): Promise<StoredItem>;
   /** Fails with NotFound, or Conflict when `expectedRv` is given and differs. */

@@ -1,0 +1,97 @@
+// The catalog of served resource types: the built-ins plus one entry per
+// served version of every established CustomResourceDefinition. Discovery,
+// OpenAPI and the request router all read from here.
+import type { KubeObject, ResourceType } from './types.js';
+import { builtinResources } from './resources/index.js';
+import { defineResource, metaFields } from './resources/define.js';
+
+export interface GroupInfo {
+  name: string;
+  versions: string[];
+  preferred: string;
+}
+
+export class Catalog {
+  private byPath = new Map<string, ResourceType>();
+  private crdTypes = new Map<string, ResourceType[]>(); // crd name -> types
+  /** Bumped on every change, so cached discovery/OpenAPI documents know to rebuild. */
+  generation = 0;
+
+  constructor(extra: ResourceType[] = []) {
+    for (const rt of [...builtinResources, ...extra]) this.add(rt);
+  }
+
+  private key(group: string, version: string, plural: string) {
+    return `${group}/${version}/${plural}`;
+  }
+
+  private add(rt: ResourceType) {
+    this.byPath.set(this.key(rt.group, rt.version, rt.plural), rt);
+    this.generation++;
+  }
+
+  lookup(group: string, version: string, plural: string): ResourceType | undefined {
+    return this.byPath.get(this.key(group, version, plural));
+  }
+
+  /** Find a type by apiVersion + kind (used for ownerReferences and the client). */
+  byKind(apiVersion: string, kind: string): ResourceType | undefined {
+    for (const rt of this.byPath.values()) {
+      const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
+      if (av === apiVersion && rt.kind === kind) return rt;
+    }
+    return undefined;
+  }
+
+  all(): ResourceType[] {
+    return [...this.byPath.values()];
+  }
+
+  groupVersion(group: string, version: string): ResourceType[] {
+    return this.all().filter((rt) => rt.group === group && rt.version === version);
+  }
+
+  /** API groups other than core, in a stable order (built-ins first). */
+  groups(): GroupInfo[] {
+    const out = new Map<string, GroupInfo>();
+    for (const rt of this.byPath.values()) {
+      if (!rt.group) continue;
+      let g = out.get(rt.group);
+      if (!g) out.set(rt.group, (g = { name: rt.group, versions: [], preferred: rt.version }));
+      if (!g.versions.includes(rt.version)) g.versions.push(rt.version);
+    }
+    for (const [name, types] of this.crdTypes) {
+      const g = out.get(types[0]?.group ?? '');
+      if (g && types[0]) g.preferred = (types.find((t) => (t as any).storage) ?? types[0]).version;
+      void name;
+    }
+    return [...out.values()];
+  }
+
+  /** Serve (or stop serving) the versions of a CRD. Called when CRDs are created, updated or deleted. */
+  setCRD(crd: KubeObject | undefined, name: string): void {
+    for (const rt of this.crdTypes.get(name) ?? []) this.byPath.delete(this.key(rt.group, rt.version, rt.plural));
+    this.crdTypes.delete(name);
+    this.generation++;
+    if (!crd || crd.metadata.deletionTimestamp) return;
+    const s = crd.spec;
+    const types: ResourceType[] = [];
+    for (const v of s.versions ?? []) {
+      if (!v.served) continue;
+      const rt = defineResource({
+        group: s.group, version: v.name, kind: s.names.kind, listKind: s.names.listKind ?? `${s.names.kind}List`,
+        plural: s.names.plural, singular: s.names.singular ?? s.names.kind.toLowerCase(), namespaced: s.scope === 'Namespaced',
+        shortNames: s.names.shortNames, categories: s.names.categories,
+        subresources: [...(v.subresources?.status ? ['status'] : []), ...(v.subresources?.scale ? ['scale'] : [])],
+        crdSchema: v.schema?.openAPIV3Schema, custom: true, hasGeneration: true,
+        fields: metaFields,
+        scale: v.subresources?.scale,
+      });
+      (rt as any).storage = !!v.storage;
+      (rt as any).additionalPrinterColumns = v.additionalPrinterColumns;
+      types.push(rt);
+      this.byPath.set(this.key(rt.group, rt.version, rt.plural), rt);
+    }
+    this.crdTypes.set(name, types);
+  }
+}

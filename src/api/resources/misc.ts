@@ -1,0 +1,54 @@
+// Smaller groups: coordination (leases), policy (PDBs, eviction), apiextensions (CRDs).
+import type { FieldError } from '../types.js';
+import { defineResource, metaFields } from './define.js';
+
+export const leases = defineResource({
+  group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true,
+  definition: 'io.k8s.api.coordination.v1.Lease', fields: metaFields,
+});
+
+export const poddisruptionbudgets = defineResource({
+  group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'],
+  subresources: ['status'], definition: 'io.k8s.api.policy.v1.PodDisruptionBudget', hasGeneration: true,
+  validate(o) {
+    const s = o.spec ?? {};
+    if (s.minAvailable !== undefined && s.maxUnavailable !== undefined) {
+      return [{ field: 'spec', type: 'FieldValueInvalid', message: 'minAvailable and maxUnavailable cannot be both set' }];
+    }
+    return [];
+  },
+  fields: metaFields,
+});
+
+export const customresourcedefinitions = defineResource({
+  group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false,
+  shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'],
+  definition: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition', hasGeneration: true,
+  defaults(o) {
+    const s = o.spec ?? {};
+    if (s.names) {
+      s.names.singular ??= String(s.names.kind ?? '').toLowerCase();
+      s.names.listKind ??= `${s.names.kind}List`;
+    }
+    s.conversion ??= { strategy: 'None' };
+  },
+  validate(o) {
+    const errs: FieldError[] = [];
+    const s = o.spec;
+    if (!s?.group) errs.push({ field: 'spec.group', type: 'FieldValueRequired', message: '' });
+    if (!s?.names?.plural) errs.push({ field: 'spec.names.plural', type: 'FieldValueRequired', message: '' });
+    if (!s?.names?.kind) errs.push({ field: 'spec.names.kind', type: 'FieldValueRequired', message: '' });
+    if (!['Namespaced', 'Cluster'].includes(s?.scope)) errs.push({ field: 'spec.scope', type: 'FieldValueNotSupported', message: `${JSON.stringify(s?.scope ?? '')}: supported values: "Cluster", "Namespaced"` });
+    const versions: any[] = Array.isArray(s?.versions) ? s.versions : [];
+    if (versions.length === 0) errs.push({ field: 'spec.versions', type: 'FieldValueRequired', message: 'must have exactly one version marked as storage version' });
+    if (versions.length && versions.filter((v) => v?.storage).length !== 1) errs.push({ field: 'spec.versions', type: 'FieldValueInvalid', message: 'must have exactly one version marked as storage version' });
+    if (s?.group && s?.names?.plural && o.metadata.name !== `${s.names.plural}.${s.group}`) {
+      errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', message: `${JSON.stringify(o.metadata.name)}: must be spec.names.plural+"."+spec.group` });
+    }
+    versions.forEach((v, i) => {
+      if (!v?.schema?.openAPIV3Schema) errs.push({ field: `spec.versions[${i}].schema.openAPIV3Schema`, type: 'FieldValueRequired', message: 'schemas are required' });
+    });
+    return errs;
+  },
+  fields: metaFields,
+});

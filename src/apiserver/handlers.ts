@@ -1,0 +1,197 @@
+// REST handlers for resource paths: turns an HTTP request into a registry call
+// and the result into JSON, a Table, or a watch stream.
+import type http from 'node:http';
+import type { KubeObject, ResourceType } from '../api/types.js';
+import type { DeleteOptions, FieldValidation, PatchKind, Registry, WriteOptions } from './registry.js';
+import { errors, StatusError } from './status.js';
+import { decodeBody, sendJson } from './http.js';
+import { renderingFor, toPartial, toPartialList, toTable } from './tables.js';
+import { decodePatchBody } from './patch/index.js';
+import type { Subresources } from './subresources.js';
+
+export interface ResourceRequest {
+  rt: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** Path after the subresource (pod proxy). */
+  rest?: string;
+  method: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const PATCH_TYPES: Record<string, PatchKind> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+  'application/apply-patch+cbor': 'apply',
+};
+
+function writeOptions(q: URLSearchParams, subresource?: string): WriteOptions {
+  const dry = q.getAll('dryRun');
+  if (dry.some((d) => d !== 'All')) throw errors.badRequest(`Invalid dryRun value: ${JSON.stringify(dry)}; the only supported value is "All"`);
+  const fv = q.get('fieldValidation');
+  if (fv && !['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got ${JSON.stringify(fv)}`);
+  const force = q.get('force');
+  return {
+    dryRun: dry.length > 0,
+    fieldManager: q.get('fieldManager') ?? undefined,
+    fieldValidation: (fv as FieldValidation) ?? undefined,
+    force: force === 'true' || force === '1',
+    subresource,
+    warnings: [],
+  };
+}
+
+function warningHeaders(opts: WriteOptions): Record<string, string[]> {
+  return opts.warnings?.length ? { warning: opts.warnings.map((w) => `299 - "${w.replace(/"/g, '\\"')}"`) } : {};
+}
+
+function asObject(v: unknown, what: string): KubeObject {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw errors.badRequest(`${what} must be a JSON object`);
+  return v as KubeObject;
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw errors.badRequest(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export async function handleResource(reg: Registry, subs: Subresources, r: ResourceRequest, res: http.ServerResponse): Promise<void> {
+  const { rt, namespace, name, method, query: q } = r;
+  if (r.subresource) return subs.handle(reg, r, res);
+  const rendering = renderingFor(r.headers.accept);
+  const isWatch = q.get('watch') === 'true' || q.get('watch') === '1';
+
+  if (!name) {
+    switch (method) {
+      case 'GET': {
+        if (isWatch) return watch(reg, r, res, rendering);
+        const list = await reg.list(rt, namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined, limit: intParam(q, 'limit'), continue: q.get('continue') ?? undefined });
+        const meta = { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}), ...(list.remainingItemCount !== undefined ? { remainingItemCount: list.remainingItemCount } : {}) };
+        if (rendering === 'table') return sendJson(res, 200, toTable(rt, list.items, { includeObject: q.get('includeObject') ?? undefined, ...meta }));
+        if (rendering === 'partial') return sendJson(res, 200, toPartialList(list.items, meta));
+        const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
+        return sendJson(res, 200, { kind: rt.listKind, apiVersion: av, metadata: meta, items: list.items });
+      }
+      case 'POST': {
+        const opts = writeOptions(q);
+        const obj = await reg.create(rt, namespace, asObject(decodeBody(r.headers['content-type'], r.body), 'the request body'), opts);
+        return sendJson(res, 201, obj, warningHeaders(opts));
+      }
+      case 'DELETE': {
+        const opts = deleteOptions(r);
+        const gone = await reg.deleteCollection(rt, namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined }, opts);
+        const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
+        return sendJson(res, 200, { kind: rt.listKind, apiVersion: av, metadata: {}, items: gone });
+      }
+      default:
+        throw errors.methodNotAllowed(`${method} on a collection`);
+    }
+  }
+
+  switch (method) {
+    case 'GET': {
+      if (rendering === 'object') return sendJson(res, 200, await reg.getRaw(rt, namespace, name));
+      const o = await reg.get(rt, namespace, name);
+      if (rendering === 'table') return sendJson(res, 200, toTable(rt, [o], { includeObject: q.get('includeObject') ?? undefined, resourceVersion: o.metadata.resourceVersion }));
+      return sendJson(res, 200, toPartial(o));
+    }
+    case 'PUT': {
+      const opts = writeOptions(q);
+      const obj = await reg.update(rt, namespace, name, asObject(decodeBody(r.headers['content-type'], r.body), 'the request body'), opts);
+      return sendJson(res, 200, obj, warningHeaders(opts));
+    }
+    case 'PATCH': {
+      const type = (r.headers['content-type'] ?? '').split(';')[0].trim();
+      const kind = PATCH_TYPES[type];
+      if (!kind) throw errors.unsupportedMedia(type);
+      let patch: unknown;
+      try {
+        patch = decodePatchBody(type, r.body.toString('utf8'));
+      } catch (e) {
+        throw errors.badRequest((e as Error).message);
+      }
+      const opts = writeOptions(q);
+      const existed = kind === 'apply' ? await reg.tryGet(rt, namespace, name) : true;
+      const obj = await reg.patch(rt, namespace, name, kind, patch, opts);
+      return sendJson(res, existed ? 200 : 201, obj, warningHeaders(opts));
+    }
+    case 'DELETE': {
+      const obj = await reg.delete(rt, namespace, name, deleteOptions(r));
+      return sendJson(res, 200, obj);
+    }
+    default:
+      throw errors.methodNotAllowed(method);
+  }
+}
+
+function deleteOptions(r: ResourceRequest): DeleteOptions {
+  let body: any = {};
+  if (r.body.length && r.body.toString('utf8').trim()) body = asObject(decodeBody(r.headers['content-type'], r.body), 'DeleteOptions');
+  const q = r.query;
+  const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
+  const policy = q.get('propagationPolicy') ?? body.propagationPolicy ?? (body.orphanDependents === true ? 'Orphan' : undefined);
+  if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
+    throw errors.badRequest(`propagationPolicy must be one of "Background", "Foreground" or "Orphan", got ${JSON.stringify(policy)}`);
+  }
+  const dry = [...r.query.getAll('dryRun'), ...(Array.isArray(body.dryRun) ? body.dryRun : [])];
+  return {
+    dryRun: dry.includes('All'),
+    propagationPolicy: policy,
+    gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
+    preconditions: body.preconditions,
+  };
+}
+
+/** A watch stream: one JSON event per line, flushed as it happens, bookmarks when asked. */
+async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse, rendering: string): Promise<void> {
+  const q = r.query;
+  const rt = r.rt;
+  const timeout = intParam(q, 'timeoutSeconds');
+  const includeObject = q.get('includeObject') ?? undefined;
+  const wrap = (type: string, json: string, obj: KubeObject | undefined): string => {
+    if (rendering === 'object') return `{"type":"${type}","object":${json}}\n`;
+    const o = obj ?? (JSON.parse(json) as KubeObject);
+    const body = rendering === 'table' ? toTable(rt, [o], { includeObject, resourceVersion: o.metadata.resourceVersion }) : toPartial(o);
+    return JSON.stringify({ type, object: body }) + '\n';
+  };
+  let lastRv = q.get('resourceVersion') ?? '0';
+  let started = false;
+  const buffered: string[] = [];
+  const send = (line: string) => (started ? res.write(line) : buffered.push(line));
+  const stop = await reg.watch(rt, r.namespace, {
+    labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined, resourceVersion: q.get('resourceVersion') ?? undefined,
+  }, (type, json, obj) => {
+    const m = /"resourceVersion":"(\d+)"/.exec(json);
+    if (m) lastRv = m[1];
+    send(wrap(type, json, obj));
+  });
+  res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+  res.flushHeaders();
+  started = true;
+  for (const line of buffered) res.write(line);
+  const timers: NodeJS.Timeout[] = [];
+  const end = () => {
+    stop();
+    for (const t of timers) clearTimeout(t), clearInterval(t);
+    if (!res.writableEnded) res.end();
+  };
+  if (q.get('allowWatchBookmarks') === 'true') {
+    const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
+    timers.push(setInterval(() => {
+      res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: rt.kind, apiVersion: av, metadata: { resourceVersion: String(Math.max(Number(lastRv), reg.store.revision())) } } }) + '\n');
+    }, 15_000));
+  }
+  // Without a timeout the API server picks 30–60 minutes; clients reconnect from their last version.
+  timers.push(setTimeout(end, (timeout ?? 1800 + Math.floor(Math.random() * 1800)) * 1000));
+  res.on('close', end);
+}
+
+export { StatusError };

@@ -1,0 +1,234 @@
+// Field ownership (metadata.managedFields): server-side apply and the bookkeeping
+// of ordinary writes, following structured-merge-diff's Updater. A manager is
+// identified by name + operation + subresource; its field set is a FieldSet.
+
+import type { KubeObject, ManagedFieldsEntry } from '../../api/types.js';
+import { rootType, type TypeRef } from '../../api/mergekeys.js';
+import { ApplyConflictError, PatchError, type ApplyConflict } from './errors.js';
+import { compare, FieldSet, isUnchanged, pathString, toFieldSet } from './fieldset.js';
+import { ssaMerge, removePath } from './ssamerge.js';
+import { clone, isObject, type Obj } from './util.js';
+
+/** Manager name Kubernetes gives fields of objects that had no managedFields before their first apply. */
+export const BEFORE_FIRST_APPLY = 'before-first-apply';
+
+/** metadata fields nobody owns (the API server sets them). */
+const SERVER_META = ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'name', 'namespace', 'generateName'];
+
+interface Manager {
+  entry: ManagedFieldsEntry;
+  set: FieldSet;
+}
+
+const idOf = (e: ManagedFieldsEntry): string => JSON.stringify([e.manager ?? '', e.operation ?? '', e.subresource ?? '']);
+
+function readManagers(obj: KubeObject | undefined): Map<string, Manager> {
+  const out = new Map<string, Manager>();
+  for (const e of obj?.metadata?.managedFields ?? []) {
+    if (!isObject(e)) continue;
+    out.set(idOf(e), { entry: e, set: FieldSet.fromFieldsV1(e.fieldsV1) });
+  }
+  return out;
+}
+
+// Kubernetes sorts entries by operation (Apply first), then time, manager, apiVersion, subresource.
+function writeManagers(obj: KubeObject, managers: Map<string, Manager>): void {
+  const entries: ManagedFieldsEntry[] = [];
+  for (const m of managers.values()) {
+    if (m.set.isEmpty()) continue;
+    const e: ManagedFieldsEntry = {
+      manager: m.entry.manager,
+      operation: m.entry.operation,
+      apiVersion: m.entry.apiVersion,
+      time: m.entry.time,
+      fieldsType: 'FieldsV1',
+      fieldsV1: m.set.toFieldsV1(),
+    };
+    if (m.entry.subresource) e.subresource = m.entry.subresource;
+    entries.push(e);
+  }
+  const cmp = (a?: string, b?: string) => ((a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0);
+  entries.sort(
+    (p, q) =>
+      cmp(p.operation, q.operation) ||
+      cmp(secondOf(p.time), secondOf(q.time)) ||
+      cmp(p.manager, q.manager) ||
+      cmp(p.apiVersion, q.apiVersion) ||
+      cmp(p.subresource, q.subresource),
+  );
+  if (entries.length) obj.metadata.managedFields = entries;
+  else delete obj.metadata.managedFields;
+}
+
+const secondOf = (t?: string): string => (t ? new Date(t).toISOString().slice(0, 19) : '');
+
+/** How a manager appears in conflict messages, e.g. `"kubectl" with subresource "scale" using apps/v1`. */
+function printManager(e: ManagedFieldsEntry): string {
+  let s = JSON.stringify(e.manager ?? '');
+  if (e.subresource) s += ` with subresource ${JSON.stringify(e.subresource)}`;
+  if (e.operation === 'Update') s += ` using ${e.apiVersion ?? ''}`;
+  return s;
+}
+
+/**
+ * The part of an object whose fields are tracked for a write to `subresource`:
+ * the status subresource tracks only status; the main resource everything but
+ * server-set metadata and (when `status` is a subresource of the kind) status.
+ */
+function trackedView(obj: KubeObject | Obj | undefined, subresource: string | undefined, statusIsSubresource: boolean): Obj {
+  if (!obj) return {};
+  if (subresource === 'status') return obj.status === undefined ? {} : { status: obj.status };
+  const view: Obj = { ...obj };
+  delete view.apiVersion;
+  delete view.kind;
+  if (statusIsSubresource) delete view.status;
+  if (isObject(obj.metadata)) {
+    const meta: Obj = { ...obj.metadata };
+    for (const k of SERVER_META) delete meta[k];
+    view.metadata = meta;
+  }
+  return view;
+}
+
+export interface ApplyOptions {
+  /** fieldManager of the request (kubectl uses "kubectl"). */
+  manager: string;
+  /** ?force=true: take ownership of conflicting fields instead of failing. */
+  force: boolean;
+  /** apiVersion the request was made in (recorded in managedFields and conflict messages). */
+  apiVersion: string;
+  /** RFC 3339 time recorded in managedFields. */
+  now: string;
+  kind: string;
+  /** 'status' when applying to the status subresource. */
+  subresource?: string;
+  /** False for kinds whose status is a plain field rather than a subresource. Default true. */
+  hasStatus?: boolean;
+}
+
+/**
+ * Server-side apply of `applied` (the decoded apply-patch+yaml body) onto `live`
+ * (undefined to create). Returns the new object with metadata.managedFields set;
+ * throws ApplyConflictError when another manager owns a changed field and !force.
+ */
+export function serverSideApply(live: KubeObject | undefined, applied: KubeObject, opts: ApplyOptions): { object: KubeObject } {
+  if (!isObject(applied)) throw new PatchError('apply patch must be an object', 400);
+  if (applied.kind !== undefined && applied.kind !== opts.kind) {
+    throw new PatchError(`the kind of the applied object (${applied.kind}) does not match the resource (${opts.kind})`, 400);
+  }
+  if (Array.isArray(applied.metadata?.managedFields) && applied.metadata.managedFields.length > 0) {
+    throw new PatchError('metadata.managedFields must be nil in an apply configuration', 400);
+  }
+  const type = rootType(opts.kind);
+  const statusSub = opts.hasStatus ?? true;
+  const sub = opts.subresource || undefined;
+  const config = trackedView(dropNulls(applied) as Obj, sub, statusSub);
+  if (config.metadata) {
+    // name/namespace identify the object; keep them so a create gets them.
+    for (const k of ['name', 'namespace']) if (applied.metadata?.[k] !== undefined) config.metadata[k] = applied.metadata[k];
+  }
+
+  const base: KubeObject = live ? clone(live) : { apiVersion: opts.apiVersion, kind: opts.kind, metadata: {} };
+  const managers = readManagers(live);
+  if (live && managers.size === 0) {
+    // An object created before field tracking: someone owns what is there already.
+    const set = toFieldSet(trackedView(live, undefined, statusSub), type);
+    const entry: ManagedFieldsEntry = { manager: BEFORE_FIRST_APPLY, operation: 'Update', apiVersion: opts.apiVersion, time: opts.now };
+    if (!set.isEmpty()) managers.set(idOf(entry), { entry, set });
+  }
+
+  const entry: ManagedFieldsEntry = { manager: opts.manager, operation: 'Apply', apiVersion: opts.apiVersion, time: opts.now };
+  if (sub) entry.subresource = sub;
+  const id = idOf(entry);
+  const lastSet = managers.get(id)?.set;
+  const newSet = toFieldSet(trackedView(config, undefined, false), type);
+  managers.delete(id);
+
+  let merged = ssaMerge(base, config, type) as KubeObject;
+  if (lastSet) merged = prune(merged, lastSet.difference(newSet), newSet, managers, type);
+
+  const cmp = compare(trackedView(base, sub, statusSub), trackedView(merged, sub, statusSub), type);
+  const changed = cmp.modified.union(cmp.added);
+  const conflicts: ApplyConflict[] = [];
+  const lost = new Map<string, FieldSet>();
+  for (const [mid, m] of managers) {
+    const c = m.set.intersection(changed);
+    if (c.isEmpty()) continue;
+    lost.set(mid, c);
+    for (const p of c.members()) conflicts.push({ manager: printManager(m.entry), field: pathString(p) });
+  }
+  if (conflicts.length && !opts.force) throw new ApplyConflictError(conflicts);
+
+  for (const [mid, m] of managers) {
+    m.set = m.set.difference(lost.get(mid)).difference(cmp.removed);
+  }
+  managers.set(id, { entry, set: newSet });
+  merged.metadata ??= {};
+  writeManagers(merged, managers);
+  return { object: merged };
+}
+
+/**
+ * Remove from `obj` the fields the applier owned last time but no longer applies,
+ * unless they are still applied or another manager owns them (or something below them).
+ */
+function prune(obj: KubeObject, dropped: FieldSet, applied: FieldSet, others: Map<string, Manager>, type: TypeRef): KubeObject {
+  const removed: string[][] = [];
+  for (const p of dropped.members()) {
+    if (removed.some((r) => r.length <= p.length && r.every((el, i) => p[i] === el))) continue;
+    if (applied.touches(p)) continue;
+    if ([...others.values()].some((m) => m.set.touches(p))) continue;
+    if (removePath(obj, p, type)) removed.push(p);
+  }
+  return obj;
+}
+
+/**
+ * Record an ordinary write (create/update/patch) by `manager`: it takes ownership
+ * of the fields it added or changed, other managers lose them, and removed fields
+ * leave every set. Sets `updated.metadata.managedFields` in place.
+ */
+export function recordUpdate(
+  old: KubeObject | undefined,
+  updated: KubeObject,
+  manager: string,
+  apiVersion: string,
+  now: string,
+  subresource?: string,
+  kind?: string,
+): void {
+  if (!isObject(updated) || !isObject(updated.metadata)) return;
+  const type = rootType(kind ?? updated.kind ?? old?.kind ?? '');
+  const sub = subresource || undefined;
+  const managers = readManagers(old);
+  const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: now };
+  if (sub) entry.subresource = sub;
+  const id = idOf(entry);
+
+  // Status is tracked on the main resource only when it was written there.
+  const statusSub = sub !== undefined || (old !== undefined && JSON.stringify(old.status) === JSON.stringify(updated.status));
+  const cmp = compare(trackedView(old, sub, statusSub), trackedView(updated, sub, statusSub), type);
+  if (isUnchanged(cmp)) {
+    // Nothing this manager could own changed: keep the old bookkeeping as is.
+    if (old?.metadata?.managedFields) updated.metadata.managedFields = clone(old.metadata.managedFields);
+    else delete updated.metadata.managedFields;
+    return;
+  }
+  const gained = cmp.modified.union(cmp.added);
+  for (const [mid, m] of managers) {
+    if (mid === id) continue;
+    m.set = m.set.difference(gained).difference(cmp.removed);
+  }
+  const prev = managers.get(id)?.set ?? new FieldSet();
+  managers.delete(id); // re-inserted last so a new entry keeps a stable position before sorting
+  managers.set(id, { entry, set: prev.union(gained).difference(cmp.removed) });
+  writeManagers(updated, managers);
+}
+
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (!isObject(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  return out;
+}

@@ -1,0 +1,46 @@
+// First-start credentials, like kind and k3s: a CA, a serving certificate for
+// the loopback names, and an admin bearer token. Reused on later starts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { generate } from 'selfsigned';
+
+export interface Credentials {
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  token: string;
+}
+
+export async function ensureCredentials(home: string): Promise<Credentials> {
+  const pki = path.join(home, 'pki');
+  fs.mkdirSync(pki, { recursive: true, mode: 0o700 });
+  const files = { ca: path.join(pki, 'ca.crt'), caKey: path.join(pki, 'ca.key'), cert: path.join(pki, 'server.crt'), key: path.join(pki, 'server.key'), token: path.join(home, 'token') };
+  if (!fs.existsSync(files.ca) || !fs.existsSync(files.cert) || !fs.existsSync(files.key)) {
+    const year = 365 * 24 * 3600 * 1000;
+    const ca = await generate([{ name: 'commonName', value: 'nodeless-ca' }], {
+      keyType: 'ec', curve: 'P-256', notAfterDate: new Date(Date.now() + 10 * year),
+      extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }],
+    });
+    const server = await generate([{ name: 'commonName', value: 'nodeless-apiserver' }], {
+      keyType: 'ec', curve: 'P-256', notAfterDate: new Date(Date.now() + 5 * year), ca: { key: ca.private, cert: ca.cert },
+      extensions: [
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 2, value: 'kubernetes' }, { type: 2, value: 'kubernetes.default.svc' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
+      ],
+    });
+    fs.writeFileSync(files.caKey, ca.private, { mode: 0o600 });
+    fs.writeFileSync(files.ca, ca.cert);
+    fs.writeFileSync(files.key, server.private, { mode: 0o600 });
+    fs.writeFileSync(files.cert, server.cert);
+  }
+  if (!fs.existsSync(files.token)) fs.writeFileSync(files.token, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+  return {
+    caCert: fs.readFileSync(files.ca, 'utf8'),
+    serverCert: fs.readFileSync(files.cert, 'utf8'),
+    serverKey: fs.readFileSync(files.key, 'utf8'),
+    token: fs.readFileSync(files.token, 'utf8').trim(),
+  };
+}

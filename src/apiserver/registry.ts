@@ -1,0 +1,568 @@
+// The generic Kubernetes object semantics over the store: names, uids,
+// resourceVersions, generation, status/spec split, optimistic concurrency,
+// dry-run, graceful deletion with finalizers, admission. The HTTP handlers
+// and the in-process client both call this, so they can never disagree.
+import { randomUUID } from 'node:crypto';
+import type { Catalog } from '../api/catalog.js';
+import type { FieldError, KubeObject, ResourceType } from '../api/types.js';
+import { apiVersionOf } from '../api/types.js';
+import type { Change, Store } from '../store/types.js';
+import { StoreError } from '../store/types.js';
+import { errors, StatusError } from './status.js';
+import { validateObject } from '../api/openapi/index.js';
+import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateDNS1123Label, validateDNS1123Subdomain, validateLabels } from '../api/selectors.js';
+import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+export interface AdmissionContext {
+  registry: Registry;
+  dryRun: boolean;
+  subresource?: string;
+}
+
+/** A plug-in that may mutate or refuse a write before it is stored (quota, pod sizing, security groups…). */
+export interface Admission {
+  name: string;
+  admit(op: Operation, rt: ResourceType, obj: KubeObject, old: KubeObject | undefined, ctx: AdmissionContext): void | Promise<void>;
+}
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  fieldValidation?: FieldValidation;
+  force?: boolean;
+  subresource?: string;
+  /** Filled with `unknown field` warnings when fieldValidation is Warn. */
+  warnings?: string[];
+}
+
+export interface DeleteOptions {
+  dryRun?: boolean;
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface ListOutcome {
+  items: KubeObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export type PatchKind = 'json' | 'merge' | 'strategic' | 'apply';
+
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const generateSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)]).join('');
+
+const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Everything but metadata and status: a change here bumps metadata.generation. */
+function specOf(o: KubeObject): string {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
+  return JSON.stringify(rest);
+}
+
+export class Registry {
+  readonly admissions: Admission[] = [];
+
+  constructor(
+    readonly cluster: string,
+    readonly store: Store,
+    readonly catalog: Catalog,
+  ) {}
+
+  // ---- keys -------------------------------------------------------------
+
+  prefix(rt: ResourceType, namespace?: string): string {
+    const base = `/${this.cluster}/${rt.group || 'core'}/${rt.plural}/`;
+    return rt.namespaced && namespace ? `${base}${namespace}/` : base;
+  }
+
+  key(rt: ResourceType, namespace: string | undefined, name: string): string {
+    return rt.namespaced ? `${this.prefix(rt)}${namespace}/${name}` : `${this.prefix(rt)}${name}`;
+  }
+
+  // ---- reads ------------------------------------------------------------
+
+  /** The stored JSON text as is: the fast path for GET. */
+  async getRaw(rt: ResourceType, namespace: string | undefined, name: string): Promise<string> {
+    const item = await this.store.get(this.key(rt, namespace, name));
+    if (!item) throw errors.notFound(rt, name);
+    return item.json;
+  }
+
+  async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
+    return JSON.parse(await this.getRaw(rt, namespace, name));
+  }
+
+  async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const item = await this.store.get(this.key(rt, namespace, name));
+    return item ? JSON.parse(item.json) : undefined;
+  }
+
+  /** Builds a predicate for label and field selectors; throws 400 on bad syntax or unknown fields. */
+  matcher(rt: ResourceType, q: Pick<ListQuery, 'labelSelector' | 'fieldSelector'>): ((o: KubeObject) => boolean) | undefined {
+    let labels: ReturnType<typeof parseLabelSelector> | undefined;
+    let fields: ReturnType<typeof parseFieldSelector> | undefined;
+    try {
+      if (q.labelSelector) labels = parseLabelSelector(q.labelSelector);
+      if (q.fieldSelector) fields = parseFieldSelector(q.fieldSelector);
+    } catch (e) {
+      throw errors.badRequest((e as Error).message);
+    }
+    if (labels?.empty) labels = undefined;
+    if (fields) {
+      const getters = rt.fields ?? {};
+      for (const f of fields.fields()) {
+        if (!getters[f]) throw errors.badRequest(`field label not supported: ${f}`);
+      }
+    }
+    if (!labels && !fields) return undefined;
+    const getters = rt.fields ?? {};
+    return (o) => (!labels || labels.matches(o.metadata?.labels)) && (!fields || fields.matches((f) => getters[f]?.(o)));
+  }
+
+  async list(rt: ResourceType, namespace: string | undefined, q: ListQuery = {}): Promise<ListOutcome> {
+    const match = this.matcher(rt, q);
+    const prefix = this.prefix(rt, namespace);
+    let after: string | undefined;
+    let listRv: number | undefined;
+    if (q.continue) {
+      try {
+        const c = JSON.parse(Buffer.from(q.continue, 'base64url').toString('utf8'));
+        after = String(c.k);
+        listRv = Number(c.rv);
+        if (!after.startsWith(prefix)) throw new Error('wrong prefix');
+      } catch {
+        throw errors.badRequest('continue key is not valid: the provided continue parameter is too old or malformed, restart the list without it');
+      }
+    }
+    const limit = q.limit && q.limit > 0 ? q.limit : undefined;
+    const items: KubeObject[] = [];
+    let cursor = after;
+    let rv = 0;
+    let cont: string | undefined;
+    let remaining: number | undefined;
+    // With a selector, keep reading pages until `limit` matches are found (as the API server does).
+    for (;;) {
+      const page = await this.store.list(prefix, { limit: limit ? Math.max(limit, 100) : undefined, after: cursor });
+      rv = rv || page.rv;
+      for (const it of page.items) {
+        if (limit && items.length === limit) { cont = cursor; break; }
+        cursor = it.key;
+        const o = JSON.parse(it.json) as KubeObject;
+        if (!match || match(o)) items.push(o);
+      }
+      if (cont || !page.continueAfter) break;
+      if (limit && items.length === limit) { cont = cursor; break; }
+      cursor = page.continueAfter;
+    }
+    if (cont && !match) remaining = await this.store.count(prefix, cont);
+    const resourceVersion = String(listRv ?? rv);
+    return {
+      items, resourceVersion,
+      ...(cont ? { continue: Buffer.from(JSON.stringify({ k: cont, rv: resourceVersion })).toString('base64url') } : {}),
+      ...(cont && remaining !== undefined ? { remainingItemCount: remaining } : {}),
+    };
+  }
+
+  /**
+   * Watch from `resourceVersion` (exclusive). With none (or "0"), the current objects are sent
+   * first as ADDED, as the API server does. Returns a stop function.
+   */
+  async watch(rt: ResourceType, namespace: string | undefined, q: ListQuery & { resourceVersion?: string },
+    onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', json: string, obj: KubeObject | undefined) => void): Promise<() => void> {
+    const match = this.matcher(rt, q);
+    let from = q.resourceVersion && q.resourceVersion !== '0' ? Number(q.resourceVersion) : NaN;
+    if (q.resourceVersion && q.resourceVersion !== '0' && !Number.isFinite(from)) throw errors.badRequest(`invalid resource version: ${q.resourceVersion}`);
+    if (!Number.isFinite(from)) {
+      const initial = await this.list(rt, namespace, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
+      for (const o of initial.items) onEvent('ADDED', JSON.stringify(o), o);
+      from = Number(initial.resourceVersion);
+    }
+    const onChange = (c: Change) => {
+      if (!match) return onEvent(c.type, c.json, undefined);
+      const o = JSON.parse(c.json) as KubeObject;
+      const now = match(o);
+      if (c.type === 'DELETED') return now ? onEvent('DELETED', c.json, o) : undefined;
+      if (now) return onEvent(c.type, c.json, o);
+      // An object that stops matching a selector leaves the watcher's view: tell it so.
+      if (c.type === 'MODIFIED' && (!c.prevJson || match(JSON.parse(c.prevJson)))) onEvent('DELETED', c.json, o);
+    };
+    try {
+      const w = this.store.watch(this.prefix(rt, namespace), from, onChange);
+      return () => w.stop();
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'Expired') throw errors.expired(e.message);
+      throw e;
+    }
+  }
+
+  // ---- writes -----------------------------------------------------------
+
+  private checkTypeMeta(rt: ResourceType, obj: KubeObject): void {
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest(`the body of the request must be a ${rt.kind} object`);
+    const av = apiVersionOf(rt);
+    if (obj.kind !== undefined && obj.kind !== rt.kind) throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${rt.kind})`);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== av) throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${av})`);
+    obj.apiVersion = av;
+    obj.kind = rt.kind;
+    if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
+    if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw errors.badRequest('metadata must be an object');
+  }
+
+  /** Schema check: unknown fields per fieldValidation, wrong types always. */
+  private checkSchema(rt: ResourceType, obj: KubeObject, opts: WriteOptions): void {
+    const { unknownFields, errors: typeErrors } = validateObject(rt, obj);
+    if (unknownFields.length) {
+      const mode = opts.fieldValidation ?? 'Warn';
+      if (mode === 'Strict') {
+        const msg = unknownFields.map((f) => `unknown field "${f}"`).join(', ');
+        throw errors.badRequest(`strict decoding error: ${msg}`);
+      }
+      if (mode === 'Warn') opts.warnings?.push(...unknownFields.map((f) => `unknown field "${f}"`));
+      for (const f of unknownFields) removePath(obj, f);
+    }
+    if (typeErrors.length) throw errors.invalid(rt, obj.metadata?.name ?? '', typeErrors);
+  }
+
+  private validateMeta(rt: ResourceType, obj: KubeObject, namespace: string | undefined): FieldError[] {
+    const errs: FieldError[] = [];
+    const m = obj.metadata;
+    const name = m.name;
+    if (!name) errs.push({ field: 'metadata.name', type: 'FieldValueRequired', message: 'name or generateName is required' });
+    else {
+      const labelLike = rt.plural === 'namespaces' || rt.plural === 'services';
+      const msg = labelLike ? validateDNS1123Label(name) : validateDNS1123Subdomain(name);
+      if (msg.length) errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', message: `${JSON.stringify(name)}: ${msg.join('; ')}` });
+    }
+    if (rt.namespaced && m.namespace !== namespace) errs.push({ field: 'metadata.namespace', type: 'FieldValueInvalid', message: `${JSON.stringify(m.namespace ?? '')}: does not match the namespace of the request` });
+    if (m.labels !== undefined) errs.push(...validateLabels(m.labels, 'metadata.labels'));
+    if (m.annotations !== undefined) errs.push(...validateAnnotations(m.annotations, 'metadata.annotations'));
+    return errs;
+  }
+
+  private render(obj: KubeObject) {
+    return (rv: number) => {
+      obj.metadata.resourceVersion = String(rv);
+      return JSON.stringify(obj);
+    };
+  }
+
+  private async runAdmission(op: Operation, rt: ResourceType, obj: KubeObject, old: KubeObject | undefined, opts: { dryRun?: boolean; subresource?: string }) {
+    for (const a of this.admissions) await a.admit(op, rt, obj, old, { registry: this, dryRun: !!opts.dryRun, subresource: opts.subresource });
+  }
+
+  async create(rt: ResourceType, namespace: string | undefined, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    this.checkTypeMeta(rt, body);
+    const obj = body;
+    const m = obj.metadata;
+    if (rt.namespaced) {
+      if (m.namespace !== undefined && m.namespace !== '' && m.namespace !== namespace) {
+        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      m.namespace = namespace;
+      const ns = await this.store.get(`/${this.cluster}/core/namespaces/${namespace}`);
+      if (!ns) throw new StatusError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
+      if (JSON.parse(ns.json).metadata?.deletionTimestamp) {
+        throw new StatusError(403, 'Forbidden', `${rt.plural} "${m.name ?? m.generateName ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
+      }
+    } else delete m.namespace;
+    if (!m.name && m.generateName) m.name = `${m.generateName}${generateSuffix()}`;
+    this.checkSchema(rt, obj, opts);
+    m.uid = randomUUID();
+    m.creationTimestamp = nowIso();
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    delete m.resourceVersion;
+    if (rt.hasGeneration) m.generation = 1;
+    else delete m.generation;
+    if (rt.hasStatus && rt.plural !== 'nodes' && rt.plural !== 'namespaces') {
+      if (rt.plural === 'pods') obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
+      else delete obj.status;
+    }
+    rt.defaults?.(obj);
+    if (rt.plural === 'customresourcedefinitions') crdStatus(obj);
+    const errs = [...this.validateMeta(rt, obj, namespace), ...(rt.validate?.(obj) ?? [])];
+    if (errs.length) throw errors.invalid(rt, m.name ?? '', errs);
+    await this.runAdmission('CREATE', rt, obj, undefined, opts);
+    if (opts.fieldManager) recordUpdate(undefined, obj, opts.fieldManager, obj.apiVersion!, nowIso());
+    if (opts.dryRun) return obj;
+    try {
+      await this.store.create(this.key(rt, namespace, m.name!), this.render(obj));
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'AlreadyExists') throw errors.alreadyExists(rt, m.name!);
+      throw e;
+    }
+    if (rt.plural === 'customresourcedefinitions') this.catalog.setCRD(obj, m.name!);
+    return obj;
+  }
+
+  /** PUT: replace the object (or, with subresource 'status', only its status). */
+  async update(rt: ResourceType, namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    this.checkTypeMeta(rt, body);
+    if (body.metadata.name !== undefined && body.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (rt.namespaced && body.metadata.namespace && body.metadata.namespace !== namespace) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const expected = body.metadata.resourceVersion ? Number(body.metadata.resourceVersion) : undefined;
+    if (body.metadata.resourceVersion && !Number.isFinite(expected)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(body.metadata.resourceVersion)}`);
+    return this.modify(rt, namespace, name, expected, opts, () => body);
+  }
+
+  /** PATCH in any of the four content types; `apply` creates when absent. */
+  async patch(rt: ResourceType, namespace: string | undefined, name: string, kind: PatchKind, patch: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    if (kind === 'apply') {
+      if (!opts.fieldManager) throw errors.badRequest('PATCH with apply-patch+yaml requires a non-empty fieldManager query parameter');
+      const applied = patch as KubeObject;
+      if (!applied || typeof applied !== 'object' || Array.isArray(applied)) throw errors.badRequest('apply patch must be an object');
+      const existing = await this.tryGet(rt, namespace, name);
+      if (!existing) {
+        if (opts.subresource) throw errors.notFound(rt, name);
+        this.checkTypeMeta(rt, applied);
+        if (applied.metadata.name !== undefined && applied.metadata.name !== name) throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+        const { object } = this.applyPatch(rt, undefined, applied, opts);
+        object.metadata.name = name;
+        return this.create(rt, namespace, object, { ...opts, fieldManager: undefined });
+      }
+    }
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.get(rt, namespace, name);
+      try {
+        return await this.modify(rt, namespace, name, Number(cur.metadata.resourceVersion), { ...opts, patched: true } as WriteOptions, (old) => {
+          try {
+            switch (kind) {
+              case 'json': return jsonPatch(old, patch as any) as KubeObject;
+              case 'merge': return mergePatch(old, patch) as KubeObject;
+              case 'strategic':
+                if (rt.custom) throw errors.unsupportedMedia('application/strategic-merge-patch+json is not supported for custom resources');
+                return strategicMergePatch(old, patch, rt.kind) as KubeObject;
+              case 'apply': return this.applyPatch(rt, old, patch as KubeObject, opts).object;
+            }
+          } catch (e) {
+            if (e instanceof PatchError) throw errors.badRequest(e.message);
+            if (e instanceof ApplyConflictError) throw new StatusError(409, 'Conflict', e.message, { causes: e.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })) });
+            throw e;
+          }
+        }, cur);
+      } catch (e) {
+        // Patches are not conditional on the version the client saw: retry on a concurrent write.
+        if (e instanceof StatusError && e.reason === 'Conflict' && attempt < 5 && !(e.details?.causes?.some((c) => c.reason === 'FieldManagerConflict'))) continue;
+        throw e;
+      }
+    }
+  }
+
+  private applyPatch(rt: ResourceType, live: KubeObject | undefined, applied: KubeObject, opts: WriteOptions) {
+    return serverSideApply(live, applied, { manager: opts.fieldManager!, force: !!opts.force, apiVersion: apiVersionOf(rt), now: nowIso(), kind: rt.kind });
+  }
+
+  /**
+   * The one update path: read, compute the new object, carry over what the
+   * endpoint may not change, validate, admit, store with a resourceVersion precondition.
+   */
+  private async modify(rt: ResourceType, namespace: string | undefined, name: string, expectedRv: number | undefined,
+    opts: WriteOptions & { patched?: boolean }, compute: (old: KubeObject) => KubeObject, current?: KubeObject): Promise<KubeObject> {
+    const old = current ?? (await this.get(rt, namespace, name));
+    if (expectedRv !== undefined && String(expectedRv) !== old.metadata.resourceVersion) throw errors.conflict(rt, name);
+    const next = compute(structuredClone(old));
+    if (opts.patched) this.checkTypeMeta(rt, next);
+    if (!next.metadata || typeof next.metadata !== 'object') throw errors.badRequest('metadata must be an object');
+    const sub = opts.subresource;
+    if (next.metadata.name !== undefined && next.metadata.name !== name) throw errors.badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
+    this.checkSchema(rt, next, opts);
+    const m = next.metadata;
+    const om = old.metadata;
+    // Fields only the server sets.
+    m.name = name;
+    if (rt.namespaced) m.namespace = namespace;
+    m.uid = om.uid;
+    m.creationTimestamp = om.creationTimestamp;
+    m.deletionTimestamp = om.deletionTimestamp;
+    m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+    if (m.deletionTimestamp === undefined) delete m.deletionTimestamp;
+    if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
+    m.generation = om.generation;
+    if (m.generation === undefined) delete m.generation;
+    if (sub === 'status') {
+      // The status endpoint changes status only.
+      const status = next.status;
+      Object.assign(next, structuredClone({ ...old, status: undefined }));
+      next.metadata = { ...structuredClone(om), managedFields: m.managedFields ?? om.managedFields };
+      if (status === undefined) delete next.status;
+      else next.status = status;
+    } else if (rt.hasStatus && sub !== 'finalize') {
+      if (old.status === undefined) delete next.status;
+      else next.status = structuredClone(old.status);
+    }
+    rt.defaults?.(next);
+    if (rt.plural === 'customresourcedefinitions') crdStatus(next);
+    if (rt.hasGeneration && sub !== 'status' && specOf(next) !== specOf(old)) next.metadata.generation = (om.generation ?? 0) + 1;
+    if (om.deletionTimestamp) {
+      const added = (m.finalizers ?? []).filter((f: string) => !(om.finalizers ?? []).includes(f));
+      if (added.length) throw errors.forbidden(rt, name, `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`);
+    }
+    const errs = [...this.validateMeta(rt, next, namespace), ...(rt.validate?.(next, old) ?? [])];
+    if (errs.length) throw errors.invalid(rt, name, errs);
+    await this.runAdmission('UPDATE', rt, next, old, opts);
+    if (opts.fieldManager && !(opts as any).patched) recordUpdate(old, next, opts.fieldManager, next.apiVersion!, nowIso(), sub);
+    else if (opts.fieldManager && (opts as any).patched && !(next.metadata.managedFields && old.metadata.managedFields !== next.metadata.managedFields)) {
+      recordUpdate(old, next, opts.fieldManager, next.apiVersion!, nowIso(), sub);
+    }
+    if (opts.dryRun) return next;
+    const key = this.key(rt, namespace, name);
+    // The last finalizer gone from an object being deleted: it goes now.
+    if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !(next.metadata.deletionGracePeriodSeconds! > 0)) {
+      return this.remove(rt, key, name, Number(om.resourceVersion), next);
+    }
+    if (next.metadata.finalizers && next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
+    try {
+      await this.store.update(key, this.render(next), Number(om.resourceVersion));
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'Conflict') throw errors.conflict(rt, name);
+      if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
+      throw e;
+    }
+    if (rt.plural === 'customresourcedefinitions') this.catalog.setCRD(next, name);
+    return next;
+  }
+
+  private async remove(rt: ResourceType, key: string, name: string, expectedRv: number, finalObj?: KubeObject): Promise<KubeObject> {
+    try {
+      const item = await this.store.delete(key, expectedRv, finalObj ? this.render(finalObj) : undefined);
+      const o = finalObj ?? JSON.parse(item.json);
+      o.metadata.resourceVersion = String(item.rv);
+      if (rt.plural === 'customresourcedefinitions') this.catalog.setCRD(undefined, name);
+      return o;
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'Conflict') throw errors.conflict(rt, name);
+      if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
+      throw e;
+    }
+  }
+
+  /**
+   * DELETE: objects with finalizers (and pods still running on a node) get a
+   * deletionTimestamp and go once their finalizers are gone; others go at once.
+   */
+  async delete(rt: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.get(rt, namespace, name);
+      const m = cur.metadata;
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== m.uid) throw errors.conflict(rt, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${m.uid}`);
+      if (pre?.resourceVersion && pre.resourceVersion !== m.resourceVersion) throw errors.conflict(rt, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`);
+      await this.runAdmission('DELETE', rt, cur, cur, opts);
+      if (opts.dryRun) return cur;
+      const finalizers = [...(m.finalizers ?? [])];
+      const policy = opts.propagationPolicy;
+      if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      let grace = 0;
+      if (rt.plural === 'pods') {
+        const terminal = cur.status?.phase === 'Succeeded' || cur.status?.phase === 'Failed';
+        grace = opts.gracePeriodSeconds ?? cur.spec?.terminationGracePeriodSeconds ?? 30;
+        if (!cur.spec?.nodeName || terminal) grace = 0;
+      }
+      const isNamespace = rt.plural === 'namespaces';
+      if (isNamespace && m.name && ['default', 'kube-system', 'kube-public'].includes(m.name)) {
+        throw errors.forbidden(rt, name, `this namespace may not be deleted`);
+      }
+      const key = this.key(rt, namespace, name);
+      try {
+        if (finalizers.length === 0 && grace === 0 && !isNamespace) return await this.remove(rt, key, name, Number(m.resourceVersion));
+        if (m.deletionTimestamp) {
+          // Already terminating: a shorter grace period may still cut it short (kubectl delete --force).
+          if (rt.plural === 'pods' && grace === 0 && finalizers.length === 0) return await this.remove(rt, key, name, Number(m.resourceVersion));
+          if (rt.plural === 'pods' && grace < (m.deletionGracePeriodSeconds ?? 0)) {
+            m.deletionGracePeriodSeconds = grace;
+            await this.store.update(key, this.render(cur), Number(m.resourceVersion));
+          }
+          return cur;
+        }
+        m.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+        m.deletionGracePeriodSeconds = grace;
+        if (finalizers.length) m.finalizers = finalizers;
+        if (isNamespace) cur.status = { ...(cur.status ?? {}), phase: 'Terminating' };
+        if (rt.hasGeneration) m.generation = (m.generation ?? 0) + 1;
+        await this.store.update(key, this.render(cur), Number(m.resourceVersion));
+        return cur;
+      } catch (e) {
+        if (e instanceof StatusError && e.reason === 'Conflict' && attempt < 5 && !pre) continue;
+        if (e instanceof StoreError && e.code === 'Conflict' && attempt < 5 && !pre) continue;
+        if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
+        throw e;
+      }
+    }
+  }
+
+  async deleteCollection(rt: ResourceType, namespace: string | undefined, q: ListQuery, opts: DeleteOptions = {}): Promise<KubeObject[]> {
+    const { items } = await this.list(rt, namespace, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
+    const out: KubeObject[] = [];
+    for (const o of items) {
+      try {
+        out.push(await this.delete(rt, o.metadata.namespace, o.metadata.name!, opts));
+      } catch (e) {
+        if (!(e instanceof StatusError && e.code === 404)) throw e;
+      }
+    }
+    return out;
+  }
+}
+
+/** Kubernetes' QoS class from requests and limits. */
+export function qosClass(pod: KubeObject): string {
+  const cs: any[] = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  let guaranteed = cs.length > 0;
+  let any = false;
+  for (const c of cs) {
+    const req = c?.resources?.requests ?? {};
+    const lim = c?.resources?.limits ?? {};
+    if (Object.keys(req).length || Object.keys(lim).length) any = true;
+    for (const r of ['cpu', 'memory']) {
+      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
+    }
+  }
+  return guaranteed ? 'Guaranteed' : any ? 'Burstable' : 'BestEffort';
+}
+
+/** A CRD is accepted and established as soon as it is stored (names are checked by validation). */
+function crdStatus(crd: KubeObject): void {
+  const now = nowIso();
+  const names = crd.spec?.names ?? {};
+  const prev: any[] = crd.status?.conditions ?? [];
+  const cond = (type: string, reason: string, message: string) => ({
+    type, status: 'True', lastTransitionTime: prev.find((c) => c.type === type)?.lastTransitionTime ?? now, reason, message,
+  });
+  crd.status = {
+    acceptedNames: { plural: names.plural, singular: names.singular, kind: names.kind, listKind: names.listKind, ...(names.shortNames ? { shortNames: names.shortNames } : {}), ...(names.categories ? { categories: names.categories } : {}) },
+    conditions: [cond('NamesAccepted', 'NoConflicts', 'no conflicts found'), cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
+    storedVersions: (crd.spec?.versions ?? []).filter((v: any) => v?.storage).map((v: any) => v.name),
+  };
+}
+
+/** Removes a field given as a path like `spec.containers[0].foo` (as reported for unknown fields). */
+export function removePath(obj: any, path: string): void {
+  const parts = path.match(/[^.[\]]+|\[\d+\]/g) ?? [];
+  let cur = obj;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const p = parts[i];
+    cur = p.startsWith('[') ? cur?.[Number(p.slice(1, -1))] : cur?.[p];
+    if (cur === undefined || cur === null) return;
+  }
+  const last = parts[parts.length - 1];
+  if (last && cur && typeof cur === 'object') delete cur[last.startsWith('[') ? Number(last.slice(1, -1)) : last];
+}

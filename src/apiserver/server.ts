@@ -1,0 +1,167 @@
+// The HTTPS front door: authentication, health and version endpoints,
+// discovery, OpenAPI, the cloud API, and resource paths of every cluster.
+// The default cluster is served at the root; cluster NAME at /clusters/NAME.
+import https from 'node:https';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { Catalog } from '../api/catalog.js';
+import type { Registry } from './registry.js';
+import { errors, StatusError } from './status.js';
+import { readBody, sendError, sendJson } from './http.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, KUBE_VERSION } from './discovery.js';
+import { handleResource } from './handlers.js';
+import type { Subresources } from './subresources.js';
+import { openapiV2, openapiV3GroupVersion, openapiV3Root } from '../api/openapi/index.js';
+
+export interface ClusterApi {
+  name: string;
+  registry: Registry;
+  catalog: Catalog;
+  subresources: Subresources;
+}
+
+/** Something mounted beside Kubernetes (the cloud API, metrics, the console). */
+export type ExtraRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: () => Promise<Buffer>) => Promise<boolean>;
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+  token: string;
+  clusters: Map<string, ClusterApi>;
+  routes?: ExtraRoute[];
+  log?: (msg: string, err?: unknown) => void;
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/healthz/', '/livez/', '/readyz/']);
+
+export class ApiServer {
+  private server: https.Server;
+  url = '';
+
+  constructor(private opts: ApiServerOptions) {
+    this.server = https.createServer({ cert: opts.cert, key: opts.key }, (req, res) => {
+      this.handle(req, res).catch((e) => sendError(res, e, (err) => opts.log?.('request failed', err)));
+    });
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  listen(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => reject(e);
+      this.server.once('error', onError);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', onError);
+        const a = this.server.address() as AddressInfo;
+        const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+        this.url = `https://${host}:${a.port}`;
+        resolve(this.url);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private authorized(req: http.IncomingMessage): boolean {
+    const h = req.headers.authorization;
+    if (!h || !h.startsWith('Bearer ')) return false;
+    const given = Buffer.from(h.slice(7).trim());
+    const want = Buffer.from(this.opts.token);
+    return given.length === want.length && timingSafeEqual(given, want);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    let path = url.pathname;
+    if (PUBLIC_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
+      if (path === '/version') return sendJson(res, 200, KUBE_VERSION);
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(url.searchParams.has('verbose') ? `[+]ping ok\n[+]etcd ok\n${path.replace(/\/$/, '').slice(1)} check passed\n` : 'ok');
+      return;
+    }
+    if (!this.authorized(req)) {
+      if (path.startsWith('/cloud/')) return sendJson(res, 401, { code: 'Unauthorized', message: 'missing or invalid bearer token: use the token in the nodeless home (token file or kubeconfig)' });
+      throw errors.unauthorized();
+    }
+    let bodyPromise: Promise<Buffer> | undefined;
+    const body = () => (bodyPromise ??= readBody(req));
+    for (const route of this.opts.routes ?? []) if (await route(req, res, url, body)) return;
+
+    let cluster = this.opts.clusters.get('default');
+    const m = /^\/clusters\/([^/]+)(\/.*)?$/.exec(path);
+    if (m) {
+      cluster = this.opts.clusters.get(m[1]);
+      if (!cluster) throw new StatusError(404, 'NotFound', `cluster "${m[1]}" not found`);
+      path = m[2] ?? '/';
+    }
+    if (!cluster) throw errors.notFoundPath(path);
+    return this.route(cluster, req, res, path, url, body);
+  }
+
+  private async route(c: ClusterApi, req: http.IncomingMessage, res: http.ServerResponse, path: string, url: URL, body: () => Promise<Buffer>): Promise<void> {
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+    const host = req.headers.host ?? '127.0.0.1';
+    if (parts.length === 0) {
+      return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', ...c.catalog.groups().flatMap((g) => g.versions.map((v) => `/apis/${g.name}/${v}`)), '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] });
+    }
+    if (parts[0] === 'version') return sendJson(res, 200, KUBE_VERSION);
+    if (parts[0] === 'openapi') {
+      if (parts[1] === 'v2') return sendJson(res, 200, openapiV2(c.catalog.all()));
+      if (parts[1] === 'v3' && parts.length === 2) return sendJson(res, 200, openapiV3Root(c.catalog.all()));
+      if (parts[1] === 'v3') {
+        const doc = openapiV3GroupVersion(parts.slice(2).join('/'), c.catalog.all());
+        if (!doc) throw errors.notFoundPath(path);
+        return sendJson(res, 200, doc, { 'cache-control': url.searchParams.has('hash') ? 'public, immutable' : 'no-cache, private' });
+      }
+      throw errors.notFoundPath(path);
+    }
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (parts[0] === 'api') {
+      if (parts.length === 1) return sendJson(res, 200, apiVersions(host));
+      group = '';
+      version = parts[1];
+      rest = parts.slice(2);
+      if (version !== 'v1') throw errors.notFoundPath(path);
+    } else if (parts[0] === 'apis') {
+      if (parts.length === 1) return sendJson(res, 200, apiGroupList(c.catalog));
+      group = parts[1];
+      if (parts.length === 2) {
+        const g = apiGroup(c.catalog, group);
+        if (!g) throw errors.notFoundPath(path);
+        return sendJson(res, 200, g);
+      }
+      version = parts[2];
+      rest = parts.slice(3);
+    } else throw errors.notFoundPath(path);
+    const gv = group ? `${group}/${version}` : version;
+    if (rest.length === 0) {
+      const types = c.catalog.groupVersion(group, version);
+      if (types.length === 0) throw errors.notFoundPath(path);
+      return sendJson(res, 200, apiResourceList(gv, types));
+    }
+    // namespaces/NS/RESOURCE/... is a namespaced path unless it addresses the namespace itself.
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3 && c.catalog.lookup(group, version, rest[2])?.namespaced) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const rt = c.catalog.lookup(group, version, rest[0]);
+    if (!rt) throw errors.notFoundPath(path);
+    if (rt.namespaced && !namespace && rest.length > 1) throw errors.notFoundPath(path);
+    const [, name, subresource, ...tail] = rest;
+    return handleResource(c.registry, c.subresources, {
+      rt, namespace, name, subresource, rest: tail.length ? '/' + tail.join('/') : subresource === 'proxy' && path.endsWith('/') ? '/' : undefined,
+      method, query: url.searchParams, headers: req.headers, body: method === 'GET' ? Buffer.alloc(0) : await body(),
+    }, res);
+  }
+}

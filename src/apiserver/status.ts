@@ -1,0 +1,75 @@
+// Kubernetes errors: one StatusError family rendered as metav1.Status in one place.
+import type { FieldError, ResourceType } from '../api/types.js';
+
+export interface StatusBody {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure' | 'Success';
+  message: string;
+  reason: string;
+  details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[]; retryAfterSeconds?: number };
+  code: number;
+}
+
+export class StatusError extends Error {
+  constructor(
+    public readonly code: number,
+    public readonly reason: string,
+    message: string,
+    public readonly details?: StatusBody['details'],
+  ) {
+    super(message);
+  }
+
+  toStatus(): StatusBody {
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, ...(this.details ? { details: this.details } : {}), code: this.code };
+  }
+}
+
+/** `deployments.apps` / `pods`: how Kubernetes names a resource in messages. */
+export const qualifiedResource = (rt: Pick<ResourceType, 'plural' | 'group'>) => (rt.group ? `${rt.plural}.${rt.group}` : rt.plural);
+/** `Deployment.apps` / `Pod`: how Kubernetes names a kind in validation messages. */
+export const qualifiedKind = (rt: Pick<ResourceType, 'kind' | 'group'>) => (rt.group ? `${rt.kind}.${rt.group}` : rt.kind);
+
+const detailsOf = (rt: Pick<ResourceType, 'plural' | 'group'>, name: string) => ({ name, group: rt.group, kind: rt.plural });
+
+export const errors = {
+  notFound: (rt: Pick<ResourceType, 'plural' | 'group'>, name: string) =>
+    new StatusError(404, 'NotFound', `${qualifiedResource(rt)} "${name}" not found`, detailsOf(rt, name)),
+  alreadyExists: (rt: Pick<ResourceType, 'plural' | 'group'>, name: string) =>
+    new StatusError(409, 'AlreadyExists', `${qualifiedResource(rt)} "${name}" already exists`, detailsOf(rt, name)),
+  conflict: (rt: Pick<ResourceType, 'plural' | 'group'>, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again') =>
+    new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(rt)} "${name}": ${why}`, detailsOf(rt, name)),
+  badRequest: (message: string) => new StatusError(400, 'BadRequest', message),
+  forbidden: (rt: Pick<ResourceType, 'plural' | 'group'>, name: string, why: string) =>
+    new StatusError(403, 'Forbidden', `${qualifiedResource(rt)} "${name}" is forbidden: ${why}`, detailsOf(rt, name)),
+  invalid: (rt: Pick<ResourceType, 'kind' | 'group'>, name: string, causes: FieldError[]) => {
+    const parts = causes.map((c) => `${c.field}: ${describeType(c.type)}${c.message ? `: ${c.message}` : ''}`);
+    const msg = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
+    return new StatusError(422, 'Invalid', `${qualifiedKind(rt)} "${name}" is invalid: ${msg}`, {
+      name, group: rt.group, kind: rt.kind,
+      causes: causes.map((c) => ({ reason: c.type, message: `${describeType(c.type)}${c.message ? `: ${c.message}` : ''}`, field: c.field })),
+    });
+  },
+  methodNotAllowed: (what: string) => new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource${what ? ` (${what})` : ''}`),
+  notFoundPath: (path: string) => new StatusError(404, 'NotFound', `the server could not find the requested resource (${path})`),
+  unsupportedMedia: (type: string) => new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format (${type || 'none'}) - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml`),
+  tooLarge: (limit: number) => new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
+  expired: (message: string) => new StatusError(410, 'Expired', message),
+  tooManyRequests: (message: string, retryAfterSeconds?: number) => new StatusError(429, 'TooManyRequests', message, retryAfterSeconds ? { retryAfterSeconds } : undefined),
+  unauthorized: () => new StatusError(401, 'Unauthorized', 'Unauthorized'),
+  internal: (message: string) => new StatusError(500, 'InternalError', `Internal error occurred: ${message}`),
+};
+
+function describeType(t: FieldError['type']): string {
+  switch (t) {
+    case 'FieldValueRequired': return 'Required value';
+    case 'FieldValueInvalid': return 'Invalid value';
+    case 'FieldValueNotSupported': return 'Unsupported value';
+    case 'FieldValueDuplicate': return 'Duplicate value';
+    case 'FieldValueForbidden': return 'Forbidden';
+    case 'FieldValueTooLong': return 'Too long';
+    case 'FieldValueTypeInvalid': return 'Invalid value';
+  }
+}

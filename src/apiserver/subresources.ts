@@ -1,0 +1,260 @@
+// Subresources: status, scale, binding, eviction, log, proxy, finalize.
+// Logs and the pod proxy come from the pod runtime and the super node agent,
+// which plug in through `PodBackends` so the API server does not depend on them.
+import type http from 'node:http';
+import type { KubeObject } from '../api/types.js';
+import type { PatchKind, Registry } from './registry.js';
+import type { ResourceRequest } from './handlers.js';
+import { errors, StatusError } from './status.js';
+import { decodeBody, sendJson } from './http.js';
+import { decodePatchBody } from './patch/index.js';
+import { selectorFromLabelSelector, labelSelectorToString } from '../api/selectors.js';
+import { renderingFor, toTable } from './tables.js';
+
+export interface LogOptions {
+  container?: string;
+  previous?: boolean;
+  tailLines?: number;
+  sinceSeconds?: number;
+  timestamps?: boolean;
+  limitBytes?: number;
+}
+
+export interface PodBackends {
+  /** The log text of a container so far; throws StatusError (400) for unknown containers. */
+  readLog?(pod: KubeObject, opts: LogOptions): Promise<string> | string;
+  /** Follow: calls onData with new text until stop() or the container ends (then onEnd). */
+  followLog?(pod: KubeObject, opts: LogOptions, onData: (text: string) => void, onEnd: () => void): () => void;
+  /** The pod proxy (`pods/NAME:PORT/proxy/PATH`): answers for ports the pod serves. */
+  proxy?(pod: KubeObject, port: string, path: string, query: URLSearchParams, method: string): Promise<{ status: number; contentType: string; body: string }>;
+}
+
+const PATCH_TYPES: Record<string, PatchKind> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+};
+
+function getPath(obj: any, path: string): any {
+  return path.replace(/^\./, '').split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+}
+function setPath(obj: any, path: string, v: unknown): void {
+  const parts = path.replace(/^\./, '').split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) cur = cur[p] ??= {};
+  cur[parts[parts.length - 1]] = v;
+}
+
+export class Subresources {
+  constructor(public backends: PodBackends = {}) {}
+
+  async handle(reg: Registry, r: ResourceRequest, res: http.ServerResponse): Promise<void> {
+    const { rt, subresource: sub } = r;
+    if (!r.name || !sub || !rt.subresources.includes(sub)) throw errors.notFoundPath(`${rt.plural}/${sub}`);
+    switch (sub) {
+      case 'status':
+      case 'finalize':
+        return this.status(reg, r, res);
+      case 'scale':
+        return this.scale(reg, r, res);
+      case 'binding':
+        return this.binding(reg, r, res);
+      case 'eviction':
+        return this.eviction(reg, r, res);
+      case 'log':
+        return this.log(reg, r, res);
+      case 'proxy':
+        return this.proxy(reg, r, res);
+      default:
+        throw new StatusError(405, 'MethodNotAllowed', `${rt.plural}/${sub} is not supported by nodeless (exec, attach and port-forward need a container runtime)`);
+    }
+  }
+
+  private writeOpts(q: URLSearchParams, subresource: string) {
+    return {
+      dryRun: q.getAll('dryRun').includes('All'),
+      fieldManager: q.get('fieldManager') ?? undefined,
+      force: q.get('force') === 'true',
+      fieldValidation: (q.get('fieldValidation') as any) ?? undefined,
+      subresource,
+      warnings: [] as string[],
+    };
+  }
+
+  private async status(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    const { rt, namespace, name } = r;
+    const sub = r.subresource!;
+    if (r.method === 'GET') return sendJson(res, 200, await reg.getRaw(rt, namespace, name!));
+    if (r.method === 'PUT') {
+      const body = decodeBody(r.headers['content-type'], r.body) as KubeObject;
+      return sendJson(res, 200, await reg.update(rt, namespace, name!, body, this.writeOpts(r.query, sub)));
+    }
+    if (r.method === 'PATCH' && sub === 'status') {
+      const type = (r.headers['content-type'] ?? '').split(';')[0].trim();
+      const kind = PATCH_TYPES[type];
+      if (!kind) throw errors.unsupportedMedia(type);
+      const patch = decodePatchBody(type, r.body.toString('utf8'));
+      return sendJson(res, 200, await reg.patch(rt, namespace, name!, kind, patch, this.writeOpts(r.query, sub)));
+    }
+    throw errors.methodNotAllowed(`${r.method} ${rt.plural}/${sub}`);
+  }
+
+  /** autoscaling/v1 Scale view of spec.replicas and the selector. */
+  private toScale(rt: ResourceRequest['rt'], o: KubeObject) {
+    const s = rt.scale!;
+    const selPath = s.labelSelectorPath;
+    let selector = selPath ? getPath(o, selPath) : undefined;
+    if (selector === undefined && o.spec?.selector) selector = labelSelectorToString(o.spec.selector);
+    return {
+      kind: 'Scale', apiVersion: 'autoscaling/v1',
+      metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+      spec: { replicas: getPath(o, s.specReplicasPath) ?? 0 },
+      status: { replicas: getPath(o, s.statusReplicasPath) ?? 0, ...(typeof selector === 'string' && selector ? { selector } : {}) },
+    };
+  }
+
+  private async scale(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    const { rt, namespace, name } = r;
+    if (!rt.scale) throw errors.notFoundPath(`${rt.plural}/scale`);
+    if (r.method === 'GET') return sendJson(res, 200, this.toScale(rt, await reg.get(rt, namespace, name!)));
+    let replicas: unknown;
+    let rv: string | undefined;
+    if (r.method === 'PUT') {
+      const body = decodeBody(r.headers['content-type'], r.body) as any;
+      replicas = body?.spec?.replicas;
+      rv = body?.metadata?.resourceVersion;
+    } else if (r.method === 'PATCH') {
+      const type = (r.headers['content-type'] ?? '').split(';')[0].trim();
+      const kind = PATCH_TYPES[type];
+      if (!kind) throw errors.unsupportedMedia(type);
+      const patch = decodePatchBody(type, r.body.toString('utf8')) as any;
+      const cur = this.toScale(rt, await reg.get(rt, namespace, name!));
+      const { jsonPatch, mergePatch } = await import('./patch/index.js');
+      const next: any = kind === 'json' ? jsonPatch(cur, patch) : mergePatch(cur, patch);
+      replicas = next?.spec?.replicas;
+    } else throw errors.methodNotAllowed(`${r.method} ${rt.plural}/scale`);
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw errors.invalid({ kind: 'Scale', group: 'autoscaling' }, name!, [{ field: 'spec.replicas', type: 'FieldValueInvalid', message: `${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` }]);
+    }
+    const cur = await reg.get(rt, namespace, name!);
+    if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(rt, name!);
+    setPath(cur, rt.scale.specReplicasPath, replicas);
+    const updated = await reg.update(rt, namespace, name!, cur, { fieldManager: r.query.get('fieldManager') ?? undefined, dryRun: r.query.getAll('dryRun').includes('All') });
+    return sendJson(res, 200, this.toScale(rt, updated));
+  }
+
+  /** pods/NAME/binding: what a scheduler posts to place a pod. */
+  private async binding(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    if (r.method !== 'POST') throw errors.methodNotAllowed(`${r.method} pods/binding`);
+    const body = decodeBody(r.headers['content-type'], r.body) as any;
+    const node = body?.target?.name;
+    if (!node) throw errors.invalid({ kind: 'Binding', group: '' }, r.name!, [{ field: 'target.name', type: 'FieldValueRequired', message: '' }]);
+    await bindPod(reg, r.namespace!, r.name!, node);
+    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  private async eviction(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    if (r.method !== 'POST') throw errors.methodNotAllowed(`${r.method} pods/eviction`);
+    const body = r.body.length ? (decodeBody(r.headers['content-type'], r.body) as any) : {};
+    await evictPod(reg, r.namespace!, r.name!, body?.deleteOptions ?? {}, r.query.getAll('dryRun').includes('All'));
+    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  private async log(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    if (r.method !== 'GET') throw errors.methodNotAllowed(`${r.method} pods/log`);
+    const pod = await reg.get(r.rt, r.namespace, r.name!);
+    const q = r.query;
+    const containers: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    let container = q.get('container') ?? undefined;
+    if (!container) {
+      if ((pod.spec?.containers ?? []).length > 1 && !pod.metadata.annotations?.['kubectl.kubernetes.io/default-container']) {
+        throw errors.badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${pod.spec.containers.map((c: any) => c.name).join(' ')}]`);
+      }
+      container = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'] ?? pod.spec?.containers?.[0]?.name;
+    }
+    if (!containers.some((c) => c.name === container)) {
+      throw errors.badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
+    }
+    const num = (k: string) => (q.get(k) !== null ? Number(q.get(k)) : undefined);
+    const opts: LogOptions = { container, previous: q.get('previous') === 'true', tailLines: num('tailLines'), sinceSeconds: num('sinceSeconds'), timestamps: q.get('timestamps') === 'true', limitBytes: num('limitBytes') };
+    const text = this.backends.readLog ? await this.backends.readLog(pod, opts) : '';
+    if (q.get('follow') !== 'true' || !this.backends.followLog) {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+    res.write(text);
+    const stop = this.backends.followLog(pod, opts, (t) => res.write(t), () => res.end());
+    res.on('close', stop);
+  }
+
+  private async proxy(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    const [name, port = ''] = r.name!.split(':');
+    const pod = await reg.get(r.rt, r.namespace, name);
+    if (!this.backends.proxy) throw new StatusError(503, 'ServiceUnavailable', `no endpoints available for pod "${name}"`);
+    const out = await this.backends.proxy(pod, port, r.rest ?? '/', r.query, r.method);
+    res.writeHead(out.status, { 'content-type': out.contentType, 'content-length': Buffer.byteLength(out.body) });
+    res.end(out.body);
+  }
+}
+
+/** Places a pod on a node, as POST pods/NAME/binding does. */
+export async function bindPod(reg: Registry, namespace: string, name: string, node: string): Promise<void> {
+  const pods = reg.catalog.lookup('', 'v1', 'pods')!;
+  for (let i = 0; ; i++) {
+    const pod = await reg.get(pods, namespace, name);
+    if (pod.spec?.nodeName) throw errors.conflict(pods, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+    if (pod.metadata.deletionTimestamp) throw errors.conflict(pods, name, 'pod is being deleted');
+    pod.spec.nodeName = node;
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const conds: any[] = (pod.status.conditions ??= []).filter((c: any) => c.type !== 'PodScheduled');
+    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+    pod.status.conditions = conds;
+    try {
+      // A binding writes spec and status together, bypassing the spec-immutability of pod updates.
+      await reg.store.update(reg.key(pods, namespace, name), (rv) => { pod.metadata.resourceVersion = String(rv); return JSON.stringify(pod); }, Number(pod.metadata.resourceVersion));
+      return;
+    } catch (e) {
+      if (i < 5 && (e as any).code === 'Conflict') continue;
+      throw e;
+    }
+  }
+}
+
+/**
+ * Eviction honouring PodDisruptionBudgets: refused with 429 when a budget
+ * that selects the pod has no disruptions left, as kubectl drain expects.
+ */
+export async function evictPod(reg: Registry, namespace: string, name: string, deleteOptions: any, dryRun: boolean): Promise<void> {
+  const pods = reg.catalog.lookup('', 'v1', 'pods')!;
+  const pdbs = reg.catalog.lookup('policy', 'v1', 'poddisruptionbudgets')!;
+  const pod = await reg.get(pods, namespace, name);
+  const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+  const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+  if (!terminal && !pod.metadata.deletionTimestamp) {
+    const { items } = await reg.list(pdbs, namespace);
+    const matching = items.filter((b) => selectorFromLabelSelector(b.spec?.selector).matches(pod.metadata.labels));
+    if (matching.length > 1) throw new StatusError(500, 'InternalError', `This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.`);
+    const pdb = matching[0];
+    // A pod that is not ready does not count against the budget (unhealthyPodEvictionPolicy IfHealthyBudget).
+    if (pdb && ready) {
+      const allowed = pdb.status?.disruptionsAllowed ?? 0;
+      if ((pdb.status?.observedGeneration ?? 0) < (pdb.metadata.generation ?? 1) || allowed <= 0) {
+        throw new StatusError(429, 'TooManyRequests', `Cannot evict pod as it would violate the pod's disruption budget.`, {
+          causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` }],
+        });
+      }
+      if (!dryRun) {
+        pdb.status.disruptionsAllowed = allowed - 1;
+        pdb.status.disruptedPods = { ...(pdb.status.disruptedPods ?? {}), [name]: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+        await reg.update(pdbs, namespace, pdb.metadata.name!, pdb, { subresource: 'status' });
+      }
+    }
+  }
+  if (dryRun) return;
+  await reg.delete(pods, namespace, name, { gracePeriodSeconds: deleteOptions.gracePeriodSeconds, preconditions: deleteOptions.preconditions });
+}
+
+export { renderingFor, toTable, selectorFromLabelSelector };

@@ -1,0 +1,54 @@
+// Server-side printing: Table and PartialObjectMetadata responses, chosen by the Accept header.
+import type { KubeObject, Printer, ResourceType } from '../api/types.js';
+import { crdPrinter, defaultPrinter, printerFor } from '../api/printers/index.js';
+
+export type Rendering = 'object' | 'table' | 'partial';
+
+/** What the client asked for in Accept (first supported alternative wins). */
+export function renderingFor(accept: string | undefined): Rendering {
+  if (!accept) return 'object';
+  for (const alt of accept.split(',')) {
+    const a = alt.replace(/\s+/g, '');
+    if (a.includes('as=Table')) return 'table';
+    if (a.includes('as=PartialObjectMetadata')) return 'partial';
+    if (a.startsWith('application/json') || a.startsWith('*/*') || a.startsWith('application/yaml') || a.startsWith('application/vnd.kubernetes.protobuf')) return 'object';
+  }
+  return 'object';
+}
+
+export function printerOf(rt: ResourceType): Printer {
+  if (rt.custom) return crdPrinter((rt as any).additionalPrinterColumns ?? [], rt.namespaced);
+  return printerFor(rt.kind) ?? defaultPrinter;
+}
+
+function partial(o: KubeObject) {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+}
+
+export function toTable(rt: ResourceType, items: KubeObject[], opts: { includeObject?: string; resourceVersion?: string; continue?: string; remainingItemCount?: number }): object {
+  const printer = printerOf(rt);
+  const now = Date.now();
+  const include = opts.includeObject ?? 'Metadata';
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: {
+      ...(opts.resourceVersion ? { resourceVersion: opts.resourceVersion } : {}),
+      ...(opts.continue ? { continue: opts.continue } : {}),
+      ...(opts.remainingItemCount !== undefined ? { remainingItemCount: opts.remainingItemCount } : {}),
+    },
+    columnDefinitions: printer.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority ?? 0 })),
+    rows: items.map((o) => ({
+      cells: printer.cells(o, now),
+      ...(include === 'None' ? {} : { object: include === 'Object' ? o : partial(o) }),
+    })),
+  };
+}
+
+export function toPartialList(items: KubeObject[], meta: { resourceVersion?: string; continue?: string }): object {
+  return { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: items.map(partial) };
+}
+
+export function toPartial(o: KubeObject): object {
+  return partial(o);
+}

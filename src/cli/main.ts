@@ -1,0 +1,26 @@
+// The `nodeless` command: a thin entry that hands each subcommand to its module.
+import { Command } from 'commander';
+import { CliError, defaultHome } from './connect.js';
+import { runUp } from './up.js';
+
+const program = new Command();
+program.name('nodeless').description('A serverless Kubernetes cloud on one machine').showHelpAfterError();
+
+program.command('up')
+  .description('start nodeless in the foreground (API server, cloud, controllers)')
+  .option('--home <dir>', 'state directory', defaultHome())
+  .option('--port <n>', 'HTTPS port', '6443')
+  .option('--host <addr>', 'listen address', '127.0.0.1')
+  .option('--allow-process-runtime', 'let pods annotated nodeless.dev/runtime=process run as local processes', false)
+  .action(async (o) => runUp({ home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime }));
+
+try {
+  const mod = await import('./cloud.js').catch(() => undefined);
+  mod?.registerCloudCommands?.(program);
+} catch { /* cloud commands not available */ }
+
+program.parseAsync(process.argv).catch((e) => {
+  if (e instanceof CliError) console.error(`error: ${e.message}`);
+  else console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+// `nodeless up`: start everything, say where it is, serve until a signal.
+import { startNodeless } from '../nodeless.js';
+import { CliError } from './connect.js';
+
+export interface UpOptions {
+  home: string;
+  port: number;
+  host: string;
+  allowProcessRuntime: boolean;
+}
+
+export async function runUp(o: UpOptions): Promise<void> {
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new CliError(`--port must be a number between 0 and 65535, got ${o.port}`);
+  let n;
+  try {
+    n = await startNodeless({ home: o.home, port: o.port, host: o.host, log: (m, e) => console.error(`nodeless: ${m}${e ? `: ${e instanceof Error ? e.stack : e}` : ''}`) });
+  } catch (e: any) {
+    if (e?.code === 'EADDRINUSE') throw new CliError(`port ${o.port} on ${o.host} is already in use (another nodeless or API server?); choose another with --port`);
+    if (e?.code === 'EACCES') throw new CliError(`not allowed to listen on ${o.host}:${o.port}; choose a port above 1024 with --port`);
+    throw e;
+  }
+  console.log(`nodeless is up at ${n.url}`);
+  console.log(`  home:       ${n.home}`);
+  console.log(`  kubeconfig: ${n.kubeconfigPath}`);
+  console.log('');
+  console.log(`  export KUBECONFIG=${n.kubeconfigPath}`);
+  console.log('  kubectl get nodes');
+  console.log('');
+  console.log('Press Ctrl-C to stop.');
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\nnodeless: ${sig} received, shutting down`);
+    await n.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

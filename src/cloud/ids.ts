@@ -1,0 +1,60 @@
+// The one table of cloud id prefixes: it both makes ids and maps an id back
+// to the kind of resource it names (so "eip-1a2b3c4d" can be told from "eni-…").
+
+export type CloudKind =
+  | 'vpc' | 'subnet' | 'routetable' | 'natgateway' | 'eip'
+  | 'securitygroup' | 'eni' | 'cluster' | 'supernode' | 'quota';
+
+/** Prefix of the ids of each kind, as the real cloud spells them. Quotas are keyed by name, not by id. */
+export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
+  vpc: 'vpc',
+  subnet: 'subnet',
+  routetable: 'rtb',
+  natgateway: 'nat',
+  eip: 'eip',
+  securitygroup: 'sg',
+  eni: 'eni',
+  cluster: 'cls',
+  // Tencent names super nodes after the eklet agent that runs them.
+  supernode: 'eklet',
+};
+
+/** Human name of each kind, used in error messages. */
+export const KIND_LABEL: Record<CloudKind, string> = {
+  vpc: 'VPC',
+  subnet: 'subnet',
+  routetable: 'route table',
+  natgateway: 'NAT gateway',
+  eip: 'EIP',
+  securitygroup: 'security group',
+  eni: 'ENI',
+  cluster: 'cluster',
+  supernode: 'super node',
+  quota: 'quota',
+};
+
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** 8 random lowercase base36 characters, like Tencent's `vpc-mcqaoy0f`. */
+export function randomSuffix(length = 8): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += ALPHABET[Math.floor(Math.random() * ALPHABET.length)];
+  return s;
+}
+
+/** A fresh id for `kind` that `taken` does not already hold. */
+export function newId(kind: keyof typeof ID_PREFIX, taken: (id: string) => boolean): string {
+  for (;;) {
+    const id = `${ID_PREFIX[kind]}-${randomSuffix()}`;
+    if (!taken(id)) return id;
+  }
+}
+
+/** The kind an id names, from its prefix; undefined for a string that is no cloud id. */
+export function kindOfId(id: string): keyof typeof ID_PREFIX | undefined {
+  const dash = id.indexOf('-');
+  if (dash <= 0) return undefined;
+  const prefix = id.slice(0, dash);
+  for (const [kind, p] of Object.entries(ID_PREFIX)) if (p === prefix) return kind as keyof typeof ID_PREFIX;
+  return undefined;
+}

@@ -1,0 +1,284 @@
+// The cloud's state: one in-memory table per kind, mirrored to the Store under
+// /cloud/<kind>/<id>, plus the derived indexes (per-subnet IP bitmaps, ENIs by
+// pod, counts per cluster and security group) that are rebuilt from the rows
+// on start, so nothing derived is ever persisted.
+//
+// Write discipline (why there is no lock): every operation validates and
+// applies its change to memory synchronously — one JavaScript turn, so no other
+// caller can interleave — and only then awaits the store. Concurrent callers
+// therefore always see each other's reservations (no IP or EIP handed out
+// twice), the SQLite store can group-commit many allocations in one fsync, and
+// no caller gets a result before it is durable. A failed write undoes its
+// in-memory change. This relies on the store applying writes in call order,
+// which both the SQLite and the memory store do.
+import type { Store } from '../store/types.js';
+import { StoreError } from '../store/types.js';
+import { IpBitmap } from './bitmap.js';
+import type { CloudKind } from './ids.js';
+import { parseCidr, parseIp } from './ipv4.js';
+import type {
+  CloudChange, Cluster, Eip, Eni, NatGateway, QuotaOverride, RouteTable, SecurityGroup, Subnet, SuperNode, Vpc,
+} from './types.js';
+
+interface Hooks<T> {
+  add(rec: T): void;
+  remove(rec: T): void;
+  update?(before: T, after: T): void;
+}
+
+type Row = { id: string; rv?: number };
+
+/** One kind's rows, with write-through to the store and index maintenance. */
+export class Table<T extends Row> {
+  readonly rows = new Map<string, T>();
+  private hooks: Hooks<T>[] = [];
+
+  constructor(readonly kind: CloudKind, private readonly store: Store) {}
+
+  key(id: string): string {
+    return `/cloud/${this.kind}/${id}`;
+  }
+
+  get(id: string): T | undefined {
+    return this.rows.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.rows.has(id);
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** Rows in creation order (ids break ties), so listings are stable across restarts. */
+  all(): T[] {
+    return [...this.rows.values()].sort((a, b) => {
+      const ta = (a as unknown as { createdTime?: string }).createdTime ?? '';
+      const tb = (b as unknown as { createdTime?: string }).createdTime ?? '';
+      return ta < tb ? -1 : ta > tb ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    });
+  }
+
+  index(hooks: Hooks<T>): void {
+    this.hooks.push(hooks);
+  }
+
+  /** Adds a row read from the store (no write). */
+  load(rec: T): void {
+    this.attach(rec);
+  }
+
+  /** Makes `rec` visible at once and resolves when it is durable; undone if the write fails. */
+  async insert(rec: T): Promise<T> {
+    this.attach(rec);
+    try {
+      const item = await this.store.create(this.key(rec.id), (rv) => serialize(rec, rv));
+      rec.rv = Math.max(rec.rv ?? 0, item.rv);
+    } catch (e) {
+      if (this.rows.get(rec.id) === rec) this.detach(rec);
+      throw e;
+    }
+    return rec;
+  }
+
+  /** Applies `mutate` to the row at once and resolves when durable; restored if the write fails. */
+  async update(rec: T, mutate: (r: T) => void): Promise<T> {
+    const before = structuredClone(rec);
+    mutate(rec);
+    for (const h of this.hooks) h.update?.(before, rec);
+    try {
+      const item = await this.store.update(this.key(rec.id), (rv) => serialize(rec, rv));
+      rec.rv = Math.max(rec.rv ?? 0, item.rv);
+    } catch (e) {
+      const failed = structuredClone(rec);
+      for (const k of Object.keys(rec)) delete (rec as Record<string, unknown>)[k];
+      Object.assign(rec, before);
+      for (const h of this.hooks) h.update?.(failed, rec);
+      throw e;
+    }
+    return rec;
+  }
+
+  /** Removes the row at once and resolves when the delete is durable; restored if it fails. */
+  async remove(rec: T): Promise<void> {
+    this.detach(rec);
+    try {
+      await this.store.delete(this.key(rec.id));
+    } catch (e) {
+      // Already gone from the store is what we wanted.
+      if (e instanceof StoreError && e.code === 'NotFound') return;
+      if (!this.rows.has(rec.id)) this.attach(rec);
+      throw e;
+    }
+  }
+
+  private attach(rec: T): void {
+    this.rows.set(rec.id, rec);
+    for (const h of this.hooks) h.add(rec);
+  }
+
+  private detach(rec: T): void {
+    this.rows.delete(rec.id);
+    for (const h of this.hooks) h.remove(rec);
+  }
+}
+
+function serialize(rec: Row, rv: number): string {
+  return JSON.stringify({ ...rec, rv });
+}
+
+/** Key of a pod in the ENI index. */
+export const podKey = (cluster: string, namespace: string, pod: string) => `${cluster}/${namespace}/${pod}`;
+
+/** Everything the models share. */
+export class CloudState {
+  readonly vpcs: Table<Vpc>;
+  readonly subnets: Table<Subnet>;
+  readonly routeTables: Table<RouteTable>;
+  readonly natGateways: Table<NatGateway>;
+  readonly eips: Table<Eip>;
+  readonly securityGroups: Table<SecurityGroup>;
+  readonly enis: Table<Eni>;
+  readonly clusters: Table<Cluster>;
+  readonly superNodes: Table<SuperNode>;
+  readonly quotas: Table<QuotaOverride>;
+
+  // Derived indexes, rebuilt from the rows on start.
+  /** Per subnet: which offsets of its block are taken (reserved addresses and ENIs). */
+  readonly ipBitmaps = new Map<string, { bitmap: IpBitmap; base: number }>();
+  readonly enisByPod = new Map<string, Set<string>>();
+  readonly eniByUid = new Map<string, string>();
+  readonly podsByCluster = new Map<string, number>();
+  readonly instancesBySg = new Map<string, number>();
+  readonly eipByAddress = new Map<string, string>();
+  readonly eipByEni = new Map<string, string>();
+  readonly clusterByName = new Map<string, string>();
+
+  private listeners = new Set<(c: CloudChange) => void>();
+
+  constructor(readonly store: Store, readonly region: string, readonly zones: string[]) {
+    this.vpcs = new Table('vpc', store);
+    this.routeTables = new Table('routetable', store);
+    this.subnets = new Table('subnet', store);
+    this.securityGroups = new Table('securitygroup', store);
+    this.clusters = new Table('cluster', store);
+    this.superNodes = new Table('supernode', store);
+    this.natGateways = new Table('natgateway', store);
+    this.eips = new Table('eip', store);
+    this.enis = new Table('eni', store);
+    this.quotas = new Table('quota', store);
+    this.buildIndexes();
+  }
+
+  /** Tables in load order: what a row refers to is loaded before it. */
+  tables(): Table<Row>[] {
+    return [this.vpcs, this.routeTables, this.subnets, this.securityGroups, this.clusters, this.superNodes,
+      this.natGateways, this.eips, this.enis, this.quotas] as unknown as Table<Row>[];
+  }
+
+  async load(): Promise<void> {
+    for (const table of this.tables()) {
+      let after: string | undefined;
+      const prefix = `/cloud/${table.kind}/`;
+      for (;;) {
+        const page = await this.store.list(prefix, { limit: 10_000, after });
+        for (const item of page.items) {
+          const rec = JSON.parse(item.json) as Row;
+          rec.rv = item.rv;
+          table.load(rec);
+        }
+        if (!page.continueAfter) break;
+        after = page.continueAfter;
+      }
+    }
+  }
+
+  onChange(listener: (c: CloudChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(change: CloudChange): void {
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch {
+        // A failing listener must not fail the cloud call that triggered it.
+      }
+    }
+  }
+
+  private buildIndexes(): void {
+    this.subnets.index({
+      add: (s) => {
+        if (this.ipBitmaps.has(s.id)) return;
+        const cidr = parseCidr(s.cidr);
+        const bitmap = new IpBitmap(cidr.size);
+        // Reserved by the cloud: network address, gateway (first host), broadcast.
+        // Tencent's CreateSubnet example reports TotalIpAddressCount 253 for a /24
+        // (tencentcloud-cli examples/vpc/v20170312/CreateSubnet.md, vpc API 2017-03-12).
+        bitmap.set(0);
+        bitmap.set(1);
+        bitmap.set(cidr.size - 1);
+        this.ipBitmaps.set(s.id, { bitmap, base: cidr.base });
+      },
+      remove: (s) => { this.ipBitmaps.delete(s.id); },
+    });
+    this.enis.index({
+      add: (e) => {
+        const entry = this.ipBitmaps.get(e.subnetId);
+        const ip = parseIp(e.primaryIp);
+        if (entry && ip !== undefined) entry.bitmap.set(ip - entry.base);
+        for (const sg of e.securityGroupIds) this.instancesBySg.set(sg, (this.instancesBySg.get(sg) ?? 0) + 1);
+        const a = e.attachedTo;
+        if (a.type === 'pod') {
+          const key = podKey(a.cluster, a.namespace, a.pod);
+          let set = this.enisByPod.get(key);
+          if (!set) this.enisByPod.set(key, (set = new Set()));
+          set.add(e.id);
+          this.eniByUid.set(a.uid, e.id);
+          this.podsByCluster.set(a.cluster, (this.podsByCluster.get(a.cluster) ?? 0) + 1);
+        }
+      },
+      remove: (e) => {
+        const entry = this.ipBitmaps.get(e.subnetId);
+        const ip = parseIp(e.primaryIp);
+        if (entry && ip !== undefined) entry.bitmap.clear(ip - entry.base);
+        for (const sg of e.securityGroupIds) decrement(this.instancesBySg, sg);
+        const a = e.attachedTo;
+        if (a.type === 'pod') {
+          const key = podKey(a.cluster, a.namespace, a.pod);
+          const set = this.enisByPod.get(key);
+          set?.delete(e.id);
+          if (set?.size === 0) this.enisByPod.delete(key);
+          if (this.eniByUid.get(a.uid) === e.id) this.eniByUid.delete(a.uid);
+          decrement(this.podsByCluster, a.cluster);
+        }
+      },
+    });
+    const eipHooks: Hooks<Eip> = {
+      add: (e) => {
+        this.eipByAddress.set(e.address, e.id);
+        if (e.association?.type === 'eni') this.eipByEni.set(e.association.id, e.id);
+      },
+      remove: (e) => {
+        this.eipByAddress.delete(e.address);
+        if (e.association?.type === 'eni' && this.eipByEni.get(e.association.id) === e.id) this.eipByEni.delete(e.association.id);
+      },
+    };
+    this.eips.index({ ...eipHooks, update: (before, after) => { eipHooks.remove(before); eipHooks.add(after); } });
+    this.clusters.index({
+      add: (c) => { this.clusterByName.set(c.name, c.id); },
+      remove: (c) => { this.clusterByName.delete(c.name); },
+    });
+  }
+}
+
+function decrement(map: Map<string, number>, key: string): void {
+  const n = (map.get(key) ?? 0) - 1;
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
+}
+
+export const now = () => new Date().toISOString();

@@ -1,0 +1,215 @@
+// The records of the emulated cloud, as persisted under /cloud/<kind>/<id>
+// (JSON) and as returned by the Cloud methods and the REST API.
+import type { CloudKind } from './ids.js';
+
+export type Tags = Record<string, string>;
+
+/** Fields every persisted record has. `rv` is the store revision of its last write. */
+export interface RecordBase {
+  id: string;
+  createdTime: string;
+  rv?: number;
+}
+
+export interface Region {
+  region: string;
+  zones: string[];
+}
+
+export interface Vpc extends RecordBase {
+  name: string;
+  cidr: string;
+  isDefault: boolean;
+  enableDnsSupport: boolean;
+  enableDnsHostnames: boolean;
+  tags: Tags;
+}
+
+export interface Subnet extends RecordBase {
+  vpcId: string;
+  zone: string;
+  cidr: string;
+  name: string;
+  isDefault: boolean;
+  /** Route table the subnet is associated with (the VPC's default table unless changed). */
+  routeTableId: string;
+  tags: Tags;
+}
+
+/** A subnet as shown to users: the record plus its live address counts. */
+export interface SubnetView extends Subnet {
+  /** Usable addresses: the block minus network, gateway and broadcast. */
+  totalIpCount: number;
+  availableIpCount: number;
+  usedIpCount: number;
+}
+
+export type NextHopType = 'local' | 'nat' | 'eip' | 'peering' | 'vpn' | 'ccn' | 'cvm' | 'havip';
+
+export interface Route {
+  destinationCidr: string;
+  nextHopType: NextHopType;
+  /** Id of the next hop (nat-…, eip-…); the VPC id for the `local` route. */
+  nextHopId: string;
+  description?: string;
+}
+
+export interface RouteTable extends RecordBase {
+  vpcId: string;
+  name: string;
+  isDefault: boolean;
+  routes: Route[];
+}
+
+export interface RouteTableView extends RouteTable {
+  subnetIds: string[];
+}
+
+export interface NatGateway extends RecordBase {
+  vpcId: string;
+  name: string;
+  eipIds: string[];
+  /** Bandwidth cap shared by everything behind the gateway. */
+  bandwidthMbps: number;
+  state: 'AVAILABLE';
+}
+
+export interface PodRef {
+  cluster: string;
+  namespace: string;
+  name: string;
+}
+
+export type EipAssociation =
+  | { type: 'eni'; id: string; privateIp: string }
+  | { type: 'nat'; id: string };
+
+export interface Eip extends RecordBase {
+  address: string;
+  name: string;
+  description: string;
+  bandwidthMbps: number;
+  internetChargeType: string;
+  instanceChargeType: string;
+  isp: string;
+  status: 'UNBIND' | 'BIND';
+  association?: EipAssociation;
+  /** The pod the EIP is bound to, for the pod EIP controller and for people reading `eip list`. */
+  boundPod?: PodRef;
+}
+
+export type SgProtocol = 'tcp' | 'udp' | 'icmp' | 'all';
+export type SgAction = 'ACCEPT' | 'DROP';
+
+export interface SgRule {
+  protocol: SgProtocol;
+  /** "ALL", "80", "8000-9000" or "80,443". */
+  port: string;
+  /** Peer as a CIDR, or as another security group (its members' addresses). Exactly one is set. */
+  cidr?: string;
+  sgId?: string;
+  action: SgAction;
+  description?: string;
+}
+
+export interface SecurityGroup extends RecordBase {
+  name: string;
+  description: string;
+  isDefault: boolean;
+  ingress: SgRule[];
+  egress: SgRule[];
+  tags: Tags;
+}
+
+export interface SecurityGroupView extends SecurityGroup {
+  /** ENIs (pods, nodes) bound to the group. */
+  instanceCount: number;
+}
+
+export interface PodAttachment {
+  type: 'pod';
+  cluster: string;
+  namespace: string;
+  pod: string;
+  uid: string;
+  /** Super node (or node) the pod runs on, when known. */
+  node?: string;
+}
+
+export interface NodeAttachment {
+  type: 'node';
+  cluster?: string;
+  node: string;
+}
+
+export interface Eni extends RecordBase {
+  subnetId: string;
+  vpcId: string;
+  zone: string;
+  primaryIp: string;
+  securityGroupIds: string[];
+  attachedTo: PodAttachment | NodeAttachment;
+}
+
+export interface EndpointAccess {
+  public: boolean;
+  private: boolean;
+}
+
+export interface Cluster extends RecordBase {
+  name: string;
+  vpcId: string;
+  /** Container network: the subnets pods take their IPs from. */
+  subnetIds: string[];
+  endpointAccess: EndpointAccess;
+}
+
+export type SuperNodeState = 'running' | 'draining';
+
+export interface SuperNode extends RecordBase {
+  name: string;
+  clusterName: string;
+  subnetId: string;
+  zone: string;
+  state: SuperNodeState;
+}
+
+export type QuotaName =
+  | 'pods-per-cluster'
+  | 'instances-per-security-group'
+  | 'eips-per-region'
+  | 'nat-gateways-per-vpc'
+  | 'subnets-per-vpc'
+  | 'vpcs-per-region';
+
+/** A quota raised or lowered from its default; `cluster` only for pods-per-cluster. */
+export interface QuotaOverride {
+  id: string;
+  name: QuotaName;
+  value: number;
+  cluster?: string;
+  createdTime: string;
+  rv?: number;
+}
+
+export interface QuotaView {
+  name: QuotaName;
+  /** What the quota counts against: region, vpc, security group or cluster. */
+  scope: 'region' | 'vpc' | 'security-group' | 'cluster';
+  limit: number;
+  default: number;
+  cluster?: string;
+  /** Current usage where it is one number (region quotas, or a cluster's pods). */
+  used?: number;
+}
+
+export type ChangeKind = CloudKind;
+
+/** What `cloud.onChange` listeners receive after a write is durable. */
+export interface CloudChange {
+  kind: ChangeKind;
+  type: 'created' | 'updated' | 'deleted';
+  id: string;
+  /** The record after the change (before it, for deleted). Subnets come as SubnetView. */
+  object: unknown;
+}

@@ -1,0 +1,30 @@
+// One Kubernetes cluster inside nodeless: its catalog, registry, subresources
+// and the in-process client its controllers use. Objects of every cluster
+// live in the one store, under the key prefix /<cluster>/.
+import { Catalog } from './api/catalog.js';
+import { Registry } from './apiserver/registry.js';
+import { Subresources } from './apiserver/subresources.js';
+import type { ClusterApi } from './apiserver/server.js';
+import type { Store } from './store/types.js';
+import { InProcessClient } from './client/inprocess.js';
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export interface Cluster extends ClusterApi {
+  client: InProcessClient;
+}
+
+export async function openCluster(name: string, store: Store): Promise<Cluster> {
+  const catalog = new Catalog();
+  const registry = new Registry(name, store, catalog);
+  // CRDs stored earlier are served again before anything else reads the catalog.
+  const crds = catalog.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
+  for (const crd of (await registry.list(crds, undefined)).items) catalog.setCRD(crd, crd.metadata.name!);
+  const namespaces = catalog.lookup('', 'v1', 'namespaces')!;
+  for (const ns of SYSTEM_NAMESPACES) {
+    if (!(await registry.tryGet(namespaces, undefined, ns))) {
+      await registry.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    }
+  }
+  return { name, catalog, registry, subresources: new Subresources(), client: new InProcessClient(registry) };
+}

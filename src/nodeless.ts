@@ -1,0 +1,62 @@
+// Assembles a running nodeless: store, clusters, API server, credentials,
+// kubeconfig. `nodeless up` and the tests both start it through here.
+import fs from 'node:fs';
+import path from 'node:path';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+import { ApiServer } from './apiserver/server.js';
+import { ensureCredentials } from './apiserver/pki.js';
+import { kubeconfig } from './apiserver/kubeconfig.js';
+import { openCluster, type Cluster } from './cluster.js';
+
+export interface NodelessOptions {
+  home: string;
+  host?: string;
+  port?: number;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export interface Nodeless {
+  url: string;
+  home: string;
+  token: string;
+  caCert: string;
+  kubeconfigPath: string;
+  store: Store;
+  clusters: Map<string, Cluster>;
+  close(): Promise<void>;
+}
+
+export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
+  const home = path.resolve(opts.home);
+  fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+  const creds = await ensureCredentials(home);
+  const store = new SqliteStore(path.join(home, 'state.db'));
+  const clusters = new Map<string, Cluster>();
+  clusters.set('default', await openCluster('default', store));
+  const server = new ApiServer({
+    host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token,
+    clusters, log: opts.log,
+  });
+  let url: string;
+  try {
+    url = await server.listen();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const kubeconfigPath = path.join(home, 'kubeconfig');
+  fs.writeFileSync(kubeconfigPath, kubeconfig(url, creds.caCert, creds.token, [...clusters.keys()]), { mode: 0o600 });
+  fs.writeFileSync(path.join(home, 'server.json'), JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
+  let closed = false;
+  return {
+    url, home, token: creds.token, caCert: creds.caCert, kubeconfigPath, store, clusters,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      await store.close();
+      try { fs.unlinkSync(path.join(home, 'server.json')); } catch { /* already gone */ }
+    },
+  };
+}
