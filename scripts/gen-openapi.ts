@@ -16,7 +16,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NM = path.join(ROOT, 'node_modules');
 const MODELS = path.join(NM, 'kubernetes-models');
 const APIM = path.join(NM, '@kubernetes-models', 'apimachinery');
-const OUT = path.join(ROOT, 'src', 'api', 'openapi', 'zz_generated.definitions.json');
+// OPENAPI_OUT lets the tests regenerate into a temporary file and compare with the committed one.
+const OUT = process.env.OPENAPI_OUT ?? path.join(ROOT, 'src', 'api', 'openapi', 'zz_generated.definitions.json');
 
 /** Kinds nodeless serves (plus the meta types its endpoints speak). Paths relative to node_modules, no extension. */
 const ROOTS: string[] = [

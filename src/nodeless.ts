@@ -31,7 +31,9 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   const home = path.resolve(opts.home);
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const creds = await ensureCredentials(home);
-  const store = new SqliteStore(path.join(home, 'state.db'));
+  // NODELESS_RETAIN_CHANGES: how much watch history to keep (tests shrink it to see 410 Expired).
+  const retain = Number(process.env.NODELESS_RETAIN_CHANGES) || undefined;
+  const store = new SqliteStore(path.join(home, 'state.db'), { retainChanges: retain });
   const clusters = new Map<string, Cluster>();
   clusters.set('default', await openCluster('default', store));
   const server = new ApiServer({

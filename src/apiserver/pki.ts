@@ -19,11 +19,11 @@ export async function ensureCredentials(home: string): Promise<Credentials> {
   if (!fs.existsSync(files.ca) || !fs.existsSync(files.cert) || !fs.existsSync(files.key)) {
     const year = 365 * 24 * 3600 * 1000;
     const ca = await generate([{ name: 'commonName', value: 'nodeless-ca' }], {
-      keyType: 'ec', curve: 'P-256', notAfterDate: new Date(Date.now() + 10 * year),
+      keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notAfterDate: new Date(Date.now() + 10 * year),
       extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }],
     });
     const server = await generate([{ name: 'commonName', value: 'nodeless-apiserver' }], {
-      keyType: 'ec', curve: 'P-256', notAfterDate: new Date(Date.now() + 5 * year), ca: { key: ca.private, cert: ca.cert },
+      keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notAfterDate: new Date(Date.now() + 5 * year), ca: { key: ca.private, cert: ca.cert },
       extensions: [
         { name: 'basicConstraints', cA: false },
         { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },

@@ -45,11 +45,12 @@ export const errors = {
   forbidden: (rt: Pick<ResourceType, 'plural' | 'group'>, name: string, why: string) =>
     new StatusError(403, 'Forbidden', `${qualifiedResource(rt)} "${name}" is forbidden: ${why}`, detailsOf(rt, name)),
   invalid: (rt: Pick<ResourceType, 'kind' | 'group'>, name: string, causes: FieldError[]) => {
-    const parts = causes.map((c) => `${c.field}: ${describeType(c.type)}${c.message ? `: ${c.message}` : ''}`);
+    const text = (c: FieldError) => (c.message.startsWith(describeType(c.type)) ? c.message : `${describeType(c.type)}${c.message ? `: ${c.message}` : ''}`);
+    const parts = causes.map((c) => `${c.field}: ${text(c)}`);
     const msg = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
     return new StatusError(422, 'Invalid', `${qualifiedKind(rt)} "${name}" is invalid: ${msg}`, {
       name, group: rt.group, kind: rt.kind,
-      causes: causes.map((c) => ({ reason: c.type, message: `${describeType(c.type)}${c.message ? `: ${c.message}` : ''}`, field: c.field })),
+      causes: causes.map((c) => ({ reason: c.type, message: text(c), field: c.field })),
     });
   },
   methodNotAllowed: (what: string) => new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource${what ? ` (${what})` : ''}`),

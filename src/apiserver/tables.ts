@@ -17,8 +17,8 @@ export function renderingFor(accept: string | undefined): Rendering {
 }
 
 export function printerOf(rt: ResourceType): Printer {
-  if (rt.custom) return crdPrinter((rt as any).additionalPrinterColumns ?? [], rt.namespaced);
-  return printerFor(rt.kind) ?? defaultPrinter;
+  if (rt.custom) return crdPrinter((rt as any).additionalPrinterColumns ?? []);
+  return printerFor(rt.kind, rt.group) ?? defaultPrinter;
 }
 
 function partial(o: KubeObject) {

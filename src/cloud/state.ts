@@ -149,6 +149,8 @@ export class CloudState {
   readonly ipBitmaps = new Map<string, { bitmap: IpBitmap; base: number }>();
   readonly enisByPod = new Map<string, Set<string>>();
   readonly eniByUid = new Map<string, string>();
+  /** `${vpcId}/${ip}` → ENI id: who holds an address (security group peers, diagnostics). */
+  readonly eniByIp = new Map<string, string>();
   readonly podsByCluster = new Map<string, number>();
   readonly instancesBySg = new Map<string, number>();
   readonly eipByAddress = new Map<string, string>();
@@ -230,6 +232,7 @@ export class CloudState {
         const entry = this.ipBitmaps.get(e.subnetId);
         const ip = parseIp(e.primaryIp);
         if (entry && ip !== undefined) entry.bitmap.set(ip - entry.base);
+        this.eniByIp.set(`${e.vpcId}/${e.primaryIp}`, e.id);
         for (const sg of e.securityGroupIds) this.instancesBySg.set(sg, (this.instancesBySg.get(sg) ?? 0) + 1);
         const a = e.attachedTo;
         if (a.type === 'pod') {
@@ -245,6 +248,7 @@ export class CloudState {
         const entry = this.ipBitmaps.get(e.subnetId);
         const ip = parseIp(e.primaryIp);
         if (entry && ip !== undefined) entry.bitmap.clear(ip - entry.base);
+        if (this.eniByIp.get(`${e.vpcId}/${e.primaryIp}`) === e.id) this.eniByIp.delete(`${e.vpcId}/${e.primaryIp}`);
         for (const sg of e.securityGroupIds) decrement(this.instancesBySg, sg);
         const a = e.attachedTo;
         if (a.type === 'pod') {

@@ -34,7 +34,9 @@ function schemaId(o: object): number {
 function resourcesKey(resources: ResourceType[]): string {
   let key = '';
   for (const r of resources) {
-    key += `${r.group}|${r.version}|${r.kind}|${r.listKind}|${r.plural}|${r.namespaced ? 1 : 0}|${r.verbs.join(',')}|${r.subresources.join(',')}|${r.definition ?? ''}|${r.custom ? 1 : 0}|${r.crdSchema ? schemaId(r.crdSchema) : 0}\n`;
+    const schema = r.crdSchema ? schemaId(r.crdSchema) : 0;
+    key += `${r.group}|${r.version}|${r.kind}|${r.listKind}|${r.plural}|${r.namespaced}|${r.custom}|${r.definition}|${schema}`;
+    key += `|${r.verbs.join(',')}|${r.subresources.join(',')}\n`;
   }
   return key;
 }
@@ -69,10 +71,26 @@ function opDefs(op: Op): string[] {
 
 // ---------------------------------------------------------------- v3
 
+/**
+ * Kubernetes publishes IntOrString and Quantity in v3 as a oneOf without a `type`, which is also
+ * what makes kubectl explain print <IntOrString> / <Quantity> instead of <string>.
+ */
+const V3_SCALARS: Record<string, Schema[]> = {
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': [{ type: 'integer' }, { type: 'string' }],
+  'io.k8s.apimachinery.pkg.api.resource.Quantity': [{ type: 'string' }, { type: 'number' }],
+};
+
 const v3Cache = new Map<string, Schema>();
 function v3Builtin(name: string): Schema {
   let s = v3Cache.get(name);
-  if (!s) v3Cache.set(name, (s = toV3Schema(definitions()[name])));
+  if (!s) {
+    s = toV3Schema(definitions()[name]);
+    if (V3_SCALARS[name]) {
+      const { type: _type, ...rest } = s;
+      s = { ...rest, oneOf: V3_SCALARS[name] };
+    }
+    v3Cache.set(name, s);
+  }
   return s;
 }
 

@@ -121,74 +121,106 @@ export function resourcePaths(rt: ResourceType): PathItem[] {
   if (!kindDef) return [];
   const listDef = listDefinition(rt) ?? '';
   const gvk = gvkOf(rt);
-  const id = `${groupId(rt.group)}${cap(rt.version)}${rt.namespaced ? 'Namespaced' : ''}${rt.kind}`;
   const tag = groupTag(rt.group, rt.version);
+  const gvId = groupId(rt.group) + cap(rt.version);
+  const id = `${gvId}${rt.namespaced ? 'Namespaced' : ''}${rt.kind}`;
   const has = (v: string) => rt.verbs.includes(v);
   const patchTypes = rt.custom ? CUSTOM_PATCH_TYPES : PATCH_TYPES;
   const prefix = gvPrefix(rt.group, rt.version);
   const collection = rt.namespaced ? `${prefix}/namespaces/{namespace}/${rt.plural}` : `${prefix}/${rt.plural}`;
   const ns = rt.namespaced ? [pathParam('namespace', 'Object name and auth scope, such as for teams and projects.')] : [];
-  const named = [pathParam('name', `Name of the ${rt.kind}.`), ...ns, P.pretty];
-  const op = (o: Omit<Op, 'tag' | 'gvk'> & { gvk?: Gvk }): Op => ({ tag, gvk, ...o });
-  const out: PathItem[] = [];
+  const named = (kind: string) => [pathParam('name', `Name of the ${kind}.`), ...ns, P.pretty];
+  const the = `the specified ${rt.kind}`;
 
+  // One maker per operation shape: (operationId, what it acts on, body/response definition, GVK).
+  type Maker = (operationId: string, what: string, def: string, g?: Gvk) => Op;
+  const base = (operationId: string, g: Gvk = gvk) => ({ operationId, tag, gvk: g });
+  const list: Maker = (opId, what, def) => ({ ...base(opId), method: 'get', action: 'list', description: `list or watch ${what}`, params: LIST, responses: { '200': def } });
+  const read: Maker = (opId, what, def, g) => ({ ...base(opId, g), method: 'get', action: 'get', description: `read ${what}`, params: [], responses: { '200': def } });
+  const create: Maker = (opId, what, def, g) => ({
+    ...base(opId, g),
+    method: 'post',
+    action: 'post',
+    description: `create ${what}`,
+    params: WRITE,
+    body: { def },
+    responses: { '200': def, '201': def, '202': def },
+  });
+  const replace: Maker = (opId, what, def, g) => ({
+    ...base(opId, g),
+    method: 'put',
+    action: 'put',
+    description: `replace ${what}`,
+    params: WRITE,
+    body: { def },
+    responses: { '200': def, '201': def },
+  });
+  const patch: Maker = (opId, what, def, g) => ({
+    ...base(opId, g),
+    method: 'patch',
+    action: 'patch',
+    description: `partially update ${what}`,
+    params: [...WRITE, P.force],
+    body: { def: PATCH, patchTypes },
+    responses: { '200': def, '201': def },
+  });
+  const remove: Maker = (opId, what, def) => ({
+    ...base(opId),
+    method: 'delete',
+    action: 'delete',
+    description: `delete ${what}`,
+    params: DELETE,
+    body: { def: DELETE_OPTIONS },
+    responses: { '200': def, '202': def },
+  });
+  const removeAll: Maker = (opId, what) => ({
+    ...base(opId),
+    method: 'delete',
+    action: 'deletecollection',
+    description: `delete collection of ${what}`,
+    params: [...LIST, ...DELETE],
+    body: { def: DELETE_OPTIONS },
+    responses: { '200': STATUS },
+  });
+
+  const out: PathItem[] = [];
   const coll: Op[] = [];
-  if (has('list'))
-    coll.push(op({ method: 'get', action: 'list', operationId: `list${id}`, description: `list or watch objects of kind ${rt.kind}`, params: LIST, responses: { '200': listDef } }));
-  if (has('create'))
-    coll.push(op({ method: 'post', action: 'post', operationId: `create${id}`, description: `create a ${rt.kind}`, params: WRITE, body: { def: kindDef }, responses: { '200': kindDef, '201': kindDef, '202': kindDef } }));
-  if (has('deletecollection'))
-    coll.push(op({ method: 'delete', action: 'deletecollection', operationId: `deletecollection${id}`, description: `delete collection of ${rt.kind}`, params: [...LIST, ...DELETE], body: { def: DELETE_OPTIONS }, responses: { '200': STATUS } }));
+  if (has('list')) coll.push(list(`list${id}`, `objects of kind ${rt.kind}`, listDef));
+  if (has('create')) coll.push(create(`create${id}`, `a ${rt.kind}`, kindDef));
+  if (has('deletecollection')) coll.push(removeAll(`deletecollection${id}`, rt.kind, STATUS));
   if (coll.length) out.push({ path: collection, params: [...ns, P.pretty], ops: coll });
 
   const item: Op[] = [];
-  if (has('get')) item.push(op({ method: 'get', action: 'get', operationId: `read${id}`, description: `read the specified ${rt.kind}`, params: [], responses: { '200': kindDef } }));
-  if (has('update'))
-    item.push(op({ method: 'put', action: 'put', operationId: `replace${id}`, description: `replace the specified ${rt.kind}`, params: WRITE, body: { def: kindDef }, responses: { '200': kindDef, '201': kindDef } }));
-  if (has('patch'))
-    item.push(op({ method: 'patch', action: 'patch', operationId: `patch${id}`, description: `partially update the specified ${rt.kind}`, params: [...WRITE, P.force], body: { def: PATCH, patchTypes }, responses: { '200': kindDef, '201': kindDef } }));
-  if (has('delete'))
-    item.push(op({ method: 'delete', action: 'delete', operationId: `delete${id}`, description: `delete a ${rt.kind}`, params: DELETE, body: { def: DELETE_OPTIONS }, responses: { '200': kindDef, '202': kindDef } }));
-  if (item.length) out.push({ path: `${collection}/{name}`, params: named, ops: item });
+  if (has('get')) item.push(read(`read${id}`, the, kindDef));
+  if (has('update')) item.push(replace(`replace${id}`, the, kindDef));
+  if (has('patch')) item.push(patch(`patch${id}`, the, kindDef));
+  if (has('delete')) item.push(remove(`delete${id}`, `a ${rt.kind}`, kindDef));
+  if (item.length) out.push({ path: `${collection}/{name}`, params: named(rt.kind), ops: item });
 
-  if (rt.namespaced && has('list'))
-    out.push({
-      path: `${prefix}/${rt.plural}`,
-      params: [P.pretty],
-      ops: [op({ method: 'get', action: 'list', operationId: `list${groupId(rt.group)}${cap(rt.version)}${rt.kind}ForAllNamespaces`, description: `list or watch objects of kind ${rt.kind}`, params: LIST, responses: { '200': listDef } })],
-    });
+  if (rt.namespaced && has('list')) {
+    const op = list(`list${gvId}${rt.kind}ForAllNamespaces`, `objects of kind ${rt.kind}`, listDef);
+    out.push({ path: `${prefix}/${rt.plural}`, params: [P.pretty], ops: [op] });
+  }
 
   for (const sub of rt.subresources) {
     const path = `${collection}/{name}/${sub}`;
-    const params = [pathParam('name', `Name of the ${sub === 'scale' ? 'Scale' : rt.kind}.`), ...ns, P.pretty];
     const sid = id + cap(sub);
-    if (sub === 'status' || sub === 'scale') {
-      const def = sub === 'scale' ? 'io.k8s.api.autoscaling.v1.Scale' : kindDef;
-      const sgvk = sub === 'scale' ? { group: 'autoscaling', kind: 'Scale', version: 'v1' } : gvk;
-      const what = sub === 'scale' ? `scale of the specified ${rt.kind}` : `status of the specified ${rt.kind}`;
-      out.push({
-        path,
-        params,
-        ops: [
-          op({ method: 'get', action: 'get', operationId: `read${sid}`, description: `read ${what}`, params: [], responses: { '200': def }, gvk: sgvk }),
-          op({ method: 'put', action: 'put', operationId: `replace${sid}`, description: `replace ${what}`, params: WRITE, body: { def }, responses: { '200': def, '201': def }, gvk: sgvk }),
-          op({ method: 'patch', action: 'patch', operationId: `patch${sid}`, description: `partially update ${what}`, params: [...WRITE, P.force], body: { def: PATCH, patchTypes }, responses: { '200': def, '201': def }, gvk: sgvk }),
-        ],
-      });
-    } else if (sub === 'binding' || sub === 'eviction') {
-      const def = sub === 'binding' ? 'io.k8s.api.core.v1.Binding' : 'io.k8s.api.policy.v1.Eviction';
-      const sgvk = sub === 'binding' ? { group: '', kind: 'Binding', version: 'v1' } : { group: 'policy', kind: 'Eviction', version: 'v1' };
-      out.push({
-        path,
-        params: [pathParam('name', `Name of the ${sgvk.kind}.`), ...ns, P.pretty],
-        ops: [op({ method: 'post', action: 'post', operationId: `create${sid}`, description: `create ${sub} of a ${rt.kind}`, params: WRITE, body: { def }, responses: { '200': def, '201': def, '202': def }, gvk: sgvk })],
-      });
+    if (sub === 'status') {
+      const what = `status of ${the}`;
+      const ops = [read(`read${sid}`, what, kindDef), replace(`replace${sid}`, what, kindDef), patch(`patch${sid}`, what, kindDef)];
+      out.push({ path, params: named(rt.kind), ops });
+    } else if (sub === 'scale') {
+      const [what, def, g] = [`scale of ${the}`, 'io.k8s.api.autoscaling.v1.Scale', { group: 'autoscaling', kind: 'Scale', version: 'v1' }];
+      out.push({ path, params: named('Scale'), ops: [read(`read${sid}`, what, def, g), replace(`replace${sid}`, what, def, g), patch(`patch${sid}`, what, def, g)] });
+    } else if (sub === 'binding') {
+      const g = { group: '', kind: 'Binding', version: 'v1' };
+      out.push({ path, params: named('Binding'), ops: [create(`create${sid}`, `binding of a ${rt.kind}`, 'io.k8s.api.core.v1.Binding', g)] });
+    } else if (sub === 'eviction') {
+      const g = { group: 'policy', kind: 'Eviction', version: 'v1' };
+      out.push({ path, params: named('Eviction'), ops: [create(`create${sid}`, `eviction of a ${rt.kind}`, 'io.k8s.api.policy.v1.Eviction', g)] });
     } else if (sub === 'log') {
-      out.push({
-        path,
-        params,
-        ops: [op({ method: 'get', action: 'get', operationId: `read${sid}`, description: `read log of the specified ${rt.kind}`, params: LOG, responses: { '200': 'string' }, produces: ['text/plain'] })],
-      });
+      const op: Op = { ...read(`read${sid}`, `log of ${the}`, 'string'), params: LOG, produces: ['text/plain'] };
+      out.push({ path, params: named(rt.kind), ops: [op] });
     }
     // exec, attach, portforward and proxy are connections (WebSocket/SPDY), not documented here.
   }

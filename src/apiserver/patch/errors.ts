@@ -27,6 +27,11 @@ export class ApplyConflictError extends Error {
     this.name = 'ApplyConflictError';
     this.conflicts = conflicts;
   }
+
+  /** metav1.Status details.causes, as the API server reports them. */
+  get causes(): { type: 'FieldManagerConflict'; message: string; field: string }[] {
+    return this.conflicts.map((c) => ({ type: 'FieldManagerConflict', message: `conflict with ${c.manager}`, field: c.field }));
+  }
 }
 
 // Same wording as k8s.io/apimachinery's managedfields conflict error: one conflict

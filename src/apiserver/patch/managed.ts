@@ -3,11 +3,11 @@
 // identified by name + operation + subresource; its field set is a FieldSet.
 
 import type { KubeObject, ManagedFieldsEntry } from '../../api/types.js';
-import { rootType, type TypeRef } from '../../api/mergekeys.js';
+import { childType, fieldSpec, listTypeOf, rootType, type TypeRef } from '../../api/mergekeys.js';
 import { ApplyConflictError, PatchError, type ApplyConflict } from './errors.js';
-import { compare, FieldSet, isUnchanged, pathString, toFieldSet } from './fieldset.js';
+import { compare, FieldSet, isUnchanged, itemKey, pathString, toFieldSet, valueKey } from './fieldset.js';
 import { ssaMerge, removePath } from './ssamerge.js';
-import { clone, isObject, type Obj } from './util.js';
+import { clone, deepEqual, isObject, type Obj } from './util.js';
 
 /** Manager name Kubernetes gives fields of objects that had no managedFields before their first apply. */
 export const BEFORE_FIRST_APPLY = 'before-first-apply';
@@ -15,9 +15,40 @@ export const BEFORE_FIRST_APPLY = 'before-first-apply';
 /** metadata fields nobody owns (the API server sets them). */
 const SERVER_META = ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'name', 'namespace', 'generateName'];
 
-interface Manager {
-  entry: ManagedFieldsEntry;
-  set: FieldSet;
+/**
+ * One managedFields entry. The field set is parsed only when needed: most writes
+ * touch few fields, and other managers' entries are then kept byte for byte.
+ */
+class Manager {
+  private parsed?: FieldSet;
+  /** True once the set differs from `entry.fieldsV1`. */
+  dirty = false;
+  constructor(
+    readonly entry: ManagedFieldsEntry,
+    set?: FieldSet,
+  ) {
+    if (set) this.fields = set;
+  }
+  get fields(): FieldSet {
+    return (this.parsed ??= FieldSet.fromFieldsV1(this.entry.fieldsV1));
+  }
+  set fields(s: FieldSet) {
+    this.parsed = s;
+    this.dirty = true;
+  }
+  /** Whether any member of `changes` is one of this manager's fields. */
+  ownsAnyOf(changes: FieldSet): boolean {
+    if (this.parsed) return !this.parsed.intersection(changes).isEmpty();
+    return rawOwnsAny(this.entry.fieldsV1, changes);
+  }
+}
+
+function rawOwnsAny(raw: unknown, changes: FieldSet): boolean {
+  if (!isObject(raw)) return false;
+  const keys = Object.keys(raw);
+  if (changes.self && (keys.length === 0 || '.' in raw)) return true;
+  for (const [el, c] of changes.children) if (el in raw && rawOwnsAny(raw[el], c)) return true;
+  return false;
 }
 
 const idOf = (e: ManagedFieldsEntry): string => JSON.stringify([e.manager ?? '', e.operation ?? '', e.subresource ?? '']);
@@ -25,8 +56,7 @@ const idOf = (e: ManagedFieldsEntry): string => JSON.stringify([e.manager ?? '',
 function readManagers(obj: KubeObject | undefined): Map<string, Manager> {
   const out = new Map<string, Manager>();
   for (const e of obj?.metadata?.managedFields ?? []) {
-    if (!isObject(e)) continue;
-    out.set(idOf(e), { entry: e, set: FieldSet.fromFieldsV1(e.fieldsV1) });
+    if (isObject(e)) out.set(idOf(e), new Manager(e));
   }
   return out;
 }
@@ -35,14 +65,18 @@ function readManagers(obj: KubeObject | undefined): Map<string, Manager> {
 function writeManagers(obj: KubeObject, managers: Map<string, Manager>): void {
   const entries: ManagedFieldsEntry[] = [];
   for (const m of managers.values()) {
-    if (m.set.isEmpty()) continue;
+    if (!m.dirty) {
+      entries.push({ ...m.entry });
+      continue;
+    }
+    if (m.fields.isEmpty()) continue;
     const e: ManagedFieldsEntry = {
       manager: m.entry.manager,
       operation: m.entry.operation,
       apiVersion: m.entry.apiVersion,
       time: m.entry.time,
       fieldsType: 'FieldsV1',
-      fieldsV1: m.set.toFieldsV1(),
+      fieldsV1: m.fields.toFieldsV1(),
     };
     if (m.entry.subresource) e.subresource = m.entry.subresource;
     entries.push(e);
@@ -60,7 +94,11 @@ function writeManagers(obj: KubeObject, managers: Map<string, Manager>): void {
   else delete obj.metadata.managedFields;
 }
 
-const secondOf = (t?: string): string => (t ? new Date(t).toISOString().slice(0, 19) : '');
+// Compared at one-second resolution like metav1.Time; unparsable times sort by their text.
+function secondOf(t?: string): string {
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isNaN(ms) ? (t ?? '') : new Date(ms).toISOString().slice(0, 19);
+}
 
 /** How a manager appears in conflict messages, e.g. `"kubectl" with subresource "scale" using apps/v1`. */
 function printManager(e: ManagedFieldsEntry): string {
@@ -120,6 +158,7 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
     throw new PatchError('metadata.managedFields must be nil in an apply configuration', 400);
   }
   const type = rootType(opts.kind);
+  checkDuplicates(applied, type, '');
   const statusSub = opts.hasStatus ?? true;
   const sub = opts.subresource || undefined;
   const config = trackedView(dropNulls(applied) as Obj, sub, statusSub);
@@ -134,13 +173,13 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
     // An object created before field tracking: someone owns what is there already.
     const set = toFieldSet(trackedView(live, undefined, statusSub), type);
     const entry: ManagedFieldsEntry = { manager: BEFORE_FIRST_APPLY, operation: 'Update', apiVersion: opts.apiVersion, time: opts.now };
-    if (!set.isEmpty()) managers.set(idOf(entry), { entry, set });
+    if (!set.isEmpty()) managers.set(idOf(entry), new Manager(entry, set));
   }
 
   const entry: ManagedFieldsEntry = { manager: opts.manager, operation: 'Apply', apiVersion: opts.apiVersion, time: opts.now };
   if (sub) entry.subresource = sub;
   const id = idOf(entry);
-  const lastSet = managers.get(id)?.set;
+  const lastSet = managers.get(id)?.fields;
   const newSet = toFieldSet(trackedView(config, undefined, false), type);
   managers.delete(id);
 
@@ -148,11 +187,15 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
   if (lastSet) merged = prune(merged, lastSet.difference(newSet), newSet, managers, type);
 
   const cmp = compare(trackedView(base, sub, statusSub), trackedView(merged, sub, statusSub), type);
+  if (live && lastSet && isUnchanged(cmp) && lastSet.difference(newSet).isEmpty() && newSet.difference(lastSet).isEmpty()) {
+    // Re-applying the same configuration is a no-op: not even the entry's time moves.
+    return { object: clone(live) };
+  }
   const changed = cmp.modified.union(cmp.added);
   const conflicts: ApplyConflict[] = [];
   const lost = new Map<string, FieldSet>();
   for (const [mid, m] of managers) {
-    const c = m.set.intersection(changed);
+    const c = m.fields.intersection(changed);
     if (c.isEmpty()) continue;
     lost.set(mid, c);
     for (const p of c.members()) conflicts.push({ manager: printManager(m.entry), field: pathString(p) });
@@ -160,9 +203,10 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
   if (conflicts.length && !opts.force) throw new ApplyConflictError(conflicts);
 
   for (const [mid, m] of managers) {
-    m.set = m.set.difference(lost.get(mid)).difference(cmp.removed);
+    const drop = lost.get(mid);
+    if (drop || m.ownsAnyOf(cmp.removed)) m.fields = m.fields.difference(drop).difference(cmp.removed);
   }
-  managers.set(id, { entry, set: newSet });
+  managers.set(id, new Manager(entry, newSet));
   merged.metadata ??= {};
   writeManagers(merged, managers);
   return { object: merged };
@@ -177,7 +221,7 @@ function prune(obj: KubeObject, dropped: FieldSet, applied: FieldSet, others: Ma
   for (const p of dropped.members()) {
     if (removed.some((r) => r.length <= p.length && r.every((el, i) => p[i] === el))) continue;
     if (applied.touches(p)) continue;
-    if ([...others.values()].some((m) => m.set.touches(p))) continue;
+    if ([...others.values()].some((m) => m.fields.touches(p))) continue;
     if (removePath(obj, p, type)) removed.push(p);
   }
   return obj;
@@ -186,7 +230,9 @@ function prune(obj: KubeObject, dropped: FieldSet, applied: FieldSet, others: Ma
 /**
  * Record an ordinary write (create/update/patch) by `manager`: it takes ownership
  * of the fields it added or changed, other managers lose them, and removed fields
- * leave every set. Sets `updated.metadata.managedFields` in place.
+ * leave every set. Sets `updated.metadata.managedFields` in place. `opts.kind`
+ * defaults to updated.kind; `opts.hasStatus: false` for kinds whose status is a
+ * plain field (CRDs without the status subresource).
  */
 export function recordUpdate(
   old: KubeObject | undefined,
@@ -195,33 +241,37 @@ export function recordUpdate(
   apiVersion: string,
   now: string,
   subresource?: string,
-  kind?: string,
+  opts: { kind?: string; hasStatus?: boolean } = {},
 ): void {
   if (!isObject(updated) || !isObject(updated.metadata)) return;
-  const type = rootType(kind ?? updated.kind ?? old?.kind ?? '');
+  const type = rootType(opts.kind ?? updated.kind ?? old?.kind ?? '');
   const sub = subresource || undefined;
+  // The main resource of a kind with a status subresource ignores status, so nobody owns it there.
+  const statusSub = opts.hasStatus ?? true;
+  const before = trackedView(old, sub, statusSub);
+  const after = trackedView(updated, sub, statusSub);
+  // Most controller writes change nothing tracked here; deepEqual is far cheaper than a comparison.
+  const cmp = old && deepEqual(before, after) ? undefined : compare(before, after, type);
+  if (!cmp || isUnchanged(cmp)) {
+    // Nothing this manager could own changed: keep the old bookkeeping as is.
+    const kept = old?.metadata?.managedFields;
+    if (!kept) delete updated.metadata.managedFields;
+    else if (!deepEqual(kept, updated.metadata.managedFields)) updated.metadata.managedFields = clone(kept);
+    return;
+  }
+
   const managers = readManagers(old);
   const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: now };
   if (sub) entry.subresource = sub;
   const id = idOf(entry);
-
-  // Status is tracked on the main resource only when it was written there.
-  const statusSub = sub !== undefined || (old !== undefined && JSON.stringify(old.status) === JSON.stringify(updated.status));
-  const cmp = compare(trackedView(old, sub, statusSub), trackedView(updated, sub, statusSub), type);
-  if (isUnchanged(cmp)) {
-    // Nothing this manager could own changed: keep the old bookkeeping as is.
-    if (old?.metadata?.managedFields) updated.metadata.managedFields = clone(old.metadata.managedFields);
-    else delete updated.metadata.managedFields;
-    return;
-  }
   const gained = cmp.modified.union(cmp.added);
   for (const [mid, m] of managers) {
     if (mid === id) continue;
-    m.set = m.set.difference(gained).difference(cmp.removed);
+    if (m.ownsAnyOf(gained) || m.ownsAnyOf(cmp.removed)) m.fields = m.fields.difference(gained).difference(cmp.removed);
   }
-  const prev = managers.get(id)?.set ?? new FieldSet();
+  const prev = managers.get(id)?.fields ?? new FieldSet();
   managers.delete(id); // re-inserted last so a new entry keeps a stable position before sorting
-  managers.set(id, { entry, set: prev.union(gained).difference(cmp.removed) });
+  managers.set(id, new Manager(entry, prev.union(gained).difference(cmp.removed)));
   writeManagers(updated, managers);
 }
 
@@ -231,4 +281,26 @@ function dropNulls(v: unknown): unknown {
   const out: Obj = {};
   for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
   return out;
+}
+
+// An apply configuration may not name one keyed-list item or set value twice
+// (structured-merge-diff rejects it as invalid, 422).
+function checkDuplicates(v: Obj, type: TypeRef, path: string): void {
+  for (const [k, x] of Object.entries(v)) {
+    const spec = fieldSpec(type, k);
+    const p = `${path}.${k}`;
+    if (Array.isArray(x)) {
+      const lt = listTypeOf(spec);
+      if (lt === 'atomic') continue;
+      const seen = new Set<string>();
+      for (const item of x) {
+        const el = lt === 'set' ? valueKey(item) : itemKey(item, spec);
+        if (seen.has(el)) throw new PatchError(`${p}: duplicate entries for key ${pathString([el])}`, 422);
+        seen.add(el);
+        if (lt === 'map' && isObject(item)) checkDuplicates(item, childType(spec), `${p}${pathString([el])}`);
+      }
+    } else if (isObject(x) && !spec?.atomic) {
+      checkDuplicates(x, childType(spec), p);
+    }
+  }
 }

@@ -59,7 +59,6 @@ function mergeMap(original: Obj, patchIn: Obj, type: TypeRef): Obj {
       deletions.push([key.slice(DELETE_PRIMITIVE.length), value]);
       continue;
     }
-    if (key.startsWith('$')) throw new PatchError(`unknown directive ${show(key)} in strategic merge patch`, 400);
     if (value === null) {
       delete original[key];
       continue;

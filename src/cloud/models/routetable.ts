@@ -4,7 +4,7 @@
 // `egress()` answers "how does a pod in this subnet reach the internet?".
 import { InvalidParameterValue, MissingParameter, ResourceInUse, ResourceNotFound, UnsupportedOperation } from '../errors.js';
 import { newId } from '../ids.js';
-import { cidrContainsIp, cidrOverlaps, parseCidr, parseIp } from '../ipv4.js';
+import { cidrContains, cidrContainsIp, parseCidr, parseIp } from '../ipv4.js';
 import type { CloudState } from '../state.js';
 import { now } from '../state.js';
 import type { NatGateway, NextHopType, Route, RouteTable, RouteTableView, Vpc } from '../types.js';
@@ -84,8 +84,8 @@ export class RouteTableModel {
     }
     if (input.nextHopType === 'local') throw new InvalidParameterValue('local routes are made by the VPC itself');
     if (typeof input.nextHopId !== 'string' || !input.nextHopId) throw new MissingParameter('nextHopId');
-    if (cidrOverlaps(dest, parseCidr(vpc.cidr))) {
-      throw new InvalidParameterValue(`destination ${dest.text} overlaps VPC ${vpc.id} (${vpc.cidr}); traffic inside the VPC always takes the local route`);
+    if (cidrContains(parseCidr(vpc.cidr), dest)) {
+      throw new InvalidParameterValue(`destination ${dest.text} is inside VPC ${vpc.id} (${vpc.cidr}); traffic inside the VPC always takes the local route`);
     }
     if (rtb.routes.some((r) => r.destinationCidr === dest.text)) {
       throw new InvalidParameterValue(`route table ${id} already has a route to ${dest.text}; delete it first`);

@@ -1,0 +1,56 @@
+// Server-side table printing: what `kubectl get` shows for each kind. The
+// columns, priorities (1 = only with -o wide) and cell values follow the
+// Kubernetes API server's printers (v1.32), so output matches a real cluster.
+// Tables are always generated with every column; kubectl hides priority 1.
+import type { Printer } from '../types.js';
+import { podPrinter } from './pod.js';
+import {
+  configMapPrinter, endpointsPrinter, eventPrinter, namespacePrinter, nodePrinter, secretPrinter, serviceAccountPrinter, servicePrinter,
+} from './core.js';
+import {
+  controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, replicaSetPrinter, statefulSetPrinter,
+} from './workloads.js';
+import { customResourceDefinitionPrinter, leasePrinter, podDisruptionBudgetPrinter } from './misc.js';
+
+export { crdPrinter, type PrinterColumnDefinition } from './crd.js';
+export { defaultPrinter, nameAgePrinter } from './misc.js';
+export { summarizePod, type PodSummary } from './pod.js';
+export { nodeRoles, nodeStatus, serviceExternalIP, servicePorts, formatEndpoints } from './core.js';
+export { jobStatus, jobCompletions, jobDuration } from './workloads.js';
+export { parseJSONPath, evaluateJSONPath, JSONPathError } from './jsonpath.js';
+
+/** Built-in printers by kind, with the API group the kind belongs to. */
+const BUILTIN: Record<string, { group: string; printer: Printer }> = {
+  Pod: { group: '', printer: podPrinter },
+  Node: { group: '', printer: nodePrinter },
+  Namespace: { group: '', printer: namespacePrinter },
+  Service: { group: '', printer: servicePrinter },
+  Endpoints: { group: '', printer: endpointsPrinter },
+  // events.k8s.io/v1 Events are printed through the core Event printer too.
+  Event: { group: '', printer: eventPrinter },
+  ConfigMap: { group: '', printer: configMapPrinter },
+  Secret: { group: '', printer: secretPrinter },
+  ServiceAccount: { group: '', printer: serviceAccountPrinter },
+  Deployment: { group: 'apps', printer: deploymentPrinter },
+  ReplicaSet: { group: 'apps', printer: replicaSetPrinter },
+  StatefulSet: { group: 'apps', printer: statefulSetPrinter },
+  DaemonSet: { group: 'apps', printer: daemonSetPrinter },
+  ControllerRevision: { group: 'apps', printer: controllerRevisionPrinter },
+  Job: { group: 'batch', printer: jobPrinter },
+  CronJob: { group: 'batch', printer: cronJobPrinter },
+  Lease: { group: 'coordination.k8s.io', printer: leasePrinter },
+  PodDisruptionBudget: { group: 'policy', printer: podDisruptionBudgetPrinter },
+  CustomResourceDefinition: { group: 'apiextensions.k8s.io', printer: customResourceDefinitionPrinter },
+};
+
+/**
+ * The printer of a built-in kind, or undefined (use defaultPrinter, or
+ * crdPrinter for custom resources). Pass `group` to avoid matching a custom
+ * resource that happens to reuse a built-in kind name.
+ */
+export function printerFor(kind: string, group?: string): Printer | undefined {
+  const entry = Object.prototype.hasOwnProperty.call(BUILTIN, kind) ? BUILTIN[kind] : undefined;
+  if (!entry) return undefined;
+  if (group !== undefined && group !== entry.group && !(kind === 'Event' && group === 'events.k8s.io')) return undefined;
+  return entry.printer;
+}

@@ -1,0 +1,157 @@
+// The emulated cloud as one object: `Cloud.open(store)` loads every record and
+// rebuilds the indexes; the per-resource models hang off it (cloud.vpcs,
+// cloud.subnets, …) and the calls the Kubernetes side makes all the time
+// (IPAM, quotas, change hook) are methods of their own.
+import type { Store } from '../store/types.js';
+import { ClusterModel } from './models/cluster.js';
+import { EipModel } from './models/eip.js';
+import type { AllocatePodEniInput, FindEniInput } from './models/eni.js';
+import { EniModel } from './models/eni.js';
+import { NatGatewayModel } from './models/natgateway.js';
+import { QuotaModel } from './models/quota.js';
+import { DEFAULT_REGION, DEFAULT_ZONES, RegionModel } from './models/region.js';
+import { RouteTableModel } from './models/routetable.js';
+import { SecurityGroupModel } from './models/securitygroup.js';
+import { SubnetModel } from './models/subnet.js';
+import { SuperNodeModel } from './models/supernode.js';
+import { VpcModel } from './models/vpc.js';
+import { CloudState } from './state.js';
+import type { CloudChange, Cluster, Eni, QuotaName, QuotaView, SecurityGroup, SubnetView, SuperNode, Vpc } from './types.js';
+
+export interface CloudOptions {
+  region?: string;
+  zones?: string[];
+}
+
+export interface BootstrapOptions {
+  /** Also create one super node per default subnet for the default cluster (first start only). */
+  superNodes?: boolean;
+}
+
+/** What bootstrap found or made. */
+export interface BootstrapResult {
+  vpc: Vpc;
+  subnets: SubnetView[];
+  securityGroup: SecurityGroup;
+  cluster: Cluster;
+  superNodes: SuperNode[];
+  /** True when this call created the defaults (empty store). */
+  created: boolean;
+}
+
+export class Cloud {
+  readonly regions: RegionModel;
+  readonly quotas: QuotaModel;
+  readonly vpcs: VpcModel;
+  readonly subnets: SubnetModel;
+  readonly routeTables: RouteTableModel;
+  readonly eips: EipModel;
+  readonly natGateways: NatGatewayModel;
+  readonly securityGroups: SecurityGroupModel;
+  readonly enis: EniModel;
+  readonly clusters: ClusterModel;
+  readonly superNodes: SuperNodeModel;
+
+  private constructor(private readonly state: CloudState) {
+    const s = state;
+    this.regions = new RegionModel(s);
+    this.quotas = new QuotaModel(s);
+    this.vpcs = new VpcModel(s, this.quotas);
+    this.subnets = new SubnetModel(s, this.quotas, this.regions);
+    this.routeTables = new RouteTableModel(s);
+    this.eips = new EipModel(s, this.quotas);
+    this.natGateways = new NatGatewayModel(s, this.quotas, this.eips);
+    this.securityGroups = new SecurityGroupModel(s);
+    this.enis = new EniModel(s, this.quotas, this.subnets, this.eips);
+    this.clusters = new ClusterModel(s, this.quotas);
+    this.superNodes = new SuperNodeModel(s, this.clusters);
+  }
+
+  /** Loads all cloud records from the store and rebuilds the in-memory indexes (IP bitmaps…). */
+  static async open(store: Store, opts: CloudOptions = {}): Promise<Cloud> {
+    const state = new CloudState(store, opts.region ?? DEFAULT_REGION, opts.zones ?? DEFAULT_ZONES);
+    await state.load();
+    return new Cloud(state);
+  }
+
+  get region(): string {
+    return this.state.region;
+  }
+
+  /**
+   * On an empty store: default VPC 10.0.0.0/16, one /24 per zone, the default
+   * route table and security group, and cluster `default`. Later starts find
+   * and return them (idempotent; each missing piece is made again).
+   */
+  async bootstrap(opts: BootstrapOptions = {}): Promise<BootstrapResult> {
+    let created = false;
+    let vpc = this.vpcs.defaultVpc();
+    if (!vpc) {
+      vpc = await this.vpcs.create({ cidr: '10.0.0.0/16', name: 'default', isDefault: true });
+      created = true;
+    }
+    const subnets: SubnetView[] = [];
+    for (const [i, zone] of this.state.zones.entries()) {
+      let subnet = this.subnets.list({ vpcId: vpc.id, zone }).find((x) => x.isDefault);
+      if (!subnet) {
+        subnet = await this.subnets.create({ vpcId: vpc.id, zone, cidr: `10.0.${i + 1}.0/24`, name: `default-${zone}`, isDefault: true });
+        created = true;
+      }
+      subnets.push(subnet);
+    }
+    let securityGroup = this.securityGroups.defaultGroup();
+    if (!securityGroup) {
+      securityGroup = await this.securityGroups.create({
+        name: 'default',
+        description: 'default security group of the region: all egress, ingress from the default VPC',
+        isDefault: true,
+        ingress: [{ protocol: 'all', port: 'ALL', cidr: vpc.cidr, action: 'ACCEPT', description: 'from the default VPC' }],
+        egress: [{ protocol: 'all', port: 'ALL', cidr: '0.0.0.0/0', action: 'ACCEPT', description: 'all egress' }],
+      });
+      created = true;
+    }
+    let cluster = this.state.clusterByName.has('default') ? this.clusters.get('default') : undefined;
+    let superNodes: SuperNode[] = [];
+    if (!cluster) {
+      cluster = await this.clusters.create({ name: 'default', vpcId: vpc.id, subnetIds: subnets.map((x) => x.id) });
+      created = true;
+      if (opts.superNodes) {
+        for (const subnet of subnets) superNodes.push(await this.superNodes.create({ clusterName: 'default', subnetId: subnet.id }));
+      }
+    } else {
+      superNodes = this.superNodes.list({ cluster: 'default' });
+    }
+    return { vpc, subnets, securityGroup, cluster, superNodes, created };
+  }
+
+  /** The pod's ENI with an IP from `subnetId`; durable before it resolves, idempotent per pod uid. */
+  allocatePodEni(input: AllocatePodEniInput): Promise<Eni> {
+    return this.enis.allocatePod(input);
+  }
+
+  releaseEni(eniId: string): Promise<Eni> {
+    return this.enis.release(eniId);
+  }
+
+  findEniByPod(input: FindEniInput): Eni | undefined {
+    return this.enis.findByPod(input);
+  }
+
+  /** Free IP addresses of a subnet. */
+  subnetAvailable(subnetId: string): number {
+    return this.subnets.available(subnetId);
+  }
+
+  setQuota(name: QuotaName, value: number, opts: { cluster?: string } = {}): Promise<QuotaView> {
+    return this.quotas.set(name, value, opts);
+  }
+
+  getQuota(name: QuotaName, opts: { cluster?: string } = {}): number {
+    return this.quotas.limit(name, opts.cluster);
+  }
+
+  /** Called after every durable change; returns an unsubscribe function. */
+  onChange(listener: (change: CloudChange) => void): () => void {
+    return this.state.onChange(listener);
+  }
+}

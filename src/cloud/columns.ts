@@ -1,0 +1,121 @@
+// Printer columns of each cloud kind for human tables (CLI, console): one
+// definition per kind so every listing shows the same things.
+export interface Column {
+  header: string;
+  get: (row: any) => unknown;
+}
+
+const age = (t: unknown) => {
+  if (typeof t !== 'string') return '';
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(t)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+};
+
+export const COLUMNS: Record<string, Column[]> = {
+  region: [
+    { header: 'REGION', get: (r) => r.region },
+    { header: 'ZONES', get: (r) => r.zones.join(',') },
+  ],
+  vpc: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'CIDR', get: (r) => r.cidr },
+    { header: 'DEFAULT', get: (r) => r.isDefault },
+    { header: 'DNS', get: (r) => `support=${r.enableDnsSupport},hostnames=${r.enableDnsHostnames}` },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
+  subnet: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'VPC', get: (r) => r.vpcId },
+    { header: 'ZONE', get: (r) => r.zone },
+    { header: 'CIDR', get: (r) => r.cidr },
+    { header: 'TOTAL', get: (r) => r.totalIpCount },
+    { header: 'AVAILABLE', get: (r) => r.availableIpCount },
+    { header: 'ROUTE-TABLE', get: (r) => r.routeTableId },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
+  routetable: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'VPC', get: (r) => r.vpcId },
+    { header: 'DEFAULT', get: (r) => r.isDefault },
+    { header: 'ROUTES', get: (r) => r.routes.map((x: any) => `${x.destinationCidr}->${x.nextHopType === 'local' ? 'local' : x.nextHopId}`).join(',') },
+    { header: 'SUBNETS', get: (r) => (r.subnetIds ?? []).join(',') || '<none>' },
+  ],
+  natgateway: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'VPC', get: (r) => r.vpcId },
+    { header: 'EIPS', get: (r) => r.eipIds.join(',') },
+    { header: 'BANDWIDTH', get: (r) => `${r.bandwidthMbps}Mbps` },
+    { header: 'STATE', get: (r) => r.state },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
+  eip: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'ADDRESS', get: (r) => r.address },
+    { header: 'STATUS', get: (r) => r.status },
+    { header: 'BOUND-TO', get: (r) => r.association ? `${r.association.id}${r.association.privateIp ? ` (${r.association.privateIp})` : ''}` : '<none>' },
+    { header: 'POD', get: (r) => r.boundPod ? `${r.boundPod.cluster}/${r.boundPod.namespace}/${r.boundPod.name}` : '<none>' },
+    { header: 'BANDWIDTH', get: (r) => `${r.bandwidthMbps}Mbps` },
+    { header: 'CHARGE', get: (r) => r.internetChargeType },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
+  securitygroup: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'DEFAULT', get: (r) => r.isDefault },
+    { header: 'INGRESS', get: (r) => r.ingress.length },
+    { header: 'EGRESS', get: (r) => r.egress.length },
+    { header: 'INSTANCES', get: (r) => r.instanceCount },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
+  eni: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'IP', get: (r) => r.primaryIp },
+    { header: 'SUBNET', get: (r) => r.subnetId },
+    { header: 'ZONE', get: (r) => r.zone },
+    { header: 'ATTACHED-TO', get: (r) => r.attachedTo.type === 'pod' ? `pod ${r.attachedTo.cluster}/${r.attachedTo.namespace}/${r.attachedTo.pod}` : `node ${r.attachedTo.node}` },
+    { header: 'SECURITY-GROUPS', get: (r) => r.securityGroupIds.join(',') },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
+  cluster: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'VPC', get: (r) => r.vpcId },
+    { header: 'SUBNETS', get: (r) => r.subnetIds.join(',') },
+    { header: 'ENDPOINT', get: (r) => [r.endpointAccess?.public ? 'public' : '', r.endpointAccess?.private ? 'private' : ''].filter(Boolean).join('+') },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
+  supernode: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'CLUSTER', get: (r) => r.clusterName },
+    { header: 'SUBNET', get: (r) => r.subnetId },
+    { header: 'ZONE', get: (r) => r.zone },
+    { header: 'STATE', get: (r) => r.state },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
+  quota: [
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'SCOPE', get: (r) => r.cluster ? `cluster ${r.cluster}` : r.scope },
+    { header: 'LIMIT', get: (r) => r.limit },
+    { header: 'DEFAULT', get: (r) => r.default },
+    { header: 'USED', get: (r) => r.used ?? '-' },
+  ],
+};
+
+/** Rows as a table with left-aligned, space-padded columns (kubectl style). */
+export function formatTable(columns: Column[], rows: unknown[]): string {
+  const cells = rows.map((r) => columns.map((c) => {
+    const v = c.get(r);
+    return v === undefined || v === null || v === '' ? '<none>' : String(v);
+  }));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)));
+  const line = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(widths[i] + 3))).join('');
+  return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
+}

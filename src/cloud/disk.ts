@@ -1,0 +1,222 @@
+// The system disk of one serverless pod (SPEC S15): 20 GiB free by default,
+// holding images, container writable layers and exited containers. A pure state
+// machine (no I/O, no clock) that the runtime drives; it returns Kubernetes-style
+// events with the texts of seed tencent-tke-serverless-faq ("no space left on
+// device: unknown", FreeDiskSpaceFailed, ImageGCFailed) and the imroc guide.
+
+export const GiB = 2 ** 30;
+export const DEFAULT_DISK_BYTES = 20 * GiB;
+
+export interface DiskEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/** The annotation-driven settings the disk obeys (a subset of EksSettings). */
+export interface DiskGcSettings {
+  imageGcHigh: number;
+  imageGcLow: number;
+  containerGcThreshold: number;
+  mustKeepLastContainer: boolean;
+  podEvictionThreshold?: number;
+}
+
+export const DEFAULT_DISK_GC: DiskGcSettings = { imageGcHigh: 80, imageGcLow: 75, containerGcThreshold: 85, mustKeepLastContainer: false };
+
+export interface PullResult { ok: boolean; reused: boolean; events: DiskEvent[] }
+export interface WriteResult { ok: boolean; writtenBytes: number; error?: string }
+export interface GcResult {
+  events: DiskEvent[];
+  /** Set when usage is above pod-eviction-threshold: the caller restarts the pod (not the VM). */
+  action?: 'restart-pod';
+  freedBytes: number;
+  removedImages: string[];
+  removedContainers: string[];
+}
+
+interface Image { bytes: number; lastUsed: number }
+interface Container { image: string; writableBytes: number; state: 'running' | 'exited' }
+
+/** The seed's wording, shared by FreeDiskSpaceFailed and ImageGCFailed. */
+export const gcFailedMessage = (wanted: number, freed: number): string =>
+  `failed to garbage collect required amount of images. Wanted to free ${wanted} bytes, but freed ${freed} bytes`;
+
+const pct = (n: number): string => `${Math.round(n * 10) / 10}%`;
+
+export class PodDisk {
+  readonly capacityBytes: number;
+  private readonly imgs = new Map<string, Image>();
+  private readonly ctrs = new Map<string, Container>();
+  /** Logical clock for least-recently-used image order. */
+  private tick = 0;
+
+  /**
+   * `images` pre-loads a reused system disk (cbs-reuse-key / same workload
+   * within 2 h): images of earlier pods, not used by any container here.
+   */
+  constructor(opts: { capacityBytes?: number; images?: Array<{ name: string; bytes: number }> } = {}) {
+    this.capacityBytes = opts.capacityBytes ?? DEFAULT_DISK_BYTES;
+    for (const i of opts.images ?? []) this.imgs.set(i.name, { bytes: i.bytes, lastUsed: this.tick++ });
+  }
+
+  usedBytes(): number {
+    let used = 0;
+    for (const i of this.imgs.values()) used += i.bytes;
+    for (const c of this.ctrs.values()) used += c.writableBytes;
+    return used;
+  }
+  freeBytes(): number { return Math.max(0, this.capacityBytes - this.usedBytes()); }
+  usagePercent(): number { return (this.usedBytes() / this.capacityBytes) * 100; }
+  hasImage(name: string): boolean { return this.imgs.has(name); }
+  images(): Array<{ name: string; bytes: number; inUse: boolean }> {
+    return [...this.imgs].map(([name, i]) => ({ name, bytes: i.bytes, inUse: this.inUse(name) }));
+  }
+  containers(): Array<{ name: string; image: string; writableBytes: number; state: 'running' | 'exited' }> {
+    return [...this.ctrs].map(([name, c]) => ({ name, ...c }));
+  }
+
+  /** An image is in use while any container, running or exited, was made from it. */
+  private inUse(image: string): boolean {
+    for (const c of this.ctrs.values()) if (c.image === image) return true;
+    return false;
+  }
+
+  /** Removes unused images, least recently used first, until `wanted` bytes are freed. */
+  private freeImages(wanted: number): { freed: number; removed: string[] } {
+    const candidates = [...this.imgs].filter(([name]) => !this.inUse(name)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    let freed = 0;
+    const removed: string[] = [];
+    for (const [name, img] of candidates) {
+      if (freed >= wanted) break;
+      this.imgs.delete(name);
+      freed += img.bytes;
+      removed.push(name);
+    }
+    return { freed, removed };
+  }
+
+  /**
+   * Pulls an image. An image already on the (possibly reused) disk is not
+   * pulled again. Without room the pull fails with "no space left on device:
+   * unknown" and the disk immediately tries to free the missing bytes from
+   * unused images; a retry succeeds once enough was freed.
+   */
+  pull(image: string, bytes: number): PullResult {
+    const existing = this.imgs.get(image);
+    if (existing) {
+      existing.lastUsed = this.tick++;
+      return { ok: true, reused: true, events: [{ type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine` }] };
+    }
+    const events: DiskEvent[] = [{ type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` }];
+    const free = this.freeBytes();
+    if (bytes <= free) {
+      this.imgs.set(image, { bytes, lastUsed: this.tick++ });
+      events.push({ type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}". Image size: ${bytes} bytes.` });
+      return { ok: true, reused: false, events };
+    }
+    events.push(
+      { type: 'Warning', reason: 'Failed', message: `Failed to pull image "${image}": failed to pull and unpack image "${image}": no space left on device: unknown` },
+      { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
+    );
+    const wanted = bytes - free;
+    const { freed } = this.freeImages(wanted);
+    if (freed < wanted) events.push({ type: 'Warning', reason: 'FreeDiskSpaceFailed', message: gcFailedMessage(wanted, freed) });
+    return { ok: false, reused: false, events };
+  }
+
+  /** Starts a container from a pulled image. */
+  startContainer(name: string, image: string): void {
+    const img = this.imgs.get(image);
+    if (!img) throw new Error(`image "${image}" is not on the disk: pull it first`);
+    img.lastUsed = this.tick++;
+    this.ctrs.set(name, { image, writableBytes: 0, state: 'running' });
+  }
+
+  /** The container exits; its writable layer stays until container GC. */
+  exitContainer(name: string): void {
+    this.container(name).state = 'exited';
+  }
+
+  /**
+   * A running container writes (bytes > 0) or deletes (bytes < 0) files in its
+   * writable layer. A write that does not fit is cut short with ENOSPC.
+   */
+  write(container: string, bytes: number): WriteResult {
+    const c = this.container(container);
+    if (bytes < 0) {
+      const removed = Math.min(c.writableBytes, -bytes);
+      c.writableBytes -= removed;
+      return { ok: true, writtenBytes: -removed };
+    }
+    if (c.state !== 'running') throw new Error(`container "${container}" has exited and cannot write`);
+    const written = Math.min(bytes, this.freeBytes());
+    c.writableBytes += written;
+    return written < bytes
+      ? { ok: false, writtenBytes: written, error: 'write: no space left on device' }
+      : { ok: true, writtenBytes: written };
+  }
+
+  private container(name: string): Container {
+    const c = this.ctrs.get(name);
+    if (!c) throw new Error(`no container "${name}" on this pod`);
+    return c;
+  }
+
+  /**
+   * One round of the periodic disk check (every image-gc-period). In order:
+   * exited containers at container-gc-threshold (unless must-keep-last-container),
+   * unused images at image-gc-high-threshold down to the low threshold, then
+   * pod-eviction-threshold → restart the pod.
+   */
+  gc(settings: DiskGcSettings = DEFAULT_DISK_GC): GcResult {
+    const events: DiskEvent[] = [];
+    const removedContainers: string[] = [];
+    const before = this.usedBytes();
+
+    if (this.usagePercent() >= settings.containerGcThreshold && !settings.mustKeepLastContainer) {
+      for (const [name, c] of [...this.ctrs]) {
+        if (c.state === 'exited') {
+          this.ctrs.delete(name);
+          removedContainers.push(name);
+        }
+      }
+    }
+
+    let removedImages: string[] = [];
+    if (this.usagePercent() >= settings.imageGcHigh) {
+      const target = Math.floor((this.capacityBytes * settings.imageGcLow) / 100);
+      const wanted = this.usedBytes() - target;
+      const r = this.freeImages(wanted);
+      removedImages = r.removed;
+      if (r.freed === 0) events.push({ type: 'Warning', reason: 'ImageGCFailed', message: gcFailedMessage(wanted, 0) });
+      else if (r.freed < wanted) events.push({ type: 'Warning', reason: 'FreeDiskSpaceFailed', message: gcFailedMessage(wanted, r.freed) });
+    }
+
+    let action: GcResult['action'];
+    const usage = this.usagePercent();
+    if (settings.podEvictionThreshold !== undefined && usage > settings.podEvictionThreshold) {
+      action = 'restart-pod';
+      events.push({ type: 'Warning', reason: 'EvictionThresholdMet',
+        message: `system disk usage ${pct(usage)} is above pod-eviction-threshold ${settings.podEvictionThreshold}%: restarting the pod` });
+    }
+    return { events, action, freedBytes: before - this.usedBytes(), removedImages, removedContainers };
+  }
+
+  /**
+   * Restarts the pod in place (the VM stays): containers are recreated with
+   * empty writable layers, exited ones are dropped; images remain.
+   */
+  restartPod(): DiskEvent[] {
+    const events: DiskEvent[] = [];
+    for (const [name, c] of [...this.ctrs]) {
+      if (c.state === 'exited') {
+        this.ctrs.delete(name);
+        continue;
+      }
+      events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${name}` });
+      c.writableBytes = 0;
+    }
+    return events;
+  }
+}

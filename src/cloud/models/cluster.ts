@@ -1,0 +1,111 @@
+// Clusters: a serverless cluster lives in one VPC and takes pod IPs from its
+// container-network subnets (SPEC S1). The Kubernetes side owns the objects;
+// this is the cloud's record of the cluster.
+import { InvalidParameterValue, ResourceInUse, ResourceNotFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { CloudState } from '../state.js';
+import { now } from '../state.js';
+import type { Cluster, EndpointAccess } from '../types.js';
+import { checkDnsLabel, clone, mustGet } from './common.js';
+import type { QuotaModel } from './quota.js';
+
+export interface CreateClusterInput {
+  name: string;
+  /** Default: the region's default VPC. */
+  vpcId?: string;
+  /** Default: every subnet of the VPC. */
+  subnetIds?: string[];
+  endpointAccess?: Partial<EndpointAccess>;
+}
+
+export class ClusterModel {
+  constructor(private readonly s: CloudState, private readonly quotas: QuotaModel) {}
+
+  list(): Cluster[] {
+    return this.s.clusters.all().map(clone);
+  }
+
+  /** By id (cls-…) or by name. */
+  get(idOrName: string): Cluster {
+    return clone(this.find(idOrName));
+  }
+
+  find(idOrName: string): Cluster {
+    const id = this.s.clusterByName.get(idOrName) ?? idOrName;
+    const c = this.s.clusters.get(id);
+    if (!c) throw new ResourceNotFound('cluster', idOrName);
+    return c;
+  }
+
+  async create(input: CreateClusterInput): Promise<Cluster> {
+    const name = checkDnsLabel(input.name, 'cluster name');
+    const taken = this.s.clusterByName.get(name);
+    if (taken) throw new InvalidParameterValue(`cluster name ${name} is already used by ${taken}`);
+    const vpc = input.vpcId ? mustGet(this.s.vpcs, input.vpcId) : this.s.vpcs.all().find((v) => v.isDefault);
+    if (!vpc) throw new InvalidParameterValue('no vpcId given and the region has no default VPC');
+    let subnetIds = input.subnetIds ?? this.s.subnets.all().filter((x) => x.vpcId === vpc.id).map((x) => x.id);
+    if (!Array.isArray(subnetIds)) throw new InvalidParameterValue('subnetIds must be a list of subnet ids');
+    subnetIds = [...new Set(subnetIds)];
+    if (subnetIds.length === 0) throw new InvalidParameterValue(`a cluster needs at least one subnet of VPC ${vpc.id} for its pods`);
+    for (const id of subnetIds) {
+      const subnet = mustGet(this.s.subnets, id);
+      if (subnet.vpcId !== vpc.id) throw new InvalidParameterValue(`subnet ${id} is in VPC ${subnet.vpcId}, not in the cluster's VPC ${vpc.id}`);
+    }
+    const endpointAccess = checkEndpointAccess(input.endpointAccess);
+    const cluster: Cluster = {
+      id: newId('cluster', (x) => this.s.clusters.has(x)),
+      name, vpcId: vpc.id, subnetIds, endpointAccess, createdTime: now(),
+    };
+    await this.s.clusters.insert(cluster);
+    this.s.emit({ kind: 'cluster', type: 'created', id: cluster.id, object: clone(cluster) });
+    return clone(cluster);
+  }
+
+  async update(idOrName: string, input: { endpointAccess?: Partial<EndpointAccess>; subnetIds?: string[] }): Promise<Cluster> {
+    const cluster = this.find(idOrName);
+    const endpointAccess = input.endpointAccess === undefined ? undefined : checkEndpointAccess({ ...cluster.endpointAccess, ...input.endpointAccess });
+    let subnetIds: string[] | undefined;
+    if (input.subnetIds !== undefined) {
+      if (!Array.isArray(input.subnetIds) || input.subnetIds.length === 0) throw new InvalidParameterValue('subnetIds must be a non-empty list');
+      subnetIds = [...new Set(input.subnetIds)];
+      for (const id of subnetIds) {
+        if (mustGet(this.s.subnets, id).vpcId !== cluster.vpcId) throw new InvalidParameterValue(`subnet ${id} is not in VPC ${cluster.vpcId}`);
+      }
+      const kept = this.s.superNodes.all().find((n) => n.clusterName === cluster.name && !subnetIds!.includes(n.subnetId));
+      if (kept) throw new ResourceInUse(`super node ${kept.name} still uses subnet ${kept.subnetId}`);
+    }
+    await this.s.clusters.update(cluster, (c) => {
+      if (endpointAccess) c.endpointAccess = endpointAccess;
+      if (subnetIds) c.subnetIds = subnetIds;
+    });
+    this.s.emit({ kind: 'cluster', type: 'updated', id: cluster.id, object: clone(cluster) });
+    return clone(cluster);
+  }
+
+  /** Adds a subnet to the container network (what adding a super node on a new subnet does, SPEC S2). */
+  startAddSubnet(cluster: Cluster, subnetId: string): Promise<unknown> | undefined {
+    if (cluster.subnetIds.includes(subnetId)) return undefined;
+    return this.s.clusters.update(cluster, (c) => { c.subnetIds.push(subnetId); });
+  }
+
+  async delete(idOrName: string): Promise<Cluster> {
+    const cluster = this.find(idOrName);
+    const nodes = this.s.superNodes.all().filter((n) => n.clusterName === cluster.name);
+    if (nodes.length) throw new ResourceInUse(`cluster ${cluster.name} still has super node(s) ${nodes.map((n) => n.name).join(', ')}`);
+    const pods = this.s.podsByCluster.get(cluster.name) ?? 0;
+    if (pods) throw new ResourceInUse(`cluster ${cluster.name} still has ${pods} pod network interface(s)`);
+    await Promise.all([this.s.clusters.remove(cluster), ...this.quotas.removeCluster(cluster.name)]);
+    this.s.emit({ kind: 'cluster', type: 'deleted', id: cluster.id, object: clone(cluster) });
+    return clone(cluster);
+  }
+}
+
+/** EKS rule: private access must be on before public can be turned off, so never both off. */
+function checkEndpointAccess(input: Partial<EndpointAccess> | undefined): EndpointAccess {
+  const access = { public: input?.public ?? true, private: input?.private ?? false };
+  if (typeof access.public !== 'boolean' || typeof access.private !== 'boolean') {
+    throw new InvalidParameterValue('endpointAccess.public and endpointAccess.private must be true or false');
+  }
+  if (!access.public && !access.private) throw new InvalidParameterValue('endpoint access needs public or private access enabled; enable private before disabling public');
+  return access;
+}

@@ -1,0 +1,195 @@
+// ENIs and IPAM: every pod gets an ENI whose primary IP comes straight from
+// its super node's subnet (SPEC S1). Allocation takes the next free bit of the
+// subnet's bitmap (flat cost from /24 to /16), is visible to concurrent callers
+// at once and durable before it is returned, so no IP is handed out twice,
+// not even across a kill -9.
+import { InvalidParameter, InvalidParameterValue, ResourceInsufficient, ResourceNotFound } from '../errors.js';
+import { newId } from '../ids.js';
+import { formatIp, parseCidr, parseIp } from '../ipv4.js';
+import type { CloudState } from '../state.js';
+import { now, podKey } from '../state.js';
+import type { Eni, NodeAttachment, PodAttachment } from '../types.js';
+import { clone, mustGet } from './common.js';
+import type { EipModel } from './eip.js';
+import type { QuotaModel } from './quota.js';
+import type { SubnetModel } from './subnet.js';
+
+export interface AllocatePodEniInput {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  uid: string;
+  subnetId: string;
+  /** Empty or absent: the region's default security group (SPEC S7). */
+  securityGroupIds?: string[];
+  /** Wanted address (fixed pod IP); used when free, otherwise the next free one is taken. */
+  preferIp?: string;
+  /** Node (super node name) the pod runs on. */
+  node?: string;
+}
+
+export interface AllocateNodeEniInput {
+  node: string;
+  cluster?: string;
+  subnetId: string;
+  securityGroupIds?: string[];
+  preferIp?: string;
+}
+
+export interface FindEniInput {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  uid?: string;
+}
+
+export class EniModel {
+  /** Allocations not yet durable, by pod uid: a concurrent retry waits for the same ENI. */
+  private readonly inflight = new Map<string, Promise<Eni>>();
+
+  constructor(
+    private readonly s: CloudState,
+    private readonly quotas: QuotaModel,
+    private readonly subnets: SubnetModel,
+    private readonly eips: EipModel,
+  ) {}
+
+  list(filter: { subnetId?: string; cluster?: string; namespace?: string; node?: string } = {}): Eni[] {
+    return this.s.enis.all().filter((e) => {
+      if (filter.subnetId && e.subnetId !== filter.subnetId) return false;
+      const a = e.attachedTo;
+      if (filter.cluster && a.cluster !== filter.cluster) return false;
+      if (filter.namespace && (a.type !== 'pod' || a.namespace !== filter.namespace)) return false;
+      if (filter.node && a.node !== filter.node) return false;
+      return true;
+    }).map(clone);
+  }
+
+  get(id: string): Eni {
+    return clone(mustGet(this.s.enis, id));
+  }
+
+  /**
+   * The ENI of a pod. Idempotent per pod uid: a retry after a crash gets the
+   * ENI it already has instead of a second address.
+   */
+  async allocatePod(input: AllocatePodEniInput): Promise<Eni> {
+    for (const k of ['cluster', 'namespace', 'pod', 'uid', 'subnetId'] as const) {
+      if (typeof input[k] !== 'string' || !input[k]) throw new InvalidParameter(`${k} is required`);
+    }
+    const pending = this.inflight.get(input.uid);
+    if (pending) return clone(await pending);
+    const existingId = this.s.eniByUid.get(input.uid);
+    if (existingId) return clone(this.s.enis.get(existingId)!);
+    if (!this.s.clusterByName.has(input.cluster)) throw new ResourceNotFound('cluster', input.cluster);
+    this.quotas.checkPods(input.cluster);
+    const attachedTo: PodAttachment = { type: 'pod', cluster: input.cluster, namespace: input.namespace, pod: input.pod, uid: input.uid };
+    if (input.node) attachedTo.node = input.node;
+    const promise = this.allocate(input.subnetId, input.securityGroupIds, attachedTo, input.preferIp);
+    this.inflight.set(input.uid, promise);
+    try {
+      return await promise;
+    } finally {
+      this.inflight.delete(input.uid);
+    }
+  }
+
+  /** An ENI for a node of a node group (SPEC A1); not counted against pods-per-cluster. */
+  async allocateNode(input: AllocateNodeEniInput): Promise<Eni> {
+    if (typeof input.node !== 'string' || !input.node) throw new InvalidParameter('node is required');
+    const attachedTo: NodeAttachment = { type: 'node', node: input.node };
+    if (input.cluster) attachedTo.cluster = input.cluster;
+    return this.allocate(input.subnetId, input.securityGroupIds, attachedTo, input.preferIp);
+  }
+
+  private async allocate(subnetId: string, sgInput: string[] | undefined, attachedTo: PodAttachment | NodeAttachment, preferIp?: string): Promise<Eni> {
+    const subnet = mustGet(this.s.subnets, subnetId);
+    const securityGroupIds = this.resolveGroups(sgInput);
+    for (const sg of securityGroupIds) {
+      this.quotas.check('instances-per-security-group', this.s.instancesBySg.get(sg) ?? 0, `security group ${sg}`);
+    }
+    const { bitmap, base } = this.s.ipBitmaps.get(subnet.id)!;
+    let offset = -1;
+    if (preferIp !== undefined) {
+      const ip = parseIp(preferIp);
+      const cidr = parseCidr(subnet.cidr);
+      if (ip === undefined || ip < cidr.base || ip >= cidr.base + cidr.size) {
+        throw new InvalidParameterValue(`preferred IP ${preferIp} is not in subnet ${subnet.id} (${subnet.cidr})`);
+      }
+      if (!bitmap.has(ip - base)) offset = ip - base;
+    }
+    if (offset < 0) offset = bitmap.nextFree();
+    if (offset < 0) {
+      const view = this.subnets.view(subnet);
+      throw new ResourceInsufficient(
+        `subnet ${subnet.id} (${subnet.cidr}) has no IP address available: ${view.totalIpCount} usable, ${view.usedIpCount} in use`);
+    }
+    const eni: Eni = {
+      id: newId('eni', (x) => this.s.enis.has(x)),
+      subnetId: subnet.id,
+      vpcId: subnet.vpcId,
+      zone: subnet.zone,
+      primaryIp: formatIp(base + offset),
+      securityGroupIds,
+      attachedTo,
+      createdTime: now(),
+    };
+    // insert() marks the bit synchronously (index hook), before any await.
+    await this.s.enis.insert(eni);
+    this.s.emit({ kind: 'eni', type: 'created', id: eni.id, object: clone(eni) });
+    this.emitSubnet(subnet.id);
+    return clone(eni);
+  }
+
+  /** Frees the ENI and its IP; an EIP bound to it is unbound (kept, not released). */
+  async release(id: string): Promise<Eni> {
+    const eni = mustGet(this.s.enis, id);
+    const eipId = this.s.eipByEni.get(id);
+    const eip = eipId ? this.s.eips.get(eipId) : undefined;
+    const writes: Promise<unknown>[] = [this.s.enis.remove(eni)];
+    if (eip) writes.push(this.eips.startUnbind(eip));
+    await Promise.all(writes);
+    if (eip) this.eips.changed(eip);
+    this.s.emit({ kind: 'eni', type: 'deleted', id, object: clone(eni) });
+    this.emitSubnet(eni.subnetId);
+    return clone(eni);
+  }
+
+  /** A pod's ENI: the one of `uid` when given, else the newest for that pod name. */
+  findByPod(input: FindEniInput): Eni | undefined {
+    const ids = this.s.enisByPod.get(podKey(input.cluster, input.namespace, input.pod));
+    if (!ids) return undefined;
+    let best: Eni | undefined;
+    for (const id of ids) {
+      const e = this.s.enis.get(id)!;
+      if (input.uid !== undefined) {
+        if (e.attachedTo.type === 'pod' && e.attachedTo.uid === input.uid) return clone(e);
+        continue;
+      }
+      if (!best || e.createdTime > best.createdTime) best = e;
+    }
+    return best ? clone(best) : undefined;
+  }
+
+  private resolveGroups(ids: string[] | undefined): string[] {
+    if (ids !== undefined && (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string'))) {
+      throw new InvalidParameter('securityGroupIds must be a list of security group ids');
+    }
+    if (!ids || ids.length === 0) {
+      const def = this.s.securityGroups.all().find((g) => g.isDefault);
+      if (!def) throw new ResourceNotFound('security group', 'default');
+      return [def.id];
+    }
+    for (const id of ids) {
+      if (!this.s.securityGroups.has(id)) {
+        throw new InvalidParameterValue(`security group ${id} does not exist in region ${this.s.region}`);
+      }
+    }
+    return [...new Set(ids)];
+  }
+
+  private emitSubnet(subnetId: string): void {
+    const subnet = this.s.subnets.get(subnetId);
+    if (subnet) this.s.emit({ kind: 'subnet', type: 'updated', id: subnetId, object: this.subnets.view(subnet) });
+  }
+}

@@ -1,0 +1,210 @@
+// A shared informer: list + watch one resource through the Client, keep a
+// local cache, and tell handlers about adds, updates and deletes. On a
+// broken or expired watch it relists, as client-go's reflector does.
+import type { KubeObject } from '../api/types.js';
+import type { Client, ResourceRef, WatchHandle } from '../client/types.js';
+
+export interface InformerHandlers<T extends KubeObject> {
+  add?(obj: T): void;
+  update?(oldObj: T, newObj: T): void;
+  delete?(obj: T): void;
+}
+
+export const keyOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!);
+
+export class Informer<T extends KubeObject = KubeObject> {
+  private cache = new Map<string, T>();
+  private handlers: InformerHandlers<T>[] = [];
+  private handle?: WatchHandle;
+  private stopped = false;
+  private synced!: Promise<void>;
+  private resolveSynced!: () => void;
+  private indexes = new Map<string, { fn: (o: T) => string[]; map: Map<string, Set<string>> }>();
+
+  constructor(private client: Client, readonly ref: ResourceRef, private opts: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {}) {
+    this.synced = new Promise((r) => (this.resolveSynced = r));
+  }
+
+  on(h: InformerHandlers<T>): this {
+    this.handlers.push(h);
+    return this;
+  }
+
+  /** Adds a secondary index (e.g. pods by node name). */
+  addIndex(name: string, fn: (o: T) => string[]): void {
+    const map = new Map<string, Set<string>>();
+    for (const [k, o] of this.cache) for (const v of fn(o)) (map.get(v) ?? map.set(v, new Set()).get(v)!).add(k);
+    this.indexes.set(name, { fn, map });
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const idx = this.indexes.get(name);
+    if (!idx) throw new Error(`no index ${name}`);
+    return [...(idx.map.get(value) ?? [])].map((k) => this.cache.get(k)!).filter(Boolean);
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.cache.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.cache.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  hasSynced(): Promise<void> {
+    return this.synced;
+  }
+
+  start(): this {
+    void this.run();
+    return this;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.handle?.stop();
+  }
+
+  private index(key: string, oldObj: T | undefined, newObj: T | undefined) {
+    for (const { fn, map } of this.indexes.values()) {
+      if (oldObj) for (const v of fn(oldObj)) map.get(v)?.delete(key);
+      if (newObj) for (const v of fn(newObj)) (map.get(v) ?? map.set(v, new Set()).get(v)!).add(key);
+    }
+  }
+
+  private set(o: T) {
+    const key = keyOf(o);
+    const old = this.cache.get(key);
+    if (old && old.metadata.resourceVersion === o.metadata.resourceVersion) return;
+    this.cache.set(key, o);
+    this.index(key, old, o);
+    for (const h of this.handlers) {
+      try {
+        if (old) h.update?.(old, o);
+        else h.add?.(o);
+      } catch (e) {
+        console.error(`informer ${this.ref.resource} handler failed:`, e);
+      }
+    }
+  }
+
+  private remove(o: T) {
+    const key = keyOf(o);
+    const old = this.cache.get(key);
+    if (!old) return;
+    this.cache.delete(key);
+    this.index(key, old, undefined);
+    for (const h of this.handlers) {
+      try {
+        h.delete?.(o);
+      } catch (e) {
+        console.error(`informer ${this.ref.resource} handler failed:`, e);
+      }
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    while (!this.stopped) {
+      try {
+        const list = await this.client.list<T>(this.ref, this.opts);
+        const seen = new Set<string>();
+        for (const o of list.items) {
+          seen.add(keyOf(o));
+          this.set(o);
+        }
+        for (const [k, o] of [...this.cache]) if (!seen.has(k)) this.remove(o);
+        this.resolveSynced();
+        backoff = 100;
+        let expired = false;
+        this.handle = this.client.watch<T>(this.ref, { ...this.opts, resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true }, (e) => {
+          if (e.type === 'ADDED' || e.type === 'MODIFIED') this.set(e.object);
+          else if (e.type === 'DELETED') this.remove(e.object);
+          else if (e.type === 'ERROR') {
+            expired = true;
+            this.handle?.stop();
+          }
+        });
+        await this.handle.done;
+        if (!expired && this.stopped) return;
+      } catch (e) {
+        if (this.stopped) return;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+}
+
+/** A work queue of keys with de-duplication and delayed re-adds, processed one key at a time per worker. */
+export class WorkQueue {
+  private queue: string[] = [];
+  private queued = new Set<string>();
+  private processing = new Set<string>();
+  private dirty = new Set<string>();
+  private timers = new Map<string, NodeJS.Timeout>();
+  private waiting: (() => void)[] = [];
+  private stopped = false;
+
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.waiting.shift()?.();
+  }
+
+  addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    const existing = this.timers.get(key);
+    if (existing) clearTimeout(existing);
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, Math.max(0, ms)));
+  }
+
+  /** Runs `worker` for keys until stop(); a failing key is retried with back-off. */
+  run(worker: (key: string) => Promise<void>, concurrency = 1): void {
+    const failures = new Map<string, number>();
+    const loop = async () => {
+      while (!this.stopped) {
+        const key = this.queue.shift();
+        if (key === undefined) {
+          await new Promise<void>((r) => this.waiting.push(r));
+          continue;
+        }
+        this.queued.delete(key);
+        this.processing.add(key);
+        try {
+          await worker(key);
+          failures.delete(key);
+        } catch (e) {
+          const n = (failures.get(key) ?? 0) + 1;
+          failures.set(key, n);
+          if (n === 1 || n % 20 === 0) console.error(`controller: ${key}: ${(e as Error).message}`);
+          this.addAfter(key, Math.min(5 * 2 ** Math.min(n, 10), 5000));
+        } finally {
+          this.processing.delete(key);
+          if (this.dirty.delete(key)) this.add(key);
+        }
+      }
+    };
+    for (let i = 0; i < concurrency; i++) void loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const w of this.waiting) w();
+  }
+}

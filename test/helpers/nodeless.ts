@@ -1,0 +1,108 @@
+// Test harness: start nodeless the way a user does (the real CLI, a fresh
+// home, an ephemeral port) and drive it with the real kubectl.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import https from 'node:https';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+export interface Running {
+  home: string;
+  url: string;
+  token: string;
+  ca: string;
+  kubeconfig: string;
+  proc: ChildProcess;
+  output: () => string;
+  /** Stops with SIGTERM (or SIGKILL) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function tempHome(prefix = 'nodeless-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Starts `nodeless up --home HOME --port 0` and waits until it serves. */
+export async function startCli(home = tempHome(), extraArgs: string[] = []): Promise<Running> {
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'nodeless.js'), 'up', '--home', home, '--port', '0', ...extraArgs], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODELESS_HOME: home },
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  while (!/nodeless is up at (\S+)/.test(out)) {
+    if (proc.exitCode !== null) throw new Error(`nodeless exited early (${proc.exitCode}):\n${out}`);
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`nodeless did not start in time:\n${out}`); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = /nodeless is up at (\S+)/.exec(out)![1];
+  return {
+    home, url, proc,
+    token: fs.readFileSync(path.join(home, 'token'), 'utf8').trim(),
+    ca: fs.readFileSync(path.join(home, 'pki', 'ca.crt'), 'utf8'),
+    kubeconfig: path.join(home, 'kubeconfig'),
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real kubectl against a running nodeless. */
+export function kubectl(r: Pick<Running, 'kubeconfig' | 'home'>, args: string[], input?: string): KubectlResult {
+  const res = spawnSync('kubectl', args, {
+    input, encoding: 'utf8', timeout: 60_000,
+    env: { ...process.env, KUBECONFIG: r.kubeconfig, HOME: r.home, KUBECACHEDIR: path.join(r.home, 'kubecache') },
+  });
+  return { code: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
+}
+
+/** kubectl that must succeed; returns stdout. */
+export function kc(r: Pick<Running, 'kubeconfig' | 'home'>, args: string[], input?: string): string {
+  const res = kubectl(r, args, input);
+  if (res.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${res.code}):\n${res.stderr}${res.stdout}`);
+  return res.stdout;
+}
+
+/** Raw HTTPS request to the server (for protocol-level checks). */
+export function raw(r: Pick<Running, 'url' | 'ca' | 'token'>, method: string, p: string, body?: string | Buffer, headers: Record<string, string> = {}, auth = true): Promise<{ status: number; headers: Record<string, any>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(new URL(p, r.url), {
+      method, ca: r.ca,
+      headers: { ...(auth ? { authorization: `Bearer ${r.token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
