@@ -323,7 +323,8 @@ function parseModule(mod: string): void {
   const out: Schema = {};
   if (description) out.description = description;
   if (FREEFORM.has(def)) {
-    out.type = 'object';
+    // JSON and the JSONSchemaPropsOr* unions hold any JSON value (a bool, a list, a string…), so they carry no type.
+    if (!def.startsWith('io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON')) out.type = 'object';
     out['x-kubernetes-preserve-unknown-fields'] = true;
     defs[def] = out;
     return;

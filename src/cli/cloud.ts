@@ -1,0 +1,215 @@
+// `nodeless cloud <kind> <verb>`: the emulated cloud's resources from the
+// command line, through the running server's REST API (/cloud/v1). Human
+// tables by default, `-o json|yaml` for scripts; a failure prints the cloud
+// error as `Code: message` on one line and exits non-zero.
+import type { Command } from 'commander';
+import YAML from 'yaml';
+import { COLUMNS, formatTable } from '../cloud/columns.js';
+import { CliError, connect, defaultHome, request } from './connect.js';
+
+interface CommonOpts {
+  home: string;
+  output: string;
+}
+
+/** A cloud error (or transport failure) to print as `Code: message`. */
+class CloudCliError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+async function api(o: CommonOpts, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await request(connect(o.home), method, `/cloud/v1${path}`, body);
+  if (res.status >= 200 && res.status < 300) return res.body;
+  const code = typeof res.body?.code === 'string' ? res.body.code : `HTTP${res.status}`;
+  const message = typeof res.body?.message === 'string' ? res.body.message : res.text.trim() || `request failed with status ${res.status}`;
+  throw new CloudCliError(code, message);
+}
+
+function checkOutput(o: CommonOpts): 'table' | 'json' | 'yaml' {
+  const f = o.output === 'yml' ? 'yaml' : o.output;
+  if (f !== 'table' && f !== 'json' && f !== 'yaml') throw new CloudCliError('InvalidParameter', `-o must be table, json or yaml, got ${o.output}`);
+  return f;
+}
+
+function render(format: 'json' | 'yaml', value: unknown): string {
+  return format === 'json' ? JSON.stringify(value, null, 2) : YAML.stringify(value).trimEnd();
+}
+
+/** Prints a list: a table, or a JSON/YAML array of the objects. */
+function showList(o: CommonOpts, kind: string, rows: unknown[]): void {
+  const f = checkOutput(o);
+  if (f !== 'table') return console.log(render(f, rows));
+  console.log(rows.length ? formatTable(COLUMNS[kind], rows) : `No ${kind} resources found.`);
+}
+
+/** Prints one object: as a one-row table, or JSON/YAML. */
+function showOne(o: CommonOpts, kind: string, obj: unknown): void {
+  const f = checkOutput(o);
+  console.log(f === 'table' ? formatTable(COLUMNS[kind], [obj]) : render(f, obj));
+}
+
+/** Prints the result of a create/delete/action: a short line, or the object as JSON/YAML. */
+function showDone(o: CommonOpts, obj: unknown, line: string): void {
+  const f = checkOutput(o);
+  console.log(f === 'table' ? line : render(f, obj));
+}
+
+function failure(e: unknown): void {
+  if (e instanceof CloudCliError) console.error(`${e.code}: ${e.message}`);
+  else if (e instanceof CliError) console.error(`error: ${e.message}`);
+  else console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+}
+
+/** Adds --home and -o to a leaf command and wraps its action with the one error printer. */
+function leaf(parent: Command, spec: string, description: string, fn: (o: any, ...args: string[]) => Promise<void>): Command {
+  const cmd = parent.command(spec).description(description)
+    .option('--home <dir>', 'nodeless state directory', defaultHome())
+    .option('-o, --output <format>', 'output format: table, json or yaml', 'table');
+  cmd.action(async (...args: unknown[]) => {
+    const positional = args.slice(0, cmd.registeredArguments.length) as string[];
+    try {
+      await fn(cmd.opts(), ...positional);
+    } catch (e) {
+      failure(e);
+    }
+  });
+  return cmd;
+}
+
+const int = (v: string) => {
+  if (!/^-?\d+$/.test(v)) throw new CloudCliError('InvalidParameter', `${v} is not an integer`);
+  return Number(v);
+};
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** list / get / delete for a kind served at `path`; `filters` maps CLI options to query parameters. */
+function crud(kindCmd: Command, kind: string, path: string, filters: Record<string, [string, string]> = {}, del = true): void {
+  const list = leaf(kindCmd, 'list', `list ${kind} resources`, async (o) => {
+    const qs = new URLSearchParams();
+    for (const [opt, [param]] of Object.entries(filters)) if (o[opt]) qs.set(param, o[opt]);
+    const res = await api(o, 'GET', `${path}${qs.size ? `?${qs}` : ''}`);
+    showList(o, kind, res.items);
+  }).alias('ls');
+  for (const [opt, [, help]] of Object.entries(filters)) list.option(`--${opt} <value>`, help);
+  leaf(kindCmd, 'get <id>', `show one ${kind}`, async (o, id) => showOne(o, kind, await api(o, 'GET', `${path}/${encodeURIComponent(id)}`)));
+  if (del) {
+    leaf(kindCmd, 'delete <id>', `delete a ${kind}`, async (o, id) => {
+      const res = await api(o, 'DELETE', `${path}/${encodeURIComponent(id)}`);
+      showDone(o, res, `${id} deleted`);
+    }).alias('rm');
+  }
+}
+
+export function registerCloudCommands(program: Command): void {
+  const cloud = program.command('cloud').description('the emulated cloud: VPCs, subnets, route tables, NAT, EIPs, security groups, ENIs, quotas');
+
+  const region = cloud.command('region').description('regions and zones');
+  leaf(region, 'list', 'list regions and their zones', async (o) => showList(o, 'region', (await api(o, 'GET', '/regions')).items)).alias('ls');
+
+  const vpc = cloud.command('vpc').description('virtual private clouds');
+  crud(vpc, 'vpc', '/vpcs');
+  leaf(vpc, 'create', 'create a VPC; prints its id', async (o) => {
+    const res = await api(o, 'POST', '/vpcs', { cidr: o.cidr, name: o.name, enableDnsHostnames: o.dnsHostnames, enableDnsSupport: o.dnsSupport });
+    showDone(o, res, res.id);
+  }).requiredOption('--cidr <cidr>', 'private IPv4 block, e.g. 172.16.0.0/16').option('--name <name>', 'name')
+    .option('--dns-hostnames', 'enable DNS hostnames').option('--no-dns-support', 'disable DNS resolution in the VPC');
+
+  const subnet = cloud.command('subnet').description('subnets (pods take their IPs from them)');
+  crud(subnet, 'subnet', '/subnets', { vpc: ['vpcId', 'only subnets of this VPC'], zone: ['zone', 'only subnets in this zone'] });
+  leaf(subnet, 'create', 'create a subnet; prints its id', async (o) => {
+    const res = await api(o, 'POST', '/subnets', { vpcId: o.vpc, zone: o.zone, cidr: o.cidr, name: o.name });
+    showDone(o, res, res.id);
+  }).requiredOption('--vpc <id>', 'VPC id').requiredOption('--zone <zone>', 'zone, e.g. ap-guangzhou-3')
+    .requiredOption('--cidr <cidr>', 'block inside the VPC, e.g. 10.0.4.0/24').option('--name <name>', 'name');
+
+  const rtb = cloud.command('rtb').alias('routetable').description('route tables');
+  crud(rtb, 'routetable', '/routetables', { vpc: ['vpcId', 'only tables of this VPC'] });
+  leaf(rtb, 'create', 'create a route table; prints its id', async (o) => {
+    const res = await api(o, 'POST', '/routetables', { vpcId: o.vpc, name: o.name });
+    showDone(o, res, res.id);
+  }).requiredOption('--vpc <id>', 'VPC id').option('--name <name>', 'name');
+  leaf(rtb, 'add-route <id>', 'add a route, e.g. --destination 0.0.0.0/0 --next-hop-type nat --next-hop nat-…', async (o, id) => {
+    const res = await api(o, 'POST', `/routetables/${encodeURIComponent(id)}/routes`, { destinationCidr: o.destination, nextHopType: o.nextHopType, nextHopId: o.nextHop });
+    showDone(o, res, `${o.destination} -> ${o.nextHop} added to ${id}`);
+  }).requiredOption('--destination <cidr>', 'destination CIDR').option('--next-hop-type <type>', 'nat, eip, peering, vpn, ccn, cvm or havip', 'nat')
+    .requiredOption('--next-hop <id>', 'next hop id');
+  leaf(rtb, 'delete-route <id>', 'delete the route to a destination', async (o, id) => {
+    const res = await api(o, 'DELETE', `/routetables/${encodeURIComponent(id)}/routes?destinationCidr=${encodeURIComponent(o.destination)}`);
+    showDone(o, res, `route to ${o.destination} deleted from ${id}`);
+  }).requiredOption('--destination <cidr>', 'destination CIDR');
+  leaf(rtb, 'associate <id>', 'associate a subnet with this route table', async (o, id) => {
+    const res = await api(o, 'POST', `/routetables/${encodeURIComponent(id)}/associate`, { subnetId: o.subnet });
+    showDone(o, res, `${o.subnet} associated with ${id}`);
+  }).requiredOption('--subnet <id>', 'subnet id');
+
+  const nat = cloud.command('nat').alias('natgateway').description('NAT gateways');
+  crud(nat, 'natgateway', '/natgateways', { vpc: ['vpcId', 'only gateways of this VPC'] });
+  leaf(nat, 'create', 'create a NAT gateway; prints its id', async (o) => {
+    const res = await api(o, 'POST', '/natgateways', {
+      vpcId: o.vpc, name: o.name, eipIds: o.eip, eipCount: o.eipCount === undefined ? undefined : int(o.eipCount),
+      bandwidthMbps: o.bandwidth === undefined ? undefined : int(o.bandwidth),
+    });
+    showDone(o, res, res.id);
+  }).requiredOption('--vpc <id>', 'VPC id').option('--name <name>', 'name').option('--eip <id>', 'existing EIP to use (repeatable)', collect)
+    .option('--eip-count <n>', 'new EIPs to allocate when no --eip is given (default 1)').option('--bandwidth <mbps>', 'shared bandwidth cap in Mbit/s (default 100)');
+
+  const eip = cloud.command('eip').description('elastic public IPs');
+  crud(eip, 'eip', '/eips', { status: ['status', 'BIND or UNBIND'] }, false);
+  leaf(eip, 'allocate', 'allocate an EIP; prints its id', async (o) => {
+    const res = await api(o, 'POST', '/eips', {
+      bandwidthMbps: o.bandwidth === undefined ? undefined : int(o.bandwidth), internetChargeType: o.chargeType, name: o.name, description: o.description, isp: o.isp,
+    });
+    showDone(o, res, res.id);
+  }).option('--bandwidth <mbps>', 'bandwidth in Mbit/s').option('--charge-type <type>', 'internet charge type, e.g. TRAFFIC_POSTPAID_BY_HOUR')
+    .option('--name <name>', 'name').option('--description <text>', 'description').option('--isp <isp>', 'BGP (default), BGP_PRO, CMCC, CUCC, CTCC');
+  leaf(eip, 'associate <id>', 'bind an EIP to an ENI (pod) or a NAT gateway', async (o, id) => {
+    const res = await api(o, 'POST', `/eips/${encodeURIComponent(id)}/associate`, { eniId: o.eni, natId: o.nat });
+    showDone(o, res, `${id} (${res.address}) associated with ${o.eni ?? o.nat}`);
+  }).option('--eni <id>', 'ENI id').option('--nat <id>', 'NAT gateway id');
+  leaf(eip, 'disassociate <id>', 'unbind an EIP', async (o, id) => {
+    const res = await api(o, 'POST', `/eips/${encodeURIComponent(id)}/disassociate`);
+    showDone(o, res, `${id} (${res.address}) disassociated`);
+  });
+  leaf(eip, 'release <id>', 'release an unbound EIP', async (o, id) => {
+    const res = await api(o, 'DELETE', `/eips/${encodeURIComponent(id)}`);
+    showDone(o, res, `${id} (${res.address}) released`);
+  });
+
+  const sg = cloud.command('sg').alias('securitygroup').description('security groups');
+  crud(sg, 'securitygroup', '/securitygroups');
+  leaf(sg, 'create', 'create a security group; prints its id', async (o) => {
+    const res = await api(o, 'POST', '/securitygroups', { name: o.name, description: o.description });
+    showDone(o, res, res.id);
+  }).requiredOption('--name <name>', 'name').option('--description <text>', 'description');
+  leaf(sg, 'add-rule <id>', 'add a rule, e.g. --direction ingress --protocol tcp --port 80 --cidr 0.0.0.0/0', async (o, id) => {
+    const res = await api(o, 'POST', `/securitygroups/${encodeURIComponent(id)}/rules`, {
+      direction: o.direction, protocol: o.protocol, port: o.port, cidr: o.cidr, sgId: o.sg, action: o.action,
+      description: o.description, index: o.index === undefined ? undefined : int(o.index),
+    });
+    showDone(o, res, `${o.direction} rule added to ${id}`);
+  }).option('--direction <dir>', 'ingress or egress', 'ingress').option('--protocol <p>', 'tcp, udp, icmp or all', 'all')
+    .option('--port <ports>', 'ALL, 80, 8000-9000 or 80,443', 'ALL').option('--cidr <cidr>', 'peer CIDR').option('--sg <id>', 'peer security group')
+    .option('--action <a>', 'ACCEPT or DROP', 'ACCEPT').option('--description <text>', 'description').option('--index <n>', 'position to insert at');
+  leaf(sg, 'delete-rule <id>', 'delete the rule at --index of --direction', async (o, id) => {
+    const res = await api(o, 'DELETE', `/securitygroups/${encodeURIComponent(id)}/rules?direction=${encodeURIComponent(o.direction)}&index=${encodeURIComponent(o.index)}`);
+    showDone(o, res, `${o.direction} rule #${o.index} deleted from ${id}`);
+  }).option('--direction <dir>', 'ingress or egress', 'ingress').requiredOption('--index <n>', 'rule position (0-based)');
+
+  const eni = cloud.command('eni').description('elastic network interfaces (one per pod)');
+  crud(eni, 'eni', '/enis', { subnet: ['subnetId', 'only ENIs of this subnet'], cluster: ['cluster', 'only this cluster'], namespace: ['namespace', 'only this namespace'] }, false);
+
+  const cluster = cloud.command('cluster').description('cluster records of the cloud (create clusters with `nodeless cluster create`)');
+  crud(cluster, 'cluster', '/clusters', {}, false);
+
+  const quota = cloud.command('quota').description('quotas; `set` is the emulated support ticket');
+  leaf(quota, 'list', 'list quotas with their limits and usage', async (o) => {
+    showList(o, 'quota', (await api(o, 'GET', `/quotas${o.cluster ? `?cluster=${encodeURIComponent(o.cluster)}` : ''}`)).items);
+  }).alias('ls').option('--cluster <name>', 'show per-cluster quotas of this cluster');
+  leaf(quota, 'set <name> <value>', 'set a quota, e.g. quota set pods-per-cluster 500 --cluster default', async (o, name, value) => {
+    const res = await api(o, 'PUT', `/quotas/${encodeURIComponent(name)}`, { value: int(value), cluster: o.cluster });
+    showDone(o, res, `${name} = ${res.limit}${res.cluster ? ` for cluster ${res.cluster}` : ''}`);
+  }).option('--cluster <name>', 'cluster (for pods-per-cluster)');
+}
