@@ -2,6 +2,7 @@
 import type http from 'node:http';
 import YAML from 'yaml';
 import { errors, StatusError } from './status.js';
+import { decodeProtobuf } from './protobuf.js';
 
 export const MAX_BODY = 3 * 1024 * 1024;
 
@@ -69,6 +70,6 @@ export function decodeBody(contentType: string | undefined, body: Buffer): unkno
       throw errors.badRequest(`the body of the request could not be decoded as YAML: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  if (type === 'application/vnd.kubernetes.protobuf') throw errors.unsupportedMedia(`${type} (protobuf bodies are not supported by nodeless; send JSON)`);
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(body);
   throw errors.unsupportedMedia(type);
 }

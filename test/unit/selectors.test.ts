@@ -172,6 +172,7 @@ describe('selectorFromLabelSelector', () => {
     assert.throws(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] }), /values set can't be empty/);
     assert.throws(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] }), /values set must be empty for exists and does not exist/);
     assert.throws(() => selectorFromLabelSelector({ matchLabels: { 'bad key': 'x' } }), SelectorError);
+    assert.throws(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'constructor' }] }), { message: '"constructor" is not a valid label selector operator' });
   });
 
   it('renders canonical strings for Scale status.selector and table columns', () => {

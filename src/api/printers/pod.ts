@@ -3,7 +3,7 @@
 // the rules of the Kubernetes API server's pod printer, including native
 // sidecars (init containers with restartPolicy Always).
 import type { KubeObject } from '../types.js';
-import { parseTimestamp, translateTimestampSince } from '../duration.js';
+import { humanDuration, parseTimestamp } from '../duration.js';
 import { ageColumn, ageOf, col, nameColumn, nameOf, printer, wide } from './common.js';
 
 /** The status.reason the node controller sets on pods of an unreachable node. */
@@ -133,7 +133,7 @@ export const podPrinter = printer(
   (pod, now) => {
     const s = summarizePod(pod);
     const restarts = s.restarts !== 0 && s.lastRestart !== undefined
-      ? `${s.restarts} (${translateTimestampSince(new Date(s.lastRestart).toISOString(), now)} ago)`
+      ? `${s.restarts} (${humanDuration(now - s.lastRestart)} ago)`
       : String(s.restarts);
     // status.podIPs is authoritative; podIP covers objects written before it was filled in.
     const ip = pod.status?.podIPs?.[0]?.ip || pod.status?.podIP || '<none>';
