@@ -285,4 +285,9 @@ function decrement(map: Map<string, number>, key: string): void {
   else map.delete(key);
 }
 
-export const now = () => new Date().toISOString();
+let lastTime = 0;
+/** Creation timestamps, strictly increasing within the process so listings keep creation order. */
+export function now(): string {
+  lastTime = Math.max(Date.now(), lastTime + 1);
+  return new Date(lastTime).toISOString();
+}
