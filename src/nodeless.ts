@@ -8,6 +8,8 @@ import { ApiServer } from './apiserver/server.js';
 import { ensureCredentials } from './apiserver/pki.js';
 import { kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
+import { Cloud } from './cloud/index.js';
+import { cloudRoute } from './cloud/route.js';
 
 export interface NodelessOptions {
   home: string;
@@ -23,6 +25,7 @@ export interface Nodeless {
   caCert: string;
   kubeconfigPath: string;
   store: Store;
+  cloud: Cloud;
   clusters: Map<string, Cluster>;
   close(): Promise<void>;
 }
@@ -34,11 +37,14 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   // NODELESS_RETAIN_CHANGES: how much watch history to keep (tests shrink it to see 410 Expired).
   const retain = Number(process.env.NODELESS_RETAIN_CHANGES) || undefined;
   const store = new SqliteStore(path.join(home, 'state.db'), { retainChanges: retain });
+  // The cloud first: its clusters decide which Kubernetes APIs are served.
+  const cloud = await Cloud.open(store);
+  await cloud.bootstrap();
   const clusters = new Map<string, Cluster>();
-  clusters.set('default', await openCluster('default', store));
+  for (const c of cloud.clusters.list()) clusters.set(c.name, await openCluster(c.name, store));
   const server = new ApiServer({
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token,
-    clusters, log: opts.log,
+    clusters, log: opts.log, routes: [cloudRoute(cloud)],
   });
   let url: string;
   try {
@@ -48,11 +54,20 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     throw e;
   }
   const kubeconfigPath = path.join(home, 'kubeconfig');
-  fs.writeFileSync(kubeconfigPath, kubeconfig(url, creds.caCert, creds.token, [...clusters.keys()]), { mode: 0o600 });
+  const writeKubeconfig = () => fs.writeFileSync(kubeconfigPath, kubeconfig(url, creds.caCert, creds.token, [...clusters.keys()]), { mode: 0o600 });
+  writeKubeconfig();
+  // `nodeless cluster create` adds a cluster at run time: serve it and give it a context.
+  cloud.onChange((ch) => {
+    const name = (ch.object as { name?: string })?.name;
+    if (ch.kind !== 'cluster' || !name) return;
+    if (ch.type === 'created' && !clusters.has(name)) {
+      void openCluster(name, store).then((c) => { clusters.set(name, c); writeKubeconfig(); }, (e) => opts.log?.(`cluster ${name} could not be opened`, e));
+    }
+  });
   fs.writeFileSync(path.join(home, 'server.json'), JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
   let closed = false;
   return {
-    url, home, token: creds.token, caCert: creds.caCert, kubeconfigPath, store, clusters,
+    url, home, token: creds.token, caCert: creds.caCert, kubeconfigPath, store, cloud, clusters,
     async close() {
       if (closed) return;
       closed = true;

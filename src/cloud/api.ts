@@ -51,12 +51,20 @@ function match(method: string, path: string): { def: RouteDef; params: Record<st
     const params: Record<string, string> = {};
     let ok = true;
     for (let i = 0; i < segments.length && ok; i++) {
-      if (segments[i].startsWith(':')) params[segments[i].slice(1)] = decodeURIComponent(parts[i]);
+      if (segments[i].startsWith(':')) params[segments[i].slice(1)] = decodeSegment(parts[i]);
       else ok = segments[i] === parts[i];
     }
     if (ok) return { def, params };
   }
   return undefined;
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new CloudError('InvalidParameter', `malformed path segment ${s}`, 400);
+  }
 }
 
 export async function handleCloudRequest(cloud: Cloud, req: CloudRequest): Promise<CloudResponse> {

@@ -108,7 +108,12 @@ export function startScheduler(client: Client, opts: SchedulerOptions = {}): Sch
   };
   pods.on({
     add: onPod,
-    update: (_o, n) => onPod(n),
+    update: (o, n) => {
+      // A changed spec (say, an added toleration) deserves a fresh attempt.
+      const key = keyOf(n);
+      if (unschedulable.has(key) && JSON.stringify(o.spec) !== JSON.stringify(n.spec)) enqueue(key);
+      onPod(n);
+    },
     delete: (p) => {
       const key = keyOf(p);
       activeSet.delete(key);

@@ -120,12 +120,11 @@ export class EipModel {
       const other = this.s.eipByEni.get(eni.id);
       if (other) throw new ResourceInUse(`ENI ${eni.id} already has EIP ${other} (${this.s.eips.get(other)?.address})`);
       const a = eni.attachedTo;
-      const pending = this.s.eips.update(eip, (e) => {
+      await this.s.eips.update(eip, (e) => {
         e.status = 'BIND';
         e.association = { type: 'eni', id: eni.id, privateIp: eni.primaryIp };
         if (a.type === 'pod') e.boundPod = { cluster: a.cluster, namespace: a.namespace, name: a.pod };
       });
-      await pending;
     } else {
       const nat = mustGet(this.s.natGateways, target.natId!);
       await Promise.all([

@@ -1,0 +1,25 @@
+// Mounts the cloud REST API (/cloud/v1/...) on the API server's HTTPS port.
+import type { ExtraRoute } from '../apiserver/server.js';
+import { API_PREFIX, handleCloudRequest } from './api.js';
+import type { Cloud } from './cloud.js';
+import { sendJson } from '../apiserver/http.js';
+
+export function cloudRoute(cloud: Cloud): ExtraRoute {
+  return async (req, res, url, body) => {
+    if (url.pathname !== API_PREFIX && !url.pathname.startsWith(`${API_PREFIX}/`)) return false;
+    let parsed: unknown;
+    try {
+      const buf = await body();
+      const text = buf.toString('utf8');
+      if (text.trim()) {
+        try { parsed = JSON.parse(text); } catch { parsed = text; } // a string tells the handler it did not parse
+      }
+    } catch (e: any) {
+      sendJson(res, e?.code === 413 ? 413 : 400, { code: 'InvalidParameter', message: e?.message ?? 'could not read the request body' });
+      return true;
+    }
+    const out = await handleCloudRequest(cloud, { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: parsed });
+    sendJson(res, out.status, out.body ?? {});
+    return true;
+  };
+}

@@ -1,0 +1,133 @@
+// What every workload controller shares: one informer per resource (so 10k
+// pods are cached once, not once per controller), the event recorder, and
+// the tunables tests shrink.
+import type { KubeObject } from '../../api/types.js';
+import type { Client, ResourceRef } from '../../client/types.js';
+import { ApiError } from '../../client/types.js';
+import { Informer } from '../informer.js';
+import { EventRecorder } from '../events.js';
+import { controllerOf } from './pods.js';
+
+export interface ControllerOptions {
+  /** Namespaced resource types the namespace controller empties and the garbage collector watches. */
+  namespacedRefs?: () => ResourceRef[];
+  /** Job pod-failure back-off base in ms (Kubernetes: 10s, doubling, capped at 6m). */
+  jobBackoffBaseMs?: number;
+  /** How often the disruption controller re-checks PDBs whose pods change readiness by time only. */
+  resyncMs?: number;
+}
+
+export class ControllerContext {
+  private informers = new Map<string, Informer<any>>();
+  private indexed = new Set<string>();
+  private started = false;
+  readonly recorder: EventRecorder;
+
+  constructor(readonly client: Client, readonly opts: ControllerOptions = {}, component = 'kube-controller-manager') {
+    this.recorder = new EventRecorder(client, { component });
+  }
+
+  /** The shared informer of a resource; created on first use, started by start(). */
+  informer<T extends KubeObject = KubeObject>(ref: ResourceRef): Informer<T> {
+    const k = `${ref.apiVersion}/${ref.resource}`;
+    let inf = this.informers.get(k);
+    if (!inf) {
+      inf = new Informer<T>(this.client, ref);
+      this.informers.set(k, inf);
+      if (this.started) inf.start();
+    }
+    return inf as Informer<T>;
+  }
+
+  /** Adds a named index once, however many controllers ask for it. */
+  index<T extends KubeObject>(inf: Informer<T>, name: string, fn: (o: T) => string[]): void {
+    const k = `${inf.ref.apiVersion}/${inf.ref.resource}#${name}`;
+    if (this.indexed.has(k)) return;
+    this.indexed.add(k);
+    inf.addIndex(name, fn);
+  }
+
+  /** Index 'controller': the controller uid, or `orphan/<namespace>` for objects nobody controls. */
+  byController<T extends KubeObject>(inf: Informer<T>): Informer<T> {
+    this.index(inf, 'controller', (o) => {
+      const c = controllerOf(o);
+      return [c ? c.uid : `orphan/${o.metadata.namespace ?? ''}`];
+    });
+    return inf;
+  }
+
+  start(): void {
+    this.started = true;
+    for (const inf of this.informers.values()) inf.start();
+  }
+
+  stop(): void {
+    for (const inf of this.informers.values()) inf.stop();
+  }
+}
+
+export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.code === 404;
+export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
+export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.code === 409 && e.reason === 'AlreadyExists';
+
+/** Ignores 404: the object is already gone, which is what the caller wanted. */
+export async function ignoreNotFound<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Runs `fn` `count` times in growing batches (1, 2, 4, …) and stops at the
+ * first batch with a failure, like the ReplicaSet controller's slowStartBatch:
+ * a quota refusal costs one call, not thousands. Returns successes and the first error.
+ */
+export async function slowStartBatch(count: number, fn: () => Promise<void>, initial = 1): Promise<{ ok: number; error?: unknown }> {
+  let remaining = count;
+  let ok = 0;
+  for (let batch = Math.min(remaining, initial); batch > 0; batch = Math.min(2 * batch, remaining)) {
+    const results = await Promise.allSettled(Array.from({ length: batch }, () => fn()));
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    ok += results.filter((r) => r.status === 'fulfilled').length;
+    if (failed) return { ok, error: failed.reason };
+    remaining -= batch;
+  }
+  return { ok };
+}
+
+/** Splits a `namespace/name` work-queue key. */
+export function splitKey(key: string): [string | undefined, string] {
+  const i = key.indexOf('/');
+  return i < 0 ? [undefined, key] : [key.slice(0, i), key.slice(i + 1)];
+}
+
+/**
+ * Writes that the informer has not shown yet, per owner: pod creates and
+ * deletes in flight, so a quick second sync does not double them (what
+ * client-go's "expectations" are for). Entries expire, as expectations do.
+ */
+export class Pending {
+  private creates = new Map<string, Map<string, number>>();
+  private deletes = new Map<string, Map<string, number>>();
+  constructor(private ttlMs = 60_000) {}
+
+  private live(m: Map<string, Map<string, number>>, owner: string): Map<string, number> {
+    let s = m.get(owner);
+    if (!s) m.set(owner, (s = new Map()));
+    const now = Date.now();
+    for (const [k, t] of s) if (now - t > this.ttlMs) s.delete(k);
+    return s;
+  }
+
+  created(owner: string, name: string): void { this.live(this.creates, owner).set(name, Date.now()); }
+  deleted(owner: string, name: string): void { this.live(this.deletes, owner).set(name, Date.now()); }
+  /** Called from informer handlers: the cache now shows the object (or its deletion). */
+  observedCreate(owner: string, name: string): void { this.creates.get(owner)?.delete(name); }
+  observedDelete(owner: string, name: string): void { this.deletes.get(owner)?.delete(name); }
+  pendingCreates(owner: string): number { return this.live(this.creates, owner).size; }
+  isDeleting(owner: string, name: string): boolean { return this.live(this.deletes, owner).has(name); }
+  forget(owner: string): void { this.creates.delete(owner); this.deletes.delete(owner); }
+}

@@ -1,0 +1,137 @@
+// What a simulated container does, as data: the `nodeless.dev/simulate`
+// annotation, Job defaults and a model of image sizes and pull times.
+// Pure functions, no I/O.
+import { createHash } from 'node:crypto';
+import type { KubeObject } from '../api/types.js';
+
+export const SIMULATE_ANNOTATION = 'nodeless.dev/simulate';
+export const RUNTIME_ANNOTATION = 'nodeless.dev/runtime';
+
+export interface Behaviour {
+  /** Exit with this code… */
+  exitCode?: number;
+  /** …this long after each start (ms). */
+  afterMs?: number;
+  /** Exit 1 shortly after each start. */
+  crashLoop?: boolean;
+  /** false: the container never becomes ready. */
+  ready?: boolean;
+}
+
+/** Go-style durations: 500ms, 5s, 1m30s, 2h. Undefined when unparsable. */
+export function parseDuration(s: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of s.matchAll(re)) {
+    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms']!;
+    consumed += m[0].length;
+  }
+  if (consumed !== s.length || s.length === 0) return /^\d+$/.test(s) ? Number(s) * 1000 : undefined;
+  return total;
+}
+
+/**
+ * Parses `exit=1 after=5s; container=web:crash-loop; ready=false`. Clauses apply to
+ * every container unless prefixed with `container=NAME:`. Unknown words are errors.
+ */
+export function parseSimulate(value: string | undefined): { all: Behaviour; byContainer: Map<string, Behaviour>; errors: string[] } {
+  const all: Behaviour = {};
+  const byContainer = new Map<string, Behaviour>();
+  const errors: string[] = [];
+  for (const raw of (value ?? '').split(';')) {
+    let clause = raw.trim();
+    if (!clause) continue;
+    let target = all;
+    const m = /^container=([a-z0-9-]+):\s*(.*)$/.exec(clause);
+    if (m) {
+      target = byContainer.get(m[1]) ?? byContainer.set(m[1], {}).get(m[1])!;
+      clause = m[2];
+    }
+    for (const word of clause.split(/\s+/).filter(Boolean)) {
+      const [k, v] = word.split('=', 2);
+      if (k === 'crash-loop' && v === undefined) target.crashLoop = true;
+      else if (k === 'exit' && v !== undefined && /^\d+$/.test(v) && Number(v) < 256) target.exitCode = Number(v);
+      else if (k === 'after' && v !== undefined && parseDuration(v) !== undefined) target.afterMs = parseDuration(v);
+      else if (k === 'ready' && (v === 'false' || v === 'true')) target.ready = v === 'true';
+      else errors.push(`unknown simulate directive ${JSON.stringify(word)}`);
+    }
+  }
+  return { all, byContainer, errors };
+}
+
+export interface SimulationOptions {
+  /** Multiplies modelled durations (image pulls, Job run time, crash-loop run time); 0 makes them instant. Default 1. */
+  timeScale?: number;
+  /** How long a Job's pod runs before exiting 0 (before scaling). Default 5s. */
+  jobDurationMs?: number;
+}
+
+/** The behaviour of one container of `pod`, or undefined when it simply runs. */
+export function behaviourOf(pod: KubeObject, container: string, isInit: boolean): Behaviour {
+  const parsed = parseSimulate(pod.metadata.annotations?.[SIMULATE_ANNOTATION]);
+  const b: Behaviour = { ...parsed.all, ...(parsed.byContainer.get(container) ?? {}) };
+  return b;
+  void isInit;
+}
+
+/** When (ms after start) a container exits by itself and with which code; undefined = runs until stopped. */
+export function plannedExit(pod: KubeObject, container: string, isInit: boolean, sidecar: boolean, opts: SimulationOptions): { afterMs: number; code: number } | undefined {
+  const scale = opts.timeScale ?? 1;
+  const b = behaviourOf(pod, container, isInit);
+  if (b.crashLoop) return { afterMs: b.afterMs ?? 1000 * scale, code: b.exitCode ?? 1 };
+  if (b.exitCode !== undefined) return { afterMs: b.afterMs ?? 1000 * scale, code: b.exitCode };
+  if (b.afterMs !== undefined) return { afterMs: b.afterMs, code: 0 };
+  // Init containers run to completion; so do the pods of Jobs (and bare pods that never restart).
+  if (isInit && !sidecar) return { afterMs: 500 * scale, code: 0 };
+  const ownedByJob = (pod.metadata.ownerReferences ?? []).some((o) => o.kind === 'Job');
+  if (ownedByJob) return { afterMs: (opts.jobDurationMs ?? 5000) * scale, code: 0 };
+  return undefined;
+}
+
+/** docker.io/library/nginx:1.25 for nginx:1.25, as containerd reports the image. */
+export function normalizeImage(image: string): string {
+  let name = image;
+  const first = name.split('/')[0];
+  const hasRegistry = name.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasRegistry) name = name.includes('/') ? `docker.io/${name}` : `docker.io/library/${name}`;
+  const last = name.split('/').pop()!;
+  if (!last.includes(':') && !name.includes('@')) name += ':latest';
+  return name;
+}
+
+const hashHex = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** A stable fake digest: `docker.io/library/nginx@sha256:…`. */
+export function imageID(image: string): string {
+  const n = normalizeImage(image);
+  if (n.includes('@')) return n;
+  const repo = n.replace(/:[^:/]+$/, '');
+  return `${repo}@sha256:${hashHex(n)}`;
+}
+
+const KNOWN_SIZES_MB: [RegExp, number][] = [
+  [/(^|\/)pause[:@]/, 0.3], [/(^|\/)busybox[:@]/, 2.2], [/(^|\/)alpine[:@]/, 3.4], [/(^|\/)nginx[:@]/, 70], [/(^|\/)redis[:@]/, 45],
+  [/(^|\/)(python|node|golang|openjdk|ubuntu)[:@]/, 350], [/(^|\/)postgres[:@]/, 150], [/(^|\/)mysql[:@]/, 200],
+];
+
+/** A plausible image size in bytes, stable per image name. */
+export function imageSize(image: string): number {
+  const n = normalizeImage(image);
+  const known = KNOWN_SIZES_MB.find(([re]) => re.test(n));
+  const mb = known ? known[1] : 10 + (parseInt(hashHex(n).slice(0, 6), 16) % 190);
+  return Math.round(mb * 1024 * 1024 + (parseInt(hashHex(n).slice(6, 12), 16) % 100_000));
+}
+
+/** Pull time: ~100 ms plus ~2 ms per MB (≈250 ms for nginx), times the scale. */
+export function pullMs(image: string, opts: SimulationOptions): number {
+  return Math.round((100 + imageSize(image) / (1024 * 1024) * 2) * (opts.timeScale ?? 1));
+}
+
+/** A stable container ID for instance `restart` of a container: `nodeless://<64 hex>`. */
+export function containerID(podUid: string, container: string, restart: number): string {
+  return `nodeless://${hashHex(`${podUid}/${container}/${restart}`)}`;
+}
+
+/** Does the image look like a web server (for "listening on :80" log lines)? */
+export const looksLikeWebServer = (image: string) => /(nginx|httpd|caddy|traefik|envoy|haproxy|echoserver|hello)/.test(image);
