@@ -10,6 +10,7 @@ import { kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
 import { Cloud } from './cloud/index.js';
 import { cloudRoute } from './cloud/route.js';
+import { podAdmission } from './cloud/admission.js';
 
 export interface NodelessOptions {
   home: string;
@@ -41,7 +42,15 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   const cloud = await Cloud.open(store);
   await cloud.bootstrap();
   const clusters = new Map<string, Cluster>();
-  for (const c of cloud.clusters.list()) clusters.set(c.name, await openCluster(c.name, store));
+  const stops: (() => void | Promise<void>)[] = [];
+  /** Opens one cluster's API and starts what runs it. */
+  const attach = async (name: string) => {
+    const c = await openCluster(name, store);
+    c.registry.admissions.push(podAdmission(cloud, name));
+    clusters.set(name, c);
+    return c;
+  };
+  for (const c of cloud.clusters.list()) await attach(c.name);
   const server = new ApiServer({
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token,
     clusters, log: opts.log, routes: [cloudRoute(cloud)],
@@ -61,7 +70,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const name = (ch.object as { name?: string })?.name;
     if (ch.kind !== 'cluster' || !name) return;
     if (ch.type === 'created' && !clusters.has(name)) {
-      void openCluster(name, store).then((c) => { clusters.set(name, c); writeKubeconfig(); }, (e) => opts.log?.(`cluster ${name} could not be opened`, e));
+      void attach(name).then(() => writeKubeconfig(), (e) => opts.log?.(`cluster ${name} could not be opened`, e));
     }
   });
   fs.writeFileSync(path.join(home, 'server.json'), JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
@@ -71,6 +80,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     async close() {
       if (closed) return;
       closed = true;
+      for (const stop of stops.reverse()) await stop();
       await server.close();
       await store.close();
       try { fs.unlinkSync(path.join(home, 'server.json')); } catch { /* already gone */ }

@@ -1,0 +1,73 @@
+// Admission of pods into a serverless cluster: what the cloud refuses at
+// creation time (SPEC S5–S7). Runs inside the API server before a pod is stored:
+//   - eks annotations (pod's own, over the cluster's kube-system/eks-config defaults) are well-formed;
+//   - the pod's size is computed by Tencent's rules and recorded (or the pod is refused);
+//   - security groups named by annotation exist in the region;
+//   - the cluster's pod quota (pods-per-cluster) is not exceeded.
+import type { Admission } from '../apiserver/registry.js';
+import { errors, StatusError } from '../apiserver/status.js';
+import type { KubeObject } from '../api/types.js';
+import type { Cloud } from './cloud.js';
+import { EKS_CONFIG, effectiveAnnotations, parseClusterDefaults, validateEksAnnotations } from './annotations.js';
+import { computePodSize, formatPodSize, PodSizeError } from './podsize.js';
+
+/** Where the computed size is recorded on the pod (shown by `kubectl describe pod`). */
+export const POD_SIZE_ANNOTATION = 'nodeless.dev/pod-size';
+export const SG_ANNOTATION = 'eks.tke.cloud.tencent.com/security-group-id';
+
+/** The cluster-wide default annotations from ConfigMap kube-system/eks-config. */
+export async function clusterDefaults(reg: Parameters<Admission['admit']>[4]['registry']): Promise<Record<string, string>> {
+  const cms = reg.catalog.lookup('', 'v1', 'configmaps')!;
+  const cm = await reg.tryGet(cms, EKS_CONFIG.namespace, EKS_CONFIG.name);
+  return parseClusterDefaults(cm?.data?.[EKS_CONFIG.key]);
+}
+
+export function podAdmission(cloud: Cloud, cluster: string): Admission {
+  // Pods admitted but not yet stored: two concurrent creates cannot both take the last slot.
+  let inFlight = 0;
+  return {
+    name: 'serverless-pod',
+    async admit(op, rt, obj, old, ctx) {
+      if (rt.plural !== 'pods' || rt.group !== '' || op === 'DELETE') return;
+      const pod = obj as KubeObject;
+      const name = pod.metadata.name ?? '';
+      const ann = effectiveAnnotations(pod, await clusterDefaults(ctx.registry));
+      const fieldErrors = validateEksAnnotations(ann);
+      if (fieldErrors.length) throw errors.invalid(rt, name, fieldErrors);
+      if (op === 'UPDATE') return;
+
+      let size;
+      try {
+        size = computePodSize(pod, ann);
+      } catch (e) {
+        if (e instanceof PodSizeError) {
+          throw errors.invalid(rt, name, [{ field: 'spec.containers', type: 'FieldValueInvalid', message: `pod size: ${e.message}` }]);
+        }
+        throw e;
+      }
+      pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [POD_SIZE_ANNOTATION]: formatPodSize(size) };
+
+      const sgIds = (ann[SG_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      for (const id of sgIds) {
+        try {
+          cloud.securityGroups.get(id);
+        } catch {
+          throw errors.invalid(rt, name, [{ field: `metadata.annotations[${SG_ANNOTATION}]`, type: 'FieldValueNotSupported' as const, message: `${JSON.stringify(id)}: security group ${id} does not exist in region ${cloud.regions.list()[0]?.region ?? ''}` }]);
+        }
+      }
+
+      const pods = ctx.registry.catalog.lookup('', 'v1', 'pods')!;
+      const used = await ctx.registry.store.count(ctx.registry.prefix(pods));
+      const limit = cloud.quotas.limit('pods-per-cluster', cluster);
+      if (used + inFlight + 1 > limit) {
+        throw new StatusError(403, 'Forbidden', `pods "${name}" is forbidden: exceeded quota: pods-per-cluster, requested: pods=1, used: pods=${used + inFlight}, limited: pods=${limit} (cluster ${cluster}; raise it with: nodeless cloud quota set pods-per-cluster N --cluster ${cluster})`, { name, kind: 'pods' });
+      }
+      if (!ctx.dryRun) {
+        inFlight++;
+        // The registry stores the pod right after admission; release the slot on the next turn.
+        setImmediate(() => inFlight--);
+      }
+      void old;
+    },
+  };
+}
