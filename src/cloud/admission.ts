@@ -23,8 +23,22 @@ export async function clusterDefaults(reg: Parameters<Admission['admit']>[4]['re
 }
 
 export function podAdmission(cloud: Cloud, cluster: string): Admission {
-  // Pods admitted but not yet stored: two concurrent creates cannot both take the last slot.
-  let inFlight = 0;
+  // The cluster's pod count, kept from the store's change feed (a count(*) per create would grow with the cluster),
+  // plus pods admitted but not yet stored, so two concurrent creates cannot both take the last slot.
+  let stored: number | undefined;
+  const pending = new Map<string, NodeJS.Timeout>();
+  const watchCount = async (reg: Parameters<Admission['admit']>[4]['registry']) => {
+    const prefix = reg.prefix(reg.catalog.lookup('', 'v1', 'pods')!);
+    const from = reg.store.revision();
+    stored = await reg.store.count(prefix);
+    reg.store.watch(prefix, from, (c) => {
+      if (c.type === 'ADDED') {
+        stored!++;
+        const t = pending.get(c.key);
+        if (t) { clearTimeout(t); pending.delete(c.key); }
+      } else if (c.type === 'DELETED') stored!--;
+    });
+  };
   return {
     name: 'serverless-pod',
     async admit(op, rt, obj, old, ctx) {
@@ -56,16 +70,16 @@ export function podAdmission(cloud: Cloud, cluster: string): Admission {
         }
       }
 
-      const pods = ctx.registry.catalog.lookup('', 'v1', 'pods')!;
-      const used = await ctx.registry.store.count(ctx.registry.prefix(pods));
+      if (stored === undefined) await watchCount(ctx.registry);
+      const used = stored! + pending.size;
       const limit = cloud.quotas.limit('pods-per-cluster', cluster);
-      if (used + inFlight + 1 > limit) {
-        throw new StatusError(403, 'Forbidden', `pods "${name}" is forbidden: exceeded quota: pods-per-cluster, requested: pods=1, used: pods=${used + inFlight}, limited: pods=${limit} (cluster ${cluster}; raise it with: nodeless cloud quota set pods-per-cluster N --cluster ${cluster})`, { name, kind: 'pods' });
+      if (used + 1 > limit) {
+        throw new StatusError(403, 'Forbidden', `pods "${name}" is forbidden: exceeded quota: pods-per-cluster, requested: pods=1, used: pods=${used}, limited: pods=${limit} (cluster ${cluster}; raise it with: nodeless cloud quota set pods-per-cluster N --cluster ${cluster})`, { name, kind: 'pods' });
       }
       if (!ctx.dryRun) {
-        inFlight++;
-        // The registry stores the pod right after admission; release the slot on the next turn.
-        setImmediate(() => inFlight--);
+        // Held until the store reports the pod ADDED; a create that fails after admission frees it after a while.
+        const key = ctx.registry.key(rt, pod.metadata.namespace, name);
+        pending.set(key, setTimeout(() => pending.delete(key), 10_000).unref());
       }
       void old;
     },

@@ -31,7 +31,8 @@ function containerStatus(ps: PodState, c: ContainerState, spec: any): any {
     name: c.name,
     state,
     lastState: c.last ? terminatedJson(c.last, lastId) : {},
-    ready: c.ready,
+    // An init container counts as ready once it completed.
+    ready: c.init && !c.sidecar ? c.state === 'terminated' && c.term?.exitCode === 0 : c.ready,
     restartCount: c.restarts,
     image: normalizeImage(spec?.image ?? ''),
     imageID: c.created ? imageID(spec?.image ?? '') : '',
@@ -122,6 +123,7 @@ export function buildStatus(ps: PodState, pod: KubeObject, hostIP: string | unde
     ...(ps.startTime ? { startTime: iso(ps.startTime) } : {}),
     containerStatuses: appStatuses,
   };
+  if (ps.doneReason) { status.reason = ps.doneReason; status.message = ps.doneMessage; }
   if (initStatuses.length) status.initContainerStatuses = initStatuses;
   else delete status.initContainerStatuses;
   return status;

@@ -18,6 +18,8 @@ export interface Terminated {
   startedAt: number;
   finishedAt: number;
   signal?: number;
+  /** Ended because it was asked to stop (not serialized). */
+  stopped?: boolean;
 }
 
 /** One container of a pod (init containers first, then app containers, in spec order). */
@@ -52,6 +54,10 @@ export interface ContainerState {
   readyAt?: number;
   /** Set while a stop was requested (deletion, liveness failure). */
   stopping?: boolean;
+  /** The stop is a restart (failed liveness probe), not the end. */
+  restartOnStop?: boolean;
+  /** An asynchronous start is under way. */
+  starting?: boolean;
   /** Runtime-private handle (process runtime: the child). */
   handle?: unknown;
 }
@@ -70,6 +76,8 @@ export interface PodState {
   containers: ContainerState[];
   /** Terminal phase reached (no more restarts). */
   done?: 'Succeeded' | 'Failed';
+  doneReason?: string;
+  doneMessage?: string;
   deleting: boolean;
   finalizing: boolean;
   /** Next time the pod's clock needs a look (0 = none). */
@@ -83,6 +91,12 @@ export interface Runtime {
   start(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, now: number): Promise<void> | void;
   /** Asks a running instance to stop within `graceSec`; the runtime reports the exit through the agent. */
   stop(ps: PodState, c: ContainerState, graceSec: number, now: number): void;
+  /** The termination message for an instance that ended by itself (simulated FallbackToLogsOnError). */
+  terminationMessage?(ps: PodState, c: ContainerState, pod: KubeObject, exitCode: number, at: number): string | undefined;
+  /** Told when an instance ended (log followers end). */
+  exited?(ps: PodState, c: ContainerState): void;
+  /** The pod object changed (downward API files follow annotations). */
+  podUpdated?(ps: PodState, pod: KubeObject): void;
   /** Frees everything held for the pod (processes, files). */
   cleanup(ps: PodState): Promise<void> | void;
   readLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions): Promise<string> | string;

@@ -28,6 +28,8 @@ interface WatchEntry {
 export interface SqliteStoreOptions {
   /** How many changes the log keeps for watch resumption (older → 410 Expired). */
   retainChanges?: number;
+  /** How long the first write of a batch waits for others to join its commit (group commit window). */
+  commitDelayMs?: number;
 }
 
 /** Upper bound for a key range scan of everything starting with `prefix`. */
@@ -41,11 +43,13 @@ export class SqliteStore implements Store {
   private batch: Pending[] = [];
   private watchers = new Set<WatchEntry>();
   private readonly retain: number;
+  private readonly commitDelayMs: number;
   private closed = false;
   private stmts;
 
   constructor(file: string, opts: SqliteStoreOptions = {}) {
     this.retain = opts.retainChanges ?? 100_000;
+    this.commitDelayMs = opts.commitDelayMs ?? 0;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // FULL: every COMMIT is fsynced, so acknowledged writes survive power loss, not just a process kill.
@@ -146,7 +150,9 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     if (this.batch.length === 0) {
       this.db.exec('BEGIN IMMEDIATE');
-      setImmediate(() => this.commit());
+      // A short window lets concurrent requests share one fsync; the commit blocks the loop, so fewer is better.
+      if (this.commitDelayMs > 0) setTimeout(() => this.commit(), this.commitDelayMs);
+      else setImmediate(() => this.commit());
     }
     let change: Change;
     try {

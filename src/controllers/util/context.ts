@@ -81,6 +81,19 @@ export async function ignoreNotFound<T>(p: Promise<T>): Promise<T | undefined> {
 }
 
 /**
+ * For status writes from a cached copy: a 409 means a newer version is on its
+ * way to the informer, which will queue the object again; a 404 means it is gone.
+ */
+export async function ignoreStale<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if (isNotFound(e) || isConflict(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
  * Runs `fn` `count` times in growing batches (1, 2, 4, …) and stops at the
  * first batch with a failure, like the ReplicaSet controller's slowStartBatch:
  * a quota refusal costs one call, not thousands. Returns successes and the first error.

@@ -126,8 +126,8 @@ export function newRSNewReplicas(d: KubeObject, allRSs: (KubeObject | undefined)
   const maxTotal = replicasOf(d) + maxSurge(d);
   const current = sumSpec(allRSs);
   if (current >= maxTotal) return newRS.spec?.replicas ?? 0;
-  const up = maxTotal - current;
-  return Math.min(up, replicasOf(d) - (newRS.spec?.replicas ?? 0));
+  const have = newRS.spec?.replicas ?? 0;
+  return have + Math.min(maxTotal - current, replicasOf(d) - have);
 }
 
 /** The one RS that should take a pure scaling change, if there is exactly one active (FindActiveOrLatest). */

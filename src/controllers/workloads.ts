@@ -1,0 +1,49 @@
+// Starts the workload control loops of kube-controller-manager against one
+// Client: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, garbage
+// collector, namespace, service account and disruption controllers, sharing
+// one informer per resource.
+import type { Client } from '../client/types.js';
+import { ControllerContext, type ControllerOptions } from './util/context.js';
+import { ReplicaSetController } from './replicaset.js';
+import { DeploymentController } from './deployment.js';
+import { StatefulSetController } from './statefulset.js';
+import { DaemonSetController } from './daemonset.js';
+import { JobController } from './job.js';
+import { GarbageCollector, defaultNamespacedRefs } from './gc.js';
+import { NamespaceController } from './namespace.js';
+import { ServiceAccountController } from './serviceaccount.js';
+import { DisruptionController } from './disruption.js';
+
+export type { ControllerOptions } from './util/context.js';
+export { defaultNamespacedRefs } from './gc.js';
+
+export interface WorkloadControllers {
+  /** Resolves once every controller has its caches filled and is working. */
+  ready: Promise<void>;
+  stop(): void;
+}
+
+export function startWorkloadControllers(client: Client, opts: ControllerOptions = {}): WorkloadControllers {
+  const namespacedRefs = opts.namespacedRefs ?? defaultNamespacedRefs;
+  const ctx = new ControllerContext(client, opts);
+  const controllers = [
+    new ReplicaSetController(ctx),
+    new DeploymentController(ctx),
+    new StatefulSetController(ctx),
+    new DaemonSetController(ctx),
+    new JobController(ctx),
+    new GarbageCollector(ctx, namespacedRefs()),
+    new NamespaceController(ctx, namespacedRefs),
+    new ServiceAccountController(ctx),
+    new DisruptionController(ctx),
+  ];
+  ctx.start();
+  const ready = Promise.all(controllers.map((c) => c.run())).then(() => undefined);
+  return {
+    ready,
+    stop() {
+      for (const c of controllers) c.stop();
+      ctx.stop();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// The pod runtime: the node agent (nodeless' kubelet) and its simulated and
+// process runtimes, plus the PodBackends that serve `kubectl logs` from them.
+import type { KubeObject } from '../api/types.js';
+import type { LogOptions, PodBackends } from '../apiserver/subresources.js';
+import { StatusError } from '../apiserver/status.js';
+import type { NodeAgent } from './agent.js';
+import { SimulatedRuntime } from './simulated.js';
+
+export { startNodeAgent, type NodeAgent, type NodeAgentOptions } from './agent.js';
+export { PodCidrNetwork, NetworkExhaustedError, defaultNetwork } from './network.js';
+export { SIMULATE_ANNOTATION, RUNTIME_ANNOTATION, parseSimulate, type SimulationOptions } from './simulate.js';
+export { KUBELET_VERSION, RUNTIME_VERSION } from './node.js';
+export type { PodNetwork, PodState, ContainerState, Runtime } from './types.js';
+
+/**
+ * Logs (and, later, the pod proxy) for the API server, from whichever agent
+ * runs the pod. `agents` may be a function so agents added later are found.
+ * Pods no agent of this process runs (a finished agent, another process) get
+ * the simulated log derived from their status.
+ */
+export function runtimeBackends(agents: Iterable<NodeAgent> | (() => Iterable<NodeAgent>)): PodBackends {
+  const fallback = new SimulatedRuntime();
+  const find = (pod: KubeObject) => {
+    const list = typeof agents === 'function' ? agents() : agents;
+    for (const a of list) if (a.nodeName === pod.spec?.nodeName) return a;
+    return undefined;
+  };
+  return {
+    readLog(pod: KubeObject, opts: LogOptions) {
+      const a = find(pod);
+      return a ? a.readLog(pod, opts) : fallback.readLog(undefined, pod, opts);
+    },
+    followLog(pod: KubeObject, opts: LogOptions, onData: (t: string) => void, onEnd: () => void) {
+      const a = find(pod);
+      return a ? a.followLog(pod, opts, onData, onEnd) : fallback.followLog(undefined, pod, opts, onData, onEnd);
+    },
+    async proxy(pod: KubeObject) {
+      throw new StatusError(503, 'ServiceUnavailable', `no endpoints available for pod "${pod.metadata.name}"`);
+    },
+  };
+}

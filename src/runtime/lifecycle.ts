@@ -1,0 +1,271 @@
+// The kubelet's pod state machine, shared by both runtimes: sandbox (IP),
+// init containers one by one, app containers, restart policy with the
+// CrashLoopBackOff curve, readiness, active deadline and graceful
+// termination. Runtimes only start and stop instances; everything else is here.
+import type { KubeObject } from '../api/types.js';
+import { imageSize, pullMs, type SimulationOptions } from './simulate.js';
+import { podPhase } from './status.js';
+import type { ContainerState, PodState, Runtime } from './types.js';
+import { RuntimeStartError } from './types.js';
+
+export const BACKOFF_START_MS = 10_000;
+export const BACKOFF_MAX_MS = 300_000;
+/** A container that ran this long without failing starts over at the shortest back-off. */
+export const BACKOFF_RESET_MS = 600_000;
+
+export interface LifecycleHost {
+  runtimeOf(ps: PodState): Runtime;
+  podOf(ps: PodState): KubeObject | undefined;
+  event(ps: PodState, type: 'Normal' | 'Warning', reason: string, message: string, c?: ContainerState): void;
+  dirty(ps: PodState): void;
+  wake(ps: PodState, at: number): void;
+  /** Gets the pod an IP; calls back into sync when done. */
+  createSandbox(ps: PodState, pod: KubeObject): void;
+  /** All containers stopped on a deleted pod: delete it for good and free its IP. */
+  finalize(ps: PodState): void;
+  simulation: SimulationOptions;
+}
+
+/** Go's time.Duration.String for whole seconds (10s, 1m20s, 5m0s), as in the CrashLoopBackOff message. */
+export function goDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60}s`;
+  return `${Math.floor(m / 60)}h${m % 60}m${s % 60}s`;
+}
+
+/** Go's Duration.String at millisecond precision (513ms, 2.358s, 1m2.5s), as the Pulled event prints it. */
+export function goDurationMs(ms: number): string {
+  const r = Math.round(ms);
+  if (r < 1000) return `${r}ms`;
+  const sec = (r % 60_000) / 1000;
+  const min = Math.floor(r / 60_000);
+  return min ? `${min}m${sec}s` : `${sec}s`;
+}
+
+/** Fresh per-pod state for a pod the agent just got. */
+export function newPodState(pod: KubeObject, runtime: PodState['runtime']): PodState {
+  const spec = pod.spec ?? {};
+  const hasInit = (spec.initContainers ?? []).length > 0;
+  const mk = (c: any, init: boolean): ContainerState => ({
+    name: c.name, init, sidecar: init && c.restartPolicy === 'Always', state: 'waiting',
+    reason: hasInit ? 'PodInitializing' : 'ContainerCreating',
+    restarts: 0, ready: false, started: false, created: false, pulled: false, backoff: 0,
+  });
+  return {
+    key: `${pod.metadata.namespace}/${pod.metadata.name}`, uid: pod.metadata.uid!, namespace: pod.metadata.namespace!, name: pod.metadata.name!,
+    runtime, sandbox: 'none', deleting: false, finalizing: false, wakeAt: 0, startTime: Date.now(),
+    containers: [...(spec.initContainers ?? []).map((c: any) => mk(c, true)), ...(spec.containers ?? []).map((c: any) => mk(c, false))],
+  };
+}
+
+export class PodLifecycle {
+  constructor(private host: LifecycleHost) {}
+
+  private specOf(pod: KubeObject, c: ContainerState): any {
+    return (c.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((x: any) => x?.name === c.name) ?? {};
+  }
+
+  /** Moves the pod as far as it can go now, and books its next wake-up. */
+  sync(ps: PodState, now = Date.now()): void {
+    const pod = this.host.podOf(ps);
+    if (!pod || ps.finalizing) return;
+    let next = Infinity;
+    const soon = (t: number | undefined) => { if (t !== undefined && t < next) next = t; };
+    // Time-driven changes of running instances (the simulated runtime's exits and probe delays).
+    for (const c of ps.containers) {
+      if (c.state !== 'running') continue;
+      if (c.exitAt !== undefined) {
+        if (c.exitAt <= now) { this.exited(ps, c, c.exitCode ?? 0, c.exitAt, undefined, false); continue; }
+        soon(c.exitAt);
+      }
+      if (c.readyAt !== undefined) {
+        if (c.readyAt <= now) { c.readyAt = undefined; c.ready = true; c.started = true; this.host.dirty(ps); } else soon(c.readyAt);
+      }
+    }
+    if (ps.deleting) return this.syncTermination(ps, pod, now);
+    if (ps.done) { this.stopAll(ps, pod, now, false); return; }
+    const deadline = pod.spec?.activeDeadlineSeconds;
+    if (typeof deadline === 'number' && ps.startTime && now >= ps.startTime + deadline * 1000) {
+      ps.done = 'Failed';
+      ps.doneReason = 'DeadlineExceeded';
+      ps.doneMessage = 'Pod was active on the node longer than the specified deadline';
+      this.host.event(ps, 'Normal', 'DeadlineExceeded', ps.doneMessage);
+      this.host.dirty(ps);
+      this.stopAll(ps, pod, now, false);
+      return;
+    }
+    if (typeof deadline === 'number' && ps.startTime) soon(ps.startTime + deadline * 1000);
+    if (ps.sandbox === 'none') {
+      ps.sandbox = 'allocating';
+      this.host.createSandbox(ps, pod);
+      return;
+    }
+    if (ps.sandbox !== 'ready') return;
+    let initsDone = true;
+    for (const c of ps.containers) {
+      if (!c.init) continue;
+      if (c.sidecar) {
+        if (c.state === 'running' && c.started) continue;
+      } else if (c.state === 'terminated' && c.term?.exitCode === 0) continue;
+      initsDone = false;
+      soon(this.progress(ps, pod, c, now));
+      break;
+    }
+    if (initsDone) {
+      for (const c of ps.containers) if (!c.init) soon(this.progress(ps, pod, c, now));
+    }
+    const phase = podPhase(ps, pod.spec);
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      ps.done = phase;
+      this.host.dirty(ps);
+      this.stopAll(ps, pod, now, false);
+    }
+    // Instances started just now bring their own exit and readiness times.
+    for (const c of ps.containers) {
+      if (c.state === 'running') { soon(c.exitAt); soon(c.readyAt); }
+    }
+    if (next < Infinity) this.host.wake(ps, next);
+  }
+
+  /** Pulls, starts or restarts one waiting container; returns when it next needs a look. */
+  private progress(ps: PodState, pod: KubeObject, c: ContainerState, now: number): number | undefined {
+    if (c.state !== 'waiting' || c.starting) return undefined;
+    if (c.waitUntil !== undefined && c.waitUntil > now) return c.waitUntil;
+    const spec = this.specOf(pod, c);
+    const image = String(spec.image ?? '');
+    const runtime = this.host.runtimeOf(ps);
+    if (!c.pulled) {
+      if (runtime.name === 'process') {
+        this.host.event(ps, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
+      } else if (c.waitUntil === undefined) {
+        this.host.event(ps, 'Normal', 'Pulling', `Pulling image "${image}"`, c);
+        c.waitUntil = now + pullMs(image, this.host.simulation);
+        if (c.waitUntil > now) return c.waitUntil;
+      } else {
+        const took = goDurationMs(pullMs(image, this.host.simulation));
+        this.host.event(ps, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${imageSize(image)} bytes.`, c);
+      }
+      c.pulled = true;
+    } else if (c.created) {
+      this.host.event(ps, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
+    }
+    c.waitUntil = undefined;
+    this.start(ps, pod, c, spec, now);
+    return undefined;
+  }
+
+  private start(ps: PodState, pod: KubeObject, c: ContainerState, spec: any, now: number): void {
+    const runtime = this.host.runtimeOf(ps);
+    const began = () => {
+      if (c.created) c.restarts++;
+      c.created = true;
+      c.state = 'running';
+      c.startedAt = now;
+      c.reason = c.message = undefined;
+      c.term = undefined;
+      this.host.event(ps, 'Normal', 'Created', `Created container: ${c.name}`, c);
+      this.host.event(ps, 'Normal', 'Started', `Started container ${c.name}`, c);
+      this.host.dirty(ps);
+    };
+    const failed = (e: unknown) => {
+      const reason = e instanceof RuntimeStartError ? e.reason : 'CreateContainerError';
+      c.reason = reason;
+      c.message = (e as Error).message;
+      this.host.event(ps, 'Warning', 'Failed', `Error: ${c.message}`, c);
+      // Retried like the kubelet does, with the back-off of a failing container.
+      c.waitUntil = now + Math.max(c.backoff, BACKOFF_START_MS);
+      c.backoff = Math.min(Math.max(c.backoff * 2, BACKOFF_START_MS), BACKOFF_MAX_MS);
+      this.host.dirty(ps);
+      this.host.wake(ps, c.waitUntil);
+    };
+    try {
+      const r = runtime.start(ps, c, spec, pod, now);
+      if (r && typeof (r as Promise<void>).then === 'function') {
+        c.starting = true;
+        (r as Promise<void>).then(() => { c.starting = false; began(); this.sync(ps); }, (e) => { c.starting = false; failed(e); });
+      } else began();
+    } catch (e) {
+      failed(e);
+    }
+  }
+
+  /**
+   * An instance ended (by itself, or stopped). Applies the restart policy:
+   * the first restart is immediate, then 10s, 20s, 40s … 5m of CrashLoopBackOff.
+   */
+  exited(ps: PodState, c: ContainerState, exitCode: number, at: number, extra: { message?: string; signal?: number; reason?: string } = {}, resync = true): void {
+    if (c.state !== 'running') return;
+    const pod = this.host.podOf(ps);
+    const runtime = this.host.runtimeOf(ps);
+    const message = extra.message ?? (pod && !c.stopping ? runtime.terminationMessage?.(ps, c, pod, exitCode, at) : undefined);
+    const term = {
+      exitCode, reason: extra.reason ?? (exitCode === 0 ? 'Completed' : 'Error'), startedAt: c.startedAt ?? at, finishedAt: at,
+      ...(message ? { message } : {}), ...(extra.signal ? { signal: extra.signal } : {}), ...(c.stopping ? { stopped: true } : {}),
+    };
+    c.ready = false;
+    c.started = false;
+    c.exitAt = c.exitCode = c.readyAt = undefined;
+    c.handle = undefined;
+    this.host.dirty(ps);
+    const policy = c.sidecar ? 'Always' : c.init ? (pod?.spec?.restartPolicy === 'Never' ? 'Never' : 'OnFailure') : (pod?.spec?.restartPolicy ?? 'Always');
+    const restart = !ps.deleting && !ps.done && (!c.stopping || c.restartOnStop) && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
+    c.stopping = c.restartOnStop = false;
+    if (!restart) {
+      c.state = 'terminated';
+      c.term = term;
+      if (c.init && !c.sidecar && exitCode !== 0 && !ps.deleting && !ps.done) ps.done = 'Failed';
+      runtime.exited?.(ps, c);
+    } else {
+      if (at - (c.startedAt ?? at) >= BACKOFF_RESET_MS) c.backoff = 0;
+      c.last = term;
+      c.term = undefined;
+      c.state = 'waiting';
+      if (c.backoff === 0) {
+        c.backoff = BACKOFF_START_MS;
+        c.reason = 'ContainerCreating';
+        c.waitUntil = undefined;
+      } else {
+        c.reason = 'CrashLoopBackOff';
+        c.message = `back-off ${goDuration(c.backoff)} restarting failed container=${c.name} pod=${ps.name}_${ps.namespace}(${ps.uid})`;
+        c.waitUntil = at + c.backoff;
+        this.host.event(ps, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${ps.name}_${ps.namespace}(${ps.uid})`, c);
+        c.backoff = Math.min(c.backoff * 2, BACKOFF_MAX_MS);
+      }
+      runtime.exited?.(ps, c);
+    }
+    if (resync) this.sync(ps);
+  }
+
+  /** Stops every running container (deletion, or a finished pod's sidecars). */
+  private stopAll(ps: PodState, pod: KubeObject, now: number, forDeletion: boolean): boolean {
+    let running = false;
+    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    for (const c of ps.containers) {
+      if (c.state !== 'running') continue;
+      running = true;
+      if (c.stopping) continue;
+      c.stopping = true;
+      this.host.event(ps, 'Normal', 'Killing', `Stopping container ${c.name}`, c);
+      this.host.runtimeOf(ps).stop(ps, c, forDeletion ? grace : 0, now);
+    }
+    if (running) {
+      // The simulated runtime stops by setting exitAt: look again right away.
+      const due = Math.min(...ps.containers.map((c) => (c.state === 'running' && c.exitAt !== undefined ? c.exitAt : Infinity)));
+      if (due < Infinity) this.host.wake(ps, due);
+    }
+    return running;
+  }
+
+  private syncTermination(ps: PodState, pod: KubeObject, now: number): void {
+    for (const c of ps.containers) {
+      // Containers that never ran are simply dropped.
+      if (c.state === 'waiting') { c.waitUntil = undefined; }
+    }
+    if (!this.stopAll(ps, pod, now, true)) {
+      ps.finalizing = true;
+      this.host.finalize(ps);
+    }
+  }
+}

@@ -1,0 +1,278 @@
+// The process runtime (opt-in): a container is its command + args run as a
+// local child process, in its own process group, with the pod's environment
+// and a per-pod directory standing in for its filesystem (see volumes.ts).
+// Real stdout/stderr become `kubectl logs`, real exit codes the container
+// state, and deletion sends SIGTERM, then SIGKILL after the grace period.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { KubeObject } from '../api/types.js';
+import type { LogOptions } from '../apiserver/subresources.js';
+import { errors } from '../apiserver/status.js';
+import type { Client } from '../client/types.js';
+import type { LifecycleHost } from './lifecycle.js';
+import { criLine, fallbackMessage, parseCriLine, pickInstance, renderLog, type LogLine } from './logs.js';
+import { startProber, type ProbeEnv } from './probes.js';
+import type { ContainerState, PodState, Runtime } from './types.js';
+import { RuntimeStartError } from './types.js';
+import { containerEnv, expand, inRoot, mountVolumes, podDirs, prepareVolumes, refreshDownward, type PodDirs } from './volumes.js';
+
+export interface ProcessRuntimeOptions {
+  client: Client;
+  stateDir: string;
+  hostIP: string;
+  onExit(ps: PodState, c: ContainerState, code: number, at: number, extra: { message?: string; signal?: number; reason?: string }): void;
+  /** A probe changed ready/started. */
+  onProbe(ps: PodState): void;
+  event: LifecycleHost['event'];
+  podOf(ps: PodState): KubeObject | undefined;
+}
+
+interface Handle {
+  child: ChildProcess;
+  index: number;
+  logPath: string;
+  termPath: string;
+  killTimer?: NodeJS.Timeout;
+  probes: (() => void)[];
+  exited: boolean;
+}
+
+interface Prepared {
+  dirs: PodDirs;
+  volumes: Map<string, string>;
+  meta: string;
+}
+
+/** Every live process group, so a dying nodeless takes its children along. */
+const live = new Set<number>();
+let exitHook = false;
+function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (!pid) return;
+  try { process.kill(-pid, sig); } catch { /* already gone */ }
+}
+
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process' as const;
+  private prepared = new Map<string, Prepared>();
+  /** This runtime's live process groups (`live` holds every runtime's). */
+  private mine = new Set<number>();
+
+  constructor(private o: ProcessRuntimeOptions) {
+    if (!exitHook) {
+      exitHook = true;
+      process.on('exit', () => { for (const pid of live) killGroup(pid, 'SIGKILL'); });
+    }
+  }
+
+  private async prepare(ps: PodState, pod: KubeObject): Promise<Prepared> {
+    let p = this.prepared.get(ps.uid);
+    if (p) return p;
+    const dirs = podDirs(this.o.stateDir, pod);
+    for (const d of [dirs.root, dirs.host, dirs.volumes, dirs.logs]) fs.mkdirSync(d, { recursive: true });
+    const volumes = await prepareVolumes(this.o.client, pod, dirs);
+    p = { dirs, volumes, meta: JSON.stringify([pod.metadata.labels, pod.metadata.annotations]) };
+    this.prepared.set(ps.uid, p);
+    return p;
+  }
+
+  async start(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, _now: number): Promise<void> {
+    const command: string[] = [...(spec.command ?? [])];
+    if (!command.length) {
+      throw new RuntimeStartError('CreateContainerError', `container "${c.name}" has no command: the process runtime cannot know the entrypoint of image "${spec.image}", so set spec.containers[].command`);
+    }
+    const p = await this.prepare(ps, pod);
+    const root = p.dirs.root;
+    const env = await containerEnv(this.o.client, pod, spec);
+    const volEnv = mountVolumes(spec, p.volumes, root);
+    const termPath = inRoot(root, spec.terminationMessagePath ?? '/dev/termination-log');
+    fs.mkdirSync(path.dirname(termPath), { recursive: true });
+    fs.writeFileSync(termPath, '');
+    const fullEnv: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: root, HOSTNAME: pod.metadata.name!,
+      ...env, ...volEnv, NODELESS_ROOT: root, NODELESS_TERMINATION_LOG: termPath,
+    };
+    const argv = [...command, ...(spec.args ?? [])].map((a: string) => expand(String(a), env));
+    const cwd = spec.workingDir ? inRoot(root, spec.workingDir) : root;
+    fs.mkdirSync(cwd, { recursive: true });
+    const index = c.created ? c.restarts + 1 : 0;
+    const logPath = path.join(p.dirs.logs, c.name, `${index}.log`);
+    fs.mkdirSync(path.dirname(logPath), { recursive: true });
+    const out = fs.openSync(logPath, 'w');
+    const child = spawn(argv[0], argv.slice(1), { cwd, env: fullEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
+    } catch (e) {
+      fs.closeSync(out);
+      throw new RuntimeStartError('RunContainerError', `failed to start container "${c.name}": exec: "${argv[0]}": ${(e as any).code === 'ENOENT' ? 'executable file not found in $PATH' : (e as Error).message}`);
+    }
+    live.add(child.pid!);
+    this.mine.add(child.pid!);
+    const h: Handle = { child, index, logPath, termPath, probes: [], exited: false };
+    c.handle = h;
+    const pipe = (stream: NodeJS.ReadableStream, name: LogLine['stream']) => {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (d: string) => {
+        const parts = (partial + d).split('\n');
+        partial = parts.pop()!;
+        for (const text of parts) fs.writeSync(out, criLine({ time: Date.now(), stream: name, text }));
+      });
+      stream.on('end', () => { if (partial) fs.writeSync(out, criLine({ time: Date.now(), stream: name, text: partial })); partial = ''; });
+    };
+    pipe(child.stdout!, 'stdout');
+    pipe(child.stderr!, 'stderr');
+    let finished = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
+      h.exited = true;
+      live.delete(child.pid!);
+      this.mine.delete(child.pid!);
+      if (h.killTimer) clearTimeout(h.killTimer);
+      for (const stop of h.probes) stop();
+      try { fs.closeSync(out); } catch { /* closed */ }
+      const exitCode = code ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 0);
+      this.o.onExit(ps, c, exitCode, Date.now(), { message: this.readTerminationMessage(h, spec, exitCode) });
+    };
+    // 'close' waits for stdout/stderr to drain; a grandchild holding them open must not hang us.
+    child.on('close', finish);
+    child.on('exit', (code, signal) => setTimeout(() => finish(code, signal), 500));
+    c.started = !spec.startupProbe;
+    c.ready = c.started && !spec.readinessProbe;
+    this.probe(ps, c, spec, pod, h, { cwd, env: fullEnv, ports: Object.fromEntries((spec.ports ?? []).filter((x: any) => x.name).map((x: any) => [x.name, x.containerPort])) });
+  }
+
+  private probe(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, h: Handle, env: ProbeEnv) {
+    const grace = (probe: any) => probe.terminationGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const restart = (kind: string, probe: any) => {
+      if (c.stopping || h.exited) return;
+      this.o.event(ps, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe, will be restarted`, c);
+      c.stopping = true;
+      c.restartOnStop = true;
+      this.stop(ps, c, grace(probe), Date.now());
+    };
+    if (spec.startupProbe) {
+      const stop = startProber('Startup', spec.startupProbe, env, (e) => {
+        if (e.kind === 'failed') this.o.event(ps, 'Warning', 'Unhealthy', `Startup probe failed: ${e.output}`, c);
+        else if (e.kind === 'success') { c.started = true; if (!spec.readinessProbe) c.ready = true; stop(); this.o.onProbe(ps); }
+        else restart('startup', spec.startupProbe);
+      });
+      h.probes.push(stop);
+    }
+    if (spec.readinessProbe) {
+      h.probes.push(startProber('Readiness', spec.readinessProbe, env, (e) => {
+        if (e.kind === 'failed') this.o.event(ps, 'Warning', 'Unhealthy', `Readiness probe failed: ${e.output}`, c);
+        else { c.ready = e.kind === 'success'; this.o.onProbe(ps); }
+      }, () => c.started));
+    }
+    if (spec.livenessProbe) {
+      h.probes.push(startProber('Liveness', spec.livenessProbe, env, (e) => {
+        if (e.kind === 'failed') this.o.event(ps, 'Warning', 'Unhealthy', `Liveness probe failed: ${e.output}`, c);
+        else if (e.kind === 'threshold') restart('liveness', spec.livenessProbe);
+      }, () => c.started));
+    }
+  }
+
+  /** File policy: what the process wrote to terminationMessagePath (4 KiB at most); FallbackToLogsOnError: else the log tail on failure. */
+  private readTerminationMessage(h: Handle, spec: any, exitCode: number): string | undefined {
+    let msg = '';
+    try {
+      const fd = fs.openSync(h.termPath, 'r');
+      const buf = Buffer.alloc(4096);
+      const n = fs.readSync(fd, buf, 0, 4096, 0);
+      fs.closeSync(fd);
+      msg = buf.subarray(0, n).toString('utf8');
+    } catch { /* no file */ }
+    if (!msg && exitCode !== 0 && spec.terminationMessagePolicy === 'FallbackToLogsOnError') {
+      msg = fallbackMessage(this.lines(h.logPath).map((l) => l.text).join('\n'));
+    }
+    return msg || undefined;
+  }
+
+  stop(_ps: PodState, c: ContainerState, graceSec: number, _now?: number): void {
+    const h = c.handle as Handle | undefined;
+    if (!h || h.exited) return;
+    if (graceSec <= 0) { killGroup(h.child.pid, 'SIGKILL'); return; }
+    killGroup(h.child.pid, 'SIGTERM');
+    if (h.killTimer) clearTimeout(h.killTimer);
+    h.killTimer = setTimeout(() => killGroup(h.child.pid, 'SIGKILL'), graceSec * 1000);
+  }
+
+  podUpdated(ps: PodState, pod: KubeObject): void {
+    const p = this.prepared.get(ps.uid);
+    if (!p) return;
+    const meta = JSON.stringify([pod.metadata.labels, pod.metadata.annotations]);
+    if (meta === p.meta) return;
+    p.meta = meta;
+    refreshDownward(pod, p.dirs);
+  }
+
+  private lines(file: string): LogLine[] {
+    let text = '';
+    try { text = fs.readFileSync(file, 'utf8'); } catch { return []; }
+    return text.split('\n').map(parseCriLine).filter((l): l is LogLine => !!l);
+  }
+
+  private locate(ps: PodState | undefined, pod: KubeObject, opts: LogOptions): { c: ContainerState; file: string } {
+    const name = opts.container ?? pod.spec?.containers?.[0]?.name;
+    const c = ps?.containers.find((x) => x.name === name);
+    if (!ps || !c) throw errors.badRequest(`container ${name} is not valid for pod ${pod.metadata.name}`);
+    const index = pickInstance(ps, c, opts.previous);
+    return { c, file: path.join(podDirs(this.o.stateDir, pod).logs, c.name, `${index}.log`) };
+  }
+
+  readLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions): string {
+    const { file } = this.locate(ps, pod, opts);
+    return renderLog(this.lines(file), opts);
+  }
+
+  followLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions, onData: (t: string) => void, onEnd: () => void): () => void {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const { c, file } = this.locate(ps, pod, opts);
+      const h = c.handle as Handle | undefined;
+      let offset = fs.existsSync(file) ? fs.statSync(file).size : 0;
+      let rest = '';
+      const poll = () => {
+        if (stopped) return;
+        try {
+          const size = fs.statSync(file).size;
+          if (size > offset) {
+            const fd = fs.openSync(file, 'r');
+            const buf = Buffer.alloc(size - offset);
+            fs.readSync(fd, buf, 0, buf.length, offset);
+            fs.closeSync(fd);
+            offset = size;
+            const parts = (rest + buf.toString('utf8')).split('\n');
+            rest = parts.pop()!;
+            const lines = parts.map(parseCriLine).filter((l): l is LogLine => !!l);
+            if (lines.length) onData(renderLog(lines, { timestamps: opts.timestamps }));
+          }
+        } catch { /* file gone: the pod was deleted */ }
+        if (opts.previous || !h || h.exited || c.handle !== h) { onEnd(); return; }
+        timer = setTimeout(poll, 200);
+      };
+      timer = setTimeout(poll, 200);
+    } catch {
+      timer = setTimeout(onEnd, 0);
+    }
+    return () => { stopped = true; if (timer) clearTimeout(timer); };
+  }
+
+  cleanup(ps: PodState): void {
+    for (const c of ps.containers) {
+      const h = c.handle as Handle | undefined;
+      if (h && !h.exited) { for (const stop of h.probes) stop(); killGroup(h.child.pid, 'SIGKILL'); }
+    }
+    const p = this.prepared.get(ps.uid);
+    this.prepared.delete(ps.uid);
+    if (p) fs.rm(p.dirs.dir, { recursive: true, force: true }, () => undefined);
+  }
+
+  async shutdown(): Promise<void> {
+    for (const pid of this.mine) killGroup(pid, 'SIGKILL');
+  }
+}

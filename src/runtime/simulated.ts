@@ -1,0 +1,160 @@
+// The simulated runtime (the default): no processes, only time. A container
+// "runs" from its start until a planned exit (nodeless.dev/simulate, Jobs,
+// init containers) or a stop. Its logs are not stored but derived from its
+// state when asked, so a simulated pod costs no log memory.
+import type { KubeObject } from '../api/types.js';
+import type { LogOptions } from '../apiserver/subresources.js';
+import { errors } from '../apiserver/status.js';
+import { fallbackMessage, pickInstance, renderLog, type LogLine } from './logs.js';
+import { behaviourOf, imageSize, looksLikeWebServer, normalizeImage, plannedExit, type SimulationOptions } from './simulate.js';
+import type { ContainerState, PodState, Runtime, Terminated } from './types.js';
+
+interface Instance {
+  startedAt: number;
+  end?: Terminated;
+}
+
+const specOf = (pod: KubeObject, c: { name: string; init: boolean }) =>
+  (c.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((x: any) => x?.name === c.name) ?? {};
+
+/** The synthetic log of one instance of a container. */
+export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean }, inst: Instance, index: number): LogLine[] {
+  const spec = specOf(pod, c);
+  const image = String(spec.image ?? '');
+  const t = inst.startedAt;
+  const out = (time: number, text: string, stream: LogLine['stream'] = 'stdout'): LogLine => ({ time, stream, text });
+  const lines: LogLine[] = [
+    out(t, `[nodeless] image ${normalizeImage(image)} ready (${imageSize(image)} bytes)`),
+    out(t, `[nodeless] container ${c.name} started (simulated${index > 0 ? `, restart ${index}` : ''})`),
+  ];
+  const port = spec.ports?.[0]?.containerPort;
+  if (looksLikeWebServer(image) || port) lines.push(out(t, `listening on :${port ?? 80}`));
+  else if ((pod.metadata.ownerReferences ?? []).some((o) => o.kind === 'Job') || c.init) lines.push(out(t, 'working'));
+  else lines.push(out(t, 'running'));
+  const end = inst.end;
+  if (end) {
+    const f = end.finishedAt;
+    if (end.stopped) lines.push(out(f, 'received SIGTERM, shutting down'));
+    else if (end.exitCode !== 0) lines.push(out(f, `fatal: simulated failure (exit code ${end.exitCode})`, 'stderr'));
+    else lines.push(out(f, 'done'));
+    lines.push(out(f, `[nodeless] container ${c.name} exited with code ${end.exitCode}`));
+  }
+  return lines;
+}
+
+/** A container's state rebuilt from the pod's status, for pods this process does not run. */
+export function stateFromStatus(pod: KubeObject, name: string): ContainerState | undefined {
+  const all = [...(pod.status?.initContainerStatuses ?? []).map((s: any) => ({ s, init: true })), ...(pod.status?.containerStatuses ?? []).map((s: any) => ({ s, init: false }))];
+  const hit = all.find((x) => x.s?.name === name);
+  const inSpec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some((c: any) => c?.name === name);
+  if (!hit) return inSpec ? { name, init: false, sidecar: false, state: 'waiting', restarts: 0, ready: false, started: false, created: false, pulled: false, backoff: 0 } : undefined;
+  const s = hit.s;
+  const term = (t: any): Terminated | undefined => t && { exitCode: t.exitCode, reason: t.reason, startedAt: Date.parse(t.startedAt), finishedAt: Date.parse(t.finishedAt) };
+  const state = s.state?.running ? 'running' : s.state?.terminated ? 'terminated' : 'waiting';
+  return {
+    name, init: hit.init, sidecar: false, state, restarts: s.restartCount ?? 0, ready: !!s.ready, started: !!s.started,
+    created: !!s.containerID, pulled: true, backoff: 0, reason: s.state?.waiting?.reason,
+    startedAt: s.state?.running ? Date.parse(s.state.running.startedAt) : undefined,
+    term: term(s.state?.terminated), last: term(s.lastState?.terminated),
+  };
+}
+
+export class SimulatedRuntime implements Runtime {
+  readonly name = 'simulated' as const;
+  private followers = new Map<ContainerState, Set<() => void>>();
+
+  constructor(private sim: SimulationOptions = {}) {}
+
+  start(_ps: PodState, c: ContainerState, spec: any, pod: KubeObject, now: number): void {
+    const plan = plannedExit(pod, c.name, c.init, c.sidecar, this.sim);
+    if (plan) {
+      c.exitAt = now + plan.afterMs;
+      c.exitCode = plan.code;
+    }
+    if (c.init && !c.sidecar) return;
+    const b = behaviourOf(pod, c.name, c.init);
+    const startupDelay = spec.startupProbe ? (spec.startupProbe.initialDelaySeconds ?? 0) * 1000 : 0;
+    const readyDelay = spec.readinessProbe ? (spec.readinessProbe.initialDelaySeconds ?? 0) * 1000 : 0;
+    c.started = !spec.startupProbe;
+    if (b.ready === false) {
+      c.ready = false;
+      c.started = true;
+    } else if (startupDelay + readyDelay === 0) {
+      c.ready = true;
+      c.started = true;
+    } else c.readyAt = now + Math.max(startupDelay, readyDelay);
+  }
+
+  stop(_ps: PodState, c: ContainerState, _graceSec: number, now: number): void {
+    // A simulated process handles SIGTERM at once and exits cleanly.
+    c.exitAt = now;
+    c.exitCode = 0;
+  }
+
+  terminationMessage(_ps: PodState, c: ContainerState, pod: KubeObject, exitCode: number, at: number): string | undefined {
+    const spec = specOf(pod, c);
+    if (exitCode === 0 || spec.terminationMessagePolicy !== 'FallbackToLogsOnError') return undefined;
+    const lines = simulatedLines(pod, c, { startedAt: c.startedAt ?? at, end: { exitCode, reason: 'Error', startedAt: c.startedAt ?? at, finishedAt: at } }, c.restarts);
+    return fallbackMessage(lines.map((l) => l.text).join('\n'));
+  }
+
+  exited(_ps: PodState, c: ContainerState): void {
+    const f = this.followers.get(c);
+    if (!f) return;
+    this.followers.delete(c);
+    for (const fn of f) fn();
+  }
+
+  private instance(c: ContainerState, previous: boolean | undefined): Instance {
+    if (previous) return { startedAt: c.last!.startedAt, end: c.last };
+    if (c.state === 'running') return { startedAt: c.startedAt! };
+    if (c.state === 'terminated' && c.term) return { startedAt: c.term.startedAt, end: c.term };
+    if (c.last) return { startedAt: c.last.startedAt, end: c.last };
+    return { startedAt: c.startedAt ?? Date.now() };
+  }
+
+  private container(ps: PodState | undefined, pod: KubeObject, name: string | undefined): ContainerState {
+    const n = name ?? pod.spec?.containers?.[0]?.name;
+    const c = ps?.containers.find((x) => x.name === n) ?? stateFromStatus(pod, n);
+    if (!c) throw errors.badRequest(`container ${n} is not valid for pod ${pod.metadata.name}`);
+    return c;
+  }
+
+  readLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions): string {
+    const c = this.container(ps, pod, opts.container);
+    const index = pickInstance(pod.metadata as { name: string }, c, opts.previous);
+    if (opts.previous && !c.last) return '';
+    return renderLog(simulatedLines(pod, c, this.instance(c, opts.previous), index), opts);
+  }
+
+  followLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions, onData: (t: string) => void, onEnd: () => void): () => void {
+    const c = ps?.containers.find((x) => x.name === (opts.container ?? pod.spec?.containers?.[0]?.name));
+    if (!c || opts.previous || c.state !== 'running') {
+      const t = setImmediate(onEnd);
+      return () => clearImmediate(t);
+    }
+    const startedAt = c.startedAt!;
+    const index = c.restarts;
+    const shown = simulatedLines(pod, c, { startedAt }, index).length;
+    const fn = () => {
+      const end = c.state === 'terminated' ? c.term : c.last;
+      if (end && end.startedAt === startedAt) {
+        const lines = simulatedLines(pod, c, { startedAt, end }, index).slice(shown);
+        if (lines.length) onData(renderLog(lines, { timestamps: opts.timestamps }));
+      }
+      onEnd();
+    };
+    const set = this.followers.get(c) ?? this.followers.set(c, new Set()).get(c)!;
+    set.add(fn);
+    return () => { set.delete(fn); };
+  }
+
+  cleanup(ps: PodState): void {
+    for (const c of ps.containers) this.followers.delete(c);
+  }
+
+  shutdown(): void {
+    for (const set of this.followers.values()) for (const fn of set) fn();
+    this.followers.clear();
+  }
+}

@@ -1,0 +1,197 @@
+// A process-runtime pod's filesystem and environment. Nothing can be mounted,
+// so every pod gets a directory: `root/` stands for the container's "/" (a
+// mountPath /etc/podinfo is root/etc/podinfo, a symlink to the volume) and
+// `host/` is the pod's own "host" for hostPath volumes, so two pods never
+// share one (as on a super node). The process sees NODELESS_ROOT.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { KubeObject } from '../api/types.js';
+import type { Client } from '../client/types.js';
+import { ApiError, refs } from '../client/types.js';
+import { RuntimeStartError } from './types.js';
+import { bytes, milliCpu } from '../controllers/scheduling/resources.js';
+
+export interface PodDirs {
+  dir: string;
+  root: string;
+  host: string;
+  volumes: string;
+  logs: string;
+}
+
+export function podDirs(stateDir: string, pod: KubeObject): PodDirs {
+  const dir = path.join(stateDir, 'pods', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
+  return { dir, root: path.join(dir, 'root'), host: path.join(dir, 'host'), volumes: path.join(dir, 'volumes'), logs: path.join(dir, 'logs') };
+}
+
+/** Inside the pod's root: /etc/podinfo → <root>/etc/podinfo (never outside it). */
+export const inRoot = (root: string, p: string) => path.join(root, path.normalize(`/${p}`));
+
+/** kubelet's downward API file format: `key="value"` lines, sorted, values quoted like Go's %q. */
+export function formatMap(m: Record<string, string> | undefined): string {
+  return Object.keys(m ?? {}).sort().map((k) => `${k}=${JSON.stringify(m![k])}`).join('\n');
+}
+
+function fieldValue(pod: KubeObject, fieldPath: string): string {
+  const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
+  if (m) return (pod.metadata as any)[m[1]]?.[m[2]] ?? '';
+  switch (fieldPath) {
+    case 'metadata.name': return pod.metadata.name ?? '';
+    case 'metadata.namespace': return pod.metadata.namespace ?? '';
+    case 'metadata.uid': return pod.metadata.uid ?? '';
+    case 'metadata.labels': return formatMap(pod.metadata.labels);
+    case 'metadata.annotations': return formatMap(pod.metadata.annotations);
+    case 'spec.nodeName': return pod.spec?.nodeName ?? '';
+    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? '';
+    case 'status.podIP': return pod.status?.podIP ?? '';
+    case 'status.podIPs': return (pod.status?.podIPs ?? []).map((x: any) => x.ip).join(',');
+    case 'status.hostIP': return pod.status?.hostIP ?? '';
+    case 'status.hostIPs': return (pod.status?.hostIPs ?? []).map((x: any) => x.ip).join(',');
+    default: return '';
+  }
+}
+
+function resourceValue(pod: KubeObject, containerName: string | undefined, ref: any): string {
+  const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x: any) => x.name === containerName) ?? pod.spec?.containers?.[0];
+  const [kind, res] = String(ref.resource ?? '').split('.');
+  const v = c?.resources?.[kind]?.[res];
+  const divisor = ref.divisor ?? '1';
+  if (res === 'cpu') {
+    // Unset CPU limits report the node's allocatable; we report 1 core per unit.
+    const m = v !== undefined ? milliCpu(v) : 1000 * 8;
+    return String(Math.ceil(m / Math.max(1, milliCpu(divisor))));
+  }
+  const b = v !== undefined ? bytes(v) : 32 * 1024 ** 3;
+  return String(Math.ceil(b / Math.max(1, bytes(divisor))));
+}
+
+async function getData(client: Client, kind: 'configmaps' | 'secrets', ns: string, name: string, optional: boolean): Promise<Record<string, string> | undefined> {
+  try {
+    const o = await client.get(refs[kind], ns, name);
+    if (kind === 'secrets') return Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')]));
+    return { ...(o.data ?? {}), ...Object.fromEntries(Object.entries(o.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])) };
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 404) {
+      if (optional) return undefined;
+      throw new RuntimeStartError('CreateContainerConfigError', `${kind === 'secrets' ? 'secret' : 'configmap'} "${name}" not found`);
+    }
+    throw e;
+  }
+}
+
+/** $(VAR) references expand from earlier variables; $$(VAR) escapes, as Kubernetes does. */
+export function expand(s: string, env: Record<string, string>): string {
+  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => (m === '$$' ? '$' : name in env ? env[name] : m));
+}
+
+/** The container's environment: env, envFrom, downward API and config/secret references. */
+export async function containerEnv(client: Client, pod: KubeObject, spec: any): Promise<Record<string, string>> {
+  const ns = pod.metadata.namespace!;
+  const env: Record<string, string> = {};
+  for (const from of spec.envFrom ?? []) {
+    const ref = from.configMapRef ?? from.secretRef;
+    if (!ref) continue;
+    const data = await getData(client, from.configMapRef ? 'configmaps' : 'secrets', ns, ref.name, !!ref.optional);
+    for (const [k, v] of Object.entries(data ?? {})) env[`${from.prefix ?? ''}${k}`] = v;
+  }
+  for (const e of spec.env ?? []) {
+    if (!e?.name) continue;
+    if (e.valueFrom) {
+      const vf = e.valueFrom;
+      if (vf.fieldRef) env[e.name] = fieldValue(pod, vf.fieldRef.fieldPath);
+      else if (vf.resourceFieldRef) env[e.name] = resourceValue(pod, vf.resourceFieldRef.containerName ?? spec.name, vf.resourceFieldRef);
+      else if (vf.configMapKeyRef || vf.secretKeyRef) {
+        const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
+        const kind = vf.configMapKeyRef ? 'configmaps' : 'secrets';
+        const data = await getData(client, kind, ns, ref.name, !!ref.optional);
+        if (data && ref.key in data) env[e.name] = data[ref.key];
+        else if (!ref.optional) throw new RuntimeStartError('CreateContainerConfigError', `couldn't find key ${ref.key} in ${kind === 'secrets' ? 'Secret' : 'ConfigMap'} ${ns}/${ref.name}`);
+      }
+    } else env[e.name] = expand(String(e.value ?? ''), env);
+  }
+  return env;
+}
+
+function writeFiles(dir: string, files: Record<string, string>, mode?: number): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [rel, content] of Object.entries(files)) {
+    const p = path.join(dir, path.normalize(`/${rel}`));
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, content, mode !== undefined ? { mode } : undefined);
+  }
+}
+
+function pick(data: Record<string, string> | undefined, items: any[] | undefined): Record<string, string> {
+  if (!data) return {};
+  if (!items?.length) return { ...data };
+  return Object.fromEntries(items.filter((i) => i.key in data).map((i) => [i.path, data[i.key]]));
+}
+
+function downwardFiles(pod: KubeObject, items: any[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const i of items ?? []) {
+    if (i.fieldRef) out[i.path] = fieldValue(pod, i.fieldRef.fieldPath);
+    else if (i.resourceFieldRef) out[i.path] = resourceValue(pod, i.resourceFieldRef.containerName, i.resourceFieldRef);
+  }
+  return out;
+}
+
+/** Fills the pod's volume directories; returns volume name → directory. */
+export async function prepareVolumes(client: Client, pod: KubeObject, dirs: PodDirs): Promise<Map<string, string>> {
+  const ns = pod.metadata.namespace!;
+  const out = new Map<string, string>();
+  for (const v of pod.spec?.volumes ?? []) {
+    if (!v?.name) continue;
+    let dir = path.join(dirs.volumes, v.name);
+    if (v.hostPath) {
+      dir = inRoot(dirs.host, v.hostPath.path ?? '/');
+      if (v.hostPath.type === 'File' || v.hostPath.type === 'FileOrCreate') {
+        fs.mkdirSync(path.dirname(dir), { recursive: true });
+        if (!fs.existsSync(dir)) fs.writeFileSync(dir, '');
+      } else fs.mkdirSync(dir, { recursive: true });
+    } else if (v.configMap) writeFiles(dir, pick(await getData(client, 'configmaps', ns, v.configMap.name, !!v.configMap.optional), v.configMap.items));
+    else if (v.secret) writeFiles(dir, pick(await getData(client, 'secrets', ns, v.secret.secretName, !!v.secret.optional), v.secret.items), 0o600);
+    else if (v.downwardAPI) writeFiles(dir, downwardFiles(pod, v.downwardAPI.items));
+    else if (v.projected) {
+      const files: Record<string, string> = {};
+      for (const s of v.projected.sources ?? []) {
+        if (s.configMap) Object.assign(files, pick(await getData(client, 'configmaps', ns, s.configMap.name, !!s.configMap.optional), s.configMap.items));
+        else if (s.secret) Object.assign(files, pick(await getData(client, 'secrets', ns, s.secret.name, !!s.secret.optional), s.secret.items));
+        else if (s.downwardAPI) Object.assign(files, downwardFiles(pod, s.downwardAPI.items));
+        else if (s.serviceAccountToken) files[s.serviceAccountToken.path ?? 'token'] = 'nodeless-simulated-token';
+      }
+      writeFiles(dir, files);
+    } else fs.mkdirSync(dir, { recursive: true }); // emptyDir and anything we cannot mount: an empty directory
+    out.set(v.name, dir);
+  }
+  return out;
+}
+
+/** Rewrites downward API files (annotations and labels change while the pod runs). */
+export function refreshDownward(pod: KubeObject, dirs: PodDirs): void {
+  for (const v of pod.spec?.volumes ?? []) {
+    const items = v?.downwardAPI?.items ?? v?.projected?.sources?.flatMap((s: any) => s.downwardAPI?.items ?? []);
+    if (!items?.length) continue;
+    try { writeFiles(path.join(dirs.volumes, v.name), downwardFiles(pod, items)); } catch { /* the pod is going away */ }
+  }
+}
+
+/** Links each mountPath inside root/ to its volume; returns NODELESS_VOLUME_<NAME> variables. */
+export function mountVolumes(spec: any, volumes: Map<string, string>, root: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, dir] of volumes) env[`NODELESS_VOLUME_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = dir;
+  for (const m of spec.volumeMounts ?? []) {
+    const src = volumes.get(m.name);
+    if (!src || !m.mountPath) continue;
+    const target = inRoot(root, m.mountPath);
+    const from = m.subPath ? path.join(src, path.normalize(`/${m.subPath}`)) : src;
+    if (m.subPath && !fs.existsSync(from)) fs.mkdirSync(from, { recursive: true });
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    try {
+      fs.lstatSync(target);
+    } catch {
+      fs.symlinkSync(from, target);
+    }
+  }
+  return env;
+}

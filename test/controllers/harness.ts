@@ -1,0 +1,147 @@
+// Test harness for the workload controllers: a real nodeless in-process, the
+// controllers under test, and a tiny fake kubelet that binds pods to nodes
+// and sets their status the way the test wants.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startNodeless, type Nodeless } from '../../src/nodeless.js';
+import type { KubeObject } from '../../src/api/types.js';
+import type { Client } from '../../src/client/types.js';
+import { refs } from '../../src/client/types.js';
+import { Informer } from '../../src/controllers/informer.js';
+import { startWorkloadControllers, type WorkloadControllers } from '../../src/controllers/workloads.js';
+import { targetNode } from '../../src/controllers/daemonset.js';
+
+export type PodFate = 'ready' | 'notready' | 'succeed' | 'fail' | 'pending';
+
+export interface Harness {
+  n: Nodeless;
+  client: Client;
+  controllers: WorkloadControllers;
+  /** Decides what the fake kubelet does with a pod (default: Running and Ready). */
+  fate: (pod: KubeObject) => PodFate;
+  pods(ns: string, labelSelector?: string): Promise<KubeObject[]>;
+  close(): Promise<void>;
+}
+
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function addNode(client: Client, name: string, extra: { labels?: Record<string, string>; taints?: any[] } = {}): Promise<void> {
+  await client.create(refs.nodes, {
+    apiVersion: 'v1', kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(extra.labels ?? {}) } },
+    spec: extra.taints ? { taints: extra.taints } : {},
+    status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: now(), lastTransitionTime: now(), reason: 'KubeletReady', message: 'ready' }] },
+  });
+}
+
+export async function startHarness(opts: { nodes?: string[]; jobBackoffBaseMs?: number; kubelet?: boolean } = {}): Promise<Harness> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-ctrl-'));
+  const n = await startNodeless({ home, port: 0 });
+  const client = n.clusters.get('default')!.client;
+  // The default 200-pods quota is not what these tests are about.
+  await n.cloud.quotas.set('pods-per-cluster', 1_000_000, { cluster: 'default' });
+  const nodes = opts.nodes ?? ['node-1'];
+  for (const name of nodes) await addNode(client, name);
+  const h: Harness = {
+    n, client, controllers: undefined as unknown as WorkloadControllers,
+    fate: () => 'ready',
+    async pods(ns, labelSelector) {
+      return (await client.list(refs.pods, { namespace: ns, labelSelector })).items;
+    },
+    async close() {
+      kubelet.stop();
+      h.controllers.stop();
+      await new Promise((r) => setTimeout(r, 50));
+      await n.close();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+  const kubelet = opts.kubelet === false ? { stop() {} } : fakeKubelet(client, nodes, (p) => h.fate(p));
+  h.controllers = startWorkloadControllers(client, { jobBackoffBaseMs: opts.jobBackoffBaseMs ?? 20 });
+  await h.controllers.ready;
+  return h;
+}
+
+/** Binds pods (to the node a DaemonSet pins, or round robin), then makes them what `fate` says; finishes deletions at once. */
+function fakeKubelet(client: Client, nodes: string[], fate: (p: KubeObject) => PodFate): { stop(): void } {
+  const inf = new Informer(client, refs.pods);
+  const busy = new Set<string>();
+  let rr = 0;
+  const handle = (pod: KubeObject) => {
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    if (busy.has(key)) return;
+    busy.add(key);
+    void step(pod).catch(() => undefined).finally(() => {
+      busy.delete(key);
+      const cur = inf.get(pod.metadata.namespace, pod.metadata.name!);
+      if (cur && cur.metadata.resourceVersion !== pod.metadata.resourceVersion) handle(cur);
+    });
+  };
+  const step = async (pod: KubeObject) => {
+    const ns = pod.metadata.namespace!;
+    const name = pod.metadata.name!;
+    if (pod.metadata.deletionTimestamp) {
+      await client.delete(refs.pods, ns, name, { gracePeriodSeconds: 0 });
+      return;
+    }
+    if (!pod.spec?.nodeName) {
+      const node = targetNode(pod) ?? nodes[rr++ % nodes.length];
+      await client.createSubresource(refs.pods, ns, name, 'binding', { target: { name: node } });
+      return;
+    }
+    const f = fate(pod);
+    if (f === 'pending' || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+    const ready = f === 'ready';
+    const phase = f === 'succeed' ? 'Succeeded' : f === 'fail' ? 'Failed' : 'Running';
+    if (pod.status?.phase === phase && (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === (ready ? 'True' : 'False'))) return;
+    const t = now();
+    const terminated = phase !== 'Running' ? { terminated: { exitCode: phase === 'Succeeded' ? 0 : 1, reason: phase === 'Succeeded' ? 'Completed' : 'Error', startedAt: t, finishedAt: t } } : undefined;
+    const status = {
+      ...pod.status, phase, podIP: '10.0.0.1', startTime: pod.status?.startTime ?? t,
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: t },
+        { type: 'Initialized', status: 'True', lastTransitionTime: t },
+        { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: t },
+        { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: t },
+      ],
+      containerStatuses: (pod.spec.containers ?? []).map((c: any) => ({
+        name: c.name, image: c.image, imageID: '', ready, restartCount: 0, started: phase === 'Running',
+        state: terminated ?? { running: { startedAt: t } },
+      })),
+    };
+    await client.updateStatus(refs.pods, { ...pod, status });
+  };
+  inf.on({ add: handle, update: (_o, p) => handle(p) });
+  inf.start();
+  return { stop: () => inf.stop() };
+}
+
+export function deployment(name: string, replicas: number, extra: { image?: string; strategy?: any; minReadySeconds?: number } = {}): KubeObject {
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      ...(extra.strategy ? { strategy: extra.strategy } : {}),
+      ...(extra.minReadySeconds ? { minReadySeconds: extra.minReadySeconds } : {}),
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: extra.image ?? 'nginx:1.25' }] } },
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// ReplicaSet: adoption, release, deletion preference, ReplicaFailure, and a large scale-up.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../src/api/types.js';
+import { refs } from '../../src/client/types.js';
+import { StatusError } from '../../src/apiserver/status.js';
+import { startHarness, waitFor, type Harness } from './harness.js';
+
+let h: Harness;
+before(async () => { h = await startHarness(); });
+after(async () => { await h.close(); });
+
+function rs(name: string, replicas: number, labels: Record<string, string> = { app: name }): KubeObject {
+  return {
+    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace: 'default' },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } } },
+  };
+}
+const getRS = (name: string) => h.client.get(refs.replicasets, 'default', name);
+
+test('adopts a matching orphan pod and creates only the rest', async () => {
+  await h.client.create(refs.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: 'default', labels: { app: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+  const owner = await h.client.create(refs.replicasets, rs('adopt', 2));
+  await waitFor('2 ready', async () => (await getRS('adopt')).status?.readyReplicas === 2);
+  const pods = await h.pods('default', 'app=adopt');
+  assert.equal(pods.length, 2);
+  const stray = pods.find((p) => p.metadata.name === 'stray')!;
+  assert.equal(stray.metadata.ownerReferences?.[0].uid, owner.metadata.uid);
+  assert.equal(stray.metadata.ownerReferences?.[0].controller, true);
+});
+
+test('releases a pod whose labels stop matching and replaces it', async () => {
+  await h.client.patch(refs.pods, 'default', 'stray', 'merge', { metadata: { labels: { app: 'gone' } } });
+  await waitFor('released', async () => !(await h.client.get(refs.pods, 'default', 'stray')).metadata.ownerReferences?.length);
+  await waitFor('replacement', async () => (await h.pods('default', 'app=adopt')).length === 2);
+});
+
+test('scale-down removes not-ready pods first', async () => {
+  h.fate = (p) => (p.metadata.labels?.slow ? 'notready' : 'ready');
+  await h.client.create(refs.replicasets, rs('pick', 3));
+  await waitFor('3 ready', async () => (await getRS('pick')).status?.readyReplicas === 3);
+  // One more pod that will never be ready, adopted by the RS (which then has 4 for 3 wanted).
+  await h.client.create(refs.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'laggard', namespace: 'default', labels: { app: 'pick', slow: '1' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+  await waitFor('back to 3', async () => (await h.pods('default', 'app=pick')).filter((p) => !p.metadata.deletionTimestamp).length === 3);
+  const names = (await h.pods('default', 'app=pick')).map((p) => p.metadata.name);
+  assert.ok(!names.includes('laggard'), 'the not-ready pod was the one deleted');
+  h.fate = () => 'ready';
+});
+
+test('a refused pod creation shows as ReplicaFailure and clears when it succeeds again', async () => {
+  let refuse = true;
+  h.n.clusters.get('default')!.registry.admissions.push({
+    name: 'test-quota',
+    admit(op, rt, obj) {
+      if (refuse && op === 'CREATE' && rt.plural === 'pods' && obj.metadata.labels?.app === 'quota') {
+        throw new StatusError(403, 'Forbidden', `pods "${obj.metadata.name}" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=200, limited: pods=200`);
+      }
+    },
+  });
+  await h.client.create(refs.replicasets, rs('quota', 2));
+  const cond = await waitFor('ReplicaFailure', async () => (await getRS('quota')).status?.conditions?.find((c: any) => c.type === 'ReplicaFailure'));
+  assert.equal(cond.status, 'True');
+  assert.equal(cond.reason, 'FailedCreate');
+  assert.match(cond.message, /exceeded quota/);
+  const ev = await waitFor('FailedCreate event', async () => (await h.client.list(refs.events, { namespace: 'default' })).items.find((e) => e.reason === 'FailedCreate' && e.involvedObject.name === 'quota'));
+  assert.match(ev.message, /^Error creating: pods ".*" is forbidden: exceeded quota/);
+  refuse = false;
+  await waitFor('recovered', async () => {
+    const s = (await getRS('quota')).status;
+    return s?.readyReplicas === 2 && !s.conditions?.some((c: any) => c.type === 'ReplicaFailure');
+  }, 20_000);
+});
+
+test('scales to 2000 pods and back to 0', async () => {
+  await h.client.create(refs.replicasets, rs('big', 2000));
+  await waitFor('2000 pods', async () => (await getRS('big')).status?.replicas === 2000, 120_000);
+  assert.equal((await h.pods('default', 'app=big')).length, 2000);
+  await h.client.patch(refs.replicasets, 'default', 'big', 'merge', { spec: { replicas: 0 } });
+  await waitFor('0 pods', async () => (await h.pods('default', 'app=big')).length === 0, 120_000);
+});
