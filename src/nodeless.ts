@@ -11,12 +11,24 @@ import { openCluster, type Cluster } from './cluster.js';
 import { Cloud } from './cloud/index.js';
 import { cloudRoute } from './cloud/route.js';
 import { podAdmission } from './cloud/admission.js';
+import { startWorkloadControllers } from './controllers/workloads.js';
+import { startScheduler } from './controllers/scheduler.js';
+import { startNodeLifecycle } from './controllers/nodelifecycle.js';
+import { startSuperNodes } from './controllers/supernode.js';
+import { runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
+import { apiVersionOf } from './api/types.js';
 
 export interface NodelessOptions {
   home: string;
   host?: string;
   port?: number;
   log?: (msg: string, err?: unknown) => void;
+  /** Let pods annotated nodeless.dev/runtime=process run as local processes. */
+  allowProcessRuntime?: boolean;
+  /** Simulated-runtime timing (tests and benchmarks shorten image pulls). */
+  simulation?: NodeAgentOptions['simulation'];
+  /** Start only the API server and the cloud (no controllers, no super nodes). */
+  apiOnly?: boolean;
 }
 
 export interface Nodeless {
@@ -48,6 +60,17 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const c = await openCluster(name, store);
     c.registry.admissions.push(podAdmission(cloud, name));
     clusters.set(name, c);
+    if (opts.apiOnly) return c;
+    // Controllers, scheduler and super nodes of this cluster, all through its in-process client.
+    const namespacedRefs = () => c.catalog.all().filter((rt) => rt.namespaced && rt.plural !== 'events').map((rt) => ({ apiVersion: apiVersionOf(rt), resource: rt.plural }));
+    const workloads = startWorkloadControllers(c.client, { namespacedRefs });
+    const scheduler = startScheduler(c.client);
+    const lifecycle = startNodeLifecycle(c.client);
+    const supernodes = await startSuperNodes(cloud, name, c.client, {
+      allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation,
+    });
+    c.subresources.backends = runtimeBackends(() => supernodes.agents());
+    stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => supernodes.stop());
     return c;
   };
   for (const c of cloud.clusters.list()) await attach(c.name);

@@ -79,6 +79,16 @@ export class DeploymentController {
   }
 
   private async sync(key: string): Promise<void> {
+    try {
+      await this.syncOne(key);
+    } catch (e) {
+      // Deleted while we worked on it: nothing left to do.
+      if (isNotFound(e) && !this.dInf.get(...splitKey(key))) return;
+      throw e;
+    }
+  }
+
+  private async syncOne(key: string): Promise<void> {
     const [ns, name] = splitKey(key);
     const cached = this.dInf.get(ns, name);
     if (!cached) return;

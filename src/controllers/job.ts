@@ -9,7 +9,7 @@ import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
 import { WorkQueue, type Informer } from './informer.js';
-import { ControllerContext, ignoreNotFound, slowStartBatch, splitKey } from './util/context.js';
+import { ControllerContext, ignoreNotFound, isNamespaceTerminating, slowStartBatch, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { compareForDeletion, controllerOf, isPodReady, nowIso, parseTime, podFromTemplate } from './util/pods.js';
 import { deepEqual, randomSuffix } from './util/hash.js';
@@ -272,6 +272,7 @@ export class JobController {
       this.ctx.recorder.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
     });
     if (error) {
+      if (isNamespaceTerminating(error)) return ok;
       this.ctx.recorder.record(job, 'Warning', 'FailedCreate', `Error creating: ${(error as Error).message}`);
       throw error;
     }

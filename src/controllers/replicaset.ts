@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector, type LabelMatcher } from '../api/selectors.js';
 import { WorkQueue, type Informer } from './informer.js';
-import { ControllerContext, Pending, ignoreNotFound, isConflict, isNotFound, slowStartBatch, splitKey } from './util/context.js';
+import { ControllerContext, Pending, ignoreNotFound, isConflict, isNamespaceTerminating, isNotFound, slowStartBatch, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { compareForDeletion, controllerOf, isPodActive, isPodReady, podAvailability, podFromTemplate, nowIso } from './util/pods.js';
 import { deepEqual } from './util/hash.js';
@@ -156,6 +156,7 @@ export class ReplicaSetController {
       });
       if (error) {
         // A namespace being terminated refuses creates: nothing to report, the RS is about to go.
+        if (isNamespaceTerminating(error)) return false;
         this.ctx.recorder.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(error as Error).message}`);
         throw new ManageError(error, 'create');
       }

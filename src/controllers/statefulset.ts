@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
 import { WorkQueue, type Informer } from './informer.js';
-import { ControllerContext, ignoreNotFound, ignoreStale, isAlreadyExists, splitKey } from './util/context.js';
+import { ControllerContext, ignoreNotFound, ignoreStale, isAlreadyExists, isNamespaceTerminating, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { controllerOf, isPodAvailable, isRunningAndReady, isTerminal, podAvailability, podFromTemplate } from './util/pods.js';
 import { REVISION_HASH_LABEL, syncRevisions, templateOf, truncateHistory } from './util/revisions.js';
@@ -187,7 +187,7 @@ export class StatefulSetController {
       this.ctx.recorder.record(sts, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} successful`);
       return created;
     } catch (e) {
-      if (isAlreadyExists(e)) return pod;
+      if (isAlreadyExists(e) || isNamespaceTerminating(e)) return pod;
       this.ctx.recorder.record(sts, 'Warning', 'FailedCreate', `create Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} failed error: ${(e as Error).message}`);
       throw e;
     }

@@ -70,6 +70,10 @@ export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.co
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
 export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.code === 409 && e.reason === 'AlreadyExists';
 
+/** A create refused because the namespace is being deleted: nothing to report, the owner goes too. */
+export const isNamespaceTerminating = (e: unknown): boolean =>
+  e instanceof ApiError && e.code === 403 && /because it is being terminated/.test(e.message);
+
 /** Ignores 404: the object is already gone, which is what the caller wanted. */
 export async function ignoreNotFound<T>(p: Promise<T>): Promise<T | undefined> {
   try {

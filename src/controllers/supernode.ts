@@ -1,0 +1,177 @@
+// The super node agent ("eklet", SPEC S1–S4): every cloud super node of a
+// cluster becomes a Kubernetes Node run by a node agent whose pods take their
+// IPs from the super node's subnet (one ENI per pod). It keeps the node's
+// network-unavailable taint and condition in step with the subnet's free
+// addresses, turns a cloud drain into cordon + evictions, and vetoes removal
+// of a node that still runs pods other than DaemonSet pods.
+import type { KubeObject } from '../api/types.js';
+import type { Client } from '../client/types.js';
+import { ApiError, refs } from '../client/types.js';
+import type { Cloud } from '../cloud/cloud.js';
+import { ResourceInUse } from '../cloud/errors.js';
+import type { SuperNode } from '../cloud/types.js';
+import { SG_ANNOTATION } from '../cloud/admission.js';
+import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from '../runtime/index.js';
+
+export const NETWORK_TAINT = 'node.kubernetes.io/network-unavailable';
+export const SUBNET_LABEL = 'eks.tke.cloud.tencent.com/subnet-id';
+
+/** Pod IPs from a subnet, one ENI per pod, through the cloud's IPAM. */
+export class SubnetNetwork implements PodNetwork {
+  constructor(private cloud: Cloud, private cluster: string, private subnetId: string, private node: string) {}
+
+  async allocate(pod: KubeObject): Promise<{ ip: string }> {
+    const sgs = (pod.metadata.annotations?.[SG_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const eni = await this.cloud.allocatePodEni({
+      cluster: this.cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid!,
+      subnetId: this.subnetId, securityGroupIds: sgs, preferIp: pod.status?.podIP, node: this.node,
+    } as any);
+    return { ip: eni.primaryIp };
+  }
+
+  async release(pod: KubeObject): Promise<void> {
+    const eni = this.cloud.findEniByPod({ cluster: this.cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid });
+    if (eni) await this.cloud.releaseEni(eni.id);
+  }
+}
+
+const isDaemonSetPod = (p: KubeObject) => (p.metadata.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet' && o.controller);
+const isTerminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+export interface SuperNodeOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents'> {}
+
+export interface SuperNodes {
+  agents(): NodeAgent[];
+  stop(): Promise<void>;
+}
+
+export async function startSuperNodes(cloud: Cloud, cluster: string, client: Client, opts: SuperNodeOptions = {}): Promise<SuperNodes> {
+  const agents = new Map<string, NodeAgent>(); // by super node id
+  const ownNodes = () => cloud.superNodes.list({ cluster });
+
+  // A new cluster starts with one super node on its first subnet (tencent-tke-serverless-faq).
+  if (ownNodes().length === 0) {
+    const c = cloud.clusters.get(cluster);
+    if (c.subnetIds[0]) await cloud.superNodes.create({ clusterName: cluster, subnetId: c.subnetIds[0] });
+  }
+
+  const podsOn = async (node: string) => (await client.list(refs.pods, { fieldSelector: `spec.nodeName=${node}` })).items;
+
+  /** Taint and condition follow the subnet's free addresses (seed: EKLetHasInsufficientSubnetIP). */
+  const lastExhausted = new Map<string, boolean>();
+  const syncNetwork = async (sn: SuperNode, force = false) => {
+    const available = cloud.subnetAvailable(sn.subnetId);
+    const exhausted = available <= 0;
+    // Every allocation reports the subnet; only a change of state is worth a write.
+    if (!force && lastExhausted.get(sn.id) === exhausted) return;
+    lastExhausted.set(sn.id, exhausted);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const node = await client.tryGet(refs.nodes, undefined, sn.name);
+      if (!node) return;
+      const taints: any[] = node.spec?.taints ?? [];
+      const has = taints.some((t) => t.key === NETWORK_TAINT);
+      const cond = (node.status?.conditions ?? []).find((c: any) => c.type === 'NetworkUnavailable');
+      const wantStatus = exhausted ? 'True' : 'False';
+      try {
+        if (exhausted !== has) {
+          const next = exhausted ? [...taints, { key: NETWORK_TAINT, effect: 'NoSchedule', timeAdded: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] : taints.filter((t) => t.key !== NETWORK_TAINT);
+          await client.patch(refs.nodes, undefined, sn.name, 'merge', { spec: { taints: next.length ? next : null } });
+        }
+        if (cond?.status !== wantStatus) {
+          const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+          const c = exhausted
+            ? { type: 'NetworkUnavailable', status: 'True', reason: 'EKLetHasInsufficientSubnetIP', message: `eklet node has insufficient IP available of subnet ${sn.subnetId}`, lastHeartbeatTime: now, lastTransitionTime: now }
+            : { type: 'NetworkUnavailable', status: 'False', reason: 'EKLetHasSufficientSubnetIP', message: `eklet node has sufficient IP available of subnet ${sn.subnetId}`, lastHeartbeatTime: now, lastTransitionTime: now };
+          const fresh = await client.get(refs.nodes, undefined, sn.name);
+          const conditions = [...(fresh.status?.conditions ?? []).filter((x: any) => x.type !== 'NetworkUnavailable'), c];
+          await client.updateStatus(refs.nodes, { ...fresh, status: { ...fresh.status, conditions } });
+        }
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 409)) throw e;
+      }
+    }
+  };
+
+  /** Drain: cordon, then evict every pod but DaemonSet pods (they are recreated elsewhere by their controllers). */
+  const drain = async (sn: SuperNode) => {
+    await client.patch(refs.nodes, undefined, sn.name, 'merge', { spec: { unschedulable: true } });
+    for (const p of await podsOn(sn.name)) {
+      if (isDaemonSetPod(p) || p.metadata.deletionTimestamp) continue;
+      try {
+        await client.createSubresource(refs.pods, p.metadata.namespace, p.metadata.name!, 'eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata.name, namespace: p.metadata.namespace } });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 404)) console.error(`supernode drain ${sn.name}: ${(e as Error).message}`);
+      }
+    }
+  };
+
+  const start = async (sn: SuperNode) => {
+    if (agents.has(sn.id)) return;
+    const subnet = cloud.subnets.get(sn.subnetId);
+    const region = cloud.regions.list()[0]?.region ?? '';
+    const agent = startNodeAgent(client, {
+      nodeName: sn.name,
+      labels: {
+        'node.kubernetes.io/instance-type': 'eklet', type: 'virtual-kubelet',
+        'topology.kubernetes.io/zone': sn.zone, 'topology.kubernetes.io/region': region,
+        'failure-domain.beta.kubernetes.io/zone': sn.zone, 'failure-domain.beta.kubernetes.io/region': region,
+        [SUBNET_LABEL]: sn.subnetId,
+      },
+      capacity: { cpu: '960', memory: '3840Gi', pods: String(Math.max(subnet.totalIpCount, 1)), 'ephemeral-storage': '20Ti' },
+      // A super node's own address is taken from its subnet's reserved range: shown, never contacted.
+      network: new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name),
+      ...opts,
+    });
+    agents.set(sn.id, agent);
+    await agent.ready;
+    await syncNetwork(sn, true);
+    if (sn.state === 'draining') await drain(sn);
+  };
+
+  const stopAgent = async (sn: SuperNode, deleteNode: boolean) => {
+    const agent = agents.get(sn.id);
+    agents.delete(sn.id);
+    await agent?.stop();
+    if (deleteNode) {
+      try { await client.delete(refs.nodes, undefined, sn.name); } catch { /* already gone */ }
+    }
+  };
+
+  // Removal is refused while pods other than DaemonSet pods remain (S3).
+  const unguard = cloud.superNodes.addDeleteGuard(async (sn) => {
+    if (sn.clusterName !== cluster) return;
+    const left = (await podsOn(sn.name)).filter((p) => !isDaemonSetPod(p) && !isTerminal(p));
+    if (left.length) {
+      throw new ResourceInUse(`super node ${sn.name} still runs ${left.length} pod(s) that are not DaemonSet pods (${left.slice(0, 3).map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(', ')}${left.length > 3 ? ', …' : ''}); drain it first: nodeless supernode drain ${sn.name}`);
+    }
+  });
+
+  const unsubscribe = cloud.onChange((ch) => {
+    const run = (p: Promise<unknown>) => p.catch((e) => console.error(`supernode ${ch.id}: ${(e as Error).message}`));
+    if (ch.kind === 'supernode') {
+      const sn = ch.object as SuperNode;
+      if (sn.clusterName !== cluster) return;
+      if (ch.type === 'created') run(start(sn));
+      else if (ch.type === 'deleted') run(stopAgent(sn, true));
+      else if (ch.type === 'updated') {
+        if (sn.state === 'draining') run(drain(sn));
+        else run(client.patch(refs.nodes, undefined, sn.name, 'merge', { spec: { unschedulable: null } }));
+      }
+    } else if (ch.kind === 'subnet') {
+      for (const sn of ownNodes()) if (sn.subnetId === ch.id) run(syncNetwork(sn));
+    }
+  });
+
+  for (const sn of ownNodes()) await start(sn);
+
+  return {
+    agents: () => [...agents.values()],
+    async stop() {
+      unsubscribe();
+      unguard();
+      await Promise.all([...agents.values()].map((a) => a.stop()));
+      agents.clear();
+    },
+  };
+}
