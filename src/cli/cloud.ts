@@ -19,7 +19,7 @@ class CloudCliError extends Error {
   }
 }
 
-async function api(o: CommonOpts, method: string, path: string, body?: unknown): Promise<any> {
+export async function api(o: CommonOpts, method: string, path: string, body?: unknown): Promise<any> {
   const res = await request(connect(o.home), method, `/cloud/v1${path}`, body);
   if (res.status >= 200 && res.status < 300) return res.body;
   const code = typeof res.body?.code === 'string' ? res.body.code : `HTTP${res.status}`;
@@ -38,7 +38,7 @@ function render(format: 'json' | 'yaml', value: unknown): string {
 }
 
 /** Prints a list: a table, or a JSON/YAML array of the objects. */
-function showList(o: CommonOpts, kind: string, rows: unknown[]): void {
+export function showList(o: CommonOpts, kind: string, rows: unknown[]): void {
   const f = checkOutput(o);
   if (f !== 'table') return console.log(render(f, rows));
   console.log(rows.length ? formatTable(COLUMNS[kind], rows) : `No ${kind} resources found.`);
@@ -51,7 +51,7 @@ function showOne(o: CommonOpts, kind: string, obj: unknown): void {
 }
 
 /** Prints the result of a create/delete/action: a short line, or the object as JSON/YAML. */
-function showDone(o: CommonOpts, obj: unknown, line: string): void {
+export function showDone(o: CommonOpts, obj: unknown, line: string): void {
   const f = checkOutput(o);
   console.log(f === 'table' ? line : render(f, obj));
 }
@@ -64,7 +64,7 @@ function failure(e: unknown): void {
 }
 
 /** Adds --home and -o to a leaf command and wraps its action with the one error printer. */
-function leaf(parent: Command, spec: string, description: string, fn: (o: any, ...args: string[]) => Promise<void>): Command {
+export function leaf(parent: Command, spec: string, description: string, fn: (o: any, ...args: string[]) => Promise<void>): Command {
   const cmd = parent.command(spec).description(description)
     .option('--home <dir>', 'nodeless state directory', defaultHome())
     .option('-o, --output <format>', 'output format: table, json or yaml', 'table');

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { CliError, defaultHome } from './connect.js';
 import { runUp } from './up.js';
+import { registerCloudCommands } from './cloud.js';
+import { registerSuperNodeCommands } from './supernode.js';
 
 const program = new Command();
 program.name('nodeless').description('A serverless Kubernetes cloud on one machine').showHelpAfterError();
@@ -14,10 +16,8 @@ program.command('up')
   .option('--allow-process-runtime', 'let pods annotated nodeless.dev/runtime=process run as local processes', false)
   .action(async (o) => runUp({ home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime }));
 
-try {
-  const mod = await import('./cloud.js').catch(() => undefined);
-  mod?.registerCloudCommands?.(program);
-} catch { /* cloud commands not available */ }
+registerCloudCommands(program);
+registerSuperNodeCommands(program);
 
 program.parseAsync(process.argv).catch((e) => {
   if (e instanceof CliError) console.error(`error: ${e.message}`);

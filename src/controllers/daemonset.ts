@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
 import { WorkQueue, type Informer } from './informer.js';
-import { ControllerContext, ignoreNotFound, ignoreStale, splitKey } from './util/context.js';
+import { ControllerContext, deleteExact, ignoreNotFound, ignoreStale, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { controllerOf, isPodAvailable, isPodReady, parseTime, podAvailability, podFromTemplate } from './util/pods.js';
 import { REVISION_HASH_LABEL, syncRevisions, truncateHistory } from './util/revisions.js';
@@ -217,7 +217,7 @@ export class DaemonSetController {
     }));
     const seen = new Set<string>();
     await Promise.all(toDelete.filter((p) => !seen.has(p.metadata.uid!) && seen.add(p.metadata.uid!)).map(async (p) => {
-      await ignoreNotFound(client.delete(refs.pods, p.metadata.namespace, p.metadata.name!, { preconditions: { uid: p.metadata.uid } }));
+      await deleteExact(client, refs.pods, p);
       this.ctx.recorder.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
     }));
     if (errors.length) throw errors[0];

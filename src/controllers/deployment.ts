@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
 import { WorkQueue, type Informer } from './informer.js';
-import { ControllerContext, isAlreadyExists, isNotFound, splitKey } from './util/context.js';
+import { ControllerContext, deleteExact, isAlreadyExists, isNotFound, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { controllerOf, controllerRef } from './util/pods.js';
 import { computeHash, deepEqual } from './util/hash.js';
@@ -187,11 +187,7 @@ class Sync implements DeploymentSync {
   }
 
   async deleteRS(rs: KubeObject): Promise<void> {
-    try {
-      await this.client.delete(refs.replicasets, rs.metadata.namespace, rs.metadata.name!, { preconditions: { uid: rs.metadata.uid } });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    await deleteExact(this.client, refs.replicasets, rs);
   }
 
   podsOf(rs: KubeObject): KubeObject[] {

@@ -8,7 +8,7 @@ import type { KubeObject, OwnerReference } from '../api/types.js';
 import type { ResourceRef } from '../client/types.js';
 import { refs } from '../client/types.js';
 import { WorkQueue, type Informer } from './informer.js';
-import { ControllerContext, ignoreNotFound, isNotFound } from './util/context.js';
+import { ControllerContext, deleteExact, ignoreNotFound, isNotFound } from './util/context.js';
 
 const FOREGROUND = 'foregroundDeletion';
 const ORPHAN = 'orphan';
@@ -159,7 +159,7 @@ export class GarbageCollector {
     const waiting = states.includes('waiting');
     // Dependents of a foreground deletion that have dependents themselves go in the foreground too.
     const policy = fin.includes(ORPHAN) ? 'Orphan' : fin.includes(FOREGROUND) || (waiting && this.dependentsOf(o.metadata.uid!).length) ? 'Foreground' : 'Background';
-    await ignoreNotFound(this.ctx.client.delete(ref, o.metadata.namespace, o.metadata.name!, { propagationPolicy: policy, preconditions: { uid: o.metadata.uid } }));
+    await deleteExact(this.ctx.client, ref, o, { propagationPolicy: policy });
   }
 
   private async processOwner(ref: ResourceRef, o: KubeObject): Promise<void> {

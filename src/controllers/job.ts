@@ -9,7 +9,7 @@ import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
 import { WorkQueue, type Informer } from './informer.js';
-import { ControllerContext, ignoreNotFound, isNamespaceTerminating, slowStartBatch, splitKey } from './util/context.js';
+import { ControllerContext, deleteExact, ignoreNotFound, isNamespaceTerminating, slowStartBatch, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { compareForDeletion, controllerOf, isPodReady, nowIso, parseTime, podFromTemplate } from './util/pods.js';
 import { deepEqual, randomSuffix } from './util/hash.js';
@@ -281,7 +281,7 @@ export class JobController {
 
   private async deletePods(job: KubeObject, pods: KubeObject[]): Promise<void> {
     await Promise.all(pods.map(async (p) => {
-      await ignoreNotFound(this.ctx.client.delete(refs.pods, p.metadata.namespace, p.metadata.name!, { preconditions: { uid: p.metadata.uid } }));
+      await deleteExact(this.ctx.client, refs.pods, p);
       this.ctx.recorder.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
     }));
   }

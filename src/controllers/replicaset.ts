@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector, type LabelMatcher } from '../api/selectors.js';
 import { WorkQueue, type Informer } from './informer.js';
-import { ControllerContext, Pending, ignoreNotFound, isConflict, isNamespaceTerminating, isNotFound, slowStartBatch, splitKey } from './util/context.js';
+import { ControllerContext, deleteExact, Pending, ignoreNotFound, isConflict, isNamespaceTerminating, isNotFound, slowStartBatch, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { compareForDeletion, controllerOf, isPodActive, isPodReady, podAvailability, podFromTemplate, nowIso } from './util/pods.js';
 import { deepEqual } from './util/hash.js';
@@ -168,7 +168,7 @@ export class ReplicaSetController {
       for (const p of victims) this.pending.deleted(uid, p.metadata.name!);
       const results = await Promise.allSettled(victims.map(async (p) => {
         try {
-          await this.ctx.client.delete(refs.pods, p.metadata.namespace, p.metadata.name!, { preconditions: { uid: p.metadata.uid } });
+          await deleteExact(this.ctx.client, refs.pods, p);
           this.ctx.recorder.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
         } catch (e) {
           this.pending.observedDelete(uid, p.metadata.name!);

@@ -46,8 +46,8 @@ export function startScheduler(client: Client, opts: SchedulerOptions = {}): Sch
   const active: string[] = [];
   const activeSet = new Set<string>();
   const unschedulable = new Set<string>();
-  /** Last message written per unschedulable pod, to avoid rewriting the same condition. */
-  const lastMessage = new Map<string, string>();
+  /** Last message written per unschedulable pod: the same one is not rewritten, its event repeats every 5 minutes. */
+  const lastMessage = new Map<string, { message: string; at: number }>();
   let inflight = 0;
   let stopped = false;
   let pumping = false;
@@ -176,10 +176,11 @@ export function startScheduler(client: Client, opts: SchedulerOptions = {}): Sch
     if (feasible.length === 0) {
       unschedulable.add(key);
       const message = explainUnschedulable(pod, total, failures);
-      if (lastMessage.get(key) !== message) {
-        lastMessage.set(key, message);
+      const last = lastMessage.get(key);
+      if (last?.message !== message || Date.now() - last.at > 300_000) {
+        lastMessage.set(key, { message, at: Date.now() });
         recorder.record(pod, 'Warning', 'FailedScheduling', message);
-        void setCondition(pod, 'Unschedulable', message);
+        if (last?.message !== message) void setCondition(pod, 'Unschedulable', message);
       }
       return;
     }

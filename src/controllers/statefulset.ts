@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
 import { WorkQueue, type Informer } from './informer.js';
-import { ControllerContext, ignoreNotFound, ignoreStale, isAlreadyExists, isNamespaceTerminating, splitKey } from './util/context.js';
+import { ControllerContext, deleteExact, ignoreNotFound, ignoreStale, isAlreadyExists, isNamespaceTerminating, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { controllerOf, isPodAvailable, isRunningAndReady, isTerminal, podAvailability, podFromTemplate } from './util/pods.js';
 import { REVISION_HASH_LABEL, syncRevisions, templateOf, truncateHistory } from './util/revisions.js';
@@ -194,7 +194,7 @@ export class StatefulSetController {
   }
 
   private async deletePod(sts: KubeObject, pod: KubeObject): Promise<void> {
-    await ignoreNotFound(this.ctx.client.delete(refs.pods, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } }));
+    await deleteExact(this.ctx.client, refs.pods, pod);
     this.ctx.recorder.record(sts, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} successful`);
   }
 

@@ -50,7 +50,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   const hostIP = opts.internalIP ?? defaultNodeIP(nodeName);
   const network = opts.network ?? defaultNetwork(client);
   const simulation = opts.simulation ?? {};
-  const simulated = new SimulatedRuntime(simulation);
+  const simulated = new SimulatedRuntime(simulation, (ps, type, reason, message, c) => host.event(ps, type, reason, message, c));
   let processRt: ProcessRuntime | undefined;
   const states = new Map<string, PodState>();
   const pods = new Informer(client, refs.pods, { fieldSelector: `spec.nodeName=${nodeName}` });

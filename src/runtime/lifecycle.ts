@@ -184,7 +184,13 @@ export class PodLifecycle {
       const r = runtime.start(ps, c, spec, pod, now);
       if (r && typeof (r as Promise<void>).then === 'function') {
         c.starting = true;
-        (r as Promise<void>).then(() => { c.starting = false; began(); this.sync(ps); }, (e) => { c.starting = false; failed(e); });
+        (r as Promise<void>).then(() => {
+          c.starting = false;
+          // Force-deleted while it started: nobody will look after it, stop it now.
+          if (ps.finalizing) { runtime.stop(ps, c, 0, Date.now()); return; }
+          began();
+          this.sync(ps);
+        }, (e) => { c.starting = false; if (!ps.finalizing) failed(e); });
       } else began();
     } catch (e) {
       failed(e);
@@ -243,6 +249,8 @@ export class PodLifecycle {
     let running = false;
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     for (const c of ps.containers) {
+      // A start under way counts as running: it is stopped once it has started.
+      if (c.starting) { running = true; continue; }
       if (c.state !== 'running') continue;
       running = true;
       if (c.stopping) continue;

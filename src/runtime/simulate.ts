@@ -70,9 +70,8 @@ export interface SimulationOptions {
 /** The behaviour of one container of `pod`, or undefined when it simply runs. */
 export function behaviourOf(pod: KubeObject, container: string, isInit: boolean): Behaviour {
   const parsed = parseSimulate(pod.metadata.annotations?.[SIMULATE_ANNOTATION]);
-  const b: Behaviour = { ...parsed.all, ...(parsed.byContainer.get(container) ?? {}) };
-  return b;
-  void isInit;
+  void isInit; // one day: defaults that differ for init containers
+  return { ...parsed.all, ...(parsed.byContainer.get(container) ?? {}) };
 }
 
 /** When (ms after start) a container exits by itself and with which code; undefined = runs until stopped. */
@@ -82,7 +81,7 @@ export function plannedExit(pod: KubeObject, container: string, isInit: boolean,
   if (b.crashLoop) return { afterMs: b.afterMs ?? 1000 * scale, code: b.exitCode ?? 1 };
   if (b.exitCode !== undefined) return { afterMs: b.afterMs ?? 1000 * scale, code: b.exitCode };
   if (b.afterMs !== undefined) return { afterMs: b.afterMs, code: 0 };
-  // Init containers run to completion; so do the pods of Jobs (and bare pods that never restart).
+  // Init containers run to completion, and so do the pods of Jobs.
   if (isInit && !sidecar) return { afterMs: 500 * scale, code: 0 };
   const ownedByJob = (pod.metadata.ownerReferences ?? []).some((o) => o.kind === 'Job');
   if (ownedByJob) return { afterMs: (opts.jobDurationMs ?? 5000) * scale, code: 0 };

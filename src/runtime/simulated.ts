@@ -6,7 +6,7 @@ import type { KubeObject } from '../api/types.js';
 import type { LogOptions } from '../apiserver/subresources.js';
 import { errors } from '../apiserver/status.js';
 import { fallbackMessage, pickInstance, renderLog, type LogLine } from './logs.js';
-import { behaviourOf, imageSize, looksLikeWebServer, normalizeImage, plannedExit, type SimulationOptions } from './simulate.js';
+import { SIMULATE_ANNOTATION, behaviourOf, imageSize, looksLikeWebServer, normalizeImage, plannedExit, type SimulationOptions } from './simulate.js';
 import type { ContainerState, PodState, Runtime, Terminated } from './types.js';
 
 interface Instance {
@@ -63,9 +63,9 @@ export class SimulatedRuntime implements Runtime {
   readonly name = 'simulated' as const;
   private followers = new Map<ContainerState, Set<() => void>>();
 
-  constructor(private sim: SimulationOptions = {}) {}
+  constructor(private sim: SimulationOptions = {}, private event?: (ps: PodState, type: 'Normal' | 'Warning', reason: string, message: string, c?: ContainerState) => void) {}
 
-  start(_ps: PodState, c: ContainerState, spec: any, pod: KubeObject, now: number): void {
+  start(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, now: number): void {
     const plan = plannedExit(pod, c.name, c.init, c.sidecar, this.sim);
     if (plan) {
       c.exitAt = now + plan.afterMs;
@@ -79,6 +79,7 @@ export class SimulatedRuntime implements Runtime {
     if (b.ready === false) {
       c.ready = false;
       c.started = true;
+      if (spec.readinessProbe) this.event?.(ps, 'Warning', 'Unhealthy', `Readiness probe failed: simulated failure (${SIMULATE_ANNOTATION}: ready=false)`, c);
     } else if (startupDelay + readyDelay === 0) {
       c.ready = true;
       c.started = true;

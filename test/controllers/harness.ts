@@ -52,7 +52,8 @@ export async function addNode(client: Client, name: string, extra: { labels?: Re
 
 export async function startHarness(opts: { nodes?: string[]; jobBackoffBaseMs?: number; kubelet?: boolean } = {}): Promise<Harness> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-ctrl-'));
-  const n = await startNodeless({ home, port: 0 });
+  // apiOnly: no built-in controllers, scheduler or super nodes; the test runs its own.
+  const n = await startNodeless({ home, port: 0, apiOnly: true });
   const client = n.clusters.get('default')!.client;
   // The default 200-pods quota is not what these tests are about.
   await n.cloud.quotas.set('pods-per-cluster', 1_000_000, { cluster: 'default' });

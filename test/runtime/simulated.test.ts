@@ -26,7 +26,7 @@ describe('node agent, simulated runtime', () => {
     h = await harness();
     const s = startScheduler(h.client);
     agent = startNodeAgent(h.client, { nodeName: 'sim-1', network, simulation: { timeScale: 0.05 }, leaseRenewMs: 500 });
-    h.cleanup.push(() => s.stop(), () => agent.stop());
+    h.cleanup.push(() => s.stop(), () => agent.stop()); // `agent` is replaced by the restart test
     await agent.ready;
   });
   after(() => h.close());
@@ -189,6 +189,38 @@ describe('node agent, simulated runtime', () => {
     assert.equal(network.allocated, before - 1);
     const killing = (await eventsFor(h.client, 'doomed')).find((e) => e.reason === 'Killing');
     assert.equal(killing?.message, 'Stopping container nginx');
+  });
+
+  it('follows a log until the container exits', async () => {
+    await h.client.create(refs.pods, pod('follow', { restartPolicy: 'Never', containers: [{ name: 'app', image: 'busybox' }] }, sim('exit=0 after=600ms')));
+    const p = await waitFor('running', async () => {
+      const p = await getPod(h.client, 'follow');
+      return cstatus(p, 'app')?.state.running && p;
+    });
+    let text = '';
+    await new Promise<void>((resolve) => agent.followLog(p, { container: 'app' }, (t) => (text += t), resolve));
+    assert.match(text, /^done\n\[nodeless\] container app exited with code 0\n$/);
+  });
+
+  it('carries on with running pods when the agent restarts', async () => {
+    await h.client.create(refs.pods, web('survivor'));
+    const before = await waitFor('Ready', async () => {
+      const p = await getPod(h.client, 'survivor');
+      return cond(p, 'Ready')?.status === 'True' && p;
+    });
+    await agent.stop();
+    agent = startNodeAgent(h.client, { nodeName: 'sim-1', network, simulation: { timeScale: 0.05 }, leaseRenewMs: 500 });
+    await agent.ready;
+    assert.equal(agent.podState('default', 'survivor')?.ip, before.status.podIP);
+    await h.client.create(refs.pods, web('newcomer'));
+    const fresh = await waitFor('newcomer Ready', async () => {
+      const p = await getPod(h.client, 'newcomer');
+      return cond(p, 'Ready')?.status === 'True' && p;
+    });
+    assert.notEqual(fresh.status.podIP, before.status.podIP);
+    const after = await getPod(h.client, 'survivor');
+    assert.equal(cstatus(after, 'nginx').restartCount, 0);
+    assert.equal(cstatus(after, 'nginx').state.running.startedAt, cstatus(before, 'nginx').state.running.startedAt);
   });
 
   it('warns and simulates when a pod asks for the process runtime it is not allowed', async () => {

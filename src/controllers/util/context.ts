@@ -115,6 +115,25 @@ export async function slowStartBatch(count: number, fn: () => Promise<void>, ini
   return { ok };
 }
 
+/**
+ * Deletes an object only if it is still the one we decided about (uid
+ * precondition). A concurrent write may surface as a conflict: try again.
+ */
+export async function deleteExact(client: Client, ref: ResourceRef, o: KubeObject, opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {}): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.delete(ref, o.metadata.namespace, o.metadata.name!, { ...opts, preconditions: { uid: o.metadata.uid } });
+      return;
+    } catch (e) {
+      if (isNotFound(e)) return;
+      // A uid precondition that failed means the name is someone else's now: not ours to delete.
+      if (e instanceof ApiError && e.code === 409 && /Precondition failed: UID/.test(e.message)) return;
+      const conflict = (e instanceof ApiError && e.code === 409) || (e as { code?: string })?.code === 'Conflict';
+      if (!conflict || attempt >= 4) throw e;
+    }
+  }
+}
+
 /** Splits a `namespace/name` work-queue key. */
 export function splitKey(key: string): [string | undefined, string] {
   const i = key.indexOf('/');

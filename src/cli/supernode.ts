@@ -1,0 +1,42 @@
+// `nodeless supernode add|list|drain|uncordon|remove` and `nodeless cluster create|list`:
+// the serverless cluster's shape, through the cloud API. The server's super node
+// agent turns these records into Kubernetes Nodes, evicts pods on drain, and
+// refuses removal while pods other than DaemonSet pods remain (or for the last node).
+import type { Command } from 'commander';
+import { api, leaf, showDone, showList } from './cloud.js';
+
+export function registerSuperNodeCommands(program: Command): void {
+  const sn = program.command('supernode').description('super nodes: virtual nodes, one subnet (and zone) each');
+  leaf(sn, 'list', 'list super nodes', async (o) => {
+    const res = await api(o, 'GET', `/supernodes${o.cluster ? `?cluster=${encodeURIComponent(o.cluster)}` : ''}`);
+    showList(o, 'supernode', res.items);
+  }).option('--cluster <name>', 'only this cluster').alias('ls');
+  leaf(sn, 'add', 'add a super node on a subnet (grows the container network); prints its name', async (o) => {
+    const res = await api(o, 'POST', '/supernodes', { clusterName: o.cluster, subnetId: o.subnet, ...(o.name ? { name: o.name } : {}) });
+    showDone(o, res, res.name);
+  }).option('--cluster <name>', 'cluster', 'default').requiredOption('--subnet <id>', 'subnet the node\'s pods take IPs from').option('--name <name>', 'node name (default eklet-<subnet>-<random>)');
+  const byName = async (o: any, name: string) => {
+    const res = await api(o, 'GET', `/supernodes?cluster=${encodeURIComponent(o.cluster)}`);
+    const found = res.items.find((n: any) => n.name === name || n.id === name);
+    return found ? found.id : name;
+  };
+  leaf(sn, 'drain <name>', 'cordon the node and evict its pods (DaemonSet pods stay); they are recreated elsewhere', async (o, name) => {
+    const res = await api(o, 'POST', `/supernodes/${encodeURIComponent(await byName(o, name))}/drain`);
+    showDone(o, res, `${res.name} draining`);
+  }).option('--cluster <name>', 'cluster', 'default');
+  leaf(sn, 'uncordon <name>', 'let pods be scheduled on the node again', async (o, name) => {
+    const res = await api(o, 'POST', `/supernodes/${encodeURIComponent(await byName(o, name))}/uncordon`);
+    showDone(o, res, `${res.name} uncordoned`);
+  }).option('--cluster <name>', 'cluster', 'default');
+  leaf(sn, 'remove <name>', 'remove a drained super node (never the last one of a cluster)', async (o, name) => {
+    const res = await api(o, 'DELETE', `/supernodes/${encodeURIComponent(await byName(o, name))}`);
+    showDone(o, res, `${res.name} removed`);
+  }).option('--cluster <name>', 'cluster', 'default').alias('rm');
+
+  const cluster = program.command('cluster').description('serverless clusters (each with its own Kubernetes API and kubeconfig context)');
+  leaf(cluster, 'list', 'list clusters', async (o) => showList(o, 'cluster', (await api(o, 'GET', '/clusters')).items)).alias('ls');
+  leaf(cluster, 'create <name>', 'create a cluster in a VPC with one or more container subnets', async (o, name) => {
+    const res = await api(o, 'POST', '/clusters', { name, vpcId: o.vpc, subnetIds: o.subnet });
+    showDone(o, res, `cluster ${res.name} (${res.id}) created; kubectl --context nodeless-${res.name}`);
+  }).option('--vpc <id>', 'VPC (default: the default VPC)').requiredOption('--subnet <id>', 'container subnet (repeat for more)', (v: string, p: string[] = []) => [...p, v]);
+}
