@@ -18,7 +18,7 @@ export interface Harness {
 
 export async function harness(): Promise<Harness> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-rt-'));
-  const n = await startNodeless({ home, port: 0 });
+  const n = await startNodeless({ home, port: 0, apiOnly: true });
   const h: Harness = {
     n, home, client: n.clusters.get('default')!.client, cleanup: [],
     async close() {
