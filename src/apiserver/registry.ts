@@ -425,7 +425,9 @@ export class Registry {
     if (opts.dryRun) return next;
     const key = this.key(rt, namespace, name);
     // The last finalizer gone from an object being deleted: it goes now.
-    if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !(next.metadata.deletionGracePeriodSeconds! > 0)) {
+    // (A namespace also waits for spec.finalizers: the namespace controller empties it last.)
+    if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !(next.metadata.deletionGracePeriodSeconds! > 0)
+      && (rt.plural !== 'namespaces' || !next.spec?.finalizers?.length)) {
       return this.remove(rt, key, name, Number(om.resourceVersion), next);
     }
     if (next.metadata.finalizers && next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
@@ -502,7 +504,8 @@ export class Registry {
         return cur;
       } catch (e) {
         if (e instanceof StatusError && e.reason === 'Conflict' && attempt < 5 && !pre) continue;
-        if (e instanceof StoreError && e.code === 'Conflict' && attempt < 5 && !pre) continue;
+        if (e instanceof StoreError && e.code === 'Conflict' && attempt < 5 && !pre?.resourceVersion) continue;
+        if (e instanceof StoreError && e.code === 'Conflict') throw errors.conflict(rt, name);
         if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
         throw e;
       }

@@ -26,8 +26,9 @@ export function podAdmission(cloud: Cloud, cluster: string): Admission {
   // The cluster's pod count, kept from the store's change feed (a count(*) per create would grow with the cluster),
   // plus pods admitted but not yet stored, so two concurrent creates cannot both take the last slot.
   let stored: number | undefined;
+  let counting: Promise<void> | undefined;
   const pending = new Map<string, NodeJS.Timeout>();
-  const watchCount = async (reg: Parameters<Admission['admit']>[4]['registry']) => {
+  const startCount = async (reg: Parameters<Admission['admit']>[4]['registry']) => {
     const prefix = reg.prefix(reg.catalog.lookup('', 'v1', 'pods')!);
     const from = reg.store.revision();
     stored = await reg.store.count(prefix);
@@ -42,7 +43,8 @@ export function podAdmission(cloud: Cloud, cluster: string): Admission {
   return {
     name: 'serverless-pod',
     async admit(op, rt, obj, old, ctx) {
-      if (rt.plural !== 'pods' || rt.group !== '' || op === 'DELETE') return;
+      // Status writes (the node agent's) and deletes change nothing admission cares about.
+      if (rt.plural !== 'pods' || rt.group !== '' || op === 'DELETE' || ctx.subresource) return;
       const pod = obj as KubeObject;
       const name = pod.metadata.name ?? '';
       const ann = effectiveAnnotations(pod, await clusterDefaults(ctx.registry));
@@ -70,7 +72,8 @@ export function podAdmission(cloud: Cloud, cluster: string): Admission {
         }
       }
 
-      if (stored === undefined) await watchCount(ctx.registry);
+      // One change-feed subscription per cluster, however many creates race to start it.
+      await (counting ??= startCount(ctx.registry));
       const used = stored! + pending.size;
       const limit = cloud.quotas.limit('pods-per-cluster', cluster);
       if (used + 1 > limit) {

@@ -83,7 +83,10 @@ export class DeploymentController {
       await this.syncOne(key);
     } catch (e) {
       // Deleted while we worked on it: nothing left to do.
-      if (isNotFound(e) && !this.dInf.get(...splitKey(key))) return;
+      if (isNotFound(e)) {
+        const d = this.dInf.get(...splitKey(key));
+        if (!d || d.metadata.deletionTimestamp) return;
+      }
       throw e;
     }
   }

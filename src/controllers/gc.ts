@@ -35,9 +35,24 @@ export class GarbageCollector {
   private informers = new Map<string, Informer>();
   private kinds = new Map<string, ResourceRef>(Object.entries(KNOWN_KINDS));
 
-  constructor(private ctx: ControllerContext, watched: ResourceRef[]) {
+  constructor(private ctx: ControllerContext, private watched: () => ResourceRef[]) {
+    this.refresh();
+    // Custom resources served later (a new CRD) get watched too.
+    ctx.informer(refs.crds).on({ add: () => this.refreshSoon(), update: () => this.refreshSoon() });
+  }
+
+  private refreshTimer?: NodeJS.Timeout;
+  private refreshSoon(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refresh();
+    }, 200);
+  }
+
+  private refresh(): void {
     // Events never own anything and are never owned by controllers here: not worth caching.
-    for (const ref of [...watched.filter((r) => r.resource !== 'events'), refs.nodes]) this.watch(ref);
+    for (const ref of [...this.watched().filter((r) => r.resource !== 'events'), refs.nodes]) this.watch(ref);
   }
 
   private watch(ref: ResourceRef): void {
@@ -66,7 +81,8 @@ export class GarbageCollector {
   }
 
   async run(): Promise<void> {
-    await Promise.all([...this.informers.values()].map((i) => i.hasSynced()));
+    // A type that is not served never syncs: do not wait for it forever.
+    await Promise.race([Promise.all([...this.informers.values()].map((i) => i.hasSynced())), new Promise((r) => setTimeout(r, 10_000).unref())]);
     // Anything that looked orphaned before every cache was full gets a look now.
     for (const [k, inf] of this.informers) {
       const ref = this.refOf(k);
@@ -75,7 +91,10 @@ export class GarbageCollector {
     this.queue.run((k) => this.process(k), 4);
   }
 
-  stop(): void { this.queue.stop(); }
+  stop(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.queue.stop();
+  }
 
   private refOf(k: string): ResourceRef {
     const i = k.lastIndexOf('/');

@@ -95,7 +95,8 @@ export class StatefulSetController {
     }
     const update = revs.update;
     const current = revs.all.find((r) => r.metadata.name === sts.status?.currentRevision) ?? update;
-    const pods = await claim({ client: this.ctx.client, owner: sts, selector: sel, informer: this.podInf, ref: refs.pods });
+    // Only pods named like its members are adopted, as the real controller does.
+    const pods = await claim({ client: this.ctx.client, owner: sts, selector: sel, informer: this.podInf, ref: refs.pods, canAdopt: (p) => ordinalOf(sts, p) !== undefined });
 
     const replicaCount = sts.spec?.replicas ?? 1;
     const replicas: (KubeObject | undefined)[] = new Array(replicaCount).fill(undefined);

@@ -1,6 +1,6 @@
 // Starts the workload control loops of kube-controller-manager against one
 // Client: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, garbage
-// collector, namespace, service account and disruption controllers, sharing
+// collector, namespace, service account, disruption and endpoints controllers, sharing
 // one informer per resource.
 import type { Client } from '../client/types.js';
 import { ControllerContext, type ControllerOptions } from './util/context.js';
@@ -13,6 +13,7 @@ import { GarbageCollector, defaultNamespacedRefs } from './gc.js';
 import { NamespaceController } from './namespace.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { DisruptionController } from './disruption.js';
+import { EndpointsController } from './endpoints.js';
 
 export type { ControllerOptions } from './util/context.js';
 export { defaultNamespacedRefs } from './gc.js';
@@ -32,10 +33,11 @@ export function startWorkloadControllers(client: Client, opts: ControllerOptions
     new StatefulSetController(ctx),
     new DaemonSetController(ctx),
     new JobController(ctx),
-    new GarbageCollector(ctx, namespacedRefs()),
+    new GarbageCollector(ctx, namespacedRefs),
     new NamespaceController(ctx, namespacedRefs),
     new ServiceAccountController(ctx),
     new DisruptionController(ctx),
+    new EndpointsController(ctx),
   ];
   ctx.start();
   const ready = Promise.all(controllers.map((c) => c.run())).then(() => undefined);

@@ -115,8 +115,15 @@ test('rolling update with maxUnavailable=0 never drops below the desired ready c
 test('reverting the template reuses the old ReplicaSet with a new revision', async () => {
   const before = await rsOf('ru');
   const oldRS = before.find((r) => r.metadata.annotations!['deployment.kubernetes.io/revision'] === '1')!;
-  await h.client.patch(refs.deployments, 'default', 'ru', 'merge', { metadata: { annotations: { 'kubernetes.io/change-cause': 'undo' } } });
-  await setImage('ru', 'nginx:1.25');
+  // What `kubectl rollout undo` sends: the old RS's template (hash label removed, with the
+  // `creationTimestamp: null` Go serialises) and its change-cause annotation.
+  const template = structuredClone(oldRS.spec.template);
+  delete template.metadata.labels['pod-template-hash'];
+  template.metadata.creationTimestamp = null;
+  await h.client.patch(refs.deployments, 'default', 'ru', 'json', [
+    { op: 'replace', path: '/spec/template', value: template },
+    { op: 'add', path: '/metadata/annotations/kubernetes.io~1change-cause', value: 'undo' },
+  ]);
   await waitFor('rollback done', async () => {
     const d = await getD('ru');
     return complete(d) && d.metadata.annotations!['deployment.kubernetes.io/revision'] === '3' ? d : undefined;
@@ -197,4 +204,11 @@ test('revisionHistoryLimit removes the oldest idle ReplicaSets', async () => {
   const rss = await waitFor('history trimmed', async () => { const r = await rsOf('hist'); return r.length === 2 ? r : undefined; });
   const revs = rss.map((r) => r.metadata.annotations!['deployment.kubernetes.io/revision']).sort();
   assert.deepEqual(revs, ['3', '4']);
+});
+
+test('minReadySeconds delays availability', async () => {
+  await h.client.create(refs.deployments, deployment('slowready', 2, { minReadySeconds: 1 }));
+  const early = await waitFor('pods ready', async () => { const d = await getD('slowready'); return d.status?.readyReplicas === 2 ? d : undefined; });
+  assert.ok((early.status.availableReplicas ?? 0) < 2, 'ready but not yet available');
+  await rolledOut('slowready');
 });

@@ -84,6 +84,8 @@ function fakeKubelet(client: Client, nodes: string[], fate: (p: KubeObject) => P
   const inf = new Informer(client, refs.pods);
   const busy = new Set<string>();
   let rr = 0;
+  let ips = 0;
+  const ipOf = new Map<string, string>();
   const handle = (pod: KubeObject) => {
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     if (busy.has(key)) return;
@@ -114,7 +116,7 @@ function fakeKubelet(client: Client, nodes: string[], fate: (p: KubeObject) => P
     const t = now();
     const terminated = phase !== 'Running' ? { terminated: { exitCode: phase === 'Succeeded' ? 0 : 1, reason: phase === 'Succeeded' ? 'Completed' : 'Error', startedAt: t, finishedAt: t } } : undefined;
     const status = {
-      ...pod.status, phase, podIP: '10.0.0.1', startTime: pod.status?.startTime ?? t,
+      ...pod.status, phase, podIP: ipOf.get(pod.metadata.uid!) ?? ipOf.set(pod.metadata.uid!, `10.0.${(++ips >> 8) & 255}.${ips & 255}`).get(pod.metadata.uid!), startTime: pod.status?.startTime ?? t,
       conditions: [
         { type: 'PodScheduled', status: 'True', lastTransitionTime: t },
         { type: 'Initialized', status: 'True', lastTransitionTime: t },

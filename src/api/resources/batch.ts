@@ -8,8 +8,9 @@ export const jobs = defineResource({
   subresources: ['status'], definition: 'io.k8s.api.batch.v1.Job', hasGeneration: true,
   defaults(o) {
     const s = (o.spec ??= {});
+    // Work-queue Jobs (parallelism without completions) keep completions unset, as Kubernetes does.
+    if (s.completions == null && s.parallelism == null) s.completions = 1;
     s.parallelism ??= 1;
-    s.completions ??= s.completionMode === 'Indexed' ? s.parallelism : 1;
     s.backoffLimit ??= 6;
     s.completionMode ??= 'NonIndexed';
     s.suspend ??= false;

@@ -13,8 +13,6 @@ export interface ControllerOptions {
   namespacedRefs?: () => ResourceRef[];
   /** Job pod-failure back-off base in ms (Kubernetes: 10s, doubling, capped at 6m). */
   jobBackoffBaseMs?: number;
-  /** How often the disruption controller re-checks PDBs whose pods change readiness by time only. */
-  resyncMs?: number;
 }
 
 export class ControllerContext {

@@ -59,7 +59,7 @@ function withoutHash(t: any): any {
     delete c.metadata.labels[HASH_LABEL];
     if (Object.keys(c.metadata.labels).length === 0) delete c.metadata.labels;
   }
-  if (c.metadata && Object.keys(c.metadata).length === 0) delete c.metadata;
+  if (c.metadata && Object.values(c.metadata).every((v) => v === null || v === undefined)) delete c.metadata;
   return c;
 }
 

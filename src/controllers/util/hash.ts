@@ -1,12 +1,16 @@
 // Stable hashing of templates: the pod-template-hash of Deployments and the
 // controller-revision-hash of StatefulSets and DaemonSets.
 
-/** JSON with object keys sorted, so equal objects always print the same. */
+/**
+ * JSON with object keys sorted, so equal objects always print the same.
+ * Null fields count as absent, as they do in Kubernetes' typed objects
+ * (kubectl sends `creationTimestamp: null` in templates).
+ */
 export function stableStringify(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stableStringify(x))).join(',')}]`;
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined && o[k] !== null).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
 }
 

@@ -1,0 +1,60 @@
+// bench/pods: time from `apply` of an N-replica Deployment to all pods
+// Running, pods/s, and process RSS per pod ((RSS with N pods − RSS at 0) / N).
+// Baseline in the same run: the same Deployment at N/10 replicas.
+//   npx tsx bench/pods.ts [--replicas 10000]      (100k: --replicas 100000)
+import os from 'node:os';
+import { startNodeless } from '../src/nodeless.js';
+import { refs } from '../src/client/types.js';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const REPLICAS = arg('replicas', 10_000);
+
+const home = `${os.tmpdir()}/nodeless-bench-pods-${process.pid}`;
+// Image pulls are modelled in time; the benchmark measures the control plane, so pulls are instant.
+const n = await startNodeless({ home, port: 0, simulation: { timeScale: 0 } as any });
+// A cluster of its own in a VPC big enough for 100k pods: a /14 container subnet, one super node on it.
+const vpc = await n.cloud.vpcs.create({ cidr: '10.128.0.0/12', name: 'bench' } as any);
+const subnet = await n.cloud.subnets.create({ vpcId: vpc.id, zone: 'ap-guangzhou-3', cidr: '10.128.0.0/14', name: 'bench' } as any);
+await n.cloud.clusters.create({ name: 'bench', vpcId: vpc.id, subnetIds: [subnet.id] } as any);
+await n.cloud.setQuota('pods-per-cluster', 10_000_000, { cluster: 'bench' });
+while (!n.clusters.get('bench')) await new Promise((r) => setTimeout(r, 50));
+const c = n.clusters.get('bench')!.client;
+for (;;) {
+  const nodes = await c.list(refs.nodes);
+  if (nodes.items.some((x) => x.status?.conditions?.some((k: any) => k.type === 'Ready' && k.status === 'True'))) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+async function run(replicas: number, name: string) {
+  const gc = (globalThis as any).gc as (() => void) | undefined;
+  gc?.();
+  const rss0 = process.memoryUsage().rss;
+  const t0 = Date.now();
+  await c.create(refs.deployments, {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] } } },
+  });
+  for (;;) {
+    const d = await c.get(refs.deployments, 'default', name);
+    if ((d.status?.readyReplicas ?? 0) >= replicas) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const secs = (Date.now() - t0) / 1000;
+  gc?.();
+  const rss1 = process.memoryUsage().rss;
+  return { secs, podsPerSec: replicas / secs, rssPerPodKiB: (rss1 - rss0) / replicas / 1024 };
+}
+
+try {
+  const base = await run(Math.max(1, Math.floor(REPLICAS / 10)), 'warm');
+  const big = await run(REPLICAS, 'big');
+  console.log(`Deployment of ${REPLICAS / 10} replicas (baseline): ${base.secs.toFixed(1)} s, ${base.podsPerSec.toFixed(0)} pods/s`);
+  console.log(`Deployment of ${REPLICAS} replicas: apply → all Running in ${big.secs.toFixed(1)} s (target ≤ 10 s for 10k), ${big.podsPerSec.toFixed(0)} pods/s (ratio to baseline ${(big.podsPerSec / base.podsPerSec).toFixed(2)})`);
+  console.log(`RSS per pod: ${big.rssPerPodKiB.toFixed(2)} KiB (target ≤ 4 KiB; run with node --expose-gc for a steadier figure)`);
+} finally {
+  await n.close();
+}
+process.exit(0);
