@@ -4,6 +4,7 @@ import { CliError, defaultHome } from './connect.js';
 import { runUp } from './up.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerSuperNodeCommands } from './supernode.js';
+import { registerPodCommands } from './pods.js';
 
 const program = new Command();
 program.name('nodeless').description('A serverless Kubernetes cloud on one machine').showHelpAfterError();
@@ -18,6 +19,7 @@ program.command('up')
 
 registerCloudCommands(program);
 registerSuperNodeCommands(program);
+registerPodCommands(program);
 
 program.parseAsync(process.argv).catch((e) => {
   if (e instanceof CliError) console.error(`error: ${e.message}`);
