@@ -14,7 +14,7 @@ import { podAdmission } from './cloud/admission.js';
 import { startWorkloadControllers } from './controllers/workloads.js';
 import { startScheduler } from './controllers/scheduler.js';
 import { startNodeLifecycle } from './controllers/nodelifecycle.js';
-import { startSuperNodes } from './controllers/supernode.js';
+import { startSuperNodes, superNodeDeletion } from './controllers/supernode.js';
 import { runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 
@@ -58,7 +58,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {
     const c = await openCluster(name, store);
-    c.registry.admissions.push(podAdmission(cloud, name));
+    c.registry.admissions.push(podAdmission(cloud, name), superNodeDeletion(cloud, name));
     clusters.set(name, c);
     if (opts.apiOnly) return c;
     // Controllers, scheduler and super nodes of this cluster, all through its in-process client.

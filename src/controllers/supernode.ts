@@ -8,7 +8,9 @@ import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
 import type { Cloud } from '../cloud/cloud.js';
-import { ResourceInUse } from '../cloud/errors.js';
+import { CloudError, ResourceInUse } from '../cloud/errors.js';
+import type { Admission } from '../apiserver/registry.js';
+import { errors } from '../apiserver/status.js';
 import type { SuperNode } from '../cloud/types.js';
 import { SG_ANNOTATION } from '../cloud/admission.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from '../runtime/index.js';
@@ -43,6 +45,28 @@ export interface SuperNodeOptions extends Pick<NodeAgentOptions, 'allowProcessRu
 export interface SuperNodes {
   agents(): NodeAgent[];
   stop(): Promise<void>;
+}
+
+/**
+ * `kubectl delete node` on a super node follows the same rules as
+ * `nodeless supernode remove`: the cloud record goes first (refused for the
+ * last node, or while pods other than DaemonSet pods remain), then the Node.
+ */
+export function superNodeDeletion(cloud: Cloud, cluster: string): Admission {
+  return {
+    name: 'supernode-delete',
+    async admit(op, rt, obj, _old, ctx) {
+      if (op !== 'DELETE' || rt.plural !== 'nodes' || rt.group !== '' || ctx.dryRun) return;
+      const sn = cloud.superNodes.list({ cluster }).find((x) => x.name === obj.metadata.name);
+      if (!sn) return;
+      try {
+        await cloud.superNodes.delete(sn.id);
+      } catch (e) {
+        if (e instanceof CloudError) throw errors.forbidden(rt, obj.metadata.name!, `${e.code}: ${e.message}`);
+        throw e;
+      }
+    },
+  };
 }
 
 export async function startSuperNodes(cloud: Cloud, cluster: string, client: Client, opts: SuperNodeOptions = {}): Promise<SuperNodes> {

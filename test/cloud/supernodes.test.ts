@@ -117,6 +117,11 @@ describe('super nodes and subnets', () => {
     const last = nl(n, ['supernode', 'remove', names[0]]);
     assert.notEqual(last.code, 0);
     assert.match(last.stderr, /^UnsupportedOperation: .*last super node/);
+    // kubectl delete node follows the same rules.
+    const viaKubectl = kubectl(n, ['delete', 'node', names[0]]);
+    assert.notEqual(viaKubectl.code, 0);
+    assert.match(viaKubectl.stderr, /forbidden: UnsupportedOperation: .*last super node/);
+    assert.equal(kubectl(n, ['get', 'node', names[0]]).code, 0);
   });
 
   it('checks security group annotations and the cluster pod quota', async () => {
