@@ -3,7 +3,7 @@
 // is the figure), plus pod creates per second.
 //   npx tsx bench/api.ts [--seconds 5] [--concurrency 32]
 import https from 'node:https';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { raw, startCli } from '../test/helpers/nodeless.js';
@@ -48,6 +48,35 @@ async function load(url: string, ca: string, token: string | undefined, method: 
   return { requests: lat.length, rps: lat.length / secs, p50: pct(0.5), p99: pct(0.99), errors };
 }
 
+/**
+ * wrk (C, epoll) as the load generator when it is installed: a Node client
+ * would spend most of the 2 cores on its own TLS and starve the servers.
+ */
+const WRK = !process.argv.includes('--node-client') && spawnSync('wrk', ['--version']).status !== null && spawnSync('sh', ['-c', 'command -v wrk']).status === 0;
+
+function loadWrk(url: string, home: string, token: string | undefined, method: string, body?: string): Result {
+  const script = path.join(home, `wrk-${method}.lua`);
+  fs.writeFileSync(script, [
+    `wrk.method = "${method}"`,
+    ...(token ? [`wrk.headers["Authorization"] = "Bearer ${token}"`] : []),
+    ...(body ? [`wrk.headers["Content-Type"] = "application/json"`, `wrk.body = ${JSON.stringify(body)}`] : []),
+  ].join('\n'));
+  const r = spawnSync('wrk', ['-t', '2', '-c', String(CONCURRENCY), '-d', `${SECONDS}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  const out = r.stdout;
+  const ms = (re: RegExp) => {
+    const m = re.exec(out);
+    if (!m) return 0;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  return {
+    requests, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: ms(/50%\s+([\d.]+)(us|ms|s)/), p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
+    errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: connect (\d+)/.exec(out)?.[1] ?? 0),
+  };
+}
+
 /** A bare HTTPS server in its own process, answering `bytes` to every request. */
 async function baseline(home: string, bytes: string): Promise<{ url: string; stop: () => void }> {
   const file = path.join(home, 'baseline-body.json');
@@ -73,17 +102,21 @@ try {
   const podUrl = `${n.url}/api/v1/namespaces/default/pods/bench`;
   const bytes = (await raw(n, 'GET', '/api/v1/namespaces/default/pods/bench')).body;
   const base = await baseline(n.home, bytes);
-  console.log(`GET by name, ${CONCURRENCY} concurrent keep-alive connections, ${SECONDS}s each, ${bytes.length}-byte pod`);
-  await load(podUrl, n.ca, n.token, 'GET'); // warm-up
-  const bare = await load(`${base.url}/`, n.ca, undefined, 'GET');
-  const ours = await load(podUrl, n.ca, n.token, 'GET');
+  console.log(`GET by name, ${CONCURRENCY} concurrent keep-alive connections, ${SECONDS}s each, ${bytes.length}-byte pod, load from ${WRK ? 'wrk' : 'a Node client (install wrk for steadier figures)'}`);
+  const get = (url: string, token?: string) => (WRK ? Promise.resolve(loadWrk(url, n.home, token, 'GET')) : load(url, n.ca, token, 'GET'));
+  await get(podUrl, n.token); // warm-up
+  const bare = await get(`${base.url}/`);
+  const ours = await get(podUrl, n.token);
   base.stop();
   console.log(`  bare node https: ${fmt(bare)}`);
   console.log(`  nodeless:        ${fmt(ours)}`);
   console.log(`  ratio nodeless/bare: ${(ours.rps / bare.rps).toFixed(2)} (target >= 0.5)`);
   // The serverless pod quota (200 by default) would refuse most creates: raise it, as a user would.
   await raw(n, 'PUT', '/cloud/v1/quotas/pods-per-cluster', JSON.stringify({ value: 10_000_000, cluster: 'default' }));
-  const creates = await load(`${n.url}/api/v1/namespaces/default/pods`, n.ca, n.token, 'POST', (i) => JSON.stringify({ ...pod, metadata: { name: `p-${i}`, labels: { app: 'bench' } } }));
+  const createUrl = `${n.url}/api/v1/namespaces/default/pods`;
+  const creates = WRK
+    ? loadWrk(createUrl, n.home, n.token, 'POST', JSON.stringify({ ...pod, metadata: { generateName: 'p-', labels: { app: 'bench' } } }))
+    : await load(createUrl, n.ca, n.token, 'POST', (i) => JSON.stringify({ ...pod, metadata: { name: `p-${i}`, labels: { app: 'bench' } } }));
   console.log(`POST pods: ${fmt(creates).replace('req/s', 'creates/s')} (target >= 2000/s)`);
 } finally {
   await n.stop();

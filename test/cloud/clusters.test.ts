@@ -2,18 +2,9 @@
 // handed out twice when nodeless is killed with -9 in the middle of a scale-up.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { kc, raw, startCli, tempHome, waitFor, type Running } from '../helpers/nodeless.js';
-
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-function nlok(r: Running, args: string[]): string {
-  const res = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'nodeless.js'), ...args, '--home', r.home], { encoding: 'utf8', timeout: 60_000 });
-  if (res.status !== 0) throw new Error(`nodeless ${args.join(' ')} failed: ${res.stderr}${res.stdout}`);
-  return res.stdout.trim();
-}
-const json = (r: Running, args: string[]) => JSON.parse(nlok(r, [...args, '-o', 'json']));
+import { nodeless as nl, nodelessOk as nlok, nodelessJson as json } from '../helpers/nodeless.js';
 
 const deploy = (name: string, replicas: number) => `
 apiVersion: apps/v1

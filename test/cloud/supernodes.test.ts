@@ -3,22 +3,8 @@
 // drain/remove rules, the pod quota, security groups, and kill -9 mid scale-up.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
-
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-
-function nl(r: Running, args: string[]): { code: number; stdout: string; stderr: string } {
-  const res = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'nodeless.js'), ...args, '--home', r.home], { encoding: 'utf8', timeout: 60_000 });
-  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
-}
-function nlok(r: Running, args: string[]): string {
-  const res = nl(r, args);
-  if (res.code !== 0) throw new Error(`nodeless ${args.join(' ')} failed: ${res.stderr}${res.stdout}`);
-  return res.stdout.trim();
-}
-const json = (r: Running, args: string[]) => JSON.parse(nlok(r, [...args, '-o', 'json']));
+import { nodeless as nl, nodelessOk as nlok, nodelessJson as json } from '../helpers/nodeless.js';
 
 const deploy = (name: string, replicas: number, annotations = '') => `
 apiVersion: apps/v1

@@ -106,3 +106,19 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Runs the nodeless CLI against a running nodeless (its home), as a user would. */
+export function nodeless(r: Pick<Running, 'home'>, args: string[]): KubectlResult {
+  const res = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'nodeless.js'), ...args, '--home', r.home], { encoding: 'utf8', timeout: 60_000 });
+  return { code: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
+}
+
+/** The nodeless CLI that must succeed; returns its trimmed stdout. */
+export function nodelessOk(r: Pick<Running, 'home'>, args: string[]): string {
+  const res = nodeless(r, args);
+  if (res.code !== 0) throw new Error(`nodeless ${args.join(' ')} failed: ${res.stderr}${res.stdout}`);
+  return res.stdout.trim();
+}
+
+/** A CLI listing or object as JSON (`-o json`). */
+export const nodelessJson = (r: Pick<Running, 'home'>, args: string[]) => JSON.parse(nodelessOk(r, [...args, '-o', 'json']));

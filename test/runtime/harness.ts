@@ -8,6 +8,8 @@ import type { Client } from '../../src/client/types.js';
 import { refs } from '../../src/client/types.js';
 import { startNodeless, type Nodeless } from '../../src/nodeless.js';
 
+import { waitFor as waitForShared } from '../helpers/nodeless.js';
+
 export interface Harness {
   n: Nodeless;
   client: Client;
@@ -30,20 +32,8 @@ export async function harness(): Promise<Harness> {
   return h;
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls until `fn` returns something truthy (shared with the black-box tests). */
+export const waitFor = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000) => waitForShared(what, fn, timeoutMs, 50);
 
 export const pod = (name: string, spec: any, meta: Partial<KubeObject['metadata']> = {}): KubeObject => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', ...meta }, spec,
