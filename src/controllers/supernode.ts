@@ -13,6 +13,7 @@ import type { Admission } from '../apiserver/registry.js';
 import { errors } from '../apiserver/status.js';
 import type { SuperNode } from '../cloud/types.js';
 import { SG_ANNOTATION } from '../cloud/admission.js';
+import { EventRecorder } from './events.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from '../runtime/index.js';
 
 export const NETWORK_TAINT = 'node.kubernetes.io/network-unavailable';
@@ -71,6 +72,8 @@ export function superNodeDeletion(cloud: Cloud, cluster: string): Admission {
 
 export async function startSuperNodes(cloud: Cloud, cluster: string, client: Client, opts: SuperNodeOptions = {}): Promise<SuperNodes> {
   const agents = new Map<string, NodeAgent>(); // by super node id
+  const kubeletEvents = new EventRecorder(client, { component: 'kubelet' });
+  const controllerEvents = new EventRecorder(client, { component: 'node-controller' });
   const ownNodes = () => cloud.superNodes.list({ cluster });
 
   // A new cluster starts with one super node on its first subnet (tencent-tke-serverless-faq).
@@ -149,6 +152,14 @@ export async function startSuperNodes(cloud: Cloud, cluster: string, client: Cli
     });
     agents.set(sn.id, agent);
     await agent.ready;
+    // What a kubelet and the node controller announce on start (kubectl describe node shows them).
+    const node = await client.tryGet(refs.nodes, undefined, sn.name);
+    if (node) {
+      const ev = node; // cluster-scoped: the recorder files its events in namespace default, as Kubernetes does
+      kubeletEvents.record(ev, 'Normal', 'Starting', 'Starting kubelet.');
+      kubeletEvents.record(ev, 'Normal', 'NodeReady', `Node ${sn.name} status is now: NodeReady`);
+      controllerEvents.record(ev, 'Normal', 'RegisteredNode', `Node ${sn.name} event: Registered Node ${sn.name} in Controller`);
+    }
     await syncNetwork(sn, true);
     if (sn.state === 'draining') await drain(sn);
   };

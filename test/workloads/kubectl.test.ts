@@ -88,6 +88,8 @@ describe('workloads through kubectl', () => {
     assert.match(out, /Scheduled.*Successfully assigned default\//);
     assert.match(out, /Started\s+.*Started container nginx/);
     assert.match(kc(n, ['logs', name]), /./);
+    assert.match(kc(n, ['describe', 'deploy', 'web']), /ScalingReplicaSet\s+.*Scaled (up|down) replica set web-/);
+    assert.match(kc(n, ['describe', 'node']), /Starting\s+.*kubelet\s+Starting kubelet\./);
   });
 
   it('deletes a Deployment with its ReplicaSets and pods', async () => {
