@@ -120,13 +120,16 @@ describe('super nodes and subnets', () => {
     kc(n, ['apply', '-f', '-'], podYaml('sg-none'));
     kc(n, ['delete', 'pod', 'sg-ok', 'sg-none', '--wait=false']);
     await waitFor('pods gone', () => JSON.parse(kc(n, ['get', 'pods', '-o', 'json'])).items.length === 0, 60_000);
-    nlok(n, ['cloud', 'quota', 'set', 'pods-per-cluster', '3', '--cluster', 'default']);
-    for (const i of [1, 2, 3]) kc(n, ['apply', '-f', '-'], podYaml(`q${i}`));
-    const refused = kubectl(n, ['apply', '-f', '-'], podYaml('q4'));
+    // The default quota: 200 pods per cluster. Fill it, see the 201st refused, raise it.
+    assert.equal(json(n, ['cloud', 'quota', 'list', '--cluster', 'default']).find((q: any) => q.name === 'pods-per-cluster').limit, 200);
+    kc(n, ['apply', '-f', '-'], deploy('filler', 200));
+    await waitFor('200 pods', () => pods(n, 'app=filler').length === 200, 60_000);
+    const refused = kubectl(n, ['apply', '-f', '-'], podYaml('extra'));
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /forbidden: exceeded quota: pods-per-cluster.*limited: pods=3/);
-    assert.notEqual(kubectl(n, ['get', 'pod', 'q4']).code, 0, 'nothing else changed');
-    nlok(n, ['cloud', 'quota', 'set', 'pods-per-cluster', '4', '--cluster', 'default']);
-    kc(n, ['apply', '-f', '-'], podYaml('q4'));
+    assert.match(refused.stderr, /forbidden: exceeded quota: pods-per-cluster.*limited: pods=200/);
+    assert.notEqual(kubectl(n, ['get', 'pod', 'extra']).code, 0, 'nothing else changed');
+    nlok(n, ['cloud', 'quota', 'set', 'pods-per-cluster', '201', '--cluster', 'default']);
+    kc(n, ['apply', '-f', '-'], podYaml('extra'));
+    kc(n, ['delete', 'deploy', 'filler']);
   });
 });
