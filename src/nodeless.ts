@@ -10,11 +10,12 @@ import { kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
 import { Cloud } from './cloud/index.js';
 import { cloudRoute } from './cloud/route.js';
-import { podAdmission } from './cloud/admission.js';
+import { clusterDefaults, podAdmission } from './cloud/admission.js';
 import { startWorkloadControllers } from './controllers/workloads.js';
 import { startScheduler } from './controllers/scheduler.js';
 import { startNodeLifecycle } from './controllers/nodelifecycle.js';
 import { startSuperNodes, superNodeDeletion } from './controllers/supernode.js';
+import { podEipAdmission, startPodEips } from './controllers/podeip/controller.js';
 import { runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 
@@ -58,7 +59,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {
     const c = await openCluster(name, store);
-    c.registry.admissions.push(podAdmission(cloud, name), superNodeDeletion(cloud, name));
+    c.registry.admissions.push(podAdmission(cloud, name), superNodeDeletion(cloud, name), podEipAdmission());
     clusters.set(name, c);
     if (opts.apiOnly) return c;
     // Controllers, scheduler and super nodes of this cluster, all through its in-process client.
@@ -69,8 +70,10 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const supernodes = await startSuperNodes(cloud, name, c.client, {
       allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation,
     });
-    c.subresources.backends = runtimeBackends(() => supernodes.agents());
-    stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => supernodes.stop());
+    c.subresources.backends = runtimeBackends(() => supernodes.agents(), () => clusterDefaults(c.registry));
+    // Pod EIPs (SPEC §3): installs the PodEIP CRD and binds EIPs to annotated pods.
+    const podeips = await startPodEips(cloud, name, c.client);
+    stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => supernodes.stop(), () => podeips.stop());
     return c;
   };
   for (const c of cloud.clusters.list()) await attach(c.name);

@@ -9,6 +9,7 @@ import { explainPodSize, computePodSize, formatPodSize, PodSizeError } from '../
 import { eksSettings, validateEksAnnotations } from '../cloud/annotations.js';
 import { runScenario } from '../cloud/ipvs.js';
 import { CliError } from './connect.js';
+import { netCommand, registerNetCommands } from './net.js';
 
 /** The pod template of a Pod, Deployment, StatefulSet, Job… document. */
 function podOf(doc: any): KubeObject {
@@ -46,7 +47,8 @@ export function registerPodCommands(program: Command): void {
       if (failed) process.exitCode = 1;
     });
 
-  const net = program.command('net').description('network diagnostics of serverless pods');
+  const net = netCommand(program);
+  registerNetCommands(program); // `net egress` lives in net.ts; registering here keeps main.ts unchanged
   net.command('simulate')
     .description('replay the ipvs incidents of the seeds: tcp-idle (Connection reset by peer) and dns-scale (DNS timeouts after CoreDNS scales)')
     .argument('[scenario]', 'tcp-idle, dns-scale or all', 'all')

@@ -7,6 +7,7 @@ import type { Cloud } from './cloud.js';
 import { CloudError, InvalidAction } from './errors.js';
 import { clusterRoutes } from './handlers/cluster.js';
 import { eipRoutes } from './handlers/eip.js';
+import { egressRoutes } from './handlers/egress.js';
 import { eniRoutes } from './handlers/eni.js';
 import { natGatewayRoutes } from './handlers/natgateway.js';
 import { Body, type RouteDef } from './handlers/params.js';
@@ -41,7 +42,7 @@ interface CompiledRoute {
 
 const ROUTES: CompiledRoute[] = [
   ...regionRoutes, ...vpcRoutes, ...subnetRoutes, ...routeTableRoutes, ...natGatewayRoutes, ...eipRoutes,
-  ...securityGroupRoutes, ...eniRoutes, ...clusterRoutes, ...superNodeRoutes, ...quotaRoutes,
+  ...securityGroupRoutes, ...eniRoutes, ...clusterRoutes, ...superNodeRoutes, ...quotaRoutes, ...egressRoutes,
 ].map((def) => ({ def, segments: def.path.split('/').filter(Boolean) }));
 
 function match(method: string, path: string): { def: RouteDef; params: Record<string, string> } | undefined {

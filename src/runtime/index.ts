@@ -5,20 +5,27 @@ import type { LogOptions, PodBackends } from '../apiserver/subresources.js';
 import { StatusError } from '../apiserver/status.js';
 import type { NodeAgent } from './agent.js';
 import { SimulatedRuntime } from './simulated.js';
+import { serveMetrics } from './metrics.js';
 
 export { startNodeAgent, type NodeAgent, type NodeAgentOptions } from './agent.js';
 export { PodCidrNetwork, NetworkExhaustedError, defaultNetwork } from './network.js';
 export { SIMULATE_ANNOTATION, RUNTIME_ANNOTATION, parseSimulate, type SimulationOptions } from './simulate.js';
 export { KUBELET_VERSION, RUNTIME_VERSION } from './node.js';
+export { serveMetrics, metricsPortOf, metricsPortConflict, DEFAULT_METRICS_PORT } from './metrics.js';
 export type { PodNetwork, PodState, ContainerState, Runtime } from './types.js';
 
 /**
  * Logs (and, later, the pod proxy) for the API server, from whichever agent
  * runs the pod. `agents` may be a function so agents added later are found.
  * Pods no agent of this process runs (a finished agent, another process) get
- * the simulated log derived from their status.
+ * the simulated log derived from their status. The pod proxy serves the
+ * pod's own metrics port (9100, SPEC S9); `clusterDefaults` gives the
+ * ConfigMap kube-system/eks-config annotations that may move it.
  */
-export function runtimeBackends(agents: Iterable<NodeAgent> | (() => Iterable<NodeAgent>)): PodBackends {
+export function runtimeBackends(
+  agents: Iterable<NodeAgent> | (() => Iterable<NodeAgent>),
+  clusterDefaults: () => Promise<Record<string, string>> | Record<string, string> = () => ({}),
+): PodBackends {
   const fallback = new SimulatedRuntime();
   const find = (pod: KubeObject) => {
     const list = typeof agents === 'function' ? agents() : agents;
@@ -34,7 +41,9 @@ export function runtimeBackends(agents: Iterable<NodeAgent> | (() => Iterable<No
       const a = find(pod);
       return a ? a.followLog(pod, opts, onData, onEnd) : fallback.followLog(undefined, pod, opts, onData, onEnd);
     },
-    async proxy(pod: KubeObject) {
+    async proxy(pod: KubeObject, port: string, path: string, query: URLSearchParams) {
+      const metrics = serveMetrics(pod, port, path, query, await clusterDefaults());
+      if (metrics) return metrics;
       throw new StatusError(503, 'ServiceUnavailable', `no endpoints available for pod "${pod.metadata.name}"`);
     },
   };

@@ -3,6 +3,7 @@
 // Pure functions, no I/O.
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
+import { listenDeniedMessage, metricsPortConflict } from './metrics.js';
 
 export const SIMULATE_ANNOTATION = 'nodeless.dev/simulate';
 export const RUNTIME_ANNOTATION = 'nodeless.dev/runtime';
@@ -16,6 +17,8 @@ export interface Behaviour {
   crashLoop?: boolean;
   /** false: the container never becomes ready. */
   ready?: boolean;
+  /** The bind error it dies of: it declares the pod's metrics port (SPEC S9). */
+  listenDenied?: string;
 }
 
 /** Go-style durations: 500ms, 5s, 1m30s, 2h. Undefined when unparsable. */
@@ -71,7 +74,15 @@ export interface SimulationOptions {
 export function behaviourOf(pod: KubeObject, container: string, isInit: boolean): Behaviour {
   const parsed = parseSimulate(pod.metadata.annotations?.[SIMULATE_ANNOTATION]);
   void isInit; // one day: defaults that differ for init containers
-  return { ...parsed.all, ...(parsed.byContainer.get(container) ?? {}) };
+  const b: Behaviour = { ...parsed.all, ...(parsed.byContainer.get(container) ?? {}) };
+  // The pod's VM serves metrics on 9100 (or the metrics-port annotation); a container
+  // declaring that port cannot bind it and exits 1 at every start, as in the seed.
+  const port = metricsPortConflict(pod, container);
+  if (port !== undefined) {
+    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c: any) => c?.name === container);
+    return { ...b, crashLoop: true, exitCode: 1, listenDenied: listenDeniedMessage(String(spec?.image ?? ''), port) };
+  }
+  return b;
 }
 
 /** When (ms after start) a container exits by itself and with which code; undefined = runs until stopped. */

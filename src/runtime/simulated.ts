@@ -28,13 +28,15 @@ export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean
     out(t, `[nodeless] container ${c.name} started (simulated${index > 0 ? `, restart ${index}` : ''})`),
   ];
   const port = spec.ports?.[0]?.containerPort;
-  if (looksLikeWebServer(image) || port) lines.push(out(t, `listening on :${port ?? 80}`));
+  const denied = behaviourOf(pod, c.name, c.init).listenDenied;
+  if (denied) { /* it dies binding its port: no "listening" line */ } else if (looksLikeWebServer(image) || port) lines.push(out(t, `listening on :${port ?? 80}`));
   else if ((pod.metadata.ownerReferences ?? []).some((o) => o.kind === 'Job') || c.init) lines.push(out(t, 'working'));
   else lines.push(out(t, 'running'));
   const end = inst.end;
   if (end) {
     const f = end.finishedAt;
     if (end.stopped) lines.push(out(f, 'received SIGTERM, shutting down'));
+    else if (end.exitCode !== 0 && denied) lines.push(out(f, denied, 'stderr'));
     else if (end.exitCode !== 0) lines.push(out(f, `fatal: simulated failure (exit code ${end.exitCode})`, 'stderr'));
     else lines.push(out(f, 'done'));
     lines.push(out(f, `[nodeless] container ${c.name} exited with code ${end.exitCode}`));
