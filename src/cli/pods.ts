@@ -29,6 +29,7 @@ export function registerPodCommands(program: Command): void {
   program.command('explain-size')
     .description('compute a pod\'s serverless size (CPU/memory/GPU spec) step by step, as the cloud does')
     .requiredOption('-f, --filename <file>', 'manifest with a Pod or a workload (- for stdin)')
+    .option('--home <dir>', 'accepted like every nodeless command; this one works offline')
     .action((o) => {
       let failed = false;
       for (const doc of readDocs(o.filename)) {
@@ -54,6 +55,7 @@ export function registerPodCommands(program: Command): void {
     .argument('[scenario]', 'tcp-idle, dns-scale or all', 'all')
     .option('-f, --filename <file>', 'take the eks.tke.cloud.tencent.com/ipvs-* annotations from this manifest')
     .option('--idle <seconds>', 'tcp-idle: how long the connection stays idle', '960')
+    .option('--home <dir>', 'accepted like every nodeless command; this one works offline')
     .action((scenario: string, o) => {
       const names = scenario === 'all' ? ['tcp-idle', 'dns-scale'] : [scenario];
       for (const name of names) if (name !== 'tcp-idle' && name !== 'dns-scale') throw new CliError(`unknown scenario ${name}: use tcp-idle, dns-scale or all`);
