@@ -279,7 +279,8 @@ export class Registry {
         throw new StatusError(403, 'Forbidden', `${rt.plural} "${m.name ?? m.generateName ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
       }
     } else delete m.namespace;
-    if (!m.name && m.generateName) m.name = `${m.generateName}${generateSuffix()}`;
+    const generated = !m.name && !!m.generateName;
+    if (generated) m.name = `${m.generateName}${generateSuffix()}`;
     this.checkSchema(rt, obj, opts);
     m.uid = randomUUID();
     m.creationTimestamp = nowIso();
@@ -299,11 +300,19 @@ export class Registry {
     await this.runAdmission('CREATE', rt, obj, undefined, opts);
     if (opts.fieldManager) recordUpdate(undefined, obj, opts.fieldManager, obj.apiVersion!, nowIso());
     if (opts.dryRun) return obj;
-    try {
-      await this.store.create(this.key(rt, namespace, m.name!), this.render(obj));
-    } catch (e) {
-      if (e instanceof StoreError && e.code === 'AlreadyExists') throw errors.alreadyExists(rt, m.name!);
-      throw e;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.store.create(this.key(rt, namespace, m.name!), this.render(obj));
+        break;
+      } catch (e) {
+        // A generated name that collides gets another suffix (27^5 names: collisions do happen at scale).
+        if (e instanceof StoreError && e.code === 'AlreadyExists' && generated && attempt < 8) {
+          m.name = `${m.generateName}${generateSuffix()}`;
+          continue;
+        }
+        if (e instanceof StoreError && e.code === 'AlreadyExists') throw errors.alreadyExists(rt, m.name!);
+        throw e;
+      }
     }
     if (rt.plural === 'customresourcedefinitions') this.catalog.setCRD(obj, m.name!);
     return obj;

@@ -30,6 +30,8 @@ export interface SqliteStoreOptions {
   retainChanges?: number;
   /** How long the first write of a batch waits for others to join its commit (group commit window). */
   commitDelayMs?: number;
+  /** How many recently used objects GET serves from memory (0 turns the read cache off). */
+  cacheSize?: number;
 }
 
 /** Upper bound for a key range scan of everything starting with `prefix`. */
@@ -46,10 +48,18 @@ export class SqliteStore implements Store {
   private readonly commitDelayMs: number;
   private closed = false;
   private stmts;
+  /**
+   * Recently read or written objects (key → item), least recently used first.
+   * This process is the only writer, so the cache is kept exact on every write
+   * and dropped whole if a commit ever fails.
+   */
+  private cache = new Map<string, StoredItem>();
+  private readonly cacheSize: number;
 
   constructor(file: string, opts: SqliteStoreOptions = {}) {
     this.retain = opts.retainChanges ?? 100_000;
     this.commitDelayMs = opts.commitDelayMs ?? 0;
+    this.cacheSize = opts.cacheSize ?? 10_000;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // FULL: every COMMIT is fsynced, so acknowledged writes survive power loss, not just a process kill.
@@ -88,7 +98,22 @@ export class SqliteStore implements Store {
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
-    return this.stmts.get.get(key);
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const row = this.stmts.get.get(key);
+    if (row) this.remember(row);
+    return row;
+  }
+
+  private remember(item: StoredItem): void {
+    if (this.cacheSize <= 0) return;
+    this.cache.delete(item.key);
+    this.cache.set(item.key, item);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
@@ -115,6 +140,7 @@ export class SqliteStore implements Store {
       const json = render(rv);
       this.stmts.insert.run(key, rv, json);
       this.stmts.log.run(rv, TYPE_CODE.ADDED, key, json);
+      this.remember({ key, rv, json });
       return { type: 'ADDED', key, rv, json };
     });
   }
@@ -128,6 +154,7 @@ export class SqliteStore implements Store {
       const json = render(rv);
       this.stmts.update.run(rv, json, key);
       this.stmts.log.run(rv, TYPE_CODE.MODIFIED, key, json);
+      this.remember({ key, rv, json });
       return { type: 'MODIFIED', key, rv, json, prevJson: cur.json };
     });
   }
@@ -141,6 +168,7 @@ export class SqliteStore implements Store {
       const json = render ? render(rv) : cur.json;
       this.stmts.remove.run(key);
       this.stmts.log.run(rv, TYPE_CODE.DELETED, key, json);
+      this.cache.delete(key);
       return { type: 'DELETED', key, rv, json, prevJson: cur.json };
     });
   }
@@ -183,6 +211,7 @@ export class SqliteStore implements Store {
     } catch (e) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.nextRv = this.committedRv;
+      this.cache.clear();
       for (const p of batch) p.reject(e);
       return;
     }
