@@ -117,7 +117,19 @@ try {
   const creates = WRK
     ? loadWrk(createUrl, n.home, n.token, 'POST', JSON.stringify({ ...pod, metadata: { generateName: 'p-', labels: { app: 'bench' } } }))
     : await load(createUrl, n.ca, n.token, 'POST', (i) => JSON.stringify({ ...pod, metadata: { name: `p-${i}`, labels: { app: 'bench' } } }));
-  console.log(`POST pods: ${fmt(creates).replace('req/s', 'creates/s')} (target >= 2000/s)`);
+  console.log(`POST pods, full cluster (controllers, scheduler and kubelets react to every pod): ${fmt(creates).replace('req/s', 'creates/s')}`);
+  // The API server alone, as the API issue measures it: `nodeless up --api-only`.
+  const api = await startCli(undefined, ['--api-only']);
+  try {
+    await raw(api, 'PUT', '/cloud/v1/quotas/pods-per-cluster', JSON.stringify({ value: 10_000_000, cluster: 'default' }));
+    const url = `${api.url}/api/v1/namespaces/default/pods`;
+    const only = WRK
+      ? loadWrk(url, api.home, api.token, 'POST', JSON.stringify({ ...pod, metadata: { generateName: 'p-', labels: { app: 'bench' } } }))
+      : await load(url, api.ca, api.token, 'POST', (i) => JSON.stringify({ ...pod, metadata: { name: `p-${i}`, labels: { app: 'bench' } } }));
+    console.log(`POST pods, API server only (--api-only):                                     ${fmt(only).replace('req/s', 'creates/s')} (target >= 2000/s)`);
+  } finally {
+    await api.stop();
+  }
 } finally {
   await n.stop();
 }

@@ -15,7 +15,8 @@ program.command('up')
   .option('--port <n>', 'HTTPS port', '6443')
   .option('--host <addr>', 'listen address', '127.0.0.1')
   .option('--allow-process-runtime', 'let pods annotated nodeless.dev/runtime=process run as local processes', false)
-  .action(async (o) => runUp({ home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime }));
+  .option('--api-only', 'serve the Kubernetes and cloud APIs only: no controllers, scheduler or super nodes', false)
+  .action(async (o) => runUp({ home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime, apiOnly: !!o.apiOnly }));
 
 registerCloudCommands(program);
 registerSuperNodeCommands(program);

@@ -7,13 +7,14 @@ export interface UpOptions {
   port: number;
   host: string;
   allowProcessRuntime: boolean;
+  apiOnly?: boolean;
 }
 
 export async function runUp(o: UpOptions): Promise<void> {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new CliError(`--port must be a number between 0 and 65535, got ${o.port}`);
   let n;
   try {
-    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, log: (m, e) => console.error(`nodeless: ${m}${e ? `: ${e instanceof Error ? e.stack : e}` : ''}`) });
+    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, log: (m, e) => console.error(`nodeless: ${m}${e ? `: ${e instanceof Error ? e.stack : e}` : ''}`) });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') throw new CliError(`port ${o.port} on ${o.host} is already in use (another nodeless or API server?); choose another with --port`);
     if (e?.code === 'EACCES') throw new CliError(`not allowed to listen on ${o.host}:${o.port}; choose a port above 1024 with --port`);
