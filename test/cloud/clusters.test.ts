@@ -4,20 +4,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import ipaddr from 'ipaddr.js';
 import { kc, raw, startCli, tempHome, waitFor, type Running } from '../helpers/nodeless.js';
-import { nodeless as nl, nodelessOk as nlok, nodelessJson as json } from '../helpers/nodeless.js';
+import { deploymentYaml, nodeless as nl, nodelessOk as nlok, nodelessJson as json } from '../helpers/nodeless.js';
 
-const deploy = (name: string, replicas: number) => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers: [{name: app, image: "nginx:1.25"}]
-`;
+const deploy = deploymentYaml;
 
 describe('clusters', () => {
   it('serves a second cluster with its own objects and context', async () => {

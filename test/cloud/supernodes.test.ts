@@ -4,22 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
-import { nodeless as nl, nodelessOk as nlok, nodelessJson as json } from '../helpers/nodeless.js';
+import { deploymentYaml, nodeless as nl, nodelessOk as nlok, nodelessJson as json } from '../helpers/nodeless.js';
 
-const deploy = (name: string, replicas: number, annotations = '') => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-      ${annotations ? `annotations: {${annotations}}` : ''}
-    spec:
-      containers: [{name: app, image: "nginx:1.25"}]
-`;
+const deploy = deploymentYaml;
 
 const pods = (r: Running, selector: string) => JSON.parse(kc(r, ['get', 'pods', '-l', selector, '-o', 'json'])).items as any[];
 

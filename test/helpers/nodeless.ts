@@ -122,3 +122,19 @@ export function nodelessOk(r: Pick<Running, 'home'>, args: string[]): string {
 
 /** A CLI listing or object as JSON (`-o json`). */
 export const nodelessJson = (r: Pick<Running, 'home'>, args: string[]) => JSON.parse(nodelessOk(r, [...args, '-o', 'json']));
+
+/** A minimal nginx Deployment manifest labelled app=NAME (optionally with pod annotations). */
+export const deploymentYaml = (name: string, replicas: number, annotations = '') => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+      ${annotations ? `annotations: {${annotations}}` : ''}
+    spec:
+      containers: [{name: app, image: "nginx:1.25"}]
+`;
