@@ -2,11 +2,10 @@
 // and the result into JSON, a Table, or a watch stream.
 import type http from 'node:http';
 import type { KubeObject, ResourceType } from '../api/types.js';
-import type { DeleteOptions, FieldValidation, PatchKind, Registry, WriteOptions } from './registry.js';
+import type { DeleteOptions, Registry, WriteOptions } from './registry.js';
 import { errors, StatusError } from './status.js';
-import { decodeBody, sendJson } from './http.js';
+import { decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
 import { renderingFor, toPartial, toPartialList, toTable } from './tables.js';
-import { decodePatchBody } from './patch/index.js';
 import type { Subresources } from './subresources.js';
 
 export interface ResourceRequest {
@@ -20,30 +19,6 @@ export interface ResourceRequest {
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
-}
-
-const PATCH_TYPES: Record<string, PatchKind> = {
-  'application/json-patch+json': 'json',
-  'application/merge-patch+json': 'merge',
-  'application/strategic-merge-patch+json': 'strategic',
-  'application/apply-patch+yaml': 'apply',
-  'application/apply-patch+cbor': 'apply',
-};
-
-function writeOptions(q: URLSearchParams, subresource?: string): WriteOptions {
-  const dry = q.getAll('dryRun');
-  if (dry.some((d) => d !== 'All')) throw errors.badRequest(`Invalid dryRun value: ${JSON.stringify(dry)}; the only supported value is "All"`);
-  const fv = q.get('fieldValidation');
-  if (fv && !['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got ${JSON.stringify(fv)}`);
-  const force = q.get('force');
-  return {
-    dryRun: dry.length > 0,
-    fieldManager: q.get('fieldManager') ?? undefined,
-    fieldValidation: (fv as FieldValidation) ?? undefined,
-    force: force === 'true' || force === '1',
-    subresource,
-    warnings: [],
-  };
 }
 
 function warningHeaders(opts: WriteOptions): Record<string, string[]> {
@@ -109,15 +84,7 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
       return sendJson(res, 200, obj, warningHeaders(opts));
     }
     case 'PATCH': {
-      const type = (r.headers['content-type'] ?? '').split(';')[0].trim();
-      const kind = PATCH_TYPES[type];
-      if (!kind) throw errors.unsupportedMedia(type);
-      let patch: unknown;
-      try {
-        patch = decodePatchBody(type, r.body.toString('utf8'));
-      } catch (e) {
-        throw errors.badRequest((e as Error).message);
-      }
+      const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
       const opts = writeOptions(q);
       const existed = kind === 'apply' ? await reg.tryGet(rt, namespace, name) : true;
       const obj = await reg.patch(rt, namespace, name, kind, patch, opts);

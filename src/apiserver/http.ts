@@ -3,6 +3,8 @@ import type http from 'node:http';
 import YAML from 'yaml';
 import { errors, StatusError } from './status.js';
 import { decodeProtobuf } from './protobuf.js';
+import { decodePatchBody } from './patch/index.js';
+import type { FieldValidation, PatchKind, WriteOptions } from './registry.js';
 
 export const MAX_BODY = 3 * 1024 * 1024;
 
@@ -72,4 +74,41 @@ export function decodeBody(contentType: string | undefined, body: Buffer): unkno
   }
   if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(body);
   throw errors.unsupportedMedia(type);
+}
+
+const PATCH_TYPES: Record<string, PatchKind> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+  'application/apply-patch+cbor': 'apply',
+};
+
+/** A PATCH body and its kind, from the Content-Type; 415 for other types, 400 for bodies that do not decode. */
+export function decodePatch(contentType: string | undefined, body: Buffer): { kind: PatchKind; patch: unknown } {
+  const type = (contentType ?? '').split(';')[0].trim();
+  const kind = PATCH_TYPES[type];
+  if (!kind) throw errors.unsupportedMedia(type);
+  try {
+    return { kind, patch: decodePatchBody(type, body.toString('utf8')) };
+  } catch (e) {
+    throw errors.badRequest((e as Error).message);
+  }
+}
+
+/** dryRun, fieldManager, fieldValidation and force from the query, checked as the API server does. */
+export function writeOptions(q: URLSearchParams, subresource?: string): WriteOptions {
+  const dry = q.getAll('dryRun');
+  if (dry.some((d) => d !== 'All')) throw errors.badRequest(`Invalid dryRun value: ${JSON.stringify(dry)}; the only supported value is "All"`);
+  const fv = q.get('fieldValidation');
+  if (fv && !['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got ${JSON.stringify(fv)}`);
+  const force = q.get('force');
+  return {
+    dryRun: dry.length > 0,
+    fieldManager: q.get('fieldManager') ?? undefined,
+    fieldValidation: (fv as FieldValidation) ?? undefined,
+    force: force === 'true' || force === '1',
+    subresource,
+    warnings: [],
+  };
 }

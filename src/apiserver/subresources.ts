@@ -3,11 +3,11 @@
 // which plug in through `PodBackends` so the API server does not depend on them.
 import type http from 'node:http';
 import type { KubeObject } from '../api/types.js';
-import type { PatchKind, Registry } from './registry.js';
+import type { Registry } from './registry.js';
 import type { ResourceRequest } from './handlers.js';
 import { errors, StatusError } from './status.js';
-import { decodeBody, sendJson } from './http.js';
-import { decodePatchBody } from './patch/index.js';
+import { decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
+import { jsonPatch, mergePatch } from './patch/index.js';
 import { selectorFromLabelSelector, labelSelectorToString } from '../api/selectors.js';
 import { renderingFor, toTable } from './tables.js';
 
@@ -28,13 +28,6 @@ export interface PodBackends {
   /** The pod proxy (`pods/NAME:PORT/proxy/PATH`): answers for ports the pod serves. */
   proxy?(pod: KubeObject, port: string, path: string, query: URLSearchParams, method: string): Promise<{ status: number; contentType: string; body: string }>;
 }
-
-const PATCH_TYPES: Record<string, PatchKind> = {
-  'application/json-patch+json': 'json',
-  'application/merge-patch+json': 'merge',
-  'application/strategic-merge-patch+json': 'strategic',
-  'application/apply-patch+yaml': 'apply',
-};
 
 function getPath(obj: any, path: string): any {
   return path.replace(/^\./, '').split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
@@ -71,31 +64,17 @@ export class Subresources {
     }
   }
 
-  private writeOpts(q: URLSearchParams, subresource: string) {
-    return {
-      dryRun: q.getAll('dryRun').includes('All'),
-      fieldManager: q.get('fieldManager') ?? undefined,
-      force: q.get('force') === 'true',
-      fieldValidation: (q.get('fieldValidation') as any) ?? undefined,
-      subresource,
-      warnings: [] as string[],
-    };
-  }
-
   private async status(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
     const { rt, namespace, name } = r;
     const sub = r.subresource!;
     if (r.method === 'GET') return sendJson(res, 200, await reg.getRaw(rt, namespace, name!));
     if (r.method === 'PUT') {
       const body = decodeBody(r.headers['content-type'], r.body) as KubeObject;
-      return sendJson(res, 200, await reg.update(rt, namespace, name!, body, this.writeOpts(r.query, sub)));
+      return sendJson(res, 200, await reg.update(rt, namespace, name!, body, writeOptions(r.query, sub)));
     }
     if (r.method === 'PATCH' && sub === 'status') {
-      const type = (r.headers['content-type'] ?? '').split(';')[0].trim();
-      const kind = PATCH_TYPES[type];
-      if (!kind) throw errors.unsupportedMedia(type);
-      const patch = decodePatchBody(type, r.body.toString('utf8'));
-      return sendJson(res, 200, await reg.patch(rt, namespace, name!, kind, patch, this.writeOpts(r.query, sub)));
+      const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
+      return sendJson(res, 200, await reg.patch(rt, namespace, name!, kind, patch, writeOptions(r.query, sub)));
     }
     throw errors.methodNotAllowed(`${r.method} ${rt.plural}/${sub}`);
   }
@@ -125,13 +104,14 @@ export class Subresources {
       replicas = body?.spec?.replicas;
       rv = body?.metadata?.resourceVersion;
     } else if (r.method === 'PATCH') {
-      const type = (r.headers['content-type'] ?? '').split(';')[0].trim();
-      const kind = PATCH_TYPES[type];
-      if (!kind) throw errors.unsupportedMedia(type);
-      const patch = decodePatchBody(type, r.body.toString('utf8')) as any;
+      const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
       const cur = this.toScale(rt, await reg.get(rt, namespace, name!));
-      const { jsonPatch, mergePatch } = await import('./patch/index.js');
-      const next: any = kind === 'json' ? jsonPatch(cur, patch) : mergePatch(cur, patch);
+      let next: any;
+      try {
+        next = kind === 'json' ? jsonPatch(cur, patch as any) : mergePatch(cur, patch);
+      } catch (e) {
+        throw errors.badRequest((e as Error).message);
+      }
       replicas = next?.spec?.replicas;
     } else throw errors.methodNotAllowed(`${r.method} ${rt.plural}/scale`);
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
