@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { KubeObject } from '../api/types.js';
 import type { Client, DeleteOpts, ListOpts, ObjectList, PatchType, ResourceRef, WatchEvent, WatchHandle, WatchOpts, WriteOpts } from './types.js';
 import { ApiError } from './types.js';
+import { onJsonLines } from './jsonlines.js';
 
 export interface HttpClientOptions {
   /** Base URL, e.g. https://127.0.0.1:6443 (a path prefix such as /clusters/x is kept). */
@@ -155,16 +156,7 @@ export class HttpClient implements Client {
           });
           return;
         }
-        let buf = '';
-        res.on('data', (d) => {
-          buf += d;
-          let i;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, i);
-            buf = buf.slice(i + 1);
-            if (line.trim() && !stopped) onEvent(JSON.parse(line));
-          }
-        });
+        onJsonLines(res, (e) => { if (!stopped) onEvent(e); });
         res.on('end', resolveDone);
         res.on('close', resolveDone);
       });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { onJsonLines } from '../../src/client/jsonlines.js';
 
 let n: Running;
 before(async () => { n = await startCli(undefined, []); });
@@ -117,19 +118,12 @@ describe('protocol', () => {
 function watchLines(p: string, count: number): Promise<any[]> {
   return new Promise((resolve, reject) => {
     const events: any[] = [];
-    let buf = '';
     const req = https.request(new URL(p, n.url), { ca: n.ca, headers: { authorization: `Bearer ${n.token}` } }, (res) => {
-      res.on('data', (d) => {
-        buf += d;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line.trim()) events.push(JSON.parse(line));
-          if (events.length >= count) {
-            req.destroy();
-            resolve(events);
-          }
+      onJsonLines(res, (e) => {
+        events.push(e);
+        if (events.length >= count) {
+          req.destroy();
+          resolve(events);
         }
       });
     });

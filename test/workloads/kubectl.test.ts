@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { onJsonLines } from '../../src/client/jsonlines.js';
 
 let n: Running;
 before(async () => {
@@ -36,16 +37,7 @@ const podsJson = (sel: string) => JSON.parse(kc(n, ['get', 'pods', '-l', sel, '-
 function watchDeployment(name: string) {
   const seen: any[] = [];
   const req = https.request(new URL(`/apis/apps/v1/namespaces/default/deployments?watch=1&fieldSelector=metadata.name%3D${name}`, n.url), { ca: n.ca, headers: { authorization: `Bearer ${n.token}` } }, (res) => {
-    let buf = '';
-    res.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (line.trim()) seen.push(JSON.parse(line).object);
-      }
-    });
+    onJsonLines(res, (e) => seen.push(e.object));
   });
   req.on('error', () => undefined);
   req.end();
