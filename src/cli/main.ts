@@ -1,6 +1,6 @@
 // The `nodeless` command: a thin entry that hands each subcommand to its module.
 import { Command } from 'commander';
-import { CliError, defaultHome } from './connect.js';
+import { defaultHome } from './connect.js';
 import { runUp } from './up.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerSuperNodeCommands } from './supernode.js';
@@ -22,8 +22,8 @@ registerCloudCommands(program);
 registerSuperNodeCommands(program);
 registerPodCommands(program);
 
+// One line, no stack trace: CliErrors and unexpected failures alike.
 program.parseAsync(process.argv).catch((e) => {
-  if (e instanceof CliError) console.error(`error: ${e.message}`);
-  else console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

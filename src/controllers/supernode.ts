@@ -28,7 +28,7 @@ export class SubnetNetwork implements PodNetwork {
     const eni = await this.cloud.allocatePodEni({
       cluster: this.cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid!,
       subnetId: this.subnetId, securityGroupIds: sgs, preferIp: pod.status?.podIP, node: this.node,
-    } as any);
+    });
     return { ip: eni.primaryIp };
   }
 
