@@ -11,11 +11,13 @@ import { openCluster, type Cluster } from './cluster.js';
 import { Cloud } from './cloud/index.js';
 import { cloudRoute } from './cloud/route.js';
 import { clusterDefaults, podAdmission } from './cloud/admission.js';
+import { eksNetworkAdmission } from './cloud/eks-network-admission.js';
 import { startWorkloadControllers } from './controllers/workloads.js';
 import { startScheduler } from './controllers/scheduler.js';
 import { startNodeLifecycle } from './controllers/nodelifecycle.js';
 import { startSuperNodes, superNodeDeletion } from './controllers/supernode.js';
 import { podEipAdmission, startPodEips } from './controllers/podeip/controller.js';
+import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
 import { runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 
@@ -59,7 +61,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {
     const c = await openCluster(name, store);
-    c.registry.admissions.push(podAdmission(cloud, name), superNodeDeletion(cloud, name), podEipAdmission());
+    c.registry.admissions.push(eksNetworkAdmission(cloud, name), podAdmission(cloud, name), superNodeDeletion(cloud, name), podEipAdmission(), natLoadAdmission());
     clusters.set(name, c);
     if (opts.apiOnly) return c;
     // Controllers, scheduler and super nodes of this cluster, all through its in-process client.
@@ -74,6 +76,9 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // Pod EIPs (SPEC §3): installs the PodEIP CRD and binds EIPs to annotated pods.
     const podeips = await startPodEips(cloud, name, c.client);
     stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => supernodes.stop(), () => podeips.stop());
+    // NAT gateway load (SPEC S8): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
+    const natload = startNatLoad(cloud, name, c.client);
+    stops.push(() => natload.stop());
     return c;
   };
   for (const c of cloud.clusters.list()) await attach(c.name);

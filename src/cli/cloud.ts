@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { COLUMNS, formatTable } from '../cloud/columns.js';
 import { CliError, connect, defaultHome, request } from './connect.js';
+import { registerFileSystemCommands } from './filesystem.js';
 
 interface CommonOpts {
   home: string;
@@ -154,7 +155,11 @@ export function registerCloudCommands(program: Command): void {
     });
     showDone(o, res, res.id);
   }).requiredOption('--vpc <id>', 'VPC id').option('--name <name>', 'name').option('--eip <id>', 'existing EIP to use (repeatable)', collect)
-    .option('--eip-count <n>', 'new EIPs to allocate when no --eip is given (default 1)').option('--bandwidth <mbps>', 'shared bandwidth cap in Mbit/s (default 100)');
+    .option('--eip-count <n>', 'new EIPs to allocate when no --eip is given (default 1)').option('--bandwidth <mbps>', 'bandwidth cap in Mbit/s shared by all pods behind it (default 200)');
+  leaf(nat, 'set-bandwidth <id> <mbps>', 'change the shared bandwidth cap of a NAT gateway (Mbit/s)', async (o, id, mbps) => {
+    const res = await api(o, 'PATCH', `/natgateways/${encodeURIComponent(id)}`, { bandwidthMbps: int(mbps) });
+    showDone(o, res, `${id} bandwidth ${res.bandwidthMbps}Mbps`);
+  });
 
   const eip = cloud.command('eip').description('elastic public IPs');
   crud(eip, 'eip', '/eips', { status: ['status', 'BIND or UNBIND'] }, false);
@@ -203,6 +208,8 @@ export function registerCloudCommands(program: Command): void {
 
   const cluster = cloud.command('cluster').description('cluster records of the cloud (create clusters with `nodeless cluster create`)');
   crud(cluster, 'cluster', '/clusters', {}, false);
+
+  registerFileSystemCommands(cloud);
 
   const quota = cloud.command('quota').description('quotas; `set` is the emulated support ticket');
   leaf(quota, 'list', 'list quotas with their limits and usage', async (o) => {

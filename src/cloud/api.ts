@@ -8,8 +8,11 @@ import { CloudError, InvalidAction } from './errors.js';
 import { clusterRoutes } from './handlers/cluster.js';
 import { eipRoutes } from './handlers/eip.js';
 import { egressRoutes } from './handlers/egress.js';
+import { ingressRoutes } from './ingress.js';
 import { eniRoutes } from './handlers/eni.js';
+import { fileSystemRoutes } from './handlers/filesystem.js';
 import { natGatewayRoutes } from './handlers/natgateway.js';
+import { natLoadRoutes } from './handlers/natload.js';
 import { Body, type RouteDef } from './handlers/params.js';
 import { quotaRoutes } from './handlers/quota.js';
 import { regionRoutes } from './handlers/region.js';
@@ -42,7 +45,8 @@ interface CompiledRoute {
 
 const ROUTES: CompiledRoute[] = [
   ...regionRoutes, ...vpcRoutes, ...subnetRoutes, ...routeTableRoutes, ...natGatewayRoutes, ...eipRoutes,
-  ...securityGroupRoutes, ...eniRoutes, ...clusterRoutes, ...superNodeRoutes, ...quotaRoutes, ...egressRoutes,
+  ...securityGroupRoutes, ...eniRoutes, ...clusterRoutes, ...superNodeRoutes, ...quotaRoutes, ...egressRoutes, ...ingressRoutes, ...natLoadRoutes,
+  ...fileSystemRoutes,
 ].map((def) => ({ def, segments: def.path.split('/').filter(Boolean) }));
 
 function match(method: string, path: string): { def: RouteDef; params: Record<string, string> } | undefined {

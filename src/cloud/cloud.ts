@@ -7,6 +7,7 @@ import { ClusterModel } from './models/cluster.js';
 import { EipModel } from './models/eip.js';
 import type { AllocatePodEniInput, FindEniInput } from './models/eni.js';
 import { EniModel } from './models/eni.js';
+import { FileSystemModel } from './models/filesystem.js';
 import { NatGatewayModel } from './models/natgateway.js';
 import { QuotaModel } from './models/quota.js';
 import { DEFAULT_REGION, DEFAULT_ZONES, RegionModel } from './models/region.js';
@@ -51,6 +52,7 @@ export class Cloud {
   readonly enis: EniModel;
   readonly clusters: ClusterModel;
   readonly superNodes: SuperNodeModel;
+  readonly fileSystems: FileSystemModel;
 
   private constructor(private readonly state: CloudState) {
     const s = state;
@@ -65,13 +67,16 @@ export class Cloud {
     this.enis = new EniModel(s, this.quotas, this.subnets, this.eips);
     this.clusters = new ClusterModel(s, this.quotas);
     this.superNodes = new SuperNodeModel(s, this.clusters);
+    this.fileSystems = new FileSystemModel(s, this.enis);
   }
 
   /** Loads all cloud records from the store and rebuilds the in-memory indexes (IP bitmaps…). */
   static async open(store: Store, opts: CloudOptions = {}): Promise<Cloud> {
     const state = new CloudState(store, opts.region ?? DEFAULT_REGION, opts.zones ?? DEFAULT_ZONES);
     await state.load();
-    return new Cloud(state);
+    const cloud = new Cloud(state);
+    await cloud.fileSystems.load();
+    return cloud;
   }
 
   get region(): string {

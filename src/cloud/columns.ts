@@ -100,6 +100,16 @@ export const COLUMNS: Record<string, Column[]> = {
     { header: 'STATE', get: (r) => r.state },
     { header: 'AGE', get: (r) => age(r.createdTime) },
   ],
+  filesystem: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'TYPE', get: (r) => r.type },
+    { header: 'VPC', get: (r) => r.vpcId },
+    { header: 'SUBNET', get: (r) => r.subnetId },
+    { header: 'ADDRESS', get: (r) => r.address },
+    { header: 'EXPORTS', get: (r) => r.exports.map((e: any) => `${e.path} ${e.clients.map((c: any) => `${c.host}(${c.options.join(',')})`).join(' ')}`).join('; ') || '<none>' },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
   quota: [
     { header: 'NAME', get: (r) => r.name },
     { header: 'SCOPE', get: (r) => r.cluster ? `cluster ${r.cluster}` : r.scope },

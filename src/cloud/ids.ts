@@ -3,7 +3,8 @@
 
 export type CloudKind =
   | 'vpc' | 'subnet' | 'routetable' | 'natgateway' | 'eip'
-  | 'securitygroup' | 'eni' | 'cluster' | 'supernode' | 'quota';
+  | 'securitygroup' | 'eni' | 'cluster' | 'supernode' | 'quota'
+  | 'cfs' | 'nfs';
 
 /** Prefix of the ids of each kind, as the real cloud spells them. Quotas are keyed by name, not by id. */
 export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
@@ -17,6 +18,9 @@ export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
   cluster: 'cls',
   // Tencent names super nodes after the eklet agent that runs them.
   supernode: 'eklet',
+  cfs: 'cfs',
+  // Self-managed NFS servers have no cloud id of their own; nodeless gives them one.
+  nfs: 'nfs',
 };
 
 /** Human name of each kind, used in error messages. */
@@ -31,6 +35,8 @@ export const KIND_LABEL: Record<CloudKind, string> = {
   cluster: 'cluster',
   supernode: 'super node',
   quota: 'quota',
+  cfs: 'CFS file system',
+  nfs: 'NFS server',
 };
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';

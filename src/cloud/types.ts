@@ -203,6 +203,32 @@ export interface QuotaView {
   used?: number;
 }
 
+/** One client entry of an /etc/exports line: `10.0.0.0/16(rw,insecure)`. */
+export interface NfsClient {
+  /** `*`, an IPv4 address or a CIDR. */
+  host: string;
+  options: string[];
+}
+
+export interface NfsExport {
+  path: string;
+  clients: NfsClient[];
+}
+
+/** A CFS file system (its mount target) or a self-managed NFS server: an address in a subnet that serves NFS. */
+export interface FileSystem extends RecordBase {
+  type: 'cfs' | 'nfs';
+  name: string;
+  vpcId: string;
+  subnetId: string;
+  zone: string;
+  /** The mount target's / server's private IP (held by its ENI). */
+  address: string;
+  eniId: string;
+  /** The server's /etc/exports; a CFS file system exports `/` to its (default, allow-all) permission group. */
+  exports: NfsExport[];
+}
+
 export type ChangeKind = CloudKind;
 
 /** What `cloud.onChange` listeners receive after a write is durable. */

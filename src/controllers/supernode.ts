@@ -14,27 +14,45 @@ import { errors } from '../apiserver/status.js';
 import type { SuperNode } from '../cloud/types.js';
 import { SG_ANNOTATION } from '../cloud/admission.js';
 import { EventRecorder } from './events.js';
+import { RetainedIps } from './retainip.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from '../runtime/index.js';
+import { NfsMounts } from '../runtime/nfs.js';
 
 export const NETWORK_TAINT = 'node.kubernetes.io/network-unavailable';
 export const SUBNET_LABEL = 'eks.tke.cloud.tencent.com/subnet-id';
 
-/** Pod IPs from a subnet, one ENI per pod, through the cloud's IPAM. */
+/**
+ * Pod IPs from a subnet, one ENI per pod, through the cloud's IPAM. A pod
+ * annotated retain-ip keeps its ENI for its name when it goes, and a pod of
+ * the same name on this subnet gets that address back (./retainip.ts).
+ */
 export class SubnetNetwork implements PodNetwork {
-  constructor(private cloud: Cloud, private cluster: string, private subnetId: string, private node: string) {}
+  constructor(private cloud: Cloud, private cluster: string, private subnetId: string, private node: string, private retained?: RetainedIps) {}
 
   async allocate(pod: KubeObject): Promise<{ ip: string }> {
     const sgs = (pod.metadata.annotations?.[SG_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const eni = await this.cloud.allocatePodEni({
+    const input = {
       cluster: this.cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid!,
       subnetId: this.subnetId, securityGroupIds: sgs, preferIp: pod.status?.podIP, node: this.node,
-    });
+    };
+    this.retained?.note(pod);
+    const own = this.cloud.findEniByPod({ cluster: this.cluster, namespace: input.namespace, pod: input.pod, uid: input.uid });
+    const kept = own ? undefined : this.retained?.take(input.namespace, input.pod, this.subnetId);
+    if (kept) {
+      // Free the kept ENI and take its address for the new pod in the same turn, before anyone else can.
+      const freed = this.cloud.releaseEni(kept.eni);
+      const eni = this.cloud.allocatePodEni({ ...input, preferIp: kept.ip });
+      await freed;
+      return { ip: (await eni).primaryIp };
+    }
+    const eni = own ?? await this.cloud.allocatePodEni(input);
     return { ip: eni.primaryIp };
   }
 
   async release(pod: KubeObject): Promise<void> {
     const eni = this.cloud.findEniByPod({ cluster: this.cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid });
-    if (eni) await this.cloud.releaseEni(eni.id);
+    if (!eni || this.retained?.isRetained(eni.id) || this.retained?.keep(pod, eni)) return;
+    await this.cloud.releaseEni(eni.id);
   }
 }
 
@@ -75,6 +93,9 @@ export async function startSuperNodes(cloud: Cloud, cluster: string, client: Cli
   const kubeletEvents = new EventRecorder(client, { component: 'kubelet' });
   const controllerEvents = new EventRecorder(client, { component: 'node-controller' });
   const ownNodes = () => cloud.superNodes.list({ cluster });
+  // Addresses kept for retain-ip pods, shared by the cluster's super nodes (a pod may come back on another one).
+  const retained = new RetainedIps(cloud, client);
+  await retained.load();
 
   // A new cluster starts with one super node on its first subnet (tencent-tke-serverless-faq).
   if (ownNodes().length === 0) {
@@ -147,7 +168,13 @@ export async function startSuperNodes(cloud: Cloud, cluster: string, client: Cli
       },
       capacity: { cpu: '960', memory: '3840Gi', pods: String(Math.max(subnet.totalIpCount, 1)), 'ephemeral-storage': '20Ti' },
       // A super node's own address is taken from its subnet's reserved range: shown, never contacted.
-      network: new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name),
+      network: new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name, retained),
+      // NFS volumes mount from CFS / NFS servers of the subnet's VPC (SPEC S13); each pod is its own host (S12).
+      nfs: new NfsMounts((server, path, ip) => {
+        const r = cloud.fileSystems.mountRequest({ vpcId: subnet.vpcId, server, path, clientIp: ip });
+        return r.ok ? { ok: true, key: r.fileSystem.id, readOnly: r.readOnly } : r;
+      }),
+      hostPerPod: true,
       ...opts,
     });
     agents.set(sn.id, agent);
@@ -205,6 +232,7 @@ export async function startSuperNodes(cloud: Cloud, cluster: string, client: Cli
     async stop() {
       unsubscribe();
       unguard();
+      retained.stop();
       await Promise.all([...agents.values()].map((a) => a.stop()));
       agents.clear();
     },

@@ -9,8 +9,10 @@ import { ApiError, refs } from '../client/types.js';
 import { EventRecorder } from '../controllers/events.js';
 import { Informer, keyOf } from '../controllers/informer.js';
 import { PodClock } from './clock.js';
+import { PodDisks } from './disk.js';
 import { newPodState, PodLifecycle, type LifecycleHost } from './lifecycle.js';
 import { defaultNetwork } from './network.js';
+import type { NfsMounts } from './nfs.js';
 import { defaultNodeIP, registerNode, renewLease, nodeStatus, type NodeSpecOptions } from './node.js';
 import { ProcessRuntime } from './process.js';
 import { RUNTIME_ANNOTATION, type SimulationOptions } from './simulate.js';
@@ -32,6 +34,10 @@ export interface NodeAgentOptions extends NodeSpecOptions {
   statusConcurrency?: number;
   /** Record kubelet events (default true; benchmarks may turn them off). */
   recordEvents?: boolean;
+  /** Mounts pods' nfs volumes (what the network answers); without it they always mount. */
+  nfs?: NfsMounts;
+  /** Each pod is its own host (a super node's pods are VMs): a hostNetwork pod's hostIP is its pod IP. */
+  hostPerPod?: boolean;
 }
 
 export interface NodeAgent {
@@ -95,7 +101,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     const w = writeRv.get(ps);
     if (w && w.base === pod.metadata.resourceVersion) pod = { ...pod, metadata: { ...pod.metadata, resourceVersion: w.rv } };
     for (let attempt = 0; attempt < 6; attempt++) {
-      const status = buildStatus(ps, pod, hostIP, Date.now());
+      const status = buildStatus(ps, pod, opts.hostPerPod && pod.spec?.hostNetwork ? ps.ip : hostIP, Date.now());
       if (JSON.stringify(status) === JSON.stringify(pod.status)) return;
       try {
         const out = await client.updateStatus(refs.pods, { ...pod, status });
@@ -117,8 +123,15 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     if (ps.sandbox === 'failed') ps.sandbox = 'none';
     lifecycle.sync(ps, now);
   });
+  // System disks and the image cache (SPEC S14, S15), shared by the pods of this node's zone.
+  const disks = new PodDisks({
+    client, zone: opts.labels?.['topology.kubernetes.io/zone'] ?? nodeName, simulation, stateDir: opts.stateDir,
+    event: (ps, type, reason, message, c) => host.event(ps, type, reason, message, c), podOf, runtimeOf: (ps) => host.runtimeOf(ps),
+    dirty: markDirty, sync: (ps) => lifecycle.sync(ps),
+  });
   const host: LifecycleHost = {
     simulation,
+    disks,
     runtimeOf: (ps) => (ps.runtime === 'process' && processRt ? processRt : simulated),
     podOf,
     dirty: markDirty,
@@ -133,6 +146,15 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
         if (stopped) return;
         if (ps.finalizing || states.get(ps.key) !== ps) { void network.release(pod); return; }
         ps.ip = ip;
+        // Volumes mount from the pod's address (NFS export rules look at it); a failure is retried with back-off.
+        const mount = opts.nfs?.mount(pod, ip);
+        if (mount?.failures.length) {
+          for (const m of mount.failures) host.event(ps, 'Warning', 'FailedMount', m);
+          ps.sandbox = 'failed';
+          markDirty(ps);
+          clock.wake(ps, mount.retryAt!);
+          return;
+        }
         ps.sandbox = 'ready';
         markDirty(ps);
         lifecycle.sync(ps);
@@ -161,6 +183,8 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   function forget(ps: PodState, pod?: KubeObject) {
     if (states.get(ps.key) === ps) states.delete(ps.key);
     ps.finalizing = true;
+    disks.release(ps, pod);
+    opts.nfs?.forget(ps.uid);
     writeRv.delete(ps);
     void network.release(pod ?? { metadata: { uid: ps.uid, name: ps.name, namespace: ps.namespace }, status: { podIP: ps.ip } }).catch(() => undefined);
   }
@@ -184,6 +208,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     if (st.podIP) {
       ps.ip = st.podIP;
       ps.sandbox = 'ready';
+      opts.nfs?.mount(pod, st.podIP); // its volumes were mounted before the restart: find their file systems again
       void network.allocate(pod).catch(() => undefined);
     }
     const lost: ContainerState[] = [];
@@ -303,6 +328,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
       if (leaseTimer) clearInterval(leaseTimer);
       pods.stop();
       clock.stop();
+      disks.stop();
       simulated.shutdown();
       await processRt?.shutdown();
     },

@@ -3,7 +3,8 @@
 // CrashLoopBackOff curve, readiness, active deadline and graceful
 // termination. Runtimes only start and stop instances; everything else is here.
 import type { KubeObject } from '../api/types.js';
-import { imageSize, pullMs, type SimulationOptions } from './simulate.js';
+import type { PodDisks } from './disk.js';
+import type { SimulationOptions } from './simulate.js';
 import { podPhase } from './status.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { RuntimeStartError } from './types.js';
@@ -24,6 +25,8 @@ export interface LifecycleHost {
   /** All containers stopped on a deleted pod: delete it for good and free its IP. */
   finalize(ps: PodState): void;
   simulation: SimulationOptions;
+  /** The pods' system disks: image pulls (and reuse), writable layers, GC (SPEC S14, S15). */
+  disks: Pick<PodDisks, 'pull' | 'started' | 'exited'>;
 }
 
 /** Go's time.Duration.String for whole seconds (10s, 1m20s, 5m0s), as in the CrashLoopBackOff message. */
@@ -135,18 +138,10 @@ export class PodLifecycle {
     if (c.waitUntil !== undefined && c.waitUntil > now) return c.waitUntil;
     const spec = this.specOf(pod, c);
     const image = String(spec.image ?? '');
-    const runtime = this.host.runtimeOf(ps);
     if (!c.pulled) {
-      if (runtime.name === 'process') {
-        this.host.event(ps, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
-      } else if (c.waitUntil === undefined) {
-        this.host.event(ps, 'Normal', 'Pulling', `Pulling image "${image}"`, c);
-        c.waitUntil = now + pullMs(image, this.host.simulation);
-        if (c.waitUntil > now) return c.waitUntil;
-      } else {
-        const took = goDurationMs(pullMs(image, this.host.simulation));
-        this.host.event(ps, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${imageSize(image)} bytes.`, c);
-      }
+      // Pulling, a reused disk's "already present", or no space and a retry later: the disk decides.
+      const wait = this.host.disks.pull(ps, pod, c, image, now);
+      if (wait !== undefined) return wait;
       c.pulled = true;
     } else if (c.created) {
       this.host.event(ps, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
@@ -165,6 +160,7 @@ export class PodLifecycle {
       c.startedAt = now;
       c.reason = c.message = undefined;
       c.term = undefined;
+      this.host.disks.started(ps, c, pod, now);
       this.host.event(ps, 'Normal', 'Created', `Created container: ${c.name}`, c);
       this.host.event(ps, 'Normal', 'Started', `Started container ${c.name}`, c);
       this.host.dirty(ps);
@@ -203,6 +199,7 @@ export class PodLifecycle {
    */
   exited(ps: PodState, c: ContainerState, exitCode: number, at: number, extra: { message?: string; signal?: number; reason?: string } = {}, resync = true): void {
     if (c.state !== 'running') return;
+    this.host.disks.exited(ps, c);
     const pod = this.host.podOf(ps);
     const runtime = this.host.runtimeOf(ps);
     const message = extra.message ?? (pod && !c.stopping ? runtime.terminationMessage?.(ps, c, pod, exitCode, at) : undefined);

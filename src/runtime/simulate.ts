@@ -19,6 +19,22 @@ export interface Behaviour {
   ready?: boolean;
   /** The bind error it dies of: it declares the pod's metrics port (SPEC S9). */
   listenDenied?: string;
+  /** `image-size=12Gi`: the size of the container's image on the system disk (SPEC S15). */
+  imageBytes?: number;
+  /** `pull=3s`: how long pulling the image takes (default: modelled from its size). */
+  pullMs?: number;
+  /** `write=15Gi`: bytes the container writes to its writable layer… */
+  writeBytes?: number;
+  /** …`write-after=5s` this long after each start (default: at once). */
+  writeAfterMs?: number;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** Kubernetes-style quantities of bytes: 500Mi, 15Gi, 2G, 1048576. Undefined when unparsable. */
+export function parseBytes(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(s);
+  return m ? Math.round(Number(m[1]) * SIZE_UNITS[m[2] ?? '']) : undefined;
 }
 
 /** Go-style durations: 500ms, 5s, 1m30s, 2h. Undefined when unparsable. */
@@ -37,6 +53,8 @@ export function parseDuration(s: string): number | undefined {
 /**
  * Parses `exit=1 after=5s; container=web:crash-loop; ready=false`. Clauses apply to
  * every container unless prefixed with `container=NAME:`. Unknown words are errors.
+ * Disk (SPEC S15): `image-size=12Gi` (the image's size), `pull=2s` (its pull time), `write=15Gi write-after=5s`
+ * (bytes written to the container's writable layer after each start).
  */
 export function parseSimulate(value: string | undefined): { all: Behaviour; byContainer: Map<string, Behaviour>; errors: string[] } {
   const all: Behaviour = {};
@@ -57,6 +75,10 @@ export function parseSimulate(value: string | undefined): { all: Behaviour; byCo
       else if (k === 'exit' && v !== undefined && /^\d+$/.test(v) && Number(v) < 256) target.exitCode = Number(v);
       else if (k === 'after' && v !== undefined && parseDuration(v) !== undefined) target.afterMs = parseDuration(v);
       else if (k === 'ready' && (v === 'false' || v === 'true')) target.ready = v === 'true';
+      else if (k === 'image-size' && v !== undefined && parseBytes(v) !== undefined) target.imageBytes = parseBytes(v);
+      else if (k === 'pull' && v !== undefined && parseDuration(v) !== undefined) target.pullMs = parseDuration(v);
+      else if (k === 'write' && v !== undefined && parseBytes(v) !== undefined) target.writeBytes = parseBytes(v);
+      else if (k === 'write-after' && v !== undefined && parseDuration(v) !== undefined) target.writeAfterMs = parseDuration(v);
       else errors.push(`unknown simulate directive ${JSON.stringify(word)}`);
     }
   }
@@ -133,9 +155,17 @@ export function imageSize(image: string): number {
   return Math.round(mb * 1024 * 1024 + (parseInt(hashHex(n).slice(6, 12), 16) % 100_000));
 }
 
-/** Pull time: ~100 ms plus ~2 ms per MB (≈250 ms for nginx), times the scale. */
-export function pullMs(image: string, opts: SimulationOptions): number {
-  return Math.round((100 + imageSize(image) / (1024 * 1024) * 2) * (opts.timeScale ?? 1));
+/** The image of one container of `pod` as pulled: its size and pull time (`image-size=`, `pull=` directives, else the model's). */
+export function containerImage(pod: KubeObject, container: string, image: string, opts: SimulationOptions): { bytes: number; pullMs: number } {
+  const p = parseSimulate(pod.metadata.annotations?.[SIMULATE_ANNOTATION]);
+  const b = { ...p.all, ...(p.byContainer.get(container) ?? {}) };
+  const bytes = b.imageBytes ?? imageSize(image);
+  return { bytes, pullMs: b.pullMs ?? pullMs(image, opts, bytes) };
+}
+
+/** Pull time: ~100 ms plus ~2 ms per MB (≈250 ms for nginx), times the scale; `bytes` overrides the modelled size. */
+export function pullMs(image: string, opts: SimulationOptions, bytes = imageSize(image)): number {
+  return Math.round((100 + bytes / (1024 * 1024) * 2) * (opts.timeScale ?? 1));
 }
 
 /** A stable container ID for instance `restart` of a container: `nodeless://<64 hex>`. */

@@ -6,7 +6,7 @@ import type { KubeObject } from '../api/types.js';
 import type { LogOptions } from '../apiserver/subresources.js';
 import { errors } from '../apiserver/status.js';
 import { fallbackMessage, pickInstance, renderLog, type LogLine } from './logs.js';
-import { SIMULATE_ANNOTATION, behaviourOf, imageSize, looksLikeWebServer, normalizeImage, plannedExit, type SimulationOptions } from './simulate.js';
+import { SIMULATE_ANNOTATION, behaviourOf, containerImage, looksLikeWebServer, normalizeImage, plannedExit, type SimulationOptions } from './simulate.js';
 import type { ContainerState, PodState, Runtime, Terminated } from './types.js';
 
 interface Instance {
@@ -24,7 +24,7 @@ export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean
   const t = inst.startedAt;
   const out = (time: number, text: string, stream: LogLine['stream'] = 'stdout'): LogLine => ({ time, stream, text });
   const lines: LogLine[] = [
-    out(t, `[nodeless] image ${normalizeImage(image)} ready (${imageSize(image)} bytes)`),
+    out(t, `[nodeless] image ${normalizeImage(image)} ready (${containerImage(pod, c.name, image, {}).bytes} bytes)`),
     out(t, `[nodeless] container ${c.name} started (simulated${index > 0 ? `, restart ${index}` : ''})`),
   ];
   const port = spec.ports?.[0]?.containerPort;

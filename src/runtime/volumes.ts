@@ -2,12 +2,16 @@
 // so every pod gets a directory: `root/` stands for the container's "/" (a
 // mountPath /etc/podinfo is root/etc/podinfo, a symlink to the volume) and
 // `host/` is the pod's own "host" for hostPath volumes, so two pods never
-// share one (as on a super node). The process sees NODELESS_ROOT.
+// share one and a rebuilt pod (new uid, new directory) starts with an empty
+// one (tencent-tke-serverless-faq FAQ6). NFS volumes are the opposite: one
+// directory per file system (`filesystems/<id>/<path>`) shared by every pod
+// that mounts it. The process sees NODELESS_ROOT.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
+import { nfsSource } from './nfs.js';
 import { RuntimeStartError } from './types.js';
 import { bytes, milliCpu } from '../controllers/scheduling/resources.js';
 
@@ -17,11 +21,16 @@ export interface PodDirs {
   host: string;
   volumes: string;
   logs: string;
+  /** NFS file systems' contents, shared by the pods of this state directory. */
+  filesystems: string;
 }
 
 export function podDirs(stateDir: string, pod: KubeObject): PodDirs {
   const dir = path.join(stateDir, 'pods', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
-  return { dir, root: path.join(dir, 'root'), host: path.join(dir, 'host'), volumes: path.join(dir, 'volumes'), logs: path.join(dir, 'logs') };
+  return {
+    dir, root: path.join(dir, 'root'), host: path.join(dir, 'host'), volumes: path.join(dir, 'volumes'), logs: path.join(dir, 'logs'),
+    filesystems: path.join(stateDir, 'filesystems'),
+  };
 }
 
 /** Inside the pod's root: /etc/podinfo → <root>/etc/podinfo (never outside it). */
@@ -149,6 +158,11 @@ export async function prepareVolumes(client: Client, pod: KubeObject, dirs: PodD
         fs.mkdirSync(path.dirname(dir), { recursive: true });
         if (!fs.existsSync(dir)) fs.writeFileSync(dir, '');
       } else fs.mkdirSync(dir, { recursive: true });
+    } else if (v.nfs) {
+      // The file system the mount resolved to; a node that knows no file systems keys them by server address.
+      const key = nfsSource(pod.metadata.uid, v.name) ?? `server-${String(v.nfs.server ?? '').replace(/[^A-Za-z0-9._-]/g, '_')}`;
+      dir = inRoot(path.join(dirs.filesystems, key), v.nfs.path ?? '/');
+      fs.mkdirSync(dir, { recursive: true });
     } else if (v.configMap) writeFiles(dir, pick(await getData(client, 'configmaps', ns, v.configMap.name, !!v.configMap.optional), v.configMap.items));
     else if (v.secret) writeFiles(dir, pick(await getData(client, 'secrets', ns, v.secret.secretName, !!v.secret.optional), v.secret.items), 0o600);
     else if (v.downwardAPI) writeFiles(dir, downwardFiles(pod, v.downwardAPI.items));

@@ -16,10 +16,16 @@ export interface CreateNatInput {
   /** Existing unbound EIPs to use; when absent, `eipCount` new ones are allocated. */
   eipIds?: string[];
   eipCount?: number;
-  /** Shared cap in Mbit/s (Tencent's smallest NAT is 100). */
+  /** Shared cap in Mbit/s; default DEFAULT_NAT_BANDWIDTH_MBPS. */
   bandwidthMbps?: number;
   eip?: AllocateEipInput;
 }
+
+/**
+ * The cap of a NAT created without one: the alibaba seed's VPC NAT (200 Mbps,
+ * whose saturation caused its request timeouts). Change it with `nat set-bandwidth`.
+ */
+export const DEFAULT_NAT_BANDWIDTH_MBPS = 200;
 
 export class NatGatewayModel {
   constructor(private readonly s: CloudState, private readonly quotas: QuotaModel, private readonly eips: EipModel) {}
@@ -35,7 +41,7 @@ export class NatGatewayModel {
   async create(input: CreateNatInput): Promise<NatGateway> {
     const vpc = mustGet(this.s.vpcs, input.vpcId);
     const name = input.name === undefined ? undefined : checkName(input.name, 'NAT gateway');
-    const bandwidthMbps = input.bandwidthMbps === undefined ? 100 : checkInt(input.bandwidthMbps, 'bandwidthMbps', 1, 100_000);
+    const bandwidthMbps = input.bandwidthMbps === undefined ? DEFAULT_NAT_BANDWIDTH_MBPS : checkInt(input.bandwidthMbps, 'bandwidthMbps', 1, 100_000);
     const existing = this.s.natGateways.all().filter((n) => n.vpcId === vpc.id);
     this.quotas.check('nat-gateways-per-vpc', existing.length, `VPC ${vpc.id}`);
     const given = input.eipIds ?? [];

@@ -1,7 +1,10 @@
 // Pod annotations of Alibaba's pod EIP feature (reference/cloud-facts.md §2).
 // Each key is read under k8s.aliyun.com/ and network.alibabacloud.com/.
+// Tencent's dialect (eks.tke.cloud.tencent.com/eip-*, ./tencent.ts) is read
+// into the same EipRequest, so the controller serves both unchanged.
 import type { KubeObject } from '../../api/types.js';
 import { INSTANCE_CHARGE_TYPES, ISPS } from '../../cloud/models/eip.js';
+import { tencentEipRequest, tencentWantsEip } from './tencent.js';
 
 export const ALLOCATED_ANNOTATION = 'k8s.aliyun.com/allocated-eipAddress';
 export const EIP_GATE = 'k8s.aliyun.com/eip';
@@ -31,9 +34,11 @@ export interface EipRequest {
   releaseAfter?: string;
 }
 
-/** Whether the pod asks for an EIP at all. */
+const alibabaWantsEip = (pod: KubeObject) => read(pod, 'pod-with-eip', 'eci-with-eip') === 'true' || !!read(pod, 'pod-eip-instanceid', 'eci-eip-instanceid');
+
+/** Whether the pod asks for an EIP at all (either dialect). */
 export function wantsEip(pod: KubeObject): boolean {
-  return read(pod, 'pod-with-eip', 'eci-with-eip') === 'true' || !!read(pod, 'pod-eip-instanceid', 'eci-eip-instanceid');
+  return alibabaWantsEip(pod) || tencentWantsEip(pod);
 }
 
 /** Parses a Go duration ("10m", "1h30m", "5m0s") into milliseconds. */
@@ -47,6 +52,11 @@ export function parseGoDuration(s: string): number | undefined {
 
 /** Reads and validates the annotations; throws an Error whose message names the bad value. */
 export function eipRequest(pod: KubeObject): EipRequest {
+  if (tencentWantsEip(pod)) {
+    // One EIP per pod: two dialects asking at once would be two answers to one question.
+    if (alibabaWantsEip(pod)) throw new Error('the pod asks for an EIP in both the Alibaba (k8s.aliyun.com/) and the Tencent (eks.tke.cloud.tencent.com/) annotations; keep one');
+    return tencentEipRequest(pod)!;
+  }
   const bw = read(pod, 'eip-bandwidth') ?? '5';
   if (!/^\d+$/.test(bw) || Number(bw) < 1 || Number(bw) > 10_000) throw new Error(`invalid eip-bandwidth ${JSON.stringify(bw)}: want an integer 1-10000 (Mbit/s)`);
   const ict = read(pod, 'eip-internet-charge-type', 'eip-charge-type') ?? 'PayByTraffic';

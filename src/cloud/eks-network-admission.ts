@@ -1,0 +1,108 @@
+// Admission rules of Tencent EKS's pod network annotations that need more than
+// one annotation's value (reference/cloud-facts.md §1):
+//   - eip-id-list binds existing EIPs by StatefulSet ordinal, so it is refused
+//     on a pod that is not a StatefulSet's, on an ordinal with no id left, on
+//     a StatefulSet whose replicas outnumber the ids, and in the template of
+//     any other workload: the error comes at once (kubectl apply, or the
+//     StatefulSet's FailedCreate event) instead of a pod stuck later;
+//   - retain-ip: a pod recreated under a retained name is pinned to the
+//     subnet of the retained address, the only place it can get it back.
+// eip-id-list together with eip-attributes is refused by the per-annotation
+// checks (./annotations.ts).
+import type { Admission } from '../apiserver/registry.js';
+import { errors } from '../apiserver/status.js';
+import type { FieldError, KubeObject } from '../api/types.js';
+import type { Cloud } from './cloud.js';
+import { EKS_PREFIX } from './annotations.js';
+import { EIP_ATTRIBUTES, EIP_ID_LIST, statefulSetOrdinal } from '../controllers/podeip/tencent.js';
+
+export const RETAIN_IP = `${EKS_PREFIX}retain-ip`;
+/** The super node label naming its subnet (src/controllers/supernode.ts). */
+const SUBNET_LABEL = `${EKS_PREFIX}subnet-id`;
+const WORKLOADS = new Set(['apps/statefulsets', 'apps/deployments', 'apps/replicasets', 'apps/daemonsets', 'batch/jobs']);
+
+const idList = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const field = (prefix: string) => `${prefix}[${EIP_ID_LIST}]`;
+
+/** Rules common to a pod and a pod template: no id twice. */
+function duplicates(ids: string[], prefix: string): FieldError[] {
+  const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+  return twice.length ? [{ field: field(prefix), type: 'FieldValueDuplicate', message: `${JSON.stringify(twice[0])}: each EIP may be listed once (one EIP per pod)` }] : [];
+}
+
+function podErrors(pod: KubeObject): FieldError[] {
+  const ids = idList(pod.metadata.annotations?.[EIP_ID_LIST]);
+  if (!ids.length) return [];
+  const prefix = 'metadata.annotations';
+  const errs = duplicates(ids, prefix);
+  if (pod.metadata.annotations?.[EIP_ATTRIBUTES] !== undefined) {
+    errs.push({ field: `${prefix}[${EIP_ATTRIBUTES}]`, type: 'FieldValueForbidden', message: `may not be set together with ${EIP_ID_LIST} (existing EIPs are bound as they are)` });
+  }
+  const sts = statefulSetOrdinal(pod);
+  if (!sts) {
+    errs.push({ field: field(prefix), type: 'FieldValueForbidden',
+      message: `existing EIPs (${EIP_ID_LIST}) are for StatefulSet pods only, bound by ordinal; this pod has no StatefulSet owner (for a new EIP use ${EIP_ATTRIBUTES})` });
+  } else if (sts.ordinal >= ids.length) {
+    errs.push({ field: field(prefix), type: 'FieldValueForbidden',
+      message: `pod ordinal ${sts.ordinal} has no EIP: ${EIP_ID_LIST} names ${ids.length} EIP(s) (${ids.join(',')}), so StatefulSet ${sts.set} may have at most ${ids.length} replica(s)` });
+  }
+  return errs;
+}
+
+function workloadErrors(kind: string, obj: KubeObject): FieldError[] {
+  const a = obj.spec?.template?.metadata?.annotations ?? {};
+  const ids = idList(a[EIP_ID_LIST]);
+  if (!ids.length) return [];
+  const prefix = 'spec.template.metadata.annotations';
+  if (kind !== 'StatefulSet') {
+    return [{ field: field(prefix), type: 'FieldValueForbidden', message: `existing EIPs (${EIP_ID_LIST}) are for StatefulSets only, bound by pod ordinal; a ${kind}'s pods have no stable names (for new EIPs use ${EIP_ATTRIBUTES})` }];
+  }
+  const errs = duplicates(ids, prefix);
+  if (a[EIP_ATTRIBUTES] !== undefined) {
+    errs.push({ field: `${prefix}[${EIP_ATTRIBUTES}]`, type: 'FieldValueForbidden', message: `may not be set together with ${EIP_ID_LIST} (existing EIPs are bound as they are)` });
+  }
+  const replicas = obj.spec?.replicas ?? 1;
+  if (replicas > ids.length) {
+    errs.push({ field: 'spec.replicas', type: 'FieldValueInvalid', message: `${replicas}: must be no more than the ${ids.length} EIP(s) in ${EIP_ID_LIST} (${ids.join(',')}), one per pod` });
+  }
+  return errs;
+}
+
+/** The parts of a workload these rules read, to let unrelated updates of an already-stored object through. */
+const watched = (o: KubeObject | undefined) => {
+  const a = o?.spec?.template?.metadata?.annotations ?? {};
+  return JSON.stringify([o?.spec?.replicas ?? 1, a[EIP_ID_LIST], a[EIP_ATTRIBUTES]]);
+};
+
+/** Requires the pod's node to be on `subnetId` (ANDed into any node affinity it has). */
+function pinToSubnet(pod: KubeObject, subnetId: string): void {
+  const req = { key: SUBNET_LABEL, operator: 'In', values: [subnetId] };
+  const na = ((pod.spec ??= {}).affinity ??= {}).nodeAffinity ??= {};
+  const sel = na.requiredDuringSchedulingIgnoredDuringExecution ??= { nodeSelectorTerms: [] };
+  if (!sel.nodeSelectorTerms?.length) sel.nodeSelectorTerms = [{ matchExpressions: [req] }];
+  else for (const t of sel.nodeSelectorTerms) (t.matchExpressions ??= []).push(req);
+}
+
+export function eksNetworkAdmission(cloud: Cloud, cluster: string): Admission {
+  return {
+    name: 'eks-network',
+    admit(op, rt, obj, old, ctx) {
+      if (op === 'DELETE' || ctx.subresource) return;
+      if (rt.group === '' && rt.plural === 'pods') {
+        if (op !== 'CREATE') return;
+        const errs = podErrors(obj);
+        if (errs.length) throw errors.invalid(rt, obj.metadata.name ?? '', errs);
+        if (obj.metadata.annotations?.[RETAIN_IP] === 'true' && !obj.spec?.nodeName) {
+          // A lingering or retained ENI of this pod name: come back where its address lives, if a super node still serves it.
+          const eni = cloud.findEniByPod({ cluster, namespace: obj.metadata.namespace!, pod: obj.metadata.name! });
+          if (eni && cloud.superNodes.list({ cluster }).some((sn) => sn.subnetId === eni.subnetId && sn.state === 'running')) pinToSubnet(obj, eni.subnetId);
+        }
+        return;
+      }
+      if (!WORKLOADS.has(`${rt.group}/${rt.plural}`)) return;
+      if (op === 'UPDATE' && watched(obj) === watched(old)) return;
+      const errs = workloadErrors(rt.kind, obj);
+      if (errs.length) throw errors.invalid(rt, obj.metadata.name ?? '', errs);
+    },
+  };
+}

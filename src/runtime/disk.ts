@@ -1,0 +1,329 @@
+// Each pod's 20 GiB system disk (SPEC S14, S15), wired into the node agent:
+// image pulls go through the pod's PodDisk (src/cloud/disk.ts), which may be a
+// reused disk from the image cache (no Pulling, "already present on machine");
+// simulated containers write to it (`nodeless.dev/simulate: write=15Gi
+// write-after=5s`), process-runtime pods are measured (the bytes under their
+// root directory); a periodic check runs image and container GC and the
+// pod-eviction-threshold restart, with the seed's events. Settings are the
+// pod's eks.tke.cloud.tencent.com/* annotations over kube-system/eks-config.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { KubeObject } from '../api/types.js';
+import type { Client } from '../client/types.js';
+import { refs } from '../client/types.js';
+import { EKS_CONFIG, eksSettings, parseClusterDefaults, type EksSettings } from '../cloud/annotations.js';
+import { GiB, PodDisk, type DiskEvent } from '../cloud/disk.js';
+import { Informer } from '../controllers/informer.js';
+import { ImageCache, reuseKeyOf } from './imagecache.js';
+import { goDurationMs } from './lifecycle.js';
+import { behaviourOf, containerImage, type SimulationOptions } from './simulate.js';
+import type { ContainerState, PodState, Runtime } from './types.js';
+import { podDirs } from './volumes.js';
+
+export const PULL_BACKOFF_START_MS = 10_000;
+export const PULL_BACKOFF_MAX_MS = 300_000;
+/** How often process-runtime pods' directories are measured. */
+export const MEASURE_EVERY_MS = 3_000;
+/** The stand-in image and container that hold a process-runtime pod's measured bytes. */
+const PROCESS_ROOTFS = 'rootfs';
+
+export interface DiskHost {
+  client: Client;
+  zone: string;
+  simulation: SimulationOptions;
+  /** Where process pods' directories and the image cache file live. */
+  stateDir?: string;
+  event(ps: PodState, type: 'Normal' | 'Warning', reason: string, message: string, c?: ContainerState): void;
+  podOf(ps: PodState): KubeObject | undefined;
+  runtimeOf(ps: PodState): Runtime;
+  dirty(ps: PodState): void;
+  sync(ps: PodState): void;
+}
+
+interface PodRecord {
+  disk: PodDisk;
+  /** Pool key of the image cache (cbs-reuse-key or workload); undefined: not reused. */
+  key?: string;
+  /** Next periodic GC round while the pod is "hot" (above a threshold, or a process pod); 0 = not hot. */
+  nextGcAt: number;
+  nextMeasureAt: number;
+  /** Process runtime: bytes under the pod's root when last measured. */
+  measured: number;
+  /** A pod-eviction-threshold restart is under way: the process pod's root is emptied once its containers stopped. */
+  wipe: boolean;
+  timers: Set<NodeJS.Timeout>;
+}
+
+interface PullState {
+  /** When the current attempt's download ends, or the back-off after a failure. */
+  until: number;
+  phase: 'pulling' | 'backoff';
+  ok: boolean;
+  events: DiskEvent[];
+  tookMs: number;
+  bytes: number;
+  failures: number;
+}
+
+const instance = (c: ContainerState) => `${c.init ? 'init:' : ''}${c.name}#${c.restarts}`;
+
+export class PodDisks {
+  private records = new Map<PodState, PodRecord>();
+  private pulls = new WeakMap<ContainerState, PullState>();
+  private hot = new Set<PodState>();
+  private ticker?: NodeJS.Timeout;
+  private defaults: Record<string, string> = {};
+  private config: Informer;
+  readonly cache: ImageCache;
+
+  constructor(private host: DiskHost) {
+    this.cache = ImageCache.for(host.stateDir ? path.join(host.stateDir, 'image-cache.json') : undefined);
+    this.config = new Informer(host.client, refs.configmaps, { namespace: EKS_CONFIG.namespace, fieldSelector: `metadata.name=${EKS_CONFIG.name}` });
+    const read = (cm?: KubeObject) => { this.defaults = parseClusterDefaults((cm as any)?.data?.[EKS_CONFIG.key]); };
+    this.config.on({ add: read, update: (_o, n) => read(n), delete: () => read(undefined) });
+    this.config.start();
+  }
+
+  private settings(pod: KubeObject): EksSettings {
+    return eksSettings({ ...this.defaults, ...(pod.metadata.annotations ?? {}) });
+  }
+
+  /** The pod's disk, made on first use: a reused one from the cache when the pod's zone and key match. */
+  private record(ps: PodState, pod: KubeObject): PodRecord {
+    let rec = this.records.get(ps);
+    if (rec) return rec;
+    const ann = { ...this.defaults, ...(pod.metadata.annotations ?? {}) };
+    const key = reuseKeyOf(pod, ann);
+    const reused = key && ps.runtime !== 'process' ? this.cache.take(this.host.zone, key) : undefined;
+    const disk = new PodDisk({ capacityBytes: eksSettings(ann).rootDiskGiB * GiB, images: reused?.images });
+    rec = { disk, key, nextGcAt: 0, nextMeasureAt: 0, measured: 0, wipe: false, timers: new Set() };
+    this.records.set(ps, rec);
+    if (ps.runtime === 'process') {
+      disk.pull(PROCESS_ROOTFS, 0);
+      disk.startContainer(PROCESS_ROOTFS, PROCESS_ROOTFS);
+      this.heat(ps, rec, pod, Date.now(), true);
+    }
+    // A pod adopted after a nodeless restart: its images are on the disk already.
+    for (const c of ps.containers) {
+      if (!c.pulled || ps.runtime === 'process') continue;
+      const image = this.imageOf(pod, c);
+      if (!disk.hasImage(image)) disk.pull(image, containerImage(pod, c.name, image, this.host.simulation).bytes);
+      if (c.state === 'running' && disk.hasImage(image)) disk.startContainer(instance(c), image);
+    }
+    return rec;
+  }
+
+  private imageOf(pod: KubeObject, c: ContainerState): string {
+    const spec = (c.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((x: any) => x?.name === c.name);
+    return String(spec?.image ?? '');
+  }
+
+  /**
+   * One step of pulling `c`'s image; undefined once it is on the disk (the
+   * container may start), else when to look again. Sets c.waitUntil for the
+   * lifecycle. Events: Pulling/Pulled, or "already present on machine" on a
+   * reused disk; no space: Failed, FreeDiskSpaceFailed, then a retry after the
+   * kubelet's image pull back-off (10s doubling to 5m).
+   */
+  pull(ps: PodState, pod: KubeObject, c: ContainerState, image: string, now: number): number | undefined {
+    if (ps.runtime === 'process') {
+      // The process runs the host's binaries: the image is recorded, not pulled, and takes no room.
+      this.record(ps, pod);
+      this.host.event(ps, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
+      return undefined;
+    }
+    const rec = this.record(ps, pod);
+    let st = this.pulls.get(c);
+    if (st && st.until > now) return (c.waitUntil = st.until);
+    if (!st || st.phase === 'backoff') {
+      const { bytes, pullMs } = containerImage(pod, c.name, image, this.host.simulation);
+      const free = rec.disk.freeBytes();
+      const r = rec.disk.pull(image, bytes);
+      if (r.reused) {
+        this.pulls.delete(c);
+        for (const e of r.events) this.host.event(ps, e.type, e.reason, e.message, c);
+        return undefined;
+      }
+      this.host.event(ps, r.events[0].type, r.events[0].reason, r.events[0].message, c);
+      // A pull that does not fit fails once the disk is full: after the share of the download that fitted.
+      const took = r.ok ? pullMs : Math.round(pullMs * Math.min(1, free / Math.max(1, bytes)));
+      st = { until: now + took, phase: 'pulling', ok: r.ok, events: r.events.slice(1), tookMs: took, bytes, failures: st?.failures ?? 0 };
+      this.pulls.set(c, st);
+      if (r.ok) this.heat(ps, rec, pod, now);
+      if (st.until > now) return (c.waitUntil = st.until);
+    }
+    // The download ended.
+    if (st.ok) {
+      this.pulls.delete(c);
+      const t = goDurationMs(st.tookMs);
+      this.host.event(ps, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${t} (${t} including waiting). Image size: ${st.bytes} bytes.`, c);
+      return undefined;
+    }
+    for (const e of st.events) this.host.event(ps, e.type, e.reason, e.message, c);
+    const scale = this.host.simulation.timeScale ?? 1;
+    const backoff = Math.min(PULL_BACKOFF_START_MS * 2 ** st.failures, PULL_BACKOFF_MAX_MS) * scale;
+    st.failures++;
+    st.phase = 'backoff';
+    st.until = now + Math.max(backoff, 500);
+    const cause = st.events.find((e) => e.reason === 'Failed')?.message.replace(/^Failed to pull image "[^"]*": /, '') ?? 'no space left on device: unknown';
+    c.reason = 'ImagePullBackOff';
+    c.message = `Back-off pulling image "${image}": ErrImagePull: ${cause}`;
+    this.host.event(ps, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, c);
+    this.host.event(ps, 'Warning', 'Failed', 'Error: ImagePullBackOff', c);
+    this.host.dirty(ps);
+    return (c.waitUntil = st.until);
+  }
+
+  /** An instance of `c` started: it gets a writable layer; a simulated `write=` is scheduled. */
+  started(ps: PodState, c: ContainerState, pod: KubeObject, now: number): void {
+    if (ps.runtime === 'process') { this.record(ps, pod); return; }
+    const rec = this.records.get(ps) ?? this.record(ps, pod);
+    const image = this.imageOf(pod, c);
+    // Collected while it waited (or never recorded): on the disk again before the container uses it.
+    if (!rec.disk.hasImage(image) && !rec.disk.pull(image, containerImage(pod, c.name, image, this.host.simulation).bytes).ok) return;
+    const name = instance(c);
+    rec.disk.startContainer(name, image);
+    const b = behaviourOf(pod, c.name, c.init);
+    if (!b.writeBytes) return;
+    const restarts = c.restarts;
+    const t = setTimeout(() => {
+      rec.timers.delete(t);
+      if (this.records.get(ps) !== rec || c.state !== 'running' || c.restarts !== restarts) return;
+      const w = rec.disk.write(name, b.writeBytes!);
+      if (!w.ok) this.host.event(ps, 'Warning', 'Failed', `container ${c.name}: ${w.error}`, c);
+      this.heat(ps, rec, pod, Date.now());
+    }, Math.max(0, (b.writeAfterMs ?? 0) - (Date.now() - now)));
+    t.unref();
+    rec.timers.add(t);
+  }
+
+  /** An instance of `c` ended: its writable layer stays (exited container) until container GC. */
+  exited(ps: PodState, c: ContainerState): void {
+    const rec = this.records.get(ps);
+    if (!rec) return;
+    if (ps.runtime === 'process') {
+      if (rec.wipe && !ps.containers.some((x) => x !== c && x.state === 'running')) {
+        rec.wipe = false;
+        const pod = this.host.podOf(ps);
+        if (pod && this.host.stateDir) wipeWritable(podDirs(this.host.stateDir, pod).root);
+      }
+      return;
+    }
+    try { rec.disk.exitContainer(instance(c)); } catch { /* never had a writable layer here */ }
+  }
+
+  /** The pod is gone: its disk, with its images, joins the image cache for the next pod of its workload. */
+  release(ps: PodState, pod?: KubeObject): void {
+    // A pod adopted after a nodeless restart has no record yet: its pulled images are on its disk all the same.
+    const rec = this.records.get(ps) ?? (pod && ps.containers.some((c) => c.pulled) ? this.record(ps, pod) : undefined);
+    if (!rec) return;
+    this.records.delete(ps);
+    this.hot.delete(ps);
+    for (const t of rec.timers) clearTimeout(t);
+    if (!rec.key || ps.runtime === 'process') return;
+    const images = rec.disk.images().map(({ name, bytes }) => ({ name, bytes }));
+    this.cache.release({ zone: this.host.zone, key: rec.key, images, releasedAt: Date.now(), from: `${ps.namespace}/${ps.name}` });
+  }
+
+  /** Usage in percent, for tests and `describe`-like output. */
+  usage(ps: PodState): number | undefined {
+    return this.records.get(ps)?.disk.usagePercent();
+  }
+
+  /** Looks at the pod's usage: above the lowest threshold it gets periodic GC rounds (every image-gc-period). */
+  private heat(ps: PodState, rec: PodRecord, pod: KubeObject, now: number, always = false): void {
+    if (rec.nextGcAt) return;
+    const s = this.settings(pod);
+    const lowest = Math.min(s.imageGcHigh, s.containerGcThreshold, s.podEvictionThreshold ?? 100);
+    if (!always && rec.disk.usagePercent() < lowest) return;
+    // At least a second apart: a 0 period must not spin the ticker.
+    rec.nextGcAt = now + Math.max(1, s.imageGcPeriodSec) * 1000;
+    this.hot.add(ps);
+    if (!this.ticker) {
+      this.ticker = setInterval(() => this.tick(), 1000);
+      this.ticker.unref();
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const ps of this.hot) {
+      const rec = this.records.get(ps);
+      const pod = this.host.podOf(ps);
+      if (!rec || !pod || ps.deleting) { this.hot.delete(ps); continue; }
+      if (ps.runtime === 'process' && now >= rec.nextMeasureAt) {
+        rec.nextMeasureAt = now + MEASURE_EVERY_MS;
+        if (this.host.stateDir) {
+          const size = dirSize(podDirs(this.host.stateDir, pod).root);
+          rec.disk.write(PROCESS_ROOTFS, size - rec.measured);
+          rec.measured = size;
+        }
+      }
+      if (now < rec.nextGcAt) continue;
+      rec.nextGcAt = 0;
+      this.hot.delete(ps);
+      this.gc(ps, rec, pod, now);
+      this.heat(ps, rec, pod, now, ps.runtime === 'process');
+    }
+    if (!this.hot.size && this.ticker) { clearInterval(this.ticker); this.ticker = undefined; }
+  }
+
+  /** One periodic round: container GC, image GC, then pod-eviction-threshold → restart the pod in place. */
+  private gc(ps: PodState, rec: PodRecord, pod: KubeObject, now: number): void {
+    const r = rec.disk.gc(this.settings(pod));
+    for (const e of r.events) this.host.event(ps, e.type, e.reason, e.message);
+    if (r.action !== 'restart-pod') return;
+    rec.disk.restartPod();
+    if (ps.runtime === 'process') { rec.wipe = true; rec.measured = 0; }
+    const rt = this.host.runtimeOf(ps);
+    const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+    for (const c of ps.containers) {
+      if (c.state !== 'running' || c.stopping) continue;
+      // Stopped with the grace period, then started again at once (restartCount + 1): a restart the
+      // platform asked for, not a crash, so no CrashLoopBackOff.
+      c.stopping = true;
+      c.restartOnStop = true;
+      c.backoff = 0;
+      this.host.event(ps, 'Normal', 'Killing', `Stopping container ${c.name}`, c);
+      rt.stop(ps, c, grace, now);
+    }
+    this.host.sync(ps);
+  }
+
+  stop(): void {
+    this.config.stop();
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    for (const rec of this.records.values()) for (const t of rec.timers) clearTimeout(t);
+    this.cache.flush();
+  }
+}
+
+/** Bytes of regular files under `dir` (symlinks, i.e. volume mounts, not followed); bounded so a huge tree stays cheap. */
+export function dirSize(dir: string, limit = 100_000): number {
+  let total = 0;
+  let seen = 0;
+  const walk = (d: string) => {
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      if (++seen > limit) return;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) { try { total += fs.lstatSync(p).size; } catch { /* gone meanwhile */ } }
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+/** A restarted container starts with an empty writable layer: the files under the pod's root go, volume mounts (symlinks) stay. */
+function wipeWritable(dir: string): void {
+  let entries: fs.Dirent[];
+  try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) wipeWritable(p);
+    else if (e.isFile()) fs.rmSync(p, { force: true });
+  }
+}
