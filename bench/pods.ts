@@ -20,6 +20,8 @@ const vpc = await n.cloud.vpcs.create({ cidr: '10.128.0.0/12', name: 'bench' } a
 const subnet = await n.cloud.subnets.create({ vpcId: vpc.id, zone: 'ap-guangzhou-3', cidr: '10.128.0.0/14', name: 'bench' } as any);
 await n.cloud.clusters.create({ name: 'bench', vpcId: vpc.id, subnetIds: [subnet.id] } as any);
 await n.cloud.setQuota('pods-per-cluster', 10_000_000, { cluster: 'bench' });
+// Every pod's ENI joins the default security group, which holds 2,000 instances by default.
+await n.cloud.setQuota('instances-per-security-group', 10_000_000);
 while (!n.clusters.get('bench')) await new Promise((r) => setTimeout(r, 50));
 const c = n.clusters.get('bench')!.client;
 for (;;) {
@@ -40,6 +42,12 @@ async function run(replicas: number, name: string) {
   for (;;) {
     const d = await c.get(refs.deployments, 'default', name);
     if ((d.status?.readyReplicas ?? 0) >= replicas) break;
+    if (process.env.BENCH_VERBOSE) {
+      const pods = await c.list(refs.pods, { namespace: 'default', labelSelector: `app=${name}` });
+      const phases: Record<string, number> = {};
+      for (const p of pods.items) phases[p.status?.phase ?? 'none'] = (phases[p.status?.phase ?? 'none'] ?? 0) + 1;
+      console.error(`${((Date.now() - t0) / 1000).toFixed(1)}s ready=${d.status?.readyReplicas ?? 0} pods=${JSON.stringify(phases)}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   const secs = (Date.now() - t0) / 1000;

@@ -1,5 +1,6 @@
 // Assembles a running nodeless: store, clusters, API server, credentials,
 // kubeconfig. `nodeless up` and the tests both start it through here.
+import { SharedInformers } from './controllers/informer.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SqliteStore } from './store/sqlite.js';
@@ -66,19 +67,21 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     if (opts.apiOnly) return c;
     // Controllers, scheduler and super nodes of this cluster, all through its in-process client.
     const namespacedRefs = () => c.catalog.all().filter((rt) => rt.namespaced && rt.plural !== 'events').map((rt) => ({ apiVersion: apiVersionOf(rt), resource: rt.plural }));
-    const workloads = startWorkloadControllers(c.client, { namespacedRefs });
-    const scheduler = startScheduler(c.client);
-    const lifecycle = startNodeLifecycle(c.client);
+    // One informer per resource for the whole cluster: every component below reads the same caches.
+    const informers = new SharedInformers(c.client);
+    const workloads = startWorkloadControllers(c.client, { namespacedRefs, informers });
+    const scheduler = startScheduler(c.client, { informers });
+    const lifecycle = startNodeLifecycle(c.client, { informers });
     const supernodes = await startSuperNodes(cloud, name, c.client, {
-      allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation,
+      informers, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation,
     });
     c.subresources.backends = runtimeBackends(() => supernodes.agents(), () => clusterDefaults(c.registry));
     // Pod EIPs (SPEC §3): installs the PodEIP CRD and binds EIPs to annotated pods.
     const podeips = await startPodEips(cloud, name, c.client);
     stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => supernodes.stop(), () => podeips.stop());
     // NAT gateway load (SPEC S8): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
-    const natload = startNatLoad(cloud, name, c.client);
-    stops.push(() => natload.stop());
+    const natload = startNatLoad(cloud, name, c.client, informers);
+    stops.push(() => natload.stop(), () => informers.stop());
     return c;
   };
   for (const c of cloud.clusters.list()) await attach(c.name);

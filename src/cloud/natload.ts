@@ -58,7 +58,9 @@ export class TrafficTable {
   private readonly pods = new Map<string, PodTraffic>();
   private readonly listeners = new Set<() => void>();
 
+  /** Records a pod's traffic; a pod with none is not kept (it loads no NAT), so the table grows with talkers only. */
   set(t: PodTraffic): void {
+    if (!(t.mbps > 0)) return this.delete(t.cluster, t.namespace, t.name);
     const k = key(t.cluster, t.namespace, t.name);
     const old = this.pods.get(k);
     if (old && old.mbps === t.mbps && old.uid === t.uid) return;

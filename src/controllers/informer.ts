@@ -1,6 +1,12 @@
 // A shared informer: list + watch one resource through the Client, keep a
 // local cache, and tell handlers about adds, updates and deletes. On a
 // broken or expired watch it relists, as client-go's reflector does.
+//
+// One cluster runs one informer per resource (SharedInformers), however many
+// controllers, schedulers and kubelets read it: 10k pods are held once, and
+// each watch event is decoded once. Cached objects are frozen, so a component
+// that edits one in place instead of copying it fails loudly in tests rather
+// than corrupting what every other component sees.
 import type { KubeObject } from '../api/types.js';
 import type { Client, ResourceRef, WatchHandle } from '../client/types.js';
 
@@ -17,6 +23,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private handlers: InformerHandlers<T>[] = [];
   private handle?: WatchHandle;
   private stopped = false;
+  private running = false;
   private synced!: Promise<void>;
   private resolveSynced!: () => void;
   private indexes = new Map<string, { fn: (o: T) => string[]; map: Map<string, Set<string>> }>();
@@ -25,13 +32,28 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.synced = new Promise((r) => (this.resolveSynced = r));
   }
 
+  /**
+   * Adds handlers. Like client-go's AddEventHandler, a handler added to an
+   * informer that already holds objects is told about each of them as an add.
+   */
   on(h: InformerHandlers<T>): this {
     this.handlers.push(h);
+    if (h.add) for (const o of [...this.cache.values()]) this.call(() => h.add!(o));
     return this;
+  }
+
+  /** Removes handlers added with on() (a component stopping while the shared informer runs on). */
+  off(h: InformerHandlers<T>): void {
+    this.handlers = this.handlers.filter((x) => x !== h);
+  }
+
+  get started(): boolean {
+    return this.running;
   }
 
   /** Adds a secondary index (e.g. pods by node name). */
   addIndex(name: string, fn: (o: T) => string[]): void {
+    if (this.indexes.has(name)) return; // shared: the first component to ask defines it
     const map = new Map<string, Set<string>>();
     for (const [k, o] of this.cache) for (const v of fn(o)) (map.get(v) ?? map.set(v, new Set()).get(v)!).add(k);
     this.indexes.set(name, { fn, map });
@@ -61,6 +83,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   start(): this {
+    if (this.running) return this;
+    this.running = true;
     void this.run();
     return this;
   }
@@ -77,20 +101,22 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  private call(fn: () => void) {
+    try {
+      fn();
+    } catch (e) {
+      console.error(`informer ${this.ref.resource} handler failed:`, e);
+    }
+  }
+
   private set(o: T) {
     const key = keyOf(o);
     const old = this.cache.get(key);
     if (old && old.metadata.resourceVersion === o.metadata.resourceVersion) return;
+    deepFreeze(o);
     this.cache.set(key, o);
     this.index(key, old, o);
-    for (const h of this.handlers) {
-      try {
-        if (old) h.update?.(old, o);
-        else h.add?.(o);
-      } catch (e) {
-        console.error(`informer ${this.ref.resource} handler failed:`, e);
-      }
-    }
+    for (const h of this.handlers) this.call(() => (old ? h.update?.(old, o) : h.add?.(o)));
   }
 
   private remove(o: T) {
@@ -99,13 +125,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (!old) return;
     this.cache.delete(key);
     this.index(key, old, undefined);
-    for (const h of this.handlers) {
-      try {
-        h.delete?.(o);
-      } catch (e) {
-        console.error(`informer ${this.ref.resource} handler failed:`, e);
-      }
-    }
+    deepFreeze(o);
+    for (const h of this.handlers) this.call(() => h.delete?.(o));
   }
 
   private async run(): Promise<void> {
@@ -138,6 +159,113 @@ export class Informer<T extends KubeObject = KubeObject> {
         backoff = Math.min(backoff * 2, 5000);
       }
     }
+  }
+}
+
+/**
+ * Short strings seen in cached objects, so that 10k pods of one Deployment
+ * share one "IfNotPresent", one image name and one timestamp per second
+ * instead of holding 10k copies each (a decoded object has its own strings).
+ * Bounded: when full it starts afresh, which costs sharing, never correctness.
+ */
+const interned = new Map<string, string>();
+const INTERN_MAX_LENGTH = 64;
+const INTERN_MAX_ENTRIES = 200_000;
+function intern(s: string): string {
+  if (s.length > INTERN_MAX_LENGTH) return s;
+  const hit = interned.get(s);
+  if (hit !== undefined) return hit;
+  if (interned.size >= INTERN_MAX_ENTRIES) interned.clear();
+  interned.set(s, s);
+  return s;
+}
+
+/** Interns the strings of an object graph and freezes it (informer objects are shared read-only). */
+function deepFreeze(o: unknown): void {
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return;
+  const rec = o as Record<string, unknown>;
+  for (const k of Object.keys(rec)) {
+    const v = rec[k];
+    if (typeof v === 'string') rec[k] = intern(v);
+    else if (v !== null && typeof v === 'object') deepFreeze(v);
+  }
+  Object.freeze(o);
+}
+
+/**
+ * One informer per resource (and selector) for a whole cluster, as client-go's
+ * SharedInformerFactory: components ask for what they read, and handlers they
+ * add are removed when they stop, while the informer runs on until the cluster
+ * closes. Informers start as soon as they are asked for.
+ */
+export class SharedInformers {
+  private informers = new Map<string, Informer<any>>();
+  private stopped = false;
+
+  constructor(readonly client: Client) {}
+
+  informer<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {}): Informer<T> {
+    const k = `${ref.apiVersion}/${ref.resource}?${opts.namespace ?? ''}&${opts.labelSelector ?? ''}&${opts.fieldSelector ?? ''}`;
+    let inf = this.informers.get(k);
+    if (!inf) {
+      inf = new Informer<T>(this.client, ref, opts);
+      this.informers.set(k, inf);
+      if (!this.stopped) inf.start();
+    }
+    return inf as Informer<T>;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const inf of this.informers.values()) inf.stop();
+  }
+}
+
+/** What a component sees of a shared informer: only the objects `keep` accepts; its handlers go when it stops. */
+export class InformerView<T extends KubeObject = KubeObject> {
+  private added: InformerHandlers<T>[] = [];
+
+  constructor(readonly inner: Informer<T>, private keep: (o: T) => boolean = () => true) {}
+
+  /** Handlers see objects entering the view as adds and leaving it as deletes. */
+  on(h: InformerHandlers<T>): this {
+    const keep = this.keep;
+    const wrapped: InformerHandlers<T> = {
+      add: (o) => { if (keep(o)) h.add?.(o); },
+      update: (a, b) => {
+        const was = keep(a), is = keep(b);
+        if (was && is) h.update?.(a, b);
+        else if (is) h.add?.(b);
+        else if (was) h.delete?.(a);
+      },
+      delete: (o) => { if (keep(o)) h.delete?.(o); },
+    };
+    this.added.push(wrapped);
+    this.inner.on(wrapped);
+    return this;
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    const o = this.inner.get(namespace, name);
+    return o && this.keep(o) ? o : undefined;
+  }
+
+  list(namespace?: string): T[] {
+    return this.inner.list(namespace).filter(this.keep);
+  }
+
+  byIndex(name: string, value: string): T[] {
+    return this.inner.byIndex(name, value).filter(this.keep);
+  }
+
+  hasSynced(): Promise<void> {
+    return this.inner.hasSynced();
+  }
+
+  /** Removes this view's handlers; the shared informer runs on. */
+  close(): void {
+    for (const h of this.added) this.inner.off(h);
+    this.added = [];
   }
 }
 

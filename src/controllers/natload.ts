@@ -15,17 +15,18 @@ import { EKS_CONFIG, effectiveAnnotations, parseClusterDefaults } from '../cloud
 import type { Cloud } from '../cloud/cloud.js';
 import { EGRESS_MBPS_ANNOTATION, natLoads, natOfPod, parseEgressMbps, saturationMessage, trafficTable } from '../cloud/natload.js';
 import { EventRecorder } from './events.js';
-import { Informer } from './informer.js';
+import { InformerView, SharedInformers } from './informer.js';
 
 /** Cloud changes that can move a pod onto or off a NAT, or change a cap. */
 const RELEVANT = new Set(['natgateway', 'routetable', 'eip', 'eni', 'subnet']);
 
 const running = (p: KubeObject) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp;
 
-export function startNatLoad(cloud: Cloud, cluster: string, client: Client): { stop(): void } {
+export function startNatLoad(cloud: Cloud, cluster: string, client: Client, informers?: SharedInformers): { stop(): void } {
   const table = trafficTable(cloud);
-  const pods = new Informer(client, refs.pods);
-  const configs = new Informer(client, refs.configmaps, { namespace: EKS_CONFIG.namespace });
+  const shared = informers ?? new SharedInformers(client);
+  const pods = new InformerView(shared.informer(refs.pods));
+  const configs = new InformerView(shared.informer(refs.configmaps, { namespace: EKS_CONFIG.namespace }));
   const events = new EventRecorder(client, { component: 'nat-gateway' });
   /** Pods warned about a saturated NAT (key ns/name/uid → NAT id), so each episode is told once. */
   const warned = new Map<string, string>();
@@ -49,6 +50,8 @@ export function startNatLoad(cloud: Cloud, cluster: string, client: Client): { s
 
   const recompute = () => {
     const loads = new Map(natLoads(cloud).map((l) => [l.natId, l]));
+    // Nothing saturated and nobody warned: nothing to tell (and no walk over every pod of a big cluster).
+    if (warned.size === 0 && ![...loads.values()].some((l) => l.saturated)) return;
     const live = new Set<string>();
     for (const p of pods.list()) {
       const key = `${p.metadata.namespace}/${p.metadata.name}/${p.metadata.uid}`;
@@ -82,16 +85,15 @@ export function startNatLoad(cloud: Cloud, cluster: string, client: Client): { s
   configs.on({ add: reportAll, update: reportAll, delete: reportAll });
   const offTable = table.onChange(schedule);
   const offCloud = cloud.onChange((ch) => { if (RELEVANT.has(ch.kind)) schedule(); });
-  configs.start();
-  pods.start();
   return {
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
       offTable();
       offCloud();
-      pods.stop();
-      configs.stop();
+      pods.close();
+      configs.close();
+      if (!informers) shared.stop();
       table.dropCluster(cluster);
     },
   };

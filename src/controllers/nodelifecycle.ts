@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
 import { EventRecorder } from './events.js';
-import { Informer } from './informer.js';
+import { InformerView, SharedInformers } from './informer.js';
 import { podTolerates, readyCondition, tolerates, type Taint, type Toleration } from './scheduling/filters.js';
 
 export interface NodeLifecycleOptions {
@@ -15,6 +15,8 @@ export interface NodeLifecycleOptions {
   gracePeriodMs?: number;
   /** How often nodes are checked (default 5s). */
   monitorPeriodMs?: number;
+  /** The cluster's shared informers (else its own). */
+  informers?: SharedInformers;
 }
 
 export interface NodeLifecycle {
@@ -36,10 +38,11 @@ function wantedConditionTaints(ready: string): Taint[] {
 export function startNodeLifecycle(client: Client, opts: NodeLifecycleOptions = {}): NodeLifecycle {
   const grace = opts.gracePeriodMs ?? 40_000;
   const period = opts.monitorPeriodMs ?? 5_000;
-  const nodes = new Informer(client, refs.nodes);
-  const leases = new Informer(client, refs.leases, { namespace: 'kube-node-lease' });
-  const pods = new Informer(client, refs.pods);
-  pods.addIndex('node', (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
+  const shared = opts.informers ?? new SharedInformers(client);
+  const nodes = new InformerView(shared.informer(refs.nodes));
+  const leases = new InformerView(shared.informer(refs.leases, { namespace: 'kube-node-lease' }));
+  const pods = new InformerView(shared.informer(refs.pods));
+  pods.inner.addIndex('node', (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
   const recorder = new EventRecorder(client, { component: 'node-controller' });
   const evictor = new EventRecorder(client, { component: 'taint-eviction-controller' });
   /** Local time we last saw each node's lease change (local clock, as the real controller, to ignore skew). */
@@ -147,9 +150,6 @@ export function startNodeLifecycle(client: Client, opts: NodeLifecycleOptions = 
     }
   }
 
-  nodes.start();
-  leases.start();
-  pods.start();
   const timer = setInterval(() => void tick(), period);
   timer.unref();
   void Promise.all([nodes.hasSynced(), leases.hasSynced(), pods.hasSynced()]).then(() => void tick());
@@ -158,9 +158,8 @@ export function startNodeLifecycle(client: Client, opts: NodeLifecycleOptions = 
     stop() {
       stopped = true;
       clearInterval(timer);
-      nodes.stop();
-      leases.stop();
-      pods.stop();
+      for (const v of [nodes, leases, pods]) v.close();
+      if (!opts.informers) shared.stop();
     },
   };
 }

@@ -6,7 +6,7 @@ import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
 import { EventRecorder } from './events.js';
-import { Informer, keyOf } from './informer.js';
+import { InformerView, SharedInformers, keyOf, type InformerHandlers } from './informer.js';
 import { defaultFilters, explainUnschedulable, filterNodes, newNodeInfo, scoreNode, type NodeFilter, type NodeInfo } from './scheduling/filters.js';
 import { podRequests, type Resources } from './scheduling/resources.js';
 
@@ -16,6 +16,8 @@ export interface SchedulerOptions {
   filters?: NodeFilter[];
   /** Binding calls in flight at once. */
   concurrency?: number;
+  /** The cluster's shared informers (else the scheduler gets its own). */
+  informers?: SharedInformers;
 }
 
 export interface Scheduler {
@@ -38,8 +40,9 @@ export function startScheduler(client: Client, opts: SchedulerOptions = {}): Sch
   const filters = [...defaultFilters, ...(opts.filters ?? [])];
   const concurrency = opts.concurrency ?? 32;
   const recorder = new EventRecorder(client, { component: schedulerName });
-  const nodes = new Informer(client, refs.nodes);
-  const pods = new Informer(client, refs.pods);
+  const shared = opts.informers ?? new SharedInformers(client);
+  const nodes = new InformerView(shared.informer(refs.nodes));
+  const pods = new InformerView(shared.informer(refs.pods));
   const infos = new Map<string, NodeInfo>();
   /** Pods counted on a node: assigned (seen or assumed at bind), not terminal. */
   const placed = new Map<string, { node: string; req: Resources }>();
@@ -106,7 +109,7 @@ export function startScheduler(client: Client, opts: SchedulerOptions = {}): Sch
       if (!unschedulable.has(key)) enqueue(key);
     }
   };
-  pods.on({
+  const podHandlers: InformerHandlers<KubeObject> = {
     add: onPod,
     update: (o, n) => {
       // A changed spec (say, an added toleration) deserves a fresh attempt.
@@ -121,7 +124,7 @@ export function startScheduler(client: Client, opts: SchedulerOptions = {}): Sch
       lastMessage.delete(key);
       if (placed.has(key)) { account(key, undefined); retryUnschedulable(); }
     },
-  });
+  };
 
   const onNode = (n: KubeObject) => {
     const name = n.metadata.name!;
@@ -233,9 +236,8 @@ export function startScheduler(client: Client, opts: SchedulerOptions = {}): Sch
     }
   }
 
-  nodes.start();
   // Nodes first, so the first pods are not judged against an empty cluster.
-  void nodes.hasSynced().then(() => { if (!stopped) pods.start(); });
+  void nodes.hasSynced().then(() => { if (!stopped) pods.on(podHandlers); });
   // A safety net: unschedulable pods are retried every 30s even when nothing we watch changed.
   const periodic = setInterval(() => { for (const k of [...unschedulable]) enqueue(k); }, 30_000);
   periodic.unref();
@@ -245,8 +247,9 @@ export function startScheduler(client: Client, opts: SchedulerOptions = {}): Sch
       stopped = true;
       clearInterval(periodic);
       if (retryTimer) clearTimeout(retryTimer);
-      nodes.stop();
-      pods.stop();
+      nodes.close();
+      pods.close();
+      if (!opts.informers) shared.stop();
     },
     nodeInfo: (name) => infos.get(name),
   };

@@ -39,7 +39,6 @@ export function startWorkloadControllers(client: Client, opts: ControllerOptions
     new DisruptionController(ctx),
     new EndpointsController(ctx),
   ];
-  ctx.start();
   const ready = Promise.all(controllers.map((c) => c.run())).then(() => undefined);
   return {
     ready,

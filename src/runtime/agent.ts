@@ -7,7 +7,7 @@ import type { LogOptions } from '../apiserver/subresources.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
 import { EventRecorder } from '../controllers/events.js';
-import { Informer, keyOf } from '../controllers/informer.js';
+import { InformerView, SharedInformers, keyOf } from '../controllers/informer.js';
 import { PodClock } from './clock.js';
 import { PodDisks } from './disk.js';
 import { newPodState, PodLifecycle, type LifecycleHost } from './lifecycle.js';
@@ -38,6 +38,8 @@ export interface NodeAgentOptions extends NodeSpecOptions {
   nfs?: NfsMounts;
   /** Each pod is its own host (a super node's pods are VMs): a hostNetwork pod's hostIP is its pod IP. */
   hostPerPod?: boolean;
+  /** The cluster's shared informers (else the agent gets its own). */
+  informers?: SharedInformers;
 }
 
 export interface NodeAgent {
@@ -59,7 +61,9 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   const simulated = new SimulatedRuntime(simulation, (ps, type, reason, message, c) => host.event(ps, type, reason, message, c));
   let processRt: ProcessRuntime | undefined;
   const states = new Map<string, PodState>();
-  const pods = new Informer(client, refs.pods, { fieldSelector: `spec.nodeName=${nodeName}` });
+  // The cluster's one pod informer, seen through this node's eyes (the kubelet's spec.nodeName field selector).
+  const shared = opts.informers ?? new SharedInformers(client);
+  const pods = new InformerView(shared.informer(refs.pods), (p) => p.spec?.nodeName === nodeName);
   const recorder = new EventRecorder(client, { component: 'kubelet', host: nodeName });
   const recordEvents = opts.recordEvents ?? true;
   let stopped = false;
@@ -263,11 +267,11 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     forget(ps);
   }
 
-  pods.on({
+  const podHandlers = {
     add: onPod,
-    update: (_o, n) => onPod(n),
-    delete: (p) => { const ps = states.get(keyOf(p)); if (ps && ps.uid === p.metadata.uid) gone(ps); },
-  });
+    update: (_o: KubeObject, n: KubeObject) => onPod(n),
+    delete: (p: KubeObject) => { const ps = states.get(keyOf(p)); if (ps && ps.uid === p.metadata.uid) gone(ps); },
+  };
 
   // ---- node registration and heartbeats ----
   let node: KubeObject | undefined;
@@ -301,7 +305,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     if (stopped) return;
     leaseTimer = setInterval(() => void heartbeat(), opts.leaseRenewMs ?? 10_000);
     leaseTimer.unref();
-    pods.start();
+    pods.on(podHandlers);
     await pods.hasSynced();
   })();
   ready.catch((e) => console.error(`node agent ${nodeName}: ${(e as Error).message}`));
@@ -326,7 +330,8 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
       if (stopped) return;
       stopped = true;
       if (leaseTimer) clearInterval(leaseTimer);
-      pods.stop();
+      pods.close();
+      if (!opts.informers) shared.stop();
       clock.stop();
       disks.stop();
       simulated.shutdown();

@@ -4,7 +4,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Client, ResourceRef } from '../../client/types.js';
 import { ApiError } from '../../client/types.js';
-import { Informer } from '../informer.js';
+import { Informer, SharedInformers } from '../informer.js';
 import { EventRecorder } from '../events.js';
 import { controllerOf } from './pods.js';
 
@@ -13,28 +13,25 @@ export interface ControllerOptions {
   namespacedRefs?: () => ResourceRef[];
   /** Job pod-failure back-off base in ms (Kubernetes: 10s, doubling, capped at 6m). */
   jobBackoffBaseMs?: number;
+  /** The cluster's shared informers (else the controllers get their own). */
+  informers?: SharedInformers;
 }
 
 export class ControllerContext {
-  private informers = new Map<string, Informer<any>>();
+  private readonly informers: SharedInformers;
+  private readonly ownInformers: boolean;
   private indexed = new Set<string>();
-  private started = false;
   readonly recorder: EventRecorder;
 
   constructor(readonly client: Client, readonly opts: ControllerOptions = {}, component = 'kube-controller-manager') {
     this.recorder = new EventRecorder(client, { component });
+    this.ownInformers = !opts.informers;
+    this.informers = opts.informers ?? new SharedInformers(client);
   }
 
-  /** The shared informer of a resource; created on first use, started by start(). */
+  /** The shared informer of a resource (started on first use). */
   informer<T extends KubeObject = KubeObject>(ref: ResourceRef): Informer<T> {
-    const k = `${ref.apiVersion}/${ref.resource}`;
-    let inf = this.informers.get(k);
-    if (!inf) {
-      inf = new Informer<T>(this.client, ref);
-      this.informers.set(k, inf);
-      if (this.started) inf.start();
-    }
-    return inf as Informer<T>;
+    return this.informers.informer<T>(ref);
   }
 
   /** Adds a named index once, however many controllers ask for it. */
@@ -54,13 +51,8 @@ export class ControllerContext {
     return inf;
   }
 
-  start(): void {
-    this.started = true;
-    for (const inf of this.informers.values()) inf.start();
-  }
-
   stop(): void {
-    for (const inf of this.informers.values()) inf.stop();
+    if (this.ownInformers) this.informers.stop();
   }
 }
 
