@@ -97,7 +97,8 @@ export const services = defineResource({
   validate(o) {
     const errs: FieldError[] = [];
     const ports = o.spec?.ports;
-    if (o.spec?.type !== 'ExternalName' && (!Array.isArray(ports) || ports.length === 0)) errs.push({ field: 'spec.ports', type: 'FieldValueRequired', message: '' });
+    // Only headless (clusterIP None) and ExternalName Services may go without ports.
+    if (o.spec?.type !== 'ExternalName' && o.spec?.clusterIP !== 'None' && (!Array.isArray(ports) || ports.length === 0)) errs.push({ field: 'spec.ports', type: 'FieldValueRequired', message: '' });
     (Array.isArray(ports) ? ports : []).forEach((p: any, i: number) => {
       if (typeof p?.port !== 'number' || p.port < 1 || p.port > 65535) errs.push({ field: `spec.ports[${i}].port`, type: 'FieldValueInvalid', message: `${JSON.stringify(p?.port ?? null)}: must be between 1 and 65535, inclusive` });
       if (Array.isArray(ports) && ports.length > 1 && !p?.name) errs.push({ field: `spec.ports[${i}].name`, type: 'FieldValueRequired', message: '' });
