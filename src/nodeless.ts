@@ -77,7 +77,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     });
     c.subresources.backends = runtimeBackends(() => supernodes.agents(), () => clusterDefaults(c.registry));
     // Pod EIPs (SPEC §3): installs the PodEIP CRD and binds EIPs to annotated pods.
-    const podeips = await startPodEips(cloud, name, c.client);
+    const podeips = await startPodEips(cloud, name, c.client, { informers });
     stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => supernodes.stop(), () => podeips.stop());
     // NAT gateway load (SPEC S8): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
     const natload = startNatLoad(cloud, name, c.client, informers);

@@ -96,6 +96,12 @@ export interface Eip extends RecordBase {
   association?: EipAssociation;
   /** The pod the EIP is bound to, for the pod EIP controller and for people reading `eip list`. */
   boundPod?: PodRef;
+  /**
+   * Set when the pod EIP controller allocated it for a pod: if nodeless dies
+   * between the allocation and the PodEIP that records it, the controller
+   * finds the orphan by this mark at start and releases it.
+   */
+  allocatedFor?: PodRef;
 }
 
 export type SgProtocol = 'tcp' | 'udp' | 'icmp' | 'all';

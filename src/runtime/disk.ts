@@ -16,6 +16,7 @@ import { GiB, PodDisk, type DiskEvent } from '../cloud/disk.js';
 import { Informer } from '../controllers/informer.js';
 import { ImageCache, reuseKeyOf } from './imagecache.js';
 import { goDurationMs } from './lifecycle.js';
+import { markCollected } from './logs.js';
 import { behaviourOf, containerImage, type SimulationOptions } from './simulate.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { podDirs } from './volumes.js';
@@ -66,6 +67,18 @@ interface PullState {
 }
 
 const instance = (c: ContainerState) => `${c.init ? 'init:' : ''}${c.name}#${c.restarts}`;
+
+/**
+ * Exited instances the disk dropped (container GC, or the pod's in-place
+ * restart) are gone for `kubectl logs --previous` too, as on a kubelet.
+ */
+function collected(ps: PodState, names: string[]): void {
+  for (const n of names) {
+    const m = /^(init:)?(.*)#(\d+)$/.exec(n);
+    const c = m && ps.containers.find((x) => x.name === m[2] && x.init === !!m[1]);
+    if (c) markCollected(c, Number(m[3]));
+  }
+}
 
 export class PodDisks {
   private records = new Map<PodState, PodRecord>();
@@ -272,7 +285,9 @@ export class PodDisks {
   private gc(ps: PodState, rec: PodRecord, pod: KubeObject, now: number): void {
     const r = rec.disk.gc(this.settings(pod));
     for (const e of r.events) this.host.event(ps, e.type, e.reason, e.message);
+    //collected(ps, r.removedContainers);
     if (r.action !== 'restart-pod') return;
+    collected(ps, rec.disk.containers().filter((x) => x.state === 'exited').map((x) => x.name));
     rec.disk.restartPod();
     if (ps.runtime === 'process') { rec.wipe = true; rec.measured = 0; }
     const rt = this.host.runtimeOf(ps);

@@ -35,13 +35,29 @@ export function renderLog(lines: LogLine[], opts: LogOptions, now = Date.now()):
 }
 
 /**
+ * Exited instances removed by container GC (SPEC S15: container-gc-threshold),
+ * per container: every instance up to this index is gone, its logs with it,
+ * as the kubelet's container GC removes a dead container's log files. Kept
+ * beside the state (not in it) so a pod that was never collected costs nothing.
+ */
+const collected = new WeakMap<ContainerState, number>();
+
+/** Container GC removed instance `index` of `c` (and every earlier one). */
+export function markCollected(c: ContainerState, index: number): void {
+  if (index > (collected.get(c) ?? -1)) collected.set(c, index);
+}
+
+/** Has container GC removed instance `index` of `c`? */
+export const isCollected = (c: ContainerState, index: number): boolean => index <= (collected.get(c) ?? -1);
+
+/**
  * Which instance `kubectl logs` (or `--previous`) means, or a 400 the way the
- * kubelet words it when there is none.
+ * kubelet words it when there is none (never was, or garbage-collected).
  */
 export function pickInstance(ps: Pick<PodState, 'name'>, c: ContainerState, previous: boolean | undefined): number {
   if (previous) {
     // While a crashed container waits out its back-off, the dead instance is still the current one.
-    if (c.restarts < 1) throw errors.badRequest(`previous terminated container "${c.name}" in pod "${ps.name}" not found`);
+    if (c.restarts < 1 || isCollected(c, c.restarts - 1)) throw errors.badRequest(`previous terminated container "${c.name}" in pod "${ps.name}" not found`);
     return c.restarts - 1;
   }
   if (!c.created) {

@@ -3,6 +3,9 @@
 // and a per-pod directory standing in for its filesystem (see volumes.ts).
 // Real stdout/stderr become `kubectl logs`, real exit codes the container
 // state, and deletion sends SIGTERM, then SIGKILL after the grace period.
+// The pod's metrics port (9100) is the VM agent's (SPEC S9): a container that
+// declares it, or whose processes bind it (portguard.ts), dies with the seed's
+// bind error and exit code 1, as in the simulated runtime.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +16,8 @@ import { errors } from '../apiserver/status.js';
 import type { Client } from '../client/types.js';
 import type { LifecycleHost } from './lifecycle.js';
 import { criLine, fallbackMessage, parseCriLine, pickInstance, renderLog, type LogLine } from './logs.js';
+import { listenDeniedMessage, metricsPortConflict, metricsPortOf } from './metrics.js';
+import { guardPort } from './portguard.js';
 import { startProber, type ProbeEnv } from './probes.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { RuntimeStartError } from './types.js';
@@ -30,13 +35,18 @@ export interface ProcessRuntimeOptions {
 }
 
 interface Handle {
-  child: ChildProcess;
+  /** None when the container was refused before a process ran (a declared metrics port). */
+  child?: ChildProcess;
   index: number;
   logPath: string;
   termPath: string;
   killTimer?: NodeJS.Timeout;
   probes: (() => void)[];
   exited: boolean;
+  /** Stops watching the metrics port. */
+  unguard?: () => void;
+  /** The bind error it is being killed for (it bound the metrics port). */
+  denied?: string;
 }
 
 interface Prepared {
@@ -99,6 +109,9 @@ export class ProcessRuntime implements Runtime {
     const index = c.created ? c.restarts + 1 : 0;
     const logPath = path.join(p.dirs.logs, c.name, `${index}.log`);
     fs.mkdirSync(path.dirname(logPath), { recursive: true });
+    const port = metricsPortOf(pod);
+    const denied = listenDeniedMessage(String(spec.image ?? ''), port);
+    if (metricsPortConflict(pod, c.name) !== undefined) return this.refuse(ps, c, spec, { index, logPath, termPath, probes: [], exited: false }, denied);
     const out = fs.openSync(logPath, 'w');
     const child = spawn(argv[0], argv.slice(1), { cwd, env: fullEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
@@ -111,6 +124,12 @@ export class ProcessRuntime implements Runtime {
     this.mine.add(child.pid!);
     const h: Handle = { child, index, logPath, termPath, probes: [], exited: false };
     c.handle = h;
+    // Binding the metrics port is refused by the VM; here the process is killed once it did.
+    h.unguard = guardPort(child.pid!, port, () => {
+      if (h.exited) return;
+      h.denied = denied;
+      killGroup(child.pid, 'SIGKILL');
+    });
     const pipe = (stream: NodeJS.ReadableStream, name: LogLine['stream']) => {
       let partial = '';
       stream.setEncoding('utf8');
@@ -131,9 +150,12 @@ export class ProcessRuntime implements Runtime {
       live.delete(child.pid!);
       this.mine.delete(child.pid!);
       if (h.killTimer) clearTimeout(h.killTimer);
+      h.unguard?.();
       for (const stop of h.probes) stop();
+      // Its last words, as nginx's would be: the bind error, and exit code 1 (not the SIGKILL's 137).
+      if (h.denied) { try { fs.writeSync(out, criLine({ time: Date.now(), stream: 'stderr', text: h.denied })); } catch { /* closed */ } }
       try { fs.closeSync(out); } catch { /* closed */ }
-      const exitCode = code ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 0);
+      const exitCode = h.denied ? 1 : code ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 0);
       this.o.onExit(ps, c, exitCode, Date.now(), { message: this.readTerminationMessage(h, spec, exitCode) });
     };
     // 'close' waits for stdout/stderr to drain; a grandchild holding them open must not hang us.
@@ -142,6 +164,24 @@ export class ProcessRuntime implements Runtime {
     c.started = !spec.startupProbe;
     c.ready = c.started && !spec.readinessProbe;
     this.probe(ps, c, spec, pod, h, { cwd, env: fullEnv, ports: Object.fromEntries((spec.ports ?? []).filter((x: any) => x.name).map((x: any) => [x.name, x.containerPort])) });
+  }
+
+  /**
+   * A container declaring the metrics port as a containerPort: no process is
+   * run; the instance starts, logs the bind error and exits 1 a moment later
+   * (after the lifecycle marked it running), so it crash-loops like the
+   * simulated one.
+   */
+  private refuse(ps: PodState, c: ContainerState, spec: any, h: Handle, denied: string): void {
+    fs.writeFileSync(h.logPath, criLine({ time: Date.now(), stream: 'stderr', text: denied }));
+    c.handle = h;
+    c.started = true;
+    c.ready = false;
+    h.killTimer = setTimeout(() => {
+      if (c.handle !== h || h.exited) return;
+      h.exited = true;
+      this.o.onExit(ps, c, 1, Date.now(), { message: this.readTerminationMessage(h, spec, 1) });
+    }, 100);
   }
 
   private probe(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, h: Handle, env: ProbeEnv) {
@@ -193,11 +233,13 @@ export class ProcessRuntime implements Runtime {
 
   stop(_ps: PodState, c: ContainerState, graceSec: number, _now?: number): void {
     const h = c.handle as Handle | undefined;
-    if (!h || h.exited) return;
-    if (graceSec <= 0) { killGroup(h.child.pid, 'SIGKILL'); return; }
-    killGroup(h.child.pid, 'SIGTERM');
+    // A refused instance (no process) ends by itself in a moment.
+    if (!h || h.exited || !h.child) return;
+    const pid = h.child.pid;
+    if (graceSec <= 0) { killGroup(pid, 'SIGKILL'); return; }
+    killGroup(pid, 'SIGTERM');
     if (h.killTimer) clearTimeout(h.killTimer);
-    h.killTimer = setTimeout(() => killGroup(h.child.pid, 'SIGKILL'), graceSec * 1000);
+    h.killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceSec * 1000);
   }
 
   podUpdated(ps: PodState, pod: KubeObject): void {
@@ -265,7 +307,10 @@ export class ProcessRuntime implements Runtime {
   cleanup(ps: PodState): void {
     for (const c of ps.containers) {
       const h = c.handle as Handle | undefined;
-      if (h && !h.exited) { for (const stop of h.probes) stop(); killGroup(h.child.pid, 'SIGKILL'); }
+      if (!h) continue;
+      h.unguard?.();
+      if (!h.child && h.killTimer) clearTimeout(h.killTimer);
+      if (!h.exited) { for (const stop of h.probes) stop(); killGroup(h.child?.pid, 'SIGKILL'); }
     }
     const p = this.prepared.get(ps.uid);
     this.prepared.delete(ps.uid);

@@ -7,7 +7,7 @@ import { newId } from '../ids.js';
 import { formatIp, parseCidr } from '../ipv4.js';
 import type { CloudState } from '../state.js';
 import { now } from '../state.js';
-import type { Eip, EipAssociation } from '../types.js';
+import type { Eip, EipAssociation, PodRef } from '../types.js';
 import { checkInt, checkName, clone, mustGet } from './common.js';
 import type { QuotaModel } from './quota.js';
 
@@ -29,6 +29,8 @@ export interface AllocateEipInput {
   name?: string;
   description?: string;
   isp?: string;
+  /** The pod a controller allocates it for (see Eip.allocatedFor). */
+  allocatedFor?: PodRef;
 }
 
 export interface AssociateEipInput {
@@ -93,6 +95,7 @@ export class EipModel {
       createdTime: now(),
     };
     if (association) rec.association = association;
+    if (input.allocatedFor) rec.allocatedFor = { ...input.allocatedFor };
     return { rec, done: this.s.eips.insert(rec) };
   }
 

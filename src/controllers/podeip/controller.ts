@@ -12,13 +12,15 @@ import type { Cloud } from '../../cloud/cloud.js';
 import type { Eip } from '../../cloud/types.js';
 import type { Admission } from '../../apiserver/registry.js';
 import { EventRecorder } from '../events.js';
-import { Informer, WorkQueue, keyOf } from '../informer.js';
+import { InformerView, SharedInformers, WorkQueue, keyOf } from '../informer.js';
 import { installPodEipCrd } from './crd.js';
 import { ALLOCATED_ANNOTATION, CONTROLLER_ANNOTATION, EIP_GATE, FINALIZER, eipRequest, parseGoDuration, wantsEip, type EipRequest } from './annotations.js';
 
 export interface PodEipOptions {
   /** Modelled time from association to the EIP carrying traffic (default 1s; NODELESS_EIP_BIND_DELAY_MS). */
   bindDelayMs?: number;
+  /** The cluster's shared informers (else the controller gets its own). */
+  informers?: SharedInformers;
 }
 
 const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -27,12 +29,24 @@ const gone = (p: KubeObject | undefined) => !p || !!p.metadata.deletionTimestamp
 export async function startPodEips(cloud: Cloud, cluster: string, client: Client, opts: PodEipOptions = {}): Promise<{ stop(): void }> {
   await installPodEipCrd(client);
   const bindDelay = opts.bindDelayMs ?? (Number(process.env.NODELESS_EIP_BIND_DELAY_MS) || 1000);
-  const pods = new Informer(client, refs.pods);
-  const podeips = new Informer(client, refs.podeips);
+  const shared = opts.informers ?? new SharedInformers(client);
+  const pods = new InformerView(shared.informer(refs.pods));
+  const podeips = new InformerView(shared.informer(refs.podeips));
   const queue = new WorkQueue();
   const events = new EventRecorder(client, { component: 'ack-extend-network-controller' });
   const enqueue = (o: KubeObject) => queue.add(keyOf(o));
-  for (const inf of [pods, podeips]) inf.on({ add: enqueue, update: (_o, n) => enqueue(n), delete: enqueue });
+  // The last state of deleted pods, so the events of their EIP's release can name them (uid included).
+  const departed = new Map<string, KubeObject>();
+  // Pods waiting for a Static EIP another pod holds (the rolling-update race, E5), by EIP id: woken when it is let go.
+  const waiters = new Map<string, Set<string>>();
+  // When a pod first found its EIP still bound to a pod already deleted (its release under way), by pod key.
+  const quiet = new Map<string, number>();
+  const wake = (eipId: string) => {
+    for (const k of waiters.get(eipId) ?? []) queue.add(k);
+    waiters.delete(eipId);
+  };
+  pods.on({ add: enqueue, update: (_o, n) => enqueue(n), delete: (o) => { if (wantsEip(o)) departed.set(keyOf(o), o); enqueue(o); } });
+  podeips.on({ add: enqueue, update: (_o, n) => enqueue(n), delete: enqueue });
 
   /** Sets the readiness-gate condition (only when it changes). */
   const setCondition = async (pod: KubeObject, ok: boolean, reason: string, message: string) => {
@@ -53,15 +67,28 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
   };
   const ours = (eip: Eip, pe: KubeObject) => eip.boundPod?.cluster === cluster && eip.boundPod.namespace === pe.metadata.namespace && eip.boundPod.name === pe.metadata.name;
 
+  /** The pod a PodEIP belongs to, live or just deleted, for events about its EIP. */
+  const podOf = (pe: KubeObject): KubeObject => {
+    const key = keyOf(pe);
+    return pods.get(pe.metadata.namespace, pe.metadata.name!) ?? departed.get(key)
+      ?? { apiVersion: 'v1', kind: 'Pod', metadata: { name: pe.metadata.name, namespace: pe.metadata.namespace } };
+  };
+
   /** Releases what the PodEIP holds (Auto: release; Static: unbind only), then lets it go. */
   const finish = async (pe: KubeObject) => {
     const id = pe.spec?.allocationID as string;
     const eip = cloud.eips.list().find((e) => e.id === id);
     // A Static EIP may meanwhile be bound to another pod naming it: leave that binding alone.
     if (eip && (!eip.association || ours(eip, pe))) {
+      const held = !!eip.association || pe.status?.status === 'InUse';
       await cloud.eips.disassociate(id);
-      if (pe.spec?.allocationType?.type !== 'Static' && pe.spec?.allocationType?.releaseStrategy !== 'Never') await cloud.eips.release(id);
+      const release = pe.spec?.allocationType?.type !== 'Static' && pe.spec?.allocationType?.releaseStrategy !== 'Never';
+      if (release) await cloud.eips.release(id);
+      // Said on the pod: in the rolling-update race this is the moment the waiting pod gets the EIP.
+      if (held) events.record(podOf(pe), 'Normal', release ? 'ReleaseEIP' : 'DisassociateEIP', `EIP ${id} (${eip.address}) ${release ? 'released' : 'disassociated'}: the pod is being deleted`);
     }
+    wake(id);
+    departed.delete(keyOf(pe));
     const fin = (pe.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
     await client.patch(refs.podeips, pe.metadata.namespace, pe.metadata.name!, 'merge', { metadata: { finalizers: fin.length ? fin : null } }).catch(() => undefined);
     await client.delete(refs.podeips, pe.metadata.namespace, pe.metadata.name!).catch(() => undefined);
@@ -73,6 +100,7 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
     if (pe.metadata.deletionTimestamp || at.releaseStrategy === 'Follow' || !at.releaseStrategy) return finish(pe);
     const id = pe.spec.allocationID as string;
     if (cloud.eips.list().some((e) => e.id === id && e.association && ours(e, pe))) await cloud.eips.disassociate(id);
+    wake(id);
     if (at.releaseStrategy === 'Never') return;
     if (!pe.status?.podLastSeen || pe.status?.status === 'InUse') {
       await client.patch(refs.podeips, pe.metadata.namespace, pe.metadata.name!, 'merge', { status: { podLastSeen: stamp(), status: 'Unbound', networkInterfaceID: null, privateIPAddress: null } }, { subresource: 'status' });
@@ -101,7 +129,7 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
       try {
         eip = await cloud.eips.allocate({
           bandwidthMbps: req.bandwidthMbps, internetChargeType: req.internetChargeType, instanceChargeType: req.instanceChargeType,
-          isp: req.isp, name: req.name, description: req.description,
+          isp: req.isp, name: req.name, description: req.description, allocatedFor: { cluster, namespace: ns, name },
         });
       } catch (e) {
         return fail(pod, `allocate EIP: ${(e as Error).message}`);
@@ -129,10 +157,20 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
       // Bound elsewhere: an earlier pod of the same name (its ENI lingers) is ours to take; anything else is a conflict.
       const b = eip.boundPod;
       if (!(b && b.cluster === cluster && b.namespace === ns && b.name === name)) {
-        return fail(pod, `EIP ${eip.id} (${eip.address}) is in use by ${b ? `pod ${b.namespace}/${b.name}` : a.type + ' ' + a.id}`, 5000);
+        (waiters.get(eip.id) ?? waiters.set(eip.id, new Set()).get(eip.id)!).add(keyOf(pod));
+        const holder = b && b.cluster === cluster ? pods.get(b.namespace, b.name) : undefined;
+        // A holder already deleted is being let go (Recreate): look again shortly, nothing to report —
+        // unless that takes longer than a release does, when something else holds on to it.
+        if (b && b.cluster === cluster && gone(holder)) {
+          const since = quiet.get(keyOf(pod)) ?? quiet.set(keyOf(pod), Date.now()).get(keyOf(pod))!;
+          if (Date.now() - since < 10_000) return void queue.addAfter(keyOf(pod), 200);
+        }
+        // The rolling-update race (SPEC E5): the old pod still holds the EIP; wait until its deletion lets go.
+        return fail(pod, `EIP ${eip.id} (${eip.address}) is in use by ${b ? `pod ${b.namespace}/${b.name}` : a.type + ' ' + a.id}; waiting for it to be disassociated`, 5000);
       }
       await cloud.eips.disassociate(eip.id);
     }
+    quiet.delete(keyOf(pod));
     if (!a || a.id !== eni.id) {
       eip = await cloud.eips.associate(eip.id, { eniId: eni.id });
       await new Promise((r) => setTimeout(r, bindDelay));
@@ -159,6 +197,8 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
     if (pe?.metadata.deletionTimestamp) return finish(pe);
     if (gone(pod) || !wantsEip(pod!)) {
       if (pe) await podGone(pe, key);
+      else departed.delete(key);
+      quiet.delete(key);
       return;
     }
     if (!pod!.status?.podIP) return;
@@ -172,11 +212,14 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
     await bind(pod!, pe, req);
   };
 
-  pods.start();
-  podeips.start();
   await Promise.all([pods.hasSynced(), podeips.hasSynced()]);
+  // An EIP allocated for a pod whose PodEIP was never written (nodeless died in between) belongs to nobody: release it.
+  const recorded = new Set(podeips.list().map((pe) => pe.spec?.allocationID));
+  for (const e of cloud.eips.list()) {
+    if (e.allocatedFor?.cluster === cluster && !e.association && !recorded.has(e.id)) await cloud.eips.release(e.id).catch(() => undefined);
+  }
   queue.run(reconcile, 4);
-  return { stop: () => { queue.stop(); pods.stop(); podeips.stop(); } };
+  return { stop: () => { queue.stop(); pods.close(); podeips.close(); if (!opts.informers) shared.stop(); } };
 }
 
 /**

@@ -1,0 +1,72 @@
+// `nodeless net ingress EIP:PORT`: whether a connection from the internet
+// reaches a pod's port through its EIP (SPEC §3 E6). The cloud answers the
+// network half (GET /cloud/v1/ingress: EIP → ENI → security groups); this
+// command then asks the pod's cluster whether anything listens on the port
+// (a running container declaring it, or the pod VM's metrics agent, S9).
+// Prints the path, or `blocked:`/`refused:` with the reason, and exits 1 when
+// the connection would not get through.
+import type { Command } from 'commander';
+import type { KubeObject } from '../api/types.js';
+import type { IngressView } from '../cloud/ingress.js';
+import { metricsPortOf } from '../runtime/metrics.js';
+import { api, leaf, showDone } from './cloud.js';
+import { CliError, connect, request } from './connect.js';
+
+export interface Listener {
+  /** The container that listens, or `metrics-agent` for the pod VM's own metrics port. */
+  by: string;
+  port: number;
+  protocol: string;
+}
+
+/** Splits `203.0.113.5:80` (or `eip-…:80`). */
+export function parseTarget(s: string): { address: string; port: number } {
+  const m = /^([^:\s]+):(\d{1,5})$/.exec(s);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new CliError(`want EIP:PORT (an address or eip- id, and a port 1-65535), got ${JSON.stringify(s)}`);
+  return { address: m[1], port: Number(m[2]) };
+}
+
+/** What listens on the port in the pod, or why nothing does. */
+export function findListener(pod: KubeObject, port: number, protocol: string): { listener?: Listener; why?: string } {
+  const who = `pod ${pod.metadata.namespace}/${pod.metadata.name}`;
+  if (pod.metadata.deletionTimestamp) return { why: `${who} is being deleted` };
+  if (pod.status?.phase !== 'Running') return { why: `${who} is ${pod.status?.phase ?? 'Pending'}, nothing listens yet` };
+  const proto = protocol.toUpperCase();
+  if (proto === 'TCP' && metricsPortOf(pod) === port) return { listener: { by: 'metrics-agent', port, protocol: proto } };
+  const c = (pod.spec?.containers ?? []).find((x: any) => (x.ports ?? []).some((p: any) => Number(p.containerPort) === port && (p.protocol ?? 'TCP') === proto));
+  if (!c) return { why: `no container of ${who} declares containerPort ${port}/${proto}, so nothing listens there (connection refused)` };
+  const st = (pod.status?.containerStatuses ?? []).find((s: any) => s.name === c.name);
+  if (!st?.state?.running) {
+    const w = st?.state?.waiting?.reason ?? (st?.state?.terminated ? `terminated: ${st.state.terminated.reason ?? 'Error'}` : 'not started');
+    return { why: `container ${c.name} of ${who} declares ${port}/${proto} but is not running (${w}), so the connection is refused` };
+  }
+  return { listener: { by: c.name, port, protocol: proto } };
+}
+
+export function registerIngressCommand(net: Command): void {
+  if (net.commands.some((c) => c.name() === 'ingress')) return;
+  leaf(net, 'ingress <eip:port>', 'whether a connection from the internet reaches a pod port through its EIP and security groups', async (o, target) => {
+    const { address, port } = parseTarget(target);
+    const protocol = String(o.protocol).toLowerCase();
+    const qs = new URLSearchParams({ address, port: String(port), protocol, ...(o.from ? { from: o.from } : {}) });
+    const view: IngressView = await api(o, 'GET', `/ingress?${qs}`);
+    let summary = view.summary;
+    let listener: Listener | undefined;
+    if (view.allowed && view.pod) {
+      const p = view.pod;
+      const prefix = p.cluster === 'default' ? '' : `/clusters/${encodeURIComponent(p.cluster)}`;
+      const res = await request(connect(o.home), 'GET', `${prefix}/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}`);
+      const found = res.status === 200 ? findListener(res.body, port, protocol) : { why: `pod ${p.namespace}/${p.name} no longer exists (HTTP ${res.status})` };
+      listener = found.listener;
+      summary = listener
+        ? `${view.summary} → ${listener.by === 'metrics-agent' ? 'the pod\'s metrics agent' : `container ${listener.by}`} listening on ${port}/${listener.protocol}: reachable`
+        : `refused: ${found.why} (${view.summary})`;
+    } else if (view.allowed) {
+      summary = `${view.summary}: reachable (node ENI)`;
+      listener = { by: 'node', port, protocol: protocol.toUpperCase() };
+    }
+    const reachable = view.allowed && !!listener;
+    showDone(o, { ...view, listener: listener ?? null, reachable, summary }, summary);
+    if (!reachable) process.exitCode = 1;
+  }).option('--protocol <p>', 'tcp or udp', 'tcp').option('--from <ip>', 'source address on the internet (default: anyone, 0.0.0.0/0)');
+}
