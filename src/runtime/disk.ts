@@ -285,7 +285,7 @@ export class PodDisks {
   private gc(ps: PodState, rec: PodRecord, pod: KubeObject, now: number): void {
     const r = rec.disk.gc(this.settings(pod));
     for (const e of r.events) this.host.event(ps, e.type, e.reason, e.message);
-    //collected(ps, r.removedContainers);
+    collected(ps, r.removedContainers);
     if (r.action !== 'restart-pod') return;
     collected(ps, rec.disk.containers().filter((x) => x.state === 'exited').map((x) => x.name));
     rec.disk.restartPod();
