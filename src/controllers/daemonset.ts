@@ -52,7 +52,7 @@ export function nodeShouldRun(node: KubeObject, ds: KubeObject): { shouldRun: bo
 }
 
 export class DaemonSetController {
-  private queue = new WorkQueue();
+  private queue = new WorkQueue({ restAfterSlowSync: true });
   private dsInf: Informer;
   private podInf: Informer;
   private nodeInf: Informer;

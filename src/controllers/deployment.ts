@@ -20,7 +20,7 @@ import { cleanup, rolloutRecreate, rolloutRolling, scale, type DeploymentSync } 
 import { parseTime } from './util/pods.js';
 
 export class DeploymentController {
-  private queue = new WorkQueue();
+  private queue = new WorkQueue({ restAfterSlowSync: true });
   private dInf: Informer;
   private rsInf: Informer;
   private podInf: Informer;

@@ -14,7 +14,7 @@ import { deepEqual } from './util/hash.js';
 const DELETION_TIMEOUT_MS = 2 * 60_000;
 
 export class DisruptionController {
-  private queue = new WorkQueue();
+  private queue = new WorkQueue({ restAfterSlowSync: true });
   private pdbInf: Informer;
   private podInf: Informer;
   private rsInf: Informer;

@@ -49,7 +49,7 @@ export function endpointSubsets(svc: KubeObject, pods: KubeObject[]): any[] {
 }
 
 export class EndpointsController {
-  private queue = new WorkQueue();
+  private queue = new WorkQueue({ restAfterSlowSync: true });
   private svcInf: Informer;
   private podInf: Informer;
   private epInf: Informer;

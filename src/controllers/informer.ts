@@ -283,15 +283,25 @@ export class WorkQueue {
    *  a sync of a few pods (well under a millisecond) is not held back at all. */
   private restUntil = new Map<string, number>();
   private restTimers = new Map<string, NodeJS.Timeout>();
+  private urgent = new Set<string>();
 
-  add(key: string): void {
+  /**
+   * `restAfterSlowSync`: for controllers whose sync walks every object of a
+   * workload (ReplicaSet, Deployment…). Off for controllers that wait on
+   * purpose inside a sync (a modelled EIP bind), where the wait is not work.
+   */
+  constructor(private opts: { restAfterSlowSync?: boolean } = {}) {}
+
+  /** Queues a key; `now` skips the rest after a slow sync (a controller continuing its own burst). */
+  add(key: string, now = false): void {
     if (this.stopped) return;
     if (this.processing.has(key)) {
       this.dirty.add(key);
+      if (now) this.urgent.add(key);
       return;
     }
     // A key whose last run was expensive waits a little (see run()); cheap keys never do.
-    const rest = (this.restUntil.get(key) ?? 0) - Date.now();
+    const rest = now ? 0 : (this.restUntil.get(key) ?? 0) - Date.now();
     if (rest > 0) {
       if (!this.restTimers.has(key) && !this.queued.has(key)) {
         this.restTimers.set(key, setTimeout(() => {
@@ -334,7 +344,7 @@ export class WorkQueue {
           const t0 = Date.now();
           await worker(key);
           const took = Date.now() - t0;
-          if (took >= 2) this.restUntil.set(key, Date.now() + 2 * took);
+          if (this.opts.restAfterSlowSync && took >= 2) this.restUntil.set(key, Date.now() + 2 * took);
           else this.restUntil.delete(key);
           failures.delete(key);
         } catch (e) {
@@ -344,7 +354,7 @@ export class WorkQueue {
           this.addAfter(key, Math.min(5 * 2 ** Math.min(n, 10), 5000));
         } finally {
           this.processing.delete(key);
-          if (this.dirty.delete(key)) this.add(key);
+          if (this.dirty.delete(key)) this.add(key, this.urgent.delete(key));
         }
       }
     };

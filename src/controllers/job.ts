@@ -37,7 +37,7 @@ function jobCondition(type: string, reason: string, message: string) {
 }
 
 export class JobController {
-  private queue = new WorkQueue();
+  private queue = new WorkQueue({ restAfterSlowSync: true });
   private orphans = new WorkQueue();
   private jobInf: Informer;
   private podInf: Informer;

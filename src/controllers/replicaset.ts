@@ -23,7 +23,7 @@ class ManageError extends Error {
 }
 
 export class ReplicaSetController {
-  private queue = new WorkQueue();
+  private queue = new WorkQueue({ restAfterSlowSync: true });
   private pending = new Pending();
   private rsInf: Informer;
   private podInf: Informer;
@@ -130,7 +130,7 @@ export class ReplicaSetController {
     }
     const nextCheck = await this.writeStatus(rs, active, manageErr);
     if (manageErr) throw manageErr.err;
-    if (more) this.queue.add(key);
+    if (more) this.queue.add(key, true); // the next burst of creates: no rest
     else if (nextCheck !== undefined) this.queue.addAfter(key, nextCheck + 50);
   }
 

@@ -89,6 +89,6 @@ describe('the rolling-update race (E5)', () => {
     assert.equal(cond(now, GATE).status, 'True');
     assert.equal(eip(id).boundPod?.name, now.metadata.name);
     assert.deepEqual(eventsOf(now.metadata.name).filter((e) => e.type === 'Warning').map((e) => e.message), []);
-    assert.ok(eventsOf(old.metadata.name).some((e) => e.reason === 'DisassociateEIP'));
+    await waitFor('the old pod told the EIP was disassociated', () => eventsOf(old.metadata.name).some((e) => e.reason === 'DisassociateEIP'), 30_000);
   });
 });
