@@ -3,7 +3,7 @@
 // live in the one store, under the key prefix /<cluster>/.
 import { Catalog } from './api/catalog.js';
 import { Registry } from './apiserver/registry.js';
-import { serviceAllocation } from './apiserver/serviceips.js';
+import { KUBERNETES_SERVICE_IP, serviceAllocation } from './apiserver/serviceips.js';
 import { Subresources } from './apiserver/subresources.js';
 import type { ClusterApi } from './apiserver/server.js';
 import type { Store } from './store/types.js';
@@ -28,6 +28,14 @@ export async function openCluster(name: string, store: Store): Promise<Cluster> 
     if (!(await registry.tryGet(namespaces, undefined, ns))) {
       await registry.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     }
+  }
+  // The Service every cluster has, at the first address of the service range (no selector: it is the API server itself).
+  const services = catalog.lookup('', 'v1', 'services')!;
+  if (!(await registry.tryGet(services, 'default', 'kubernetes'))) {
+    await registry.create(services, 'default', {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+    });
   }
   return { name, catalog, registry, subresources: new Subresources(), client: new InProcessClient(registry) };
 }

@@ -11,6 +11,8 @@ import { StatusError } from './status.js';
 
 /** kube-apiserver's default --service-cluster-ip-range. */
 export const SERVICE_CIDR = '10.96.0.0/12';
+/** The default/kubernetes Service's address: the range's first. */
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 const NODE_PORTS: [number, number] = [30000, 32767];
 
 const invalid = (svc: KubeObject, field: string, value: unknown, detail: string) => new StatusError(422, 'Invalid',

@@ -74,6 +74,7 @@ describe('kubectl create generators (protobuf bodies)', () => {
     assert.deepEqual(svcs[0].spec.clusterIPs, [svcs[0].spec.clusterIP]);
     assert.ok(svcs[1].spec.ports[0].nodePort >= 30000 && svcs[1].spec.ports[0].nodePort <= 32767);
     assert.equal(kc(n, ['get', 'svc', 'headless', '-o', 'jsonpath={.spec.clusterIP}']), 'None');
+    assert.equal(kc(n, ['get', 'svc', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP} {.spec.ports[0].port}']), '10.96.0.1 443');
     const taken = kubectl(n, ['create', 'service', 'clusterip', 'again', '--tcp=80', '--clusterip=10.96.7.7']);
     assert.match(taken.stderr, /provided IP is already allocated/);
     const outside = kubectl(n, ['create', 'service', 'clusterip', 'far', '--tcp=80', '--clusterip=1.2.3.4']);
