@@ -58,7 +58,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   const hostIP = opts.internalIP ?? defaultNodeIP(nodeName);
   const network = opts.network ?? defaultNetwork(client);
   const simulation = opts.simulation ?? {};
-  const simulated = new SimulatedRuntime(simulation, (ps, type, reason, message, c) => host.event(ps, type, reason, message, c));
+  const simulated = new SimulatedRuntime(simulation, (ps, type, reason, message, c) => host.event(ps, type, reason, message, c), () => disks.clusterDefaults());
   let processRt: ProcessRuntime | undefined;
   const states = new Map<string, PodState>();
   // The cluster's one pod informer, seen through this node's eyes (the kubelet's spec.nodeName field selector).
@@ -196,7 +196,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   function runtimeFor(pod: KubeObject): PodState['runtime'] {
     if (pod.metadata.annotations?.[RUNTIME_ANNOTATION] !== 'process') return 'simulated';
     if (opts.allowProcessRuntime && opts.stateDir) {
-      processRt ??= new ProcessRuntime({ client, stateDir: opts.stateDir, hostIP, onExit: (ps, c, code, at, extra) => lifecycle.exited(ps, c, code, at, extra), onProbe: (ps) => { markDirty(ps); lifecycle.sync(ps); }, event: host.event, podOf });
+      processRt ??= new ProcessRuntime({ client, stateDir: opts.stateDir, hostIP, onExit: (ps, c, code, at, extra) => lifecycle.exited(ps, c, code, at, extra), onProbe: (ps) => { markDirty(ps); lifecycle.sync(ps); }, event: host.event, podOf, clusterDefaults: () => disks.clusterDefaults() });
       return 'process';
     }
     recorder.record(pod, 'Warning', 'ProcessRuntimeNotAllowed',

@@ -97,6 +97,11 @@ export class PodDisks {
     this.config.start();
   }
 
+  /** The cluster's kube-system/eks-config default annotations, as last seen. */
+  clusterDefaults(): Record<string, string> {
+    return this.defaults;
+  }
+
   private settings(pod: KubeObject): EksSettings {
     return eksSettings({ ...this.defaults, ...(pod.metadata.annotations ?? {}) });
   }
@@ -196,7 +201,7 @@ export class PodDisks {
     if (!rec.disk.hasImage(image) && !rec.disk.pull(image, containerImage(pod, c.name, image, this.host.simulation).bytes).ok) return;
     const name = instance(c);
     rec.disk.startContainer(name, image);
-    const b = behaviourOf(pod, c.name, c.init);
+    const b = behaviourOf(pod, c.name, c.init, this.defaults);
     if (!b.writeBytes) return;
     const restarts = c.restarts;
     const t = setTimeout(() => {

@@ -32,6 +32,8 @@ export interface ProcessRuntimeOptions {
   onProbe(ps: PodState): void;
   event: LifecycleHost['event'];
   podOf(ps: PodState): KubeObject | undefined;
+  /** kube-system/eks-config default annotations (a cluster-wide metrics-port). */
+  clusterDefaults?: () => Record<string, string>;
 }
 
 interface Handle {
@@ -109,9 +111,9 @@ export class ProcessRuntime implements Runtime {
     const index = c.created ? c.restarts + 1 : 0;
     const logPath = path.join(p.dirs.logs, c.name, `${index}.log`);
     fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    const port = metricsPortOf(pod);
+    const port = metricsPortOf(pod, this.o.clusterDefaults?.() ?? {});
     const denied = listenDeniedMessage(String(spec.image ?? ''), port);
-    if (metricsPortConflict(pod, c.name) !== undefined) return this.refuse(ps, c, spec, { index, logPath, termPath, probes: [], exited: false }, denied);
+    if (metricsPortConflict(pod, c.name, this.o.clusterDefaults?.() ?? {}) !== undefined) return this.refuse(ps, c, spec, { index, logPath, termPath, probes: [], exited: false }, denied);
     const out = fs.openSync(logPath, 'w');
     const child = spawn(argv[0], argv.slice(1), { cwd, env: fullEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     try {

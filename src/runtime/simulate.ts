@@ -93,13 +93,13 @@ export interface SimulationOptions {
 }
 
 /** The behaviour of one container of `pod`, or undefined when it simply runs. */
-export function behaviourOf(pod: KubeObject, container: string, isInit: boolean): Behaviour {
+export function behaviourOf(pod: KubeObject, container: string, isInit: boolean, clusterDefaults: Record<string, string> = {}): Behaviour {
   const parsed = parseSimulate(pod.metadata.annotations?.[SIMULATE_ANNOTATION]);
   void isInit; // one day: defaults that differ for init containers
   const b: Behaviour = { ...parsed.all, ...(parsed.byContainer.get(container) ?? {}) };
   // The pod's VM serves metrics on 9100 (or the metrics-port annotation); a container
   // declaring that port cannot bind it and exits 1 at every start, as in the seed.
-  const port = metricsPortConflict(pod, container);
+  const port = metricsPortConflict(pod, container, clusterDefaults);
   if (port !== undefined) {
     const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c: any) => c?.name === container);
     return { ...b, crashLoop: true, exitCode: 1, listenDenied: listenDeniedMessage(String(spec?.image ?? ''), port) };
@@ -108,9 +108,9 @@ export function behaviourOf(pod: KubeObject, container: string, isInit: boolean)
 }
 
 /** When (ms after start) a container exits by itself and with which code; undefined = runs until stopped. */
-export function plannedExit(pod: KubeObject, container: string, isInit: boolean, sidecar: boolean, opts: SimulationOptions): { afterMs: number; code: number } | undefined {
+export function plannedExit(pod: KubeObject, container: string, isInit: boolean, sidecar: boolean, opts: SimulationOptions, clusterDefaults: Record<string, string> = {}): { afterMs: number; code: number } | undefined {
   const scale = opts.timeScale ?? 1;
-  const b = behaviourOf(pod, container, isInit);
+  const b = behaviourOf(pod, container, isInit, clusterDefaults);
   if (b.crashLoop) return { afterMs: b.afterMs ?? 1000 * scale, code: b.exitCode ?? 1 };
   if (b.exitCode !== undefined) return { afterMs: b.afterMs ?? 1000 * scale, code: b.exitCode };
   if (b.afterMs !== undefined) return { afterMs: b.afterMs, code: 0 };

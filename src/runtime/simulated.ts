@@ -18,7 +18,7 @@ const specOf = (pod: KubeObject, c: { name: string; init: boolean }) =>
   (c.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((x: any) => x?.name === c.name) ?? {};
 
 /** The synthetic log of one instance of a container. */
-export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean }, inst: Instance, index: number): LogLine[] {
+export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean }, inst: Instance, index: number, clusterDefaults: Record<string, string> = {}): LogLine[] {
   const spec = specOf(pod, c);
   const image = String(spec.image ?? '');
   const t = inst.startedAt;
@@ -28,7 +28,7 @@ export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean
     out(t, `[nodeless] container ${c.name} started (simulated${index > 0 ? `, restart ${index}` : ''})`),
   ];
   const port = spec.ports?.[0]?.containerPort;
-  const denied = behaviourOf(pod, c.name, c.init).listenDenied;
+  const denied = behaviourOf(pod, c.name, c.init, clusterDefaults).listenDenied;
   if (denied) { /* it dies binding its port: no "listening" line */ } else if (looksLikeWebServer(image) || port) lines.push(out(t, `listening on :${port ?? 80}`));
   else if ((pod.metadata.ownerReferences ?? []).some((o) => o.kind === 'Job') || c.init) lines.push(out(t, 'working'));
   else lines.push(out(t, 'running'));
@@ -65,16 +65,18 @@ export class SimulatedRuntime implements Runtime {
   readonly name = 'simulated' as const;
   private followers = new Map<ContainerState, Set<() => void>>();
 
-  constructor(private sim: SimulationOptions = {}, private event?: (ps: PodState, type: 'Normal' | 'Warning', reason: string, message: string, c?: ContainerState) => void) {}
+  constructor(private sim: SimulationOptions = {}, private event?: (ps: PodState, type: 'Normal' | 'Warning', reason: string, message: string, c?: ContainerState) => void,
+    /** kube-system/eks-config default annotations (a cluster-wide metrics-port moves port 9100 for every pod). */
+    private defaults: () => Record<string, string> = () => ({})) {}
 
   start(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, now: number): void {
-    const plan = plannedExit(pod, c.name, c.init, c.sidecar, this.sim);
+    const plan = plannedExit(pod, c.name, c.init, c.sidecar, this.sim, this.defaults());
     if (plan) {
       c.exitAt = now + plan.afterMs;
       c.exitCode = plan.code;
     }
     if (c.init && !c.sidecar) return;
-    const b = behaviourOf(pod, c.name, c.init);
+    const b = behaviourOf(pod, c.name, c.init, this.defaults());
     const startupDelay = spec.startupProbe ? (spec.startupProbe.initialDelaySeconds ?? 0) * 1000 : 0;
     const readyDelay = spec.readinessProbe ? (spec.readinessProbe.initialDelaySeconds ?? 0) * 1000 : 0;
     c.started = !spec.startupProbe;
@@ -97,7 +99,7 @@ export class SimulatedRuntime implements Runtime {
   terminationMessage(_ps: PodState, c: ContainerState, pod: KubeObject, exitCode: number, at: number): string | undefined {
     const spec = specOf(pod, c);
     if (exitCode === 0 || spec.terminationMessagePolicy !== 'FallbackToLogsOnError') return undefined;
-    const lines = simulatedLines(pod, c, { startedAt: c.startedAt ?? at, end: { exitCode, reason: 'Error', startedAt: c.startedAt ?? at, finishedAt: at } }, c.restarts);
+    const lines = simulatedLines(pod, c, { startedAt: c.startedAt ?? at, end: { exitCode, reason: 'Error', startedAt: c.startedAt ?? at, finishedAt: at } }, c.restarts, this.defaults());
     return fallbackMessage(lines.map((l) => l.text).join('\n'));
   }
 
@@ -127,7 +129,7 @@ export class SimulatedRuntime implements Runtime {
     const c = this.container(ps, pod, opts.container);
     const index = pickInstance(pod.metadata as { name: string }, c, opts.previous);
     if (opts.previous && !c.last) return '';
-    return renderLog(simulatedLines(pod, c, this.instance(c, opts.previous), index), opts);
+    return renderLog(simulatedLines(pod, c, this.instance(c, opts.previous), index, this.defaults()), opts);
   }
 
   followLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions, onData: (t: string) => void, onEnd: () => void): () => void {
@@ -138,11 +140,11 @@ export class SimulatedRuntime implements Runtime {
     }
     const startedAt = c.startedAt!;
     const index = c.restarts;
-    const shown = simulatedLines(pod, c, { startedAt }, index).length;
+    const shown = simulatedLines(pod, c, { startedAt }, index, this.defaults()).length;
     const fn = () => {
       const end = c.state === 'terminated' ? c.term : c.last;
       if (end && end.startedAt === startedAt) {
-        const lines = simulatedLines(pod, c, { startedAt, end }, index).slice(shown);
+        const lines = simulatedLines(pod, c, { startedAt, end }, index, this.defaults()).slice(shown);
         if (lines.length) onData(renderLog(lines, { timestamps: opts.timestamps }));
       }
       onEnd();

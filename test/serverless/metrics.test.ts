@@ -80,4 +80,21 @@ describe('port 9100 metrics', () => {
     assert.match(kc(n, ['get', '--raw', '/api/v1/namespaces/default/pods/moved:9101/proxy/metrics']), /^node_ipvs_connections_total /m);
     assert.notEqual(kubectl(n, ['get', '--raw', '/api/v1/namespaces/default/pods/moved:9100/proxy/metrics']).code, 0);
   });
+
+  it('a cluster-wide metrics-port in kube-system/eks-config moves it for every pod', async () => {
+    kc(n, ['create', 'configmap', 'eks-config', '-n', 'kube-system', '--from-literal=pod.annotations=eks.tke.cloud.tencent.com/metrics-port: "9102"']);
+    // The kubelets read the ConfigMap through a watch: give it a moment to arrive before the pod does.
+    await new Promise((r) => setTimeout(r, 1000));
+    kc(n, ['apply', '-f', '-'], pod('cluster-wide', 9100));
+    await running('cluster-wide');
+    await new Promise((r) => setTimeout(r, 2500));
+    const s = podJson('cluster-wide').status.containerStatuses[0];
+    assert.ok(s.state.running, JSON.stringify(s.state));
+    assert.equal(s.restartCount, 0);
+    assert.match(kc(n, ['get', '--raw', '/api/v1/namespaces/default/pods/cluster-wide:9102/proxy/metrics']), /^node_ipvs_connections_total /m);
+    // …and a container declaring the moved port is the one that cannot bind it.
+    kc(n, ['apply', '-f', '-'], pod('cluster-clash', 9102));
+    await waitFor('the moved port refused', () => podJson('cluster-clash').status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode === 1);
+    kc(n, ['delete', 'configmap', 'eks-config', '-n', 'kube-system']);
+  });
 });
