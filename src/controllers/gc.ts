@@ -7,7 +7,8 @@
 import type { KubeObject, OwnerReference } from '../api/types.js';
 import type { ResourceRef } from '../client/types.js';
 import { refs } from '../client/types.js';
-import { WorkQueue, type Informer } from './informer.js';
+import { type Informer } from './informer.js';
+import { WorkQueue } from './workqueue.js';
 import { ControllerContext, deleteExact, ignoreNotFound, isNotFound } from './util/context.js';
 
 const FOREGROUND = 'foregroundDeletion';

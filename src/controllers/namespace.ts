@@ -5,7 +5,8 @@
 import type { KubeObject } from '../api/types.js';
 import type { ResourceRef } from '../client/types.js';
 import { refs } from '../client/types.js';
-import { WorkQueue, type Informer } from './informer.js';
+import { type Informer } from './informer.js';
+import { WorkQueue } from './workqueue.js';
 import { ControllerContext, ignoreNotFound, isNotFound } from './util/context.js';
 
 export class NamespaceController {

@@ -15,7 +15,7 @@ import { EKS_CONFIG, effectiveAnnotations, parseClusterDefaults } from '../cloud
 import type { Cloud } from '../cloud/cloud.js';
 import { EGRESS_MBPS_ANNOTATION, natLoads, natOfPod, parseEgressMbps, saturationMessage, trafficTable } from '../cloud/natload.js';
 import { EventRecorder } from './events.js';
-import { InformerView, SharedInformers } from './informer.js';
+import { InformerView, SharedInformers } from './shared.js';
 
 /** Cloud changes that can move a pod onto or off a NAT, or change a cap. */
 const RELEVANT = new Set(['natgateway', 'routetable', 'eip', 'eni', 'subnet']);

@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
 import { EventRecorder } from './events.js';
-import { InformerView, SharedInformers } from './informer.js';
+import { InformerView, SharedInformers } from './shared.js';
 import { podTolerates, readyCondition, tolerates, type Taint, type Toleration } from './scheduling/filters.js';
 
 export interface NodeLifecycleOptions {

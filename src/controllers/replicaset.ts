@@ -6,7 +6,8 @@
 import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector, type LabelMatcher } from '../api/selectors.js';
-import { WorkQueue, type Informer } from './informer.js';
+import { type Informer } from './informer.js';
+import { WorkQueue } from './workqueue.js';
 import { ControllerContext, deleteExact, Pending, ignoreNotFound, isConflict, isNamespaceTerminating, isNotFound, slowStartBatch, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { compareForDeletion, controllerOf, isPodActive, isPodReady, podAvailability, podFromTemplate, nowIso } from './util/pods.js';

@@ -6,7 +6,8 @@ import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
 import { EventRecorder } from './events.js';
-import { InformerView, SharedInformers, keyOf, type InformerHandlers } from './informer.js';
+import { keyOf, type InformerHandlers } from './informer.js';
+import { InformerView, SharedInformers } from './shared.js';
 import { defaultFilters, explainUnschedulable, filterNodes, newNodeInfo, scoreNode, type NodeFilter, type NodeInfo } from './scheduling/filters.js';
 import { podRequests, type Resources } from './scheduling/resources.js';
 

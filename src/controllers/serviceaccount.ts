@@ -2,7 +2,8 @@
 // has a ServiceAccount named `default`.
 import type { KubeObject } from '../api/types.js';
 import { ApiError, refs } from '../client/types.js';
-import { WorkQueue, type Informer } from './informer.js';
+import { type Informer } from './informer.js';
+import { WorkQueue } from './workqueue.js';
 import { ControllerContext } from './util/context.js';
 
 export class ServiceAccountController {

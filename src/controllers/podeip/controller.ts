@@ -12,7 +12,9 @@ import type { Cloud } from '../../cloud/cloud.js';
 import type { Eip } from '../../cloud/types.js';
 import type { Admission } from '../../apiserver/registry.js';
 import { EventRecorder } from '../events.js';
-import { InformerView, SharedInformers, WorkQueue, keyOf } from '../informer.js';
+import { keyOf } from '../informer.js';
+import { InformerView, SharedInformers } from '../shared.js';
+import { WorkQueue } from '../workqueue.js';
 import { installPodEipCrd } from './crd.js';
 import { ALLOCATED_ANNOTATION, CONTROLLER_ANNOTATION, EIP_GATE, FINALIZER, eipRequest, parseGoDuration, wantsEip, type EipRequest } from './annotations.js';
 

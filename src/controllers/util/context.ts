@@ -4,7 +4,8 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Client, ResourceRef } from '../../client/types.js';
 import { ApiError } from '../../client/types.js';
-import { Informer, SharedInformers } from '../informer.js';
+import { Informer } from '../informer.js';
+import { SharedInformers } from '../shared.js';
 import { EventRecorder } from '../events.js';
 import { controllerOf } from './pods.js';
 
