@@ -75,7 +75,8 @@ export class InProcessClient implements Client {
     const done = new Promise<void>((r) => (resolveDone = r));
     let stopped = false;
     this.reg.watch(this.rt(ref), opts.namespace, opts, (type, json, obj) => {
-      if (!stopped) onEvent({ type, object: (obj ? structuredClone(obj) : JSON.parse(json)) as T });
+      // The registry decodes each change for each watcher (or leaves it to us): the object is this watcher's own.
+      if (!stopped) onEvent({ type, object: (obj ?? JSON.parse(json)) as T });
     }).then((s) => {
       if (stopped) s();
       else stopFn = s;
