@@ -427,6 +427,9 @@ export class Registry {
     const errs = [...this.validateMeta(rt, next, namespace), ...(rt.validate?.(next, old) ?? [])];
     if (errs.length) throw errors.invalid(rt, name, errs);
     await this.runAdmission('UPDATE', rt, next, old, opts);
+    // A write that changes nothing is not stored and does not bump the resourceVersion, as kube-apiserver
+    // (etcd3's GuaranteedUpdate) does: watchers hear nothing, and a controller re-writing what is there cannot loop.
+    if (!(next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) && sameObject(old, next)) return old;
     if (opts.fieldManager && !(opts as any).patched) recordUpdate(old, next, opts.fieldManager, next.apiVersion!, nowIso(), sub);
     else if (opts.fieldManager && (opts as any).patched && !(next.metadata.managedFields && old.metadata.managedFields !== next.metadata.managedFields)) {
       recordUpdate(old, next, opts.fieldManager, next.apiVersion!, nowIso(), sub);
@@ -577,4 +580,18 @@ export function removePath(obj: any, path: string): void {
   }
   const last = parts[parts.length - 1];
   if (last && cur && typeof cur === 'object') delete cur[last.startsWith('[') ? Number(last.slice(1, -1)) : last];
+}
+
+/** Deep equality of the stored object and the next, key order aside; the resourceVersion a client sent back does not count. */
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  const eq = (x: unknown, y: unknown): boolean => {
+    if (x === y) return true;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || Array.isArray(x) !== Array.isArray(y)) return false;
+    if (Array.isArray(x)) return x.length === (y as unknown[]).length && x.every((v, i) => eq(v, (y as unknown[])[i]));
+    const kx = Object.keys(x).filter((k) => (x as any)[k] !== undefined), ky = Object.keys(y).filter((k) => (y as any)[k] !== undefined);
+    return kx.length === ky.length && kx.every((k) => eq((x as any)[k], (y as any)[k]));
+  };
+  // A body without managedFields keeps the stored ones (kubectl hides them when it prints what it then sends back).
+  const bm = { ...b.metadata, resourceVersion: undefined, managedFields: b.metadata.managedFields ?? a.metadata.managedFields };
+  return eq({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } }, { ...b, metadata: bm });
 }

@@ -95,6 +95,16 @@ describe('kubectl against nodeless', () => {
     assert.match(kubectl(n, ['label', 'deploy', 'web', 'bad label=x']).stderr, /./);
   });
 
+  it('a write that changes nothing keeps the resourceVersion, as kube-apiserver does', () => {
+    kc(n, ['create', 'configmap', 'still', '--from-literal=a=1']);
+    const cm = JSON.parse(kc(n, ['get', 'cm', 'still', '-o', 'json']));
+    assert.match(kc(n, ['replace', '-f', '-'], JSON.stringify(cm)), /replaced/);
+    kc(n, ['patch', 'cm', 'still', '--type', 'merge', '-p', '{"data":{"a":"1"}}']);
+    assert.equal(kc(n, ['get', 'cm', 'still', '-o', 'jsonpath={.metadata.resourceVersion}']), cm.metadata.resourceVersion);
+    kc(n, ['patch', 'cm', 'still', '--type', 'merge', '-p', '{"data":{"a":"2"}}']);
+    assert.notEqual(kc(n, ['get', 'cm', 'still', '-o', 'jsonpath={.metadata.resourceVersion}']), cm.metadata.resourceVersion);
+  });
+
   it('scales through the scale subresource', () => {
     assert.match(kc(n, ['scale', 'deploy', 'web', '--replicas=5']), /scaled/);
     assert.equal(kc(n, ['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}']), '5');

@@ -66,6 +66,12 @@ describe('pod EIPs', () => {
     assert.equal(eip.status, 'BIND');
     assert.deepEqual({ ns: eip.boundPod?.namespace, name: eip.boundPod?.name }, { ns: 'default', name: 'web' });
 
+    // Bound and at rest, the controller writes nothing more (no status rewritten in a loop).
+    const rv = (what: string) => kc(n, ['get', what, 'web', '-o', 'jsonpath={.metadata.resourceVersion}']);
+    const before = [rv('podeip'), rv('pod')];
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual([rv('podeip'), rv('pod')], before);
+
     kc(n, ['delete', 'pod', 'web', '--wait=false']);
     await waitFor('EIP released', () => !eips(n).some((e) => e.id === pe.spec.allocationID), 60_000);
     await waitFor('PodEIP gone', () => kubectl(n, ['get', 'podeip', 'web']).code !== 0, 30_000);

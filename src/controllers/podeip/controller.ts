@@ -177,13 +177,16 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
       eip = await cloud.eips.associate(eip.id, { eniId: eni.id });
       await new Promise((r) => setTimeout(r, bindDelay));
     }
-    await client.patch(refs.podeips, ns, name, 'merge', {
-      status: {
-        eipAddress: eip.address, internetChargeType: eip.internetChargeType,
-        isp: eip.isp, name: eip.name, networkInterfaceID: eni.id, privateIPAddress: eni.primaryIp, podLastSeen: stamp(),
-        bandwidth: String(eip.bandwidthMbps), status: 'InUse',
-      },
-    }, { subresource: 'status' });
+    const status = {
+      eipAddress: eip.address, internetChargeType: eip.internetChargeType,
+      isp: eip.isp, name: eip.name, networkInterfaceID: eni.id, privateIPAddress: eni.primaryIp,
+      bandwidth: String(eip.bandwidthMbps), status: 'InUse',
+    };
+    // podLastSeen is stamped when the binding changes, not on every look (each write wakes this controller again).
+    const cur = pe?.status ?? {};
+    if (!cur.podLastSeen || Object.entries(status).some(([k, v]) => cur[k] !== v)) {
+      await client.patch(refs.podeips, ns, name, 'merge', { status: { ...status, podLastSeen: stamp() } }, { subresource: 'status' });
+    }
     if (pod.metadata.annotations?.[ALLOCATED_ANNOTATION] !== eip.address) {
       await client.patch(refs.pods, ns, name, 'merge', { metadata: { annotations: { [ALLOCATED_ANNOTATION]: eip.address } } });
     }
