@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import https from 'node:https';
+import { jsonRequest } from '../client/jsonrequest.js';
 
 export function defaultHome(): string {
   return process.env.NODELESS_HOME || path.join(os.homedir(), '.nodeless');
@@ -38,30 +38,10 @@ export interface HttpResult {
 }
 
 /** One JSON request to the server. Never throws on HTTP status; throws CliError when unreachable. */
-export function request(conn: Connection, method: string, urlPath: string, body?: unknown, contentType = 'application/json'): Promise<HttpResult> {
-  const url = new URL(urlPath, conn.url);
-  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, {
-      method,
-      ca: conn.ca,
-      headers: {
-        authorization: `Bearer ${conn.token}`,
-        accept: 'application/json',
-        ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
-      },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: any = undefined;
-        try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
-        resolve({ status: res.statusCode ?? 0, body: parsed, text });
-      });
-    });
-    req.on('error', (e) => reject(new CliError(`cannot reach nodeless at ${conn.url}: ${e.message}`)));
-    if (payload !== undefined) req.write(payload);
-    req.end();
-  });
+export async function request(conn: Connection, method: string, urlPath: string, body?: unknown, contentType = 'application/json'): Promise<HttpResult> {
+  try {
+    return await jsonRequest({ method, url: new URL(urlPath, conn.url), token: conn.token, ca: conn.ca, body, contentType });
+  } catch (e) {
+    throw new CliError(`cannot reach nodeless at ${conn.url}: ${(e as Error).message}`);
+  }
 }

@@ -5,6 +5,7 @@ import type { KubeObject } from '../api/types.js';
 import type { Client, DeleteOpts, ListOpts, ObjectList, PatchType, ResourceRef, WatchEvent, WatchHandle, WatchOpts, WriteOpts } from './types.js';
 import { ApiError } from './types.js';
 import { onJsonLines } from './jsonlines.js';
+import { jsonRequest } from './jsonrequest.js';
 
 export interface HttpClientOptions {
   /** Base URL, e.g. https://127.0.0.1:6443 (a path prefix such as /clusters/x is kept). */
@@ -58,32 +59,13 @@ export class HttpClient implements Client {
     return u;
   }
 
-  private request(method: string, p: string, body?: unknown, query?: Record<string, string | undefined>, contentType = 'application/json'): Promise<any> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = https.request(this.url(p, query), {
-        method, agent: this.agent,
-        headers: {
-          accept: 'application/json',
-          ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}),
-          ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: any;
-          try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300) resolve(parsed);
-          else reject(new ApiError(code, parsed?.reason ?? 'Unknown', parsed?.message ?? text.trim(), parsed));
-        });
-      });
-      req.on('error', reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
+  private async request(method: string, p: string, body?: unknown, query?: Record<string, string | undefined>, contentType = 'application/json'): Promise<any> {
+    const res = await jsonRequest({
+      method, url: this.url(p, query), token: this.opts.token, agent: this.agent, contentType,
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
+    if (res.status >= 200 && res.status < 300) return res.body;
+    throw new ApiError(res.status, res.body?.reason ?? 'Unknown', res.body?.message ?? res.text.trim(), res.body);
   }
 
   private writeQuery(opts: WriteOpts = {}) {

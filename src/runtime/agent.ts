@@ -130,7 +130,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   });
   // System disks and the image cache (SPEC S14, S15), shared by the pods of this node's zone.
   const disks = new PodDisks({
-    client, zone: opts.labels?.['topology.kubernetes.io/zone'] ?? nodeName, simulation, stateDir: opts.stateDir,
+    client, informers: shared, zone: opts.labels?.['topology.kubernetes.io/zone'] ?? nodeName, simulation, stateDir: opts.stateDir,
     event: (ps, type, reason, message, c) => host.event(ps, type, reason, message, c), podOf, runtimeOf: (ps) => host.runtimeOf(ps),
     dirty: markDirty, sync: (ps) => lifecycle.sync(ps),
   });

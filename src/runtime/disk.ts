@@ -13,7 +13,7 @@ import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
 import { EKS_CONFIG, eksSettings, parseClusterDefaults, type EksSettings } from '../cloud/annotations.js';
 import { GiB, PodDisk, type DiskEvent } from '../cloud/disk.js';
-import { Informer } from '../controllers/informer.js';
+import { InformerView, SharedInformers } from '../controllers/shared.js';
 import { ImageCache, reuseKeyOf } from './imagecache.js';
 import { goDurationMs } from './lifecycle.js';
 import { markCollected } from './logs.js';
@@ -30,6 +30,8 @@ const PROCESS_ROOTFS = 'rootfs';
 
 export interface DiskHost {
   client: Client;
+  /** The cluster's shared informers: kube-system ConfigMaps are watched once for every node, not once per node. */
+  informers: SharedInformers;
   zone: string;
   simulation: SimulationOptions;
   /** Where process pods' directories and the image cache file live. */
@@ -86,15 +88,14 @@ export class PodDisks {
   private hot = new Set<PodState>();
   private ticker?: NodeJS.Timeout;
   private defaults: Record<string, string> = {};
-  private config: Informer;
+  private config: InformerView;
   readonly cache: ImageCache;
 
   constructor(private host: DiskHost) {
     this.cache = ImageCache.for(host.stateDir ? path.join(host.stateDir, 'image-cache.json') : undefined);
-    this.config = new Informer(host.client, refs.configmaps, { namespace: EKS_CONFIG.namespace, fieldSelector: `metadata.name=${EKS_CONFIG.name}` });
+    this.config = new InformerView(host.informers.informer(refs.configmaps, { namespace: EKS_CONFIG.namespace }), (cm) => cm.metadata.name === EKS_CONFIG.name);
     const read = (cm?: KubeObject) => { this.defaults = parseClusterDefaults((cm as any)?.data?.[EKS_CONFIG.key]); };
     this.config.on({ add: read, update: (_o, n) => read(n), delete: () => read(undefined) });
-    this.config.start();
   }
 
   /** The cluster's kube-system/eks-config default annotations, as last seen. */
@@ -311,7 +312,7 @@ export class PodDisks {
   }
 
   stop(): void {
-    this.config.stop();
+    this.config.close();
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
     for (const rec of this.records.values()) for (const t of rec.timers) clearTimeout(t);
