@@ -1,17 +1,26 @@
 // The embedded store: one SQLite file (WAL, synchronous=FULL) holding every
-// object and a change log that watches are served from.
+// object and a change log that watches are served from (layout: sqlite-schema.ts).
 //
-// Writes use group commit: the first write of an event-loop turn opens a
-// transaction, later writes of the same turn join it, and one COMMIT (one
-// fsync) at the end of the turn makes the whole batch durable. Only then are
-// the callers' promises resolved and the changes fanned out to watchers, so an
-// acknowledged write survives kill -9 and a half-applied one is never seen.
-import Database from 'better-sqlite3';
-import type { Change, ChangeType, ListOptions, ListResult, Render, Store, StoredItem, Watcher } from './types.js';
+// Reads run on this thread's connection; writes are committed by a writer
+// thread (sqlite-writer.ts) so the fsync and the page copying never block the
+// API server. Group commit falls out of that: while the writer commits one
+// batch, the writes that arrive meanwhile gather into the next. A write's
+// promise settles, and its change is fanned out to watchers, only after its
+// batch committed, so an acknowledged write survives kill -9 and a
+// half-applied one is never seen.
+//
+// Until then a write lives in `pending` (key → newest uncommitted version),
+// which reads consult first: a caller reads its own in-flight writes, as it
+// would inside one transaction.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import { openDatabase, TYPE_CODE, type WriteBatch, type WriterReply } from './sqlite-schema.js';
+import type { Change, ListOptions, ListResult, Render, Store, StoredItem, Watcher } from './types.js';
 import { StoreError } from './types.js';
 
-const TYPE_CODE: Record<ChangeType, number> = { ADDED: 0, MODIFIED: 1, DELETED: 2 };
-const CODE_TYPE: ChangeType[] = ['ADDED', 'MODIFIED', 'DELETED'];
+const CODE_TYPE = ['ADDED', 'MODIFIED', 'DELETED'] as const;
 
 interface Pending {
   change: Change;
@@ -28,83 +37,84 @@ interface WatchEntry {
 export interface SqliteStoreOptions {
   /** How many changes the log keeps for watch resumption (older → 410 Expired). */
   retainChanges?: number;
-  /** How long the first write of a batch waits for others to join its commit (group commit window). */
-  commitDelayMs?: number;
   /** How many recently used objects GET serves from memory (0 turns the read cache off). */
   cacheSize?: number;
-  /** The most JSON the read cache holds (default 8 MiB): a bound that does not grow with the cluster. */
+  /** The most JSON the read cache holds (default 4 MiB): a bound that does not grow with the cluster. */
   cacheBytes?: number;
 }
-
-/** A commit of this many writes means the store is busy... */
-const BUSY_BATCH = 8;
-/** ...and the next batch then gathers writes for this long before its fsync. */
-const BUSY_DELAY_MS = 4;
 
 /** Upper bound for a key range scan of everything starting with `prefix`. */
 const prefixEnd = (prefix: string) => prefix + '\uffff';
 
+/** The writer thread, started from this file's own kind (.ts under tsx, .js once compiled). */
+function startWriter(file: string): Worker {
+  const self = fileURLToPath(import.meta.url);
+  const writer = new URL(`./sqlite-writer${path.extname(self)}`, import.meta.url).href;
+  if (writer.endsWith('.js')) return new Worker(new URL(writer), { workerData: { file } });
+  // A worker does not inherit the tsx loader that `bin/nodeless.js` registered: register it there too.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(writer)}); })`;
+  return new Worker(boot, { eval: true, workerData: { file } });
+}
+
 export class SqliteStore implements Store {
   private db: Database.Database;
+  private writer: Worker;
   private committedRv: number;
   private nextRv: number;
   private compactedRv: number;
+  /** Writes gathering for the next commit. */
   private batch: Pending[] = [];
+  /** The batch the writer is committing now. */
+  private inflight: Pending[] | undefined;
+  private sendScheduled = false;
+  /** Uncommitted versions by key (undefined json: deleted), newest first in line for reads. */
+  private pending = new Map<string, { rv: number; json?: string }>();
+  /** Set when the writer thread died: every later write fails with it. */
+  private broken: Error | undefined;
+  private drained: (() => void)[] = [];
   private watchers = new Set<WatchEntry>();
   private readonly retain: number;
-  private readonly commitDelayMs: number;
   private closed = false;
   private stmts;
   /**
-   * Recently read or written objects (key → item), least recently used first.
-   * This process is the only writer, so the cache is kept exact on every write
+   * Recently read or committed objects (key → item), least recently used first.
+   * This process is the only writer, so the cache is kept exact on every commit
    * and dropped whole if a commit ever fails.
    */
   private cache = new Map<string, StoredItem>();
   private cached = 0;
-  /** Writes in the last commit: a measure of load that sets the next group-commit window. */
-  private lastBatch = 0;
   private readonly cacheSize: number;
   private readonly cacheBytes: number;
 
   constructor(file: string, opts: SqliteStoreOptions = {}) {
     this.retain = opts.retainChanges ?? 100_000;
-    this.commitDelayMs = opts.commitDelayMs ?? 0;
     this.cacheSize = opts.cacheSize ?? 10_000;
-    this.cacheBytes = opts.cacheBytes ?? 8 * 2 ** 20;
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: every COMMIT is fsynced, so acknowledged writes survive power loss, not just a process kill.
-    this.db.pragma('synchronous = FULL');
-    // Checkpoint the WAL every ~80 MB instead of every 4 MB: a burst of pod writes is copied into the database file less often.
-    this.db.pragma('wal_autocheckpoint = 20000');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS objects(key TEXT PRIMARY KEY, rv INTEGER NOT NULL, json TEXT NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS changes(rv INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS changes_key ON changes(key, rv);
-      CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL);
-    `);
+    this.cacheBytes = opts.cacheBytes ?? 4 * 2 ** 20;
+    this.db = openDatabase(file);
+    const current = 'SELECT o.key AS key, o.rv AS rv, c.json AS json FROM objects o JOIN changes c ON c.rv = o.rv';
     this.stmts = {
-      get: this.db.prepare<[string], { key: string; rv: number; json: string }>('SELECT key, rv, json FROM objects WHERE key = ?'),
+      get: this.db.prepare<[string], { key: string; rv: number; json: string }>(`${current} WHERE o.key = ?`),
+      exists: this.db.prepare<[string], { rv: number }>('SELECT rv FROM objects WHERE key = ?'),
       list: this.db.prepare<[string, string, number], { key: string; rv: number; json: string }>(
-        'SELECT key, rv, json FROM objects WHERE key > ? AND key < ? ORDER BY key LIMIT ?'),
+        `${current} WHERE o.key > ? AND o.key < ? ORDER BY o.key LIMIT ?`),
       count: this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM objects WHERE key > ? AND key < ?'),
-      insert: this.db.prepare('INSERT INTO objects(key, rv, json) VALUES (?, ?, ?)'),
-      update: this.db.prepare('UPDATE objects SET rv = ?, json = ? WHERE key = ?'),
-      remove: this.db.prepare('DELETE FROM objects WHERE key = ?'),
-      log: this.db.prepare('INSERT INTO changes(rv, type, key, json) VALUES (?, ?, ?, ?)'),
       replay: this.db.prepare<[number, number, string, string], { rv: number; type: number; key: string; json: string }>(
         'SELECT rv, type, key, json FROM changes WHERE rv > ? AND rv <= ? AND key >= ? AND key < ? ORDER BY rv'),
       maxRv: this.db.prepare<[], { rv: number | null }>('SELECT max(rv) AS rv FROM changes'),
       getMeta: this.db.prepare<[string], { v: number }>('SELECT v FROM meta WHERE k = ?'),
-      setMeta: this.db.prepare('INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
-      compact: this.db.prepare('DELETE FROM changes WHERE rv <= ?'),
     };
     const logRv = this.stmts.maxRv.get()?.rv ?? 0;
     const metaRv = this.stmts.getMeta.get('rv')?.v ?? 0;
     this.committedRv = Math.max(logRv, metaRv);
     this.nextRv = this.committedRv;
     this.compactedRv = this.stmts.getMeta.get('compacted')?.v ?? 0;
+    this.writer = startWriter(file);
+    this.writer.on('message', (r: WriterReply) => this.committed(r));
+    this.writer.on('error', (e) => this.fail(e));
+    this.writer.on('exit', () => this.fail(new Error('the store writer thread exited')));
+    // An idle writer does not keep the process alive; one with a batch in flight does.
+    this.writer.unref();
   }
 
   revision(): number {
@@ -112,6 +122,13 @@ export class SqliteStore implements Store {
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
+    return this.lookup(key);
+  }
+
+  /** The newest version of `key`: an uncommitted write, else the read cache, else the file. */
+  private lookup(key: string): StoredItem | undefined {
+    const p = this.pending.get(key);
+    if (p) return p.json === undefined ? undefined : { key, rv: p.rv, json: p.json };
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key);
@@ -138,17 +155,25 @@ export class SqliteStore implements Store {
     this.cached -= old.json.length;
   }
 
+  /**
+   * Committed objects only: a list is consistent with one snapshot of the file, and its
+   * revision is that snapshot's (which may run ahead of writes whose commit is still being
+   * acknowledged; a watch from it then skips them, as it should).
+   */
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     const start = opts.after && opts.after > prefix ? opts.after : prefix;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
-    const rows = this.stmts.list.all(start, prefixEnd(prefix), limit === -1 ? -1 : limit + 1);
-    const result: ListResult = { items: rows, rv: this.nextRv };
-    if (limit !== -1 && rows.length > limit) {
-      rows.length = limit;
-      result.continueAfter = rows[rows.length - 1].key;
-      result.remaining = this.stmts.count.get(result.continueAfter, prefixEnd(prefix))!.n;
-    }
-    return result;
+    return this.db.transaction(() => {
+      const rows = this.stmts.list.all(start, prefixEnd(prefix), limit === -1 ? -1 : limit + 1);
+      const rv = Math.max(this.committedRv, this.stmts.maxRv.get()?.rv ?? 0, this.stmts.getMeta.get('rv')?.v ?? 0);
+      const result: ListResult = { items: rows, rv };
+      if (limit !== -1 && rows.length > limit) {
+        rows.length = limit;
+        result.continueAfter = rows[rows.length - 1].key;
+        result.remaining = this.stmts.count.get(result.continueAfter, prefixEnd(prefix))!.n;
+      }
+      return result;
+    })();
   }
 
   async count(prefix: string, after?: string): Promise<number> {
@@ -157,98 +182,124 @@ export class SqliteStore implements Store {
 
   create(key: string, render: Render): Promise<StoredItem> {
     return this.write(() => {
-      if (this.stmts.get.get(key)) throw new StoreError('AlreadyExists', `${key} already exists`);
+      const p = this.pending.get(key);
+      if (p ? p.json !== undefined : this.stmts.exists.get(key)) throw new StoreError('AlreadyExists', `${key} already exists`);
       const rv = ++this.nextRv;
-      const json = render(rv);
-      this.stmts.insert.run(key, rv, json);
-      this.stmts.log.run(rv, TYPE_CODE.ADDED, key, json);
-      // Not cached: most objects are read back through watches, and many (Events) never are.
-      return { type: 'ADDED', key, rv, json };
+      return { type: 'ADDED', key, rv, json: render(rv) };
     });
   }
 
   update(key: string, render: Render, expectedRv?: number): Promise<StoredItem> {
     return this.write(() => {
-      const cur = this.stmts.get.get(key);
+      const cur = this.lookup(key);
       if (!cur) throw new StoreError('NotFound', `${key} not found`);
       if (expectedRv !== undefined && cur.rv !== expectedRv) throw new StoreError('Conflict', `${key}: resourceVersion ${expectedRv} is stale (current ${cur.rv})`);
       const rv = ++this.nextRv;
-      const json = render(rv);
-      this.stmts.update.run(rv, json, key);
-      this.stmts.log.run(rv, TYPE_CODE.MODIFIED, key, json);
-      this.remember({ key, rv, json });
-      return { type: 'MODIFIED', key, rv, json, prevJson: cur.json };
+      return { type: 'MODIFIED', key, rv, json: render(rv), prevJson: cur.json };
     });
   }
 
   delete(key: string, expectedRv?: number, render?: Render): Promise<StoredItem> {
     return this.write(() => {
-      const cur = this.stmts.get.get(key);
+      const cur = this.lookup(key);
       if (!cur) throw new StoreError('NotFound', `${key} not found`);
       if (expectedRv !== undefined && cur.rv !== expectedRv) throw new StoreError('Conflict', `${key}: resourceVersion ${expectedRv} is stale (current ${cur.rv})`);
       const rv = ++this.nextRv;
-      const json = render ? render(rv) : cur.json;
-      this.stmts.remove.run(key);
-      this.stmts.log.run(rv, TYPE_CODE.DELETED, key, json);
-      this.forget(key);
-      return { type: 'DELETED', key, rv, json, prevJson: cur.json };
+      return { type: 'DELETED', key, rv, json: render ? render(rv) : cur.json, prevJson: cur.json };
     });
   }
 
-  /** Runs one write inside the turn's transaction; settles after the batch commits. */
+  /** Checks and renders one write now; settles once the batch it joins has committed. */
   private write(op: () => Change): Promise<StoredItem> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
-    if (this.batch.length === 0) {
-      this.db.exec('BEGIN IMMEDIATE');
-      // A short window lets concurrent requests share one fsync; the commit blocks the loop, so fewer is better.
-      // Under load (the last commit carried many writes) the window opens by itself: a burst of 10k pods
-      // then pays for one fsync per few hundred writes, while a lone kubectl write still commits at once.
-      const delay = this.commitDelayMs || (this.lastBatch >= BUSY_BATCH ? BUSY_DELAY_MS : 0);
-      if (delay > 0) setTimeout(() => this.commit(), delay);
-      else setImmediate(() => this.commit());
-    }
+    if (this.broken) return Promise.reject(this.broken);
     let change: Change;
     try {
       change = op();
     } catch (e) {
       return Promise.reject(e);
     }
+    this.pending.set(change.key, { rv: change.rv, json: change.type === 'DELETED' ? undefined : change.json });
+    if (!this.inflight && !this.sendScheduled) {
+      // The rest of this turn's writes join the batch; then it goes to the writer.
+      this.sendScheduled = true;
+      setImmediate(() => this.send());
+    }
     return new Promise((resolve, reject) => this.batch.push({ change, resolve, reject }));
   }
 
-  private commit(): void {
+  /** Hands the gathered writes to the writer thread as one transaction. */
+  private send(): void {
+    this.sendScheduled = false;
+    if (this.inflight || this.batch.length === 0) return;
     const batch = this.batch;
-    if (batch.length === 0) {
-      // Every op of the turn failed its precondition: nothing to make durable.
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      return;
-    }
     this.batch = [];
-    this.lastBatch = batch.length;
-    const rv = this.nextRv;
-    try {
-      this.stmts.setMeta.run('rv', rv);
-      if (rv - this.compactedRv > this.retain * 1.1) {
-        this.compactedRv = rv - this.retain;
-        this.stmts.compact.run(this.compactedRv);
-        this.stmts.setMeta.run('compacted', this.compactedRv);
-      }
-      this.db.exec('COMMIT');
-    } catch (e) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      this.nextRv = this.committedRv;
-      this.cache.clear();
-      this.cached = 0;
-      for (const p of batch) p.reject(e);
+    this.inflight = batch;
+    const msg: WriteBatch = { ops: batch.map(({ change: c }) => [TYPE_CODE[c.type], c.key, c.rv, c.json]), rv: batch[batch.length - 1].change.rv };
+    if (msg.rv - this.compactedRv > this.retain * 1.1) {
+      // Watches older than this now get 410 Expired, before the rows are gone.
+      this.compactedRv = msg.compactTo = msg.rv - this.retain;
+    }
+    this.writer.ref();
+    this.writer.postMessage(msg);
+  }
+
+  /** The writer's answer for the batch in flight. */
+  private committed(reply: WriterReply): void {
+    const batch = this.inflight;
+    if (!batch) return;
+    this.inflight = undefined;
+    this.writer.unref();
+    if (!reply.ok) {
+      this.rollback(batch, new Error(`store commit failed: ${reply.message}`));
       return;
     }
-    this.committedRv = rv;
+    this.committedRv = batch[batch.length - 1].change.rv;
+    for (const { change: c } of batch) {
+      if (this.pending.get(c.key)?.rv === c.rv) this.pending.delete(c.key);
+      if (c.type === 'MODIFIED') this.remember({ key: c.key, rv: c.rv, json: c.json });
+      else if (c.type === 'DELETED') this.forget(c.key);
+      // Creates are not cached: most objects are read back through watches, and many (Events) never are.
+    }
     for (const p of batch) {
       const c = p.change;
       p.resolve({ key: c.key, rv: c.rv, json: c.json });
     }
-    if (this.watchers.size === 0) return;
-    for (const p of batch) this.fanOut(p.change);
+    if (this.watchers.size > 0) for (const p of batch) this.fanOut(p.change);
+    if (this.batch.length > 0) this.send();
+    else this.settle();
+  }
+
+  /**
+   * A failed commit: its writes, and the ones gathered after it (they were checked
+   * against the failed ones), are refused; the store goes back to what is on disk.
+   */
+  private rollback(batch: Pending[], err: Error): void {
+    const later = this.batch;
+    this.batch = [];
+    this.pending.clear();
+    this.cache.clear();
+    this.cached = 0;
+    this.nextRv = this.committedRv;
+    for (const p of [...batch, ...later]) p.reject(err);
+    this.settle();
+  }
+
+  private fail(e: unknown): void {
+    if (this.closed && !this.inflight) return;
+    this.broken ??= e instanceof Error ? e : new Error(String(e));
+    if (this.inflight) {
+      const batch = this.inflight;
+      this.inflight = undefined;
+      this.rollback(batch, this.broken);
+    } else if (this.batch.length > 0) {
+      this.rollback([], this.broken);
+    }
+  }
+
+  private settle(): void {
+    if (this.inflight || this.batch.length > 0) return;
+    for (const d of this.drained.splice(0)) d();
   }
 
   private fanOut(c: Change): void {
@@ -272,17 +323,29 @@ export class SqliteStore implements Store {
         onChange({ type: CODE_TYPE[row.type], key: row.key, rv: row.rv, json: row.json });
       }
     }
-    // Live changes: anything committed after the replay point (the batch in flight, if any, included).
+    // Live changes: anything acknowledged after the replay point (the batch in flight, if any, included).
     const entry: WatchEntry = { prefix, fromRv: Math.max(fromRv, this.committedRv), onChange };
     this.watchers.add(entry);
     return { stop: () => this.watchers.delete(entry) };
   }
 
+  /** Commits what is pending, then stops the writer and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.commit();
+    if (!this.broken && (this.inflight || this.batch.length > 0)) {
+      await new Promise<void>((resolve) => {
+        this.drained.push(resolve);
+        if (!this.inflight) this.send();
+      });
+    }
     this.closed = true;
     this.watchers.clear();
+    if (!this.broken) {
+      const exited = new Promise((r) => this.writer.once('exit', r));
+      this.writer.ref();
+      this.writer.postMessage('close');
+      await exited;
+    }
     this.db.close();
   }
 }

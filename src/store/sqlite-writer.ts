@@ -1,0 +1,48 @@
+// The store's writer thread: it owns the only writing connection to the SQLite
+// file and commits each batch the main thread sends as one transaction. The
+// commit (copying pages into the WAL, then fsync) is the single largest cost
+// of a burst of writes; here it runs beside the API server and controllers
+// instead of blocking them.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase, TYPE_CODE, type WriteBatch, type WriterReply } from './sqlite-schema.js';
+
+const db = openDatabase((workerData as { file: string }).file);
+const st = {
+  insert: db.prepare('INSERT INTO objects(key, rv) VALUES (?, ?)'),
+  update: db.prepare('UPDATE objects SET rv = ? WHERE key = ?'),
+  remove: db.prepare('DELETE FROM objects WHERE key = ?'),
+  log: db.prepare('INSERT INTO changes(rv, type, key, json) VALUES (?, ?, ?, ?)'),
+  setMeta: db.prepare('INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
+  // Old versions go; a version some object still points at stays, however old.
+  compact: db.prepare('DELETE FROM changes WHERE rv <= ? AND rv NOT IN (SELECT rv FROM objects)'),
+};
+
+const apply = db.transaction((b: WriteBatch) => {
+  for (const [type, key, rv, json] of b.ops) {
+    if (type === TYPE_CODE.ADDED) st.insert.run(key, rv);
+    else if (type === TYPE_CODE.MODIFIED) st.update.run(rv, key);
+    else st.remove.run(key);
+    st.log.run(rv, type, key, json);
+  }
+  st.setMeta.run('rv', b.rv);
+  if (b.compactTo !== undefined) {
+    st.compact.run(b.compactTo);
+    st.setMeta.run('compacted', b.compactTo);
+  }
+});
+
+parentPort!.on('message', (msg: WriteBatch | 'close') => {
+  if (msg === 'close') {
+    db.close();
+    // Ends this thread only (the tsx loader, when present, would keep it alive otherwise).
+    process.exit(0);
+  }
+  let reply: WriterReply;
+  try {
+    apply.immediate(msg);
+    reply = { ok: true };
+  } catch (e) {
+    reply = { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+  parentPort!.postMessage(reply);
+});

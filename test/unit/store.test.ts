@@ -1,0 +1,194 @@
+// The Store contract, run against both backends, and what only the SQLite
+// store has: a writer thread, files that outlive the process, compaction that
+// keeps current objects, and the upgrade of files written by earlier versions.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { MemoryStore } from '../../src/store/memory.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import type { Change, Store } from '../../src/store/types.js';
+import { StoreError } from '../../src/store/types.js';
+
+const dirs: string[] = [];
+const tmpFile = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-store-'));
+  dirs.push(d);
+  return path.join(d, 'state.db');
+};
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const obj = (name: string, extra: Record<string, unknown> = {}) => (rv: number) => JSON.stringify({ name, rv, ...extra });
+const code = (p: Promise<unknown>) => p.then(() => 'ok', (e) => (e instanceof StoreError ? e.code : String(e)));
+
+const backends: [string, (retain?: number) => Store][] = [
+  ['memory', (retain) => new MemoryStore({ retainChanges: retain })],
+  ['sqlite', (retain) => new SqliteStore(tmpFile(), { retainChanges: retain })],
+];
+
+for (const [name, open] of backends) {
+  describe(`Store contract: ${name}`, () => {
+    it('creates, reads, updates with a precondition and deletes, with one revision per write', async () => {
+      const s = open();
+      try {
+        const a = await s.create('/r/a', obj('a'));
+        assert.equal(JSON.parse(a.json).rv, a.rv);
+        assert.equal(await code(s.create('/r/a', obj('a'))), 'AlreadyExists');
+        const u = await s.update('/r/a', obj('a', { v: 2 }), a.rv);
+        assert.equal(u.rv, a.rv + 1);
+        assert.equal(await code(s.update('/r/a', obj('a', { v: 3 }), a.rv)), 'Conflict');
+        assert.equal(await code(s.update('/r/zzz', obj('zzz'))), 'NotFound');
+        assert.equal(JSON.parse((await s.get('/r/a'))!.json).v, 2);
+        const d = await s.delete('/r/a', u.rv);
+        assert.equal(d.rv, u.rv + 1);
+        assert.equal(await s.get('/r/a'), undefined);
+        assert.equal(s.revision(), d.rv);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('serves a write to readers that come after it in the same turn, and orders concurrent writes', async () => {
+      const s = open();
+      try {
+        const writes = [s.create('/r/x', obj('x')), s.update('/r/x', obj('x', { v: 2 })), s.create('/r/y', obj('y'))];
+        // Not yet acknowledged, already visible to the next write and to get.
+        assert.equal(JSON.parse((await s.get('/r/x'))!.json).v, 2);
+        const [x1, x2, y] = await Promise.all(writes);
+        assert.deepEqual([x2.rv - x1.rv, y.rv - x2.rv], [1, 1]);
+        const dropped = s.delete('/r/y');
+        assert.equal(await s.get('/r/y'), undefined);
+        assert.equal(await code(s.create('/r/y', obj('y'))), 'ok', 'a deleted key can be created again in the same turn');
+        await dropped;
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('lists in key order with a limit, and a watch from the list revision sees exactly the later writes', async () => {
+      const s = open();
+      try {
+        for (const n of ['c', 'a', 'b', 'd']) await s.create(`/l/${n}`, obj(n));
+        await s.create('/other/a', obj('a'));
+        const page = await s.list('/l/', { limit: 3 });
+        assert.deepEqual(page.items.map((i) => i.key), ['/l/a', '/l/b', '/l/c']);
+        assert.equal(page.continueAfter, '/l/c');
+        assert.equal(page.remaining, 1);
+        const rest = await s.list('/l/', { after: page.continueAfter });
+        assert.deepEqual(rest.items.map((i) => i.key), ['/l/d']);
+        assert.equal(await s.count('/l/'), 4);
+        const seen: Change[] = [];
+        const w = s.watch('/l/', page.rv, (c) => seen.push(c));
+        await s.update('/l/a', obj('a', { v: 2 }));
+        await s.create('/other/b', obj('b'));
+        await s.delete('/l/b');
+        w.stop();
+        assert.deepEqual(seen.map((c) => [c.type, c.key]), [['MODIFIED', '/l/a'], ['DELETED', '/l/b']]);
+        assert.equal(JSON.parse(seen[1].prevJson!).name, 'b');
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('replays a watch from an old revision and answers Expired once the log is compacted past it', async () => {
+      const s = open(20);
+      try {
+        await s.create('/elsewhere', obj('elsewhere'));
+        const first = await s.create('/w/keep', obj('keep'));
+        const seen: string[] = [];
+        s.watch('/w/', first.rv - 1, (c) => seen.push(`${c.type} ${c.key}`)).stop();
+        assert.deepEqual(seen, ['ADDED /w/keep']);
+        for (let i = 0; i < 60; i++) await s.create(`/w/n${i}`, obj(`n${i}`));
+        assert.throws(() => s.watch('/w/', first.rv, () => {}), (e: unknown) => e instanceof StoreError && e.code === 'Expired');
+        // Compaction drops history, never the current version of an object.
+        assert.equal(JSON.parse((await s.get('/w/keep'))!.json).name, 'keep');
+        assert.equal((await s.list('/w/')).items.length, 61);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}
+
+describe('SQLite store', () => {
+  it('keeps objects, the revision and compacted history across a restart', async () => {
+    const file = tmpFile();
+    let s = new SqliteStore(file, { retainChanges: 10 });
+    const old = await s.create('/p/old', obj('old'));
+    for (let i = 0; i < 30; i++) await s.create(`/p/n${i}`, obj(`n${i}`));
+    const last = await s.update('/p/n3', obj('n3', { v: 2 }));
+    await s.delete('/p/n4');
+    const rv = s.revision();
+    await s.close();
+    s = new SqliteStore(file, { retainChanges: 10 });
+    try {
+      assert.equal(s.revision(), rv);
+      assert.equal((await s.get('/p/old'))!.rv, old.rv);
+      assert.equal(JSON.parse((await s.get('/p/n3'))!.json).v, 2);
+      assert.equal(await s.get('/p/n4'), undefined);
+      assert.equal((await s.list('/p/')).items.length, 30);
+      const seen: string[] = [];
+      s.watch('/p/', last.rv - 1, (c) => seen.push(`${c.type} ${c.key}`)).stop();
+      assert.deepEqual(seen, ['MODIFIED /p/n3', 'DELETED /p/n4']);
+      assert.equal((await s.create('/p/new', obj('new'))).rv, rv + 1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses a batch whose commit fails, and the writes gathered after it, then carries on from what is on disk', async () => {
+    const file = tmpFile();
+    const s = new SqliteStore(file);
+    const raw = new Database(file);
+    try {
+      await s.create('/f/ok', obj('ok'));
+      // Another writer takes the key between the store's check and its commit: the commit fails.
+      const doomed = s.create('/f/taken', obj('taken'));
+      const alsoDoomed = s.update('/f/ok', obj('ok', { v: 2 }));
+      raw.prepare('INSERT INTO objects(key, rv) VALUES (?, ?)').run('/f/taken', 999_999);
+      const results = await Promise.allSettled([doomed, alsoDoomed]);
+      assert.ok(results.every((r) => r.status === 'rejected' && /store commit failed: .*UNIQUE/.test(String(r.reason))), JSON.stringify(results));
+      raw.prepare('DELETE FROM objects WHERE key = ?').run('/f/taken');
+      assert.equal(JSON.parse((await s.get('/f/ok'))!.json).v, undefined, 'the refused update is not served');
+      const again = await s.update('/f/ok', obj('ok', { v: 3 }));
+      assert.equal(JSON.parse((await s.get('/f/ok'))!.json).v, 3);
+      assert.equal(s.revision(), again.rv);
+    } finally {
+      raw.close();
+      await s.close();
+    }
+  });
+
+  it('opens a file written by the version that stored every JSON twice', async () => {
+    const file = tmpFile();
+    const v1 = new Database(file);
+    v1.pragma('journal_mode = WAL');
+    v1.exec(`
+      CREATE TABLE objects(key TEXT PRIMARY KEY, rv INTEGER NOT NULL, json TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE changes(rv INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL);
+      CREATE INDEX changes_key ON changes(key, rv);
+      CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+      INSERT INTO meta VALUES ('rv', 12), ('compacted', 10);
+      INSERT INTO objects VALUES ('/m/a', 3, '{"name":"a","rv":3}'), ('/m/b', 11, '{"name":"b","rv":11}');
+      INSERT INTO changes VALUES (11, 1, '/m/b', '{"name":"b","rv":11}'), (12, 2, '/m/c', '{"name":"c","rv":12}');
+    `);
+    v1.close();
+    const s = new SqliteStore(file);
+    try {
+      assert.equal(s.revision(), 12);
+      // /m/a's row had been compacted out of the log in the old layout; it must survive the upgrade.
+      assert.deepEqual((await s.list('/m/')).items.map((i) => [i.key, i.rv, JSON.parse(i.json).name]), [['/m/a', 3, 'a'], ['/m/b', 11, 'b']]);
+      const seen: string[] = [];
+      s.watch('/m/', 10, (c) => seen.push(`${c.type} ${c.key}`)).stop();
+      assert.deepEqual(seen, ['MODIFIED /m/b', 'DELETED /m/c']);
+      await s.update('/m/a', obj('a', { v: 2 }));
+      assert.equal((await s.get('/m/a'))!.rv, 13);
+    } finally {
+      await s.close();
+    }
+  });
+});
