@@ -1,6 +1,7 @@
 // bench/pods: time from `apply` of an N-replica Deployment to all pods
 // Running, pods/s, and process RSS per pod ((RSS with N pods − RSS at 0) / N).
 // Baseline in the same run: the same Deployment at N/10 replicas.
+// RSS is read once the process is at rest (settled()), before and after.
 //   npx tsx bench/pods.ts [--replicas 10000]      (100k: --replicas 100000)
 import os from 'node:os';
 import v8 from 'node:v8';
@@ -31,10 +32,37 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
-async function run(replicas: number, name: string) {
+/**
+ * Memory once the cluster is at rest: a burst leaves V8 holding heap it has
+ * since freed, and gives it back over the next seconds of quiet. Collects
+ * every second until RSS holds still (within 0.5 % twice running; at most 20 s).
+ */
+async function settled(): Promise<NodeJS.MemoryUsage> {
   const gc = (globalThis as any).gc as (() => void) | undefined;
-  gc?.();
-  const rss0 = process.memoryUsage().rss;
+  let last = process.memoryUsage();
+  let still = 0;
+  for (let i = 0; i < 20 && still < 2; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = process.memoryUsage();
+    still = Math.abs(now.rss - last.rss) < last.rss * 0.005 ? still + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+/** Deletes a Deployment and waits until its pods are gone. */
+async function remove(name: string) {
+  await c.delete(refs.deployments, 'default', name, { propagationPolicy: 'Background' });
+  for (;;) {
+    const left = await c.list(refs.pods, { namespace: 'default', labelSelector: `app=${name}`, limit: 1 });
+    if (left.items.length === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function run(replicas: number, name: string, mem0: NodeJS.MemoryUsage) {
+  const rss0 = mem0.rss;
   const t0 = Date.now();
   await c.create(refs.deployments, {
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' },
@@ -52,19 +80,23 @@ async function run(replicas: number, name: string) {
     await new Promise((r) => setTimeout(r, 200));
   }
   const secs = (Date.now() - t0) / 1000;
-  gc?.();
-  const rss1 = process.memoryUsage().rss;
+  const mem1 = await settled();
+  const rss1 = mem1.rss;
+  const perPod = (k: keyof NodeJS.MemoryUsage) => (mem1[k] - mem0[k]) / replicas / 1024;
   // BENCH_HEAP_SNAPSHOT=file.heapsnapshot: where the memory per pod goes (open it in Chrome DevTools).
   if (process.env.BENCH_HEAP_SNAPSHOT && replicas === REPLICAS) v8.writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
-  return { secs, podsPerSec: replicas / secs, rssPerPodKiB: (rss1 - rss0) / replicas / 1024 };
+  return { secs, podsPerSec: replicas / secs, rssPerPodKiB: (rss1 - rss0) / replicas / 1024, heapPerPodKiB: perPod('heapUsed'), heapTotalPerPodKiB: perPod('heapTotal') };
 }
 
 try {
-  const base = await run(Math.max(1, Math.floor(REPLICAS / 10)), 'warm');
-  const big = await run(REPLICAS, 'big');
+  // The baseline also warms the code up; it is then deleted, so "RSS at 0" is a warm process holding no pods.
+  const base = await run(Math.max(1, Math.floor(REPLICAS / 10)), 'warm', await settled());
+  await remove('warm');
+  const big = await run(REPLICAS, 'big', await settled());
   console.log(`Deployment of ${REPLICAS / 10} replicas (baseline): ${base.secs.toFixed(1)} s, ${base.podsPerSec.toFixed(0)} pods/s`);
   console.log(`Deployment of ${REPLICAS} replicas: apply → all Running in ${big.secs.toFixed(1)} s (target ≤ 10 s for 10k), ${big.podsPerSec.toFixed(0)} pods/s (ratio to baseline ${(big.podsPerSec / base.podsPerSec).toFixed(2)})`);
   console.log(`RSS per pod: ${big.rssPerPodKiB.toFixed(2)} KiB (target ≤ 4 KiB; run with node --expose-gc for a steadier figure)`);
+  console.log(`  of which JS heap in use: ${big.heapPerPodKiB.toFixed(2)} KiB per pod; heap reserved by V8: ${big.heapTotalPerPodKiB.toFixed(2)} KiB per pod`);
 } finally {
   await n.close();
 }

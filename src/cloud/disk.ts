@@ -35,8 +35,8 @@ export interface GcResult {
   removedContainers: string[];
 }
 
-interface Image { bytes: number; lastUsed: number }
-interface Container { image: string; writableBytes: number; state: 'running' | 'exited' }
+interface Image { name: string; bytes: number; lastUsed: number }
+interface Container { name: string; image: string; writableBytes: number; state: 'running' | 'exited' }
 
 /** The seed's wording, shared by FreeDiskSpaceFailed and ImageGCFailed. */
 export const gcFailedMessage = (wanted: number, freed: number): string =>
@@ -46,8 +46,9 @@ const pct = (n: number): string => `${Math.round(n * 10) / 10}%`;
 
 export class PodDisk {
   readonly capacityBytes: number;
-  private readonly imgs = new Map<string, Image>();
-  private readonly ctrs = new Map<string, Container>();
+  // Arrays, not Maps: a pod holds one or two of each, and 100k pods each keeping two small Maps is megabytes.
+  private imgs: Image[] = [];
+  private ctrs: Container[] = [];
   /** Logical clock for least-recently-used image order. */
   private tick = 0;
 
@@ -57,42 +58,50 @@ export class PodDisk {
    */
   constructor(opts: { capacityBytes?: number; images?: Array<{ name: string; bytes: number }> } = {}) {
     this.capacityBytes = opts.capacityBytes ?? DEFAULT_DISK_BYTES;
-    for (const i of opts.images ?? []) this.imgs.set(i.name, { bytes: i.bytes, lastUsed: this.tick++ });
+    for (const i of opts.images ?? []) this.setImage(i.name, i.bytes);
   }
 
   usedBytes(): number {
     let used = 0;
-    for (const i of this.imgs.values()) used += i.bytes;
-    for (const c of this.ctrs.values()) used += c.writableBytes;
+    for (const i of this.imgs) used += i.bytes;
+    for (const c of this.ctrs) used += c.writableBytes;
     return used;
   }
   freeBytes(): number { return Math.max(0, this.capacityBytes - this.usedBytes()); }
   usagePercent(): number { return (this.usedBytes() / this.capacityBytes) * 100; }
-  hasImage(name: string): boolean { return this.imgs.has(name); }
+  hasImage(name: string): boolean { return this.imgs.some((i) => i.name === name); }
   images(): Array<{ name: string; bytes: number; inUse: boolean }> {
-    return [...this.imgs].map(([name, i]) => ({ name, bytes: i.bytes, inUse: this.inUse(name) }));
+    return this.imgs.map((i) => ({ name: i.name, bytes: i.bytes, inUse: this.inUse(i.name) }));
   }
   containers(): Array<{ name: string; image: string; writableBytes: number; state: 'running' | 'exited' }> {
-    return [...this.ctrs].map(([name, c]) => ({ name, ...c }));
+    return this.ctrs.map((c) => ({ ...c }));
+  }
+
+  private image(name: string): Image | undefined {
+    return this.imgs.find((i) => i.name === name);
+  }
+
+  private setImage(name: string, bytes: number): void {
+    this.imgs = this.imgs.filter((i) => i.name !== name);
+    this.imgs.push({ name, bytes, lastUsed: this.tick++ });
   }
 
   /** An image is in use while any container, running or exited, was made from it. */
   private inUse(image: string): boolean {
-    for (const c of this.ctrs.values()) if (c.image === image) return true;
-    return false;
+    return this.ctrs.some((c) => c.image === image);
   }
 
   /** Removes unused images, least recently used first, until `wanted` bytes are freed. */
   private freeImages(wanted: number): { freed: number; removed: string[] } {
-    const candidates = [...this.imgs].filter(([name]) => !this.inUse(name)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    const candidates = this.imgs.filter((i) => !this.inUse(i.name)).sort((a, b) => a.lastUsed - b.lastUsed);
     let freed = 0;
     const removed: string[] = [];
-    for (const [name, img] of candidates) {
+    for (const img of candidates) {
       if (freed >= wanted) break;
-      this.imgs.delete(name);
       freed += img.bytes;
-      removed.push(name);
+      removed.push(img.name);
     }
+    this.imgs = this.imgs.filter((i) => !removed.includes(i.name));
     return { freed, removed };
   }
 
@@ -103,7 +112,7 @@ export class PodDisk {
    * unused images; a retry succeeds once enough was freed.
    */
   pull(image: string, bytes: number): PullResult {
-    const existing = this.imgs.get(image);
+    const existing = this.image(image);
     if (existing) {
       existing.lastUsed = this.tick++;
       return { ok: true, reused: true, events: [{ type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine` }] };
@@ -111,7 +120,7 @@ export class PodDisk {
     const events: DiskEvent[] = [{ type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` }];
     const free = this.freeBytes();
     if (bytes <= free) {
-      this.imgs.set(image, { bytes, lastUsed: this.tick++ });
+      this.setImage(image, bytes);
       events.push({ type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}". Image size: ${bytes} bytes.` });
       return { ok: true, reused: false, events };
     }
@@ -127,10 +136,11 @@ export class PodDisk {
 
   /** Starts a container from a pulled image. */
   startContainer(name: string, image: string): void {
-    const img = this.imgs.get(image);
+    const img = this.image(image);
     if (!img) throw new Error(`image "${image}" is not on the disk: pull it first`);
     img.lastUsed = this.tick++;
-    this.ctrs.set(name, { image, writableBytes: 0, state: 'running' });
+    this.ctrs = this.ctrs.filter((c) => c.name !== name);
+    this.ctrs.push({ name, image, writableBytes: 0, state: 'running' });
   }
 
   /** The container exits; its writable layer stays until container GC. */
@@ -158,7 +168,7 @@ export class PodDisk {
   }
 
   private container(name: string): Container {
-    const c = this.ctrs.get(name);
+    const c = this.ctrs.find((x) => x.name === name);
     if (!c) throw new Error(`no container "${name}" on this pod`);
     return c;
   }
@@ -175,12 +185,8 @@ export class PodDisk {
     const before = this.usedBytes();
 
     if (this.usagePercent() >= settings.containerGcThreshold && !settings.mustKeepLastContainer) {
-      for (const [name, c] of [...this.ctrs]) {
-        if (c.state === 'exited') {
-          this.ctrs.delete(name);
-          removedContainers.push(name);
-        }
-      }
+      for (const c of this.ctrs) if (c.state === 'exited') removedContainers.push(c.name);
+      this.ctrs = this.ctrs.filter((c) => c.state !== 'exited');
     }
 
     let removedImages: string[] = [];
@@ -209,12 +215,9 @@ export class PodDisk {
    */
   restartPod(): DiskEvent[] {
     const events: DiskEvent[] = [];
-    for (const [name, c] of [...this.ctrs]) {
-      if (c.state === 'exited') {
-        this.ctrs.delete(name);
-        continue;
-      }
-      events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${name}` });
+    this.ctrs = this.ctrs.filter((c) => c.state !== 'exited');
+    for (const c of this.ctrs) {
+      events.push({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.name}` });
       c.writableBytes = 0;
     }
     return events;

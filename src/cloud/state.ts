@@ -147,7 +147,8 @@ export class CloudState {
   // Derived indexes, rebuilt from the rows on start.
   /** Per subnet: which offsets of its block are taken (reserved addresses and ENIs). */
   readonly ipBitmaps = new Map<string, { bitmap: IpBitmap; base: number }>();
-  readonly enisByPod = new Map<string, Set<string>>();
+  /** Pod → its ENI id, or a Set of ids while a pod name has more than one (a Set per pod would cost megabytes at 100k pods). */
+  readonly enisByPod = new Map<string, string | Set<string>>();
   readonly eniByUid = new Map<string, string>();
   /** `${vpcId}/${ip}` → ENI id: who holds an address (security group peers, diagnostics). */
   readonly eniByIp = new Map<string, string>();
@@ -237,9 +238,10 @@ export class CloudState {
         const a = e.attachedTo;
         if (a.type === 'pod') {
           const key = podKey(a.cluster, a.namespace, a.pod);
-          let set = this.enisByPod.get(key);
-          if (!set) this.enisByPod.set(key, (set = new Set()));
-          set.add(e.id);
+          const ids = this.enisByPod.get(key);
+          if (ids === undefined) this.enisByPod.set(key, e.id);
+          else if (typeof ids === 'string') { if (ids !== e.id) this.enisByPod.set(key, new Set([ids, e.id])); }
+          else ids.add(e.id);
           this.eniByUid.set(a.uid, e.id);
           this.podsByCluster.set(a.cluster, (this.podsByCluster.get(a.cluster) ?? 0) + 1);
         }
@@ -253,9 +255,12 @@ export class CloudState {
         const a = e.attachedTo;
         if (a.type === 'pod') {
           const key = podKey(a.cluster, a.namespace, a.pod);
-          const set = this.enisByPod.get(key);
-          set?.delete(e.id);
-          if (set?.size === 0) this.enisByPod.delete(key);
+          const ids = this.enisByPod.get(key);
+          if (ids === e.id) this.enisByPod.delete(key);
+          else if (typeof ids === 'object') {
+            ids.delete(e.id);
+            if (ids.size === 1) this.enisByPod.set(key, ids.values().next().value!);
+          }
           if (this.eniByUid.get(a.uid) === e.id) this.eniByUid.delete(a.uid);
           decrement(this.podsByCluster, a.cluster);
         }

@@ -10,6 +10,7 @@ export interface EventSource {
 }
 
 export class EventRecorder {
+  /** Recent events by what makes them the same, for folding repeats (bounded: each entry is a few hundred bytes). */
   private recent = new Map<string, { name: string; count: number; first: string }>();
 
   constructor(private client: Client, private source: EventSource) {}
@@ -34,7 +35,7 @@ export class EventRecorder {
       }
     }
     const name = `${obj.metadata.name}.${(Date.now() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
-    if (this.recent.size > 5000) this.recent.clear();
+    if (this.recent.size >= 2048) this.recent.clear();
     this.recent.set(dedupe, { name, count: 1, first: now });
     await this.client.create(refs.events, {
       apiVersion: 'v1', kind: 'Event',

@@ -4,11 +4,13 @@
 //
 // One cluster runs one informer per resource (SharedInformers), however many
 // controllers, schedulers and kubelets read it: 10k pods are held once, and
-// each watch event is decoded once. Cached objects are frozen, so a component
-// that edits one in place instead of copying it fails loudly in tests rather
-// than corrupting what every other component sees.
+// each watch event is decoded once. Cached objects are frozen and share their
+// common parts (compact.ts), so a component that edits one in place instead of
+// copying it fails loudly in tests rather than corrupting what every other
+// component sees.
 import type { KubeObject } from '../api/types.js';
 import type { Client, ResourceRef, WatchHandle } from '../client/types.js';
+import { compact } from './compact.js';
 
 export interface InformerHandlers<T extends KubeObject> {
   add?(obj: T): void;
@@ -26,7 +28,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private running = false;
   private synced!: Promise<void>;
   private resolveSynced!: () => void;
-  private indexes = new Map<string, { fn: (o: T) => string[]; map: Map<string, Set<string>> }>();
+  /** Index name → value → the objects with that value (one object alone, not in a Set: a uid index has one per value). */
+  private indexes = new Map<string, { fn: (o: T) => string[]; map: Map<string, T | Set<T>> }>();
 
   constructor(private client: Client, readonly ref: ResourceRef, private opts: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {}) {
     this.synced = new Promise((r) => (this.resolveSynced = r));
@@ -54,15 +57,16 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Adds a secondary index (e.g. pods by node name). */
   addIndex(name: string, fn: (o: T) => string[]): void {
     if (this.indexes.has(name)) return; // shared: the first component to ask defines it
-    const map = new Map<string, Set<string>>();
-    for (const [k, o] of this.cache) for (const v of fn(o)) (map.get(v) ?? map.set(v, new Set()).get(v)!).add(k);
+    const map = new Map<string, T | Set<T>>();
+    for (const o of this.cache.values()) for (const v of fn(o)) bucketAdd(map, v, o);
     this.indexes.set(name, { fn, map });
   }
 
   byIndex(name: string, value: string): T[] {
     const idx = this.indexes.get(name);
     if (!idx) throw new Error(`no index ${name}`);
-    return [...(idx.map.get(value) ?? [])].map((k) => this.cache.get(k)!).filter(Boolean);
+    const b = idx.map.get(value);
+    return b === undefined ? [] : b instanceof Set ? [...b] : [b];
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
@@ -94,10 +98,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.handle?.stop();
   }
 
-  private index(key: string, oldObj: T | undefined, newObj: T | undefined) {
+  private index(oldObj: T | undefined, newObj: T | undefined) {
     for (const { fn, map } of this.indexes.values()) {
-      if (oldObj) for (const v of fn(oldObj)) map.get(v)?.delete(key);
-      if (newObj) for (const v of fn(newObj)) (map.get(v) ?? map.set(v, new Set()).get(v)!).add(key);
+      const was = oldObj ? fn(oldObj) : [];
+      const is = newObj ? fn(newObj) : [];
+      for (const v of was) bucketDelete(map, v, oldObj!);
+      for (const v of is) bucketAdd(map, v, newObj!);
     }
   }
 
@@ -113,9 +119,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     const key = keyOf(o);
     const old = this.cache.get(key);
     if (old && old.metadata.resourceVersion === o.metadata.resourceVersion) return;
-    deepFreeze(o);
+    o = compact(o, old);
     this.cache.set(key, o);
-    this.index(key, old, o);
+    this.index(old, o);
     for (const h of this.handlers) this.call(() => (old ? h.update?.(old, o) : h.add?.(o)));
   }
 
@@ -124,8 +130,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     const old = this.cache.get(key);
     if (!old) return;
     this.cache.delete(key);
-    this.index(key, old, undefined);
-    deepFreeze(o);
+    this.index(old, undefined);
+    o = compact(o, old);
     for (const h of this.handlers) this.call(() => h.delete?.(o));
   }
 
@@ -162,32 +168,18 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 }
 
-/**
- * Short strings seen in cached objects, so that 10k pods of one Deployment
- * share one "IfNotPresent", one image name and one timestamp per second
- * instead of holding 10k copies each (a decoded object has its own strings).
- * Bounded: when full it starts afresh, which costs sharing, never correctness.
- */
-const interned = new Map<string, string>();
-const INTERN_MAX_LENGTH = 64;
-const INTERN_MAX_ENTRIES = 200_000;
-function intern(s: string): string {
-  if (s.length > INTERN_MAX_LENGTH) return s;
-  const hit = interned.get(s);
-  if (hit !== undefined) return hit;
-  if (interned.size >= INTERN_MAX_ENTRIES) interned.clear();
-  interned.set(s, s);
-  return s;
+function bucketAdd<T extends object>(map: Map<string, T | Set<T>>, value: string, o: T): void {
+  const b = map.get(value);
+  if (b === undefined) map.set(value, o);
+  else if (b instanceof Set) b.add(o);
+  else if (b !== o) map.set(value, new Set([b, o]));
 }
 
-/** Interns the strings of an object graph and freezes it (informer objects are shared read-only). */
-function deepFreeze(o: unknown): void {
-  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return;
-  const rec = o as Record<string, unknown>;
-  for (const k of Object.keys(rec)) {
-    const v = rec[k];
-    if (typeof v === 'string') rec[k] = intern(v);
-    else if (v !== null && typeof v === 'object') deepFreeze(v);
+function bucketDelete<T extends object>(map: Map<string, T | Set<T>>, value: string, o: T): void {
+  const b = map.get(value);
+  if (b === o) map.delete(value);
+  else if (b instanceof Set) {
+    b.delete(o);
+    if (b.size === 1) map.set(value, b.values().next().value!);
   }
-  Object.freeze(o);
 }

@@ -240,6 +240,8 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     const key = keyOf(pod);
     let ps = states.get(key);
     if (ps && ps.uid !== pod.metadata.uid) { gone(ps); ps = undefined; }
+    // The informer caught up with our last status write: nothing to bridge any more (and 100k pods at rest hold no entry).
+    if (ps && writeRv.get(ps)?.rv === pod.metadata.resourceVersion) writeRv.delete(ps);
     if (!ps) {
       ps = newPodState(pod, runtimeFor(pod));
       states.set(key, ps);

@@ -54,7 +54,8 @@ interface PodRecord {
   measured: number;
   /** A pod-eviction-threshold restart is under way: the process pod's root is emptied once its containers stopped. */
   wipe: boolean;
-  timers: Set<NodeJS.Timeout>;
+  /** Pending modelled writes (made on first use: most pods never write). */
+  timers?: Set<NodeJS.Timeout>;
 }
 
 interface PullState {
@@ -115,7 +116,7 @@ export class PodDisks {
     const key = reuseKeyOf(pod, ann);
     const reused = key && ps.runtime !== 'process' ? this.cache.take(this.host.zone, key) : undefined;
     const disk = new PodDisk({ capacityBytes: eksSettings(ann).rootDiskGiB * GiB, images: reused?.images });
-    rec = { disk, key, nextGcAt: 0, nextMeasureAt: 0, measured: 0, wipe: false, timers: new Set() };
+    rec = { disk, key, nextGcAt: 0, nextMeasureAt: 0, measured: 0, wipe: false };
     this.records.set(ps, rec);
     if (ps.runtime === 'process') {
       disk.pull(PROCESS_ROOTFS, 0);
@@ -206,14 +207,14 @@ export class PodDisks {
     if (!b.writeBytes) return;
     const restarts = c.restarts;
     const t = setTimeout(() => {
-      rec.timers.delete(t);
+      rec.timers?.delete(t);
       if (this.records.get(ps) !== rec || c.state !== 'running' || c.restarts !== restarts) return;
       const w = rec.disk.write(name, b.writeBytes!);
       if (!w.ok) this.host.event(ps, 'Warning', 'Failed', `container ${c.name}: ${w.error}`, c);
       this.heat(ps, rec, pod, Date.now());
     }, Math.max(0, (b.writeAfterMs ?? 0) - (Date.now() - now)));
     t.unref();
-    rec.timers.add(t);
+    (rec.timers ??= new Set()).add(t);
   }
 
   /** An instance of `c` ended: its writable layer stays (exited container) until container GC. */
@@ -238,7 +239,7 @@ export class PodDisks {
     if (!rec) return;
     this.records.delete(ps);
     this.hot.delete(ps);
-    for (const t of rec.timers) clearTimeout(t);
+    for (const t of rec.timers ?? []) clearTimeout(t);
     if (!rec.key || ps.runtime === 'process') return;
     const images = rec.disk.images().map(({ name, bytes }) => ({ name, bytes }));
     this.cache.release({ zone: this.host.zone, key: rec.key, images, releasedAt: Date.now(), from: `${ps.namespace}/${ps.name}` });
@@ -315,7 +316,7 @@ export class PodDisks {
     this.config.close();
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
-    for (const rec of this.records.values()) for (const t of rec.timers) clearTimeout(t);
+    for (const rec of this.records.values()) for (const t of rec.timers ?? []) clearTimeout(t);
     this.cache.flush();
   }
 }

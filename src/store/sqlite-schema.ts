@@ -58,6 +58,8 @@ export type WriteOp = [type: number, key: string, rv: number, json: string];
 
 /** A batch of writes committed as one transaction (one fsync). */
 export interface WriteBatch {
+  /** Batches sent after a failed one were checked against its writes: the writer refuses those of a failed epoch. */
+  epoch: number;
   ops: WriteOp[];
   /** The revision after the batch (recorded in `meta`, so deletes alone still advance it across restarts). */
   rv: number;

@@ -31,6 +31,9 @@ const apply = db.transaction((b: WriteBatch) => {
   }
 });
 
+/** The epoch of the last batch that failed. */
+let failedEpoch = -1;
+
 parentPort!.on('message', (msg: WriteBatch | 'close') => {
   if (msg === 'close') {
     db.close();
@@ -38,11 +41,16 @@ parentPort!.on('message', (msg: WriteBatch | 'close') => {
     process.exit(0);
   }
   let reply: WriterReply;
-  try {
-    apply.immediate(msg);
-    reply = { ok: true };
-  } catch (e) {
-    reply = { ok: false, message: e instanceof Error ? e.message : String(e) };
+  if (msg.epoch <= failedEpoch) {
+    reply = { ok: false, message: 'an earlier commit failed' };
+  } else {
+    try {
+      apply.immediate(msg);
+      reply = { ok: true };
+    } catch (e) {
+      failedEpoch = msg.epoch;
+      reply = { ok: false, message: e instanceof Error ? e.message : String(e) };
+    }
   }
   parentPort!.postMessage(reply);
 });

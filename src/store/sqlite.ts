@@ -4,7 +4,8 @@
 // Reads run on this thread's connection; writes are committed by a writer
 // thread (sqlite-writer.ts) so the fsync and the page copying never block the
 // API server. Group commit falls out of that: while the writer commits one
-// batch, the writes that arrive meanwhile gather into the next. A write's
+// batch (and has the next queued), the writes that arrive meanwhile gather
+// into the one after. A write's
 // promise settles, and its change is fanned out to watchers, only after its
 // batch committed, so an acknowledged write survives kill -9 and a
 // half-applied one is never seen.
@@ -39,9 +40,12 @@ export interface SqliteStoreOptions {
   retainChanges?: number;
   /** How many recently used objects GET serves from memory (0 turns the read cache off). */
   cacheSize?: number;
-  /** The most JSON the read cache holds (default 4 MiB): a bound that does not grow with the cluster. */
+  /** The most JSON the read cache holds (default 2 MiB): a bound that does not grow with the cluster. */
   cacheBytes?: number;
 }
+
+/** Batches the writer may hold at once: one committing, one queued behind it so it never waits for this thread. */
+const MAX_INFLIGHT = 2;
 
 /** Upper bound for a key range scan of everything starting with `prefix`. */
 const prefixEnd = (prefix: string) => prefix + '\uffff';
@@ -65,8 +69,10 @@ export class SqliteStore implements Store {
   private compactedRv: number;
   /** Writes gathering for the next commit. */
   private batch: Pending[] = [];
-  /** The batch the writer is committing now. */
-  private inflight: Pending[] | undefined;
+  /** Batches handed to the writer and not yet answered, oldest first. */
+  private inflight: { epoch: number; writes: Pending[] }[] = [];
+  /** Bumped when a commit fails: batches of an older epoch are refused by the writer. */
+  private epoch = 0;
   private sendScheduled = false;
   /** Uncommitted versions by key (undefined json: deleted), newest first in line for reads. */
   private pending = new Map<string, { rv: number; json?: string }>();
@@ -220,7 +226,7 @@ export class SqliteStore implements Store {
       return Promise.reject(e);
     }
     this.pending.set(change.key, { rv: change.rv, json: change.type === 'DELETED' ? undefined : change.json });
-    if (!this.inflight && !this.sendScheduled) {
+    if (this.inflight.length < MAX_INFLIGHT && !this.sendScheduled) {
       // The rest of this turn's writes join the batch; then it goes to the writer.
       this.sendScheduled = true;
       setImmediate(() => this.send());
@@ -231,11 +237,11 @@ export class SqliteStore implements Store {
   /** Hands the gathered writes to the writer thread as one transaction. */
   private send(): void {
     this.sendScheduled = false;
-    if (this.inflight || this.batch.length === 0) return;
+    if (this.inflight.length >= MAX_INFLIGHT || this.batch.length === 0) return;
     const batch = this.batch;
     this.batch = [];
-    this.inflight = batch;
-    const msg: WriteBatch = { ops: batch.map(({ change: c }) => [TYPE_CODE[c.type], c.key, c.rv, c.json]), rv: batch[batch.length - 1].change.rv };
+    this.inflight.push({ epoch: this.epoch, writes: batch });
+    const msg: WriteBatch = { epoch: this.epoch, ops: batch.map(({ change: c }) => [TYPE_CODE[c.type], c.key, c.rv, c.json]), rv: batch[batch.length - 1].change.rv };
     if (msg.rv - this.compactedRv > this.retain * 1.1) {
       // Watches older than this now get 410 Expired, before the rows are gone.
       this.compactedRv = msg.compactTo = msg.rv - this.retain;
@@ -246,10 +252,17 @@ export class SqliteStore implements Store {
 
   /** The writer's answer for the batch in flight. */
   private committed(reply: WriterReply): void {
-    const batch = this.inflight;
-    if (!batch) return;
-    this.inflight = undefined;
-    this.writer.unref();
+    const sent = this.inflight.shift();
+    if (!sent) return;
+    if (this.inflight.length === 0) this.writer.unref();
+    const batch = sent.writes;
+    if (sent.epoch < this.epoch) {
+      // Sent before an earlier batch failed, and refused by the writer for it: the store was rolled back then.
+      const err = new Error(`store commit failed: ${reply.ok ? 'an earlier commit failed' : reply.message}`);
+      for (const p of batch) p.reject(err);
+      this.settle();
+      return;
+    }
     if (!reply.ok) {
       this.rollback(batch, new Error(`store commit failed: ${reply.message}`));
       return;
@@ -277,6 +290,7 @@ export class SqliteStore implements Store {
   private rollback(batch: Pending[], err: Error): void {
     const later = this.batch;
     this.batch = [];
+    this.epoch++;
     this.pending.clear();
     this.cache.clear();
     this.cached = 0;
@@ -286,19 +300,15 @@ export class SqliteStore implements Store {
   }
 
   private fail(e: unknown): void {
-    if (this.closed && !this.inflight) return;
+    if (this.closed && this.inflight.length === 0) return;
     this.broken ??= e instanceof Error ? e : new Error(String(e));
-    if (this.inflight) {
-      const batch = this.inflight;
-      this.inflight = undefined;
-      this.rollback(batch, this.broken);
-    } else if (this.batch.length > 0) {
-      this.rollback([], this.broken);
-    }
+    const sent = this.inflight.flatMap((b) => b.writes);
+    this.inflight = [];
+    this.rollback(sent, this.broken);
   }
 
   private settle(): void {
-    if (this.inflight || this.batch.length > 0) return;
+    if (this.inflight.length > 0 || this.batch.length > 0) return;
     for (const d of this.drained.splice(0)) d();
   }
 
@@ -332,10 +342,10 @@ export class SqliteStore implements Store {
   /** Commits what is pending, then stops the writer and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (!this.broken && (this.inflight || this.batch.length > 0)) {
+    if (!this.broken && (this.inflight.length > 0 || this.batch.length > 0)) {
       await new Promise<void>((resolve) => {
         this.drained.push(resolve);
-        if (!this.inflight) this.send();
+        this.send();
       });
     }
     this.closed = true;

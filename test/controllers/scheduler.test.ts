@@ -157,7 +157,8 @@ describe('node lifecycle', () => {
     await waitFor('short evicted', async () => !!(await getPod(h.client, 'short')).metadata.deletionTimestamp);
     assert.equal((await getPod(h.client, 'long')).metadata.deletionTimestamp, undefined);
     assert.equal(cond(await getPod(h.client, 'long'), 'Ready').status, 'False');
-    const ev = (await eventsFor(h.client, 'short')).find((e) => e.reason === 'TaintManagerEviction');
+    // Events are written next to the deletion, not before it: wait for it as `kubectl get events -w` would.
+    const ev = await waitFor('eviction event', async () => (await eventsFor(h.client, 'short')).find((e) => e.reason === 'TaintManagerEviction'));
     assert.equal(ev?.message, 'Marking for deletion Pod default/short');
 
     // The agent comes back: Ready again, the condition taints go, and it finishes the eviction.

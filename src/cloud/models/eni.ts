@@ -160,7 +160,7 @@ export class EniModel {
     const ids = this.s.enisByPod.get(podKey(input.cluster, input.namespace, input.pod));
     if (!ids) return undefined;
     let best: Eni | undefined;
-    for (const id of ids) {
+    for (const id of typeof ids === 'string' ? [ids] : ids) {
       const e = this.s.enis.get(id)!;
       if (input.uid !== undefined) {
         if (e.attachedTo.type === 'pod' && e.attachedTo.uid === input.uid) return clone(e);

@@ -62,6 +62,21 @@ function max(into: Resources, o: Resources): void {
  * keep running, so they count with the app containers.
  */
 export function podRequests(pod: KubeObject): Resources {
+  // Pods of one workload share a frozen containers array (informer.ts): they share the answer too.
+  const containers = pod.spec?.containers;
+  const plain = !pod.spec?.initContainers && !pod.spec?.overhead && Array.isArray(containers) && Object.isFrozen(containers);
+  if (plain) {
+    const hit = requestsOf.get(containers);
+    if (hit) return hit;
+  }
+  const total = computeRequests(pod);
+  if (plain) requestsOf.set(containers, Object.freeze(total));
+  return total;
+}
+
+const requestsOf = new WeakMap<object, Resources>();
+
+function computeRequests(pod: KubeObject): Resources {
   const total = emptyResources();
   const sidecars = emptyResources();
   for (const c of pod.spec?.containers ?? []) add(total, c?.resources?.requests);

@@ -1,0 +1,105 @@
+// How an informer holds 100k objects in little memory: a decoded object has
+// its own copy of every string and sub-object, while 10k pods of one
+// Deployment differ only in a name, a uid and a few addresses. `compact`
+// freezes an object and makes it share, with every object cached before it,
+//   - short strings ("IfNotPresent", the image, a timestamp per second), and
+//   - sub-objects that are usually equal across objects (containers,
+//     tolerations, labels, ownerReferences, conditions …).
+// Frozen, a shared piece cannot be changed through one object and show up in
+// another: a component that edits a cached object in place throws instead.
+//
+// Both tables are bounded and start afresh when full: that costs sharing for
+// what comes later, never correctness.
+
+/** Fields whose values repeat across the objects of one workload, for any kind. */
+const SHARED_FIELDS = new Set([
+  // A pod's whole spec is shared by the replicas on one node (a super node holds thousands).
+  'containers', 'initContainers', 'ephemeralContainers', 'tolerations', 'volumes', 'securityContext', 'affinity',
+  'nodeSelector', 'readinessGates', 'imagePullSecrets', 'dnsConfig', 'topologySpreadConstraints', 'resources',
+  'labels', 'annotations', 'ownerReferences', 'finalizers', 'conditions', 'state', 'lastState',
+]);
+
+/** Strings that are one object's own (interning them would only add a table entry each). */
+const OWN_STRINGS = new Set(['uid', 'resourceVersion', 'podIP', 'ip', 'hostIP', 'containerID']);
+
+const strings = new Map<string, string>();
+// Long enough for image references with a digest (one per pod otherwise).
+const STRING_MAX_LENGTH = 160;
+const STRING_MAX_ENTRIES = 100_000;
+
+function intern(s: string): string {
+  if (s.length > STRING_MAX_LENGTH) return s;
+  const hit = strings.get(s);
+  if (hit !== undefined) return hit;
+  if (strings.size >= STRING_MAX_ENTRIES) strings.clear();
+  strings.set(s, s);
+  return s;
+}
+
+/** Shared sub-objects by a hash of their JSON (a hash, not the JSON: the table stays small when values are unique). */
+const pieces = new Map<number, object[]>();
+const PIECES_MAX_ENTRIES = 50_000;
+const PIECE_MAX_JSON = 4096;
+
+/** FNV-1a over the UTF-16 code units: fast enough next to the JSON.parse that made the object. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function equal(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] !== kb[i]) return false;
+    if (!equal((a as Record<string, unknown>)[ka[i]], (b as Record<string, unknown>)[kb[i]])) return false;
+  }
+  return true;
+}
+
+/** An equal piece seen before, or this one (now frozen and remembered). */
+function share(o: object): object {
+  const json = JSON.stringify(o);
+  if (json.length > PIECE_MAX_JSON) return o;
+  const h = hash(json);
+  const bucket = pieces.get(h);
+  if (bucket) {
+    for (const p of bucket) if (equal(p, o)) return p;
+    bucket.push(o);
+    return o;
+  }
+  if (pieces.size >= PIECES_MAX_ENTRIES) pieces.clear();
+  pieces.set(h, [o]);
+  return o;
+}
+
+/**
+ * Freezes `o` in place, sharing its strings and common sub-objects; returns it
+ * (or an equal shared piece). `prev`, the previous version of the same object,
+ * is reused wherever nothing changed: an update of a pod's status then costs
+ * a comparison of its spec, not a fresh round of sharing.
+ */
+export function compact<T>(o: T, prev?: unknown, field = ''): T {
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return o;
+  const rec = o as Record<string, unknown>;
+  const old = prev !== null && typeof prev === 'object' && Array.isArray(prev) === Array.isArray(o) ? (prev as Record<string, unknown>) : undefined;
+  for (const k of Object.keys(rec)) {
+    const v = rec[k];
+    const pv = old?.[k];
+    if (typeof v === 'string') {
+      if (pv === v) rec[k] = pv;
+      else if (!OWN_STRINGS.has(k) && !(k === 'name' && field === 'metadata')) rec[k] = intern(v);
+    } else if (v !== null && typeof v === 'object') {
+      if (pv !== undefined && Object.isFrozen(pv) && equal(v, pv)) rec[k] = pv;
+      // Array elements are judged by the array's field: conditions[3] is a condition.
+      else rec[k] = compact(v, pv, Array.isArray(o) ? field : k);
+    }
+  }
+  Object.freeze(o);
+  return (SHARED_FIELDS.has(field) ? share(o) : o) as T;
+}
