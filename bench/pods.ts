@@ -92,7 +92,9 @@ try {
   // The baseline also warms the code up; it is then deleted, so "RSS at 0" is a warm process holding no pods.
   const base = await run(Math.max(1, Math.floor(REPLICAS / 10)), 'warm', await settled());
   await remove('warm');
-  const big = await run(REPLICAS, 'big', await settled());
+  const mem0 = await settled();
+  if (process.env.BENCH_HEAP_SNAPSHOT) v8.writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT.replace(/(\.heapsnapshot)?$/, '-at-0.heapsnapshot'));
+  const big = await run(REPLICAS, 'big', mem0);
   console.log(`Deployment of ${REPLICAS / 10} replicas (baseline): ${base.secs.toFixed(1)} s, ${base.podsPerSec.toFixed(0)} pods/s`);
   console.log(`Deployment of ${REPLICAS} replicas: apply → all Running in ${big.secs.toFixed(1)} s (target ≤ 10 s for 10k), ${big.podsPerSec.toFixed(0)} pods/s (ratio to baseline ${(big.podsPerSec / base.podsPerSec).toFixed(2)})`);
   console.log(`RSS per pod: ${big.rssPerPodKiB.toFixed(2)} KiB (target ≤ 4 KiB; run with node --expose-gc for a steadier figure)`);

@@ -71,6 +71,11 @@ export interface EksSettings {
  * YAML (or JSON) map, as in the guide, or plain `key: value` lines.
  */
 export function parseClusterDefaults(text: string | undefined): Record<string, string> {
+  // Frozen: podEksSettings() remembers what it computed from these defaults.
+  return Object.freeze(parseDefaults(text));
+}
+
+function parseDefaults(text: string | undefined): Record<string, string> {
   if (!text || !text.trim()) return {};
   let doc: unknown;
   try {
@@ -281,6 +286,25 @@ export function validateEksAnnotations(annotations: Record<string, string>, fiel
 const dur = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDuration(v));
 
 /** Typed settings with EKS defaults; malformed values fall back to the default (validate separately). */
+const NO_ANNOTATIONS: Record<string, string> = Object.freeze({});
+const settingsOf = new WeakMap<object, WeakMap<object, EksSettings>>();
+
+/**
+ * A pod's settings under the cluster defaults, computed once per pair of
+ * objects: the pods of one workload share one frozen annotations object in
+ * the informer, so 10k pods parse their annotations once, not on every look.
+ * Mutable inputs are parsed every time.
+ */
+export function podEksSettings(defaults: Record<string, string>, annotations: Record<string, string> | undefined): EksSettings {
+  const ann = annotations ?? NO_ANNOTATIONS;
+  if (!Object.isFrozen(ann) || !Object.isFrozen(defaults)) return eksSettings({ ...defaults, ...ann });
+  let byAnn = settingsOf.get(defaults);
+  if (!byAnn) settingsOf.set(defaults, (byAnn = new WeakMap()));
+  let s = byAnn.get(ann);
+  if (!s) byAnn.set(ann, (s = Object.freeze(eksSettings({ ...defaults, ...ann }))));
+  return s;
+}
+
 export function eksSettings(annotations: Record<string, string>): EksSettings {
   const a = (name: string): string | undefined => annotations[k(name)];
   const sysctls = ((): { name: string; value: string }[] => {

@@ -82,8 +82,8 @@ export class PodDisk {
   }
 
   private setImage(name: string, bytes: number): void {
-    this.imgs = this.imgs.filter((i) => i.name !== name);
-    this.imgs.push({ name, bytes, lastUsed: this.tick++ });
+    // concat, not push: an array grown by push reserves room for 16 more, per pod.
+    this.imgs = this.imgs.filter((i) => i.name !== name).concat([{ name, bytes, lastUsed: this.tick++ }]);
   }
 
   /** An image is in use while any container, running or exited, was made from it. */
@@ -139,8 +139,7 @@ export class PodDisk {
     const img = this.image(image);
     if (!img) throw new Error(`image "${image}" is not on the disk: pull it first`);
     img.lastUsed = this.tick++;
-    this.ctrs = this.ctrs.filter((c) => c.name !== name);
-    this.ctrs.push({ name, image, writableBytes: 0, state: 'running' });
+    this.ctrs = this.ctrs.filter((c) => c.name !== name).concat([{ name, image, writableBytes: 0, state: 'running' }]);
   }
 
   /** The container exits; its writable layer stays until container GC. */

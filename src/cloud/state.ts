@@ -150,9 +150,14 @@ export class CloudState {
   /** Pod → its ENI id, or a Set of ids while a pod name has more than one (a Set per pod would cost megabytes at 100k pods). */
   readonly enisByPod = new Map<string, string | Set<string>>();
   readonly eniByUid = new Map<string, string>();
-  /** `${vpcId}/${ip}` → ENI id: who holds an address (security group peers, diagnostics). */
-  readonly eniByIp = new Map<string, string>();
+  /** VPC → address → ENI id: who holds an address (security group peers, diagnostics). Nested, so no key string per ENI. */
+  readonly eniByAddress = new Map<string, Map<string, string>>();
   readonly podsByCluster = new Map<string, number>();
+
+  /** The ENI holding `ip` in `vpcId`, if any. */
+  eniAt(vpcId: string, ip: string): string | undefined {
+    return this.eniByAddress.get(vpcId)?.get(ip);
+  }
   readonly instancesBySg = new Map<string, number>();
   readonly eipByAddress = new Map<string, string>();
   readonly eipByEni = new Map<string, string>();
@@ -233,7 +238,9 @@ export class CloudState {
         const entry = this.ipBitmaps.get(e.subnetId);
         const ip = parseIp(e.primaryIp);
         if (entry && ip !== undefined) entry.bitmap.set(ip - entry.base);
-        this.eniByIp.set(`${e.vpcId}/${e.primaryIp}`, e.id);
+        let inVpc = this.eniByAddress.get(e.vpcId);
+        if (!inVpc) this.eniByAddress.set(e.vpcId, (inVpc = new Map()));
+        inVpc.set(e.primaryIp, e.id);
         for (const sg of e.securityGroupIds) this.instancesBySg.set(sg, (this.instancesBySg.get(sg) ?? 0) + 1);
         const a = e.attachedTo;
         if (a.type === 'pod') {
@@ -250,7 +257,8 @@ export class CloudState {
         const entry = this.ipBitmaps.get(e.subnetId);
         const ip = parseIp(e.primaryIp);
         if (entry && ip !== undefined) entry.bitmap.clear(ip - entry.base);
-        if (this.eniByIp.get(`${e.vpcId}/${e.primaryIp}`) === e.id) this.eniByIp.delete(`${e.vpcId}/${e.primaryIp}`);
+        const inVpc = this.eniByAddress.get(e.vpcId);
+        if (inVpc?.get(e.primaryIp) === e.id) inVpc.delete(e.primaryIp);
         for (const sg of e.securityGroupIds) decrement(this.instancesBySg, sg);
         const a = e.attachedTo;
         if (a.type === 'pod') {

@@ -244,7 +244,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     if (ps && writeRv.get(ps)?.rv === pod.metadata.resourceVersion) writeRv.delete(ps);
     if (!ps) {
       ps = newPodState(pod, runtimeFor(pod));
-      states.set(key, ps);
+      states.set(ps.key, ps); // the state's own key string: one per pod, not two
       if (pod.status?.containerStatuses?.length || pod.status?.podIP) adopt(pod, ps);
       if (pod.metadata.deletionTimestamp) ps.deleting = true;
       markDirty(ps);

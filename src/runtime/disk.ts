@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
-import { EKS_CONFIG, eksSettings, parseClusterDefaults, type EksSettings } from '../cloud/annotations.js';
+import { EKS_CONFIG, eksSettings, parseClusterDefaults, podEksSettings, type EksSettings } from '../cloud/annotations.js';
 import { GiB, PodDisk, type DiskEvent } from '../cloud/disk.js';
 import { InformerView, SharedInformers } from '../controllers/shared.js';
 import { ImageCache, reuseKeyOf } from './imagecache.js';
@@ -88,7 +88,7 @@ export class PodDisks {
   private pulls = new WeakMap<ContainerState, PullState>();
   private hot = new Set<PodState>();
   private ticker?: NodeJS.Timeout;
-  private defaults: Record<string, string> = {};
+  private defaults: Record<string, string> = parseClusterDefaults(undefined);
   private config: InformerView;
   readonly cache: ImageCache;
 
@@ -105,7 +105,7 @@ export class PodDisks {
   }
 
   private settings(pod: KubeObject): EksSettings {
-    return eksSettings({ ...this.defaults, ...(pod.metadata.annotations ?? {}) });
+    return podEksSettings(this.defaults, pod.metadata.annotations);
   }
 
   /** The pod's disk, made on first use: a reused one from the cache when the pod's zone and key match. */
@@ -115,7 +115,7 @@ export class PodDisks {
     const ann = { ...this.defaults, ...(pod.metadata.annotations ?? {}) };
     const key = reuseKeyOf(pod, ann);
     const reused = key && ps.runtime !== 'process' ? this.cache.take(this.host.zone, key) : undefined;
-    const disk = new PodDisk({ capacityBytes: eksSettings(ann).rootDiskGiB * GiB, images: reused?.images });
+    const disk = new PodDisk({ capacityBytes: podEksSettings(this.defaults, pod.metadata.annotations).rootDiskGiB * GiB, images: reused?.images });
     rec = { disk, key, nextGcAt: 0, nextMeasureAt: 0, measured: 0, wipe: false };
     this.records.set(ps, rec);
     if (ps.runtime === 'process') {

@@ -7,14 +7,14 @@
 // so they are stable and need no sampling.
 import type { KubeObject } from '../api/types.js';
 import { StatusError } from '../apiserver/status.js';
-import { eksSettings, type EksSettings } from '../cloud/annotations.js';
+import { podEksSettings, type EksSettings } from '../cloud/annotations.js';
 
 export const POD_SIZE_ANNOTATION = 'nodeless.dev/pod-size';
 export const DEFAULT_METRICS_PORT = 9100;
 
 /** The pod's metrics port: its annotation over the cluster defaults, else 9100. */
 export function metricsPortOf(pod: KubeObject, clusterDefaults: Record<string, string> = {}): number {
-  return eksSettings({ ...clusterDefaults, ...(pod.metadata?.annotations ?? {}) }).metricsPort ?? DEFAULT_METRICS_PORT;
+  return podEksSettings(clusterDefaults, pod.metadata?.annotations).metricsPort ?? DEFAULT_METRICS_PORT;
 }
 
 /** A container that declares the metrics port as a containerPort cannot bind it: the VM's agent holds it. */
@@ -106,7 +106,7 @@ export interface ProxyAnswer { status: number; contentType: string; body: string
  * the pod's metrics port (the caller decides what other ports do).
  */
 export function serveMetrics(pod: KubeObject, port: string, path: string, query: URLSearchParams, clusterDefaults: Record<string, string> = {}, now = Date.now()): ProxyAnswer | undefined {
-  const settings = eksSettings({ ...clusterDefaults, ...(pod.metadata?.annotations ?? {}) });
+  const settings = podEksSettings(clusterDefaults, pod.metadata?.annotations);
   const metricsPort = settings.metricsPort ?? DEFAULT_METRICS_PORT;
   if (Number(port.replace(/^https?:/, '')) !== metricsPort) return undefined;
   const name = pod.metadata?.name;

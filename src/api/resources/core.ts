@@ -56,6 +56,8 @@ export const pods = defineResource({
 
 /** Pod specs are immutable but for images, activeDeadlineSeconds, added tolerations and scheduling gates. */
 function validatePodUpdate(o: KubeObject, old: KubeObject): FieldError[] {
+  // Most pod updates are status writes with the spec as it was: no need to take copies apart.
+  if (JSON.stringify(o.spec ?? {}) === JSON.stringify(old.spec ?? {})) return [];
   const strip = (spec: any) => {
     const s = structuredClone(spec ?? {});
     for (const list of [s.containers, s.initContainers]) for (const c of list ?? []) delete c.image;

@@ -129,7 +129,7 @@ export class FileSystemModel {
     const off = ip - base;
     if (off <= 1 || off === cidr.size - 1) throw new InvalidParameterValue(`address ${address} is reserved in subnet ${subnetId} (network, gateway and broadcast addresses)`);
     if (bitmap.has(off)) {
-      const holder = this.s.enis.get(this.s.eniByIp.get(`${this.s.subnets.get(subnetId)!.vpcId}/${address}`) ?? '');
+      const holder = this.s.enis.get(this.s.eniAt(this.s.subnets.get(subnetId)!.vpcId, address) ?? '');
       const who = holder?.attachedTo.type === 'pod' ? `pod ${holder.attachedTo.namespace}/${holder.attachedTo.pod}` : holder ? holder.attachedTo.node : 'another instance';
       throw new ResourceInUse(`address ${address} is already used by ${who}`);
     }

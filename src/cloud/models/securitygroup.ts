@@ -140,7 +140,7 @@ export class SecurityGroupModel {
     if (!portMatches(r.port, flow.port)) return false;
     if (r.cidr) return cidrContainsIp(parseCidr(r.cidr), peer);
     if (r.sgId) {
-      const eniId = flow.vpcId ? this.s.eniByIp.get(`${flow.vpcId}/${flow.peerIp}`) : undefined;
+      const eniId = flow.vpcId ? this.s.eniAt(flow.vpcId, flow.peerIp) : undefined;
       const eni = eniId ? this.s.enis.get(eniId) : undefined;
       return !!eni && eni.securityGroupIds.includes(r.sgId);
     }

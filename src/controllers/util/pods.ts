@@ -7,7 +7,11 @@ export const nowIso = (t = Date.now()): string => new Date(t).toISOString().repl
 export const parseTime = (s: string | undefined | null): number | undefined => (s ? Date.parse(s) : undefined);
 
 export function podCondition(pod: KubeObject, type: string): any | undefined {
-  return (pod.status?.conditions ?? []).find((c: any) => c?.type === type);
+  // A plain loop: workload controllers ask this of every pod of a workload on each sync.
+  const conds = pod.status?.conditions;
+  if (!Array.isArray(conds)) return undefined;
+  for (const c of conds) if (c?.type === type) return c;
+  return undefined;
 }
 
 export const isPodReady = (pod: KubeObject): boolean => podCondition(pod, 'Ready')?.status === 'True';
