@@ -71,9 +71,20 @@ export interface EksSettings {
  * YAML (or JSON) map, as in the guide, or plain `key: value` lines.
  */
 export function parseClusterDefaults(text: string | undefined): Record<string, string> {
-  // Frozen: podEksSettings() remembers what it computed from these defaults.
-  return Object.freeze(parseDefaults(text));
+  // Every pod create reads the defaults in two admissions (sizing, egress) and the kubelet once more:
+  // the YAML is parsed once per text, and the same frozen object comes back, so podEksSettings()
+  // can remember what it computed from it.
+  const key = text ?? '';
+  let parsed = parsedDefaults.get(key);
+  if (!parsed) {
+    if (parsedDefaults.size >= 16) parsedDefaults.clear();
+    parsedDefaults.set(key, (parsed = Object.freeze(parseDefaults(text))));
+  }
+  return parsed;
 }
+
+/** Recently seen eks-config texts (one per cluster, in practice) and what they parse to. */
+const parsedDefaults = new Map<string, Readonly<Record<string, string>>>();
 
 function parseDefaults(text: string | undefined): Record<string, string> {
   if (!text || !text.trim()) return {};

@@ -41,13 +41,17 @@ const pieces = new Map<number, object[]>();
 const PIECES_MAX_ENTRIES = 50_000;
 const PIECE_MAX_JSON = 4096;
 
-/** FNV-1a over the UTF-16 code units: fast enough next to the JSON.parse that made the object. */
+/**
+ * FNV-1a over the UTF-16 code units: fast enough next to the JSON.parse that made the object.
+ * (util/hash.ts has the UTF-8 one that pod-template-hash must match; it allocates a Buffer per call.)
+ */
 function hash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 
+/** Key-order-sensitive equality without allocating (util/hash.ts's deepEqual stringifies both sides). */
 function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;

@@ -189,7 +189,8 @@ export class SqliteStore implements Store {
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     return this.db.transaction(() => {
       const rows = this.stmts.list.all(start, prefixEnd(prefix), limit === -1 ? -1 : limit + 1);
-      const rv = Math.max(this.committedRv, this.stmts.maxRv.get()?.rv ?? 0, this.stmts.getMeta.get('rv')?.v ?? 0);
+      // The writer records each batch's revision in `meta` with the batch: this snapshot's revision.
+      const rv = Math.max(this.committedRv, this.stmts.getMeta.get('rv')?.v ?? 0);
       const result: ListResult = { items: rows, rv };
       if (limit !== -1 && rows.length > limit) {
         rows.length = limit;
