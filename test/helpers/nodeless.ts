@@ -107,6 +107,11 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
   }
 }
 
+/** Waits until `kubectl get nodes` shows a Ready node (a super node), as a user would before creating pods. */
+export function waitForReadyNode(r: Pick<Running, 'kubeconfig' | 'home'>, timeoutMs?: number): Promise<boolean> {
+  return waitFor('a Ready node', () => / Ready /.test(kc(r, ['get', 'nodes'])), timeoutMs);
+}
+
 /** Runs the nodeless CLI against a running nodeless (its home), as a user would. */
 export function nodeless(r: Pick<Running, 'home'>, args: string[]): KubectlResult {
   const res = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'nodeless.js'), ...args, '--home', r.home], { encoding: 'utf8', timeout: 60_000 });

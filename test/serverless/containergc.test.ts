@@ -6,14 +6,14 @@
 // exited container and its logs stay.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 const EKS = 'eks.tke.cloud.tencent.com';
 
 let n: Running;
 before(async () => {
   n = await startCli();
-  await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+  await waitForReadyNode(n);
 });
 after(async () => { await n?.stop(); });
 

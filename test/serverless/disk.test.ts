@@ -7,7 +7,7 @@
 // freed M bytes"; a malformed threshold is refused.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 const GiB = 2 ** 30;
 const EKS = 'eks.tke.cloud.tencent.com';
@@ -15,7 +15,7 @@ const EKS = 'eks.tke.cloud.tencent.com';
 let n: Running;
 before(async () => {
   n = await startCli(undefined, ['--allow-process-runtime']);
-  await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+  await waitForReadyNode(n);
 });
 after(async () => { await n?.stop(); });
 

@@ -3,12 +3,12 @@
 // table → the NAT path; an EIP bound to the pod's ENI → the EIP path.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, nodeless, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, nodeless, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => {
   n = await startCli();
-  await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+  await waitForReadyNode(n);
   kc(n, ['run', 'web', '--image=nginx:1.25']);
   await waitFor('web Running', () => JSON.parse(kc(n, ['get', 'pod', 'web', '-o', 'json'])).status?.phase === 'Running');
 });

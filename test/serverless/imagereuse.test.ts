@@ -7,7 +7,7 @@
 // time it is gone.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deploymentYaml, kc, nodelessJson, nodelessOk, startCli, tempHome, waitFor, type Running } from '../helpers/nodeless.js';
+import { deploymentYaml, kc, nodelessJson, nodelessOk, startCli, tempHome, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 const REUSE_KEY = 'eks.tke.cloud.tencent.com/cbs-reuse-key';
 
@@ -38,7 +38,7 @@ describe('image reuse', () => {
   const home = tempHome();
   before(async () => {
     n = await startCli(home);
-    await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+    await waitForReadyNode(n);
   });
   after(async () => { await n?.stop(); });
 
@@ -89,7 +89,7 @@ describe('image reuse', () => {
     // web is at 0 replicas: its disk waits in the pool across the restart.
     await n.stop();
     n = await startCli(home);
-    await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+    await waitForReadyNode(n);
     kc(n, ['scale', 'deploy/web', '--replicas=1']);
     const pod = await runningPod(n, 'web');
     const evs = await pullEvents(n, pod);
@@ -127,7 +127,7 @@ describe('image reuse after the cache time', () => {
     } finally {
       delete process.env.NODELESS_IMAGE_REUSE_WINDOW_MS;
     }
-    await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+    await waitForReadyNode(n);
   });
   after(async () => { await n?.stop(); });
 

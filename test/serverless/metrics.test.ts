@@ -4,14 +4,14 @@
 // annotation moving the metrics (and the conflict) away.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 const LISTEN_DENIED = 'listen() to 0.0.0.0:9100, backlog 511 failed (1: Operation not permitted)';
 
 let n: Running;
 before(async () => {
   n = await startCli();
-  await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+  await waitForReadyNode(n);
 });
 after(async () => { await n?.stop(); });
 

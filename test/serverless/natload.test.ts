@@ -5,7 +5,7 @@
 // pods clear it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deploymentYaml, kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { deploymentYaml, kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 let natId: string;
@@ -15,7 +15,7 @@ const runningPods = (app: string) => JSON.parse(kc(n, ['get', 'pods', '-l', `app
 
 before(async () => {
   n = await startCli();
-  await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])), 60_000);
+  await waitForReadyNode(n, 60_000);
   const rtb = (nodelessJson(n, ['cloud', 'rtb', 'list']) as any[]).find((t) => t.isDefault);
   const nat = nodelessJson(n, ['cloud', 'nat', 'create', '--vpc', rtb.vpcId, '--name', 'shared']);
   natId = nat.id;

@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 const EKS = 'eks.tke.cloud.tencent.com';
 const denied = (port: number) => `listen() to 0.0.0.0:${port}, backlog 511 failed (1: Operation not permitted)`;
@@ -17,7 +17,7 @@ const denied = (port: number) => `listen() to 0.0.0.0:${port}, backlog 511 faile
 let n: Running;
 before(async () => {
   n = await startCli(undefined, ['--allow-process-runtime']);
-  await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+  await waitForReadyNode(n);
 });
 after(async () => {
   // Process pods must not outlive the test.

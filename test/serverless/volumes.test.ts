@@ -6,7 +6,7 @@
 // fixed; NFS storage is shared by the pods that mount it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 let vpcId: string;
@@ -16,7 +16,7 @@ let addr: string;
 const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 before(async () => {
   n = await startCli(undefined, ['--allow-process-runtime']);
-  await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+  await waitForReadyNode(n);
   vpcId = nodelessJson(n, ['cloud', 'vpc', 'list']).find((v: any) => v.isDefault).id;
   const sn = nodelessJson(n, ['supernode', 'list'])[0];
   subnet = nodelessJson(n, ['cloud', 'subnet', 'get', sn.subnetId]);

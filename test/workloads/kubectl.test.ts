@@ -4,13 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 import { onJsonLines } from '../../src/client/jsonlines.js';
 
 let n: Running;
 before(async () => {
   n = await startCli(undefined, ['--allow-process-runtime']);
-  await waitFor('a Ready node', () => / Ready /.test(kc(n, ['get', 'nodes'])));
+  await waitForReadyNode(n);
 });
 after(async () => { await n?.stop(); });
 
