@@ -64,6 +64,7 @@ async function remove(name: string) {
 async function run(replicas: number, name: string, mem0: NodeJS.MemoryUsage) {
   const rss0 = mem0.rss;
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   await c.create(refs.deployments, {
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' },
     spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] } } },
@@ -80,12 +81,13 @@ async function run(replicas: number, name: string, mem0: NodeJS.MemoryUsage) {
     await new Promise((r) => setTimeout(r, 200));
   }
   const secs = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const mem1 = await settled();
   const rss1 = mem1.rss;
   const perPod = (k: keyof NodeJS.MemoryUsage) => (mem1[k] - mem0[k]) / replicas / 1024;
   // BENCH_HEAP_SNAPSHOT=file.heapsnapshot: where the memory per pod goes (open it in Chrome DevTools).
   if (process.env.BENCH_HEAP_SNAPSHOT && replicas === REPLICAS) v8.writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
-  return { secs, podsPerSec: replicas / secs, rssPerPodKiB: (rss1 - rss0) / replicas / 1024, heapPerPodKiB: perPod('heapUsed'), heapTotalPerPodKiB: perPod('heapTotal') };
+  return { secs, podsPerSec: replicas / secs, cpuMsPerPod: (cpu.user + cpu.system) / 1000 / replicas, rssPerPodKiB: (rss1 - rss0) / replicas / 1024, heapPerPodKiB: perPod('heapUsed'), heapTotalPerPodKiB: perPod('heapTotal') };
 }
 
 try {
@@ -97,6 +99,8 @@ try {
   const big = await run(REPLICAS, 'big', mem0);
   console.log(`Deployment of ${REPLICAS / 10} replicas (baseline): ${base.secs.toFixed(1)} s, ${base.podsPerSec.toFixed(0)} pods/s`);
   console.log(`Deployment of ${REPLICAS} replicas: apply → all Running in ${big.secs.toFixed(1)} s (target ≤ 10 s for 10k), ${big.podsPerSec.toFixed(0)} pods/s (ratio to baseline ${(big.podsPerSec / base.podsPerSec).toFixed(2)})`);
+  // CPU time moves less than wall time when the machine is shared: compare it between runs.
+  console.log(`CPU per pod (all threads): ${big.cpuMsPerPod.toFixed(2)} ms (baseline ${base.cpuMsPerPod.toFixed(2)} ms)`);
   console.log(`RSS per pod: ${big.rssPerPodKiB.toFixed(2)} KiB (target ≤ 4 KiB; run with node --expose-gc for a steadier figure)`);
   console.log(`  of which JS heap in use: ${big.heapPerPodKiB.toFixed(2)} KiB per pod; heap reserved by V8: ${big.heapTotalPerPodKiB.toFixed(2)} KiB per pod`);
 } finally {

@@ -12,6 +12,7 @@ import { errors, StatusError } from './status.js';
 import { validateObject } from '../api/openapi/index.js';
 import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateDNS1123Label, validateDNS1123Subdomain, validateLabels } from '../api/selectors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
+import { deepCopy } from '../api/deepcopy.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -387,7 +388,7 @@ export class Registry {
     opts: WriteOptions & { patched?: boolean }, compute: (old: KubeObject) => KubeObject, current?: KubeObject): Promise<KubeObject> {
     const old = current ?? (await this.get(rt, namespace, name));
     if (expectedRv !== undefined && String(expectedRv) !== old.metadata.resourceVersion) throw errors.conflict(rt, name);
-    const next = compute(structuredClone(old));
+    const next = compute(deepCopy(old));
     if (opts.patched) this.checkTypeMeta(rt, next);
     if (!next.metadata || typeof next.metadata !== 'object') throw errors.badRequest('metadata must be an object');
     const sub = opts.subresource;
@@ -409,13 +410,13 @@ export class Registry {
     if (sub === 'status') {
       // The status endpoint changes status only.
       const status = next.status;
-      Object.assign(next, structuredClone({ ...old, status: undefined }));
-      next.metadata = { ...structuredClone(om), managedFields: m.managedFields ?? om.managedFields };
+      Object.assign(next, deepCopy({ ...old, status: undefined }));
+      next.metadata = { ...deepCopy(om), managedFields: m.managedFields ?? om.managedFields };
       if (status === undefined) delete next.status;
       else next.status = status;
     } else if (rt.hasStatus && sub !== 'finalize') {
       if (old.status === undefined) delete next.status;
-      else next.status = structuredClone(old.status);
+      else next.status = deepCopy(old.status);
     }
     rt.defaults?.(next);
     if (rt.plural === 'customresourcedefinitions') crdStatus(next);

@@ -6,6 +6,7 @@ import { StatusError } from '../apiserver/status.js';
 import { bindPod, evictPod } from '../apiserver/subresources.js';
 import type { Client, DeleteOpts, ListOpts, ObjectList, PatchType, ResourceRef, WatchEvent, WatchHandle, WatchOpts, WriteOpts } from './types.js';
 import { ApiError } from './types.js';
+import { deepCopy } from '../api/deepcopy.js';
 
 export class InProcessClient implements Client {
   constructor(private reg: Registry, private manager = 'nodeless-controller') {}
@@ -42,19 +43,19 @@ export class InProcessClient implements Client {
   }
 
   create<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteOpts = {}): Promise<T> {
-    return this.call(() => this.reg.create(this.rt(ref), obj.metadata.namespace, structuredClone(obj), { ...opts, fieldManager: opts.fieldManager }) as Promise<T>);
+    return this.call(() => this.reg.create(this.rt(ref), obj.metadata.namespace, deepCopy(obj), { ...opts, fieldManager: opts.fieldManager }) as Promise<T>);
   }
 
   update<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteOpts = {}): Promise<T> {
-    return this.call(() => this.reg.update(this.rt(ref), obj.metadata.namespace, obj.metadata.name!, structuredClone(obj), opts) as Promise<T>);
+    return this.call(() => this.reg.update(this.rt(ref), obj.metadata.namespace, obj.metadata.name!, deepCopy(obj), opts) as Promise<T>);
   }
 
   updateStatus<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteOpts = {}): Promise<T> {
-    return this.call(() => this.reg.update(this.rt(ref), obj.metadata.namespace, obj.metadata.name!, structuredClone(obj), { ...opts, subresource: 'status' }) as Promise<T>);
+    return this.call(() => this.reg.update(this.rt(ref), obj.metadata.namespace, obj.metadata.name!, deepCopy(obj), { ...opts, subresource: 'status' }) as Promise<T>);
   }
 
   patch<T extends KubeObject>(ref: ResourceRef, ns: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOpts & { subresource?: string } = {}): Promise<T> {
-    return this.call(() => this.reg.patch(this.rt(ref), ns, name, type, structuredClone(patch), { ...opts, fieldManager: opts.fieldManager ?? (type === 'apply' ? this.manager : undefined) }) as Promise<T>);
+    return this.call(() => this.reg.patch(this.rt(ref), ns, name, type, deepCopy(patch), { ...opts, fieldManager: opts.fieldManager ?? (type === 'apply' ? this.manager : undefined) }) as Promise<T>);
   }
 
   async delete(ref: ResourceRef, ns: string | undefined, name: string, opts: DeleteOpts = {}): Promise<KubeObject | undefined> {

@@ -19,6 +19,7 @@ import { parseCidr, parseIp } from './ipv4.js';
 import type {
   CloudChange, Cluster, Eip, Eni, NatGateway, QuotaOverride, RouteTable, SecurityGroup, Subnet, SuperNode, Vpc,
 } from './types.js';
+import { deepCopy } from '../api/deepcopy.js';
 
 interface Hooks<T> {
   add(rec: T): void;
@@ -84,14 +85,14 @@ export class Table<T extends Row> {
 
   /** Applies `mutate` to the row at once and resolves when durable; restored if the write fails. */
   async update(rec: T, mutate: (r: T) => void): Promise<T> {
-    const before = structuredClone(rec);
+    const before = deepCopy(rec);
     mutate(rec);
     for (const h of this.hooks) h.update?.(before, rec);
     try {
       const item = await this.store.update(this.key(rec.id), (rv) => serialize(rec, rv));
       rec.rv = Math.max(rec.rv ?? 0, item.rv);
     } catch (e) {
-      const failed = structuredClone(rec);
+      const failed = deepCopy(rec);
       for (const k of Object.keys(rec)) delete (rec as Record<string, unknown>)[k];
       Object.assign(rec, before);
       for (const h of this.hooks) h.update?.(failed, rec);

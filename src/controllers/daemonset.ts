@@ -15,6 +15,7 @@ import { REVISION_HASH_LABEL, syncRevisions, truncateHistory } from './util/revi
 import { nodeMatchesPodSpec, untoleratedTaint, type Toleration } from './util/nodes.js';
 import { scaledValue } from './util/intstr.js';
 import { deepEqual } from './util/hash.js';
+import { deepCopy } from '../api/deepcopy.js';
 
 /** The tolerations the DaemonSet controller adds to every daemon pod. */
 export function daemonTolerations(spec: any): Toleration[] {
@@ -92,7 +93,7 @@ export class DaemonSetController {
     const [ns, name] = splitKey(key);
     const cached = this.dsInf.get(ns, name);
     if (!cached) return;
-    const ds = structuredClone(cached);
+    const ds = deepCopy(cached);
     let sel;
     try { sel = selectorFromLabelSelector(ds.spec?.selector); } catch { return; }
     const revs = await syncRevisions(this.ctx, ds, sel, this.revInf);

@@ -19,6 +19,7 @@ import {
 } from './util/deployment.js';
 import { cleanup, rolloutRecreate, rolloutRolling, scale, type DeploymentSync } from './util/rollout.js';
 import { parseTime } from './util/pods.js';
+import { deepCopy } from '../api/deepcopy.js';
 
 export class DeploymentController {
   private queue = new WorkQueue({ restAfterSlowSync: true });
@@ -96,7 +97,7 @@ export class DeploymentController {
     const [ns, name] = splitKey(key);
     const cached = this.dInf.get(ns, name);
     if (!cached) return;
-    const d = structuredClone(cached);
+    const d = deepCopy(cached);
     let sel;
     try {
       sel = selectorFromLabelSelector(d.spec?.selector);
@@ -146,7 +147,7 @@ class Sync implements DeploymentSync {
     const cond = getDCond(this.d.status, 'Progressing');
     if (cond?.reason === 'ProgressDeadlineExceeded') return;
     const pausedCond = cond?.reason === 'DeploymentPaused';
-    const status = structuredClone(this.d.status ?? {});
+    const status = deepCopy(this.d.status ?? {});
     if (this.d.spec?.paused && !pausedCond) setDCond(status, newDCond('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused'));
     else if (!this.d.spec?.paused && pausedCond) setDCond(status, newDCond('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed'));
     else return;
@@ -180,7 +181,7 @@ class Sync implements DeploymentSync {
     const sizeChange = (rs.spec?.replicas ?? 0) !== replicas;
     if (!sizeChange && !replicasAnnotationsNeedUpdate(rs, replicasOf(d), max)) return { rs, scaled: false };
     const old = rs.spec?.replicas ?? 0;
-    const copy = structuredClone(rs);
+    const copy = deepCopy(rs);
     copy.spec.replicas = replicas;
     setReplicasAnnotations(copy, replicasOf(d), max);
     const updated = await this.client.update(refs.replicasets, copy);
@@ -216,7 +217,7 @@ class Sync implements DeploymentSync {
     const newRevision = maxRevision(oldRSs) + 1;
     if (existing) {
       let rs = existing;
-      const copy = structuredClone(existing);
+      const copy = deepCopy(existing);
       const annChanged = setNewRSAnnotations(d, copy, newRevision, true);
       const minReady = d.spec?.minReadySeconds ?? 0;
       if (annChanged || (copy.spec.minReadySeconds ?? 0) !== minReady) {
@@ -226,7 +227,7 @@ class Sync implements DeploymentSync {
       }
       await this.setRevision(rs.metadata.annotations?.[REVISION] ?? String(newRevision));
       if (hasProgressDeadline(this.d) && !getDCond(this.d.status, 'Progressing')) {
-        const status = structuredClone(this.d.status ?? {});
+        const status = deepCopy(this.d.status ?? {});
         setDCond(status, newDCond('Progressing', 'True', 'FoundNewReplicaSet', `Found new replica set "${rs.metadata.name}"`));
         await this.writeStatus(status);
       }
@@ -235,10 +236,10 @@ class Sync implements DeploymentSync {
     if (!create) return undefined;
 
     const hash = computeHash(d.spec.template, d.status?.collisionCount);
-    const template = structuredClone(d.spec.template ?? {});
+    const template = deepCopy(d.spec.template ?? {});
     template.metadata ??= {};
     template.metadata.labels = { ...(template.metadata.labels ?? {}), [HASH_LABEL]: hash };
-    const selector = structuredClone(d.spec.selector ?? {});
+    const selector = deepCopy(d.spec.selector ?? {});
     selector.matchLabels = { ...(selector.matchLabels ?? {}), [HASH_LABEL]: hash };
     const name = `${d.metadata.name}-${hash}`;
     const rs: KubeObject = {
@@ -262,14 +263,14 @@ class Sync implements DeploymentSync {
           alreadyExists = true;
         } else {
           // A hash collision with someone else's RS: a new collisionCount gives a new hash next time.
-          const status = structuredClone(d.status ?? {});
+          const status = deepCopy(d.status ?? {});
           status.collisionCount = (status.collisionCount ?? 0) + 1;
           await this.writeStatus(status);
           throw e;
         }
       } else {
         if (hasProgressDeadline(d)) {
-          const status = structuredClone(d.status ?? {});
+          const status = deepCopy(d.status ?? {});
           setDCond(status, newDCond('Progressing', 'False', 'FailedRSCreate', `Failed to create new replica set "${name}": ${(e as Error).message}`));
           await this.writeStatus(status);
         }
@@ -281,7 +282,7 @@ class Sync implements DeploymentSync {
     }
     await this.setRevision(String(newRevision));
     if (!alreadyExists && hasProgressDeadline(this.d)) {
-      const status = structuredClone(this.d.status ?? {});
+      const status = deepCopy(this.d.status ?? {});
       setDCond(status, newDCond('Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${name}"`));
       await this.writeStatus(status);
     }

@@ -1,5 +1,15 @@
-// Records core/v1 Events the way kubelet and controllers do, folding repeats
-// into one Event with a count (what `kubectl describe` shows as "x3 over 2m").
+// Records core/v1 Events the way kubelet and controllers do: client-go's
+// EventCorrelator sits between a component and the API, and what it does is
+// what users see in `kubectl describe`, so it is reproduced here:
+//  - a repeat of the same event (same object, reason and message) patches
+//    the first one's count ("x3 over 2m") instead of creating another;
+//  - similar events (same object and reason, different messages) are
+//    aggregated: from the 10th within ten minutes on, they fold into one
+//    "(combined from similar events): …" event whose count goes up;
+//  - a spam filter lets each source send at most 25 events about one object
+//    in a burst, then one per five minutes. A ReplicaSet creating 10,000 pods
+//    therefore writes 25 SuccessfulCreate events, not 10,000, on a real
+//    cluster as here.
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
@@ -9,35 +19,113 @@ export interface EventSource {
   host?: string;
 }
 
+/** client-go's defaults (tools/record/events_cache.go). */
+export const EVENT_CORRELATION = {
+  /** Events a source may send about one object at once… */
+  spamBurst: 25,
+  /** …then this many per second (one per five minutes). */
+  spamQps: 1 / 300,
+  /** Similar events (same object and reason) before they are combined. */
+  maxSimilar: 10,
+  /** Similar events further apart than this start a new group. */
+  similarWindowMs: 600_000,
+  /** Entries each cache keeps (least recently used go first). */
+  cacheSize: 4096,
+};
+
+/** An event written: its name, its count so far, and the last write about it. */
+interface Observed {
+  name: string;
+  count: number;
+  /** The write in flight about it, if any: the next one waits for it. */
+  last?: Promise<unknown>;
+}
+
+const COMBINED = '(combined from similar events): ';
+
+/** A Map that forgets its least recently used entries past a size. */
+class Lru<V> {
+  private map = new Map<string, V>();
+  constructor(private size: number) {}
+  get(k: string): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
+  }
+  delete(k: string): void {
+    this.map.delete(k);
+  }
+}
+
 export class EventRecorder {
-  /** Recent events by what makes them the same, for folding repeats (bounded: each entry is a few hundred bytes). */
-  private recent = new Map<string, { name: string; count: number; first: string }>();
+  /** Events written, by what makes them the same: a repeat patches the count. */
+  private observed = new Lru<Observed>(EVENT_CORRELATION.cacheSize);
+  /** Distinct messages seen per object + reason (at most maxSimilar), for combining similar events. */
+  private similar = new Lru<{ messages: string[]; last: number }>(EVENT_CORRELATION.cacheSize);
+  /**
+   * The spam filter's token bucket per object, kept as one number: the time at
+   * which the bucket is full again (each event taken pushes it one refill
+   * period further). At most a few thousand objects are tracked, so it stays small.
+   */
+  private spam = new Lru<number>(EVENT_CORRELATION.cacheSize);
 
   constructor(private client: Client, private source: EventSource) {}
 
   /** Fire and forget: an event that cannot be written must never break the caller. */
   record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
-    void this.write(obj, type, reason, message, fieldPath).catch(() => undefined);
+    const now = Date.now();
+    // A uid names one object; objects without one (rare) by kind, namespace and name.
+    const objKey = obj.metadata.uid ?? `${obj.kind}|${obj.metadata.namespace ?? ''}|${obj.metadata.name}`;
+    // Aggregate: the 10th distinct message of a kind about one object becomes the combined event.
+    let key = `${objKey}|${fieldPath ?? ''}|${type}|${reason}|${message}`;
+    const simKey = `${objKey}|${type}|${reason}`;
+    let sim = this.similar.get(simKey);
+    if (!sim || now - sim.last > EVENT_CORRELATION.similarWindowMs) sim = { messages: [], last: now };
+    if (!sim.messages.includes(message)) sim.messages.push(message);
+    sim.last = now;
+    this.similar.set(simKey, sim);
+    if (sim.messages.length >= EVENT_CORRELATION.maxSimilar) {
+      sim.messages.shift();
+      message = COMBINED + message;
+      key = simKey;
+      fieldPath = undefined;
+    }
+    // Spam filter: one token per write, create or count patch alike.
+    const period = 1000 / EVENT_CORRELATION.spamQps;
+    const fullAt = Math.max(this.spam.get(objKey) ?? now, now);
+    if (fullAt - now > (EVENT_CORRELATION.spamBurst - 1) * period) return; // less than one token left
+    this.spam.set(objKey, fullAt + period);
+    this.write(obj, key, type, reason, message, fieldPath);
   }
 
-  private async write(obj: KubeObject, type: string, reason: string, message: string, fieldPath?: string): Promise<void> {
+  /**
+   * Creates the event, or patches the count of the one already written. Writes
+   * about one event are chained, so a count never reaches the API before the
+   * event it counts; a write that fails is dropped (the next repeat creates anew).
+   */
+  private write(obj: KubeObject, key: string, type: string, reason: string, message: string, fieldPath?: string): void {
     const ns = obj.metadata.namespace ?? 'default';
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const dedupe = `${obj.metadata.uid}|${reason}|${message}|${fieldPath ?? ''}`;
-    const seen = this.recent.get(dedupe);
+    const seen = this.observed.get(key);
     if (seen) {
-      seen.count++;
-      try {
-        await this.client.patch(refs.events, ns, seen.name, 'merge', { count: seen.count, lastTimestamp: now });
-        return;
-      } catch {
-        this.recent.delete(dedupe);
-      }
+      const count = ++seen.count;
+      const last: Promise<unknown> = (seen.last ?? Promise.resolve())
+        .then(() => this.client.patch(refs.events, ns, seen.name, 'merge', { count, lastTimestamp: now, message }))
+        .then(() => { if (seen.last === last) seen.last = undefined; }, () => { if (this.observed.get(key) === seen) this.observed.delete(key); });
+      seen.last = last;
+      return;
     }
     const name = `${obj.metadata.name}.${(Date.now() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
-    if (this.recent.size >= 2048) this.recent.clear();
-    this.recent.set(dedupe, { name, count: 1, first: now });
-    await this.client.create(refs.events, {
+    const entry: Observed = { name, count: 1 };
+    const last: Promise<unknown> = this.client.create(refs.events, {
       apiVersion: 'v1', kind: 'Event',
       metadata: { name, namespace: ns },
       involvedObject: {
@@ -48,6 +136,8 @@ export class EventRecorder {
       source: { component: this.source.component, ...(this.source.host ? { host: this.source.host } : {}) },
       firstTimestamp: now, lastTimestamp: now, eventTime: null,
       reportingComponent: this.source.component, reportingInstance: this.source.host ?? '',
-    });
+    }).then(() => { if (entry.last === last) entry.last = undefined; }, () => { if (this.observed.get(key) === entry) this.observed.delete(key); });
+    entry.last = last;
+    this.observed.set(key, entry);
   }
 }

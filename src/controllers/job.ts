@@ -16,6 +16,7 @@ import { compareForDeletion, controllerOf, isPodReady, nowIso, parseTime, podFro
 import { deepEqual, randomSuffix } from './util/hash.js';
 import { BURST_REPLICAS } from './replicaset.js';
 import { completedIndexes, parseIndexes } from './util/jobindex.js';
+import { deepCopy } from '../api/deepcopy.js';
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
@@ -100,7 +101,7 @@ export class JobController {
     const [ns, name] = splitKey(key);
     const cached = this.jobInf.get(ns, name);
     if (!cached) return;
-    let job = structuredClone(cached);
+    let job = deepCopy(cached);
     let sel;
     try { sel = selectorFromLabelSelector(job.spec?.selector); } catch { return; }
     const pods = await claim({ client: this.ctx.client, owner: job, selector: sel, informer: this.podInf, ref: refs.pods });
@@ -113,7 +114,7 @@ export class JobController {
       return this.ttl(job);
     }
     const uid = job.metadata.uid!;
-    const status: any = structuredClone(job.status ?? {});
+    const status: any = deepCopy(job.status ?? {});
     const now = Date.now();
     const suspended = !!job.spec?.suspend;
     if (!status.startTime && !suspended) status.startTime = nowIso(now);

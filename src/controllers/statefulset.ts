@@ -13,6 +13,7 @@ import { claim } from './util/claim.js';
 import { controllerOf, isPodAvailable, isRunningAndReady, isTerminal, podAvailability, podFromTemplate } from './util/pods.js';
 import { REVISION_HASH_LABEL, syncRevisions, templateOf, truncateHistory } from './util/revisions.js';
 import { deepEqual } from './util/hash.js';
+import { deepCopy } from '../api/deepcopy.js';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -83,7 +84,7 @@ export class StatefulSetController {
     const [ns, name] = splitKey(key);
     const cached = this.stsInf.get(ns, name);
     if (!cached) return;
-    const sts = structuredClone(cached);
+    const sts = deepCopy(cached);
     let sel;
     try { sel = selectorFromLabelSelector(sts.spec?.selector); } catch { return; }
     let revs;

@@ -2,6 +2,7 @@
 import type { FieldError, KubeObject } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { defaultPodSpec, validatePodSpec } from './podspec.js';
+import { deepCopy } from '../deepcopy.js';
 
 const podPhaseReady = (o: any) => o.status?.phase;
 
@@ -59,7 +60,7 @@ function validatePodUpdate(o: KubeObject, old: KubeObject): FieldError[] {
   // Most pod updates are status writes with the spec as it was: no need to take copies apart.
   if (JSON.stringify(o.spec ?? {}) === JSON.stringify(old.spec ?? {})) return [];
   const strip = (spec: any) => {
-    const s = structuredClone(spec ?? {});
+    const s = deepCopy(spec ?? {});
     for (const list of [s.containers, s.initContainers]) for (const c of list ?? []) delete c.image;
     delete s.activeDeadlineSeconds;
     delete s.tolerations;

@@ -1,5 +1,7 @@
 // Small helpers over plain JSON values shared by the patch modules.
 
+import { deepCopy } from '../../api/deepcopy.js';
+
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Obj = Record<string, any>;
 
@@ -7,9 +9,7 @@ export function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function clone<T>(v: T): T {
-  return v === undefined ? v : structuredClone(v);
-}
+export const clone = deepCopy;
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -4,6 +4,7 @@ import { InvalidParameterValue, ResourceNotFound } from '../errors.js';
 import { KIND_LABEL } from '../ids.js';
 import type { Table } from '../state.js';
 import type { Tags } from '../types.js';
+import { deepCopy } from '../../api/deepcopy.js';
 
 export function mustGet<T extends { id: string }>(table: Table<T>, id: string): T {
   const row = typeof id === 'string' ? table.get(id) : undefined;
@@ -46,4 +47,4 @@ export function checkDnsLabel(name: unknown, what: string): string {
   return name;
 }
 
-export const clone = <T>(v: T): T => structuredClone(v);
+export const clone = deepCopy;

@@ -4,6 +4,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Client } from '../../client/types.js';
 import { refs } from '../../client/types.js';
+import { deepCopy } from '../../api/deepcopy.js';
 
 const str = { type: 'string' };
 
@@ -63,7 +64,7 @@ export const PODEIP_CRD: KubeObject = {
 export async function installPodEipCrd(client: Client): Promise<void> {
   if (await client.tryGet(refs.crds, undefined, PODEIP_CRD.metadata.name!)) return;
   try {
-    await client.create(refs.crds, structuredClone(PODEIP_CRD));
+    await client.create(refs.crds, deepCopy(PODEIP_CRD));
   } catch (e) {
     if ((e as { code?: number }).code !== 409) throw e;
   }

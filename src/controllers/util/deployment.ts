@@ -5,6 +5,7 @@ import type { KubeObject } from '../../api/types.js';
 import { resolveFenceposts } from './intstr.js';
 import { deepEqual } from './hash.js';
 import { nowIso, parseTime } from './pods.js';
+import { deepCopy } from '../../api/deepcopy.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
@@ -54,7 +55,7 @@ export const newestFirst = (list: KubeObject[]): KubeObject[] => [...list].sort(
 
 /** A template without the pod-template-hash label, for comparing a Deployment's with its ReplicaSets'. */
 function withoutHash(t: any): any {
-  const c = structuredClone(t ?? {});
+  const c = deepCopy(t ?? {});
   if (c.metadata?.labels) {
     delete c.metadata.labels[HASH_LABEL];
     if (Object.keys(c.metadata.labels).length === 0) delete c.metadata.labels;
@@ -211,7 +212,7 @@ export function calculateStatus(allRSs: (KubeObject | undefined)[], newRS: KubeO
     readyReplicas: sumStatus(rss, 'readyReplicas'),
     availableReplicas: available,
     unavailableReplicas: Math.max(0, total - available),
-    conditions: structuredClone(d.status?.conditions ?? []),
+    conditions: deepCopy(d.status?.conditions ?? []),
   };
   if (d.status?.collisionCount !== undefined) status.collisionCount = d.status.collisionCount;
   if (available >= replicasOf(d) - maxUnavailable(d)) {

@@ -2,6 +2,7 @@
 // availability (minReadySeconds), "active", the deletion ranking, and
 // building a pod from a template.
 import type { KubeObject, OwnerReference } from '../../api/types.js';
+import { deepCopy } from '../../api/deepcopy.js';
 
 export const nowIso = (t = Date.now()): string => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
 export const parseTime = (s: string | undefined | null): number | undefined => (s ? Date.parse(s) : undefined);
@@ -97,7 +98,7 @@ export function podFromTemplate(template: any, owner: KubeObject, extra: { name?
       ...(tm.finalizers?.length ? { finalizers: [...tm.finalizers] } : {}),
       ownerReferences: [controllerRef(owner)],
     },
-    spec: structuredClone(template?.spec ?? {}),
+    spec: deepCopy(template?.spec ?? {}),
   };
   return pod;
 }

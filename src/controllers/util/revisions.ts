@@ -11,19 +11,20 @@ import { isAlreadyExists, ignoreNotFound } from './context.js';
 import { claim } from './claim.js';
 import { computeHash, deepEqual } from './hash.js';
 import { controllerRef } from './pods.js';
+import { deepCopy } from '../../api/deepcopy.js';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 
 /** The revision data both controllers store: the template as a strategic patch that replaces it. */
 export function revisionData(owner: KubeObject): any {
-  const template = structuredClone(owner.spec?.template ?? {});
+  const template = deepCopy(owner.spec?.template ?? {});
   template.$patch = 'replace';
   return { spec: { template } };
 }
 
 /** The pod template a revision recorded. */
 export function templateOf(rev: KubeObject): any {
-  const t = structuredClone(rev.data?.spec?.template ?? {});
+  const t = deepCopy(rev.data?.spec?.template ?? {});
   delete t.$patch;
   return t;
 }
