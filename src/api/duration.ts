@@ -58,7 +58,18 @@ export function translateTimestampSince(ts: unknown, nowMs: number): string {
   return humanDuration(nowMs - t);
 }
 
-/** Seconds-precision RFC 3339 in UTC, as metav1.Time serializes ("2024-05-01T10:00:00Z"). */
-export function formatRFC3339(ms: number): string {
-  return new Date(Math.floor(ms / SECOND) * SECOND).toISOString().replace('.000Z', 'Z');
+/**
+ * Seconds-precision RFC 3339 in UTC, as metav1.Time serializes ("2024-05-01T10:00:00Z").
+ * Every write stamps times and most fall in the same second as the last one,
+ * so the last string is kept.
+ */
+export function formatRFC3339(ms: number = Date.now()): string {
+  const sec = Math.floor(ms / SECOND);
+  if (sec !== lastSecond) {
+    lastText = new Date(sec * SECOND).toISOString().replace('.000Z', 'Z');
+    lastSecond = sec;
+  }
+  return lastText;
 }
+let lastSecond = NaN;
+let lastText = '';

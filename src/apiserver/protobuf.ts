@@ -8,6 +8,7 @@
 import protobuf from 'protobufjs';
 import { errors } from './status.js';
 import { PROTOBUF_KINDS, PROTOBUF_TYPES } from './protobuf-types.js';
+import { formatRFC3339 } from '../api/duration.js';
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
 
@@ -15,7 +16,7 @@ const root = protobuf.Root.fromJSON({ nested: PROTOBUF_TYPES });
 const unknownType = root.lookupType('Unknown');
 
 const rfc3339 = (t: any): string | undefined =>
-  t && t.seconds !== undefined ? new Date(Number(t.seconds) * 1000).toISOString().replace(/\.\d+Z$/, 'Z') : undefined;
+  t && t.seconds !== undefined ? formatRFC3339(Number(t.seconds) * 1000) : undefined;
 
 /** One field's value as JSON has it; undefined drops the field. */
 function jsonValue(field: protobuf.Field, v: any): any {

@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../api/catalog.js';
 import type { FieldError, KubeObject, ResourceType } from '../api/types.js';
 import { apiVersionOf } from '../api/types.js';
-import type { Change, Store } from '../store/types.js';
+import type { Change, Store, StoredItem } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { errors, StatusError } from './status.js';
 import { validateObject } from '../api/openapi/index.js';
 import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateDNS1123Label, validateDNS1123Subdomain, validateLabels } from '../api/selectors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
 import { deepCopy } from '../api/deepcopy.js';
+import { formatRFC3339 } from '../api/duration.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -66,7 +67,7 @@ export type PatchKind = 'json' | 'merge' | 'strategic' | 'apply';
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const generateSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)]).join('');
 
-const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const nowIso = (): string => formatRFC3339();
 
 /** Everything but metadata and status: a change here bumps metadata.generation. */
 function specOf(o: KubeObject): string {
@@ -265,6 +266,15 @@ export class Registry {
     for (const a of this.admissions) await a.admit(op, rt, obj, old, { registry: this, dryRun: !!opts.dryRun, subresource: opts.subresource });
   }
 
+  /** Whether a namespace is being deleted; decoded once per version, as every create in it asks. */
+  private terminating(ns: StoredItem): boolean {
+    if (this.lastNamespace?.rv !== ns.rv || this.lastNamespace.key !== ns.key) {
+      this.lastNamespace = { key: ns.key, rv: ns.rv, terminating: !!JSON.parse(ns.json).metadata?.deletionTimestamp };
+    }
+    return this.lastNamespace.terminating;
+  }
+  private lastNamespace?: { key: string; rv: number; terminating: boolean };
+
   async create(rt: ResourceType, namespace: string | undefined, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     this.checkTypeMeta(rt, body);
     const obj = body;
@@ -276,7 +286,7 @@ export class Registry {
       m.namespace = namespace;
       const ns = await this.store.get(`/${this.cluster}/core/namespaces/${namespace}`);
       if (!ns) throw new StatusError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
-      if (JSON.parse(ns.json).metadata?.deletionTimestamp) {
+      if (this.terminating(ns)) {
         throw new StatusError(403, 'Forbidden', `${rt.plural} "${m.name ?? m.generateName ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
       }
     } else delete m.namespace;
@@ -508,7 +518,7 @@ export class Registry {
           }
           return cur;
         }
-        m.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+        m.deletionTimestamp = formatRFC3339(Date.now() + grace * 1000);
         m.deletionGracePeriodSeconds = grace;
         if (finalizers.length) m.finalizers = finalizers;
         if (isNamespace) cur.status = { ...(cur.status ?? {}), phase: 'Terminating' };

@@ -10,6 +10,7 @@ import { decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
 import { jsonPatch, mergePatch } from './patch/index.js';
 import { selectorFromLabelSelector, labelSelectorToString } from '../api/selectors.js';
 import { renderingFor, toTable } from './tables.js';
+import { formatRFC3339 } from '../api/duration.js';
 
 export interface LogOptions {
   container?: string;
@@ -188,7 +189,7 @@ export async function bindPod(reg: Registry, namespace: string, name: string, no
     if (pod.spec?.nodeName) throw errors.conflict(pods, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
     if (pod.metadata.deletionTimestamp) throw errors.conflict(pods, name, 'pod is being deleted');
     pod.spec.nodeName = node;
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = formatRFC3339();
     const conds: any[] = (pod.status.conditions ??= []).filter((c: any) => c.type !== 'PodScheduled');
     conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
     pod.status.conditions = conds;
@@ -228,7 +229,7 @@ export async function evictPod(reg: Registry, namespace: string, name: string, d
       }
       if (!dryRun) {
         pdb.status.disruptionsAllowed = allowed - 1;
-        pdb.status.disruptedPods = { ...(pdb.status.disruptedPods ?? {}), [name]: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+        pdb.status.disruptedPods = { ...(pdb.status.disruptedPods ?? {}), [name]: formatRFC3339() };
         await reg.update(pdbs, namespace, pdb.metadata.name!, pdb, { subresource: 'status' });
       }
     }

@@ -13,6 +13,8 @@
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
+import { RecentCache } from '../util/recentcache.js';
+import { formatRFC3339 } from '../api/duration.js';
 
 export interface EventSource {
   component: string;
@@ -43,39 +45,17 @@ interface Observed {
 
 const COMBINED = '(combined from similar events): ';
 
-/** A Map that forgets its least recently used entries past a size. */
-class Lru<V> {
-  private map = new Map<string, V>();
-  constructor(private size: number) {}
-  get(k: string): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
-  }
-  set(k: string, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
-  }
-  delete(k: string): void {
-    this.map.delete(k);
-  }
-}
-
 export class EventRecorder {
   /** Events written, by what makes them the same: a repeat patches the count. */
-  private observed = new Lru<Observed>(EVENT_CORRELATION.cacheSize);
+  private observed = new RecentCache<Observed>(EVENT_CORRELATION.cacheSize);
   /** Distinct messages seen per object + reason (at most maxSimilar), for combining similar events. */
-  private similar = new Lru<{ messages: string[]; last: number }>(EVENT_CORRELATION.cacheSize);
+  private similar = new RecentCache<{ messages: string[]; last: number }>(EVENT_CORRELATION.cacheSize);
   /**
    * The spam filter's token bucket per object, kept as one number: the time at
    * which the bucket is full again (each event taken pushes it one refill
    * period further). At most a few thousand objects are tracked, so it stays small.
    */
-  private spam = new Lru<number>(EVENT_CORRELATION.cacheSize);
+  private spam = new RecentCache<number>(EVENT_CORRELATION.cacheSize);
 
   constructor(private client: Client, private source: EventSource) {}
 
@@ -113,7 +93,7 @@ export class EventRecorder {
    */
   private write(obj: KubeObject, key: string, type: string, reason: string, message: string, fieldPath?: string): void {
     const ns = obj.metadata.namespace ?? 'default';
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = formatRFC3339();
     const seen = this.observed.get(key);
     if (seen) {
       const count = ++seen.count;

@@ -9,6 +9,7 @@ import { ApiError, refs } from '../client/types.js';
 import { EventRecorder } from './events.js';
 import { InformerView, SharedInformers } from './shared.js';
 import { podTolerates, readyCondition, tolerates, type Taint, type Toleration } from './scheduling/filters.js';
+import { formatRFC3339 } from '../api/duration.js';
 
 export interface NodeLifecycleOptions {
   /** How long a node may go without renewing its lease before it is Unknown (default 40s). */
@@ -25,7 +26,7 @@ export interface NodeLifecycle {
 
 const NOT_READY = 'node.kubernetes.io/not-ready';
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
-const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const nowIso = (): string => formatRFC3339();
 const terminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /** The taints a Ready status implies (TaintNodesByCondition + the NoExecute ones of the taint manager). */

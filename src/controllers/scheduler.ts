@@ -10,6 +10,7 @@ import { keyOf, type InformerHandlers } from './informer.js';
 import { InformerView, SharedInformers } from './shared.js';
 import { defaultFilters, explainUnschedulable, filterNodes, newNodeInfo, scoreNode, type NodeFilter, type NodeInfo } from './scheduling/filters.js';
 import { podRequests, type Resources } from './scheduling/resources.js';
+import { formatRFC3339 } from '../api/duration.js';
 
 export interface SchedulerOptions {
   schedulerName?: string;
@@ -27,7 +28,7 @@ export interface Scheduler {
   nodeInfo(name: string): NodeInfo | undefined;
 }
 
-const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const nowIso = (): string => formatRFC3339();
 const terminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /** What about a node matters to scheduling: a change here retries unschedulable pods. */

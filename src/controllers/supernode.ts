@@ -17,6 +17,7 @@ import { EventRecorder } from './events.js';
 import { RetainedIps } from './retainip.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from '../runtime/index.js';
 import { NfsMounts } from '../runtime/nfs.js';
+import { formatRFC3339 } from '../api/duration.js';
 
 export const NETWORK_TAINT = 'node.kubernetes.io/network-unavailable';
 export const SUBNET_LABEL = 'eks.tke.cloud.tencent.com/subnet-id';
@@ -122,11 +123,11 @@ export async function startSuperNodes(cloud: Cloud, cluster: string, client: Cli
       const wantStatus = exhausted ? 'True' : 'False';
       try {
         if (exhausted !== has) {
-          const next = exhausted ? [...taints, { key: NETWORK_TAINT, effect: 'NoSchedule', timeAdded: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] : taints.filter((t) => t.key !== NETWORK_TAINT);
+          const next = exhausted ? [...taints, { key: NETWORK_TAINT, effect: 'NoSchedule', timeAdded: formatRFC3339() }] : taints.filter((t) => t.key !== NETWORK_TAINT);
           await client.patch(refs.nodes, undefined, sn.name, 'merge', { spec: { taints: next.length ? next : null } });
         }
         if (cond?.status !== wantStatus) {
-          const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+          const now = formatRFC3339();
           const c = exhausted
             ? { type: 'NetworkUnavailable', status: 'True', reason: 'EKLetHasInsufficientSubnetIP', message: `eklet node has insufficient IP available of subnet ${sn.subnetId}`, lastHeartbeatTime: now, lastTransitionTime: now }
             : { type: 'NetworkUnavailable', status: 'False', reason: 'EKLetHasSufficientSubnetIP', message: `eklet node has sufficient IP available of subnet ${sn.subnetId}`, lastHeartbeatTime: now, lastTransitionTime: now };

@@ -5,8 +5,9 @@
 import type { KubeObject } from '../api/types.js';
 import { containerID, imageID, normalizeImage } from './simulate.js';
 import type { ContainerState, PodState, Terminated } from './types.js';
+import { formatRFC3339 } from '../api/duration.js';
 
-export const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+export const iso = (ms: number): string => formatRFC3339(ms);
 
 const KUBELET_CONDITIONS = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady'];
 

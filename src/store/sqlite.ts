@@ -20,6 +20,7 @@ import type Database from 'better-sqlite3';
 import { openDatabase, TYPE_CODE, type WriteBatch, type WriterReply } from './sqlite-schema.js';
 import type { Change, ListOptions, ListResult, Render, Store, StoredItem, Watcher } from './types.js';
 import { StoreError } from './types.js';
+import { RecentCache } from '../util/recentcache.js';
 
 const CODE_TYPE = ['ADDED', 'MODIFIED', 'DELETED'] as const;
 
@@ -84,19 +85,15 @@ export class SqliteStore implements Store {
   private closed = false;
   private stmts;
   /**
-   * Recently read or committed objects (key → item), least recently used first.
+   * Recently read or committed objects (key → item), bounded by count and bytes.
    * This process is the only writer, so the cache is kept exact on every commit
    * and dropped whole if a commit ever fails.
    */
-  private cache = new Map<string, StoredItem>();
-  private cached = 0;
-  private readonly cacheSize: number;
-  private readonly cacheBytes: number;
+  private cache: RecentCache<StoredItem>;
 
   constructor(file: string, opts: SqliteStoreOptions = {}) {
     this.retain = opts.retainChanges ?? 100_000;
-    this.cacheSize = opts.cacheSize ?? 10_000;
-    this.cacheBytes = opts.cacheBytes ?? 4 * 2 ** 20;
+    this.cache = new RecentCache<StoredItem>(opts.cacheSize ?? 10_000, opts.cacheBytes ?? 4 * 2 ** 20, (item) => item.json.length);
     this.db = openDatabase(file);
     const current = 'SELECT o.key AS key, o.rv AS rv, c.json AS json FROM objects o JOIN changes c ON c.rv = o.rv';
     this.stmts = {
@@ -136,11 +133,7 @@ export class SqliteStore implements Store {
     const p = this.pending.get(key);
     if (p) return p.json === undefined ? undefined : { key, rv: p.rv, json: p.json };
     const hit = this.cache.get(key);
-    if (hit) {
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit;
-    }
+    if (hit) return hit;
     this.reading();
     const row = this.stmts.get.get(key);
     if (row) this.remember(row);
@@ -165,18 +158,11 @@ export class SqliteStore implements Store {
   }
 
   private remember(item: StoredItem): void {
-    if (this.cacheSize <= 0) return;
-    this.forget(item.key);
     this.cache.set(item.key, item);
-    this.cached += item.json.length;
-    while (this.cache.size > this.cacheSize || this.cached > this.cacheBytes) this.forget(this.cache.keys().next().value!);
   }
 
   private forget(key: string): void {
-    const old = this.cache.get(key);
-    if (!old) return;
     this.cache.delete(key);
-    this.cached -= old.json.length;
   }
 
   /**
@@ -314,7 +300,6 @@ export class SqliteStore implements Store {
     this.epoch++;
     this.pending.clear();
     this.cache.clear();
-    this.cached = 0;
     this.nextRv = this.committedRv;
     for (const p of [...batch, ...later]) p.reject(err);
     this.settle();

@@ -17,6 +17,7 @@ import { InformerView, SharedInformers } from '../shared.js';
 import { WorkQueue } from '../workqueue.js';
 import { installPodEipCrd } from './crd.js';
 import { ALLOCATED_ANNOTATION, CONTROLLER_ANNOTATION, EIP_GATE, FINALIZER, eipRequest, parseGoDuration, wantsEip, type EipRequest } from './annotations.js';
+import { formatRFC3339 } from '../../api/duration.js';
 
 export interface PodEipOptions {
   /** Modelled time from association to the EIP carrying traffic (default 1s; NODELESS_EIP_BIND_DELAY_MS). */
@@ -25,7 +26,7 @@ export interface PodEipOptions {
   informers?: SharedInformers;
 }
 
-const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const stamp = (): string => formatRFC3339();
 const gone = (p: KubeObject | undefined) => !p || !!p.metadata.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 export async function startPodEips(cloud: Cloud, cluster: string, client: Client, opts: PodEipOptions = {}): Promise<{ stop(): void }> {

@@ -3,8 +3,9 @@
 // building a pod from a template.
 import type { KubeObject, OwnerReference } from '../../api/types.js';
 import { deepCopy } from '../../api/deepcopy.js';
+import { formatRFC3339 } from '../../api/duration.js';
 
-export const nowIso = (t = Date.now()): string => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
+export const nowIso = (t = Date.now()): string => formatRFC3339(t);
 export const parseTime = (s: string | undefined | null): number | undefined => (s ? Date.parse(s) : undefined);
 
 export function podCondition(pod: KubeObject, type: string): any | undefined {
