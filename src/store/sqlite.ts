@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { openDatabase, TYPE_CODE, type WriteBatch, type WriterReply } from './sqlite-schema.js';
-import type { Change, ListOptions, ListResult, Render, Store, StoredItem, Watcher } from './types.js';
+import type { Change, CreateHints, ListOptions, ListResult, Render, Store, StoredItem, Watcher } from './types.js';
 import { StoreError } from './types.js';
 import { RecentCache } from '../util/recentcache.js';
 
@@ -26,6 +26,8 @@ const CODE_TYPE = ['ADDED', 'MODIFIED', 'DELETED'] as const;
 
 interface Pending {
   change: Change;
+  /** Keep the committed object in the read cache (updates always are; creates when asked). */
+  cache: boolean;
   resolve: (item: StoredItem) => void;
   reject: (e: unknown) => void;
 }
@@ -191,14 +193,14 @@ export class SqliteStore implements Store {
     return this.stmts.count.get(after && after > prefix ? after : prefix, prefixEnd(prefix))!.n;
   }
 
-  create(key: string, render: Render): Promise<StoredItem> {
+  create(key: string, render: Render, hints: CreateHints = {}): Promise<StoredItem> {
     return this.write(() => {
       const p = this.pending.get(key);
       if (!p) this.reading();
       if (p ? p.json !== undefined : this.stmts.exists.get(key)) throw new StoreError('AlreadyExists', `${key} already exists`);
       const rv = ++this.nextRv;
       return { type: 'ADDED', key, rv, json: render(rv) };
-    });
+    }, hints.readSoon === true);
   }
 
   update(key: string, render: Render, expectedRv?: number): Promise<StoredItem> {
@@ -222,7 +224,7 @@ export class SqliteStore implements Store {
   }
 
   /** Checks and renders one write now; settles once the batch it joins has committed. */
-  private write(op: () => Change): Promise<StoredItem> {
+  private write(op: () => Change, cache = true): Promise<StoredItem> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     if (this.broken) return Promise.reject(this.broken);
     let change: Change;
@@ -237,7 +239,7 @@ export class SqliteStore implements Store {
       this.sendScheduled = true;
       setImmediate(() => this.send());
     }
-    return new Promise((resolve, reject) => this.batch.push({ change, resolve, reject }));
+    return new Promise((resolve, reject) => this.batch.push({ change, cache, resolve, reject }));
   }
 
   /** Hands the gathered writes to the writer thread as one transaction. */
@@ -275,11 +277,11 @@ export class SqliteStore implements Store {
       return;
     }
     this.committedRv = batch[batch.length - 1].change.rv;
-    for (const { change: c } of batch) {
+    for (const { change: c, cache } of batch) {
       if (this.pending.get(c.key)?.rv === c.rv) this.pending.delete(c.key);
-      if (c.type === 'MODIFIED') this.remember({ key: c.key, rv: c.rv, json: c.json });
-      else if (c.type === 'DELETED') this.forget(c.key);
-      // Creates are not cached: most objects are read back through watches, and many (Events) never are.
+      // Creates are cached only when asked: most objects are read back through watches, and many (Events) never are.
+      if (c.type === 'DELETED') this.forget(c.key);
+      else if (cache) this.remember({ key: c.key, rv: c.rv, json: c.json });
     }
     for (const p of batch) {
       const c = p.change;

@@ -43,6 +43,11 @@ export interface ListOptions {
  */
 export type Render = (rv: number) => string;
 
+/** What the caller knows about a new object's future. */
+export interface CreateHints {
+  readSoon?: boolean;
+}
+
 export class StoreError extends Error {
   constructor(
     public readonly code: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Expired',
@@ -64,8 +69,11 @@ export interface Store {
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
   /** Number of keys under `prefix` (strictly after `after`, when given). */
   count(prefix: string, after?: string): Promise<number>;
-  /** Fails with AlreadyExists. Resolves once durable. */
-  create(key: string, render: Render): Promise<StoredItem>;
+  /**
+   * Fails with AlreadyExists. Resolves once durable. `hints.readSoon`: the object will be
+   * read back shortly (a pod about to be bound), so a backend with a read cache keeps it.
+   */
+  create(key: string, render: Render, hints?: CreateHints): Promise<StoredItem>;
   /** Fails with NotFound, or Conflict when `expectedRv` is given and differs. */
   update(key: string, render: Render, expectedRv?: number): Promise<StoredItem>;
   /** Fails with NotFound / Conflict. Returns the deleted item with its delete rv. */
