@@ -19,32 +19,3 @@ export function deepCopy<T>(v: T): T {
   for (const k of Object.keys(v)) o[k] = deepCopy((v as Record<string, unknown>)[k]);
   return o as T;
 }
-
-/**
- * A copy with JSON's semantics, as JSON.parse(JSON.stringify(v)) gives but
- * several times faster: undefined and functions leave objects, become null in
- * arrays, NaN and ±Infinity become null, -0 becomes 0; anything with a toJSON (a Date) or not
- * plain goes through JSON itself. Used where a decoded object stands in for
- * its stored text, so both must read the same.
- */
-export function jsonCopy<T>(v: T): T {
-  if (typeof v === 'number') return (Number.isFinite(v) ? v || 0 : null) as T; // -0 is written as 0
-  if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) {
-    const a = new Array(v.length);
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      a[i] = x === undefined || typeof x === 'function' || typeof x === 'symbol' ? null : jsonCopy(x);
-    }
-    return a as T;
-  }
-  const proto = Object.getPrototypeOf(v);
-  if ((proto !== Object.prototype && proto !== null) || typeof (v as any).toJSON === 'function') return JSON.parse(JSON.stringify(v));
-  const o: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) {
-    const x = (v as Record<string, unknown>)[k];
-    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
-    o[k] = jsonCopy(x);
-  }
-  return o as T;
-}

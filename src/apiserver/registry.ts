@@ -12,8 +12,7 @@ import { errors, StatusError } from './status.js';
 import { validateObject } from '../api/openapi/index.js';
 import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateDNS1123Label, validateDNS1123Subdomain, validateLabels } from '../api/selectors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
-import { deepCopy, jsonCopy } from '../api/deepcopy.js';
-import { RecentCache } from '../util/recentcache.js';
+import { deepCopy } from '../api/deepcopy.js';
 import { formatRFC3339 } from '../api/duration.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
@@ -106,30 +105,12 @@ export class Registry {
   }
 
   async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
-    const item = await this.store.get(this.key(rt, namespace, name));
-    if (!item) throw errors.notFound(rt, name);
-    return this.decode(item.key, item.json);
+    return JSON.parse(await this.getRaw(rt, namespace, name));
   }
 
   async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
     const item = await this.store.get(this.key(rt, namespace, name));
-    return item ? this.decode(item.key, item.json) : undefined;
-  }
-
-  /**
-   * Decoded copies of recently written objects, with the JSON text each was
-   * written as. A pod is read back right after each write (the bind after the
-   * create, the kubelet's status after the bind) and every in-process watcher
-   * decodes each change: copying the object that was just serialized is
-   * several times cheaper than parsing its text again. An entry is used only
-   * when its text is the stored text, so it can never be stale.
-   */
-  private decoded = new RecentCache<{ json: string; obj: KubeObject }>(1024);
-
-  /** A fresh object for `json` (the current text stored under `key`). */
-  decode(key: string, json: string): KubeObject {
-    const d = this.decoded.get(key);
-    return d !== undefined && d.json === json ? jsonCopy(d.obj) : JSON.parse(json);
+    return item ? JSON.parse(item.json) : undefined;
   }
 
   /**
@@ -211,24 +192,23 @@ export class Registry {
    * first as ADDED, as the API server does. Returns a stop function.
    */
   async watch(rt: ResourceType, namespace: string | undefined, q: ListQuery & { resourceVersion?: string },
-    onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', json: string, obj: KubeObject | undefined, key: string) => void): Promise<() => void> {
+    onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', json: string, obj: KubeObject | undefined) => void): Promise<() => void> {
     const match = this.matcher(rt, q);
     let from = q.resourceVersion && q.resourceVersion !== '0' ? Number(q.resourceVersion) : NaN;
     if (q.resourceVersion && q.resourceVersion !== '0' && !Number.isFinite(from)) throw errors.badRequest(`invalid resource version: ${q.resourceVersion}`);
     if (!Number.isFinite(from)) {
       const initial = await this.list(rt, namespace, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
-      for (const o of initial.items) onEvent('ADDED', JSON.stringify(o), o, this.key(rt, o.metadata.namespace, o.metadata.name!));
+      for (const o of initial.items) onEvent('ADDED', JSON.stringify(o), o);
       from = Number(initial.resourceVersion);
     }
     const onChange = (c: Change) => {
-      // Without a selector the object is left to decode (or not: an HTTP watch sends the text).
-      if (!match) return onEvent(c.type, c.json, undefined, c.key);
-      const o = this.decode(c.key, c.json);
+      if (!match) return onEvent(c.type, c.json, undefined);
+      const o = JSON.parse(c.json) as KubeObject;
       const now = match(o);
-      if (c.type === 'DELETED') return now ? onEvent('DELETED', c.json, o, c.key) : undefined;
-      if (now) return onEvent(c.type, c.json, o, c.key);
+      if (c.type === 'DELETED') return now ? onEvent('DELETED', c.json, o) : undefined;
+      if (now) return onEvent(c.type, c.json, o);
       // An object that stops matching a selector leaves the watcher's view: tell it so.
-      if (c.type === 'MODIFIED' && (!c.prevJson || match(JSON.parse(c.prevJson)))) onEvent('DELETED', c.json, o, c.key);
+      if (c.type === 'MODIFIED' && (!c.prevJson || match(JSON.parse(c.prevJson)))) onEvent('DELETED', c.json, o);
     };
     try {
       const w = this.store.watch(this.prefix(rt, namespace), from, onChange);
@@ -283,13 +263,11 @@ export class Registry {
     return errs;
   }
 
-  /** The store's render for `obj`: stamps the revision, serializes, and keeps the decoded object. */
-  render(rt: ResourceType, obj: KubeObject) {
+  /** The store's render for `obj`: stamps the revision and serializes. */
+  render(obj: KubeObject) {
     return (rv: number) => {
       obj.metadata.resourceVersion = String(rv);
-      const json = JSON.stringify(obj);
-      if (this.readSoon(rt)) this.decoded.set(this.key(rt, obj.metadata.namespace, obj.metadata.name!), { json, obj: jsonCopy(obj) });
-      return json;
+      return JSON.stringify(obj);
     };
   }
 
@@ -344,7 +322,7 @@ export class Registry {
     if (opts.dryRun) return obj;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.store.create(this.key(rt, namespace, m.name!), this.render(rt, obj), { readSoon: this.readSoon(rt) });
+        await this.store.create(this.key(rt, namespace, m.name!), this.render(obj), { readSoon: this.readSoon(rt) });
         break;
       } catch (e) {
         // A generated name that collides gets another suffix (27^5 names: collisions do happen at scale).
@@ -486,7 +464,7 @@ export class Registry {
     }
     if (next.metadata.finalizers && next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
     try {
-      await this.store.update(key, this.render(rt, next), Number(om.resourceVersion));
+      await this.store.update(key, this.render(next), Number(om.resourceVersion));
     } catch (e) {
       if (e instanceof StoreError && e.code === 'Conflict') throw errors.conflict(rt, name);
       if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
@@ -498,7 +476,7 @@ export class Registry {
 
   private async remove(rt: ResourceType, key: string, name: string, expectedRv: number, finalObj?: KubeObject): Promise<KubeObject> {
     try {
-      const item = await this.store.delete(key, expectedRv, finalObj ? this.render(rt, finalObj) : undefined);
+      const item = await this.store.delete(key, expectedRv, finalObj ? this.render(finalObj) : undefined);
       const o = finalObj ?? JSON.parse(item.json);
       o.metadata.resourceVersion = String(item.rv);
       if (rt.plural === 'customresourcedefinitions') this.catalog.setCRD(undefined, name);
@@ -545,7 +523,7 @@ export class Registry {
           if (rt.plural === 'pods' && grace === 0 && finalizers.length === 0) return await this.remove(rt, key, name, Number(m.resourceVersion));
           if (rt.plural === 'pods' && grace < (m.deletionGracePeriodSeconds ?? 0)) {
             m.deletionGracePeriodSeconds = grace;
-            await this.store.update(key, this.render(rt, cur), Number(m.resourceVersion));
+            await this.store.update(key, this.render(cur), Number(m.resourceVersion));
           }
           return cur;
         }
@@ -554,7 +532,7 @@ export class Registry {
         if (finalizers.length) m.finalizers = finalizers;
         if (isNamespace) cur.status = { ...(cur.status ?? {}), phase: 'Terminating' };
         if (rt.hasGeneration) m.generation = (m.generation ?? 0) + 1;
-        await this.store.update(key, this.render(rt, cur), Number(m.resourceVersion));
+        await this.store.update(key, this.render(cur), Number(m.resourceVersion));
         return cur;
       } catch (e) {
         if (e instanceof StatusError && e.reason === 'Conflict' && attempt < 5 && !pre) continue;

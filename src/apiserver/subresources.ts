@@ -195,7 +195,7 @@ export async function bindPod(reg: Registry, namespace: string, name: string, no
     pod.status.conditions = conds;
     try {
       // A binding writes spec and status together, bypassing the spec-immutability of pod updates.
-      await reg.store.update(reg.key(pods, namespace, name), reg.render(pods, pod), Number(pod.metadata.resourceVersion));
+      await reg.store.update(reg.key(pods, namespace, name), reg.render(pod), Number(pod.metadata.resourceVersion));
       return;
     } catch (e) {
       if (i < 5 && (e as any).code === 'Conflict') continue;

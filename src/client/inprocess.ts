@@ -75,9 +75,9 @@ export class InProcessClient implements Client {
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     let stopped = false;
-    this.reg.watch(this.rt(ref), opts.namespace, opts, (type, json, obj, key) => {
+    this.reg.watch(this.rt(ref), opts.namespace, opts, (type, json, obj) => {
       // The registry decodes each change for each watcher (or leaves it to us): the object is this watcher's own.
-      if (!stopped) onEvent({ type, object: (obj ?? this.reg.decode(key, json)) as T });
+      if (!stopped) onEvent({ type, object: (obj ?? JSON.parse(json)) as T });
     }).then((s) => {
       if (stopped) s();
       else stopFn = s;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deepCopy, jsonCopy } from '../../src/api/deepcopy.js';
+import { deepCopy } from '../../src/api/deepcopy.js';
 
 test('deepCopy copies API objects like structuredClone, sharing nothing', () => {
   const pod = {
@@ -28,17 +28,4 @@ test('deepCopy leaves scalars alone and falls back to structuredClone for non-JS
   const f = deepCopy(frozen) as { a: number[] };
   f.a.push(3);
   assert.deepEqual(f, { a: [1, 2, 3] });
-});
-
-test('jsonCopy reads exactly as the JSON text of its input', () => {
-  const cases: unknown[] = [
-    { a: undefined, b: [undefined, NaN, Infinity, () => 1, 2], c: { d: null, e: 'x', f: -0 }, g: new Date(0), h: [] },
-    [1, 'two', { three: [3] }],
-    'plain', 7, null, true,
-  ];
-  for (const v of cases) assert.deepStrictEqual(jsonCopy(v), JSON.parse(JSON.stringify(v)));
-  const o = { x: { y: 1 } };
-  const c = jsonCopy(o);
-  c.x.y = 2;
-  assert.equal(o.x.y, 1);
 });
