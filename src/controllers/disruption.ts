@@ -28,7 +28,6 @@ export class DisruptionController {
     this.rsInf = ctx.informer(refs.replicasets);
     this.dInf = ctx.informer(refs.deployments);
     this.stsInf = ctx.informer(refs.statefulsets);
-    ctx.index(this.podInf, 'namespace', (p) => [p.metadata.namespace ?? '']);
     this.pdbInf.on({ add: (p) => this.enqueue(p), update: (_o, p) => this.enqueue(p) });
     const onPod = (pod: KubeObject) => {
       for (const pdb of this.pdbInf.list(pod.metadata.namespace)) {
@@ -82,7 +81,7 @@ export class DisruptionController {
     let nextCheck: number | undefined;
     try {
       const sel = selectorFromLabelSelector(pdb.spec?.selector);
-      const pods = this.podInf.byIndex('namespace', ns ?? '').filter((p) => sel.matches(p.metadata.labels));
+      const pods = this.podInf.list(ns ?? '').filter((p) => sel.matches(p.metadata.labels));
       const { minAvailable, maxUnavailable } = pdb.spec ?? {};
       let expected = 0;
       let desired = 0;

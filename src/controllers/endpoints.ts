@@ -59,7 +59,6 @@ export class EndpointsController {
     this.svcInf = ctx.informer(refs.services);
     this.podInf = ctx.informer(refs.pods);
     this.epInf = ctx.informer(refs.endpoints);
-    ctx.index(this.podInf, 'namespace', (p) => [p.metadata.namespace ?? '']);
     const onSvc = (s: KubeObject) => this.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
     this.svcInf.on({ add: onSvc, update: (_o, s) => onSvc(s), delete: onSvc });
     const onPod = (p: KubeObject) => {
@@ -95,7 +94,7 @@ export class EndpointsController {
     const sel = svc.spec?.selector;
     if (!sel || !Object.keys(sel).length) return; // selector-less services have user-managed endpoints
     const matcher = selectorFromSet(sel);
-    const pods = this.podInf.byIndex('namespace', ns ?? '').filter((p) => matcher.matches(p.metadata.labels));
+    const pods = this.podInf.list(ns ?? '').filter((p) => matcher.matches(p.metadata.labels));
     const subsets = endpointSubsets(svc, pods);
     const labels: Record<string, string> = { ...(svc.metadata.labels ?? {}) };
     if (svc.spec?.clusterIP === 'None') labels['service.kubernetes.io/headless'] = '';

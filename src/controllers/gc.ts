@@ -3,13 +3,18 @@
 // `foregroundDeletion`) loses its dependents first and goes once none that
 // blocks it is left; with Orphan (finalizer `orphan`) its dependents merely
 // lose their ownerReference to it. The object graph comes from the shared
-// informers of every watched resource, indexed by uid and by owner uid.
+// informers of every watched resource: an owner is found from its reference
+// (kind and name, then the uid must match), dependents through an index of
+// owner uids. That index is split in two, the controller's uid (an index the
+// workload controllers keep anyway) and the other owners' uids, so 10k pods of
+// one ReplicaSet sit in one bucket, not two.
 import type { KubeObject, OwnerReference } from '../api/types.js';
 import type { ResourceRef } from '../client/types.js';
 import { refs } from '../client/types.js';
 import { type Informer } from './informer.js';
 import { WorkQueue } from './workqueue.js';
 import { ControllerContext, deleteExact, ignoreNotFound, isNotFound } from './util/context.js';
+import { controllerOf } from './util/pods.js';
 
 const FOREGROUND = 'foregroundDeletion';
 const ORPHAN = 'orphan';
@@ -59,9 +64,13 @@ export class GarbageCollector {
   private watch(ref: ResourceRef): void {
     const k = refKey(ref);
     if (this.informers.has(k)) return;
-    const inf = this.ctx.informer(ref);
-    this.ctx.index(inf, 'uid', (o) => [o.metadata.uid!]);
-    this.ctx.index(inf, 'owner', (o) => (o.metadata.ownerReferences ?? []).map((r) => r.uid));
+    const inf = this.ctx.byController(this.ctx.informer(ref));
+    this.ctx.index(inf, 'other-owners', (o) => {
+      const refs = o.metadata.ownerReferences;
+      if (!refs?.length) return [];
+      const c = controllerOf(o);
+      return refs.filter((r) => r !== c).map((r) => r.uid);
+    });
     this.informers.set(k, inf);
     const seen = (o: KubeObject) => {
       if (o.kind && o.apiVersion) this.kinds.set(`${o.apiVersion}/${o.kind}`, ref);
@@ -74,7 +83,7 @@ export class GarbageCollector {
         // Its dependents may be orphans now; an owner waiting on it may be free to go.
         for (const d of this.dependentsOf(o.metadata.uid!)) this.queue.add(this.key('dep', d.ref, d.obj));
         for (const r of o.metadata.ownerReferences ?? []) {
-          const owner = this.byUid(r.uid);
+          const owner = this.ownerOf(o, r);
           if (owner?.obj.metadata.deletionTimestamp) this.queue.add(this.key('owner', owner.ref, owner.obj));
         }
       },
@@ -106,17 +115,22 @@ export class GarbageCollector {
     return [kind, refKey(ref), o.metadata.namespace ?? '', o.metadata.name].join('\t');
   }
 
-  private byUid(uid: string): { ref: ResourceRef; obj: KubeObject } | undefined {
-    for (const [k, inf] of this.informers) {
-      const o = inf.byIndex('uid', uid)[0];
-      if (o) return { ref: this.refOf(k), obj: o };
-    }
-    return undefined;
+  /** The owner `r` names, from the caches: same kind and name, in the dependent's namespace or cluster-wide, and the same uid. */
+  private ownerOf(dep: KubeObject, r: OwnerReference): { ref: ResourceRef; obj: KubeObject } | undefined {
+    const ref = this.kinds.get(`${r.apiVersion}/${r.kind}`);
+    const inf = ref && this.informers.get(refKey(ref));
+    if (!inf) return undefined;
+    const o = (dep.metadata.namespace ? inf.get(dep.metadata.namespace, r.name) : undefined) ?? inf.get(undefined, r.name);
+    return o && o.metadata.uid === r.uid ? { ref, obj: o } : undefined;
   }
 
   private dependentsOf(uid: string): { ref: ResourceRef; obj: KubeObject }[] {
     const out: { ref: ResourceRef; obj: KubeObject }[] = [];
-    for (const [k, inf] of this.informers) for (const o of inf.byIndex('owner', uid)) out.push({ ref: this.refOf(k), obj: o });
+    for (const [k, inf] of this.informers) {
+      const ref = this.refOf(k);
+      for (const o of inf.byIndex('controller', uid)) out.push({ ref, obj: o });
+      for (const o of inf.byIndex('other-owners', uid)) out.push({ ref, obj: o });
+    }
     return out;
   }
 
@@ -127,7 +141,7 @@ export class GarbageCollector {
     const owners = m.ownerReferences ?? [];
     if (!owners.length) return;
     for (const r of owners) {
-      const owner = this.byUid(r.uid);
+      const owner = this.ownerOf(o, r);
       if (!owner || (owner.obj.metadata.deletionTimestamp && owner.obj.metadata.finalizers?.includes(FOREGROUND))) {
         if (owner || force || this.kinds.has(`${r.apiVersion}/${r.kind}`)) this.queue.add(this.key('dep', ref, o));
         return;
@@ -146,7 +160,7 @@ export class GarbageCollector {
 
   /** Is the owner there (same uid)? The cache says first; absence is confirmed with a live read. */
   private async ownerState(dep: KubeObject, r: OwnerReference): Promise<'solid' | 'dangling' | 'waiting'> {
-    const cached = this.byUid(r.uid)?.obj;
+    const cached = this.ownerOf(dep, r)?.obj;
     const waiting = (o: KubeObject) => !!o.metadata.deletionTimestamp && !!o.metadata.finalizers?.includes(FOREGROUND);
     if (cached) return waiting(cached) ? 'waiting' : 'solid';
     const ref = this.kinds.get(`${r.apiVersion}/${r.kind}`);

@@ -20,8 +20,53 @@ export interface InformerHandlers<T extends KubeObject> {
 
 export const keyOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!);
 
+/**
+ * The cache: namespace → name → object ('' holds cluster-scoped objects). Two
+ * levels instead of one map keyed by "namespace/name": listing a namespace
+ * needs no index, and the keys are the objects' own name strings, where a
+ * joined key would be one more string per object (10k pods, 10k strings).
+ */
+class ObjectCache<T extends KubeObject> {
+  private byNs = new Map<string, Map<string, T>>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.byNs.get(namespace ?? '')?.get(name);
+  }
+
+  set(o: T): void {
+    const ns = o.metadata.namespace ?? '';
+    let m = this.byNs.get(ns);
+    if (!m) this.byNs.set(ns, (m = new Map()));
+    const before = m.size;
+    m.set(o.metadata.name!, o);
+    this.count += m.size - before;
+  }
+
+  delete(o: T): void {
+    const ns = o.metadata.namespace ?? '';
+    const m = this.byNs.get(ns);
+    if (!m?.delete(o.metadata.name!)) return;
+    this.count--;
+    if (m.size === 0) this.byNs.delete(ns);
+  }
+
+  *values(namespace?: string): IterableIterator<T> {
+    if (namespace !== undefined) {
+      const m = this.byNs.get(namespace);
+      if (m) yield* m.values();
+      return;
+    }
+    for (const m of this.byNs.values()) yield* m.values();
+  }
+}
+
 export class Informer<T extends KubeObject = KubeObject> {
-  private cache = new Map<string, T>();
+  private cache = new ObjectCache<T>();
   private handlers: InformerHandlers<T>[] = [];
   private handle?: WatchHandle;
   private stopped = false;
@@ -70,12 +115,12 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
-    return this.cache.get(namespace ? `${namespace}/${name}` : name);
+    return this.cache.get(namespace || undefined, name);
   }
 
+  /** All objects, or those of one namespace. */
   list(namespace?: string): T[] {
-    const all = [...this.cache.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+    return [...this.cache.values(namespace)];
   }
 
   get size(): number {
@@ -116,20 +161,18 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private set(o: T) {
-    const key = keyOf(o);
-    const old = this.cache.get(key);
+    const old = this.cache.get(o.metadata.namespace, o.metadata.name!);
     if (old && old.metadata.resourceVersion === o.metadata.resourceVersion) return;
     o = compact(o, old);
-    this.cache.set(key, o);
+    this.cache.set(o);
     this.index(old, o);
     for (const h of this.handlers) this.call(() => (old ? h.update?.(old, o) : h.add?.(o)));
   }
 
   private remove(o: T) {
-    const key = keyOf(o);
-    const old = this.cache.get(key);
+    const old = this.cache.get(o.metadata.namespace, o.metadata.name!);
     if (!old) return;
-    this.cache.delete(key);
+    this.cache.delete(old);
     this.index(old, undefined);
     o = compact(o, old);
     for (const h of this.handlers) this.call(() => h.delete?.(o));
@@ -145,7 +188,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           seen.add(keyOf(o));
           this.set(o);
         }
-        for (const [k, o] of [...this.cache]) if (!seen.has(k)) this.remove(o);
+        for (const o of [...this.cache.values()]) if (!seen.has(keyOf(o))) this.remove(o);
         this.resolveSynced();
         backoff = 100;
         let expired = false;
