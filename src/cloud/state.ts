@@ -130,7 +130,8 @@ function serialize(rec: Row, rv: number): string {
 }
 
 /** Key of a pod in the ENI index. */
-export const podKey = (cluster: string, namespace: string, pod: string) => `${cluster}/${namespace}/${pod}`;
+/** A flat string (see keyOf in controllers/informer.ts for why join()). */
+export const podKey = (cluster: string, namespace: string, pod: string): string => [cluster, namespace, pod].join('/');
 
 /** Everything the models share. */
 export class CloudState {

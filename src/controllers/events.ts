@@ -65,8 +65,10 @@ export class EventRecorder {
     // A uid names one object; objects without one (rare) by kind, namespace and name.
     const objKey = obj.metadata.uid ?? `${obj.kind}|${obj.metadata.namespace ?? ''}|${obj.metadata.name}`;
     // Aggregate: the 10th distinct message of a kind about one object becomes the combined event.
-    let key = `${objKey}|${fieldPath ?? ''}|${type}|${reason}|${message}`;
-    const simKey = `${objKey}|${type}|${reason}`;
+    // Keys by join(): one flat string each, where a template literal would be kept as a
+    // chain of concatenation nodes (eight for this key) for as long as the cache holds it.
+    let key = [objKey, fieldPath ?? '', type, reason, message].join('|');
+    const simKey = [objKey, type, reason].join('|');
     let sim = this.similar.get(simKey);
     if (!sim || now - sim.last > EVENT_CORRELATION.similarWindowMs) sim = { messages: [], last: now };
     if (!sim.messages.includes(message)) sim.messages.push(message);

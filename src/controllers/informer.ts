@@ -18,7 +18,12 @@ export interface InformerHandlers<T extends KubeObject> {
   delete?(obj: T): void;
 }
 
-export const keyOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!);
+/**
+ * "namespace/name". Built with join(): a flat string. A template literal gives a
+ * concatenation node, which a Map flattens in place when it hashes the key and
+ * then holds both (80 bytes where 48 do), once per pod in every map keyed so.
+ */
+export const keyOf = (o: KubeObject): string => (o.metadata.namespace ? [o.metadata.namespace, o.metadata.name].join('/') : o.metadata.name!);
 
 /**
  * The cache: namespace → name → object ('' holds cluster-scoped objects). Two
