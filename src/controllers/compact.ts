@@ -23,11 +23,14 @@ const SHARED_FIELDS = new Set([
 const OWN_STRINGS = new Set(['uid', 'resourceVersion', 'podIP', 'ip', 'hostIP', 'containerID']);
 
 const strings = new Map<string, string>();
+/** The last own string compact() kept, for the next equal one to share. */
+let lastOwn: string | undefined;
 // Long enough for image references with a digest (one per pod otherwise).
 const STRING_MAX_LENGTH = 160;
 const STRING_MAX_ENTRIES = 100_000;
 
-function intern(s: string): string {
+/** The one instance of a short string that many objects hold (also used by the kubelet's disk model). */
+export function intern(s: string): string {
   if (s.length > STRING_MAX_LENGTH) return s;
   const hit = strings.get(s);
   if (hit !== undefined) return hit;
@@ -98,6 +101,9 @@ export function compact<T>(o: T, prev?: unknown, field = ''): T {
     if (typeof v === 'string') {
       if (pv === v) rec[k] = pv;
       else if (!OWN_STRINGS.has(k) && !(k === 'name' && field === 'metadata')) rec[k] = intern(v);
+      // An object's own strings repeat within it (a super node pod's podIP, podIPs[0].ip, hostIP and hostIPs[0].ip are one address).
+      else if (v === lastOwn) rec[k] = lastOwn;
+      else lastOwn = v;
     } else if (v !== null && typeof v === 'object') {
       if (pv !== undefined && Object.isFrozen(pv) && equal(v, pv)) rec[k] = pv;
       // Array elements are judged by the array's field: conditions[3] is a condition.

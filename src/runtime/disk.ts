@@ -13,6 +13,7 @@ import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
 import { EKS_CONFIG, eksSettings, parseClusterDefaults, podEksSettings, type EksSettings } from '../cloud/annotations.js';
 import { GiB, PodDisk, type DiskEvent } from '../cloud/disk.js';
+import { intern } from '../controllers/compact.js';
 import { InformerView, SharedInformers } from '../controllers/shared.js';
 import { ImageCache, reuseKeyOf } from './imagecache.js';
 import { goDurationMs } from './lifecycle.js';
@@ -69,7 +70,8 @@ interface PullState {
   failures: number;
 }
 
-const instance = (c: ContainerState) => `${c.init ? 'init:' : ''}${c.name}#${c.restarts}`;
+/** A container instance's name on the disk ("app#0"): the same few strings for every pod, so one instance each. */
+const instance = (c: ContainerState) => intern(`${c.init ? 'init:' : ''}${c.name}#${c.restarts}`);
 
 /**
  * Exited instances the disk dropped (container GC, or the pod's in-place
@@ -113,7 +115,8 @@ export class PodDisks {
     let rec = this.records.get(ps);
     if (rec) return rec;
     const ann = { ...this.defaults, ...(pod.metadata.annotations ?? {}) };
-    const key = reuseKeyOf(pod, ann);
+    const reuseKey = reuseKeyOf(pod, ann);
+    const key = reuseKey === undefined ? undefined : intern(reuseKey); // one per workload, held by each of its pods
     const reused = key && ps.runtime !== 'process' ? this.cache.take(this.host.zone, key) : undefined;
     const disk = new PodDisk({ capacityBytes: podEksSettings(this.defaults, pod.metadata.annotations).rootDiskGiB * GiB, images: reused?.images });
     rec = { disk, key, nextGcAt: 0, nextMeasureAt: 0, measured: 0, wipe: false };
