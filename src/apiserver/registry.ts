@@ -371,7 +371,8 @@ export class Registry {
     for (let attempt = 0; ; attempt++) {
       const cur = await this.get(rt, namespace, name);
       try {
-        return await this.modify(rt, namespace, name, Number(cur.metadata.resourceVersion), { ...opts, patched: true } as WriteOptions, (old) => {
+        return await this.modify(rt, namespace, name, Number(cur.metadata.resourceVersion), { ...opts, patched: true } as WriteOptions, (live) => {
+          const old = deepCopy(live); // the patch functions may edit what they are given
           try {
             switch (kind) {
               case 'json': return jsonPatch(old, patch as any) as KubeObject;
@@ -407,7 +408,8 @@ export class Registry {
     opts: WriteOptions & { patched?: boolean }, compute: (old: KubeObject) => KubeObject, current?: KubeObject): Promise<KubeObject> {
     const old = current ?? (await this.get(rt, namespace, name));
     if (expectedRv !== undefined && String(expectedRv) !== old.metadata.resourceVersion) throw errors.conflict(rt, name);
-    const next = compute(deepCopy(old));
+    // `compute` must not edit `old` (a patch copies it; an update ignores it).
+    const next = compute(old);
     if (opts.patched) this.checkTypeMeta(rt, next);
     if (!next.metadata || typeof next.metadata !== 'object') throw errors.badRequest('metadata must be an object');
     const sub = opts.subresource;

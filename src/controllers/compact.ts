@@ -39,19 +39,52 @@ export function intern(s: string): string {
   return s;
 }
 
-/** Shared sub-objects by a hash of their JSON (a hash, not the JSON: the table stays small when values are unique). */
+/** Shared sub-objects by a hash of their content (a hash, not the JSON: the table stays small when values are unique). */
 const pieces = new Map<number, object[]>();
 const PIECES_MAX_ENTRIES = 50_000;
 const PIECE_MAX_JSON = 4096;
 
 /**
- * FNV-1a over the UTF-16 code units: fast enough next to the JSON.parse that made the object.
- * (util/hash.ts has the UTF-8 one that pod-template-hash must match; it allocates a Buffer per call.)
+ * FNV-1a over a value's keys and scalars, walking it in place (what JSON.stringify
+ * would spell, without building the text: this runs for every shared piece of
+ * every change). Returns -1 past `budget` characters: big pieces are not shared.
+ * (util/hash.ts has the UTF-8 one that pod-template-hash must match.)
  */
-function hash(s: string): number {
-  let h = 0x811c9dc5;
+function hashValue(v: unknown): number {
+  budget = PIECE_MAX_JSON;
+  const h = mix(0x811c9dc5, v);
+  return budget < 0 ? -1 : h >>> 0;
+}
+let budget = 0;
+
+function mixString(h: number, s: string): number {
+  budget -= s.length + 2;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return Math.imul(h ^ 0x22, 0x01000193); // a closing quote: "ab","c" differs from "a","bc"
+}
+
+function mix(h: number, v: unknown): number {
+  if (budget < 0) return h;
+  switch (typeof v) {
+    case 'string': return mixString(h, v);
+    case 'number': return mixString(Math.imul(h ^ 0x23, 0x01000193), String(v));
+    case 'boolean': return Math.imul(h ^ (v ? 0x74 : 0x66), 0x01000193);
+    case 'object':
+      if (v === null) return Math.imul(h ^ 0x6e, 0x01000193);
+      if (Array.isArray(v)) {
+        h = Math.imul(h ^ 0x5b, 0x01000193);
+        for (let i = 0; i < v.length; i++) h = mix(h, v[i]);
+        return Math.imul(h ^ 0x5d, 0x01000193);
+      }
+      h = Math.imul(h ^ 0x7b, 0x01000193);
+      for (const k in v) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x === undefined) continue;
+        h = mix(mixString(h, k), x);
+      }
+      return Math.imul(h ^ 0x7d, 0x01000193);
+    default: return h;
+  }
 }
 
 /** Key-order-sensitive equality without allocating (util/hash.ts's deepEqual stringifies both sides). */
@@ -71,9 +104,8 @@ function equal(a: unknown, b: unknown): boolean {
 
 /** An equal piece seen before, or this one (now frozen and remembered). */
 function share(o: object): object {
-  const json = JSON.stringify(o);
-  if (json.length > PIECE_MAX_JSON) return o;
-  const h = hash(json);
+  const h = hashValue(o);
+  if (h < 0) return o;
   const bucket = pieces.get(h);
   if (bucket) {
     for (const p of bucket) if (equal(p, o)) return p;
