@@ -21,6 +21,7 @@ import { openDatabase, TYPE_CODE, type WriteBatch, type WriterReply } from './sq
 import type { Change, CreateHints, ListOptions, ListResult, Render, Store, StoredItem, Watcher } from './types.js';
 import { StoreError } from './types.js';
 import { RecentCache } from '../util/recentcache.js';
+import { KeyFilter } from './keyfilter.js';
 
 const CODE_TYPE = ['ADDED', 'MODIFIED', 'DELETED'] as const;
 
@@ -92,6 +93,8 @@ export class SqliteStore implements Store {
    * and dropped whole if a commit ever fails.
    */
   private cache: RecentCache<StoredItem>;
+  /** Which keys may exist: a create of a key it has never seen skips the read (keyfilter.ts). */
+  private keys: KeyFilter;
 
   constructor(file: string, opts: SqliteStoreOptions = {}) {
     this.retain = opts.retainChanges ?? 100_000;
@@ -101,6 +104,7 @@ export class SqliteStore implements Store {
     this.stmts = {
       get: this.db.prepare<[string], { key: string; rv: number; json: string }>(`${current} WHERE o.key = ?`),
       exists: this.db.prepare<[string], { rv: number }>('SELECT rv FROM objects WHERE key = ?'),
+      keys: this.db.prepare<[], string>('SELECT key FROM objects').pluck(),
       list: this.db.prepare<[string, string, number], { key: string; rv: number; json: string }>(
         `${current} WHERE o.key > ? AND o.key < ? ORDER BY o.key LIMIT ?`),
       count: this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM objects WHERE key > ? AND key < ?'),
@@ -114,6 +118,7 @@ export class SqliteStore implements Store {
     this.committedRv = Math.max(logRv, metaRv);
     this.nextRv = this.committedRv;
     this.compactedRv = this.stmts.getMeta.get('compacted')?.v ?? 0;
+    this.keys = this.keyFilter();
     this.writer = startWriter(file);
     this.writer.on('message', (r: WriterReply) => this.committed(r));
     this.writer.on('error', (e) => this.fail(e));
@@ -167,6 +172,24 @@ export class SqliteStore implements Store {
     this.cache.delete(key);
   }
 
+  private exists(key: string): boolean {
+    this.reading();
+    return this.stmts.exists.get(key) !== undefined;
+  }
+
+  /**
+   * A filter of every key there is: those committed (read outside any open read
+   * transaction, which could predate the last commits) and those still pending.
+   */
+  private keyFilter(): KeyFilter {
+    this.doneReading();
+    const committed = this.stmts.keys.all();
+    const f = new KeyFilter(Math.max(2 * (committed.length + this.pending.size), 50_000));
+    for (const k of committed) f.add(k);
+    for (const [k, p] of this.pending) if (p.json !== undefined) f.add(k);
+    return f;
+  }
+
   /**
    * Committed objects only: a list is consistent with one snapshot of the file, and its
    * revision is that snapshot's (which may run ahead of writes whose commit is still being
@@ -196,8 +219,9 @@ export class SqliteStore implements Store {
   create(key: string, render: Render, hints: CreateHints = {}): Promise<StoredItem> {
     return this.write(() => {
       const p = this.pending.get(key);
-      if (!p) this.reading();
-      if (p ? p.json !== undefined : this.stmts.exists.get(key)) throw new StoreError('AlreadyExists', `${key} already exists`);
+      if (p ? p.json !== undefined : this.keys.mightHave(key) && this.exists(key)) throw new StoreError('AlreadyExists', `${key} already exists`);
+      if (this.keys.full) this.keys = this.keyFilter();
+      this.keys.add(key);
       const rv = ++this.nextRv;
       return { type: 'ADDED', key, rv, json: render(rv) };
     }, hints.readSoon === true);

@@ -135,6 +135,23 @@ describe('SQLite store', () => {
       s.watch('/p/', last.rv - 1, (c) => seen.push(`${c.type} ${c.key}`)).stop();
       assert.deepEqual(seen, ['MODIFIED /p/n3', 'DELETED /p/n4']);
       assert.equal((await s.create('/p/new', obj('new'))).rv, rv + 1);
+      // The key filter is rebuilt from the file: a key from before the restart still exists, a deleted one is free.
+      assert.equal(await code(s.create('/p/n7', obj('again'))), 'AlreadyExists');
+      assert.equal(await code(s.create('/p/n4', obj('n4 again'))), 'ok');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('still refuses an existing key after its key filter fills up and is rebuilt', async () => {
+    const s = new SqliteStore(tmpFile());
+    try {
+      await s.create('/k/first', obj('first'));
+      // Past the filter's first capacity (50,000 keys), so it is rebuilt from the file and the pending writes.
+      for (let b = 0; b < 12; b++) await Promise.all(Array.from({ length: 5000 }, (_, i) => s.create(`/k/${b}-${i}`, obj('x'))));
+      assert.equal(await code(s.create('/k/first', obj('first'))), 'AlreadyExists');
+      assert.equal(await code(s.create('/k/11-4999', obj('last'))), 'AlreadyExists');
+      assert.equal(await code(s.create('/k/fresh', obj('fresh'))), 'ok');
     } finally {
       await s.close();
     }
