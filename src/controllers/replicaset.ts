@@ -189,13 +189,17 @@ export class ReplicaSetController {
   /** Writes status when it changed; returns ms until a ready pod becomes available, if any is waiting. */
   private async writeStatus(rs: KubeObject, active: KubeObject[], manageErr?: ManageError): Promise<number | undefined> {
     const minReady = rs.spec?.minReadySeconds ?? 0;
-    const tplLabels: Record<string, string> = rs.spec?.template?.metadata?.labels ?? {};
+    const tplLabels = Object.entries<string>(rs.spec?.template?.metadata?.labels ?? {});
     let fully = 0, ready = 0, available = 0;
     let wait: number | undefined;
     const now = Date.now();
+    // The pods of one template share one frozen labels object (compact.ts): judge each object once.
+    const labelled = new Map<object, boolean>();
     for (const p of active) {
       const l = p.metadata.labels ?? {};
-      if (Object.entries(tplLabels).every(([k, v]) => l[k] === v)) fully++;
+      let full = labelled.get(l);
+      if (full === undefined) labelled.set(l, (full = tplLabels.every(([k, v]) => l[k] === v)));
+      if (full) fully++;
       if (isPodReady(p)) {
         ready++;
         const a = podAvailability(p, minReady, now);

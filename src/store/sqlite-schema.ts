@@ -63,7 +63,12 @@ export interface WriteBatch {
   ops: WriteOp[];
   /** The revision after the batch (recorded in `meta`, so deletes alone still advance it across restarts). */
   rv: number;
-  /** Drop log rows at or below this revision that no object points at. */
+  /**
+   * Drop the log rows in (compactFrom, compactTo] that no object points at. Rows
+   * at or below compactFrom were dropped by earlier compactions, except current
+   * versions, which the writer drops when their object next changes.
+   */
+  compactFrom?: number;
   compactTo?: number;
 }
 

@@ -276,6 +276,7 @@ export class SqliteStore implements Store {
     const msg: WriteBatch = { epoch: this.epoch, ops: batch.map(({ change: c }) => [TYPE_CODE[c.type], c.key, c.rv, c.json]), rv: batch[batch.length - 1].change.rv };
     if (msg.rv - this.compactedRv > this.retain * 1.1) {
       // Watches older than this now get 410 Expired, before the rows are gone.
+      msg.compactFrom = this.compactedRv;
       this.compactedRv = msg.compactTo = msg.rv - this.retain;
     }
     this.writer.ref();
@@ -327,6 +328,9 @@ export class SqliteStore implements Store {
     this.pending.clear();
     this.cache.clear();
     this.nextRv = this.committedRv;
+    // A compaction sent with the failed batch did not happen: the next one starts where the file says.
+    this.doneReading();
+    this.compactedRv = this.stmts.getMeta.get('compacted')?.v ?? 0;
     for (const p of [...batch, ...later]) p.reject(err);
     this.settle();
   }

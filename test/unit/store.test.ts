@@ -143,6 +143,27 @@ describe('SQLite store', () => {
     }
   });
 
+  it('compacts only the new range, and drops a kept current version once its object changes', async () => {
+    const file = tmpFile();
+    const s = new SqliteStore(file, { retainChanges: 10 });
+    const raw = new Database(file, { readonly: true });
+    const rows = () => (raw.prepare('SELECT count(*) AS n FROM changes').get() as { n: number }).n;
+    const has = (rv: number) => raw.prepare('SELECT 1 FROM changes WHERE rv = ?').get(rv) !== undefined;
+    try {
+      const keep = await s.create('/c/keep', obj('keep'));
+      for (let i = 0; i < 40; i++) await s.update(`/c/churn`, obj('churn', { i })).catch(() => s.create('/c/churn', obj('churn')));
+      assert.ok(has(keep.rv), 'the current version of an untouched object outlives compaction');
+      assert.ok(rows() <= 2 + 11 * 1.1 + 1, `the log stays near its retention (${rows()} rows)`);
+      await s.update('/c/keep', obj('keep', { v: 2 }));
+      for (let i = 0; i < 15; i++) await s.update('/c/churn', obj('churn', { j: i }));
+      assert.ok(!has(keep.rv), 'its old version goes once it is no longer current');
+      assert.equal(JSON.parse((await s.get('/c/keep'))!.json).v, 2);
+    } finally {
+      raw.close();
+      await s.close();
+    }
+  });
+
   it('still refuses an existing key after its key filter fills up and is rebuilt', async () => {
     const s = new SqliteStore(tmpFile());
     try {

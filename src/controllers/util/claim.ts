@@ -27,8 +27,16 @@ export async function claim<T extends KubeObject>(a: ClaimArgs<T>): Promise<T[]>
   const uid = owner.metadata.uid!;
   const ns = owner.metadata.namespace ?? '';
   const out: T[] = [];
+  // Cached objects of one template share one frozen labels object: match each object once per claim.
+  const matched = new Map<object, boolean>();
+  const matches = (labels: Record<string, string> | undefined): boolean => {
+    if (!labels) return selector.matches(labels);
+    let m = matched.get(labels);
+    if (m === undefined) matched.set(labels, (m = selector.matches(labels)));
+    return m;
+  };
   for (const o of informer.byIndex('controller', uid)) {
-    if (selector.matches(o.metadata.labels) || owner.metadata.deletionTimestamp) {
+    if (matches(o.metadata.labels) || owner.metadata.deletionTimestamp) {
       out.push(o);
       continue;
     }
@@ -39,7 +47,7 @@ export async function claim<T extends KubeObject>(a: ClaimArgs<T>): Promise<T[]>
   // An owner on its way out adopts nothing; an empty selector adopts nothing either (it would take everything).
   if (owner.metadata.deletionTimestamp || selector.empty) return out;
   for (const o of informer.byIndex('controller', `orphan/${ns}`)) {
-    if (o.metadata.deletionTimestamp || !selector.matches(o.metadata.labels) || (a.canAdopt && !a.canAdopt(o))) continue;
+    if (o.metadata.deletionTimestamp || !matches(o.metadata.labels) || (a.canAdopt && !a.canAdopt(o))) continue;
     if (controllerOf(o)) continue;
     const refs = [...(o.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid), controllerRef(owner)];
     const adopted = await ignoreNotFound(a.client.patch<T>(a.ref, o.metadata.namespace, o.metadata.name!, 'merge', { metadata: { ownerReferences: refs } }));
