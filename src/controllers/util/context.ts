@@ -136,6 +136,12 @@ export function splitKey(key: string): [string | undefined, string] {
  * deletes in flight, so a quick second sync does not double them (what
  * client-go's "expectations" are for). Entries expire, as expectations do.
  */
+/** Records `name` now, at the back of the map (a name seen again moves back, keeping the map in time order). */
+function add(m: Map<string, number>, name: string): void {
+  m.delete(name);
+  m.set(name, Date.now());
+}
+
 export class Pending {
   private creates = new Map<string, Map<string, number>>();
   private deletes = new Map<string, Map<string, number>>();
@@ -144,13 +150,18 @@ export class Pending {
   private live(m: Map<string, Map<string, number>>, owner: string): Map<string, number> {
     let s = m.get(owner);
     if (!s) m.set(owner, (s = new Map()));
+    // Entries go in in time order, so the expired ones are at the front: stop at the first live one
+    // (a sweep of the whole map on every call was quadratic in a burst of 500 creates).
     const now = Date.now();
-    for (const [k, t] of s) if (now - t > this.ttlMs) s.delete(k);
+    for (const [k, t] of s) {
+      if (now - t <= this.ttlMs) break;
+      s.delete(k);
+    }
     return s;
   }
 
-  created(owner: string, name: string): void { this.live(this.creates, owner).set(name, Date.now()); }
-  deleted(owner: string, name: string): void { this.live(this.deletes, owner).set(name, Date.now()); }
+  created(owner: string, name: string): void { add(this.live(this.creates, owner), name); }
+  deleted(owner: string, name: string): void { add(this.live(this.deletes, owner), name); }
   /** Called from informer handlers: the cache now shows the object (or its deletion). */
   observedCreate(owner: string, name: string): void { this.creates.get(owner)?.delete(name); }
   observedDelete(owner: string, name: string): void { this.deletes.get(owner)?.delete(name); }
