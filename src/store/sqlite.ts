@@ -105,6 +105,7 @@ export class SqliteStore implements Store {
       get: this.db.prepare<[string], { key: string; rv: number; json: string }>(`${current} WHERE o.key = ?`),
       exists: this.db.prepare<[string], { rv: number }>('SELECT rv FROM objects WHERE key = ?'),
       keys: this.db.prepare<[], string>('SELECT key FROM objects').pluck(),
+      total: this.db.prepare<[], number>('SELECT count(*) FROM objects').pluck(),
       list: this.db.prepare<[string, string, number], { key: string; rv: number; json: string }>(
         `${current} WHERE o.key > ? AND o.key < ? ORDER BY o.key LIMIT ?`),
       count: this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM objects WHERE key > ? AND key < ?'),
@@ -183,9 +184,8 @@ export class SqliteStore implements Store {
    */
   private keyFilter(): KeyFilter {
     this.doneReading();
-    const committed = this.stmts.keys.all();
-    const f = new KeyFilter(Math.max(2 * (committed.length + this.pending.size), 50_000));
-    for (const k of committed) f.add(k);
+    const f = new KeyFilter(Math.max(2 * (this.stmts.total.get()! + this.pending.size), 50_000));
+    for (const k of this.stmts.keys.iterate()) f.add(k);
     for (const [k, p] of this.pending) if (p.json !== undefined) f.add(k);
     return f;
   }
