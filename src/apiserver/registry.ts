@@ -67,7 +67,6 @@ export type PatchKind = 'json' | 'merge' | 'strategic' | 'apply';
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const generateSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)]).join('');
 
-const nowIso = (): string => formatRFC3339();
 
 /** Everything but metadata and status: a change here bumps metadata.generation. */
 function specOf(o: KubeObject): string {
@@ -275,14 +274,16 @@ export class Registry {
     for (const a of this.admissions) await a.admit(op, rt, obj, old, { registry: this, dryRun: !!opts.dryRun, subresource: opts.subresource });
   }
 
-  /** Whether a namespace is being deleted; decoded once per version, as every create in it asks. */
+  /** The last namespace a create was checked against, decoded once per version (every create in it asks). */
+  private lastNamespace?: { key: string; rv: number; terminating: boolean };
+
+  /** Whether a namespace is being deleted. */
   private terminating(ns: StoredItem): boolean {
     if (this.lastNamespace?.rv !== ns.rv || this.lastNamespace.key !== ns.key) {
       this.lastNamespace = { key: ns.key, rv: ns.rv, terminating: !!JSON.parse(ns.json).metadata?.deletionTimestamp };
     }
     return this.lastNamespace.terminating;
   }
-  private lastNamespace?: { key: string; rv: number; terminating: boolean };
 
   async create(rt: ResourceType, namespace: string | undefined, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     this.checkTypeMeta(rt, body);
@@ -303,7 +304,7 @@ export class Registry {
     if (generated) m.name = `${m.generateName}${generateSuffix()}`;
     this.checkSchema(rt, obj, opts);
     m.uid = randomUUID();
-    m.creationTimestamp = nowIso();
+    m.creationTimestamp = formatRFC3339();
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
     delete m.resourceVersion;
@@ -318,7 +319,7 @@ export class Registry {
     const errs = [...this.validateMeta(rt, obj, namespace), ...(rt.validate?.(obj) ?? [])];
     if (errs.length) throw errors.invalid(rt, m.name ?? '', errs);
     await this.runAdmission('CREATE', rt, obj, undefined, opts);
-    if (opts.fieldManager) recordUpdate(undefined, obj, opts.fieldManager, obj.apiVersion!, nowIso());
+    if (opts.fieldManager) recordUpdate(undefined, obj, opts.fieldManager, obj.apiVersion!, formatRFC3339());
     if (opts.dryRun) return obj;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -397,7 +398,7 @@ export class Registry {
   }
 
   private applyPatch(rt: ResourceType, live: KubeObject | undefined, applied: KubeObject, opts: WriteOptions) {
-    return serverSideApply(live, applied, { manager: opts.fieldManager!, force: !!opts.force, apiVersion: apiVersionOf(rt), now: nowIso(), kind: rt.kind });
+    return serverSideApply(live, applied, { manager: opts.fieldManager!, force: !!opts.force, apiVersion: apiVersionOf(rt), now: formatRFC3339(), kind: rt.kind });
   }
 
   /**
@@ -452,9 +453,9 @@ export class Registry {
     // A write that changes nothing is not stored and does not bump the resourceVersion, as kube-apiserver
     // (etcd3's GuaranteedUpdate) does: watchers hear nothing, and a controller re-writing what is there cannot loop.
     if (!(next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) && sameObject(old, next)) return old;
-    if (opts.fieldManager && !(opts as any).patched) recordUpdate(old, next, opts.fieldManager, next.apiVersion!, nowIso(), sub);
+    if (opts.fieldManager && !(opts as any).patched) recordUpdate(old, next, opts.fieldManager, next.apiVersion!, formatRFC3339(), sub);
     else if (opts.fieldManager && (opts as any).patched && !(next.metadata.managedFields && old.metadata.managedFields !== next.metadata.managedFields)) {
-      recordUpdate(old, next, opts.fieldManager, next.apiVersion!, nowIso(), sub);
+      recordUpdate(old, next, opts.fieldManager, next.apiVersion!, formatRFC3339(), sub);
     }
     if (opts.dryRun) return next;
     const key = this.key(rt, namespace, name);
@@ -578,7 +579,7 @@ export function qosClass(pod: KubeObject): string {
 
 /** A CRD is accepted and established as soon as it is stored (names are checked by validation). */
 function crdStatus(crd: KubeObject): void {
-  const now = nowIso();
+  const now = formatRFC3339();
   const names = crd.spec?.names ?? {};
   const prev: any[] = crd.status?.conditions ?? [];
   const cond = (type: string, reason: string, message: string) => ({

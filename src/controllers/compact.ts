@@ -11,6 +11,8 @@
 // Both tables are bounded and start afresh when full: that costs sharing for
 // what comes later, never correctness.
 
+import { FNV_OFFSET, fnv1a, fnvStep } from '../util/fnv.js';
+
 /** Fields whose values repeat across the objects of one workload, for any kind. */
 const SHARED_FIELDS = new Set([
   // A pod's whole spec is shared by the replicas on one node (a super node holds thousands).
@@ -45,44 +47,43 @@ const PIECES_MAX_ENTRIES = 50_000;
 const PIECE_MAX_JSON = 4096;
 
 /**
- * FNV-1a over a value's keys and scalars, walking it in place (what JSON.stringify
- * would spell, without building the text: this runs for every shared piece of
- * every change). Returns -1 past `budget` characters: big pieces are not shared.
- * (util/hash.ts has the UTF-8 one that pod-template-hash must match.)
+ * FNV-1a (util/fnv.ts) over a value's keys and scalars, walking it in place (what
+ * JSON.stringify would spell, without building the text: this runs for every
+ * shared piece of every change). Returns -1 past PIECE_MAX_JSON characters: big
+ * pieces are not shared.
  */
 function hashValue(v: unknown): number {
   budget = PIECE_MAX_JSON;
-  const h = mix(0x811c9dc5, v);
+  const h = mix(FNV_OFFSET, v);
   return budget < 0 ? -1 : h >>> 0;
 }
 let budget = 0;
 
 function mixString(h: number, s: string): number {
   budget -= s.length + 2;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return Math.imul(h ^ 0x22, 0x01000193); // a closing quote: "ab","c" differs from "a","bc"
+  return fnvStep(fnv1a(s, h), 0x22); // a closing quote: "ab","c" differs from "a","bc"
 }
 
 function mix(h: number, v: unknown): number {
   if (budget < 0) return h;
   switch (typeof v) {
     case 'string': return mixString(h, v);
-    case 'number': return mixString(Math.imul(h ^ 0x23, 0x01000193), String(v));
-    case 'boolean': return Math.imul(h ^ (v ? 0x74 : 0x66), 0x01000193);
+    case 'number': return mixString(fnvStep(h, 0x23), String(v));
+    case 'boolean': return fnvStep(h, v ? 0x74 : 0x66);
     case 'object':
-      if (v === null) return Math.imul(h ^ 0x6e, 0x01000193);
+      if (v === null) return fnvStep(h, 0x6e);
       if (Array.isArray(v)) {
-        h = Math.imul(h ^ 0x5b, 0x01000193);
+        h = fnvStep(h, 0x5b);
         for (let i = 0; i < v.length; i++) h = mix(h, v[i]);
-        return Math.imul(h ^ 0x5d, 0x01000193);
+        return fnvStep(h, 0x5d);
       }
-      h = Math.imul(h ^ 0x7b, 0x01000193);
+      h = fnvStep(h, 0x7b);
       for (const k in v) {
         const x = (v as Record<string, unknown>)[k];
         if (x === undefined) continue;
         h = mix(mixString(h, k), x);
       }
-      return Math.imul(h ^ 0x7d, 0x01000193);
+      return fnvStep(h, 0x7d);
     default: return h;
   }
 }

@@ -26,7 +26,6 @@ export interface NodeLifecycle {
 
 const NOT_READY = 'node.kubernetes.io/not-ready';
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
-const nowIso = (): string => formatRFC3339();
 const terminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /** The taints a Ready status implies (TaintNodesByCondition + the NoExecute ones of the taint manager). */
@@ -66,7 +65,7 @@ export function startNodeLifecycle(client: Client, opts: NodeLifecycleOptions = 
     delete: (n) => lastSeen.delete(n.metadata.name!) });
 
   async function markUnknown(node: KubeObject) {
-    const now = nowIso();
+    const now = formatRFC3339();
     const conds: any[] = node.status?.conditions ?? [];
     const types = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
     const next = conds.map((c) => (types.includes(c.type) && c.status !== 'Unknown'
@@ -95,7 +94,7 @@ export function startNodeLifecycle(client: Client, opts: NodeLifecycleOptions = 
     const keep = taints.filter((t) => !isCond(t) || wanted.some((w) => w.key === t.key && w.effect === t.effect));
     const add = wanted.filter((w) => !taints.some((t) => t.key === w.key && t.effect === w.effect));
     if (add.length === 0 && keep.length === taints.length) return;
-    const now = nowIso();
+    const now = formatRFC3339();
     const next = [...keep, ...add.map((t) => (t.effect === 'NoExecute' ? { ...t, timeAdded: now } : t))];
     const fresh = await client.get(refs.nodes, undefined, node.metadata.name!);
     await client.update(refs.nodes, { ...fresh, spec: { ...(fresh.spec ?? {}), taints: next.length ? next : undefined } });

@@ -28,7 +28,6 @@ export interface Scheduler {
   nodeInfo(name: string): NodeInfo | undefined;
 }
 
-const nowIso = (): string => formatRFC3339();
 const terminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /** What about a node matters to scheduling: a change here retries unschedulable pods. */
@@ -229,7 +228,7 @@ export function startScheduler(client: Client, opts: SchedulerOptions = {}): Sch
         const conds: any[] = (cur.status?.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
         const prev = (cur.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled');
         if (prev?.status === 'False' && prev.reason === reason && prev.message === message) return;
-        conds.push({ type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: prev?.status === 'False' ? prev.lastTransitionTime : nowIso(), reason, message });
+        conds.push({ type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: prev?.status === 'False' ? prev.lastTransitionTime : formatRFC3339(), reason, message });
         await client.updateStatus(refs.pods, { ...cur, status: { ...(cur.status ?? {}), conditions: conds } });
         return;
       } catch (e) {

@@ -7,7 +7,7 @@ import { containerID, imageID, normalizeImage } from './simulate.js';
 import type { ContainerState, PodState, Terminated } from './types.js';
 import { formatRFC3339 } from '../api/duration.js';
 
-export const iso = (ms: number): string => formatRFC3339(ms);
+export const iso = formatRFC3339;
 
 const KUBELET_CONDITIONS = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady'];
 

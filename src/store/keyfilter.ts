@@ -6,6 +6,8 @@
 // every create and never removed (a deleted key costs a read, until the next
 // rebuild).
 
+import { fnv1a } from '../util/fnv.js';
+
 const BITS_PER_KEY = 10; // with 7 probes: about 1 % false positives at capacity
 const PROBES = 7;
 
@@ -51,8 +53,7 @@ const pair: [number, number] = [0, 0];
 
 /** Two 32-bit hashes for double hashing: FNV-1a, and a murmur3 finalizer of it (odd, so probes differ). */
 function hashes(key: string): [number, number] {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  const h = fnv1a(key);
   let g = h ^ (h >>> 16);
   g = Math.imul(g, 0x85ebca6b);
   g ^= g >>> 13;

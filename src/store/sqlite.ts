@@ -144,7 +144,7 @@ export class SqliteStore implements Store {
     if (hit) return hit;
     this.reading();
     const row = this.stmts.get.get(key);
-    if (row) this.remember(row);
+    if (row) this.cache.set(key, row);
     return row;
   }
 
@@ -163,14 +163,6 @@ export class SqliteStore implements Store {
 
   private doneReading(): void {
     if (this.db.inTransaction) this.db.exec('COMMIT');
-  }
-
-  private remember(item: StoredItem): void {
-    this.cache.set(item.key, item);
-  }
-
-  private forget(key: string): void {
-    this.cache.delete(key);
   }
 
   private exists(key: string): boolean {
@@ -305,8 +297,8 @@ export class SqliteStore implements Store {
     for (const { change: c, cache } of batch) {
       if (this.pending.get(c.key)?.rv === c.rv) this.pending.delete(c.key);
       // Creates are cached only when asked: most objects are read back through watches, and many (Events) never are.
-      if (c.type === 'DELETED') this.forget(c.key);
-      else if (cache) this.remember({ key: c.key, rv: c.rv, json: c.json });
+      if (c.type === 'DELETED') this.cache.delete(c.key);
+      else if (cache) this.cache.set(c.key, { key: c.key, rv: c.rv, json: c.json });
     }
     for (const p of batch) {
       const c = p.change;

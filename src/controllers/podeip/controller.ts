@@ -26,7 +26,6 @@ export interface PodEipOptions {
   informers?: SharedInformers;
 }
 
-const stamp = (): string => formatRFC3339();
 const gone = (p: KubeObject | undefined) => !p || !!p.metadata.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 export async function startPodEips(cloud: Cloud, cluster: string, client: Client, opts: PodEipOptions = {}): Promise<{ stop(): void }> {
@@ -56,7 +55,7 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
     const conds: any[] = pod.status?.conditions ?? [];
     const old = conds.find((c) => c.type === EIP_GATE);
     if (old && old.status === (ok ? 'True' : 'False') && old.message === message) return;
-    const cond = { type: EIP_GATE, status: ok ? 'True' : 'False', reason, message, lastProbeTime: null, lastTransitionTime: stamp() };
+    const cond = { type: EIP_GATE, status: ok ? 'True' : 'False', reason, message, lastProbeTime: null, lastTransitionTime: formatRFC3339() };
     const fresh = await client.get(refs.pods, pod.metadata.namespace, pod.metadata.name!);
     fresh.status = { ...fresh.status, conditions: [...(fresh.status?.conditions ?? []).filter((c: any) => c.type !== EIP_GATE), cond] };
     await client.updateStatus(refs.pods, fresh);
@@ -106,7 +105,7 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
     wake(id);
     if (at.releaseStrategy === 'Never') return;
     if (!pe.status?.podLastSeen || pe.status?.status === 'InUse') {
-      await client.patch(refs.podeips, pe.metadata.namespace, pe.metadata.name!, 'merge', { status: { podLastSeen: stamp(), status: 'Unbound', networkInterfaceID: null, privateIPAddress: null } }, { subresource: 'status' });
+      await client.patch(refs.podeips, pe.metadata.namespace, pe.metadata.name!, 'merge', { status: { podLastSeen: formatRFC3339(), status: 'Unbound', networkInterfaceID: null, privateIPAddress: null } }, { subresource: 'status' });
       queue.addAfter(key, 50);
       return;
     }
@@ -186,7 +185,7 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
     // podLastSeen is stamped when the binding changes, not on every look (each write wakes this controller again).
     const cur = pe?.status ?? {};
     if (!cur.podLastSeen || Object.entries(status).some(([k, v]) => cur[k] !== v)) {
-      await client.patch(refs.podeips, ns, name, 'merge', { status: { ...status, podLastSeen: stamp() } }, { subresource: 'status' });
+      await client.patch(refs.podeips, ns, name, 'merge', { status: { ...status, podLastSeen: formatRFC3339() } }, { subresource: 'status' });
     }
     if (pod.metadata.annotations?.[ALLOCATED_ANNOTATION] !== eip.address) {
       await client.patch(refs.pods, ns, name, 'merge', { metadata: { annotations: { [ALLOCATED_ANNOTATION]: eip.address } } });

@@ -5,7 +5,8 @@ import type { KubeObject, OwnerReference } from '../../api/types.js';
 import { deepCopy } from '../../api/deepcopy.js';
 import { formatRFC3339 } from '../../api/duration.js';
 
-export const nowIso = (t = Date.now()): string => formatRFC3339(t);
+/** Now (or `t`) as metav1.Time writes it. */
+export const nowIso = formatRFC3339;
 export const parseTime = (s: string | undefined | null): number | undefined => (s ? Date.parse(s) : undefined);
 
 export function podCondition(pod: KubeObject, type: string): any | undefined {
