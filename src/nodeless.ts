@@ -33,6 +33,8 @@ export interface NodelessOptions {
   simulation?: NodeAgentOptions['simulation'];
   /** Start only the API server and the cloud (no controllers, no super nodes). */
   apiOnly?: boolean;
+  /** The super nodes' kubelet event rate (kubelet's --event-qps / --event-burst; default 50 and 100). */
+  kubeletEvents?: NodeAgentOptions['eventLimit'];
 }
 
 export interface Nodeless {
@@ -73,7 +75,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const scheduler = startScheduler(c.client, { informers });
     const lifecycle = startNodeLifecycle(c.client, { informers });
     const supernodes = await startSuperNodes(cloud, name, c.client, {
-      informers, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation,
+      informers, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation, eventLimit: opts.kubeletEvents,
     });
     c.subresources.backends = runtimeBackends(() => supernodes.agents(), () => clusterDefaults(c.registry));
     // Pod EIPs (SPEC §3): installs the PodEIP CRD and binds EIPs to annotated pods.

@@ -16,7 +16,12 @@ program.command('up')
   .option('--host <addr>', 'listen address', '127.0.0.1')
   .option('--allow-process-runtime', 'let pods annotated nodeless.dev/runtime=process run as local processes', false)
   .option('--api-only', 'serve the Kubernetes and cloud APIs only: no controllers, scheduler or super nodes', false)
-  .action(async (o) => runUp({ home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime, apiOnly: !!o.apiOnly }));
+  .option('--event-qps <n>', 'events per second each super node\'s kubelet may write, as kubelet --event-qps (0: unlimited; default 50)')
+  .option('--event-burst <n>', 'events a kubelet may write at once before --event-qps applies (default 100)')
+  .action(async (o) => runUp({
+    home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime, apiOnly: !!o.apiOnly,
+    eventQps: o.eventQps === undefined ? undefined : Number(o.eventQps), eventBurst: o.eventBurst === undefined ? undefined : Number(o.eventBurst),
+  }));
 
 registerCloudCommands(program);
 registerSuperNodeCommands(program);

@@ -8,13 +8,27 @@ export interface UpOptions {
   host: string;
   allowProcessRuntime: boolean;
   apiOnly?: boolean;
+  /** Kubelet event rate, as kubelet's --event-qps (0: unlimited) and --event-burst. */
+  eventQps?: number;
+  eventBurst?: number;
+}
+
+/** A flag that must be a whole number ≥ 0 (or absent). */
+function count(flag: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < 0) throw new CliError(`${flag} must be a whole number of 0 or more, got ${v}`);
+  return v;
 }
 
 export async function runUp(o: UpOptions): Promise<void> {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new CliError(`--port must be a number between 0 and 65535, got ${o.port}`);
+  const qps = count('--event-qps', o.eventQps);
+  const burst = count('--event-burst', o.eventBurst);
+  // As kubelet: the burst defaults to 100 whatever the rate, and is at least 1 when there is a rate.
+  const kubeletEvents = qps === undefined && burst === undefined ? undefined : { qps: qps ?? 50, burst: burst ?? 100 };
   let n;
   try {
-    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, log: (m, e) => console.error(`nodeless: ${m}${e ? `: ${e instanceof Error ? e.stack : e}` : ''}`) });
+    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, log: (m, e) => console.error(`nodeless: ${m}${e ? `: ${e instanceof Error ? e.stack : e}` : ''}`) });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') throw new CliError(`port ${o.port} on ${o.host} is already in use (another nodeless or API server?); choose another with --port`);
     if (e?.code === 'EACCES') throw new CliError(`not allowed to listen on ${o.host}:${o.port}; choose a port above 1024 with --port`);

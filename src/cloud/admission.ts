@@ -15,10 +15,34 @@ import { computePodSize, formatPodSize, PodSizeError } from './podsize.js';
 export const POD_SIZE_ANNOTATION = 'nodeless.dev/pod-size';
 export const SG_ANNOTATION = 'eks.tke.cloud.tencent.com/security-group-id';
 
-/** The cluster-wide default annotations from ConfigMap kube-system/eks-config. */
-export async function clusterDefaults(reg: Parameters<Admission['admit']>[4]['registry']): Promise<Record<string, string>> {
-  const cms = reg.catalog.lookup('', 'v1', 'configmaps')!;
-  const cm = await reg.tryGet(cms, EKS_CONFIG.namespace, EKS_CONFIG.name);
+type AdmissionRegistry = Parameters<Admission['admit']>[4]['registry'];
+
+/**
+ * The cluster-wide default annotations from ConfigMap kube-system/eks-config.
+ * Every pod create and update asks, and the ConfigMap is usually absent (a
+ * read that no cache holds): the parsed value is kept per registry until the
+ * store's change feed reports a write to that key, as an admission webhook
+ * reading from an informer would see it.
+ */
+export function clusterDefaults(reg: AdmissionRegistry): Promise<Record<string, string>> {
+  let entry = defaultsByRegistry.get(reg);
+  if (!entry) {
+    const cms = reg.catalog.lookup('', 'v1', 'configmaps')!;
+    const key = reg.key(cms, EKS_CONFIG.namespace, EKS_CONFIG.name);
+    const e: { value?: Promise<Record<string, string>> } = {};
+    reg.store.watch(key, reg.store.revision(), (c) => { if (c.key === key) e.value = undefined; });
+    defaultsByRegistry.set(reg, (entry = e));
+  }
+  const e = entry;
+  return (e.value ??= readDefaults(reg).catch((err) => {
+    e.value = undefined; // a failed read is not remembered
+    throw err;
+  }));
+}
+const defaultsByRegistry = new WeakMap<AdmissionRegistry, { value?: Promise<Record<string, string>> }>();
+
+async function readDefaults(reg: AdmissionRegistry): Promise<Record<string, string>> {
+  const cm = await reg.tryGet(reg.catalog.lookup('', 'v1', 'configmaps')!, EKS_CONFIG.namespace, EKS_CONFIG.name);
   return parseClusterDefaults(cm?.data?.[EKS_CONFIG.key]);
 }
 
@@ -28,7 +52,7 @@ export function podAdmission(cloud: Cloud, cluster: string): Admission {
   let stored: number | undefined;
   let counting: Promise<void> | undefined;
   const pending = new Map<string, NodeJS.Timeout>();
-  const startCount = async (reg: Parameters<Admission['admit']>[4]['registry']) => {
+  const startCount = async (reg: AdmissionRegistry) => {
     const prefix = reg.prefix(reg.catalog.lookup('', 'v1', 'pods')!);
     const from = reg.store.revision();
     stored = await reg.store.count(prefix);

@@ -10,6 +10,11 @@
 //    in a burst, then one per five minutes. A ReplicaSet creating 10,000 pods
 //    therefore writes nine SuccessfulCreate events and a combined one that
 //    counts 16, not 10,000 events, on a real cluster as here.
+// A component's event client may also be rate-limited, as the kubelet's is
+// (EventRateLimit below): events then wait in a queue of 1,000 and what does
+// not fit is dropped, as client-go's broadcaster drops it. A burst of pods on
+// one kubelet therefore leaves most of them without events, on a real node as
+// here (`kubectl describe pod` shows "Events: <none>").
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
@@ -35,6 +40,30 @@ export const EVENT_CORRELATION = {
   cacheSize: 4096,
 };
 
+/**
+ * The rate a component's event client may write at (token bucket: `qps` per
+ * second, `burst` at once; qps 0 is unlimited) and how many events may wait for
+ * it (`queue`; more are dropped). The kubelet's: KubeletConfiguration
+ * eventRecordQPS 50 and eventBurst 100, client-go's queue of 1,000.
+ */
+export interface EventRateLimit {
+  qps: number;
+  burst: number;
+  queue?: number;
+}
+
+export const KUBELET_EVENT_LIMIT: Required<EventRateLimit> = { qps: 50, burst: 100, queue: 1000 };
+
+/** An event recorded and waiting for the rate limit. */
+interface Queued {
+  obj: KubeObject;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  fieldPath?: string;
+  at: number;
+}
+
 /** An event written: its name, its count so far, and the last write about it. */
 interface Observed {
   name: string;
@@ -57,10 +86,76 @@ export class EventRecorder {
    */
   private spam = new RecentCache<number>(EVENT_CORRELATION.cacheSize);
 
-  constructor(private client: Client, private source: EventSource) {}
+  /** Events waiting for the rate limit, oldest first from `head`. */
+  private queue: Queued[] = [];
+  private head = 0;
+  /** Write tokens in the bucket, as of `refilledAt`. */
+  private tokens = 0;
+  private refilledAt = 0;
+  private timer?: NodeJS.Timeout;
+  /** Events dropped because the queue was full (client-go drops them silently). */
+  dropped = 0;
+
+  constructor(private client: Client, private source: EventSource, private limit?: EventRateLimit) {
+    if (limit && limit.qps > 0) {
+      this.tokens = Math.max(1, limit.burst);
+      this.refilledAt = Date.now();
+    }
+  }
 
   /** Fire and forget: an event that cannot be written must never break the caller. */
   record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
+    const at = Date.now();
+    if (!this.limit || !(this.limit.qps > 0)) {
+      this.correlate(obj, type, reason, message, fieldPath, at);
+      return;
+    }
+    if (this.queue.length - this.head >= (this.limit.queue ?? KUBELET_EVENT_LIMIT.queue)) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push({ obj, type, reason, message, fieldPath, at });
+    this.pump();
+  }
+
+  /** Stops writing what is queued (the component is stopping). */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue = [];
+    this.head = 0;
+  }
+
+  /** Writes queued events while the bucket has tokens; then waits for the next one. */
+  private pump(): void {
+    const { qps, burst } = this.limit!;
+    while (!this.timer && this.head < this.queue.length) {
+      const now = Date.now();
+      this.tokens = Math.min(Math.max(1, burst), this.tokens + ((now - this.refilledAt) * qps) / 1000);
+      this.refilledAt = now;
+      if (this.tokens < 1) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, Math.ceil(((1 - this.tokens) * 1000) / qps));
+        this.timer.unref();
+        return;
+      }
+      const e = this.queue[this.head++];
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      // Only a request to the API takes a token: an event the spam filter drops costs none.
+      if (this.correlate(e.obj, e.type, e.reason, e.message, e.fieldPath, e.at)) this.tokens -= 1;
+    }
+  }
+
+  /** The EventCorrelator, then the write. Returns whether a request was sent. */
+  private correlate(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath: string | undefined, at: number): boolean {
     const now = Date.now();
     // A uid names one object; objects without one (rare) by kind, namespace and name.
     const objKey = obj.metadata.uid ?? `${obj.kind}|${obj.metadata.namespace ?? ''}|${obj.metadata.name}`;
@@ -82,9 +177,10 @@ export class EventRecorder {
     // Spam filter: one token per write, create or count patch alike.
     const period = 1000 / EVENT_CORRELATION.spamQps;
     const fullAt = Math.max(this.spam.get(objKey) ?? now, now);
-    if (fullAt - now > (EVENT_CORRELATION.spamBurst - 1) * period) return; // less than one token left
+    if (fullAt - now > (EVENT_CORRELATION.spamBurst - 1) * period) return false; // less than one token left
     this.spam.set(objKey, fullAt + period);
-    this.write(obj, key, type, reason, message, fieldPath);
+    this.write(obj, key, type, reason, message, fieldPath, at);
+    return true;
   }
 
   /**
@@ -92,9 +188,10 @@ export class EventRecorder {
    * about one event are chained, so a count never reaches the API before the
    * event it counts; a write that fails is dropped (the next repeat creates anew).
    */
-  private write(obj: KubeObject, key: string, type: string, reason: string, message: string, fieldPath?: string): void {
+  private write(obj: KubeObject, key: string, type: string, reason: string, message: string, fieldPath: string | undefined, at: number): void {
     const ns = obj.metadata.namespace ?? 'default';
-    const now = formatRFC3339();
+    // When it happened, not when the rate limit let it through (client-go stamps events as they are recorded).
+    const now = formatRFC3339(at);
     const seen = this.observed.get(key);
     if (seen) {
       const count = ++seen.count;
@@ -104,7 +201,7 @@ export class EventRecorder {
       seen.last = last;
       return;
     }
-    const name = `${obj.metadata.name}.${(Date.now() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
+    const name = `${obj.metadata.name}.${(at * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
     const entry: Observed = { name, count: 1 };
     const last: Promise<unknown> = this.client.create(refs.events, {
       apiVersion: 'v1', kind: 'Event',

@@ -60,7 +60,7 @@ export class SubnetNetwork implements PodNetwork {
 const isDaemonSetPod = (p: KubeObject) => (p.metadata.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet' && o.controller);
 const isTerminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
-export interface SuperNodeOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'informers'> {}
+export interface SuperNodeOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers'> {}
 
 export interface SuperNodes {
   agents(): NodeAgent[];

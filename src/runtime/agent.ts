@@ -6,7 +6,7 @@ import type { KubeObject } from '../api/types.js';
 import type { LogOptions } from '../apiserver/subresources.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
-import { EventRecorder } from '../controllers/events.js';
+import { EventRecorder, KUBELET_EVENT_LIMIT, type EventRateLimit } from '../controllers/events.js';
 import { keyOf } from '../controllers/informer.js';
 import { InformerView, SharedInformers } from '../controllers/shared.js';
 import { PodClock } from './clock.js';
@@ -35,6 +35,12 @@ export interface NodeAgentOptions extends NodeSpecOptions {
   statusConcurrency?: number;
   /** Record kubelet events (default true; benchmarks may turn them off). */
   recordEvents?: boolean;
+  /**
+   * How fast the kubelet may write events (default KUBELET_EVENT_LIMIT: 50/s,
+   * bursts of 100, 1,000 waiting, the rest dropped; qps 0: unlimited), as
+   * kubelet's --event-qps and --event-burst.
+   */
+  eventLimit?: EventRateLimit;
   /** Mounts pods' nfs volumes (what the network answers); without it they always mount. */
   nfs?: NfsMounts;
   /** Each pod is its own host (a super node's pods are VMs): a hostNetwork pod's hostIP is its pod IP. */
@@ -65,7 +71,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   // The cluster's one pod informer, seen through this node's eyes (the kubelet's spec.nodeName field selector).
   const shared = opts.informers ?? new SharedInformers(client);
   const pods = new InformerView(shared.informer(refs.pods), (p) => p.spec?.nodeName === nodeName);
-  const recorder = new EventRecorder(client, { component: 'kubelet', host: nodeName });
+  const recorder = new EventRecorder(client, { component: 'kubelet', host: nodeName }, opts.eventLimit ?? KUBELET_EVENT_LIMIT);
   const recordEvents = opts.recordEvents ?? true;
   let stopped = false;
 
@@ -333,6 +339,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
       if (stopped) return;
       stopped = true;
       if (leaseTimer) clearInterval(leaseTimer);
+      recorder.stop();
       pods.close();
       if (!opts.informers) shared.stop();
       clock.stop();

@@ -1,11 +1,14 @@
 // Events go through client-go's correlator: repeats fold into a count, similar
 // events combine from the 10th on, and each source may send 25 about one object.
+// A rate-limited recorder (the kubelet's) queues what exceeds its rate and drops
+// what exceeds its queue.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/types.js';
 import { refs } from '../../src/client/types.js';
 import { EventRecorder, EVENT_CORRELATION } from '../../src/controllers/events.js';
 import { startHarness, waitFor, type Harness } from './harness.js';
+import { formatRFC3339 } from '../../src/api/duration.js';
 
 let h: Harness;
 before(async () => { h = await startHarness(); });
@@ -44,4 +47,27 @@ test('the same event again patches the count; a burst past 25 about one object i
   await new Promise((r) => setTimeout(r, 200));
   const after = (await eventsAbout(pod.metadata.uid!)).filter((x) => x.reason === 'BackOff');
   assert.deepEqual(after.map((e) => e.count), [25], 'the five past the burst were dropped');
+});
+
+test('a rate-limited recorder (the kubelet\'s) writes a burst at once, the queue at its rate, and drops what does not fit', async () => {
+  const limit = { qps: 5, burst: 10, queue: 20 };
+  const rec = new EventRecorder(h.client, { component: 'kubelet', host: 'limited' }, limit);
+  const recordedAt = formatRFC3339();
+  // 50 pods starting at once, one event each: 10 go out now, 20 wait, 20 are dropped.
+  for (let i = 0; i < 50; i++) {
+    rec.record({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `burst-${i}`, namespace: 'default', uid: `burst-uid-${i}` } }, 'Normal', 'Started', 'Started container c', 'spec.containers{c}');
+  }
+  assert.equal(rec.dropped, 20, 'past the queue, events are dropped');
+  const written = async () => (await h.client.list(refs.events, { namespace: 'default', fieldSelector: 'source=kubelet' })).items.filter((e) => e.source?.host === 'limited');
+  const first = await waitFor('the burst', async () => ((await written()).length >= limit.burst ? await written() : undefined));
+  assert.ok(first.length < 30, `the queue waits for the rate: ${first.length} written at once`);
+  const all = await waitFor('the queue to drain at 5/s', async () => ((await written()).length === 30 ? await written() : undefined), 15_000);
+  const names = new Set(all.map((e) => e.involvedObject.name));
+  for (let i = 0; i < 30; i++) assert.ok(names.has(`burst-${i}`), `burst-${i} (queued in order) was written`);
+  for (let i = 30; i < 50; i++) assert.ok(!names.has(`burst-${i}`), `burst-${i} was dropped`);
+  // Stamped when they happened, not when the rate limit let them through (the last went out ~4 s later).
+  const stamps = new Set(all.map((e) => e.firstTimestamp));
+  assert.ok([...stamps].every((t) => t <= formatRFC3339() && t >= recordedAt), 'timestamps are the recording time');
+  assert.ok(stamps.size <= 2, `all recorded within a second: ${[...stamps].join(', ')}`);
+  rec.stop();
 });
