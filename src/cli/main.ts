@@ -20,7 +20,7 @@ program.command('up')
   .option('--event-burst <n>', 'events a kubelet may write at once before --event-qps applies (default 100)')
   .action(async (o) => runUp({
     home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime, apiOnly: !!o.apiOnly,
-    eventQps: o.eventQps === undefined ? undefined : Number(o.eventQps), eventBurst: o.eventBurst === undefined ? undefined : Number(o.eventBurst),
+    eventQps: o.eventQps, eventBurst: o.eventBurst,
   }));
 
 registerCloudCommands(program);

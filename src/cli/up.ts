@@ -9,14 +9,15 @@ export interface UpOptions {
   allowProcessRuntime: boolean;
   apiOnly?: boolean;
   /** Kubelet event rate, as kubelet's --event-qps (0: unlimited) and --event-burst. */
-  eventQps?: number;
-  eventBurst?: number;
+  eventQps?: string;
+  eventBurst?: string;
 }
 
 /** A flag that must be a whole number ≥ 0 (or absent). */
-function count(flag: string, v: number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!Number.isInteger(v) || v < 0) throw new CliError(`${flag} must be a whole number of 0 or more, got ${v}`);
+function count(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < 0) throw new CliError(`${flag} must be a whole number of 0 or more, got "${text}"`);
   return v;
 }
 

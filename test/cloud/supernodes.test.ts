@@ -119,4 +119,18 @@ describe('super nodes and subnets', () => {
     kc(n, ['apply', '-f', '-'], podYaml('extra'));
     kc(n, ['delete', 'deploy', 'filler']);
   });
+
+  it('judges each pod against the current kube-system/eks-config: a change applies to the next pod at once', async () => {
+    const podYaml = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers: [{name: c, image: nginx}]\n`;
+    nlok(n, ['cloud', 'quota', 'set', 'pods-per-cluster', '1000', '--cluster', 'default']);
+    kc(n, ['apply', '-f', '-'], podYaml('before-config')); // admission has now seen the cluster without eks-config
+    kc(n, ['create', 'configmap', 'eks-config', '-n', 'kube-system', '--from-literal=pod.annotations=eks.tke.cloud.tencent.com/ipvs-tcp-timeout: "soon"']);
+    const refused = kubectl(n, ['apply', '-f', '-'], podYaml('bad-defaults'));
+    assert.notEqual(refused.code, 0, 'the malformed cluster default is seen by the very next pod');
+    assert.match(refused.stderr, /ipvs-tcp-timeout: invalid value "soon": expected a duration/);
+    kc(n, ['apply', '-f', '-'], kc(n, ['create', 'configmap', 'eks-config', '-n', 'kube-system', '--from-literal=pod.annotations=eks.tke.cloud.tencent.com/ipvs-tcp-timeout: "15m"', '--dry-run=client', '-o', 'yaml']));
+    kc(n, ['apply', '-f', '-'], podYaml('fixed-defaults'));
+    kc(n, ['delete', 'configmap', 'eks-config', '-n', 'kube-system']);
+    kc(n, ['delete', 'pod', 'before-config', 'fixed-defaults', '--wait=false']);
+  });
 });

@@ -13,6 +13,16 @@ const write = (name: string, text: string) => {
 };
 
 describe('serverless CLI', () => {
+  it('refuses a kubelet event rate that is not a whole number, before starting anything', () => {
+    const home = tempHome();
+    for (const [flag, value] of [['--event-qps', '-1'], ['--event-burst', 'many']]) {
+      const r = nodeless({ home }, ['up', '--port', '0', flag, value]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr.trim(), `error: ${flag} must be a whole number of 0 or more, got "${value}"`);
+      assert.ok(!fs.existsSync(path.join(home, 'server.json')), 'no server was started');
+    }
+  });
+
   it('explains the seed example: 4 cores / 8 GiB', () => {
     const f = write('seed.yaml', `apiVersion: apps/v1
 kind: Deployment
