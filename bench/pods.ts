@@ -34,14 +34,16 @@ for (;;) {
 
 /**
  * Memory once the cluster is at rest: a burst leaves V8 holding heap it has
- * since freed, and gives it back over the next seconds of quiet. Collects
- * every second until RSS holds still (within 0.5 % twice running; at most 20 s).
+ * since freed, and gives it back in steps of tens of MB over the next seconds
+ * of quiet (while the kubelet's queued events trickle out at 50/s). Collects
+ * every second until RSS holds still (within 0.5 % three times running; at
+ * most 40 s): two readings alike were often a pause between two steps.
  */
 async function settled(): Promise<NodeJS.MemoryUsage> {
   const gc = (globalThis as any).gc as (() => void) | undefined;
   let last = process.memoryUsage();
   let still = 0;
-  for (let i = 0; i < 20 && still < 2; i++) {
+  for (let i = 0; i < 40 && still < 3; i++) {
     gc?.();
     await new Promise((r) => setTimeout(r, 1000));
     const now = process.memoryUsage();
