@@ -8,6 +8,7 @@ import type { FieldError, KubeObject, ResourceType } from '../api/types.js';
 import { apiVersionOf } from '../api/types.js';
 import type { Change, Store, StoredItem } from '../store/types.js';
 import { StoreError } from '../store/types.js';
+import { sameValue } from '../util/equal.js';
 import { errors, StatusError } from './status.js';
 import { validateObject } from '../api/openapi/index.js';
 import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateDNS1123Label, validateDNS1123Subdomain, validateLabels } from '../api/selectors.js';
@@ -607,14 +608,8 @@ export function removePath(obj: any, path: string): void {
 
 /** Deep equality of the stored object and the next, key order aside; the resourceVersion a client sent back does not count. */
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const eq = (x: unknown, y: unknown): boolean => {
-    if (x === y) return true;
-    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || Array.isArray(x) !== Array.isArray(y)) return false;
-    if (Array.isArray(x)) return x.length === (y as unknown[]).length && x.every((v, i) => eq(v, (y as unknown[])[i]));
-    const kx = Object.keys(x).filter((k) => (x as any)[k] !== undefined), ky = Object.keys(y).filter((k) => (y as any)[k] !== undefined);
-    return kx.length === ky.length && kx.every((k) => eq((x as any)[k], (y as any)[k]));
-  };
   // A body without managedFields keeps the stored ones (kubectl hides them when it prints what it then sends back).
   const bm = { ...b.metadata, resourceVersion: undefined, managedFields: b.metadata.managedFields ?? a.metadata.managedFields };
-  return eq({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } }, { ...b, metadata: bm });
+  return sameValue({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } }, { ...b, metadata: bm });
 }
+

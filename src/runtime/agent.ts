@@ -10,6 +10,7 @@ import { EventRecorder, KUBELET_EVENT_LIMIT, type EventRateLimit } from '../cont
 import { keyOf } from '../controllers/informer.js';
 import { InformerView, SharedInformers } from '../controllers/shared.js';
 import { PodClock } from './clock.js';
+import { sameValue } from '../util/equal.js';
 import { PodDisks } from './disk.js';
 import { newPodState, PodLifecycle, type LifecycleHost } from './lifecycle.js';
 import { defaultNetwork } from './network.js';
@@ -113,7 +114,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     if (w && w.base === pod.metadata.resourceVersion) pod = { ...pod, metadata: { ...pod.metadata, resourceVersion: w.rv } };
     for (let attempt = 0; attempt < 6; attempt++) {
       const status = buildStatus(ps, pod, opts.hostPerPod && pod.spec?.hostNetwork ? ps.ip : hostIP, Date.now());
-      if (JSON.stringify(status) === JSON.stringify(pod.status)) return;
+      if (sameValue(status, pod.status)) return;
       try {
         const out = await client.updateStatus(refs.pods, { ...pod, status });
         writeRv.set(ps, { base: podOf(ps)?.metadata.resourceVersion ?? '', rv: out.metadata.resourceVersion! });

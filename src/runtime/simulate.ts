@@ -136,11 +136,17 @@ const hashHex = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** A stable fake digest: `docker.io/library/nginx@sha256:…`. */
 export function imageID(image: string): string {
-  const n = normalizeImage(image);
-  if (n.includes('@')) return n;
-  const repo = n.replace(/:[^:/]+$/, '');
-  return `${repo}@sha256:${hashHex(n)}`;
+  let id = imageIDs.get(image);
+  if (id === undefined) {
+    const n = normalizeImage(image);
+    id = n.includes('@') ? n : `${n.replace(/:[^:/]+$/, '')}@sha256:${hashHex(n)}`;
+    // A handful of images per cluster, asked for at every status write of every pod.
+    if (imageIDs.size >= 1000) imageIDs.clear();
+    imageIDs.set(image, id);
+  }
+  return id;
 }
+const imageIDs = new Map<string, string>();
 
 const KNOWN_SIZES_MB: [RegExp, number][] = [
   [/(^|\/)pause[:@]/, 0.3], [/(^|\/)busybox[:@]/, 2.2], [/(^|\/)alpine[:@]/, 3.4], [/(^|\/)nginx[:@]/, 70], [/(^|\/)redis[:@]/, 45],

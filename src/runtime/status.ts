@@ -27,11 +27,10 @@ function containerStatus(ps: PodState, c: ContainerState, spec: any): any {
   if (c.state === 'running') state = { running: { startedAt: iso(c.startedAt!) } };
   else if (c.state === 'terminated' && c.term) state = terminatedJson(c.term, id!);
   else state = { waiting: { reason: c.reason ?? 'ContainerCreating', ...(c.message ? { message: c.message } : {}) } };
-  const lastId = containerID(ps.uid, c.name, c.state === 'waiting' ? c.restarts : Math.max(0, c.restarts - 1));
   return {
     name: c.name,
     state,
-    lastState: c.last ? terminatedJson(c.last, lastId) : {},
+    lastState: c.last ? terminatedJson(c.last, containerID(ps.uid, c.name, c.state === 'waiting' ? c.restarts : Math.max(0, c.restarts - 1))) : {},
     // An init container counts as ready once it completed.
     ready: c.init && !c.sidecar ? c.state === 'terminated' && c.term?.exitCode === 0 : c.ready,
     restartCount: c.restarts,

@@ -1,5 +1,6 @@
 // Stable hashing of templates: the pod-template-hash of Deployments and the
 // controller-revision-hash of StatefulSets and DaemonSets.
+import { sameValue } from '../../util/equal.js';
 
 /**
  * JSON with object keys sorted, so equal objects always print the same.
@@ -14,8 +15,8 @@ export function stableStringify(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
 }
 
-/** Deep equality by stable JSON (undefined fields ignored). */
-export const deepEqual = (a: unknown, b: unknown): boolean => stableStringify(a) === stableStringify(b);
+/** Deep equality as by stable JSON (undefined and null fields ignored), without printing either side. */
+export const deepEqual = (a: unknown, b: unknown): boolean => sameValue(a, b, true);
 
 function fnv32a(s: string): number {
   let h = 0x811c9dc5;
