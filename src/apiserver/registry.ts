@@ -612,4 +612,3 @@ function sameObject(a: KubeObject, b: KubeObject): boolean {
   const bm = { ...b.metadata, resourceVersion: undefined, managedFields: b.metadata.managedFields ?? a.metadata.managedFields };
   return sameValue({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } }, { ...b, metadata: bm });
 }
-

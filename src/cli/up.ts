@@ -25,7 +25,7 @@ export async function runUp(o: UpOptions): Promise<void> {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new CliError(`--port must be a number between 0 and 65535, got ${o.port}`);
   const qps = count('--event-qps', o.eventQps);
   const burst = count('--event-burst', o.eventBurst);
-  // As kubelet: the burst defaults to 100 whatever the rate, and is at least 1 when there is a rate.
+  // Either flag alone keeps kubelet's default for the other.
   const kubeletEvents = qps === undefined && burst === undefined ? undefined : { qps: qps ?? 50, burst: burst ?? 100 };
   let n;
   try {

@@ -13,8 +13,8 @@
 // A component's event client may also be rate-limited, as the kubelet's is
 // (EventRateLimit below): events then wait in a queue of 1,000 and what does
 // not fit is dropped, as client-go's broadcaster drops it. A burst of pods on
-// one kubelet therefore leaves most of them without events, on a real node as
-// here (`kubectl describe pod` shows "Events: <none>").
+// one kubelet therefore leaves most of them without kubelet events, on a real
+// node as here (`kubectl describe pod` shows only the scheduler's Scheduled).
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
