@@ -74,6 +74,9 @@ interface Observed {
 
 const COMBINED = '(combined from similar events): ';
 
+/** Orders event names made in the same millisecond (client-go's are nanosecond times). */
+let nameSeq = 0;
+
 export class EventRecorder {
   /** Events written, by what makes them the same: a repeat patches the count. */
   private observed = new RecentCache<Observed>(EVENT_CORRELATION.cacheSize);
@@ -201,7 +204,8 @@ export class EventRecorder {
       seen.last = last;
       return;
     }
-    const name = `${obj.metadata.name}.${(at * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
+    // Unique within the process (a random suffix collided now and then: the event was lost to AlreadyExists).
+    const name = `${obj.metadata.name}.${(at * 1000 + (nameSeq++ % 1000)).toString(16)}`;
     const entry: Observed = { name, count: 1 };
     const last: Promise<unknown> = this.client.create(refs.events, {
       apiVersion: 'v1', kind: 'Event',
