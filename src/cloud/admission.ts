@@ -25,26 +25,28 @@ type AdmissionRegistry = Parameters<Admission['admit']>[4]['registry'];
  * reading from an informer would see it.
  */
 export function clusterDefaults(reg: AdmissionRegistry): Promise<Record<string, string>> {
-  let entry = defaultsByRegistry.get(reg);
-  if (!entry) {
+  let e = defaultsByRegistry.get(reg);
+  if (!e) {
     const cms = reg.catalog.lookup('', 'v1', 'configmaps')!;
     const key = reg.key(cms, EKS_CONFIG.namespace, EKS_CONFIG.name);
-    const e: { value?: Promise<Record<string, string>> } = {};
-    reg.store.watch(key, reg.store.revision(), (c) => { if (c.key === key) e.value = undefined; });
-    defaultsByRegistry.set(reg, (entry = e));
+    const entry: DefaultsEntry = { cms };
+    reg.store.watch(key, reg.store.revision(), (c) => { if (c.key === key) entry.value = undefined; });
+    defaultsByRegistry.set(reg, (e = entry));
   }
-  const e = entry;
-  return (e.value ??= readDefaults(reg).catch((err) => {
-    e.value = undefined; // a failed read is not remembered
-    throw err;
-  }));
+  const entry = e;
+  if (entry.value) return entry.value;
+  const read = reg.tryGet(entry.cms, EKS_CONFIG.namespace, EKS_CONFIG.name).then((cm) => parseClusterDefaults(cm?.data?.[EKS_CONFIG.key]));
+  entry.value = read;
+  // A failed read is not remembered.
+  read.catch(() => { if (entry.value === read) entry.value = undefined; });
+  return read;
 }
-const defaultsByRegistry = new WeakMap<AdmissionRegistry, { value?: Promise<Record<string, string>> }>();
 
-async function readDefaults(reg: AdmissionRegistry): Promise<Record<string, string>> {
-  const cm = await reg.tryGet(reg.catalog.lookup('', 'v1', 'configmaps')!, EKS_CONFIG.namespace, EKS_CONFIG.name);
-  return parseClusterDefaults(cm?.data?.[EKS_CONFIG.key]);
+interface DefaultsEntry {
+  cms: ReturnType<AdmissionRegistry['catalog']['lookup']> & object;
+  value?: Promise<Record<string, string>>;
 }
+const defaultsByRegistry = new WeakMap<AdmissionRegistry, DefaultsEntry>();
 
 export function podAdmission(cloud: Cloud, cluster: string): Admission {
   // The cluster's pod count, kept from the store's change feed (a count(*) per create would grow with the cluster),
