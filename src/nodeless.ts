@@ -21,6 +21,7 @@ import { podEipAdmission, startPodEips } from './controllers/podeip/controller.j
 import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
 import { runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
+import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
 
 export interface NodelessOptions {
   home: string;
@@ -35,6 +36,8 @@ export interface NodelessOptions {
   apiOnly?: boolean;
   /** The super nodes' kubelet event rate (kubelet's --event-qps / --event-burst; default 50 and 100). */
   kubeletEvents?: NodeAgentOptions['eventLimit'];
+  /** Compact the JS heap once idle after a burst, giving the emptied memory back (util/compaction.ts; default on). */
+  idleCompaction?: boolean;
 }
 
 export interface Nodeless {
@@ -46,6 +49,8 @@ export interface Nodeless {
   store: Store;
   cloud: Cloud;
   clusters: Map<string, Cluster>;
+  /** The idle heap compaction (absent when turned off). */
+  compaction?: IdleCompaction;
   close(): Promise<void>;
 }
 
@@ -110,12 +115,14 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     }
   });
   fs.writeFileSync(path.join(home, 'server.json'), JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
+  const compaction = opts.idleCompaction === false ? undefined : startIdleCompaction();
   let closed = false;
   return {
-    url, home, token: creds.token, caCert: creds.caCert, kubeconfigPath, store, cloud, clusters,
+    url, home, token: creds.token, caCert: creds.caCert, kubeconfigPath, store, cloud, clusters, compaction,
     async close() {
       if (closed) return;
       closed = true;
+      compaction?.stop();
       for (const stop of stops.reverse()) await stop();
       await server.close();
       await store.close();

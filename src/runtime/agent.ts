@@ -117,7 +117,10 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
       if (sameValue(status, pod.status)) return;
       try {
         const out = await client.updateStatus(refs.pods, { ...pod, status });
-        writeRv.set(ps, { base: podOf(ps)?.metadata.resourceVersion ?? '', rv: out.metadata.resourceVersion! });
+        // An in-process informer often has the written pod before the write's answer: then there is nothing to bridge.
+        const seen = podOf(ps)?.metadata.resourceVersion;
+        if (seen === out.metadata.resourceVersion) writeRv.delete(ps);
+        else writeRv.set(ps, { base: seen ?? '', rv: out.metadata.resourceVersion! });
         return;
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;

@@ -83,8 +83,10 @@ export class EniModel {
     if (existingId) return clone(this.s.enis.get(existingId)!);
     if (!this.s.clusterByName.has(input.cluster)) throw new ResourceNotFound('cluster', input.cluster);
     this.quotas.checkPods(input.cluster);
-    const attachedTo: PodAttachment = { type: 'pod', cluster: input.cluster, namespace: input.namespace, pod: input.pod, uid: input.uid };
-    if (input.node) attachedTo.node = input.node;
+    // Built whole, not grown: a field added later goes to a side table V8 allocates per object (100k ENIs).
+    const attachedTo: PodAttachment = input.node
+      ? { type: 'pod', cluster: input.cluster, namespace: input.namespace, pod: input.pod, uid: input.uid, node: input.node }
+      : { type: 'pod', cluster: input.cluster, namespace: input.namespace, pod: input.pod, uid: input.uid };
     const promise = this.allocate(input.subnetId, input.securityGroupIds, attachedTo, input.preferIp);
     this.inflight.set(input.uid, promise);
     try {
@@ -97,8 +99,7 @@ export class EniModel {
   /** An ENI for a node of a node group (SPEC A1); not counted against pods-per-cluster. */
   async allocateNode(input: AllocateNodeEniInput): Promise<Eni> {
     if (typeof input.node !== 'string' || !input.node) throw new InvalidParameter('node is required');
-    const attachedTo: NodeAttachment = { type: 'node', node: input.node };
-    if (input.cluster) attachedTo.cluster = input.cluster;
+    const attachedTo: NodeAttachment = input.cluster ? { type: 'node', node: input.node, cluster: input.cluster } : { type: 'node', node: input.node };
     return this.allocate(input.subnetId, input.securityGroupIds, attachedTo, input.preferIp);
   }
 
@@ -133,6 +134,7 @@ export class EniModel {
       securityGroupIds,
       attachedTo,
       createdTime: now(),
+      rv: undefined, // set by insert(); here so that the row is built whole
     };
     // insert() marks the bit synchronously (index hook), before any await.
     await this.s.enis.insert(eni);
@@ -178,18 +180,34 @@ export class EniModel {
     if (!ids || ids.length === 0) {
       const def = this.s.securityGroups.all().find((g) => g.isDefault);
       if (!def) throw new ResourceNotFound('security group', 'default');
-      return [def.id];
+      return sharedGroups([def.id]);
     }
     for (const id of ids) {
       if (!this.s.securityGroups.has(id)) {
         throw new InvalidParameterValue(`security group ${id} does not exist in region ${this.s.region}`);
       }
     }
-    return [...new Set(ids)];
+    return sharedGroups([...new Set(ids)]);
   }
 
   private emitSubnet(subnetId: string): void {
     const subnet = this.s.subnets.get(subnetId);
     if (subnet) this.s.emit({ kind: 'subnet', type: 'updated', id: subnetId, object: this.subnets.view(subnet) });
   }
+}
+
+/**
+ * One frozen list per set of security groups: every pod ENI of a workload
+ * names the same groups, and 100k ENIs need not hold 100k equal arrays.
+ * Frozen, so that no code can change one ENI's groups through another's.
+ */
+const groupLists = new Map<string, readonly string[]>();
+function sharedGroups(ids: string[]): string[] {
+  const key = ids.join(',');
+  let hit = groupLists.get(key);
+  if (!hit) {
+    if (groupLists.size >= 1000) groupLists.clear();
+    groupLists.set(key, (hit = Object.freeze(ids)));
+  }
+  return hit as string[];
 }
