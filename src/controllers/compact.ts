@@ -19,10 +19,12 @@ const SHARED_FIELDS = new Set([
   'containers', 'initContainers', 'ephemeralContainers', 'tolerations', 'volumes', 'securityContext', 'affinity',
   'nodeSelector', 'readinessGates', 'imagePullSecrets', 'dnsConfig', 'topologySpreadConstraints', 'resources',
   'labels', 'annotations', 'ownerReferences', 'finalizers', 'conditions', 'state', 'lastState',
+  // A pod's hostIPs name its node, the same for every pod there (a hostNetwork pod on a super node is the exception).
+  'hostIPs',
 ]);
 
 /** Strings that are one object's own (interning them would only add a table entry each). */
-const OWN_STRINGS = new Set(['uid', 'resourceVersion', 'podIP', 'ip', 'hostIP', 'containerID']);
+const OWN_STRINGS = new Set(['uid', 'resourceVersion', 'podIP', 'ip', 'containerID']);
 
 const strings = new Map<string, string>();
 /** The last own string compact() kept, for the next equal one to share. */
@@ -134,7 +136,7 @@ export function compact<T>(o: T, prev?: unknown, field = ''): T {
     if (typeof v === 'string') {
       if (pv === v) rec[k] = pv;
       else if (!OWN_STRINGS.has(k) && !(k === 'name' && field === 'metadata')) rec[k] = intern(v);
-      // An object's own strings repeat within it (a super node pod's podIP, podIPs[0].ip, hostIP and hostIPs[0].ip are one address).
+      // An object's own strings repeat within it (a pod's podIP and podIPs[0].ip are one address).
       else if (v === lastOwn) rec[k] = lastOwn;
       else lastOwn = v;
     } else if (v !== null && typeof v === 'object') {

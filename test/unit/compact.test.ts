@@ -46,3 +46,19 @@ test('an update reuses the previous version where nothing changed', () => {
   assert.equal(c2.metadata, v1.metadata);
   assert.equal(c2.status.phase, 'Running');
 });
+
+test("pods on one node share their hostIPs; a pod that is its own host keeps its own", () => {
+  const onNode = (name: string, ip: string) => {
+    const p = pod(name, ip);
+    p.status.hostIP = '10.1.0.9';
+    p.status.hostIPs = [{ ip: '10.1.0.9' }];
+    return compact(p);
+  };
+  const a = onNode('h1', '10.0.1.1');
+  const b = onNode('h2', '10.0.1.2');
+  assert.equal(a.status.hostIPs, b.status.hostIPs, 'one shared list for the node');
+  assert.notEqual(a.status.podIPs, b.status.podIPs);
+  const own = compact(pod('h3', '10.0.1.3'));
+  assert.deepEqual(own.status.hostIPs, [{ ip: '10.0.1.3' }]);
+  assert.notEqual(own.status.hostIPs, a.status.hostIPs);
+});
