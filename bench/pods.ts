@@ -48,6 +48,7 @@ for (;;) {
  * grows it and keeps it so). It collects every second until RSS holds still
  * (within 0.5 % three times running; at most 40 s).
  */
+let compactionMs = 0;
 async function settled(): Promise<NodeJS.MemoryUsage> {
   let elu = performance.eventLoopUtilization();
   for (let i = 0, quiet = 0; i < 60 && quiet < 3; i++) {
@@ -56,7 +57,7 @@ async function settled(): Promise<NodeJS.MemoryUsage> {
     quiet = performance.eventLoopUtilization(now, elu).utilization < 0.05 ? quiet + 1 : 0;
     elu = now;
   }
-  compactHeap();
+  compactionMs = compactHeap();
   let last = process.memoryUsage();
   let still = 0;
   for (let i = 0; i < 40 && still < 3; i++) {
@@ -116,7 +117,7 @@ async function run(replicas: number, name: string, mem0: NodeJS.MemoryUsage) {
   const perPod = (k: keyof NodeJS.MemoryUsage) => (mem1[k] - mem0[k]) / replicas / 1024;
   // BENCH_HEAP_SNAPSHOT=file.heapsnapshot: where the memory per pod goes (open it in Chrome DevTools).
   if (process.env.BENCH_HEAP_SNAPSHOT && replicas === REPLICAS) v8.writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
-  return { secs, podsPerSec: replicas / secs, cpuMsPerPod: (cpu.user + cpu.system) / 1000 / replicas, rssPerPodKiB: (rss1 - rss0) / replicas / 1024, heapPerPodKiB: perPod('heapUsed'), heapTotalPerPodKiB: perPod('heapTotal') };
+  return { secs, podsPerSec: replicas / secs, cpuMsPerPod: (cpu.user + cpu.system) / 1000 / replicas, rssPerPodKiB: (rss1 - rss0) / replicas / 1024, heapPerPodKiB: perPod('heapUsed'), heapTotalPerPodKiB: perPod('heapTotal'), compactionMs };
 }
 
 try {
@@ -132,6 +133,7 @@ try {
   console.log(`CPU per pod (all threads): ${big.cpuMsPerPod.toFixed(2)} ms (baseline ${base.cpuMsPerPod.toFixed(2)} ms)`);
   console.log(`RSS per pod: ${big.rssPerPodKiB.toFixed(2)} KiB (target ≤ 4 KiB)`);
   console.log(`  of which JS heap in use: ${big.heapPerPodKiB.toFixed(2)} KiB per pod; heap reserved by V8: ${big.heapTotalPerPodKiB.toFixed(2)} KiB per pod`);
+  console.log(`Heap compaction at rest with ${REPLICAS} pods (what nodeless does once idle after growth): ${big.compactionMs.toFixed(0)} ms pause`);
 } finally {
   await n.close();
 }

@@ -27,6 +27,8 @@ export interface IdleCompactionOptions {
 export interface IdleCompaction {
   /** Compactions run so far. */
   readonly runs: number;
+  /** How long the last one paused the process (ms; 0 before the first). */
+  readonly lastMs: number;
   stop(): void;
 }
 
@@ -47,15 +49,17 @@ export function collectGarbage(): void {
   gcFunction()();
 }
 
-/** One full GC that moves every surviving object it can onto as few pages as possible. */
-export function compactHeap(): void {
+/** One full GC that moves every surviving object it can onto as few pages as possible; returns the pause in ms. */
+export function compactHeap(): number {
   const gc = gcFunction();
+  const t0 = performance.now();
   v8.setFlagsFromString('--compact-on-every-full-gc');
   try {
     gc();
   } finally {
     v8.setFlagsFromString('--no-compact-on-every-full-gc');
   }
+  return performance.now() - t0;
 }
 
 /**
@@ -70,6 +74,7 @@ export function startIdleCompaction(opts: IdleCompactionOptions = {}): IdleCompa
   let stopped = false;
   return {
     get runs() { return s.watcher.runs; },
+    get lastMs() { return s.watcher.lastMs; },
     stop: () => {
       if (stopped) return;
       stopped = true;
@@ -89,6 +94,7 @@ function watch(opts: IdleCompactionOptions): IdleCompaction {
   let baseline = heap();
   let idle = 0;
   let runs = 0;
+  let lastMs = 0;
   let elu = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
@@ -99,7 +105,7 @@ function watch(opts: IdleCompactionOptions): IdleCompaction {
     // Memory given back by V8 on its own lowers the mark: growth is counted from the smallest heap since.
     if (size < baseline) baseline = size;
     if (idle < idleLooks || size - baseline < Math.max(minGrowth, baseline / 4)) return;
-    compactHeap();
+    lastMs = compactHeap();
     runs++;
     idle = 0;
     baseline = heap();
@@ -109,6 +115,7 @@ function watch(opts: IdleCompactionOptions): IdleCompaction {
   timer.unref();
   return {
     get runs() { return runs; },
+    get lastMs() { return lastMs; },
     stop: () => clearInterval(timer),
   };
 }
