@@ -115,7 +115,10 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     }
   });
   fs.writeFileSync(path.join(home, 'server.json'), JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
-  const compaction = opts.idleCompaction === false ? undefined : startIdleCompaction();
+  const MB = (b: number) => (b / 2 ** 20).toFixed(0);
+  const compaction = opts.idleCompaction === false ? undefined : startIdleCompaction({
+    onCompact: (r) => opts.log?.(`idle after growth: JS heap compacted from ${MB(r.beforeBytes)} to ${MB(r.afterBytes)} MB (${r.ms.toFixed(0)} ms pause)`),
+  });
   let closed = false;
   return {
     url, home, token: creds.token, caCert: creds.caCert, kubeconfigPath, store, cloud, clusters, compaction,

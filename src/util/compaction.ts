@@ -22,6 +22,8 @@ export interface IdleCompactionOptions {
   maxUtilization?: number;
   /** Heap growth since the last compaction (or the start) that makes one worth it: the larger of this and a quarter of the heap. */
   minGrowthBytes?: number;
+  /** Told after each compaction: the JS heap V8 held before and after (bytes), and the pause (ms). */
+  onCompact?: (r: { beforeBytes: number; afterBytes: number; ms: number }) => void;
 }
 
 export interface IdleCompaction {
@@ -109,6 +111,7 @@ function watch(opts: IdleCompactionOptions): IdleCompaction {
     runs++;
     idle = 0;
     baseline = heap();
+    opts.onCompact?.({ beforeBytes: size, afterBytes: baseline, ms: lastMs });
     // What the GC itself took is not the application's load.
     elu = performance.eventLoopUtilization();
   }, intervalMs);

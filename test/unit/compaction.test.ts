@@ -31,7 +31,8 @@ test('compactHeap packs what a burst left spread over old space', () => {
 });
 
 test('startIdleCompaction compacts once idle after growth, once per growth, shared by its callers', async () => {
-  const a = startIdleCompaction({ intervalMs: 50, idleLooks: 2, minGrowthBytes: 8 * MiB });
+  const told: Array<{ beforeBytes: number; afterBytes: number; ms: number }> = [];
+  const a = startIdleCompaction({ intervalMs: 50, idleLooks: 2, minGrowthBytes: 8 * MiB, onCompact: (r) => told.push(r) });
   const b = startIdleCompaction();
   try {
     assert.equal(a.runs, 0);
@@ -41,6 +42,8 @@ test('startIdleCompaction compacts once idle after growth, once per growth, shar
     assert.equal(a.runs, 1, 'compacted once the process was idle');
     assert.equal(b.runs, 1, 'the second caller shares the one watcher');
     assert.ok(oldSpace().space_size < before / 2, `old space ${(before / MiB).toFixed(0)} MB → ${(oldSpace().space_size / MiB).toFixed(0)} MB`);
+    assert.equal(told.length, 1);
+    assert.ok(told[0].afterBytes < told[0].beforeBytes && told[0].ms > 0 && a.lastMs === told[0].ms, JSON.stringify(told[0]));
     // No growth since: more idle time brings no second compaction.
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(a.runs, 1);
