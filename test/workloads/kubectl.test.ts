@@ -84,6 +84,29 @@ describe('workloads through kubectl', () => {
     assert.match(kc(n, ['describe', 'node']), /Starting\s+.*kubelet\s+Starting kubelet\./);
   });
 
+  it('pauses, resumes and restarts a rollout', async () => {
+    const deploy = () => JSON.parse(kc(n, ['get', 'deploy', 'web', '-o', 'json']));
+    const replicaSets = () => JSON.parse(kc(n, ['get', 'rs', '-l', 'app=web', '-o', 'json'])).items as any[];
+    kc(n, ['rollout', 'pause', 'deploy/web']);
+    await waitFor('DeploymentPaused', () => deploy().status.conditions.some((c: any) => c.type === 'Progressing' && c.reason === 'DeploymentPaused'));
+    const before = replicaSets().length;
+    kc(n, ['set', 'image', 'deploy/web', 'nginx=nginx:1.27']);
+    // Once the controller has seen the new template, a paused Deployment still has made no new ReplicaSet.
+    await waitFor('observed', () => { const d = deploy(); return d.status.observedGeneration === d.metadata.generation; });
+    assert.equal(replicaSets().length, before);
+    assert.ok(podsJson('app=web').every((p) => p.spec.containers[0].image === 'nginx:1.25'));
+    kc(n, ['rollout', 'resume', 'deploy/web']);
+    kc(n, ['rollout', 'status', 'deploy/web', '--timeout=60s']);
+    await waitFor('on 1.27', () => { const ps = podsJson('app=web').filter((p) => !p.metadata.deletionTimestamp); return ps.length === 2 && ps.every((p) => p.spec.containers[0].image === 'nginx:1.27'); });
+    assert.ok(deploy().status.conditions.some((c: any) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable'));
+    // restart: kubectl stamps the template with kubectl.kubernetes.io/restartedAt, and every pod is replaced.
+    const old = new Set(podsJson('app=web').map((p) => p.metadata.name));
+    kc(n, ['rollout', 'restart', 'deploy/web']);
+    kc(n, ['rollout', 'status', 'deploy/web', '--timeout=60s']);
+    await waitFor('replaced', () => { const ps = podsJson('app=web').filter((p) => !p.metadata.deletionTimestamp); return ps.length === 2 && ps.every((p) => !old.has(p.metadata.name) && p.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']); });
+    assert.match(kc(n, ['rollout', 'history', 'deploy/web']), /\n4\s+<none>\s*\n5\s+<none>/, '1.27 and the restart are revisions 4 and 5');
+  });
+
   it('deletes a Deployment with its ReplicaSets and pods', async () => {
     kc(n, ['delete', 'deploy', 'web']);
     await waitFor('cascade', () => podsJson('app=web').length === 0 && JSON.parse(kc(n, ['get', 'rs', '-o', 'json'])).items.length === 0);
