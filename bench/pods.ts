@@ -48,8 +48,7 @@ for (;;) {
  * grows it and keeps it so). It collects every second until RSS holds still
  * (within 0.5 % three times running; at most 40 s).
  */
-let compactionMs = 0;
-async function settled(): Promise<NodeJS.MemoryUsage> {
+async function settled(): Promise<{ mem: NodeJS.MemoryUsage; compactionMs: number }> {
   let elu = performance.eventLoopUtilization();
   for (let i = 0, quiet = 0; i < 60 && quiet < 3; i++) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -57,7 +56,7 @@ async function settled(): Promise<NodeJS.MemoryUsage> {
     quiet = performance.eventLoopUtilization(now, elu).utilization < 0.05 ? quiet + 1 : 0;
     elu = now;
   }
-  compactionMs = compactHeap();
+  const compactionMs = compactHeap();
   let last = process.memoryUsage();
   let still = 0;
   for (let i = 0; i < 40 && still < 3; i++) {
@@ -69,7 +68,7 @@ async function settled(): Promise<NodeJS.MemoryUsage> {
     last = now;
   }
   if (process.env.BENCH_MEMORY) console.error(`at rest: young generation ${youngMiB()} MB, RSS ${(last.rss / 2 ** 20).toFixed(0)} MB`);
-  return last;
+  return { mem: last, compactionMs };
 }
 
 /** Short-lived garbage at a high rate: V8 grows its young generation to full size, and keeps it so through the next GC. */
@@ -112,7 +111,7 @@ async function run(replicas: number, name: string, mem0: NodeJS.MemoryUsage) {
   }
   const secs = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const mem1 = await settled();
+  const { mem: mem1, compactionMs } = await settled();
   const rss1 = mem1.rss;
   const perPod = (k: keyof NodeJS.MemoryUsage) => (mem1[k] - mem0[k]) / replicas / 1024;
   // BENCH_HEAP_SNAPSHOT=file.heapsnapshot: where the memory per pod goes (open it in Chrome DevTools).
@@ -122,9 +121,9 @@ async function run(replicas: number, name: string, mem0: NodeJS.MemoryUsage) {
 
 try {
   // The baseline also warms the code up; it is then deleted, so "RSS at 0" is a warm process holding no pods.
-  const base = await run(Math.max(1, Math.floor(REPLICAS / 10)), 'warm', await settled());
+  const base = await run(Math.max(1, Math.floor(REPLICAS / 10)), 'warm', (await settled()).mem);
   await remove('warm');
-  const mem0 = await settled();
+  const mem0 = (await settled()).mem;
   if (process.env.BENCH_HEAP_SNAPSHOT) v8.writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT.replace(/(\.heapsnapshot)?$/, '-at-0.heapsnapshot'));
   const big = await run(REPLICAS, 'big', mem0);
   console.log(`Deployment of ${REPLICAS / 10} replicas (baseline): ${base.secs.toFixed(1)} s, ${base.podsPerSec.toFixed(0)} pods/s`);

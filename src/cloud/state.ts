@@ -129,6 +129,23 @@ function serialize(rec: Row, rv: number): string {
   return JSON.stringify({ ...rec, rv });
 }
 
+/**
+ * One frozen list per set of security groups: every pod ENI of a workload
+ * names the same groups, and 100k ENIs need not hold 100k equal arrays, new
+ * or loaded after a restart. Frozen, so that no code can change one ENI's
+ * groups through another's.
+ */
+const groupLists = new Map<string, readonly string[]>();
+export function sharedGroups(ids: string[]): string[] {
+  const key = ids.join(',');
+  let hit = groupLists.get(key);
+  if (!hit) {
+    if (groupLists.size >= 1000) groupLists.clear();
+    groupLists.set(key, (hit = Object.freeze(ids)));
+  }
+  return hit as string[];
+}
+
 /** Key of a pod in the ENI index. */
 /** A flat string (see keyOf in controllers/informer.ts for why join()). */
 export const podKey = (cluster: string, namespace: string, pod: string): string => [cluster, namespace, pod].join('/');
@@ -196,6 +213,7 @@ export class CloudState {
         for (const item of page.items) {
           const rec = JSON.parse(item.json) as Row;
           rec.rv = item.rv;
+          if (table === (this.enis as unknown as Table<Row>) && Array.isArray((rec as Eni).securityGroupIds)) (rec as Eni).securityGroupIds = sharedGroups((rec as Eni).securityGroupIds);
           table.load(rec);
         }
         if (!page.continueAfter) break;

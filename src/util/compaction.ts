@@ -72,24 +72,26 @@ export function compactHeap(): number {
  * it stops when the last caller stops it.
  */
 export function startIdleCompaction(opts: IdleCompactionOptions = {}): IdleCompaction {
-  if (!shared) shared = { watcher: watch(opts), users: 0 };
-  const s = shared;
-  s.users++;
+  const w = (shared ??= watch(opts));
+  w.users++;
   let stopped = false;
   return {
-    get runs() { return s.watcher.runs; },
-    get lastMs() { return s.watcher.lastMs; },
+    get runs() { return w.runs; },
+    get lastMs() { return w.lastMs; },
     stop: () => {
       if (stopped) return;
       stopped = true;
-      if (--s.users === 0) { s.watcher.stop(); if (shared === s) shared = undefined; }
+      if (--w.users > 0) return;
+      clearInterval(w.timer);
+      if (shared === w) shared = undefined;
     },
   };
 }
 
-let shared: { watcher: IdleCompaction; users: number } | undefined;
+interface Watcher { runs: number; lastMs: number; users: number; timer: NodeJS.Timeout }
+let shared: Watcher | undefined;
 
-function watch(opts: IdleCompactionOptions): IdleCompaction {
+function watch(opts: IdleCompactionOptions): Watcher {
   const intervalMs = opts.intervalMs ?? 1000;
   const idleLooks = opts.idleLooks ?? 3;
   const maxUtilization = opts.maxUtilization ?? 0.1;
@@ -97,10 +99,10 @@ function watch(opts: IdleCompactionOptions): IdleCompaction {
   const heap = () => v8.getHeapStatistics().total_heap_size;
   let baseline = heap();
   let idle = 0;
-  let runs = 0;
-  let lastMs = 0;
   let elu = performance.eventLoopUtilization();
-  const timer = setInterval(() => {
+  const w: Watcher = { runs: 0, lastMs: 0, users: 0, timer: setInterval(look, intervalMs) };
+  w.timer.unref();
+  function look() {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, elu).utilization;
     elu = now;
@@ -109,18 +111,13 @@ function watch(opts: IdleCompactionOptions): IdleCompaction {
     // Memory given back by V8 on its own lowers the mark: growth is counted from the smallest heap since.
     if (size < baseline) baseline = size;
     if (idle < idleLooks || size - baseline < Math.max(minGrowth, baseline / 4)) return;
-    lastMs = compactHeap();
-    runs++;
+    w.lastMs = compactHeap();
+    w.runs++;
     idle = 0;
     baseline = heap();
-    opts.onCompact?.({ beforeBytes: size, afterBytes: baseline, ms: lastMs });
+    opts.onCompact?.({ beforeBytes: size, afterBytes: baseline, ms: w.lastMs });
     // What the GC itself took is not the application's load.
     elu = performance.eventLoopUtilization();
-  }, intervalMs);
-  timer.unref();
-  return {
-    get runs() { return runs; },
-    get lastMs() { return lastMs; },
-    stop: () => clearInterval(timer),
-  };
+  }
+  return w;
 }

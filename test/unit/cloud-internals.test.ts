@@ -6,6 +6,7 @@ import { IpBitmap } from '../../src/cloud/bitmap.js';
 import { Cloud } from '../../src/cloud/cloud.js';
 import { kindOfId, newId } from '../../src/cloud/ids.js';
 import { cidrOverlaps, parseCidr } from '../../src/cloud/ipv4.js';
+import { CloudState } from '../../src/cloud/state.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { StoreError, type Change } from '../../src/store/types.js';
 
@@ -73,6 +74,26 @@ describe('security group evaluation', () => {
     assert.equal(judge(22, '198.51.100.7'), 'DROP');
     const peer = await cloud.allocatePodEni({ cluster: 'default', namespace: 'n', pod: 'p', uid: 'u', subnetId: boot.subnets[0].id });
     assert.equal(judge(22, peer.primaryIp), 'ACCEPT');
+  });
+});
+
+describe('ENI rows', () => {
+  it('share one frozen security group list, when allocated and when loaded after a restart', async () => {
+    const store = new MemoryStore();
+    const cloud = await Cloud.open(store);
+    const boot = await cloud.bootstrap();
+    const alloc = (pod: string) => cloud.allocatePodEni({ cluster: 'default', namespace: 'n', pod, uid: `uid-${pod}`, subnetId: boot.subnets[0].id });
+    const [a, b] = [await alloc('a'), await alloc('b')];
+    const live = (cloud as unknown as { state: CloudState }).state;
+    assert.equal(live.enis.get(a.id)!.securityGroupIds, live.enis.get(b.id)!.securityGroupIds);
+    assert.ok(Object.isFrozen(live.enis.get(a.id)!.securityGroupIds));
+    const loaded = new CloudState(store, live.region, live.zones);
+    await loaded.load();
+    const [la, lb] = [loaded.enis.get(a.id)!, loaded.enis.get(b.id)!];
+    assert.deepEqual(la.securityGroupIds, [boot.securityGroup.id]);
+    assert.equal(la.securityGroupIds, lb.securityGroupIds, 'one list for both after the restart too');
+    assert.ok(Object.isFrozen(la.securityGroupIds));
+    assert.deepEqual(a.securityGroupIds, [boot.securityGroup.id], 'what callers get is a plain copy');
   });
 });
 

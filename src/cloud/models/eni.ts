@@ -7,7 +7,7 @@ import { InvalidParameter, InvalidParameterValue, ResourceInsufficient, Resource
 import { newId } from '../ids.js';
 import { formatIp, parseCidr, parseIp } from '../ipv4.js';
 import type { CloudState } from '../state.js';
-import { now, podKey } from '../state.js';
+import { now, podKey, sharedGroups } from '../state.js';
 import type { Eni, NodeAttachment, PodAttachment } from '../types.js';
 import { clone, mustGet } from './common.js';
 import type { EipModel } from './eip.js';
@@ -194,20 +194,4 @@ export class EniModel {
     const subnet = this.s.subnets.get(subnetId);
     if (subnet) this.s.emit({ kind: 'subnet', type: 'updated', id: subnetId, object: this.subnets.view(subnet) });
   }
-}
-
-/**
- * One frozen list per set of security groups: every pod ENI of a workload
- * names the same groups, and 100k ENIs need not hold 100k equal arrays.
- * Frozen, so that no code can change one ENI's groups through another's.
- */
-const groupLists = new Map<string, readonly string[]>();
-function sharedGroups(ids: string[]): string[] {
-  const key = ids.join(',');
-  let hit = groupLists.get(key);
-  if (!hit) {
-    if (groupLists.size >= 1000) groupLists.clear();
-    groupLists.set(key, (hit = Object.freeze(ids)));
-  }
-  return hit as string[];
 }
