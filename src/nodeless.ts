@@ -1,6 +1,6 @@
 // Assembles a running nodeless: store, clusters, API server, credentials,
 // kubeconfig. `nodeless up` and the tests both start it through here.
-import { SharedInformers } from './controllers/shared.js';
+import { SharedInformers } from './client/cache/shared.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SqliteStore } from './store/sqlite.js';

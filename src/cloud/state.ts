@@ -147,7 +147,7 @@ export function sharedGroups(ids: string[]): string[] {
 }
 
 /** Key of a pod in the ENI index. */
-/** A flat string (see keyOf in controllers/informer.ts for why join()). */
+/** A flat string (see keyOf in client/cache/informer.ts for why join()). */
 export const podKey = (cluster: string, namespace: string, pod: string): string => [cluster, namespace, pod].join('/');
 
 /** Everything the models share. */

@@ -6,8 +6,8 @@
 import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
-import { type Informer } from './informer.js';
-import { WorkQueue } from './workqueue.js';
+import { type Informer } from '../client/cache/informer.js';
+import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext, deleteExact, isAlreadyExists, isNotFound, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { controllerOf, controllerRef } from './util/pods.js';

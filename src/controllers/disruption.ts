@@ -4,8 +4,8 @@
 import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
-import { type Informer } from './informer.js';
-import { WorkQueue } from './workqueue.js';
+import { type Informer } from '../client/cache/informer.js';
+import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext, ignoreStale, splitKey } from './util/context.js';
 import { controllerOf, isPodReady, nowIso, parseTime } from './util/pods.js';
 import { isPercent, scaledValue } from './util/intstr.js';

@@ -4,8 +4,8 @@
 import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromSet } from '../api/selectors.js';
-import { type Informer } from './informer.js';
-import { WorkQueue } from './workqueue.js';
+import { type Informer } from '../client/cache/informer.js';
+import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext, ignoreNotFound, ignoreStale, isAlreadyExists, splitKey } from './util/context.js';
 import { isPodReady, nowIso } from './util/pods.js';
 import { deepEqual } from './util/hash.js';

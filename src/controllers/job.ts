@@ -8,8 +8,8 @@
 import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
-import { type Informer } from './informer.js';
-import { WorkQueue } from './workqueue.js';
+import { type Informer } from '../client/cache/informer.js';
+import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext, deleteExact, ignoreNotFound, isNamespaceTerminating, slowStartBatch, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { compareForDeletion, controllerOf, isPodReady, nowIso, parseTime, podFromTemplate } from './util/pods.js';

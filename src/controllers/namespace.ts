@@ -5,8 +5,8 @@
 import type { KubeObject } from '../api/types.js';
 import type { ResourceRef } from '../client/types.js';
 import { refs } from '../client/types.js';
-import { type Informer } from './informer.js';
-import { WorkQueue } from './workqueue.js';
+import { type Informer } from '../client/cache/informer.js';
+import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext, ignoreNotFound, isNotFound } from './util/context.js';
 
 export class NamespaceController {

@@ -14,8 +14,8 @@ import { clusterDefaults } from '../cloud/admission.js';
 import { EKS_CONFIG, effectiveAnnotations, parseClusterDefaults } from '../cloud/annotations.js';
 import type { Cloud } from '../cloud/cloud.js';
 import { EGRESS_MBPS_ANNOTATION, natLoads, natOfPod, parseEgressMbps, saturationMessage, trafficTable } from '../cloud/natload.js';
-import { EventRecorder } from './events.js';
-import { InformerView, SharedInformers } from './shared.js';
+import { EventRecorder } from '../client/record/events.js';
+import { InformerView, SharedInformers } from '../client/cache/shared.js';
 
 /** Cloud changes that can move a pod onto or off a NAT, or change a cap. */
 const RELEVANT = new Set(['natgateway', 'routetable', 'eip', 'eni', 'subnet']);

@@ -6,9 +6,10 @@
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
-import { EventRecorder } from './events.js';
-import { InformerView, SharedInformers } from './shared.js';
-import { podTolerates, readyCondition, tolerates, type Taint, type Toleration } from './scheduling/filters.js';
+import { EventRecorder } from '../client/record/events.js';
+import { InformerView, SharedInformers } from '../client/cache/shared.js';
+import { podTolerates, tolerates, type Taint, type Toleration } from '../api/toleration.js';
+import { readyCondition } from './scheduling/filters.js';
 import { formatRFC3339 } from '../api/duration.js';
 
 export interface NodeLifecycleOptions {

@@ -6,8 +6,8 @@
 import type { KubeObject } from '../api/types.js';
 import { refs } from '../client/types.js';
 import { selectorFromLabelSelector, type LabelMatcher } from '../api/selectors.js';
-import { type Informer } from './informer.js';
-import { WorkQueue } from './workqueue.js';
+import { type Informer } from '../client/cache/informer.js';
+import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext, deleteExact, Pending, ignoreNotFound, isConflict, isNamespaceTerminating, isNotFound, slowStartBatch, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { compareForDeletion, controllerOf, isPodActive, isPodReady, podAvailability, podFromTemplate, nowIso } from './util/pods.js';
@@ -193,7 +193,7 @@ export class ReplicaSetController {
     let fully = 0, ready = 0, available = 0;
     let wait: number | undefined;
     const now = Date.now();
-    // The pods of one template share one frozen labels object (compact.ts): judge each object once.
+    // The pods of one template share one frozen labels object (client/cache/compact.ts): judge each object once.
     const labelled = new Map<object, boolean>();
     for (const p of active) {
       const l = p.metadata.labels ?? {};

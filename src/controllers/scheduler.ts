@@ -5,11 +5,11 @@
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
-import { EventRecorder } from './events.js';
-import { keyOf, type InformerHandlers } from './informer.js';
-import { InformerView, SharedInformers } from './shared.js';
+import { EventRecorder } from '../client/record/events.js';
+import { keyOf, type InformerHandlers } from '../client/cache/informer.js';
+import { InformerView, SharedInformers } from '../client/cache/shared.js';
 import { defaultFilters, explainUnschedulable, filterNodes, newNodeInfo, scoreNode, type NodeFilter, type NodeInfo } from './scheduling/filters.js';
-import { podRequests, type Resources } from './scheduling/resources.js';
+import { podRequests, type Resources } from '../api/resource.js';
 import { formatRFC3339 } from '../api/duration.js';
 
 export interface SchedulerOptions {

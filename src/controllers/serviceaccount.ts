@@ -2,8 +2,8 @@
 // has a ServiceAccount named `default`.
 import type { KubeObject } from '../api/types.js';
 import { ApiError, refs } from '../client/types.js';
-import { type Informer } from './informer.js';
-import { WorkQueue } from './workqueue.js';
+import { type Informer } from '../client/cache/informer.js';
+import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext } from './util/context.js';
 
 export class ServiceAccountController {

@@ -13,7 +13,7 @@ import type { Admission } from '../apiserver/registry.js';
 import { errors } from '../apiserver/status.js';
 import type { SuperNode } from '../cloud/types.js';
 import { SG_ANNOTATION } from '../cloud/admission.js';
-import { EventRecorder } from './events.js';
+import { EventRecorder } from '../client/record/events.js';
 import { RetainedIps } from './retainip.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from '../runtime/index.js';
 import { NfsMounts } from '../runtime/nfs.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
-import type { Taint } from '../controllers/scheduling/filters.js';
+import type { Taint } from '../api/toleration.js';
 import { iso } from './status.js';
 
 export const KUBELET_VERSION = 'v1.32.0';

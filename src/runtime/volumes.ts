@@ -13,7 +13,7 @@ import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
 import { nfsSource } from './nfs.js';
 import { RuntimeStartError } from './types.js';
-import { bytes, milliCpu } from '../controllers/scheduling/resources.js';
+import { bytes, milliCpu } from '../api/resource.js';
 
 export interface PodDirs {
   dir: string;

@@ -1,5 +1,5 @@
 // FNV-1a, 32-bit, over a string's UTF-16 code units: the hash for in-memory
-// tables (compact.ts's shared pieces, the store's key filter). It allocates
+// tables (client/cache/compact.ts's shared pieces, the store's key filter). It allocates
 // nothing. Hashes that must match Kubernetes (pod-template-hash) run over
 // UTF-8 bytes instead: controllers/util/hash.ts.
 

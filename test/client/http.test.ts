@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { HttpClient } from '../../src/client/http.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { ApiError, refs } from '../../src/client/types.js';
-import { Informer } from '../../src/controllers/informer.js';
+import { Informer } from '../../src/client/cache/informer.js';
 import { startWorkloadControllers } from '../../src/controllers/workloads.js';
 import { startNodeless, type Nodeless } from '../../src/nodeless.js';
 import { tempHome, waitFor } from '../helpers/nodeless.js';

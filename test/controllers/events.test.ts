@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/types.js';
 import { refs } from '../../src/client/types.js';
-import { EventRecorder, EVENT_CORRELATION } from '../../src/controllers/events.js';
+import { EventRecorder, EVENT_CORRELATION } from '../../src/client/record/events.js';
 import { startHarness, waitFor, type Harness } from './harness.js';
 import { formatRFC3339 } from '../../src/api/duration.js';
 

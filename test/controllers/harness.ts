@@ -8,7 +8,7 @@ import { startNodeless, type Nodeless } from '../../src/nodeless.js';
 import type { KubeObject } from '../../src/api/types.js';
 import type { Client } from '../../src/client/types.js';
 import { refs } from '../../src/client/types.js';
-import { Informer } from '../../src/controllers/informer.js';
+import { Informer } from '../../src/client/cache/informer.js';
 import { startWorkloadControllers, type WorkloadControllers } from '../../src/controllers/workloads.js';
 import { targetNode } from '../../src/controllers/daemonset.js';
 

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/types.js';
 import { refs } from '../../src/client/types.js';
-import { Informer } from '../../src/controllers/informer.js';
+import { Informer } from '../../src/client/cache/informer.js';
 import { startHarness, waitFor, type Harness } from './harness.js';
 
 let h: Harness;

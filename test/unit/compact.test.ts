@@ -1,7 +1,7 @@
 // compact(): what lets the shared informers hold 100k pods in little memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compact } from '../../src/controllers/compact.js';
+import { compact } from '../../src/client/cache/compact.js';
 
 const pod = (name: string, ip: string, image = 'nginx:1.25') => JSON.parse(JSON.stringify({
   metadata: { name, uid: `uid-${name}`, labels: { app: 'web' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'web-1', uid: 'rs', controller: true }] },

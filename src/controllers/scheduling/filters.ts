@@ -3,7 +3,8 @@
 // a FailedScheduling event reads the same as on a real cluster. The super
 // node agent reuses them (and adds its own filters) to explain a Pending pod.
 import type { KubeObject } from '../../api/types.js';
-import { emptyResources, nodeAllocatable, podRequests, type Resources } from './resources.js';
+import { emptyResources, nodeAllocatable, podRequests, type Resources } from '../../api/resource.js';
+import { podTolerates, type Taint } from '../../api/toleration.js';
 
 /** A node plus what the pods already placed on it request. */
 export interface NodeInfo {
@@ -29,20 +30,8 @@ export interface FilterResult {
 /** A filter plugin: returns undefined when the node passes. */
 export type NodeFilter = (pod: KubeObject, info: NodeInfo, podReq: Resources) => FilterResult | undefined;
 
-export interface Taint { key: string; value?: string; effect: string }
-export interface Toleration { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number }
-
 const SUCCESS: FilterResult = { code: 'Success', reasons: [] };
 const unresolvable = (reason: string): FilterResult => ({ code: 'UnschedulableAndUnresolvable', reasons: [reason] });
-
-export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if ((t.operator ?? 'Equal') === 'Exists') return !t.key || t.key === taint.key;
-  return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
-}
-
-export const podTolerates = (pod: KubeObject, taint: Taint): boolean =>
-  ((pod.spec?.tolerations ?? []) as Toleration[]).some((t) => t && tolerates(t, taint));
 
 export function readyCondition(node: KubeObject): string {
   return (node.status?.conditions ?? []).find((c: any) => c?.type === 'Ready')?.status ?? 'Unknown';

@@ -3,7 +3,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Client, ResourceRef } from '../../client/types.js';
 import type { LabelMatcher } from '../../api/selectors.js';
-import type { Informer } from '../informer.js';
+import type { Informer } from '../../client/cache/informer.js';
 import { controllerOf, controllerRef } from './pods.js';
 import { ignoreNotFound } from './context.js';
 

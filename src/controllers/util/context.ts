@@ -4,9 +4,9 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Client, ResourceRef } from '../../client/types.js';
 import { ApiError } from '../../client/types.js';
-import { Informer } from '../informer.js';
-import { SharedInformers } from '../shared.js';
-import { EventRecorder } from '../events.js';
+import { Informer } from '../../client/cache/informer.js';
+import { SharedInformers } from '../../client/cache/shared.js';
+import { EventRecorder } from '../../client/record/events.js';
 import { controllerOf } from './pods.js';
 
 export interface ControllerOptions {

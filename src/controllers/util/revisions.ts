@@ -5,7 +5,7 @@
 import type { KubeObject } from '../../api/types.js';
 import { refs } from '../../client/types.js';
 import type { LabelMatcher } from '../../api/selectors.js';
-import type { Informer } from '../informer.js';
+import type { Informer } from '../../client/cache/informer.js';
 import type { ControllerContext } from './context.js';
 import { isAlreadyExists, ignoreNotFound } from './context.js';
 import { claim } from './claim.js';

@@ -1,7 +1,7 @@
 // Informers shared by every component of a cluster (client-go's
 // SharedInformerFactory), and the filtered view each component reads.
-import type { KubeObject } from '../api/types.js';
-import type { Client, ResourceRef } from '../client/types.js';
+import type { KubeObject } from '../../api/types.js';
+import type { Client, ResourceRef } from '../types.js';
 import { Informer, type InformerHandlers } from './informer.js';
 
 /**

@@ -8,8 +8,8 @@
 // common parts (compact.ts), so a component that edits one in place instead of
 // copying it fails loudly in tests rather than corrupting what every other
 // component sees.
-import type { KubeObject } from '../api/types.js';
-import type { Client, ResourceRef, WatchHandle } from '../client/types.js';
+import type { KubeObject } from '../../api/types.js';
+import type { Client, ResourceRef, WatchHandle } from '../types.js';
 import { compact } from './compact.js';
 
 export interface InformerHandlers<T extends KubeObject> {

@@ -1,7 +1,7 @@
 // Resource quantities as the scheduler counts them: CPU in millicores, memory
 // and storage in bytes, and a pod's effective request (the larger of its
 // biggest init container and the sum of its app containers, plus overhead).
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject } from './types.js';
 
 const SUFFIX: Record<string, number> = {
   '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
@@ -62,7 +62,7 @@ function max(into: Resources, o: Resources): void {
  * keep running, so they count with the app containers.
  */
 export function podRequests(pod: KubeObject): Resources {
-  // Pods of one workload share a frozen containers array (informer.ts): they share the answer too.
+  // Pods of one workload share a frozen containers array (client/cache/informer.ts): they share the answer too.
   const containers = pod.spec?.containers;
   const plain = !pod.spec?.initContainers && !pod.spec?.overhead && Array.isArray(containers) && Object.isFrozen(containers);
   if (plain) {

@@ -15,11 +15,11 @@
 // not fit is dropped, as client-go's broadcaster drops it. A burst of pods on
 // one kubelet therefore leaves most of them without kubelet events, on a real
 // node as here (`kubectl describe pod` shows only the scheduler's Scheduled).
-import type { KubeObject } from '../api/types.js';
-import type { Client } from '../client/types.js';
-import { refs } from '../client/types.js';
-import { RecentCache } from '../util/recentcache.js';
-import { formatRFC3339 } from '../api/duration.js';
+import type { KubeObject } from '../../api/types.js';
+import type { Client } from '../types.js';
+import { refs } from '../types.js';
+import { RecentCache } from '../../util/recentcache.js';
+import { formatRFC3339 } from '../../api/duration.js';
 
 export interface EventSource {
   component: string;

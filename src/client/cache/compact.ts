@@ -11,7 +11,7 @@
 // Both tables are bounded and start afresh when full: that costs sharing for
 // what comes later, never correctness.
 
-import { FNV_OFFSET, fnv1a, fnvStep } from '../util/fnv.js';
+import { FNV_OFFSET, fnv1a, fnvStep } from '../../util/fnv.js';
 
 /** Fields whose values repeat across the objects of one workload, for any kind. */
 const SHARED_FIELDS = new Set([
