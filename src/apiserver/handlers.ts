@@ -1,25 +1,13 @@
 // REST handlers for resource paths: turns an HTTP request into a registry call
 // and the result into JSON, a Table, or a watch stream.
 import type http from 'node:http';
-import type { KubeObject, ResourceType } from '../api/types.js';
+import type { KubeObject } from '../api/types.js';
 import type { DeleteOptions, Registry, WriteOptions } from './registry.js';
 import { errors, StatusError } from './status.js';
 import { decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
 import { renderingFor, toPartial, toPartialList, toTable } from './tables.js';
 import type { Subresources } from './subresources.js';
-
-export interface ResourceRequest {
-  rt: ResourceType;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
-  /** Path after the subresource (pod proxy). */
-  rest?: string;
-  method: string;
-  query: URLSearchParams;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
+import type { ResourceRequest } from './request.js';
 
 function warningHeaders(opts: WriteOptions): Record<string, string[]> {
   return opts.warnings?.length ? { warning: opts.warnings.map((w) => `299 - "${w.replace(/"/g, '\\"')}"`) } : {};

@@ -4,7 +4,7 @@
 import type http from 'node:http';
 import type { KubeObject } from '../api/types.js';
 import type { Registry } from './registry.js';
-import type { ResourceRequest } from './handlers.js';
+import type { ResourceRequest } from './request.js';
 import { errors, StatusError } from './status.js';
 import { decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
 import { jsonPatch, mergePatch } from './patch/index.js';

@@ -4,7 +4,7 @@
 // rewrites like editing the file and running `exportfs -ra`.
 import type { Command } from 'commander';
 import { COLUMNS, formatTable } from '../cloud/columns.js';
-import { api, leaf, showDone, showList } from './cloud.js';
+import { api, leaf, showDone, showList } from './common.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { KubeObject } from '../api/types.js';
 import type { IngressView } from '../cloud/ingress.js';
 import { metricsPortOf } from '../runtime/metrics.js';
-import { api, leaf, showDone } from './cloud.js';
+import { api, leaf, showDone } from './common.js';
 import { CliError, connect, request } from './connect.js';
 
 export interface Listener {

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { formatTable, type Column } from '../cloud/columns.js';
 import { saturationMessage, type NatLoad } from '../cloud/natload.js';
-import { api, leaf, showDone } from './cloud.js';
+import { api, leaf, showDone } from './common.js';
 import { registerIngressCommand } from './ingress.js';
 
 /** The one `net` command of the program, created on first use so pods.ts and this file share it. */

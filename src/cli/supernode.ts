@@ -3,7 +3,7 @@
 // agent turns these records into Kubernetes Nodes, evicts pods on drain, and
 // refuses removal while pods other than DaemonSet pods remain (or for the last node).
 import type { Command } from 'commander';
-import { api, leaf, showDone, showList } from './cloud.js';
+import { api, leaf, showDone, showList } from './common.js';
 
 export function registerSuperNodeCommands(program: Command): void {
   const sn = program.command('supernode').description('super nodes: virtual nodes, one subnet (and zone) each');

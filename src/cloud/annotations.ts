@@ -5,6 +5,7 @@
 
 import { parse as parseYaml } from 'yaml';
 import type { FieldError, KubeObject } from '../api/types.js';
+import { parseGoDuration } from '../api/duration.js';
 import { checkAnnotationSpec, CPU_ANNOTATION, MEM_ANNOTATION, GPU_TYPE_ANNOTATION, GPU_COUNT_ANNOTATION, parseGpuTypes } from './podsize.js';
 
 export const EKS_PREFIX = 'eks.tke.cloud.tencent.com/';
@@ -119,23 +120,10 @@ export function effectiveAnnotations(pod: KubeObject, clusterDefaults: Record<st
 
 // ---------- value parsers ----------
 
-const GO_DURATION = /^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)/;
-const UNIT_SEC: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-
-/** Go duration ("5s", "15m", "1h30m", "900s") → seconds; undefined if malformed. */
-export function parseDuration(v: string): number | undefined {
-  let s = v.trim();
-  if (s === '0') return 0;
-  if (!s) return undefined;
-  let total = 0;
-  while (s) {
-    const m = GO_DURATION.exec(s);
-    if (!m) return undefined;
-    const unit = /(ns|us|µs|ms|s|m|h)$/.exec(m[0])![1];
-    total += Number(m[0].slice(0, -unit.length)) * UNIT_SEC[unit];
-    s = s.slice(m[0].length);
-  }
-  return total;
+/** A Go duration ("5s", "15m", "1h30m", "900s") in seconds; undefined if Go refuses it or it is negative (no timeout or period here can be). */
+export function durationSeconds(v: string): number | undefined {
+  const ms = parseGoDuration(v);
+  return ms === undefined || ms < 0 ? undefined : ms / 1000;
 }
 
 const bool = (v: string | undefined): boolean | undefined => (v === 'true' ? true : v === 'false' ? false : undefined);
@@ -195,7 +183,7 @@ type Check = (v: string) => string | undefined;
 
 const expect = (ok: (v: string) => boolean, form: string): Check => (v) => (ok(v) ? undefined : form);
 const duration = (example = '900s or 15m', maxSec?: number): Check => (v) => {
-  const s = parseDuration(v);
+  const s = durationSeconds(v);
   if (s === undefined) return `expected a duration such as ${example}`;
   if (maxSec !== undefined && s > maxSec) return `expected a duration of at most ${maxSec}s`;
   return undefined;
@@ -294,7 +282,7 @@ export function validateEksAnnotations(annotations: Record<string, string>, fiel
 
 // ---------- typed settings ----------
 
-const dur = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseDuration(v));
+const dur = (v: string | undefined): number | undefined => (v === undefined ? undefined : durationSeconds(v));
 
 /** Typed settings with EKS defaults; malformed values fall back to the default (validate separately). */
 const NO_ANNOTATIONS: Record<string, string> = Object.freeze({});

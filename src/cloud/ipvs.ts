@@ -5,6 +5,7 @@
 // gRPC "Connection reset by peer" after 15 idle minutes, and DNS timeouts after
 // CoreDNS scales up under istio (ipvs UDP 5s vs conntrack UDP 120s). Pure code.
 
+import { formatGoDuration } from '../api/duration.js';
 import { CONNTRACK_UDP_TIMEOUT_SEC } from './annotations.js';
 
 export interface ScenarioOutcome {
@@ -17,14 +18,8 @@ export interface ScenarioOutcome {
   failed: number;
 }
 
-/** Go-style duration text: 0s, 5s, 1m30s, 15m0s, 1h0m0s. */
-export function formatDuration(sec: number): string {
-  if (sec < 60) return `${Math.round(sec * 1000) / 1000}s`;
-  const h = Math.floor(sec / 3600);
-  const m = Math.floor((sec % 3600) / 60);
-  const s = Math.round((sec % 60) * 1000) / 1000;
-  return h > 0 ? `${h}h${m}m${s}s` : `${m}m${s}s`;
-}
+/** Seconds as Go prints a duration (0s, 5s, 1m30s, 15m0s, 1h0m0s), to the millisecond. */
+export const formatDuration = (sec: number): string => formatGoDuration(Math.round(sec * 1000));
 const at = (t: number, text: string): string => `[+${formatDuration(t)}] ${text}`;
 
 /** An ipvs or conntrack entry is alive while its idle time is below the timeout. */

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KubeObject } from '../api/types.js';
+import { formatGoDuration } from '../api/duration.js';
 import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
 import { EKS_CONFIG, eksSettings, parseClusterDefaults, podEksSettings, type EksSettings } from '../cloud/annotations.js';
@@ -16,7 +17,6 @@ import { GiB, PodDisk, type DiskEvent } from '../cloud/disk.js';
 import { intern } from '../client/cache/compact.js';
 import { InformerView, SharedInformers } from '../client/cache/shared.js';
 import { ImageCache, reuseKeyOf } from './imagecache.js';
-import { goDurationMs } from './lifecycle.js';
 import { markCollected } from './logs.js';
 import { behaviourOf, containerImage, type SimulationOptions } from './simulate.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
@@ -178,7 +178,7 @@ export class PodDisks {
     // The download ended.
     if (st.ok) {
       this.pulls.delete(c);
-      const t = goDurationMs(st.tookMs);
+      const t = formatGoDuration(Math.round(st.tookMs));
       this.host.event(ps, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${t} (${t} including waiting). Image size: ${st.bytes} bytes.`, c);
       return undefined;
     }

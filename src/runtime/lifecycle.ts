@@ -38,15 +38,6 @@ export function goDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${m % 60}m${s % 60}s`;
 }
 
-/** Go's Duration.String at millisecond precision (513ms, 2.358s, 1m2.5s), as the Pulled event prints it. */
-export function goDurationMs(ms: number): string {
-  const r = Math.round(ms);
-  if (r < 1000) return `${r}ms`;
-  const sec = (r % 60_000) / 1000;
-  const min = Math.floor(r / 60_000);
-  return min ? `${min}m${sec}s` : `${sec}s`;
-}
-
 /** Fresh per-pod state for a pod the agent just got. */
 export function newPodState(pod: KubeObject, runtime: PodState['runtime']): PodState {
   const spec = pod.spec ?? {};

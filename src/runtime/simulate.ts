@@ -3,6 +3,7 @@
 // Pure functions, no I/O.
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
+import { parseGoDuration } from '../api/duration.js';
 import { listenDeniedMessage, metricsPortConflict } from './metrics.js';
 
 export const SIMULATE_ANNOTATION = 'nodeless.dev/simulate';
@@ -37,17 +38,10 @@ export function parseBytes(s: string): number | undefined {
   return m ? Math.round(Number(m[1]) * SIZE_UNITS[m[2] ?? '']) : undefined;
 }
 
-/** Go-style durations: 500ms, 5s, 1m30s, 2h. Undefined when unparsable. */
-export function parseDuration(s: string): number | undefined {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of s.matchAll(re)) {
-    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms']!;
-    consumed += m[0].length;
-  }
-  if (consumed !== s.length || s.length === 0) return /^\d+$/.test(s) ? Number(s) * 1000 : undefined;
-  return total;
+/** A directive's wait as a Go duration (500ms, 5s, 1m30s, 2h) in milliseconds; undefined when Go refuses it or it is negative. */
+function waitMs(s: string | undefined): number | undefined {
+  const ms = s === undefined ? undefined : parseGoDuration(s);
+  return ms === undefined || ms < 0 ? undefined : ms;
 }
 
 /**
@@ -73,12 +67,12 @@ export function parseSimulate(value: string | undefined): { all: Behaviour; byCo
       const [k, v] = word.split('=', 2);
       if (k === 'crash-loop' && v === undefined) target.crashLoop = true;
       else if (k === 'exit' && v !== undefined && /^\d+$/.test(v) && Number(v) < 256) target.exitCode = Number(v);
-      else if (k === 'after' && v !== undefined && parseDuration(v) !== undefined) target.afterMs = parseDuration(v);
+      else if (k === 'after' && waitMs(v) !== undefined) target.afterMs = waitMs(v);
       else if (k === 'ready' && (v === 'false' || v === 'true')) target.ready = v === 'true';
       else if (k === 'image-size' && v !== undefined && parseBytes(v) !== undefined) target.imageBytes = parseBytes(v);
-      else if (k === 'pull' && v !== undefined && parseDuration(v) !== undefined) target.pullMs = parseDuration(v);
+      else if (k === 'pull' && waitMs(v) !== undefined) target.pullMs = waitMs(v);
       else if (k === 'write' && v !== undefined && parseBytes(v) !== undefined) target.writeBytes = parseBytes(v);
-      else if (k === 'write-after' && v !== undefined && parseDuration(v) !== undefined) target.writeAfterMs = parseDuration(v);
+      else if (k === 'write-after' && waitMs(v) !== undefined) target.writeAfterMs = waitMs(v);
       else errors.push(`unknown simulate directive ${JSON.stringify(word)}`);
     }
   }

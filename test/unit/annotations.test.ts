@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseClusterDefaults, effectiveAnnotations, validateEksAnnotations, eksSettings, parseDuration,
+  parseClusterDefaults, effectiveAnnotations, validateEksAnnotations, eksSettings,
 } from '../../src/cloud/annotations.js';
 
 const P = 'eks.tke.cloud.tencent.com/';
@@ -44,19 +44,19 @@ describe('effectiveAnnotations', () => {
   });
 });
 
-describe('parseDuration', () => {
-  it('accepts Go durations', () => {
-    assert.equal(parseDuration('5s'), 5);
-    assert.equal(parseDuration('15m'), 900);
-    assert.equal(parseDuration('900s'), 900);
-    assert.equal(parseDuration('1h30m'), 5400);
-    assert.equal(parseDuration('1800s'), 1800);
-    assert.equal(parseDuration('1.5h'), 5400);
-    assert.equal(parseDuration('500ms'), 0.5);
-    assert.equal(parseDuration('0'), 0);
+describe('duration annotations', () => {
+  it("read Go durations (the parser is tested on Go's own cases in goduration.test.ts)", () => {
+    const s = eksSettings({ [`${P}ipvs-tcp-timeout`]: '15m', [`${P}ipvs-udp-timeout`]: '500ms', [`${P}image-gc-period`]: '1h30m', [`${P}ipvs-sync-period`]: '1.5h' });
+    assert.equal(s.ipvsTcpTimeoutSec, 900);
+    assert.equal(s.ipvsUdpTimeoutSec, 0.5);
+    assert.equal(s.imageGcPeriodSec, 5400);
+    assert.equal(s.ipvsSyncPeriodSec, 5400);
   });
-  it('rejects what Go rejects (no unit, words, negative)', () => {
-    for (const bad of ['900', 'soon', '', '15 m', '-5s', '5x']) assert.equal(parseDuration(bad), undefined, bad);
+  it('refuse what Go refuses, and negative durations', () => {
+    for (const bad of ['900', 'soon', '', '15 m', '-5s', '5x', '1d']) {
+      assert.deepEqual(fieldsOf({ [`${P}ipvs-tcp-timeout`]: bad }), [`metadata.annotations[${P}ipvs-tcp-timeout]`], bad);
+    }
+    assert.equal(eksSettings({ [`${P}ipvs-tcp-timeout`]: '-5s' }).ipvsTcpTimeoutSec, 900);
   });
 });
 

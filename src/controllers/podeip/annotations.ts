@@ -3,6 +3,7 @@
 // Tencent's dialect (eks.tke.cloud.tencent.com/eip-*, ./tencent.ts) is read
 // into the same EipRequest, so the controller serves both unchanged.
 import type { KubeObject } from '../../api/types.js';
+import { parseGoDuration } from '../../api/duration.js';
 import { INSTANCE_CHARGE_TYPES, ISPS } from '../../cloud/models/eip.js';
 import { tencentEipRequest, tencentWantsEip } from './tencent.js';
 
@@ -41,15 +42,6 @@ export function wantsEip(pod: KubeObject): boolean {
   return alibabaWantsEip(pod) || tencentWantsEip(pod);
 }
 
-/** Parses a Go duration ("10m", "1h30m", "5m0s") into milliseconds. */
-export function parseGoDuration(s: string): number | undefined {
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s)) return undefined;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let ms = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * unit[m[2]];
-  return ms;
-}
-
 /** Reads and validates the annotations; throws an Error whose message names the bad value. */
 export function eipRequest(pod: KubeObject): EipRequest {
   if (tencentWantsEip(pod)) {
@@ -75,7 +67,8 @@ export function eipRequest(pod: KubeObject): EipRequest {
   if (rs === 'Follow' || rs === 'Never') req.releaseStrategy = rs;
   else {
     const ms = parseGoDuration(rs);
-    if (ms === undefined) throw new Error(`invalid pod-eip-release-strategy ${JSON.stringify(rs)}: want Follow, Never or a Go duration such as 10m`);
+    // A TTL counts from the pod's deletion: a negative one is no TTL.
+    if (ms === undefined || ms < 0) throw new Error(`invalid pod-eip-release-strategy ${JSON.stringify(rs)}: want Follow, Never or a Go duration such as 10m`);
     Object.assign(req, { releaseStrategy: 'TTL', releaseAfterMs: ms, releaseAfter: rs });
   }
   return req;

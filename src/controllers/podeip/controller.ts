@@ -16,7 +16,8 @@ import { keyOf } from '../../client/cache/informer.js';
 import { InformerView, SharedInformers } from '../../client/cache/shared.js';
 import { WorkQueue } from '../../client/workqueue/queue.js';
 import { installPodEipCrd } from './crd.js';
-import { ALLOCATED_ANNOTATION, CONTROLLER_ANNOTATION, EIP_GATE, FINALIZER, eipRequest, parseGoDuration, wantsEip, type EipRequest } from './annotations.js';
+import { ALLOCATED_ANNOTATION, CONTROLLER_ANNOTATION, EIP_GATE, FINALIZER, eipRequest, wantsEip, type EipRequest } from './annotations.js';
+import { parseGoDuration } from '../../api/duration.js';
 import { formatRFC3339 } from '../../api/duration.js';
 
 export interface PodEipOptions {

@@ -1,0 +1,18 @@
+// One request for a resource path, as the server parsed it: what the resource
+// handlers and the subresource handlers both take (its own file, so neither
+// imports the other).
+import type http from 'node:http';
+import type { ResourceType } from '../api/types.js';
+
+export interface ResourceRequest {
+  rt: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** Path after the subresource (pod proxy). */
+  rest?: string;
+  method: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
