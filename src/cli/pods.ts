@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import type { KubeObject } from '../api/types.js';
-import { explainPodSize, computePodSize, formatPodSize, PodSizeError } from '../cloud/podsize.js';
-import { eksSettings, validateEksAnnotations } from '../cloud/annotations.js';
-import { runScenario } from '../cloud/ipvs.js';
+import { explainPodSize, computePodSize, formatPodSize, PodSizeError } from '../clouds/tencent/podsize.js';
+import { eksSettings, validateEksAnnotations } from '../clouds/tencent/annotations.js';
+import { runScenario } from '../clouds/tencent/ipvs.js';
 import { CliError } from './connect.js';
 import { netCommand, registerNetCommands } from './net.js';
 

@@ -7,7 +7,7 @@
 // so they are stable and need no sampling.
 import type { KubeObject } from '../api/types.js';
 import { StatusError } from '../apiserver/status.js';
-import { podEksSettings, type EksSettings } from '../cloud/annotations.js';
+import { podEksSettings, type EksSettings } from '../clouds/tencent/annotations.js';
 
 export const POD_SIZE_ANNOTATION = 'nodeless.dev/pod-size';
 export const DEFAULT_METRICS_PORT = 9100;

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseClusterDefaults, effectiveAnnotations, validateEksAnnotations, eksSettings,
-} from '../../src/cloud/annotations.js';
+} from '../../src/clouds/tencent/annotations.js';
 
 const P = 'eks.tke.cloud.tencent.com/';
 const fieldsOf = (a: Record<string, string>) => validateEksAnnotations(a).map((e) => e.field);

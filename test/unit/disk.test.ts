@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PodDisk, GiB, DEFAULT_DISK_BYTES, DEFAULT_DISK_GC, gcFailedMessage } from '../../src/cloud/disk.js';
-import { eksSettings } from '../../src/cloud/annotations.js';
+import { PodDisk, GiB, DEFAULT_DISK_BYTES, DEFAULT_DISK_GC, gcFailedMessage } from '../../src/clouds/tencent/disk.js';
+import { eksSettings } from '../../src/clouds/tencent/annotations.js';
 
 const reasons = (evs: { reason: string }[]) => evs.map((e) => e.reason);
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulateTcpIdle, simulateDnsAfterScaleUp, runScenario, formatDuration } from '../../src/cloud/ipvs.js';
-import { eksSettings } from '../../src/cloud/annotations.js';
+import { simulateTcpIdle, simulateDnsAfterScaleUp, runScenario, formatDuration } from '../../src/clouds/tencent/ipvs.js';
+import { eksSettings } from '../../src/clouds/tencent/annotations.js';
 
 const TIMED_OUT = ';; connection timed out; no servers could be reached';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/types.js';
 import {
   computePodSize, explainPodSize, formatPodSize, parseQuantity, matchCpuSpec, PodSizeError, QuantityError,
-} from '../../src/cloud/podsize.js';
+} from '../../src/clouds/tencent/podsize.js';
 
 type Res = { requests?: Record<string, string>; limits?: Record<string, string> };
 const pod = (containers: Res[], initContainers: Res[] = []): KubeObject => ({

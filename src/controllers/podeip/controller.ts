@@ -15,8 +15,8 @@ import { EventRecorder } from '../../client/record/events.js';
 import { keyOf } from '../../client/cache/informer.js';
 import { InformerView, SharedInformers } from '../../client/cache/shared.js';
 import { WorkQueue } from '../../client/workqueue/queue.js';
-import { installPodEipCrd } from './crd.js';
-import { ALLOCATED_ANNOTATION, CONTROLLER_ANNOTATION, EIP_GATE, FINALIZER, eipRequest, wantsEip, type EipRequest } from './annotations.js';
+import { installPodEipCrd } from '../../clouds/alibaba/podeip-crd.js';
+import { ALLOCATED_ANNOTATION, CONTROLLER_ANNOTATION, EIP_GATE, FINALIZER, eipRequest, wantsEip, type EipRequest } from '../../clouds/alibaba/pod-eip.js';
 import { parseGoDuration } from '../../api/duration.js';
 import { formatRFC3339 } from '../../api/duration.js';
 

@@ -5,7 +5,7 @@
 import type { KubeObject } from '../../api/types.js';
 import { parseGoDuration } from '../../api/duration.js';
 import { INSTANCE_CHARGE_TYPES, ISPS } from '../../cloud/models/eip.js';
-import { tencentEipRequest, tencentWantsEip } from './tencent.js';
+import { tencentEipRequest, tencentWantsEip } from '../tencent/pod-eip.js';
 
 export const ALLOCATED_ANNOTATION = 'k8s.aliyun.com/allocated-eipAddress';
 export const EIP_GATE = 'k8s.aliyun.com/eip';

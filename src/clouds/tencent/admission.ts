@@ -4,10 +4,10 @@
 //   - the pod's size is computed by Tencent's rules and recorded (or the pod is refused);
 //   - security groups named by annotation exist in the region;
 //   - the cluster's pod quota (pods-per-cluster) is not exceeded.
-import type { Admission } from '../apiserver/registry.js';
-import { errors, StatusError } from '../apiserver/status.js';
-import type { KubeObject } from '../api/types.js';
-import type { Cloud } from './cloud.js';
+import type { Admission } from '../../apiserver/registry.js';
+import { errors, StatusError } from '../../apiserver/status.js';
+import type { KubeObject } from '../../api/types.js';
+import type { Cloud } from '../../cloud/cloud.js';
 import { EKS_CONFIG, effectiveAnnotations, parseClusterDefaults, validateEksAnnotations } from './annotations.js';
 import { computePodSize, formatPodSize, PodSizeError } from './podsize.js';
 

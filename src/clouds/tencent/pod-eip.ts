@@ -11,7 +11,7 @@
 // well-formed body asks that AllocateAddresses would refuse is reported here,
 // on the pod (event + condition), like a bad Alibaba annotation.
 import type { KubeObject } from '../../api/types.js';
-import type { EipRequest } from './annotations.js';
+import type { EipRequest } from '../alibaba/pod-eip.js';
 
 export const TKE_PREFIX = 'eks.tke.cloud.tencent.com/';
 export const EIP_ATTRIBUTES = `${TKE_PREFIX}eip-attributes`;

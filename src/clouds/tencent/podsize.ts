@@ -4,7 +4,7 @@
 // "CPU Pod 规格计算方法" / "GPU Pod 规格计算方法" (cloud.tencent.com 457/44174).
 // Pure code, no I/O: the eklet controller and `nodeless explain-size` share it.
 
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject } from '../../api/types.js';
 
 export const CPU_ANNOTATION = 'eks.tke.cloud.tencent.com/cpu';
 export const MEM_ANNOTATION = 'eks.tke.cloud.tencent.com/mem';

@@ -5,7 +5,7 @@
 // gRPC "Connection reset by peer" after 15 idle minutes, and DNS timeouts after
 // CoreDNS scales up under istio (ipvs UDP 5s vs conntrack UDP 120s). Pure code.
 
-import { formatGoDuration } from '../api/duration.js';
+import { formatGoDuration } from '../../api/duration.js';
 import { CONNTRACK_UDP_TIMEOUT_SEC } from './annotations.js';
 
 export interface ScenarioOutcome {

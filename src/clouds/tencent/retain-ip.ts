@@ -7,11 +7,11 @@
 // The retained addresses are recorded in ConfigMap kube-system/
 // nodeless-retained-pod-ips (one key per pod, `<namespace>.<name>`), so they
 // survive a restart of nodeless and can be inspected with kubectl.
-import type { KubeObject } from '../api/types.js';
-import type { Client } from '../client/types.js';
-import { ApiError, refs } from '../client/types.js';
-import type { Cloud } from '../cloud/cloud.js';
-import type { Eni } from '../cloud/types.js';
+import type { KubeObject } from '../../api/types.js';
+import type { Client } from '../../client/types.js';
+import { ApiError, refs } from '../../client/types.js';
+import type { Cloud } from '../../cloud/cloud.js';
+import type { Eni } from '../../cloud/types.js';
 
 export const RETAIN_IP = 'eks.tke.cloud.tencent.com/retain-ip';
 export const RETAIN_IP_HOURS = 'eks.tke.cloud.tencent.com/retain-ip-hours';

@@ -9,12 +9,12 @@
 //     subnet of the retained address, the only place it can get it back.
 // eip-id-list together with eip-attributes is refused by the per-annotation
 // checks (./annotations.ts).
-import type { Admission } from '../apiserver/registry.js';
-import { errors } from '../apiserver/status.js';
-import type { FieldError, KubeObject } from '../api/types.js';
-import type { Cloud } from './cloud.js';
+import type { Admission } from '../../apiserver/registry.js';
+import { errors } from '../../apiserver/status.js';
+import type { FieldError, KubeObject } from '../../api/types.js';
+import type { Cloud } from '../../cloud/cloud.js';
 import { EKS_PREFIX } from './annotations.js';
-import { EIP_ATTRIBUTES, EIP_ID_LIST, statefulSetOrdinal } from '../controllers/podeip/tencent.js';
+import { EIP_ATTRIBUTES, EIP_ID_LIST, statefulSetOrdinal } from './pod-eip.js';
 
 export const RETAIN_IP = `${EKS_PREFIX}retain-ip`;
 /** The super node label naming its subnet (src/controllers/supernode.ts). */

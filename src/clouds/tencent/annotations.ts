@@ -4,8 +4,8 @@
 // defaults. Sources: cloud-facts §1, imroc "EKS 注解" guide, seeds tencent-*.
 
 import { parse as parseYaml } from 'yaml';
-import type { FieldError, KubeObject } from '../api/types.js';
-import { parseGoDuration } from '../api/duration.js';
+import type { FieldError, KubeObject } from '../../api/types.js';
+import { parseGoDuration } from '../../api/duration.js';
 import { checkAnnotationSpec, CPU_ANNOTATION, MEM_ANNOTATION, GPU_TYPE_ANNOTATION, GPU_COUNT_ANNOTATION, parseGpuTypes } from './podsize.js';
 
 export const EKS_PREFIX = 'eks.tke.cloud.tencent.com/';
