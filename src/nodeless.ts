@@ -16,7 +16,9 @@ import { eksNetworkAdmission } from './clouds/tencent/network-admission.js';
 import { startWorkloadControllers } from './controllers/workloads.js';
 import { startScheduler } from './controllers/scheduler.js';
 import { startNodeLifecycle } from './controllers/nodelifecycle.js';
-import { startSuperNodes, superNodeDeletion } from './controllers/supernode.js';
+import { startSuperNodes } from './controllers/supernode.js';
+import { superNodeDeletion } from './clouds/tencent/supernode.js';
+import { startEklet } from './eklet.js';
 import { podEipAdmission, startPodEips } from './controllers/podeip/controller.js';
 import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
 import { runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
@@ -79,13 +81,14 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const workloads = startWorkloadControllers(c.client, { namespacedRefs, informers });
     const scheduler = startScheduler(c.client, { informers });
     const lifecycle = startNodeLifecycle(c.client, { informers });
-    const supernodes = await startSuperNodes(cloud, name, c.client, {
+    const eklet = await startEklet(cloud, name, c.client, {
       informers, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation, eventLimit: opts.kubeletEvents,
     });
-    c.subresources.backends = runtimeBackends(() => supernodes.agents(), () => clusterDefaults(c.registry));
+    const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
+    c.subresources.backends = runtimeBackends(() => eklet.agents(), () => clusterDefaults(c.registry));
     // Pod EIPs (SPEC §3): installs the PodEIP CRD and binds EIPs to annotated pods.
     const podeips = await startPodEips(cloud, name, c.client, { informers });
-    stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => supernodes.stop(), () => podeips.stop());
+    stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => eklet.close(), () => supernodes.stop(), () => podeips.stop());
     // NAT gateway load (SPEC S8): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
     const natload = startNatLoad(cloud, name, c.client, informers);
     stops.push(() => natload.stop(), () => informers.stop());

@@ -104,6 +104,26 @@ export interface Eip extends RecordBase {
   allocatedFor?: PodRef;
 }
 
+/**
+ * What a pod asks of the EIP service, whichever cloud's annotations it uses
+ * (src/clouds/alibaba/pod-eip.ts, src/clouds/tencent/pod-eip.ts): both dialects
+ * read into this one shape, so one pod EIP controller serves them both.
+ */
+export interface EipRequest {
+  /** An existing EIP named by instance id (Static), else allocate one (Auto). */
+  instanceId?: string;
+  bandwidthMbps: number;
+  internetChargeType: string;
+  instanceChargeType: string;
+  isp?: string;
+  name?: string;
+  description?: string;
+  releaseStrategy: 'Follow' | 'TTL' | 'Never';
+  /** For TTL, in milliseconds. */
+  releaseAfterMs?: number;
+  releaseAfter?: string;
+}
+
 export type SgProtocol = 'tcp' | 'udp' | 'icmp' | 'all';
 export type SgAction = 'ACCEPT' | 'DROP';
 

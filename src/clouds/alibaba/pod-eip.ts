@@ -1,11 +1,11 @@
 // Pod annotations of Alibaba's pod EIP feature (reference/cloud-facts.md §2).
-// Each key is read under k8s.aliyun.com/ and network.alibabacloud.com/.
-// Tencent's dialect (eks.tke.cloud.tencent.com/eip-*, ./tencent.ts) is read
-// into the same EipRequest, so the controller serves both unchanged.
+// Each key is read under k8s.aliyun.com/ and network.alibabacloud.com/, into
+// the EipRequest that Tencent's dialect (src/clouds/tencent/pod-eip.ts) gives
+// too, so one controller (src/controllers/podeip) serves both unchanged.
 import type { KubeObject } from '../../api/types.js';
 import { parseGoDuration } from '../../api/duration.js';
 import { INSTANCE_CHARGE_TYPES, ISPS } from '../../cloud/models/eip.js';
-import { tencentEipRequest, tencentWantsEip } from '../tencent/pod-eip.js';
+import type { EipRequest } from '../../cloud/types.js';
 
 export const ALLOCATED_ANNOTATION = 'k8s.aliyun.com/allocated-eipAddress';
 export const EIP_GATE = 'k8s.aliyun.com/eip';
@@ -20,35 +20,12 @@ function read(pod: KubeObject, ...keys: string[]): string | undefined {
   return undefined;
 }
 
-export interface EipRequest {
-  /** An existing EIP named by instance id (Static), else allocate one (Auto). */
-  instanceId?: string;
-  bandwidthMbps: number;
-  internetChargeType: string;
-  instanceChargeType: string;
-  isp?: string;
-  name?: string;
-  description?: string;
-  releaseStrategy: 'Follow' | 'TTL' | 'Never';
-  /** For TTL, in milliseconds. */
-  releaseAfterMs?: number;
-  releaseAfter?: string;
-}
+/** Whether the pod asks for an EIP in Alibaba's dialect. */
+export const alibabaWantsEip = (pod: KubeObject): boolean =>
+  read(pod, 'pod-with-eip', 'eci-with-eip') === 'true' || !!read(pod, 'pod-eip-instanceid', 'eci-eip-instanceid');
 
-const alibabaWantsEip = (pod: KubeObject) => read(pod, 'pod-with-eip', 'eci-with-eip') === 'true' || !!read(pod, 'pod-eip-instanceid', 'eci-eip-instanceid');
-
-/** Whether the pod asks for an EIP at all (either dialect). */
-export function wantsEip(pod: KubeObject): boolean {
-  return alibabaWantsEip(pod) || tencentWantsEip(pod);
-}
-
-/** Reads and validates the annotations; throws an Error whose message names the bad value. */
-export function eipRequest(pod: KubeObject): EipRequest {
-  if (tencentWantsEip(pod)) {
-    // One EIP per pod: two dialects asking at once would be two answers to one question.
-    if (alibabaWantsEip(pod)) throw new Error('the pod asks for an EIP in both the Alibaba (k8s.aliyun.com/) and the Tencent (eks.tke.cloud.tencent.com/) annotations; keep one');
-    return tencentEipRequest(pod)!;
-  }
+/** The request of an Alibaba-annotated pod; throws an Error whose message names the bad value. */
+export function alibabaEipRequest(pod: KubeObject): EipRequest {
   const bw = read(pod, 'eip-bandwidth') ?? '5';
   if (!/^\d+$/.test(bw) || Number(bw) < 1 || Number(bw) > 10_000) throw new Error(`invalid eip-bandwidth ${JSON.stringify(bw)}: want an integer 1-10000 (Mbit/s)`);
   const ict = read(pod, 'eip-internet-charge-type', 'eip-charge-type') ?? 'PayByTraffic';

@@ -13,12 +13,10 @@ import type { Admission } from '../../apiserver/registry.js';
 import { errors } from '../../apiserver/status.js';
 import type { FieldError, KubeObject } from '../../api/types.js';
 import type { Cloud } from '../../cloud/cloud.js';
-import { EKS_PREFIX } from './annotations.js';
 import { EIP_ATTRIBUTES, EIP_ID_LIST, statefulSetOrdinal } from './pod-eip.js';
+import { RETAIN_IP } from './retain-ip.js';
+import { SUBNET_LABEL } from './supernode.js';
 
-export const RETAIN_IP = `${EKS_PREFIX}retain-ip`;
-/** The super node label naming its subnet (src/controllers/supernode.ts). */
-const SUBNET_LABEL = `${EKS_PREFIX}subnet-id`;
 const WORKLOADS = new Set(['apps/statefulsets', 'apps/deployments', 'apps/replicasets', 'apps/daemonsets', 'batch/jobs']);
 
 const idList = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);

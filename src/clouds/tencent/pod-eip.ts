@@ -1,17 +1,17 @@
 // Tencent EKS's pod EIP annotations (reference/cloud-facts.md §1), read into
-// the same EipRequest the Alibaba annotations give, so one controller serves
-// both dialects and both produce the same cloud objects (an EIP bound to the
-// pod's ENI, a PodEIP object):
+// the same EipRequest (src/cloud/types.ts) the Alibaba annotations give, so
+// one controller serves both dialects and both produce the same cloud objects
+// (an EIP bound to the pod's ENI, a PodEIP object):
 //   eip-attributes          '' or '{}' → a new EIP with AllocateAddresses' defaults,
 //                           else an AllocateAddresses-style JSON body;
 //   eip-claim-delete-policy 'Never' → the EIP outlives the pod and a pod of the
 //                           same name gets it back (release strategy Never);
 //   eip-id-list             existing EIPs, StatefulSet pods only, by ordinal.
-// Malformed JSON is refused at admission (src/cloud/annotations.ts); what a
+// Malformed JSON is refused at admission (./annotations.ts); what a
 // well-formed body asks that AllocateAddresses would refuse is reported here,
 // on the pod (event + condition), like a bad Alibaba annotation.
 import type { KubeObject } from '../../api/types.js';
-import type { EipRequest } from '../alibaba/pod-eip.js';
+import type { EipRequest } from '../../cloud/types.js';
 
 export const TKE_PREFIX = 'eks.tke.cloud.tencent.com/';
 export const EIP_ATTRIBUTES = `${TKE_PREFIX}eip-attributes`;

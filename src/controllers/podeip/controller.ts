@@ -16,9 +16,10 @@ import { keyOf } from '../../client/cache/informer.js';
 import { InformerView, SharedInformers } from '../../client/cache/shared.js';
 import { WorkQueue } from '../../client/workqueue/queue.js';
 import { installPodEipCrd } from '../../clouds/alibaba/podeip-crd.js';
-import { ALLOCATED_ANNOTATION, CONTROLLER_ANNOTATION, EIP_GATE, FINALIZER, eipRequest, wantsEip, type EipRequest } from '../../clouds/alibaba/pod-eip.js';
-import { parseGoDuration } from '../../api/duration.js';
-import { formatRFC3339 } from '../../api/duration.js';
+import type { EipRequest } from '../../cloud/types.js';
+import { ALLOCATED_ANNOTATION, CONTROLLER_ANNOTATION, EIP_GATE, FINALIZER } from '../../clouds/alibaba/pod-eip.js';
+import { eipRequest, wantsEip } from './request.js';
+import { formatRFC3339, parseGoDuration } from '../../api/duration.js';
 
 export interface PodEipOptions {
   /** Modelled time from association to the EIP carrying traffic (default 1s; NODELESS_EIP_BIND_DELAY_MS). */

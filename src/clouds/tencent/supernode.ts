@@ -1,0 +1,56 @@
+// What a Tencent EKS super node looks like from Kubernetes (see
+// docs/tencent/super-nodes.md): the labels and capacity its eklet registers,
+// the NetworkUnavailable condition that follows its subnet's free addresses,
+// and `kubectl delete node` removing the super node itself.
+import type { Admission } from '../../apiserver/registry.js';
+import { errors } from '../../apiserver/status.js';
+import type { Cloud } from '../../cloud/cloud.js';
+import { CloudError } from '../../cloud/errors.js';
+import type { SuperNode } from '../../cloud/types.js';
+
+/** The label naming a super node's subnet (pods pinned to a subnet select it). */
+export const SUBNET_LABEL = 'eks.tke.cloud.tencent.com/subnet-id';
+
+/** The Node labels an eklet registers. */
+export function superNodeLabels(sn: SuperNode, region: string): Record<string, string> {
+  return {
+    'node.kubernetes.io/instance-type': 'eklet', type: 'virtual-kubelet',
+    'topology.kubernetes.io/zone': sn.zone, 'topology.kubernetes.io/region': region,
+    'failure-domain.beta.kubernetes.io/zone': sn.zone, 'failure-domain.beta.kubernetes.io/region': region,
+    [SUBNET_LABEL]: sn.subnetId,
+  };
+}
+
+/** A super node's capacity: large, with one pod per address of its subnet. */
+export function superNodeCapacity(subnetIpCount: number): Record<string, string> {
+  return { cpu: '960', memory: '3840Gi', pods: String(Math.max(subnetIpCount, 1)), 'ephemeral-storage': '20Ti' };
+}
+
+/** The NetworkUnavailable condition of a super node whose subnet has (or has no) free address. */
+export function subnetCondition(exhausted: boolean, subnetId: string, now: string): Record<string, string> {
+  return exhausted
+    ? { type: 'NetworkUnavailable', status: 'True', reason: 'EKLetHasInsufficientSubnetIP', message: `eklet node has insufficient IP available of subnet ${subnetId}`, lastHeartbeatTime: now, lastTransitionTime: now }
+    : { type: 'NetworkUnavailable', status: 'False', reason: 'EKLetHasSufficientSubnetIP', message: `eklet node has sufficient IP available of subnet ${subnetId}`, lastHeartbeatTime: now, lastTransitionTime: now };
+}
+
+/**
+ * `kubectl delete node` on a super node follows the same rules as
+ * `nodeless supernode remove`: the cloud record goes first (refused for the
+ * last node, or while pods other than DaemonSet pods remain), then the Node.
+ */
+export function superNodeDeletion(cloud: Cloud, cluster: string): Admission {
+  return {
+    name: 'supernode-delete',
+    async admit(op, rt, obj, _old, ctx) {
+      if (op !== 'DELETE' || rt.plural !== 'nodes' || rt.group !== '' || ctx.dryRun) return;
+      const sn = cloud.superNodes.list({ cluster }).find((x) => x.name === obj.metadata.name);
+      if (!sn) return;
+      try {
+        await cloud.superNodes.delete(sn.id);
+      } catch (e) {
+        if (e instanceof CloudError) throw errors.forbidden(rt, obj.metadata.name!, `${e.code}: ${e.message}`);
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// The eklet: what runs a super node's pods. For every super node the super
+// node controller (src/controllers/supernode.ts) starts, this starts
+// nodeless' node agent (src/runtime) with the super node's labels and
+// capacity (src/clouds/tencent/supernode.ts), pod IPs from its subnet through
+// the cloud's IPAM (one ENI per pod, retain-ip honoured), and NFS mounts from
+// the CFS / NFS servers of its VPC. Wired here, above both the controllers and
+// the runtime, which never import each other.
+import type { KubeObject } from './api/types.js';
+import type { Client } from './client/types.js';
+import type { Cloud } from './cloud/cloud.js';
+import type { SuperNode } from './cloud/types.js';
+import { SG_ANNOTATION } from './clouds/tencent/admission.js';
+import { RetainedIps } from './clouds/tencent/retain-ip.js';
+import { superNodeCapacity, superNodeLabels } from './clouds/tencent/supernode.js';
+import type { SuperNodeAgents } from './controllers/supernode.js';
+import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from './runtime/index.js';
+import { NfsMounts } from './runtime/nfs.js';
+
+/**
+ * Pod IPs from a subnet, one ENI per pod, through the cloud's IPAM. A pod
+ * annotated retain-ip keeps its ENI for its name when it goes, and a pod of
+ * the same name on this subnet gets that address back (clouds/tencent/retain-ip.ts).
+ */
+export class SubnetNetwork implements PodNetwork {
+  constructor(private cloud: Cloud, private cluster: string, private subnetId: string, private node: string, private retained?: RetainedIps) {}
+
+  async allocate(pod: KubeObject): Promise<{ ip: string }> {
+    const sgs = (pod.metadata.annotations?.[SG_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const input = {
+      cluster: this.cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid!,
+      subnetId: this.subnetId, securityGroupIds: sgs, preferIp: pod.status?.podIP, node: this.node,
+    };
+    this.retained?.note(pod);
+    const own = this.cloud.findEniByPod({ cluster: this.cluster, namespace: input.namespace, pod: input.pod, uid: input.uid });
+    const kept = own ? undefined : this.retained?.take(input.namespace, input.pod, this.subnetId);
+    if (kept) {
+      // Free the kept ENI and take its address for the new pod in the same turn, before anyone else can.
+      const freed = this.cloud.releaseEni(kept.eni);
+      const eni = this.cloud.allocatePodEni({ ...input, preferIp: kept.ip });
+      await freed;
+      return { ip: (await eni).primaryIp };
+    }
+    const eni = own ?? await this.cloud.allocatePodEni(input);
+    return { ip: eni.primaryIp };
+  }
+
+  async release(pod: KubeObject): Promise<void> {
+    const eni = this.cloud.findEniByPod({ cluster: this.cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid });
+    if (!eni || this.retained?.isRetained(eni.id) || this.retained?.keep(pod, eni)) return;
+    await this.cloud.releaseEni(eni.id);
+  }
+}
+
+export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers'> {}
+
+export interface Eklet extends SuperNodeAgents {
+  /** The running node agents (the API server's logs and pod proxy find a pod's agent among them). */
+  agents(): NodeAgent[];
+  /** Stops every agent of the cluster (the pods stay, as a kubelet's do when it stops). */
+  close(): Promise<void>;
+}
+
+/** The eklets of one cluster's super nodes; addresses retained for retain-ip pods are loaded before any starts. */
+export async function startEklet(cloud: Cloud, cluster: string, client: Client, opts: EkletOptions = {}): Promise<Eklet> {
+  const agents = new Map<string, NodeAgent>(); // by super node id
+  // Shared by the cluster's super nodes: a retain-ip pod may come back on another one.
+  const retained = new RetainedIps(cloud, client);
+  await retained.load();
+  return {
+    agents: () => [...agents.values()],
+    async start(sn: SuperNode) {
+      if (agents.has(sn.id)) return;
+      const subnet = cloud.subnets.get(sn.subnetId);
+      const agent = startNodeAgent(client, {
+        nodeName: sn.name,
+        labels: superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''),
+        capacity: superNodeCapacity(subnet.totalIpCount),
+        // A super node's own address is taken from its subnet's reserved range: shown, never contacted.
+        network: new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name, retained),
+        // NFS volumes mount from CFS / NFS servers of the subnet's VPC (docs/tencent/volumes.md); each pod is its own host.
+        nfs: new NfsMounts((server, path, ip) => {
+          const r = cloud.fileSystems.mountRequest({ vpcId: subnet.vpcId, server, path, clientIp: ip });
+          return r.ok ? { ok: true, key: r.fileSystem.id, readOnly: r.readOnly } : r;
+        }),
+        hostPerPod: true,
+        ...opts,
+      });
+      agents.set(sn.id, agent);
+      await agent.ready;
+    },
+    async stop(sn: SuperNode) {
+      const agent = agents.get(sn.id);
+      agents.delete(sn.id);
+      await agent?.stop();
+    },
+    async close() {
+      retained.stop();
+      await Promise.all([...agents.values()].map((a) => a.stop()));
+      agents.clear();
+    },
+  };
+}
