@@ -42,6 +42,7 @@ export class MemoryStore implements Store {
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    if (opts.atRv !== undefined && opts.atRv < this.rv) return this.listAt(prefix, opts.atRv, opts);
     const keys = this.keys();
     let i = lowerBound(keys, opts.after && opts.after > prefix ? opts.after : prefix);
     if (i < keys.length && opts.after && keys[i] === opts.after) i++;
@@ -56,6 +57,24 @@ export class MemoryStore implements Store {
       items.push({ ...this.objects.get(keys[i])! });
     }
     return { items, rv: this.rv };
+  }
+
+  /** The objects under `prefix` at revision `atRv`: today's, with every later change undone (newest first). */
+  private listAt(prefix: string, atRv: number, opts: ListOptions): ListResult {
+    if (atRv < this.compactedRv) throw new StoreError('Expired', `too old resource version: ${atRv} (${this.compactedRv})`);
+    const state = new Map<string, StoredItem>();
+    for (const [k, item] of this.objects) if (k.startsWith(prefix)) state.set(k, item);
+    for (let i = this.log.length - 1; i >= 0 && this.log[i].rv > atRv; i--) {
+      const c = this.log[i];
+      if (!c.key.startsWith(prefix)) continue;
+      if (c.type === 'ADDED') state.delete(c.key);
+      else state.set(c.key, { key: c.key, rv: c.prevRv!, json: c.prevJson! });
+    }
+    const keys = [...state.keys()].filter((k) => !opts.after || k > opts.after).sort();
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    const items = keys.slice(0, limit).map((k) => ({ ...state.get(k)! }));
+    if (keys.length <= limit) return { items, rv: atRv };
+    return { items, rv: atRv, continueAfter: items[items.length - 1].key, remaining: keys.length - limit };
   }
 
   async count(prefix: string): Promise<number> {
@@ -82,7 +101,7 @@ export class MemoryStore implements Store {
       const rv = this.rv + 1;
       const item = { key, rv, json: render(rv) };
       this.objects.set(key, item);
-      return { type: 'MODIFIED', key, rv, json: item.json, prevJson: cur.json };
+      return { type: 'MODIFIED', key, rv, json: item.json, prevJson: cur.json, prevRv: cur.rv };
     });
   }
 
@@ -93,13 +112,13 @@ export class MemoryStore implements Store {
       const json = render ? render(rv) : cur.json;
       this.objects.delete(key);
       this.sortedKeys = undefined;
-      return { type: 'DELETED', key, rv, json, prevJson: cur.json };
+      return { type: 'DELETED', key, rv, json, prevJson: cur.json, prevRv: cur.rv };
     });
   }
 
   watch(prefix: string, fromRv: number, onChange: (c: Change) => void): Watcher {
     if (fromRv > 0 && fromRv < this.compactedRv) {
-      throw new StoreError('Expired', `too old resource version: ${fromRv} (${this.compactedRv + 1})`);
+      throw new StoreError('Expired', `too old resource version: ${fromRv} (${this.compactedRv})`);
     }
     if (fromRv > 0) {
       for (const c of this.log) if (c.rv > fromRv && c.key.startsWith(prefix)) onChange(c);

@@ -5,8 +5,14 @@
 // `objects` maps a key to the revision of its current version. An update
 // then dirties one small row of the key index plus the log's tail instead of
 // rewriting a multi-page row in two tables: the bytes a commit writes, not
-// its fsync, are what bound a burst of pod writes. Compaction trims the log
-// but keeps every row that is still some object's current version.
+// its fsync, are what bound a burst of pod writes.
+//
+// Each change row names the version it replaced (`prev`), so the log answers
+// what a key looked like at any retained revision: a watch with a selector
+// compares a change with the version before it, and a list at an exact
+// revision is today's objects with every later change undone. Compaction to
+// revision C keeps every row after C and, at or below C, each key's last
+// version unless it was a delete: exactly what the state at C and later needs.
 import Database from 'better-sqlite3';
 
 export const TYPE_CODE = { ADDED: 0, MODIFIED: 1, DELETED: 2 } as const;
@@ -24,11 +30,13 @@ export function openDatabase(file: string): Database.Database {
   db.pragma('wal_autocheckpoint = 20000');
   // Two connections share the file: a reader that meets the writer's checkpoint waits instead of failing.
   db.pragma('busy_timeout = 5000');
+  // `prev` before `json`: reading it never walks a large JSON's overflow pages.
   db.exec(`
-    CREATE TABLE IF NOT EXISTS changes(rv INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS changes(rv INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL, prev INTEGER, json TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL);
   `);
   migrateV1(db);
+  migrateV2(db);
   db.exec('CREATE TABLE IF NOT EXISTS objects(key TEXT PRIMARY KEY, rv INTEGER NOT NULL) WITHOUT ROWID');
   return db;
 }
@@ -53,8 +61,31 @@ function migrateV1(db: Database.Database): void {
   }).immediate();
 }
 
-/** One write as the main thread hands it to the writer: [type code, key, rv, json]. */
-export type WriteOp = [type: number, key: string, rv: number, json: string];
+/**
+ * Files written before changes named their predecessor: add `prev` and fill it in for the
+ * rows after the last compaction (the ones compaction will still visit). The first change of
+ * a key after that compaction replaced a version the old layout had already dropped: its
+ * `prev` stays empty, and a list at a revision that needs it answers 410.
+ */
+function migrateV2(db: Database.Database): void {
+  const cols = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('changes')").all().map((c) => c.name);
+  if (cols.includes('prev')) return;
+  db.transaction(() => {
+    db.exec('ALTER TABLE changes ADD COLUMN prev INTEGER');
+    const compacted = db.prepare<[string], number>('SELECT v FROM meta WHERE k = ?').pluck().get('compacted') ?? 0;
+    const rows = db.prepare<[number], { rv: number; type: number; key: string }>('SELECT rv, type, key FROM changes WHERE rv > ? ORDER BY rv').all(compacted);
+    const setPrev = db.prepare('UPDATE changes SET prev = ? WHERE rv = ?');
+    const last = new Map<string, number>();
+    for (const r of rows) {
+      const p = last.get(r.key);
+      if (p !== undefined && r.type !== TYPE_CODE.ADDED) setPrev.run(p, r.rv);
+      last.set(r.key, r.rv);
+    }
+  }).immediate();
+}
+
+/** One write as the main thread hands it to the writer: [type code, key, rv, json, the rv it replaced]. */
+export type WriteOp = [type: number, key: string, rv: number, json: string, prev: number | null];
 
 /** A batch of writes committed as one transaction (one fsync). */
 export interface WriteBatch {
@@ -64,9 +95,9 @@ export interface WriteBatch {
   /** The revision after the batch (recorded in `meta`, so deletes alone still advance it across restarts). */
   rv: number;
   /**
-   * Drop the log rows in (compactFrom, compactTo] that no object points at. Rows
-   * at or below compactFrom were dropped by earlier compactions, except current
-   * versions, which the writer drops when their object next changes.
+   * Compact the log to compactTo: drop the versions replaced by a change in
+   * (compactFrom, compactTo], and the deletes in that range (rows at or below
+   * compactFrom were compacted before).
    */
   compactFrom?: number;
   compactTo?: number;

@@ -11,36 +11,28 @@ const st = {
   insert: db.prepare('INSERT INTO objects(key, rv) VALUES (?, ?)'),
   update: db.prepare('UPDATE objects SET rv = ? WHERE key = ?'),
   remove: db.prepare('DELETE FROM objects WHERE key = ?'),
-  log: db.prepare('INSERT INTO changes(rv, type, key, json) VALUES (?, ?, ?, ?)'),
+  log: db.prepare('INSERT INTO changes(rv, type, key, prev, json) VALUES (?, ?, ?, ?, ?)'),
   setMeta: db.prepare('INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
-  current: db.prepare<[string], number>('SELECT rv FROM objects WHERE key = ?').pluck(),
-  drop: db.prepare('DELETE FROM changes WHERE rv = ?'),
-  // Old versions in the range go; a version some object still points at stays, however old.
-  // Only the new range is visited, each row checked by its key: a whole-table `NOT IN (SELECT rv
-  // FROM objects)` cost a second per compaction with 600k objects, and grew with every one.
-  compact: db.prepare(`DELETE FROM changes WHERE rv > ? AND rv <= ?
-    AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.key = changes.key AND o.rv = changes.rv)`),
-  getMeta: db.prepare<[string], number>('SELECT v FROM meta WHERE k = ?').pluck(),
+  // A version replaced at or below the compaction point is needed by no revision still served.
+  // Only the new range is visited (by its primary key), so a compaction costs the same however
+  // many objects there are.
+  dropReplaced: db.prepare('DELETE FROM changes WHERE rv IN (SELECT prev FROM changes WHERE rv > ? AND rv <= ? AND prev IS NOT NULL)'),
+  // A delete at or below it: the key is simply absent from every revision still served.
+  dropDeletes: db.prepare(`DELETE FROM changes WHERE rv > ? AND rv <= ? AND type = ${TYPE_CODE.DELETED}`),
 };
 
-/** Rows at or below this were compacted away, but for current versions. */
-let compacted = st.getMeta.get('compacted') ?? 0;
-
 const apply = db.transaction((b: WriteBatch) => {
-  for (const [type, key, rv, json] of b.ops) {
+  for (const [type, key, rv, json, prev] of b.ops) {
     if (type === TYPE_CODE.ADDED) st.insert.run(key, rv);
-    else {
-      // The version this one replaces, kept past its compaction because it was current: it goes now.
-      const was = st.current.get(key);
-      if (was !== undefined && was <= compacted) st.drop.run(was);
-      if (type === TYPE_CODE.MODIFIED) st.update.run(rv, key);
-      else st.remove.run(key);
-    }
-    st.log.run(rv, type, key, json);
+    else if (type === TYPE_CODE.MODIFIED) st.update.run(rv, key);
+    else st.remove.run(key);
+    st.log.run(rv, type, key, prev, json);
   }
   st.setMeta.run('rv', b.rv);
   if (b.compactTo !== undefined) {
-    st.compact.run(b.compactFrom ?? 0, b.compactTo);
+    const from = b.compactFrom ?? 0;
+    st.dropReplaced.run(from, b.compactTo);
+    st.dropDeletes.run(from, b.compactTo);
     st.setMeta.run('compacted', b.compactTo);
   }
 });
@@ -60,7 +52,6 @@ parentPort!.on('message', (msg: WriteBatch | 'close') => {
   } else {
     try {
       apply.immediate(msg);
-      if (msg.compactTo !== undefined) compacted = msg.compactTo;
       reply = { ok: true };
     } catch (e) {
       failedEpoch = msg.epoch;

@@ -109,8 +109,12 @@ export class SqliteStore implements Store {
       list: this.db.prepare<[string, string, number], { key: string; rv: number; json: string }>(
         `${current} WHERE o.key > ? AND o.key < ? ORDER BY o.key LIMIT ?`),
       count: this.db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM objects WHERE key > ? AND key < ?'),
-      replay: this.db.prepare<[number, number, string, string], { rv: number; type: number; key: string; json: string }>(
-        'SELECT rv, type, key, json FROM changes WHERE rv > ? AND rv <= ? AND key >= ? AND key < ? ORDER BY rv'),
+      replay: this.db.prepare<[number, number, string, string], { rv: number; type: number; key: string; json: string; prev: number | null; prevJson: string | null }>(
+        `SELECT c.rv, c.type, c.key, c.json, c.prev, p.json AS prevJson FROM changes c LEFT JOIN changes p ON p.rv = c.prev
+         WHERE c.rv > ? AND c.rv <= ? AND c.key >= ? AND c.key < ? ORDER BY c.rv`),
+      later: this.db.prepare<[number, string, string], { type: number; key: string; prev: number | null }>(
+        'SELECT type, key, prev FROM changes WHERE rv > ? AND key >= ? AND key < ? ORDER BY rv'),
+      version: this.db.prepare<[number], { key: string; rv: number; json: string }>('SELECT key, rv, json FROM changes WHERE rv = ?'),
       maxRv: this.db.prepare<[], { rv: number | null }>('SELECT max(rv) AS rv FROM changes'),
       getMeta: this.db.prepare<[string], { v: number }>('SELECT v FROM meta WHERE k = ?'),
     };
@@ -188,6 +192,7 @@ export class SqliteStore implements Store {
    * acknowledged; a watch from it then skips them, as it should).
    */
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    if (opts.atRv !== undefined) return this.listAt(prefix, opts.atRv, opts);
     const start = opts.after && opts.after > prefix ? opts.after : prefix;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     return this.db.transaction(() => {
@@ -201,6 +206,35 @@ export class SqliteStore implements Store {
         result.remaining = this.stmts.count.get(result.continueAfter, prefixEnd(prefix))!.n;
       }
       return result;
+    })();
+  }
+
+  /**
+   * The objects under `prefix` at revision `atRv`, from one snapshot of the file: today's
+   * objects, except those changed since, which are as their first later change found them
+   * (absent if it created them). Expired when compaction took a version that takes.
+   */
+  private listAt(prefix: string, atRv: number, opts: ListOptions): ListResult {
+    const expired = () => new StoreError('Expired', `too old resource version: ${atRv} (${this.compactedRv})`);
+    if (atRv < this.compactedRv) throw expired();
+    const end = prefixEnd(prefix);
+    return this.db.transaction(() => {
+      const changed = new Map<string, { type: number; prev: number | null }>();
+      for (const row of this.stmts.later.iterate(atRv, prefix, end)) if (!changed.has(row.key)) changed.set(row.key, row);
+      const state: StoredItem[] = this.stmts.list.all(prefix, end, -1).filter((i) => !changed.has(i.key));
+      for (const [key, first] of changed) {
+        if (first.type === TYPE_CODE.ADDED) continue;
+        const was = first.prev === null ? undefined : this.stmts.version.get(first.prev);
+        if (!was || was.key !== key) throw expired();
+        state.push(was);
+      }
+      state.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      let items = opts.after ? state.filter((i) => i.key > opts.after!) : state;
+      const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+      if (items.length <= limit) return { items, rv: atRv };
+      const remaining = items.length - limit;
+      items = items.slice(0, limit);
+      return { items, rv: atRv, continueAfter: items[items.length - 1].key, remaining };
     })();
   }
 
@@ -225,7 +259,7 @@ export class SqliteStore implements Store {
       if (!cur) throw new StoreError('NotFound', `${key} not found`);
       if (expectedRv !== undefined && cur.rv !== expectedRv) throw new StoreError('Conflict', `${key}: resourceVersion ${expectedRv} is stale (current ${cur.rv})`);
       const rv = ++this.nextRv;
-      return { type: 'MODIFIED', key, rv, json: render(rv), prevJson: cur.json };
+      return { type: 'MODIFIED', key, rv, json: render(rv), prevJson: cur.json, prevRv: cur.rv };
     });
   }
 
@@ -235,7 +269,7 @@ export class SqliteStore implements Store {
       if (!cur) throw new StoreError('NotFound', `${key} not found`);
       if (expectedRv !== undefined && cur.rv !== expectedRv) throw new StoreError('Conflict', `${key}: resourceVersion ${expectedRv} is stale (current ${cur.rv})`);
       const rv = ++this.nextRv;
-      return { type: 'DELETED', key, rv, json: render ? render(rv) : cur.json, prevJson: cur.json };
+      return { type: 'DELETED', key, rv, json: render ? render(rv) : cur.json, prevJson: cur.json, prevRv: cur.rv };
     });
   }
 
@@ -265,7 +299,7 @@ export class SqliteStore implements Store {
     const batch = this.batch;
     this.batch = [];
     this.inflight.push({ epoch: this.epoch, writes: batch });
-    const msg: WriteBatch = { epoch: this.epoch, ops: batch.map(({ change: c }) => [TYPE_CODE[c.type], c.key, c.rv, c.json]), rv: batch[batch.length - 1].change.rv };
+    const msg: WriteBatch = { epoch: this.epoch, ops: batch.map(({ change: c }) => [TYPE_CODE[c.type], c.key, c.rv, c.json, c.prevRv ?? null]), rv: batch[batch.length - 1].change.rv };
     if (msg.rv - this.compactedRv > this.retain * 1.1) {
       // Watches older than this now get 410 Expired, before the rows are gone.
       msg.compactFrom = this.compactedRv;
@@ -354,11 +388,16 @@ export class SqliteStore implements Store {
 
   watch(prefix: string, fromRv: number, onChange: (c: Change) => void): Watcher {
     if (fromRv > 0 && fromRv < this.compactedRv) {
-      throw new StoreError('Expired', `too old resource version: ${fromRv} (${this.compactedRv + 1})`);
+      throw new StoreError('Expired', `too old resource version: ${fromRv} (${this.compactedRv})`);
     }
     if (fromRv > 0 && fromRv < this.committedRv) {
       for (const row of this.stmts.replay.iterate(fromRv, this.committedRv, prefix, prefixEnd(prefix))) {
-        onChange({ type: CODE_TYPE[row.type], key: row.key, rv: row.rv, json: row.json });
+        const c: Change = { type: CODE_TYPE[row.type], key: row.key, rv: row.rv, json: row.json };
+        if (row.prevJson !== null) {
+          c.prevJson = row.prevJson;
+          c.prevRv = row.prev!;
+        }
+        onChange(c);
       }
     }
     // Live changes: anything acknowledged after the replay point (the batch in flight, if any, included).

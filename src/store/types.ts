@@ -12,14 +12,23 @@ export interface StoredItem {
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-/** One entry of the change log. For DELETED, `json` is the object as it was deleted (its rv set to the delete's rv). */
+/**
+ * One entry of the change log. For DELETED, `json` is the object as it was deleted, stamped
+ * with the delete's revision when the writer rendered it so (the registry always does: a watch
+ * never sees resourceVersions go backwards, docs/watch-semantics.md).
+ */
 export interface Change {
   type: ChangeType;
   key: string;
   rv: number;
   json: string;
-  /** For MODIFIED/DELETED: the previous JSON (lets watchers with selectors emit DELETED when an object stops matching). */
+  /**
+   * For MODIFIED/DELETED: the version this change replaced (lets watchers with selectors tell
+   * an object that starts matching from one that stops). Absent when history lost it.
+   */
   prevJson?: string;
+  /** The revision of that previous version. */
+  prevRv?: number;
 }
 
 export interface ListResult {
@@ -35,6 +44,11 @@ export interface ListOptions {
   limit?: number;
   /** Return keys strictly greater than this one. */
   after?: string;
+  /**
+   * The list as it was at this revision (at most revision()), rebuilt from the change log:
+   * StoreError('Expired') when the log no longer holds what that takes.
+   */
+  atRv?: number;
 }
 
 /**
@@ -76,7 +90,10 @@ export interface Store {
   create(key: string, render: Render, hints?: CreateHints): Promise<StoredItem>;
   /** Fails with NotFound, or Conflict when `expectedRv` is given and differs. */
   update(key: string, render: Render, expectedRv?: number): Promise<StoredItem>;
-  /** Fails with NotFound / Conflict. Returns the deleted item with its delete rv. */
+  /**
+   * Fails with NotFound / Conflict. Returns the deleted item with its delete rv. `render` gives
+   * the object as deleted, stamped with that rv; without it the change carries the last version's JSON.
+   */
   delete(key: string, expectedRv?: number, render?: Render): Promise<StoredItem>;
   /**
    * Changes to keys under `prefix` with rv > `fromRv`, replayed from the change log and then live.

@@ -94,6 +94,63 @@ for (const [name, open] of backends) {
       }
     });
 
+    it('lists the state at any retained revision, Expired below it, across creates, updates and deletes', async () => {
+      const s = open(40);
+      try {
+        // A deterministic churn over 6 keys; after each write, what a list must show at that revision.
+        const truth = new Map<number, string[]>();
+        const live = new Map<string, string>();
+        let seed = 7;
+        const rand = (k: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % k;
+        for (let i = 0; i < 150; i++) {
+          const key = `/x/k${rand(6)}`;
+          const r = live.has(key) ? (rand(3) === 0 ? await s.delete(key) : await s.update(key, obj(key, { i }))) : await s.create(key, obj(key, { i }));
+          if (JSON.parse(r.json).i === undefined || !(await s.get(key))) live.delete(key);
+          else live.set(key, `${key}@${r.rv}#${i}`);
+          await s.create(`/y/${i}`, obj('elsewhere'));
+          truth.set(r.rv, [...live.values()].sort());
+        }
+        let served = 0;
+        let expired = 0;
+        for (const [rv, want] of truth) {
+          try {
+            const got = await s.list('/x/', { atRv: rv });
+            assert.equal(got.rv, rv);
+            assert.deepEqual(got.items.map((it) => `${it.key}@${it.rv}#${JSON.parse(it.json).i}`), want, `at ${rv}`);
+            served++;
+          } catch (e) {
+            assert.ok(e instanceof StoreError && e.code === 'Expired', String(e));
+            assert.equal(served, 0, `revision ${rv} expired after a newer one was served`);
+            expired++;
+          }
+        }
+        assert.ok(expired > 0 && served >= 20, `expired ${expired}, served ${served}`);
+        // Pages of a list at a revision.
+        const at = [...truth.keys()].at(-1)!;
+        const page = await s.list('/x/', { atRv: at, limit: 1 });
+        assert.equal(page.items.length, Math.min(1, truth.get(at)!.length));
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('gives a replayed change the version it replaced, as a live one', async () => {
+      const s = open();
+      try {
+        await s.create('/q/before', obj('before'));
+        const a = await s.create('/p/a', obj('a', { v: 1 }));
+        const u = await s.update('/p/a', obj('a', { v: 2 }));
+        const seen: Change[] = [];
+        const w = s.watch('/p/', a.rv - 1, (c) => seen.push(c));
+        await s.delete('/p/a', undefined, obj('a', { v: 'deleted' }));
+        w.stop();
+        assert.deepEqual(seen.map((c) => [c.type, c.prevRv, c.prevJson && JSON.parse(c.prevJson).v]), [['ADDED', undefined, undefined], ['MODIFIED', a.rv, 1], ['DELETED', u.rv, 2]]);
+        assert.equal(JSON.parse(seen[2].json).rv, u.rv + 1, 'a delete rendered at its own revision');
+      } finally {
+        await s.close();
+      }
+    });
+
     it('replays a watch from an old revision and answers Expired once the log is compacted past it', async () => {
       const s = open(20);
       try {
@@ -161,6 +218,40 @@ describe('SQLite store', () => {
       assert.equal(JSON.parse((await s.get('/c/keep'))!.json).v, 2);
     } finally {
       raw.close();
+      await s.close();
+    }
+  });
+
+  it('opens a file written before changes named the version they replaced', async () => {
+    const file = tmpFile();
+    const v2 = new Database(file);
+    v2.pragma('journal_mode = WAL');
+    v2.exec(`
+      CREATE TABLE changes(rv INTEGER PRIMARY KEY, type INTEGER NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL);
+      CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+      CREATE TABLE objects(key TEXT PRIMARY KEY, rv INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO meta VALUES ('rv', 14), ('compacted', 10);
+      INSERT INTO objects VALUES ('/m/a', 3), ('/m/b', 13);
+      INSERT INTO changes VALUES (3, 0, '/m/a', '{"name":"a","rv":3}'), (11, 1, '/m/b', '{"name":"b","rv":11}'),
+        (12, 0, '/m/c', '{"name":"c","rv":12}'), (13, 1, '/m/b', '{"name":"b","rv":13}'), (14, 2, '/m/c', '{"name":"c","rv":14}');
+    `);
+    v2.close();
+    const s = new SqliteStore(file);
+    try {
+      const raw = new Database(file, { readonly: true });
+      assert.deepEqual(raw.prepare('SELECT rv, prev FROM changes ORDER BY rv').all(), [
+        { rv: 3, prev: null }, { rv: 11, prev: null }, { rv: 12, prev: null }, { rv: 13, prev: 11 }, { rv: 14, prev: 12 },
+      ]);
+      raw.close();
+      const at = async (rv: number) => (await s.list('/m/', { atRv: rv })).items.map((i) => `${i.key}@${i.rv}`);
+      assert.deepEqual(await at(12), ['/m/a@3', '/m/b@11', '/m/c@12']);
+      assert.deepEqual(await at(13), ['/m/a@3', '/m/b@13', '/m/c@12']);
+      // /m/b's version before 11 was dropped by the old layout: the state at 10 cannot be rebuilt.
+      assert.equal(await code(s.list('/m/', { atRv: 10 })), 'Expired');
+      const seen: string[] = [];
+      s.watch('/m/', 12, (c) => seen.push(`${c.type} ${c.key} ${c.prevRv}`)).stop();
+      assert.deepEqual(seen, ['MODIFIED /m/b 11', 'DELETED /m/c 12']);
+    } finally {
       await s.close();
     }
   });
