@@ -26,6 +26,24 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
+/** A boolean query parameter as Go's strconv.ParseBool reads it (undefined when absent). */
+function boolParam(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  throw errors.badRequest(`${name}: invalid value ${JSON.stringify(v)}: must be true or false`);
+}
+
+/** The list and watch parameters the registry reads (docs/watch-semantics.md). */
+function listQuery(q: URLSearchParams) {
+  return {
+    labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined,
+    resourceVersion: q.get('resourceVersion') ?? undefined, resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+    sendInitialEvents: boolParam(q, 'sendInitialEvents'),
+  };
+}
+
 export async function handleResource(reg: Registry, subs: Subresources, r: ResourceRequest, res: http.ServerResponse): Promise<void> {
   const { rt, namespace, name, method, query: q } = r;
   if (r.subresource) return subs.handle(reg, r, res);
@@ -36,7 +54,7 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
     switch (method) {
       case 'GET': {
         if (isWatch) return watch(reg, r, res, rendering);
-        const list = await reg.list(rt, namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined, limit: intParam(q, 'limit'), continue: q.get('continue') ?? undefined });
+        const list = await reg.list(rt, namespace, { ...listQuery(q), limit: intParam(q, 'limit'), continue: q.get('continue') ?? undefined });
         const meta = { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}), ...(list.remainingItemCount !== undefined ? { remainingItemCount: list.remainingItemCount } : {}) };
         if (rendering === 'table') return sendJson(res, 200, toTable(rt, list.items, { includeObject: q.get('includeObject') ?? undefined, ...meta }));
         if (rendering === 'partial') return sendJson(res, 200, toPartialList(list.items, meta));
@@ -105,32 +123,49 @@ function deleteOptions(r: ResourceRequest): DeleteOptions {
   };
 }
 
-/** A watch stream: one JSON event per line, flushed as it happens, bookmarks when asked. */
+/** The longest a timer can wait: Node fires a longer setTimeout at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A watch stream: one JSON event per line, flushed as it happens, bookmarks when asked.
+ * Once the request is valid, errors (410 Expired, 504 Too large resource version) come as an
+ * ERROR event in the 200 stream, as kube-apiserver's cacher and etcd3 watchers send them.
+ */
 async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse, rendering: string): Promise<void> {
   const q = r.query;
   const rt = r.rt;
   const timeout = intParam(q, 'timeoutSeconds');
   const includeObject = q.get('includeObject') ?? undefined;
+  const allowWatchBookmarks = boolParam(q, 'allowWatchBookmarks') === true;
   const wrap = (type: string, json: string, obj: KubeObject | undefined): string => {
-    if (rendering === 'object') return `{"type":"${type}","object":${json}}\n`;
+    if (rendering === 'object' || type === 'BOOKMARK') return `{"type":"${type}","object":${json}}\n`;
     const o = obj ?? (JSON.parse(json) as KubeObject);
     const body = rendering === 'table' ? toTable(rt, [o], { includeObject, resourceVersion: o.metadata.resourceVersion }) : toPartial(o);
     return JSON.stringify({ type, object: body }) + '\n';
   };
-  let lastRv = q.get('resourceVersion') ?? '0';
+  let lastRv = 0;
   let started = false;
   const buffered: string[] = [];
   const send = (line: string) => (started ? res.write(line) : buffered.push(line));
-  const stop = await reg.watch(rt, r.namespace, {
-    labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined, resourceVersion: q.get('resourceVersion') ?? undefined,
-  }, (type, json, obj) => {
-    const m = /"resourceVersion":"(\d+)"/.exec(json);
-    if (m) lastRv = m[1];
-    send(wrap(type, json, obj));
-  });
-  res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
-  res.flushHeaders();
-  started = true;
+  const head = () => {
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+    res.flushHeaders();
+    started = true;
+  };
+  let stop: () => void;
+  try {
+    stop = await reg.watch(rt, r.namespace, { ...listQuery(q), allowWatchBookmarks }, (type, json, obj, rv) => {
+      lastRv = Math.max(lastRv, rv);
+      send(wrap(type, json, obj));
+    });
+  } catch (e) {
+    if (!(e instanceof StatusError) || (e.code !== 410 && e.code !== 504)) throw e;
+    head();
+    for (const line of buffered) res.write(line);
+    res.end(JSON.stringify({ type: 'ERROR', object: e.toStatus() }) + '\n');
+    return;
+  }
+  head();
   for (const line of buffered) res.write(line);
   const timers: NodeJS.Timeout[] = [];
   const end = () => {
@@ -138,14 +173,16 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
     for (const t of timers) clearTimeout(t), clearInterval(t);
     if (!res.writableEnded) res.end();
   };
-  if (q.get('allowWatchBookmarks') === 'true') {
+  if (allowWatchBookmarks) {
     const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
     timers.push(setInterval(() => {
-      res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: rt.kind, apiVersion: av, metadata: { resourceVersion: String(Math.max(Number(lastRv), reg.store.revision())) } } }) + '\n');
+      res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: rt.kind, apiVersion: av, metadata: { resourceVersion: String(Math.max(lastRv, Number(q.get('resourceVersion')) || 0, reg.store.revision())) } } }) + '\n');
     }, 15_000));
   }
-  // Without a timeout the API server picks 30–60 minutes; clients reconnect from their last version.
-  timers.push(setTimeout(end, (timeout ?? 1800 + Math.floor(Math.random() * 1800)) * 1000));
+  // Without a timeout (or 0) the API server picks 30–60 minutes; clients reconnect from their last
+  // version. A longer one than a timer can hold is capped (about 24.8 days), not fired at once.
+  const seconds = timeout || 1800 + Math.floor(Math.random() * 1800);
+  timers.push(setTimeout(end, Math.min(seconds * 1000, MAX_TIMER_MS)));
   res.on('close', end);
 }
 

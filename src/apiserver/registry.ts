@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../api/catalog.js';
 import type { FieldError, KubeObject, ResourceType } from '../api/types.js';
 import { apiVersionOf } from '../api/types.js';
-import type { Change, Store, StoredItem } from '../store/types.js';
+import type { Change, ListResult, Store, StoredItem } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { sameValue } from '../util/equal.js';
 import { errors, StatusError } from './status.js';
@@ -54,7 +54,18 @@ export interface ListQuery {
   fieldSelector?: string;
   limit?: number;
   continue?: string;
+  /** As kube-apiserver reads them (docs/watch-semantics.md): unset or "0" is now, N at least N (or exactly N). */
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+  /** A watch-list (sendInitialEvents): refused on a list, as kube-apiserver does. */
+  sendInitialEvents?: boolean;
 }
+
+export interface WatchQuery extends ListQuery {
+  allowWatchBookmarks?: boolean;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
 export interface ListOutcome {
   items: KubeObject[];
@@ -64,6 +75,51 @@ export interface ListOutcome {
 }
 
 export type PatchKind = 'json' | 'merge' | 'strategic' | 'apply';
+
+/** How long a read waits for a resourceVersion the store has not reached, as the watch cache's blockTimeout. */
+const BLOCK_TIMEOUT_MS = 3000;
+
+/** The bookmark annotation that ends a watch-list's initial events (metav1.InitialEventsAnnotationKey). */
+export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+
+/** Conflicts from a write that raced another: a patch retries those, never one its own resourceVersion asked for. */
+const racedWrites = new WeakSet<StatusError>();
+
+/**
+ * ValidateListOptions of kube-apiserver (apimachinery meta/internalversion/validation): a 422 on
+ * ListOptions.meta.k8s.io, before anything is read.
+ */
+function validateListOptions(q: ListQuery, watch: boolean): void {
+  const errs: FieldError[] = [];
+  const forbid = (field: string, message: string) => errs.push({ field, type: 'FieldValueForbidden', message });
+  const unsupported = (v: string, allowed: string[]) => errs.push({ field: 'resourceVersionMatch', type: 'FieldValueNotSupported', message: `${JSON.stringify(v)}: supported values: ${allowed.map((a) => JSON.stringify(a)).join(', ')}` });
+  const match = q.resourceVersionMatch ?? '';
+  if (watch) {
+    if (q.sendInitialEvents !== undefined && match !== 'NotOlderThan') forbid('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+    if (match) {
+      if (q.sendInitialEvents === undefined) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
+      if (match !== 'NotOlderThan') unsupported(match, ['NotOlderThan']);
+      if (q.continue) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+    }
+  } else {
+    if (match) {
+      if (!q.resourceVersion) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided');
+      if (q.continue) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+      if (match !== 'Exact' && match !== 'NotOlderThan') unsupported(match, ['Exact', 'NotOlderThan', '']);
+      if (match === 'Exact' && q.resourceVersion === '0') forbid('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+    }
+    if (q.sendInitialEvents !== undefined) forbid('sendInitialEvents', 'sendInitialEvents is forbidden for list');
+  }
+  if (errs.length) throw errors.invalid({ kind: 'ListOptions', group: 'meta.k8s.io' }, '', errs);
+}
+
+/** A resourceVersion parameter: 0 when unset or "0"; a 400 unless a whole number, as the etcd3 versioner parses it. */
+function parseResourceVersion(rv: string | undefined): number {
+  if (!rv || rv === '0') return 0;
+  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: invalid syntax`);
+  if (BigInt(rv) >= 2n ** 64n) throw errors.badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: value out of range`);
+  return Number(rv);
+}
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const generateSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)]).join('');
@@ -143,21 +199,68 @@ export class Registry {
     return (o) => (!labels || labels.matches(o.metadata?.labels)) && (!fields || fields.matches((f) => getters[f]?.(o)));
   }
 
+  /**
+   * Waits until the store reaches revision `rv` (a client may hold a version from a list whose
+   * commit is still being acknowledged), at most the watch cache's 3 s; false if it never came.
+   */
+  private waitForRevision(rv: number): Promise<boolean> {
+    if (this.store.revision() >= rv) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        w.stop();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), BLOCK_TIMEOUT_MS);
+      const w = this.store.watch('', this.store.revision(), (c) => { if (c.rv >= rv) done(true); });
+    });
+  }
+
+  /** Waits for `rv` to arrive, else kube-apiserver's "Too large resource version" (504 Timeout). */
+  private async notOlderThan(rv: number): Promise<void> {
+    if (rv > 0 && !(await this.waitForRevision(rv))) throw errors.tooLargeResourceVersion(rv, this.store.revision());
+  }
+
   async list(rt: ResourceType, namespace: string | undefined, q: ListQuery = {}): Promise<ListOutcome> {
+    validateListOptions(q, false);
     const match = this.matcher(rt, q);
     const prefix = this.prefix(rt, namespace);
     let after: string | undefined;
     let listRv: number | undefined;
+    /** The revision an exact list (or the next page of one) is read at. */
+    let atRv: number | undefined;
     if (q.continue) {
       try {
         const c = JSON.parse(Buffer.from(q.continue, 'base64url').toString('utf8'));
         after = String(c.k);
         listRv = Number(c.rv);
-        if (!after.startsWith(prefix)) throw new Error('wrong prefix');
+        if (!after.startsWith(prefix) || !Number.isSafeInteger(listRv)) throw new Error('malformed');
+        if (c.x === 1) atRv = listRv;
       } catch {
         throw errors.badRequest('continue key is not valid: the provided continue parameter is too old or malformed, restart the list without it');
       }
+    } else {
+      const rv = parseResourceVersion(q.resourceVersion);
+      await this.notOlderThan(rv);
+      if (q.resourceVersionMatch === 'Exact') atRv = rv;
     }
+    let snapshot: StoredItem[] | undefined;
+    if (atRv !== undefined) {
+      try {
+        snapshot = (await this.store.list(prefix, { atRv })).items;
+      } catch (e) {
+        if (!(e instanceof StoreError && e.code === 'Expired')) throw e;
+        throw errors.expired(q.continue ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.' : 'The resourceVersion for the provided list is too old.');
+      }
+    }
+    /** One page after `from`: from the store, or from the snapshot an exact list was rebuilt into. */
+    const page = async (from: string | undefined, n: number | undefined): Promise<ListResult> => {
+      if (!snapshot) return this.store.list(prefix, { limit: n, after: from });
+      const i = from === undefined ? 0 : lowerBoundAfter(snapshot, from);
+      const items = snapshot.slice(i, n ? i + n : undefined);
+      const left = snapshot.length - i - items.length;
+      return { items, rv: atRv!, ...(left > 0 ? { continueAfter: items[items.length - 1].key, remaining: left } : {}) };
+    };
     const limit = q.limit && q.limit > 0 ? q.limit : undefined;
     const items: KubeObject[] = [];
     let cursor = after;
@@ -166,49 +269,77 @@ export class Registry {
     let remaining: number | undefined;
     // With a selector, keep reading pages until `limit` matches are found (as the API server does).
     for (;;) {
-      const page = await this.store.list(prefix, { limit: limit ? Math.max(limit, 100) : undefined, after: cursor });
-      rv = rv || page.rv;
-      for (const it of page.items) {
+      const p = await page(cursor, limit ? Math.max(limit, 100) : undefined);
+      rv = rv || p.rv;
+      for (const it of p.items) {
         if (limit && items.length === limit) { cont = cursor; break; }
         cursor = it.key;
         const o = JSON.parse(it.json) as KubeObject;
         if (!match || match(o)) items.push(o);
       }
-      if (cont || !page.continueAfter) break;
+      if (cont || !p.continueAfter) break;
       if (limit && items.length === limit) { cont = cursor; break; }
-      cursor = page.continueAfter;
+      cursor = p.continueAfter;
     }
-    if (cont && !match) remaining = await this.store.count(prefix, cont);
-    const resourceVersion = String(listRv ?? rv);
+    if (cont && !match) remaining = snapshot ? snapshot.length - lowerBoundAfter(snapshot, cont) : await this.store.count(prefix, cont);
+    const resourceVersion = String(listRv ?? atRv ?? rv);
+    const token = cont && { k: cont, rv: resourceVersion, ...(atRv !== undefined ? { x: 1 } : {}) };
     return {
       items, resourceVersion,
-      ...(cont ? { continue: Buffer.from(JSON.stringify({ k: cont, rv: resourceVersion })).toString('base64url') } : {}),
+      ...(token ? { continue: Buffer.from(JSON.stringify(token)).toString('base64url') } : {}),
       ...(cont && remaining !== undefined ? { remainingItemCount: remaining } : {}),
     };
   }
 
   /**
-   * Watch from `resourceVersion` (exclusive). With none (or "0"), the current objects are sent
-   * first as ADDED, as the API server does. Returns a stop function.
+   * A watch, as kube-apiserver serves one (docs/watch-semantics.md). Without a resourceVersion
+   * (or "0") the current objects come first as ADDED; from N, the changes after N. With
+   * sendInitialEvents the current objects come first whatever the version, then, when bookmarks
+   * are allowed, a BOOKMARK marked k8s.io/initial-events-end. With a selector, an object that
+   * starts to match is ADDED and one that stops is DELETED. Returns a stop function; 410 when N
+   * is older than the retained history, 504 when a watch-list's N never arrives.
    */
-  async watch(rt: ResourceType, namespace: string | undefined, q: ListQuery & { resourceVersion?: string },
-    onEvent: (type: 'ADDED' | 'MODIFIED' | 'DELETED', json: string, obj: KubeObject | undefined) => void): Promise<() => void> {
+  async watch(rt: ResourceType, namespace: string | undefined, q: WatchQuery,
+    onEvent: (type: WatchEventType, json: string, obj: KubeObject | undefined, rv: number) => void): Promise<() => void> {
+    validateListOptions(q, true);
     const match = this.matcher(rt, q);
-    let from = q.resourceVersion && q.resourceVersion !== '0' ? Number(q.resourceVersion) : NaN;
-    if (q.resourceVersion && q.resourceVersion !== '0' && !Number.isFinite(from)) throw errors.badRequest(`invalid resource version: ${q.resourceVersion}`);
-    if (!Number.isFinite(from)) {
+    const rv = parseResourceVersion(q.resourceVersion);
+    const initialEvents = async () => {
       const initial = await this.list(rt, namespace, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
-      for (const o of initial.items) onEvent('ADDED', JSON.stringify(o), o);
-      from = Number(initial.resourceVersion);
-    }
+      const at = Number(initial.resourceVersion);
+      for (const o of initial.items) onEvent('ADDED', JSON.stringify(o), o, Number(o.metadata.resourceVersion));
+      return at;
+    };
+    let from: number;
+    if (q.sendInitialEvents === true) {
+      await this.notOlderThan(rv);
+      from = await initialEvents();
+      if (q.allowWatchBookmarks) {
+        const bookmark = { kind: rt.kind, apiVersion: apiVersionOf(rt), metadata: { resourceVersion: String(from), annotations: { [INITIAL_EVENTS_END]: 'true' } } };
+        onEvent('BOOKMARK', JSON.stringify(bookmark), bookmark as KubeObject, from);
+      }
+    } else if (q.sendInitialEvents === false) from = rv || this.store.revision();
+    else if (rv === 0) from = await initialEvents();
+    else from = rv;
     const onChange = (c: Change) => {
-      if (!match) return onEvent(c.type, c.json, undefined);
+      if (!match) return onEvent(c.type, c.json, undefined, c.rv);
+      const prev = c.prevJson === undefined ? undefined : (JSON.parse(c.prevJson) as KubeObject);
+      if (c.type === 'DELETED') {
+        // Whether the watcher saw it is a question about the version the delete removed.
+        return match(prev ?? JSON.parse(c.json)) ? onEvent('DELETED', c.json, undefined, c.rv) : undefined;
+      }
       const o = JSON.parse(c.json) as KubeObject;
       const now = match(o);
-      if (c.type === 'DELETED') return now ? onEvent('DELETED', c.json, o) : undefined;
-      if (now) return onEvent(c.type, c.json, o);
-      // An object that stops matching a selector leaves the watcher's view: tell it so.
-      if (c.type === 'MODIFIED' && (!c.prevJson || match(JSON.parse(c.prevJson)))) onEvent('DELETED', c.json, o);
+      // Whether the watcher saw the version before (when history lost it, from a file an earlier
+      // nodeless wrote, assume it did).
+      const was = c.type === 'MODIFIED' && (prev === undefined || match(prev));
+      if (now) return onEvent(was ? 'MODIFIED' : 'ADDED', c.json, o, c.rv);
+      if (was) {
+        // It left the watcher's view: the version it last saw, at the revision it left (cacheWatcher does the same).
+        const gone = prev ?? o;
+        gone.metadata.resourceVersion = String(c.rv);
+        onEvent('DELETED', JSON.stringify(gone), gone, c.rv);
+      }
     };
     try {
       const w = this.store.watch(this.prefix(rt, namespace), from, onChange);
@@ -382,7 +513,13 @@ export class Registry {
               case 'strategic':
                 if (rt.custom) throw errors.unsupportedMedia('application/strategic-merge-patch+json is not supported for custom resources');
                 return strategicMergePatch(old, patch, rt.kind) as KubeObject;
-              case 'apply': return this.applyPatch(rt, old, patch as KubeObject, opts).object;
+              case 'apply': {
+                const applied = this.applyPatch(rt, old, patch as KubeObject, opts).object;
+                // No one owns metadata.resourceVersion, but an applied configuration that names one makes it a precondition too.
+                const named = (patch as KubeObject).metadata?.resourceVersion;
+                if (named !== undefined && applied.metadata && typeof applied.metadata === 'object') applied.metadata.resourceVersion = named;
+                return applied;
+              }
             }
           } catch (e) {
             if (e instanceof PatchError) throw errors.badRequest(e.message);
@@ -391,8 +528,9 @@ export class Registry {
           }
         }, cur);
       } catch (e) {
-        // Patches are not conditional on the version the client saw: retry on a concurrent write.
-        if (e instanceof StatusError && e.reason === 'Conflict' && attempt < 5 && !(e.details?.causes?.some((c) => c.reason === 'FieldManagerConflict'))) continue;
+        // A patch is not conditional on the version the client read, unless it names one: retry a
+        // write that raced another, never a resourceVersion the patch itself asked for.
+        if (e instanceof StatusError && racedWrites.has(e) && attempt < 5) continue;
         throw e;
       }
     }
@@ -419,6 +557,13 @@ export class Registry {
     this.checkSchema(rt, next, opts);
     const m = next.metadata;
     const om = old.metadata;
+    // A patch that carries metadata.resourceVersion is a precondition, as a PUT's is (the
+    // registry's Update compares the patched object's version with the stored one): this is
+    // what controller-runtime's MergeFromWithOptimisticLock relies on.
+    if (opts.patched && m.resourceVersion !== undefined && m.resourceVersion !== '' && m.resourceVersion !== om.resourceVersion) {
+      if (typeof m.resourceVersion !== 'string' || !/^\d+$/.test(m.resourceVersion)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(m.resourceVersion)}`);
+      throw errors.conflict(rt, name);
+    }
     // Fields only the server sets.
     m.name = name;
     if (rt.namespaced) m.namespace = namespace;
@@ -470,7 +615,7 @@ export class Registry {
     try {
       await this.store.update(key, this.render(next), Number(om.resourceVersion));
     } catch (e) {
-      if (e instanceof StoreError && e.code === 'Conflict') throw errors.conflict(rt, name);
+      if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(rt, name));
       if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
       throw e;
     }
@@ -478,15 +623,18 @@ export class Registry {
     return next;
   }
 
-  private async remove(rt: ResourceType, key: string, name: string, expectedRv: number, finalObj?: KubeObject): Promise<KubeObject> {
+  /**
+   * Removes the object; `finalObj` is it as deleted. The change (and what DELETE answers) carries
+   * the delete's revision, as etcd3's store decodes the deleted object at the delete's revision:
+   * a watcher's resourceVersions never go backwards, and resuming from a DELETED event replays nothing.
+   */
+  private async remove(rt: ResourceType, key: string, name: string, expectedRv: number, finalObj: KubeObject): Promise<KubeObject> {
     try {
-      const item = await this.store.delete(key, expectedRv, finalObj ? this.render(finalObj) : undefined);
-      const o = finalObj ?? JSON.parse(item.json);
-      o.metadata.resourceVersion = String(item.rv);
+      await this.store.delete(key, expectedRv, this.render(finalObj));
       if (rt.plural === 'customresourcedefinitions') this.catalog.setCRD(undefined, name);
-      return o;
+      return finalObj;
     } catch (e) {
-      if (e instanceof StoreError && e.code === 'Conflict') throw errors.conflict(rt, name);
+      if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(rt, name));
       if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
       throw e;
     }
@@ -521,10 +669,10 @@ export class Registry {
       }
       const key = this.key(rt, namespace, name);
       try {
-        if (finalizers.length === 0 && grace === 0 && !isNamespace) return await this.remove(rt, key, name, Number(m.resourceVersion));
+        if (finalizers.length === 0 && grace === 0 && !isNamespace) return await this.remove(rt, key, name, Number(m.resourceVersion), cur);
         if (m.deletionTimestamp) {
           // Already terminating: a shorter grace period may still cut it short (kubectl delete --force).
-          if (rt.plural === 'pods' && grace === 0 && finalizers.length === 0) return await this.remove(rt, key, name, Number(m.resourceVersion));
+          if (rt.plural === 'pods' && grace === 0 && finalizers.length === 0) return await this.remove(rt, key, name, Number(m.resourceVersion), cur);
           if (rt.plural === 'pods' && grace < (m.deletionGracePeriodSeconds ?? 0)) {
             m.deletionGracePeriodSeconds = grace;
             await this.store.update(key, this.render(cur), Number(m.resourceVersion));
@@ -560,6 +708,24 @@ export class Registry {
     }
     return out;
   }
+}
+
+/** Marks a conflict as one a concurrent write caused (retryable by a patch). */
+function raced(e: StatusError): StatusError {
+  racedWrites.add(e);
+  return e;
+}
+
+/** The index of the first item whose key is after `key` (items in key order). */
+function lowerBoundAfter(items: StoredItem[], key: string): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (items[mid].key <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Kubernetes' QoS class from requests and limits. */

@@ -58,6 +58,10 @@ export const errors = {
   unsupportedMedia: (type: string) => new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format (${type || 'none'}) - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml`),
   tooLarge: (limit: number) => new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
   expired: (message: string) => new StatusError(410, 'Expired', message),
+  /** storage.NewTooLargeResourceVersionError: a Timeout the client retries after a second (client-go relists on it). */
+  tooLargeResourceVersion: (rv: number, current: number) => new StatusError(504, 'Timeout', `Timeout: Too large resource version: ${rv}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1,
+  }),
   tooManyRequests: (message: string, retryAfterSeconds?: number) => new StatusError(429, 'TooManyRequests', message, retryAfterSeconds ? { retryAfterSeconds } : undefined),
   unauthorized: () => new StatusError(401, 'Unauthorized', 'Unauthorized'),
   internal: (message: string) => new StatusError(500, 'InternalError', `Internal error occurred: ${message}`),
