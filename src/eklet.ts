@@ -51,7 +51,7 @@ export class SubnetNetwork implements PodNetwork {
   }
 }
 
-export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers'> {}
+export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig'> {}
 
 export interface Eklet extends SuperNodeAgents {
   /** The running node agents (the API server's logs and pod proxy find a pod's agent among them). */

@@ -11,7 +11,8 @@ import { kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
 import { Cloud } from './cloud/index.js';
 import { cloudRoute } from './cloud/route.js';
-import { clusterDefaults, podAdmission } from './clouds/tencent/admission.js';
+import { podAdmission } from './clouds/tencent/admission.js';
+import { EksConfig } from './clouds/tencent/eks-config.js';
 import { eksNetworkAdmission } from './clouds/tencent/network-admission.js';
 import { startWorkloadControllers } from './controllers/workloads.js';
 import { startScheduler } from './controllers/scheduler.js';
@@ -71,27 +72,32 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {
     const c = await openCluster(name, store);
-    c.registry.admissions.push(eksNetworkAdmission(cloud, name), podAdmission(cloud, name), superNodeDeletion(cloud, name), podEipAdmission(), natLoadAdmission());
-    clusters.set(name, c);
-    if (opts.apiOnly) return c;
-    // Controllers, scheduler and super nodes of this cluster, all through its in-process client.
-    const namespacedRefs = () => c.catalog.all().filter((rt) => rt.namespaced && rt.plural !== 'events').map((rt) => ({ apiVersion: apiVersionOf(rt), resource: rt.plural }));
     // One informer per resource for the whole cluster: every component below reads the same caches.
     const informers = new SharedInformers(c.client);
+    // A pod's eks-config defaults, resolved once for its admission, its kubelet and the controllers.
+    const eksConfig = new EksConfig(informers);
+    c.registry.admissions.push(eksNetworkAdmission(cloud, name), podAdmission(cloud, name, eksConfig), superNodeDeletion(cloud, name), podEipAdmission(), natLoadAdmission(eksConfig));
+    clusters.set(name, c);
+    if (opts.apiOnly) {
+      stops.push(() => eksConfig.close(), () => informers.stop());
+      return c;
+    }
+    // Controllers, scheduler and super nodes of this cluster, all through its in-process client.
+    const namespacedRefs = () => c.catalog.all().filter((rt) => rt.namespaced && rt.plural !== 'events').map((rt) => ({ apiVersion: apiVersionOf(rt), resource: rt.plural }));
     const workloads = startWorkloadControllers(c.client, { namespacedRefs, informers });
     const scheduler = startScheduler(c.client, { informers });
     const lifecycle = startNodeLifecycle(c.client, { informers });
     const eklet = await startEklet(cloud, name, c.client, {
-      informers, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation, eventLimit: opts.kubeletEvents,
+      informers, eksConfig, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation, eventLimit: opts.kubeletEvents,
     });
     const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
-    c.subresources.backends = runtimeBackends(() => eklet.agents(), () => clusterDefaults(c.registry));
+    c.subresources.backends = runtimeBackends(() => eklet.agents(), () => eksConfig.defaults());
     // Pod EIPs (SPEC §3): installs the PodEIP CRD and binds EIPs to annotated pods.
     const podeips = await startPodEips(cloud, name, c.client, { informers });
     stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => eklet.close(), () => supernodes.stop(), () => podeips.stop());
     // NAT gateway load (SPEC S8): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
-    const natload = startNatLoad(cloud, name, c.client, informers);
-    stops.push(() => natload.stop(), () => informers.stop());
+    const natload = startNatLoad(cloud, name, c.client, eksConfig, informers);
+    stops.push(() => natload.stop(), () => eksConfig.close(), () => informers.stop());
     return c;
   };
   for (const c of cloud.clusters.list()) await attach(c.name);

@@ -10,8 +10,7 @@ import type { Admission } from '../apiserver/registry.js';
 import { errors } from '../apiserver/status.js';
 import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
-import { clusterDefaults } from '../clouds/tencent/admission.js';
-import { EKS_CONFIG, effectiveAnnotations, parseClusterDefaults } from '../clouds/tencent/annotations.js';
+import type { EksConfig } from '../clouds/tencent/eks-config.js';
 import type { Cloud } from '../cloud/cloud.js';
 import { EGRESS_MBPS_ANNOTATION, natLoads, natOfPod, parseEgressMbps, saturationMessage, trafficTable } from '../cloud/natload.js';
 import { EventRecorder } from '../client/record/events.js';
@@ -22,20 +21,18 @@ const RELEVANT = new Set(['natgateway', 'routetable', 'eip', 'eni', 'subnet']);
 
 const running = (p: KubeObject) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp;
 
-export function startNatLoad(cloud: Cloud, cluster: string, client: Client, informers?: SharedInformers): { stop(): void } {
+export function startNatLoad(cloud: Cloud, cluster: string, client: Client, eksConfig: EksConfig, informers?: SharedInformers): { stop(): void } {
   const table = trafficTable(cloud);
   const shared = informers ?? new SharedInformers(client);
   const pods = new InformerView(shared.informer(refs.pods));
-  const configs = new InformerView(shared.informer(refs.configmaps, { namespace: EKS_CONFIG.namespace }));
   const events = new EventRecorder(client, { component: 'nat-gateway' });
   /** Pods warned about a saturated NAT (key ns/name/uid → NAT id), so each episode is told once. */
   const warned = new Map<string, string>();
 
-  const defaults = () => parseClusterDefaults(configs.get(EKS_CONFIG.namespace, EKS_CONFIG.name)?.data?.[EKS_CONFIG.key]);
-  const report = (p: KubeObject, d = defaults()) => {
+  const report = (p: KubeObject, d = eksConfig.defaults()) => {
     const ns = p.metadata.namespace ?? 'default', name = p.metadata.name!;
     if (!running(p)) return table.delete(cluster, ns, name);
-    const v = effectiveAnnotations(p, d)[EGRESS_MBPS_ANNOTATION];
+    const v = eksConfig.effective(p, d)[EGRESS_MBPS_ANNOTATION];
     const parsed = v === undefined ? { mbps: 0 } : parseEgressMbps(v);
     // Admission refuses malformed values; one that slipped in (an older pod, a default changed later) carries none.
     table.set({ cluster, namespace: ns, name, uid: p.metadata.uid, mbps: 'mbps' in parsed ? parsed.mbps : 0 });
@@ -81,8 +78,8 @@ export function startNatLoad(cloud: Cloud, cluster: string, client: Client, info
     update: (_o, p) => report(p),
     delete: (p) => table.delete(cluster, p.metadata.namespace ?? 'default', p.metadata.name!),
   });
-  const reportAll = () => { const d = defaults(); for (const p of pods.list()) report(p, d); schedule(); };
-  configs.on({ add: reportAll, update: reportAll, delete: reportAll });
+  const reportAll = () => { const d = eksConfig.defaults(); for (const p of pods.list()) report(p, d); schedule(); };
+  const offConfig = eksConfig.onChange(reportAll);
   const offTable = table.onChange(schedule);
   const offCloud = cloud.onChange((ch) => { if (RELEVANT.has(ch.kind)) schedule(); });
   return {
@@ -92,7 +89,7 @@ export function startNatLoad(cloud: Cloud, cluster: string, client: Client, info
       offTable();
       offCloud();
       pods.close();
-      configs.close();
+      offConfig();
       if (!informers) shared.stop();
       table.dropCluster(cluster);
     },
@@ -100,13 +97,13 @@ export function startNatLoad(cloud: Cloud, cluster: string, client: Client, info
 }
 
 /** Refuses a pod whose egress-mbps annotation (its own, or the cluster default) is malformed, naming the expected form. */
-export function natLoadAdmission(): Admission {
+export function natLoadAdmission(eksConfig: EksConfig): Admission {
   return {
     name: 'egress-mbps',
     async admit(op, rt, obj, _old, ctx) {
       if (rt.plural !== 'pods' || rt.group !== '' || op === 'DELETE' || ctx.subresource) return;
       const own = obj.metadata.annotations?.[EGRESS_MBPS_ANNOTATION];
-      const v = own ?? (op === 'CREATE' ? (await clusterDefaults(ctx.registry))[EGRESS_MBPS_ANNOTATION] : undefined);
+      const v = own ?? (op === 'CREATE' ? (await eksConfig.fresh())[EGRESS_MBPS_ANNOTATION] : undefined);
       if (v === undefined) return;
       const parsed = parseEgressMbps(String(v));
       if ('error' in parsed) {

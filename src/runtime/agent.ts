@@ -9,6 +9,7 @@ import { ApiError, refs } from '../client/types.js';
 import { EventRecorder, KUBELET_EVENT_LIMIT, type EventRateLimit } from '../client/record/events.js';
 import { keyOf } from '../client/cache/informer.js';
 import { InformerView, SharedInformers } from '../client/cache/shared.js';
+import { EksConfig } from '../clouds/tencent/eks-config.js';
 import { PodClock } from './clock.js';
 import { sameValue } from '../util/equal.js';
 import { PodDisks } from './disk.js';
@@ -48,6 +49,8 @@ export interface NodeAgentOptions extends NodeSpecOptions {
   hostPerPod?: boolean;
   /** The cluster's shared informers (else the agent gets its own). */
   informers?: SharedInformers;
+  /** The cluster's eks-config resolver, shared with admission (else the agent gets its own). */
+  eksConfig?: EksConfig;
 }
 
 export interface NodeAgent {
@@ -66,11 +69,12 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   const hostIP = opts.internalIP ?? defaultNodeIP(nodeName);
   const network = opts.network ?? defaultNetwork(client);
   const simulation = opts.simulation ?? {};
-  const simulated = new SimulatedRuntime(simulation, (ps, type, reason, message, c) => host.event(ps, type, reason, message, c), () => disks.clusterDefaults());
-  let processRt: ProcessRuntime | undefined;
-  const states = new Map<string, PodState>();
   // The cluster's one pod informer, seen through this node's eyes (the kubelet's spec.nodeName field selector).
   const shared = opts.informers ?? new SharedInformers(client);
+  const eksConfig = opts.eksConfig ?? new EksConfig(shared);
+  const simulated = new SimulatedRuntime(simulation, (ps, type, reason, message, c) => host.event(ps, type, reason, message, c), () => eksConfig.defaults());
+  let processRt: ProcessRuntime | undefined;
+  const states = new Map<string, PodState>();
   const pods = new InformerView(shared.informer(refs.pods), (p) => p.spec?.nodeName === nodeName);
   const recorder = new EventRecorder(client, { component: 'kubelet', host: nodeName }, opts.eventLimit ?? KUBELET_EVENT_LIMIT);
   const recordEvents = opts.recordEvents ?? true;
@@ -140,7 +144,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   });
   // System disks and the image cache (SPEC S14, S15), shared by the pods of this node's zone.
   const disks = new PodDisks({
-    client, informers: shared, zone: opts.labels?.['topology.kubernetes.io/zone'] ?? nodeName, simulation, stateDir: opts.stateDir,
+    client, eksConfig, zone: opts.labels?.['topology.kubernetes.io/zone'] ?? nodeName, simulation, stateDir: opts.stateDir,
     event: (ps, type, reason, message, c) => host.event(ps, type, reason, message, c), podOf, runtimeOf: (ps) => host.runtimeOf(ps),
     dirty: markDirty, sync: (ps) => lifecycle.sync(ps),
   });
@@ -207,7 +211,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
   function runtimeFor(pod: KubeObject): PodState['runtime'] {
     if (pod.metadata.annotations?.[RUNTIME_ANNOTATION] !== 'process') return 'simulated';
     if (opts.allowProcessRuntime && opts.stateDir) {
-      processRt ??= new ProcessRuntime({ client, stateDir: opts.stateDir, hostIP, onExit: (ps, c, code, at, extra) => lifecycle.exited(ps, c, code, at, extra), onProbe: (ps) => { markDirty(ps); lifecycle.sync(ps); }, event: host.event, podOf, clusterDefaults: () => disks.clusterDefaults() });
+      processRt ??= new ProcessRuntime({ client, stateDir: opts.stateDir, hostIP, onExit: (ps, c, code, at, extra) => lifecycle.exited(ps, c, code, at, extra), onProbe: (ps) => { markDirty(ps); lifecycle.sync(ps); }, event: host.event, podOf, clusterDefaults: () => eksConfig.defaults() });
       return 'process';
     }
     recorder.record(pod, 'Warning', 'ProcessRuntimeNotAllowed',
@@ -345,6 +349,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
       if (leaseTimer) clearInterval(leaseTimer);
       recorder.stop();
       pods.close();
+      if (!opts.eksConfig) eksConfig.close();
       if (!opts.informers) shared.stop();
       clock.stop();
       disks.stop();

@@ -12,10 +12,10 @@ import type { KubeObject } from '../api/types.js';
 import { formatGoDuration } from '../api/duration.js';
 import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
-import { EKS_CONFIG, eksSettings, parseClusterDefaults, podEksSettings, type EksSettings } from '../clouds/tencent/annotations.js';
+import type { EksSettings } from '../clouds/tencent/annotations.js';
+import type { EksConfig } from '../clouds/tencent/eks-config.js';
 import { GiB, PodDisk, type DiskEvent } from '../clouds/tencent/disk.js';
 import { intern } from '../client/cache/compact.js';
-import { InformerView, SharedInformers } from '../client/cache/shared.js';
 import { ImageCache, reuseKeyOf } from './imagecache.js';
 import { markCollected } from './logs.js';
 import { behaviourOf, containerImage, type SimulationOptions } from './simulate.js';
@@ -31,8 +31,8 @@ const PROCESS_ROOTFS = 'rootfs';
 
 export interface DiskHost {
   client: Client;
-  /** The cluster's shared informers: kube-system ConfigMaps are watched once for every node, not once per node. */
-  informers: SharedInformers;
+  /** The cluster's eks-config defaults, one resolver for every node of the cluster (and its admission). */
+  eksConfig: EksConfig;
   zone: string;
   simulation: SimulationOptions;
   /** Where process pods' directories and the image cache file live. */
@@ -90,35 +90,24 @@ export class PodDisks {
   private pulls = new WeakMap<ContainerState, PullState>();
   private hot = new Set<PodState>();
   private ticker?: NodeJS.Timeout;
-  private defaults: Record<string, string> = parseClusterDefaults(undefined);
-  private config: InformerView;
   readonly cache: ImageCache;
 
   constructor(private host: DiskHost) {
     this.cache = ImageCache.for(host.stateDir ? path.join(host.stateDir, 'image-cache.json') : undefined);
-    this.config = new InformerView(host.informers.informer(refs.configmaps, { namespace: EKS_CONFIG.namespace }), (cm) => cm.metadata.name === EKS_CONFIG.name);
-    const read = (cm?: KubeObject) => { this.defaults = parseClusterDefaults((cm as any)?.data?.[EKS_CONFIG.key]); };
-    this.config.on({ add: read, update: (_o, n) => read(n), delete: () => read(undefined) });
-  }
-
-  /** The cluster's kube-system/eks-config default annotations, as last seen. */
-  clusterDefaults(): Record<string, string> {
-    return this.defaults;
   }
 
   private settings(pod: KubeObject): EksSettings {
-    return podEksSettings(this.defaults, pod.metadata.annotations);
+    return this.host.eksConfig.settings(pod);
   }
 
   /** The pod's disk, made on first use: a reused one from the cache when the pod's zone and key match. */
   private record(ps: PodState, pod: KubeObject): PodRecord {
     let rec = this.records.get(ps);
     if (rec) return rec;
-    const ann = { ...this.defaults, ...(pod.metadata.annotations ?? {}) };
-    const reuseKey = reuseKeyOf(pod, ann);
+    const reuseKey = reuseKeyOf(pod, this.host.eksConfig.effective(pod));
     const key = reuseKey === undefined ? undefined : intern(reuseKey); // one per workload, held by each of its pods
     const reused = key && ps.runtime !== 'process' ? this.cache.take(this.host.zone, key) : undefined;
-    const disk = new PodDisk({ capacityBytes: podEksSettings(this.defaults, pod.metadata.annotations).rootDiskGiB * GiB, images: reused?.images });
+    const disk = new PodDisk({ capacityBytes: this.settings(pod).rootDiskGiB * GiB, images: reused?.images });
     rec = { disk, key, nextGcAt: 0, nextMeasureAt: 0, measured: 0, wipe: false };
     this.records.set(ps, rec);
     if (ps.runtime === 'process') {
@@ -206,7 +195,7 @@ export class PodDisks {
     if (!rec.disk.hasImage(image) && !rec.disk.pull(image, containerImage(pod, c.name, image, this.host.simulation).bytes).ok) return;
     const name = instance(c);
     rec.disk.startContainer(name, image);
-    const b = behaviourOf(pod, c.name, c.init, this.defaults);
+    const b = behaviourOf(pod, c.name, c.init, this.host.eksConfig.defaults());
     if (!b.writeBytes) return;
     const restarts = c.restarts;
     const t = setTimeout(() => {
@@ -316,7 +305,6 @@ export class PodDisks {
   }
 
   stop(): void {
-    this.config.close();
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
     for (const rec of this.records.values()) for (const t of rec.timers ?? []) clearTimeout(t);

@@ -82,19 +82,18 @@ describe('port 9100 metrics', () => {
   });
 
   it('a cluster-wide metrics-port in kube-system/eks-config moves it for every pod', async () => {
+    // Admission, the kubelets and the pod proxy read the ConfigMap through one resolver: the next pod sees it at once.
     kc(n, ['create', 'configmap', 'eks-config', '-n', 'kube-system', '--from-literal=pod.annotations=eks.tke.cloud.tencent.com/metrics-port: "9102"']);
-    // The kubelets read the ConfigMap through a watch: give it a moment to arrive before the pod does.
-    await new Promise((r) => setTimeout(r, 1000));
     kc(n, ['apply', '-f', '-'], pod('cluster-wide', 9100));
     await running('cluster-wide');
-    await new Promise((r) => setTimeout(r, 2500));
+    assert.match(kc(n, ['get', '--raw', '/api/v1/namespaces/default/pods/cluster-wide:9102/proxy/metrics']), /^node_ipvs_connections_total /m);
+    // …and a container declaring the moved port is the one that cannot bind it. It started after the
+    // first pod's container and fails as long after its start as a refused bind would have made that one fail.
+    kc(n, ['apply', '-f', '-'], pod('cluster-clash', 9102));
+    await waitFor('the moved port refused', () => podJson('cluster-clash').status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode === 1);
     const s = podJson('cluster-wide').status.containerStatuses[0];
     assert.ok(s.state.running, JSON.stringify(s.state));
     assert.equal(s.restartCount, 0);
-    assert.match(kc(n, ['get', '--raw', '/api/v1/namespaces/default/pods/cluster-wide:9102/proxy/metrics']), /^node_ipvs_connections_total /m);
-    // …and a container declaring the moved port is the one that cannot bind it.
-    kc(n, ['apply', '-f', '-'], pod('cluster-clash', 9102));
-    await waitFor('the moved port refused', () => podJson('cluster-clash').status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode === 1);
     kc(n, ['delete', 'configmap', 'eks-config', '-n', 'kube-system']);
   });
 });

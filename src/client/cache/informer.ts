@@ -76,6 +76,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private handle?: WatchHandle;
   private stopped = false;
   private running = false;
+  private live = false;
   private synced!: Promise<void>;
   private resolveSynced!: () => void;
   /** Index name → value → the objects with that value (one object alone, not in a Set: a uid index has one per value). */
@@ -102,6 +103,11 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   get started(): boolean {
     return this.running;
+  }
+
+  /** Listed and watching: the cache has every change the watch has delivered (false while it lists or re-lists). */
+  get watching(): boolean {
+    return this.live;
   }
 
   /** Adds a secondary index (e.g. pods by node name). */
@@ -202,10 +208,13 @@ export class Informer<T extends KubeObject = KubeObject> {
           else if (e.type === 'DELETED') this.remove(e.object);
           else if (e.type === 'ERROR') {
             expired = true;
+            this.live = false;
             this.handle?.stop();
           }
         });
+        this.live = !expired;
         await this.handle.done;
+        this.live = false;
         if (!expired && this.stopped) return;
       } catch (e) {
         if (this.stopped) return;

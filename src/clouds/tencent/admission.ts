@@ -1,6 +1,6 @@
 // Admission of pods into a serverless cluster: what the cloud refuses at
 // creation time (SPEC S5–S7). Runs inside the API server before a pod is stored:
-//   - eks annotations (pod's own, over the cluster's kube-system/eks-config defaults) are well-formed;
+//   - eks annotations (pod's own, over the cluster's kube-system/eks-config defaults, ./eks-config.ts) are well-formed;
 //   - the pod's size is computed by Tencent's rules and recorded (or the pod is refused);
 //   - security groups named by annotation exist in the region;
 //   - the cluster's pod quota (pods-per-cluster) is not exceeded.
@@ -8,7 +8,8 @@ import type { Admission } from '../../apiserver/registry.js';
 import { errors, StatusError } from '../../apiserver/status.js';
 import type { KubeObject } from '../../api/types.js';
 import type { Cloud } from '../../cloud/cloud.js';
-import { EKS_CONFIG, effectiveAnnotations, parseClusterDefaults, validateEksAnnotations } from './annotations.js';
+import { validateEksAnnotations } from './annotations.js';
+import type { EksConfig } from './eks-config.js';
 import { computePodSize, formatPodSize, PodSizeError } from './podsize.js';
 
 /** Where the computed size is recorded on the pod (shown by `kubectl describe pod`). */
@@ -17,38 +18,7 @@ export const SG_ANNOTATION = 'eks.tke.cloud.tencent.com/security-group-id';
 
 type AdmissionRegistry = Parameters<Admission['admit']>[4]['registry'];
 
-/**
- * The cluster-wide default annotations from ConfigMap kube-system/eks-config.
- * Every pod create and update asks, and the ConfigMap is usually absent (a
- * read that no cache holds): the parsed value is kept per registry until the
- * store's change feed reports a write to that key, as an admission webhook
- * reading from an informer would see it.
- */
-export function clusterDefaults(reg: AdmissionRegistry): Promise<Record<string, string>> {
-  let e = defaultsByRegistry.get(reg);
-  if (!e) {
-    const cms = reg.catalog.lookup('', 'v1', 'configmaps')!;
-    const key = reg.key(cms, EKS_CONFIG.namespace, EKS_CONFIG.name);
-    const entry: DefaultsEntry = { cms };
-    reg.store.watch(key, reg.store.revision(), (c) => { if (c.key === key) entry.value = undefined; });
-    defaultsByRegistry.set(reg, (e = entry));
-  }
-  const entry = e;
-  if (entry.value) return entry.value;
-  const read = reg.tryGet(entry.cms, EKS_CONFIG.namespace, EKS_CONFIG.name).then((cm) => parseClusterDefaults(cm?.data?.[EKS_CONFIG.key]));
-  entry.value = read;
-  // A failed read is not remembered.
-  read.catch(() => { if (entry.value === read) entry.value = undefined; });
-  return read;
-}
-
-interface DefaultsEntry {
-  cms: ReturnType<AdmissionRegistry['catalog']['lookup']> & object;
-  value?: Promise<Record<string, string>>;
-}
-const defaultsByRegistry = new WeakMap<AdmissionRegistry, DefaultsEntry>();
-
-export function podAdmission(cloud: Cloud, cluster: string): Admission {
+export function podAdmission(cloud: Cloud, cluster: string, eksConfig: EksConfig): Admission {
   // The cluster's pod count, kept from the store's change feed (a count(*) per create would grow with the cluster),
   // plus pods admitted but not yet stored, so two concurrent creates cannot both take the last slot.
   let stored: number | undefined;
@@ -73,7 +43,7 @@ export function podAdmission(cloud: Cloud, cluster: string): Admission {
       if (rt.plural !== 'pods' || rt.group !== '' || op === 'DELETE' || ctx.subresource) return;
       const pod = obj as KubeObject;
       const name = pod.metadata.name ?? '';
-      const ann = effectiveAnnotations(pod, await clusterDefaults(ctx.registry));
+      const ann = eksConfig.effective(pod, await eksConfig.fresh());
       const fieldErrors = validateEksAnnotations(ann);
       if (fieldErrors.length) throw errors.invalid(rt, name, fieldErrors);
       if (op === 'UPDATE') return;
