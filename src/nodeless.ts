@@ -92,10 +92,10 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     });
     const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
     c.subresources.backends = runtimeBackends(() => eklet.agents(), () => eksConfig.defaults());
-    // Pod EIPs (SPEC §3): installs the PodEIP CRD and binds EIPs to annotated pods.
+    // Pod EIPs (docs/alibaba/pod-eip.md, docs/tencent/pod-eip.md): installs the PodEIP CRD and binds EIPs to annotated pods.
     const podeips = await startPodEips(cloud, name, c.client, { informers });
     stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => eklet.close(), () => supernodes.stop(), () => podeips.stop());
-    // NAT gateway load (SPEC S8): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
+    // NAT gateway load (docs/alibaba/nat-bandwidth.md): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
     const natload = startNatLoad(cloud, name, c.client, eksConfig, informers);
     stops.push(() => natload.stop(), () => eksConfig.close(), () => informers.stop());
     return c;

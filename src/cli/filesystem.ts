@@ -1,5 +1,5 @@
 // `nodeless cloud cfs …` and `nodeless cloud nfs …`: file systems pods mount
-// over NFS (SPEC S13). CFS is the managed one (a mount target in a subnet);
+// over NFS (docs/tencent/nfs-volumes.md). CFS is the managed one (a mount target in a subnet);
 // nfs is a self-managed server with its /etc/exports, which `update`
 // rewrites like editing the file and running `exportfs -ra`.
 import type { Command } from 'commander';

@@ -1,5 +1,5 @@
 // `nodeless net ingress EIP:PORT`: whether a connection from the internet
-// reaches a pod's port through its EIP (SPEC §3 E6). The cloud answers the
+// reaches a pod's port through its EIP (docs/alibaba/pod-eip.md). The cloud answers the
 // network half (GET /cloud/v1/ingress: EIP → ENI → security groups); this
 // command then asks the pod's cluster whether anything listens on the port
 // (a running container declaring it, or the pod VM's metrics agent, S9).

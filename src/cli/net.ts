@@ -1,6 +1,6 @@
 // `nodeless net …`: network diagnostics of serverless pods. `net egress POD`
 // asks the running server's cloud (GET /cloud/v1/egress) how the pod reaches
-// the internet (SPEC S8) and prints the path, or why there is none (exit 1);
+// the internet (docs/tencent/egress.md) and prints the path, or why there is none (exit 1);
 // behind a saturated NAT gateway it says the pod's connections time out (exit 1).
 // `net load` prints each NAT gateway's shared bandwidth cap against the
 // modelled demand of the pods behind it (GET /cloud/v1/natload).
@@ -45,7 +45,7 @@ export function registerNetCommands(program: Command): void {
   leaf(net, 'egress <pod>', 'how a pod reaches the internet: NAT gateway route or EIP, or why it cannot', async (o, pod) => {
     const qs = new URLSearchParams({ namespace: o.namespace, pod, ...(o.cluster ? { cluster: o.cluster } : {}) });
     const view = await api(o, 'GET', `/egress?${qs}`);
-    // The path exists, but a NAT at its cap drops what the pod sends (the alibaba seed's timeouts).
+    // The path exists, but a NAT at its cap drops what the pod sends (the timeouts of docs/alibaba/nat-bandwidth.md).
     const load: NatLoad | undefined = view.via === 'nat' ? await api(o, 'GET', `/natload/${encodeURIComponent(view.nat.id)}`) : undefined;
     const timeout = load?.saturated ? saturationMessage(load) : undefined;
     if (o.output === 'json') {

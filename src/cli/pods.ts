@@ -1,6 +1,6 @@
 // Offline commands about serverless pods: `nodeless explain-size -f pod.yaml`
 // (Tencent's pod spec calculation, step by step) and `nodeless net simulate`
-// (the seeds' ipvs incidents, replayed with the pod's annotations).
+// (the ipvs incidents of docs/tencent/ipvs.md, replayed with the pod's annotations).
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import YAML from 'yaml';
@@ -51,7 +51,7 @@ export function registerPodCommands(program: Command): void {
   const net = netCommand(program);
   registerNetCommands(program); // `net egress` lives in net.ts; registering here keeps main.ts unchanged
   net.command('simulate')
-    .description('replay the ipvs incidents of the seeds: tcp-idle (Connection reset by peer) and dns-scale (DNS timeouts after CoreDNS scales)')
+    .description('replay the documented ipvs incidents: tcp-idle (Connection reset by peer) and dns-scale (DNS timeouts after CoreDNS scales)')
     .argument('[scenario]', 'tcp-idle, dns-scale or all', 'all')
     .option('-f, --filename <file>', 'take the eks.tke.cloud.tencent.com/ipvs-* annotations from this manifest')
     .option('--idle <seconds>', 'tcp-idle: how long the connection stays idle', '960')

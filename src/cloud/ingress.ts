@@ -1,5 +1,5 @@
 // GET /cloud/v1/ingress?address=&port=&protocol=&from= — whether a connection
-// from the internet to EIP:PORT gets through the network (SPEC §3 E6, S7):
+// from the internet to EIP:PORT gets through the network (docs/alibaba/pod-eip.md, docs/tencent/security-groups.md):
 // the EIP must be bound to an ENI (a NAT gateway's EIP only carries SNAT'd
 // egress), and the ENI's security groups must accept the flow (ordered rules,
 // first match wins, no match drops). Whether anything listens on the port is

@@ -1,5 +1,5 @@
-// NAT gateway load (SPEC S8, the alibaba seed: a VPC NAT at its 200 Mbps cap
-// made every pod behind it see request timeouts). A NAT's bandwidth cap is
+// NAT gateway load (see docs/alibaba/nat-bandwidth.md: a VPC NAT at its 200
+// Mbps cap made every pod behind it see request timeouts). A NAT's bandwidth cap is
 // shared by all pods that egress through it; each pod's modelled traffic comes
 // from annotation nodeless.dev/egress-mbps (cluster default: kube-system/eks-config).
 //

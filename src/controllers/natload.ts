@@ -1,5 +1,5 @@
-// NAT gateway load, per cluster (SPEC S8; the alibaba seed: a NAT at its
-// 200 Mbps cap → request timeouts for every pod behind it). Reports each
+// NAT gateway load, per cluster (see docs/alibaba/nat-bandwidth.md: a NAT at
+// its 200 Mbps cap → request timeouts for every pod behind it). Reports each
 // running pod's modelled traffic (annotation nodeless.dev/egress-mbps over the
 // kube-system/eks-config defaults) to the cloud's traffic table, and whenever
 // pods, routes, EIPs, NATs or another cluster's traffic change, recomputes the

@@ -1,4 +1,4 @@
-// The super node controller (SPEC S1–S4): every cloud super node of a
+// The super node controller (see docs/tencent/super-nodes.md): every cloud super node of a
 // cluster becomes a Kubernetes Node run by a node agent whose pods take their
 // IPs from the super node's subnet (one ENI per pod). It keeps the node's
 // network-unavailable taint and condition in step with the subnet's free
@@ -39,7 +39,7 @@ export async function startSuperNodes(cloud: Cloud, cluster: string, client: Cli
   const controllerEvents = new EventRecorder(client, { component: 'node-controller' });
   const ownNodes = () => cloud.superNodes.list({ cluster });
 
-  // A new cluster starts with one super node on its first subnet (tencent-tke-serverless-faq).
+  // A new cluster starts with one super node on its first subnet (docs/tencent/super-nodes.md).
   if (ownNodes().length === 0) {
     const c = cloud.clusters.get(cluster);
     if (c.subnetIds[0]) await cloud.superNodes.create({ clusterName: cluster, subnetId: c.subnetIds[0] });
@@ -47,7 +47,7 @@ export async function startSuperNodes(cloud: Cloud, cluster: string, client: Cli
 
   const podsOn = async (node: string) => (await client.list(refs.pods, { fieldSelector: `spec.nodeName=${node}` })).items;
 
-  /** Taint and condition follow the subnet's free addresses (seed: EKLetHasInsufficientSubnetIP). */
+  /** Taint and condition follow the subnet's free addresses (EKLetHasInsufficientSubnetIP, docs/tencent/super-nodes.md). */
   const lastExhausted = new Map<string, boolean>();
   const syncNetwork = async (sn: SuperNode, force = false) => {
     const available = cloud.subnetAvailable(sn.subnetId);

@@ -142,7 +142,7 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     if (ps.sandbox === 'failed') ps.sandbox = 'none';
     lifecycle.sync(ps, now);
   });
-  // System disks and the image cache (SPEC S14, S15), shared by the pods of this node's zone.
+  // System disks and the image cache (docs/tencent/image-reuse.md, system-disk.md), shared by the pods of this node's zone.
   const disks = new PodDisks({
     client, eksConfig, zone: opts.labels?.['topology.kubernetes.io/zone'] ?? nodeName, simulation, stateDir: opts.stateDir,
     event: (ps, type, reason, message, c) => host.event(ps, type, reason, message, c), podOf, runtimeOf: (ps) => host.runtimeOf(ps),

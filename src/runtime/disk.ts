@@ -1,10 +1,11 @@
-// Each pod's 20 GiB system disk (SPEC S14, S15), wired into the node agent:
-// image pulls go through the pod's PodDisk (src/cloud/disk.ts), which may be a
+// Each pod's 20 GiB system disk (see docs/tencent/system-disk.md), wired into
+// the node agent: image pulls go through the pod's PodDisk
+// (src/clouds/tencent/disk.ts), which may be a
 // reused disk from the image cache (no Pulling, "already present on machine");
 // simulated containers write to it (`nodeless.dev/simulate: write=15Gi
 // write-after=5s`), process-runtime pods are measured (the bytes under their
 // root directory); a periodic check runs image and container GC and the
-// pod-eviction-threshold restart, with the seed's events. Settings are the
+// pod-eviction-threshold restart, with the documented events. Settings are the
 // pod's eks.tke.cloud.tencent.com/* annotations over kube-system/eks-config.
 import fs from 'node:fs';
 import path from 'node:path';

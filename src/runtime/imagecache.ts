@@ -1,4 +1,4 @@
-// System disk / image reuse (SPEC S14, seed tencent-tke-serverless-faq FAQ8):
+// System disk / image reuse (see docs/tencent/image-reuse.md):
 // when a pod is deleted its system disk, with the images on it, goes to a pool.
 // A new pod of the same workload in the same zone, within the cache time
 // (2 hours), takes that disk and does not pull those images again. Annotation

@@ -19,7 +19,7 @@ export type { PodNetwork, PodState, ContainerState, Runtime } from './types.js';
  * runs the pod. `agents` may be a function so agents added later are found.
  * Pods no agent of this process runs (a finished agent, another process) get
  * the simulated log derived from their status. The pod proxy serves the
- * pod's own metrics port (9100, SPEC S9); `clusterDefaults` gives the
+ * pod's own metrics port (9100, docs/tencent/metrics-port.md); `clusterDefaults` gives the
  * ConfigMap kube-system/eks-config annotations that may move it.
  */
 export function runtimeBackends(

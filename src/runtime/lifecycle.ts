@@ -25,7 +25,7 @@ export interface LifecycleHost {
   /** All containers stopped on a deleted pod: delete it for good and free its IP. */
   finalize(ps: PodState): void;
   simulation: SimulationOptions;
-  /** The pods' system disks: image pulls (and reuse), writable layers, GC (SPEC S14, S15). */
+  /** The pods' system disks: image pulls (and reuse), writable layers, GC (docs/tencent/system-disk.md). */
   disks: Pick<PodDisks, 'pull' | 'started' | 'exited'>;
 }
 

@@ -35,7 +35,7 @@ export function renderLog(lines: LogLine[], opts: LogOptions, now = Date.now()):
 }
 
 /**
- * Exited instances removed by container GC (SPEC S15: container-gc-threshold),
+ * Exited instances removed by container GC (container-gc-threshold, docs/tencent/system-disk.md),
  * per container: every instance up to this index is gone, its logs with it,
  * as the kubelet's container GC removes a dead container's log files. Kept
  * beside the state (not in it) so a pod that was never collected costs nothing.

@@ -1,4 +1,4 @@
-// The per-pod metrics endpoint of a serverless pod (SPEC S9): every pod's VM
+// The per-pod metrics endpoint of a serverless pod (see docs/tencent/metrics-port.md): every pod's VM
 // serves node_exporter-style metrics on port 9100 (or the port of annotation
 // eks.tke.cloud.tencent.com/metrics-port), reached through the API server's
 // pod proxy: `kubectl get --raw /api/v1/namespaces/NS/pods/NAME:9100/proxy/metrics`.
@@ -24,7 +24,7 @@ export function metricsPortConflict(pod: KubeObject, container: string, clusterD
   return (spec?.ports ?? []).some((p: any) => Number(p?.containerPort) === port && (p?.protocol ?? 'TCP') === 'TCP') ? port : undefined;
 }
 
-/** The bind error the seed shows (nginx's wording; the `listen() … failed (1: …)` part is the kernel's answer). */
+/** The bind error of docs/tencent/metrics-port.md (nginx's wording; the `listen() … failed (1: …)` part is the kernel's answer). */
 export function listenDeniedMessage(image: string, port: number): string {
   const prog = /nginx/.test(image) ? 'nginx: [emerg]' : `${(image.split('/').pop() ?? image).split(/[:@]/)[0] || 'app'}:`;
   return `${prog} listen() to 0.0.0.0:${port}, backlog 511 failed (1: Operation not permitted)`;

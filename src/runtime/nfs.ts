@@ -1,4 +1,4 @@
-// NFS volumes (SPEC S13): before a pod's containers start, each `nfs:` volume
+// NFS volumes (see docs/tencent/nfs-volumes.md): before a pod's containers start, each `nfs:` volume
 // is mounted from the pod's own address. Whoever runs the node says what the
 // network answers (the super node asks the cloud: a CFS mount target or an
 // NFS server of the pod's VPC, and that server's export rules). A failed
@@ -26,7 +26,7 @@ function output(error: NfsError, server: string, path: string): string {
     case 'refused': return 'mount.nfs: Connection refused';
     case 'timeout': return 'mount.nfs: Connection timed out';
     case 'denied': return `mount.nfs: access denied by server while mounting ${server}:${path}`;
-    // The seed's event (FAQ10): the export lacks `insecure` and the pod mounts from a port >= 1024.
+    // The documented event (docs/tencent/nfs-volumes.md): the export lacks `insecure` and the pod mounts from a port >= 1024.
     case 'insecure': return 'mount.nfs: Operation not permitted';
   }
 }

@@ -1,4 +1,4 @@
-// The pod's metrics port in the process runtime (SPEC S9): on a serverless pod
+// The pod's metrics port in the process runtime (docs/tencent/metrics-port.md): on a serverless pod
 // the VM's own agent holds 9100 (or the eks.tke.cloud.tencent.com/metrics-port
 // port), so a container that binds it fails. Local processes share this
 // machine's network, so nothing stops them from binding it; instead the guard

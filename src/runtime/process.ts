@@ -3,9 +3,9 @@
 // and a per-pod directory standing in for its filesystem (see volumes.ts).
 // Real stdout/stderr become `kubectl logs`, real exit codes the container
 // state, and deletion sends SIGTERM, then SIGKILL after the grace period.
-// The pod's metrics port (9100) is the VM agent's (SPEC S9): a container that
-// declares it, or whose processes bind it (portguard.ts), dies with the seed's
-// bind error and exit code 1, as in the simulated runtime.
+// The pod's metrics port (9100) is the VM agent's (docs/tencent/metrics-port.md):
+// a container that declares it, or whose processes bind it (portguard.ts), dies
+// with the documented bind error and exit code 1, as in the simulated runtime.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

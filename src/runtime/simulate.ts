@@ -18,9 +18,9 @@ export interface Behaviour {
   crashLoop?: boolean;
   /** false: the container never becomes ready. */
   ready?: boolean;
-  /** The bind error it dies of: it declares the pod's metrics port (SPEC S9). */
+  /** The bind error it dies of: it declares the pod's metrics port (docs/tencent/metrics-port.md). */
   listenDenied?: string;
-  /** `image-size=12Gi`: the size of the container's image on the system disk (SPEC S15). */
+  /** `image-size=12Gi`: the size of the container's image on the system disk (docs/tencent/system-disk.md). */
   imageBytes?: number;
   /** `pull=3s`: how long pulling the image takes (default: modelled from its size). */
   pullMs?: number;
@@ -47,7 +47,7 @@ function waitMs(s: string | undefined): number | undefined {
 /**
  * Parses `exit=1 after=5s; container=web:crash-loop; ready=false`. Clauses apply to
  * every container unless prefixed with `container=NAME:`. Unknown words are errors.
- * Disk (SPEC S15): `image-size=12Gi` (the image's size), `pull=2s` (its pull time), `write=15Gi write-after=5s`
+ * Disk (docs/tencent/system-disk.md): `image-size=12Gi` (the image's size), `pull=2s` (its pull time), `write=15Gi write-after=5s`
  * (bytes written to the container's writable layer after each start).
  */
 export function parseSimulate(value: string | undefined): { all: Behaviour; byContainer: Map<string, Behaviour>; errors: string[] } {
@@ -92,7 +92,7 @@ export function behaviourOf(pod: KubeObject, container: string, isInit: boolean,
   void isInit; // one day: defaults that differ for init containers
   const b: Behaviour = { ...parsed.all, ...(parsed.byContainer.get(container) ?? {}) };
   // The pod's VM serves metrics on 9100 (or the metrics-port annotation); a container
-  // declaring that port cannot bind it and exits 1 at every start, as in the seed.
+  // declaring that port cannot bind it and exits 1 at every start (docs/tencent/metrics-port.md).
   const port = metricsPortConflict(pod, container, clusterDefaults);
   if (port !== undefined) {
     const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c: any) => c?.name === container);

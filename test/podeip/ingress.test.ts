@@ -1,4 +1,4 @@
-// Reachability of a pod's port on its EIP (SPEC §3 E6) through the real CLI:
+// Reachability of a pod's port on its EIP (docs/alibaba/pod-eip.md) through the real CLI:
 // `nodeless net ingress EIP:PORT` follows EIP → ENI → security groups → the
 // pod's listener and exits 1 with the reason when blocked; `net egress` of a
 // pod with an EIP shows the EIP even when a NAT route exists.
@@ -54,7 +54,7 @@ describe('nodeless net ingress', () => {
     const refused = ingress(`${web.address}:8080`);
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /^refused: no container of pod default\/web declares containerPort 8080\/TCP/);
-    // The pod VM's metrics agent listens on 9100 (SPEC S9); the group does not let it out.
+    // The pod VM's metrics agent listens on 9100 (docs/tencent/metrics-port.md); the group does not let it out.
     assert.match(ingress(`${web.address}:9100`).stdout, /^blocked: .*tcp\/9100/);
   });
 

@@ -1,4 +1,4 @@
-// The seed's init-container wait for the EIP (SPEC §3 E3), with the process
+// The documented init-container wait for the EIP (docs/alibaba/pod-eip.md), with the process
 // runtime: the init container really loops on the downwardAPI file until the
 // controller's allocated-eipAddress annotation appears in it (the file is
 // rewritten while the pod runs), then the app container starts. Paths of

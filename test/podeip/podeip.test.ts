@@ -1,4 +1,4 @@
-// Pod EIPs (SPEC §3 E1–E4) through the real CLI and kubectl: the annotation
+// Pod EIPs (docs/alibaba/pod-eip.md) through the real CLI and kubectl: the annotation
 // allocates and binds an EIP, the PodEIP object and the readiness gate show
 // it, deletion releases it, and a StatefulSet pod with a release strategy
 // gets the same EIP back.

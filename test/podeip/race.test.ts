@@ -1,4 +1,4 @@
-// The rolling-update race of a Deployment naming one static EIP (SPEC §3 E5),
+// The rolling-update race of a Deployment naming one static EIP (docs/alibaba/pod-eip.md),
 // replayed with real kubectl: under RollingUpdate the new pod waits on the EIP
 // the old pod still holds (Warning event, gate False, not Ready, rollout
 // stuck) until the old pod's deletion lets it go; under Recreate the new pod

@@ -1,4 +1,4 @@
-// Offline CLI commands: explain-size (the seed's sizing example) and net simulate (the seeds' ipvs incidents).
+// Offline CLI commands: explain-size (the sizing example of docs/tencent/pod-sizing.md) and net simulate (the ipvs incidents of docs/tencent/ipvs.md).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -23,7 +23,7 @@ describe('serverless CLI', () => {
     }
   });
 
-  it('explains the seed example: 4 cores / 8 GiB', () => {
+  it('explains the documented example: 4 cores / 8 GiB', () => {
     const f = write('seed.yaml', `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: seed}

@@ -1,4 +1,4 @@
-// Exited-container GC (SPEC S15, seed tencent-tke-serverless-faq) through the
+// Exited-container GC (docs/tencent/system-disk.md) through the
 // real kubectl: a crash-looping pod whose containers fill the system disk past
 // container-gc-threshold (85% by default) loses its exited containers, and
 // with them `kubectl logs --previous` (the kubelet's "previous terminated

@@ -1,9 +1,9 @@
-// The pod's 20 GiB system disk (SPEC S15, seed tencent-tke-serverless-faq)
+// The pod's 20 GiB system disk (docs/tencent/system-disk.md)
 // through the real kubectl: simulated writes fill it, image GC that frees
 // nothing reports ImageGCFailed, pod-eviction-threshold restarts the pod in
 // place (same pod, restartCount up); a pull that does not fit on a reused disk
 // fails with "no space left on device: unknown" and the pod recovers by
-// itself; FreeDiskSpaceFailed carries the seed's "Wanted to free N bytes, but
+// itself; FreeDiskSpaceFailed carries the documented "Wanted to free N bytes, but
 // freed M bytes"; a malformed threshold is refused.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,7 +114,7 @@ describe('system disk', () => {
     assert.equal(podJson(pod).status.containerStatuses[0].restartCount, 0);
   });
 
-  it('FreeDiskSpaceFailed when the unused images are not enough (seed: Wanted to free N bytes, but freed M bytes)', async () => {
+  it('FreeDiskSpaceFailed when the unused images are not enough (Wanted to free N bytes, but freed M bytes)', async () => {
     // side (15 GiB, in use) + app:v1 (1 GiB, unused once app moves to v2) on the reused disk; app:v2 needs 6 GiB.
     const sim = { 'nodeless.dev/simulate': 'container=side:image-size=15Gi pull=200ms; container=app:image-size=1Gi pull=200ms' };
     kc(n, ['apply', '-f', '-'], deploy('fds', sim, [['side', 'registry.example.com/side:v1'], ['app', 'registry.example.com/app:v1']]));

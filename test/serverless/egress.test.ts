@@ -1,4 +1,4 @@
-// `nodeless net egress POD` (SPEC S8) against a running nodeless: no route to
+// `nodeless net egress POD` (docs/tencent/egress.md) against a running nodeless: no route to
 // 0.0.0.0/0 → the reason and exit 1; a NAT gateway route in the subnet's route
 // table → the NAT path; an EIP bound to the pod's ENI → the EIP path.
 import { after, before, describe, it } from 'node:test';

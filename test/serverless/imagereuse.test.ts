@@ -1,4 +1,4 @@
-// Image reuse (SPEC S14, seed tencent-tke-serverless-faq FAQ8) through the real
+// Image reuse (docs/tencent/image-reuse.md) through the real
 // kubectl: a pod of the same workload in the same zone after an earlier pod's
 // deletion finds its images on the reused system disk (no Pulling, the
 // kubelet's "already present on machine"); another workload, or the same one

@@ -1,6 +1,6 @@
-// Port 9100 (SPEC S9) through the real kubectl: the pod's own metrics via the
+// Port 9100 (docs/tencent/metrics-port.md) through the real kubectl: the pod's own metrics via the
 // API server's pod proxy, the ipvs collector filter, a container that declares
-// 9100 crash-looping with the seed's bind error, and the metrics-port
+// 9100 crash-looping with the documented bind error, and the metrics-port
 // annotation moving the metrics (and the conflict) away.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// NAT gateway load (SPEC S8, the alibaba seed: a 200 Mbps NAT at its cap →
+// NAT gateway load (docs/alibaba/nat-bandwidth.md: a 200 Mbps NAT at its cap →
 // request timeouts). Pods' modelled traffic (nodeless.dev/egress-mbps) adds up
 // per NAT; `nodeless net load` shows utilisation, pods behind a saturated NAT
 // get `net egress` timeouts and an EgressTimeout event; a bigger cap or fewer
@@ -24,7 +24,7 @@ before(async () => {
 after(async () => { await n?.stop(); });
 
 describe('NAT gateway load', () => {
-  it('gives a NAT the seed\'s 200 Mbps cap by default, shown by nat list/get', () => {
+  it('gives a NAT the documented 200 Mbps cap by default, shown by nat list/get', () => {
     assert.equal(nodelessJson(n, ['cloud', 'nat', 'get', natId]).bandwidthMbps, 200);
     assert.match(nodelessOk(n, ['cloud', 'nat', 'list']), new RegExp(`${natId}\\s+shared\\s+.*200Mbps`));
   });

@@ -1,7 +1,7 @@
-// Port 9100 in the process runtime (SPEC S9, seed tencent-tke-serverless-faq)
+// Port 9100 in the process runtime (docs/tencent/metrics-port.md)
 // through the real kubectl: a real process that binds the pod's metrics port
 // (9100, or the eks.tke.cloud.tencent.com/metrics-port port) is killed with
-// the seed's bind error in its log and exit code 1, and crash-loops; so is a
+// the documented bind error in its log and exit code 1, and crash-loops; so is a
 // container that declares the port; with the metrics moved elsewhere, binding
 // 9100 is allowed. Children of the container's process count too.
 // Limit: process pods share this machine's network, so only one of them can

@@ -1,6 +1,6 @@
-// Host parameters (SPEC S12) and NFS/CFS volumes (S13) through the real
-// kubectl and the nodeless CLI, with the seed's texts (tencent-tke-serverless-faq
-// FAQ6, FAQ7, FAQ10): hostPath/hostNetwork pods are accepted but each pod has
+// Host parameters (docs/tencent/host-parameters.md) and NFS/CFS volumes
+// (docs/tencent/nfs-volumes.md) through the real kubectl and the nodeless CLI,
+// with the documented texts: hostPath/hostNetwork pods are accepted but each pod has
 // its own host; an NFS export without `insecure` gives `mount.nfs: Operation
 // not permitted` and the pod waits in ContainerCreating until the export is
 // fixed; NFS storage is shared by the pods that mount it.

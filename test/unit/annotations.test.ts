@@ -61,7 +61,7 @@ describe('duration annotations', () => {
 });
 
 describe('validateEksAnnotations', () => {
-  it('accepts every value the seeds and the guide show', () => {
+  it('accepts every value the documentation and the guide show', () => {
     const ok = {
       [`${P}cpu`]: '8', [`${P}mem`]: '16Gi',
       [`${P}ipvs-udp-timeout`]: '120s', [`${P}ipvs-tcp-timeout`]: '1800s',
@@ -157,7 +157,7 @@ describe('eksSettings', () => {
     assert.equal(s.ipvsScheduler, 'rr');
     assert.equal(s.customMetricsUrl, '/metrics');
   });
-  it('reads the seed settings', () => {
+  it('reads the documented settings', () => {
     const s = eksSettings({
       [`${P}ipvs-udp-timeout`]: '120s', [`${P}ipvs-tcp-timeout`]: '1800s', [`${P}metrics-port`]: '9110',
       [`${P}must-keep-last-container`]: 'true', [`${P}pod-eviction-threshold`]: '85', [`${P}cbs-reuse-key`]: 'image-name',

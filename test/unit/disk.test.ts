@@ -35,7 +35,7 @@ describe('PodDisk basics', () => {
   });
 });
 
-describe('pull on a full reused disk (seed FAQ9)', () => {
+describe('pull on a full reused disk (docs/tencent/system-disk.md)', () => {
   // Reused system disk: an unused old image of 3889267064 bytes plus a running sidecar.
   const setup = () => {
     const d = new PodDisk({ images: [{ name: 'old-app:v1', bytes: 3889267064 }] });
@@ -45,7 +45,7 @@ describe('pull on a full reused disk (seed FAQ9)', () => {
     return { d, size: free + 4220828057 };
   };
 
-  it('fails with "no space left on device: unknown" and FreeDiskSpaceFailed with the seed numbers', () => {
+  it('fails with "no space left on device: unknown" and FreeDiskSpaceFailed with the documented numbers', () => {
     const { d, size } = setup();
     const p = d.pull('new-app:v2', size);
     assert.equal(p.ok, false);

@@ -1,4 +1,4 @@
-// The image cache's pure parts (SPEC S14): which workload a pod belongs to,
+// The image cache's pure parts (docs/tencent/image-reuse.md): which workload a pod belongs to,
 // the pool's take/expiry rules and its file, and the disk directives of
 // nodeless.dev/simulate.
 import { describe, it } from 'node:test';

@@ -15,7 +15,7 @@ describe('formatDuration', () => {
   });
 });
 
-describe('simulateTcpIdle (seed: gRPC idle 15+ minutes)', () => {
+describe('simulateTcpIdle (docs/tencent/ipvs.md: gRPC idle 15+ minutes)', () => {
   it('default ipvs tcp timeout 900s: 16 idle minutes end in RST / Connection reset by peer', () => {
     const o = simulateTcpIdle({ idleSeconds: 16 * 60, ipvsTcpTimeoutSec: 900 });
     assert.equal(o.ok, false);
@@ -29,7 +29,7 @@ describe('simulateTcpIdle (seed: gRPC idle 15+ minutes)', () => {
     assert.equal(simulateTcpIdle({ idleSeconds: 900, ipvsTcpTimeoutSec: 900 }).ok, false);
     assert.equal(simulateTcpIdle({ idleSeconds: 899, ipvsTcpTimeoutSec: 900 }).ok, true);
   });
-  it('the seed fix ipvs-tcp-timeout: "1800s" keeps a 29-minute idle connection alive', () => {
+  it('the documented fix ipvs-tcp-timeout: "1800s" keeps a 29-minute idle connection alive', () => {
     const s = eksSettings({ 'eks.tke.cloud.tencent.com/ipvs-tcp-timeout': '1800s' });
     const o = simulateTcpIdle({ idleSeconds: 29 * 60, ipvsTcpTimeoutSec: s.ipvsTcpTimeoutSec });
     assert.equal(o.ok, true);
@@ -42,7 +42,7 @@ describe('simulateTcpIdle (seed: gRPC idle 15+ minutes)', () => {
   });
 });
 
-describe('simulateDnsAfterScaleUp (seed: istio + CoreDNS scale-up)', () => {
+describe('simulateDnsAfterScaleUp (docs/tencent/ipvs.md: istio + CoreDNS scale-up)', () => {
   const base = { conntrackUdpTimeoutSec: 120, queries: 6, intervalSec: 10, newBackends: 1 };
 
   it('EKS defaults (ipvs udp 5s, conntrack 120s): queries after the ipvs entry expired go to the new CoreDNS and time out', () => {
@@ -62,7 +62,7 @@ describe('simulateDnsAfterScaleUp (seed: istio + CoreDNS scale-up)', () => {
     assert.match(o.transcript[4], /^\[\+0s\] ;; ANSWER SECTION: kubernetes\.default\.svc\.cluster\.local\. 5 IN A/);
   });
 
-  it('with the annotation the seed advises (ipvs-udp-timeout: "120s") every query answers', () => {
+  it('with the annotation the guide advises (ipvs-udp-timeout: "120s") every query answers', () => {
     const s = eksSettings({ 'eks.tke.cloud.tencent.com/ipvs-udp-timeout': '120s' });
     const o = simulateDnsAfterScaleUp({ ...base, ipvsUdpTimeoutSec: s.ipvsUdpTimeoutSec, conntrackUdpTimeoutSec: s.conntrackUdpTimeoutSec });
     assert.equal(o.ok, true);

@@ -1,5 +1,5 @@
 // /etc/exports lines and the answers an NFS server gives a super-node pod
-// (SPEC S13): the seed's `/data/ 10.0.0.0/16(rw,insecure)` mounts; without
+// (docs/tencent/nfs-volumes.md): the documented `/data/ 10.0.0.0/16(rw,insecure)` mounts; without
 // `insecure` the pod (unprivileged source port) is refused; the most specific
 // client entry and the longest exported path decide.
 import { describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { answerMount, formatExport, parseExportLine, parseExports } from '../../
 import { NfsMounts } from '../../src/runtime/nfs.js';
 
 describe('parseExportLine', () => {
-  it('reads the seed line, normalising the path', () => {
+  it('reads the documented line, normalising the path', () => {
     assert.deepEqual(parseExportLine('/data/  10.0.0.0/16(rw,insecure)'), { path: '/data', clients: [{ host: '10.0.0.0/16', options: ['rw', 'insecure'] }] });
   });
 
@@ -42,7 +42,7 @@ describe('answerMount', () => {
     assert.equal(answerMount(exports, '/data/a/b', '10.0.1.2').ok, true);
   });
 
-  it('refuses a client without insecure (the seed: Operation not permitted)', () => {
+  it('refuses a client without insecure (Operation not permitted, as documented)', () => {
     assert.deepEqual(answerMount(exports, '/secure', '10.0.1.2'), { ok: false, reason: 'insecure' });
     // The most specific entry wins: 10.0.1.9 has no insecure although its /16 has.
     assert.deepEqual(answerMount(exports, '/data', '10.0.1.9'), { ok: false, reason: 'insecure' });

@@ -43,7 +43,7 @@ describe('parseQuantity', () => {
 });
 
 describe('computePodSize from requests and limits (CPU)', () => {
-  it('reproduces the seed example: A req 2/limit 4, B req=limit 1, memory 6Gi vs largest limit 4Gi → 4 cores / 8Gi', () => {
+  it('reproduces the documented example: A req 2/limit 4, B req=limit 1, memory 6Gi vs largest limit 4Gi → 4 cores / 8Gi', () => {
     const p = pod([
       { requests: { cpu: '2', memory: '4Gi' }, limits: { cpu: '4', memory: '4Gi' } },
       { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '1', memory: '2Gi' } },

@@ -1,5 +1,5 @@
 // GET /cloud/v1/egress?cluster=&namespace=&pod= — how a pod reaches the
-// internet (SPEC S8): an EIP bound to its ENI wins; otherwise the route table
+// internet (docs/tencent/egress.md): an EIP bound to its ENI wins; otherwise the route table
 // of its subnet must send 0.0.0.0/0 to a NAT gateway. The answer says why
 // there is no path when there is none, so `nodeless net egress` can print it.
 import { MissingParameter, ResourceNotFound } from '../errors.js';

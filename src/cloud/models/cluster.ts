@@ -1,5 +1,5 @@
 // Clusters: a serverless cluster lives in one VPC and takes pod IPs from its
-// container-network subnets (SPEC S1). The Kubernetes side owns the objects;
+// container-network subnets (docs/tencent/super-nodes.md). The Kubernetes side owns the objects;
 // this is the cloud's record of the cluster.
 import { InvalidParameterValue, ResourceInUse, ResourceNotFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -82,7 +82,7 @@ export class ClusterModel {
     return clone(cluster);
   }
 
-  /** Adds a subnet to the container network (what adding a super node on a new subnet does, SPEC S2). */
+  /** Adds a subnet to the container network (what adding a super node on a new subnet does, docs/tencent/super-nodes.md). */
   startAddSubnet(cluster: Cluster, subnetId: string): Promise<unknown> | undefined {
     if (cluster.subnetIds.includes(subnetId)) return undefined;
     return this.s.clusters.update(cluster, (c) => { c.subnetIds.push(subnetId); });

@@ -1,5 +1,5 @@
 // ENIs and IPAM: every pod gets an ENI whose primary IP comes straight from
-// its super node's subnet (SPEC S1). Allocation takes the next free bit of the
+// its super node's subnet (docs/tencent/super-nodes.md). Allocation takes the next free bit of the
 // subnet's bitmap (flat cost from /24 to /16), is visible to concurrent callers
 // at once and durable before it is returned, so no IP is handed out twice,
 // not even across a kill -9.
@@ -20,7 +20,7 @@ export interface AllocatePodEniInput {
   pod: string;
   uid: string;
   subnetId: string;
-  /** Empty or absent: the region's default security group (SPEC S7). */
+  /** Empty or absent: the region's default security group (docs/tencent/security-groups.md). */
   securityGroupIds?: string[];
   /** Wanted address (fixed pod IP); used when free, otherwise the next free one is taken. */
   preferIp?: string;
@@ -96,7 +96,7 @@ export class EniModel {
     }
   }
 
-  /** An ENI for a node of a node group (SPEC A1); not counted against pods-per-cluster. */
+  /** An ENI for a node of a node group (docs/aws/node-groups.md); not counted against pods-per-cluster. */
   async allocateNode(input: AllocateNodeEniInput): Promise<Eni> {
     if (typeof input.node !== 'string' || !input.node) throw new InvalidParameter('node is required');
     const attachedTo: NodeAttachment = input.cluster ? { type: 'node', node: input.node, cluster: input.cluster } : { type: 'node', node: input.node };

@@ -1,4 +1,4 @@
-// File systems pods mount over NFS (SPEC S13): a CFS file system (managed;
+// File systems pods mount over NFS (docs/tencent/nfs-volumes.md): a CFS file system (managed;
 // its mount target takes an IP in a subnet of the VPC) and a self-managed NFS
 // server (an address in the VPC with its own /etc/exports). Both hold their
 // address through an ENI, so no pod is ever given it and the subnet's counts

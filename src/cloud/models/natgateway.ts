@@ -1,6 +1,6 @@
-// NAT gateways: the shared way out to the internet for a VPC's pods (SPEC S8).
+// NAT gateways: the shared way out to the internet for a VPC's pods (docs/tencent/egress.md).
 // Each has at least one EIP and a bandwidth cap shared by all traffic behind
-// it (the alibaba seed's 200 Mbps saturation story).
+// it (the 200 Mbps saturation of docs/alibaba/nat-bandwidth.md).
 import { InvalidParameter, ResourceInUse } from '../errors.js';
 import { newId } from '../ids.js';
 import type { CloudState } from '../state.js';
@@ -22,8 +22,8 @@ export interface CreateNatInput {
 }
 
 /**
- * The cap of a NAT created without one: the alibaba seed's VPC NAT (200 Mbps,
- * whose saturation caused its request timeouts). Change it with `nat set-bandwidth`.
+ * The cap of a NAT created without one: the VPC NAT of docs/alibaba/nat-bandwidth.md
+ * (200 Mbps, whose saturation caused its request timeouts). Change it with `nat set-bandwidth`.
  */
 export const DEFAULT_NAT_BANDWIDTH_MBPS = 200;
 

@@ -1,5 +1,5 @@
-// Quotas: defaults from the seeds (200 pods per cluster, 2000 instances per
-// security group — tencent-eks-serverless-notes) and typical VPC limits;
+// Quotas: the documented defaults (200 pods per cluster, 2000 instances per
+// security group — docs/tencent/quotas.md) and typical VPC limits;
 // raising one is the emulated "support ticket" (setQuota / PUT /quotas/{name}).
 import { InvalidParameterValue, QuotaExceeded } from '../errors.js';
 import type { CloudState } from '../state.js';

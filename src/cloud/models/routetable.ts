@@ -1,6 +1,6 @@
 // Route tables: each VPC has a default table with the `local` route; custom
 // tables are associated with subnets. Egress to the internet needs a
-// `0.0.0.0/0 -> NAT gateway` route in the subnet's table (SPEC S8), so
+// `0.0.0.0/0 -> NAT gateway` route in the subnet's table (docs/tencent/egress.md), so
 // `egress()` answers "how does a pod in this subnet reach the internet?".
 import { InvalidParameterValue, MissingParameter, ResourceInUse, ResourceNotFound, UnsupportedOperation } from '../errors.js';
 import { newId } from '../ids.js';

@@ -1,6 +1,6 @@
 // Security groups: ordered ingress/egress rules (first match wins, no match
 // drops, as on Tencent), a `default` group per region that pods use unless
-// annotated otherwise (SPEC S7), and a count of bound instances against the
+// annotated otherwise (docs/tencent/security-groups.md), and a count of bound instances against the
 // 2000-per-group quota.
 import { InvalidParameter, InvalidParameterValue, ResourceInUse, ResourceNotFound, UnsupportedOperation } from '../errors.js';
 import { newId } from '../ids.js';

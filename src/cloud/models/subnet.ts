@@ -1,5 +1,5 @@
 // Subnets: a block of a VPC in one zone. Pods take their IPs straight from
-// here (SPEC S1), so the live usable/available counts come from the subnet's
+// here (docs/tencent/super-nodes.md), so the live usable/available counts come from the subnet's
 // IP bitmap rather than from a stored number.
 import { InvalidCidrOverlap, InvalidParameter, InvalidParameterValue, ResourceInUse } from '../errors.js';
 import { newId } from '../ids.js';

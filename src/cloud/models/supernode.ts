@@ -1,4 +1,4 @@
-// Super node records: one subnet (and so one zone) each (SPEC S2). The cloud
+// Super node records: one subnet (and so one zone) each (docs/tencent/super-nodes.md). The cloud
 // keeps the record and its state; the Kubernetes side turns it into a Node,
 // evicts pods on drain, and can veto removal through a delete guard (S3:
 // a node that still has non-DaemonSet pods cannot be removed).

@@ -1,4 +1,4 @@
-// Pod annotations of Alibaba's pod EIP feature (reference/cloud-facts.md §2).
+// Pod annotations of Alibaba's pod EIP feature (see docs/alibaba/pod-eip.md).
 // Each key is read under k8s.aliyun.com/ and network.alibabacloud.com/, into
 // the EipRequest that Tencent's dialect (src/clouds/tencent/pod-eip.ts) gives
 // too, so one controller (src/controllers/podeip) serves both unchanged.

@@ -1,6 +1,6 @@
 // The PodEIP CustomResourceDefinition (alibabacloud.com/v1beta1), installed
 // into every cluster at start so `kubectl get podeips` works as on ACK
-// (schema per terway's podeip_types.go, see reference/cloud-facts.md §2).
+// (schema per terway's podeip_types.go, see docs/alibaba/pod-eip.md).
 import type { KubeObject } from '../../api/types.js';
 import type { Client } from '../../client/types.js';
 import { refs } from '../../client/types.js';

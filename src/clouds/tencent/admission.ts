@@ -1,5 +1,5 @@
 // Admission of pods into a serverless cluster: what the cloud refuses at
-// creation time (SPEC S5–S7). Runs inside the API server before a pod is stored:
+// creation time (docs/tencent/pod-sizing.md, quotas.md, security-groups.md). Runs inside the API server before a pod is stored:
 //   - eks annotations (pod's own, over the cluster's kube-system/eks-config defaults, ./eks-config.ts) are well-formed;
 //   - the pod's size is computed by Tencent's rules and recorded (or the pod is refused);
 //   - security groups named by annotation exist in the region;

@@ -1,7 +1,7 @@
 // The `eks.tke.cloud.tencent.com/*` pod annotations of Tencent EKS super nodes:
 // cluster-wide defaults (ConfigMap kube-system/eks-config, key pod.annotations),
 // validation of every documented value, and typed settings with the service's
-// defaults. Sources: cloud-facts §1, imroc "EKS 注解" guide, seeds tencent-*.
+// defaults. See docs/tencent/annotations.md for every annotation and its source.
 
 import { parse as parseYaml } from 'yaml';
 import type { FieldError, KubeObject } from '../../api/types.js';

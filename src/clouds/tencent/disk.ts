@@ -1,8 +1,8 @@
-// The system disk of one serverless pod (SPEC S15): 20 GiB free by default,
+// The system disk of one serverless pod (see docs/tencent/system-disk.md): 20 GiB free by default,
 // holding images, container writable layers and exited containers. A pure state
 // machine (no I/O, no clock) that the runtime drives; it returns Kubernetes-style
-// events with the texts of seed tencent-tke-serverless-faq ("no space left on
-// device: unknown", FreeDiskSpaceFailed, ImageGCFailed) and the imroc guide.
+// events with the documented texts ("no space left on device: unknown",
+// FreeDiskSpaceFailed, ImageGCFailed).
 
 export const GiB = 2 ** 30;
 export const DEFAULT_DISK_BYTES = 20 * GiB;
@@ -38,7 +38,7 @@ export interface GcResult {
 interface Image { name: string; bytes: number; lastUsed: number }
 interface Container { name: string; image: string; writableBytes: number; state: 'running' | 'exited' }
 
-/** The seed's wording, shared by FreeDiskSpaceFailed and ImageGCFailed. */
+/** The documented wording (docs/tencent/system-disk.md), shared by FreeDiskSpaceFailed and ImageGCFailed. */
 export const gcFailedMessage = (wanted: number, freed: number): string =>
   `failed to garbage collect required amount of images. Wanted to free ${wanted} bytes, but freed ${freed} bytes`;
 

@@ -1,7 +1,7 @@
 // A small deterministic model of Service traffic on a super-node pod's VM:
 // ipvs (ClusterIP → backend, with its own idle timeouts) plus conntrack (used by
 // istio's sidecar), for `nodeless net simulate` and `nodeless doctor`.
-// It reproduces the two incidents of the seed tencent-eks-serverless-notes:
+// It reproduces the two incidents of docs/tencent/ipvs.md:
 // gRPC "Connection reset by peer" after 15 idle minutes, and DNS timeouts after
 // CoreDNS scales up under istio (ipvs UDP 5s vs conntrack UDP 120s). Pure code.
 

@@ -1,5 +1,5 @@
 // Admission rules of Tencent EKS's pod network annotations that need more than
-// one annotation's value (reference/cloud-facts.md §1):
+// one annotation's value (docs/tencent/pod-eip.md, retain-ip.md):
 //   - eip-id-list binds existing EIPs by StatefulSet ordinal, so it is refused
 //     on a pod that is not a StatefulSet's, on an ordinal with no id left, on
 //     a StatefulSet whose replicas outnumber the ids, and in the template of

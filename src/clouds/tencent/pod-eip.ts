@@ -1,4 +1,4 @@
-// Tencent EKS's pod EIP annotations (reference/cloud-facts.md §1), read into
+// Tencent EKS's pod EIP annotations (see docs/tencent/pod-eip.md), read into
 // the same EipRequest (src/cloud/types.ts) the Alibaba annotations give, so
 // one controller serves both dialects and both produce the same cloud objects
 // (an EIP bound to the pod's ENI, a PodEIP object):

@@ -1,7 +1,7 @@
 // Pod size of a serverless (super node) pod: Tencent EKS does not run a pod at
 // its requests/limits, it picks one supported CPU/memory (and GPU) spec from
-// them and bills that. Rules: cloud-facts §1 "Pod sizing", from Tencent's
-// "CPU Pod 规格计算方法" / "GPU Pod 规格计算方法" (cloud.tencent.com 457/44174).
+// them and bills that. The rules and tables, from Tencent's "CPU Pod 规格计算方法"
+// and "GPU Pod 规格计算方法": docs/tencent/pod-sizing.md.
 // Pure code, no I/O: the eklet controller and `nodeless explain-size` share it.
 
 import type { KubeObject } from '../../api/types.js';
@@ -56,7 +56,7 @@ export const CPU_SPECS: ReadonlyArray<{ cpu: number; memGiB: readonly number[] }
 export interface GpuSpec { count: number; cpu: number; memGiB: number }
 
 /**
- * GPU specs per card type, ascending. V100 1/2/4 cards are from cloud-facts §1;
+ * GPU specs per card type, ascending. V100 1/2/4 cards are documented (docs/tencent/pod-sizing.md);
  * 8 cards (72 cores / 320 GiB) completes the same CVM family (GN10X) so that
  * the documented supported count 8 has a row.
  */

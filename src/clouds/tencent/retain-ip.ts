@@ -1,5 +1,5 @@
 // Fixed pod IPs (Tencent EKS `eks.tke.cloud.tencent.com/retain-ip: "true"`,
-// reference/cloud-facts.md §1): when such a pod goes, its ENI is kept for
+// see docs/tencent/retain-ip.md): when such a pod goes, its ENI is kept for
 // `retain-ip-hours` (default 48) instead of being freed, and a pod recreated
 // with the same name and namespace (a StatefulSet pod) on the same subnet
 // gets the same address back. After the window the ENI is released.

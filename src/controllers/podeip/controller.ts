@@ -1,4 +1,4 @@
-// The pod EIP controller (SPEC §3 E1–E4), after ACK's ack-extend-network-
+// The pod EIP controller (see docs/alibaba/pod-eip.md), after ACK's ack-extend-network-
 // controller: a pod annotated pod-with-eip (or naming an EIP instance id)
 // gets an EIP bound to its ENI once it has an IP, a PodEIP object that
 // records it, the allocated-eipAddress annotation and the readiness-gate
@@ -169,7 +169,7 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
           const since = quiet.get(keyOf(pod)) ?? quiet.set(keyOf(pod), Date.now()).get(keyOf(pod))!;
           if (Date.now() - since < 10_000) return void queue.addAfter(keyOf(pod), 200);
         }
-        // The rolling-update race (SPEC E5): the old pod still holds the EIP; wait until its deletion lets go.
+        // The rolling-update race (docs/alibaba/pod-eip.md): the old pod still holds the EIP; wait until its deletion lets go.
         return fail(pod, `EIP ${eip.id} (${eip.address}) is in use by ${b ? `pod ${b.namespace}/${b.name}` : a.type + ' ' + a.id}; waiting for it to be disassociated`, 5000);
       }
       await cloud.eips.disassociate(eip.id);
