@@ -1,7 +1,6 @@
 // The `nodeless` command: a thin entry that hands each subcommand to its module.
 import { Command } from 'commander';
 import { defaultHome } from './connect.js';
-import { runUp } from './up.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerSuperNodeCommands } from './supernode.js';
 import { registerPodCommands } from './pods.js';
@@ -18,7 +17,9 @@ program.command('up')
   .option('--api-only', 'serve the Kubernetes and cloud APIs only: no controllers, scheduler or super nodes', false)
   .option('--event-qps <n>', 'events per second each super node\'s kubelet may write, as kubelet --event-qps (0: unlimited; default 50)')
   .option('--event-burst <n>', 'events a kubelet may write at once before --event-qps applies (default 100)')
-  .action(async (o) => runUp({
+  // Imported here, not at the top: the server's modules take half a second to
+  // load, which every other subcommand (a thin client of the API) would pay.
+  .action(async (o) => (await import('./up.js')).runUp({
     home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime, apiOnly: !!o.apiOnly,
     eventQps: o.eventQps, eventBurst: o.eventBurst,
   }));

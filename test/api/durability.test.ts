@@ -2,7 +2,7 @@
 // restart, nothing half-applied appears, and watch history expires with 410.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, raw, startCli, tempHome } from '../helpers/nodeless.js';
+import { kc, raw, startCli, tempHome, waitFor } from '../helpers/nodeless.js';
 
 describe('durability', () => {
   it('keeps every acknowledged write across kill -9', async () => {
@@ -22,8 +22,11 @@ describe('durability', () => {
         }
       }
     };
-    const writers = [0, 1, 2, 3].map(writer);
-    while (acked.length < 300) await new Promise((r) => setTimeout(r, 10));
+    let ended = 0;
+    const writers = [0, 1, 2, 3].map((w) => writer(w).finally(() => ended++));
+    // Bounded: the writers may also stop by themselves (the server failed under them).
+    await waitFor('300 acknowledged writes', () => acked.length >= 300 || ended === writers.length, 60_000, 10);
+    assert.ok(acked.length >= 300, `the writers stopped after ${acked.length} acknowledged writes:\n${n.output()}`);
     await n.stop('SIGKILL');
     stop = true;
     await Promise.all(writers);
@@ -46,9 +49,7 @@ describe('durability', () => {
 
   it('answers 410 Expired for a watch from a compacted resourceVersion', async () => {
     const home = tempHome();
-    process.env.NODELESS_RETAIN_CHANGES = '20';
-    const n = await startCli(home);
-    delete process.env.NODELESS_RETAIN_CHANGES;
+    const n = await startCli(home, [], { NODELESS_RETAIN_CHANGES: '20' });
     try {
       for (let i = 0; i < 60; i++) await raw(n, 'POST', '/api/v1/namespaces/default/configmaps', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}` } }));
       // As kube-apiserver: the watch request is valid, so the 410 comes as an ERROR event in a 200 stream.

@@ -20,19 +20,60 @@ export interface Running {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * A fresh home under the system temp dir, removed when this test file's
+ * process exits: every file (a process of its own under `npm test`) has its
+ * own homes, so files running in parallel share no state.
+ */
 export function tempHome(prefix = 'nodeless-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  installCleanup();
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  homes.add(home);
+  return home;
 }
 
-/** Starts `nodeless up --home HOME --port 0` and waits until it serves. */
-export async function startCli(home = tempHome(), extraArgs: string[] = []): Promise<Running> {
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'nodeless.js'), 'up', '--home', home, '--port', '0', ...extraArgs], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODELESS_HOME: home },
+const homes = new Set<string>();
+/** nodeless processes this file started and that have not exited yet. */
+const live = new Set<ChildProcess>();
+let cleanupInstalled = false;
+
+/**
+ * A test file must not leave nodeless running (nor its process-runtime pods)
+ * when it ends early: killed by the runner's --test-timeout (SIGTERM), or
+ * failing before its `after` hook could stop what it started.
+ */
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.once('exit', () => {
+    for (const p of live) p.kill('SIGKILL');
+    for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
   });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      // nodeless stops its pods on SIGTERM; give it a moment, then exit (the 'exit' hook kills what is left).
+      const all = [...live].map((p) => new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); }));
+      const bound = new Promise((r) => setTimeout(r, 5_000).unref());
+      void Promise.race([Promise.all(all), bound]).then(() => process.exit(sig === 'SIGTERM' ? 143 : 130));
+    });
+  }
+}
+
+/**
+ * Starts `nodeless up --home HOME --port 0` and waits until it serves.
+ * `env` adds to this process's environment (e.g. NODELESS_EIP_BIND_DELAY_MS),
+ * for this nodeless only.
+ */
+export async function startCli(home = tempHome(), extraArgs: string[] = [], env: Record<string, string> = {}): Promise<Running> {
+  installCleanup();
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'nodeless.js'), 'up', '--home', home, '--port', '0', ...extraArgs], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODELESS_HOME: home, ...env },
+  });
+  live.add(proc);
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => { live.delete(proc); r(code); }));
   const deadline = Date.now() + 60_000;
   while (!/nodeless is up at (\S+)/.test(out)) {
     if (proc.exitCode !== null) throw new Error(`nodeless exited early (${proc.exitCode}):\n${out}`);
@@ -92,10 +133,18 @@ export function raw(r: Pick<Running, 'url' | 'ca' | 'token'>, method: string, p:
   });
 }
 
+/**
+ * Polls `fn` until it returns something truthy (or `timeoutMs` passes). The
+ * pause between looks is at least `everyMs` and at least as long as the last
+ * look took: a look that runs kubectl or the nodeless CLI costs a process
+ * start, and polling those back to back would keep a core busy for nothing
+ * while other test files run beside this one.
+ */
 export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
+    const t0 = Date.now();
     try {
       const v = await fn();
       if (v) return v;
@@ -103,7 +152,7 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    await new Promise((r) => setTimeout(r, Math.max(everyMs, Date.now() - t0)));
   }
 }
 

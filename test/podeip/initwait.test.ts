@@ -10,8 +10,7 @@ import { kc, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 let n: Running;
 before(async () => {
   // A slow bind, so the init container surely finds the file without the annotation first.
-  process.env.NODELESS_EIP_BIND_DELAY_MS = '3000';
-  n = await startCli(undefined, ['--allow-process-runtime']);
+  n = await startCli(undefined, ['--allow-process-runtime'], { NODELESS_EIP_BIND_DELAY_MS: '3000' });
 });
 after(async () => { await n?.stop(); });
 

@@ -10,6 +10,9 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { kc, kubectl, startCli, tempHome, waitFor, nodelessJson as json, nodelessOk, type Running } from '../helpers/nodeless.js';
 
 let n: Running | undefined;
+/** The bind takes 60s: a kill lands while the EIPs are associated but not yet reported; after the restart it is quick. */
+const SLOW_BIND = { NODELESS_EIP_BIND_DELAY_MS: '60000' };
+const QUICK_BIND = { NODELESS_EIP_BIND_DELAY_MS: '200' };
 after(async () => { await n?.stop(); });
 
 const pod = (name: string, annotations: Record<string, string>) => JSON.stringify({
@@ -23,8 +26,7 @@ describe('restart mid-bind', () => {
   it('leaks no EIP when nodeless is killed while binding and the pods go after the restart', async () => {
     const home = tempHome();
     // The bind takes 60s: the kill below lands while both EIPs are associated but not yet reported.
-    process.env.NODELESS_EIP_BIND_DELAY_MS = '60000';
-    n = await startCli(home);
+    n = await startCli(home, [], SLOW_BIND);
     const before = eips(n).length;
     const fixed = nodelessOk(n, ['cloud', 'eip', 'allocate', '--name', 'fixed']).split(/\s+/).pop()!;
     kc(n, ['create', 'namespace', 'mid']);
@@ -39,8 +41,7 @@ describe('restart mid-bind', () => {
     assert.equal(eips(n).length, before + 2);
     assert.equal(await n.stop('SIGKILL'), null);
 
-    process.env.NODELESS_EIP_BIND_DELAY_MS = '200';
-    n = await startCli(home);
+    n = await startCli(home, [], QUICK_BIND);
     const r2 = n;
     // After the restart the binds complete…
     await waitFor('binds finished after the restart', () => podeips(r2).filter((p) => p.status?.status === 'InUse').length === 2, 60_000);
@@ -57,15 +58,13 @@ describe('restart mid-bind', () => {
   it('leaks no EIP when the pod is deleted while nodeless is down mid-bind', async () => {
     await n?.stop();
     const home = tempHome();
-    process.env.NODELESS_EIP_BIND_DELAY_MS = '60000';
-    n = await startCli(home);
+    n = await startCli(home, [], SLOW_BIND);
     const before = eips(n).length;
     kc(n, ['apply', '-f', '-'], pod('gone', { 'k8s.aliyun.com/pod-with-eip': 'true' }));
     const r = n;
     await waitFor('EIP associated, bind under way', () => eips(r).some((e) => e.boundPod?.name === 'gone'), 60_000);
     await n.stop('SIGKILL');
-    process.env.NODELESS_EIP_BIND_DELAY_MS = '200';
-    n = await startCli(home);
+    n = await startCli(home, [], QUICK_BIND);
     const r2 = n;
     // Deleted right after the restart, perhaps before the controller has looked at it again.
     kc(n, ['delete', 'pod', 'gone', '--wait=false']);

@@ -32,9 +32,7 @@ const events = (r: Running, name: string) => kc(r, ['get', 'events', '--field-se
 let n: Running;
 before(async () => {
   // A short "hour" makes the end of a retain-ip window observable; a short bind keeps the tests brisk.
-  process.env.NODELESS_RETAIN_IP_HOUR_MS = '8000';
-  process.env.NODELESS_EIP_BIND_DELAY_MS = '200';
-  n = await startCli();
+  n = await startCli(undefined, [], { NODELESS_RETAIN_IP_HOUR_MS: '8000', NODELESS_EIP_BIND_DELAY_MS: '200' });
 });
 after(async () => { await n?.stop(); });
 

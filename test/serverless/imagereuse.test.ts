@@ -121,12 +121,7 @@ describe('image reuse after the cache time', () => {
   let n: Running;
   before(async () => {
     // The 2-hour cache time, shortened through the documented environment variable.
-    process.env.NODELESS_IMAGE_REUSE_WINDOW_MS = '1500';
-    try {
-      n = await startCli();
-    } finally {
-      delete process.env.NODELESS_IMAGE_REUSE_WINDOW_MS;
-    }
+    n = await startCli(undefined, [], { NODELESS_IMAGE_REUSE_WINDOW_MS: '1500' });
     await waitForReadyNode(n);
   });
   after(async () => { await n?.stop(); });
