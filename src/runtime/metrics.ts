@@ -7,10 +7,10 @@
 // so they are stable and need no sampling.
 import type { KubeObject } from '../api/types.js';
 import { StatusError } from '../apiserver/status.js';
-import { podEksSettings, type EksSettings } from '../clouds/tencent/annotations.js';
+import { DEFAULT_METRICS_PORT, podEksSettings, type EksSettings } from '../clouds/tencent/annotations.js';
 
+export { DEFAULT_METRICS_PORT };
 export const POD_SIZE_ANNOTATION = 'nodeless.dev/pod-size';
-export const DEFAULT_METRICS_PORT = 9100;
 
 /** The pod's metrics port: its annotation over the cluster defaults, else 9100. */
 export function metricsPortOf(pod: KubeObject, clusterDefaults: Record<string, string> = {}): number {

@@ -30,6 +30,8 @@ export interface IdleCompactionOptions {
 export interface IdleCompaction {
   /** Compactions run so far. */
   readonly runs: number;
+  /** Looks taken so far: the watcher's progress (a test waits for more looks, not for time). */
+  readonly looks: number;
   /** How long the last one paused the process (ms; 0 before the first). */
   readonly lastMs: number;
   stop(): void;
@@ -77,6 +79,7 @@ export function startIdleCompaction(opts: IdleCompactionOptions = {}): IdleCompa
   let stopped = false;
   return {
     get runs() { return w.runs; },
+    get looks() { return w.looks; },
     get lastMs() { return w.lastMs; },
     stop: () => {
       if (stopped) return;
@@ -88,7 +91,7 @@ export function startIdleCompaction(opts: IdleCompactionOptions = {}): IdleCompa
   };
 }
 
-interface Watcher { runs: number; lastMs: number; users: number; timer: NodeJS.Timeout }
+interface Watcher { runs: number; looks: number; lastMs: number; users: number; timer: NodeJS.Timeout }
 let shared: Watcher | undefined;
 
 function watch(opts: IdleCompactionOptions): Watcher {
@@ -100,9 +103,10 @@ function watch(opts: IdleCompactionOptions): Watcher {
   let baseline = heap();
   let idle = 0;
   let elu = performance.eventLoopUtilization();
-  const w: Watcher = { runs: 0, lastMs: 0, users: 0, timer: setInterval(look, intervalMs) };
+  const w: Watcher = { runs: 0, looks: 0, lastMs: 0, users: 0, timer: setInterval(look, intervalMs) };
   w.timer.unref();
   function look() {
+    w.looks++;
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, elu).utilization;
     elu = now;

@@ -164,7 +164,10 @@ test('paused deployments do not roll out; resuming does', async () => {
   await h.client.patch(refs.deployments, 'default', 'pz', 'merge', { spec: { paused: true } });
   await waitFor('paused condition', async () => (await getD('pz')).status.conditions.some((c: any) => c.reason === 'DeploymentPaused'));
   await setImage('pz', 'nginx:1.26');
-  await new Promise((r) => setTimeout(r, 300));
+  // The controller's sync of the new template writes observedGeneration; a rollout would have
+  // made the new ReplicaSet in that same sync, before the status.
+  const gen = (await getD('pz')).metadata.generation!;
+  await waitFor('the paused template change observed', async () => (await getD('pz')).status?.observedGeneration >= gen);
   assert.equal((await rsOf('pz')).length, 1, 'no new RS while paused');
   await h.client.patch(refs.deployments, 'default', 'pz', 'merge', { spec: { paused: false } });
   await waitFor('resumed rollout', async () => {

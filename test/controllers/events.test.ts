@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/types.js';
-import { refs } from '../../src/client/types.js';
+import { refs, type Client } from '../../src/client/types.js';
 import { EventRecorder, EVENT_CORRELATION } from '../../src/client/record/events.js';
 import { startHarness, waitFor, type Harness } from './harness.js';
 import { formatRFC3339 } from '../../src/api/duration.js';
@@ -13,6 +13,35 @@ import { formatRFC3339 } from '../../src/api/duration.js';
 let h: Harness;
 before(async () => { h = await startHarness(); });
 after(async () => { await h.close(); });
+
+/**
+ * `client`, counting the writes made through it and knowing which are still in
+ * flight: settled() resolves once none is (writes chained on a finished one
+ * included, as the recorder chains a count patch on the event's create).
+ */
+function counting(client: Client): Client & { writes: Record<string, number>; settled(): Promise<void> } {
+  const writes: Record<string, number> = {};
+  const inFlight = new Set<Promise<unknown>>();
+  const wrapped = Object.create(client);
+  for (const m of ['create', 'update', 'updateStatus', 'patch', 'delete'] as const) {
+    wrapped[m] = (...args: unknown[]) => {
+      writes[m] = (writes[m] ?? 0) + 1;
+      const p = (client[m] as (...a: unknown[]) => Promise<unknown>).apply(client, args);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+      return p;
+    };
+  }
+  wrapped.writes = writes;
+  wrapped.settled = async () => {
+    // A chained write starts in a promise reaction of the one before: setImmediate runs after those.
+    do {
+      await Promise.allSettled([...inFlight]);
+      await new Promise((r) => setImmediate(r));
+    } while (inFlight.size);
+  };
+  return wrapped;
+}
 
 const eventsAbout = async (uid: string) =>
   (await h.client.list(refs.events, { namespace: 'default', fieldSelector: `involvedObject.uid=${uid}` })).items;
@@ -36,7 +65,8 @@ test('a ReplicaSet creating 60 pods writes 9 SuccessfulCreate events and one com
 
 test('the same event again patches the count; a burst past 25 about one object is dropped', async () => {
   const pod: KubeObject = await h.client.create(refs.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'noisy', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-  const rec = new EventRecorder(h.client, { component: 'test' });
+  const client = counting(h.client);
+  const rec = new EventRecorder(client, { component: 'test' });
   for (let i = 0; i < 30; i++) rec.record(pod, 'Warning', 'BackOff', 'Back-off restarting failed container c', 'spec.containers{c}');
   const ev = await waitFor('count 25', async () => {
     const e = (await eventsAbout(pod.metadata.uid!)).filter((x) => x.reason === 'BackOff');
@@ -44,9 +74,11 @@ test('the same event again patches the count; a burst past 25 about one object i
   });
   assert.equal(ev.message, 'Back-off restarting failed container c');
   assert.equal(ev.involvedObject.fieldPath, 'spec.containers{c}');
-  await new Promise((r) => setTimeout(r, 200));
+  // The recorder's own writes are the barrier: once none is in flight, every write it will make is made.
+  await client.settled();
+  assert.deepEqual(client.writes, { create: 1, patch: 24 }, 'one event, then 24 count patches: the five past the burst were dropped');
   const after = (await eventsAbout(pod.metadata.uid!)).filter((x) => x.reason === 'BackOff');
-  assert.deepEqual(after.map((e) => e.count), [25], 'the five past the burst were dropped');
+  assert.deepEqual(after.map((e) => e.count), [25]);
 });
 
 test('a rate-limited recorder (the kubelet\'s) writes a burst at once, the queue at its rate, and drops what does not fit', async () => {

@@ -41,14 +41,24 @@ test('foreground deletion removes dependents before the owner', async () => {
 });
 
 test('orphan deletion keeps the dependents and drops their owner reference', async () => {
-  await deployed('or');
+  const d = await deployed('or');
   await h.client.delete(refs.deployments, 'default', 'or', { propagationPolicy: 'Orphan' });
   await waitFor('owner gone', async () => !(await h.client.tryGet(refs.deployments, 'default', 'or')));
   const rss = (await h.client.list(refs.replicasets, { namespace: 'default', labelSelector: 'app=or' })).items;
   assert.equal(rss.length, 1);
   assert.equal(rss[0].metadata.ownerReferences, undefined);
-  await new Promise((r) => setTimeout(r, 200));
-  assert.equal(await podCount('or'), 2, 'pods stay');
+  const pods = (await h.pods('default', 'app=or')).map((p) => p.metadata.uid).sort();
+  // Barriers, not a pause: the collector has handled a later change (a dangling ConfigMap
+  // made now is collected) and the ReplicaSet's controller has synced a later generation.
+  await h.client.create(refs.configmaps, {
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'or-marker', namespace: 'default', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'or', uid: d.metadata.uid! }] },
+  });
+  await waitFor('the marker collected', async () => !(await h.client.tryGet(refs.configmaps, 'default', 'or-marker')));
+  const rs = await h.client.patch(refs.replicasets, 'default', rss[0].metadata.name!, 'merge', { spec: { minReadySeconds: 1 } });
+  await waitFor('the ReplicaSet synced since', async () => (await h.client.get(refs.replicasets, 'default', rs.metadata.name!)).status?.observedGeneration >= rs.metadata.generation!);
+  const now = await h.pods('default', 'app=or');
+  assert.deepEqual(now.map((p) => p.metadata.uid).sort(), pods, 'pods stay');
+  assert.ok(now.every((p) => !p.metadata.deletionTimestamp), 'none is being deleted');
   await h.client.delete(refs.replicasets, 'default', rss[0].metadata.name!);
   await waitFor('pods of the orphaned RS collected', async () => (await podCount('or')) === 0);
 });

@@ -67,10 +67,14 @@ describe('pod EIPs', () => {
     assert.deepEqual({ ns: eip.boundPod?.namespace, name: eip.boundPod?.name }, { ns: 'default', name: 'web' });
 
     // Bound and at rest, the controller writes nothing more (no status rewritten in a loop).
+    // The barrier is a later pod the same controller handles: a loop set off by its own last
+    // writes about `web` would have written again by the time the marker has its condition.
     const rv = (what: string) => kc(n, ['get', what, 'web', '-o', 'jsonpath={.metadata.resourceVersion}']);
     const before = [rv('podeip'), rv('pod')];
-    await new Promise((r) => setTimeout(r, 2500));
+    kc(n, ['apply', '-f', '-'], pod('rest-marker', { 'k8s.aliyun.com/pod-with-eip': 'true', 'k8s.aliyun.com/eip-internet-charge-type': 'Free' }));
+    await waitFor('the marker handled', () => getPod(n, 'rest-marker').status?.conditions?.some((c: any) => c.type === 'k8s.aliyun.com/eip'), 60_000);
     assert.deepEqual([rv('podeip'), rv('pod')], before);
+    kc(n, ['delete', 'pod', 'rest-marker', '--wait=false']);
 
     kc(n, ['delete', 'pod', 'web', '--wait=false']);
     await waitFor('EIP released', () => !eips(n).some((e) => e.id === pe.spec.allocationID), 60_000);

@@ -86,7 +86,11 @@ describe('system disk', () => {
       spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
     }));
     await waitEvent('filler-off', 'ImageGCFailed');
-    await new Promise((r) => setTimeout(r, 2500)); // more GC rounds
+    // Each GC round on the full disk repeats ImageGCFailed (its count grows): two more
+    // rounds, each of which would have restarted the pod had the threshold been on.
+    const rounds = () => eventsOf('filler-off').filter((e) => e.reason === 'ImageGCFailed').reduce((t, e) => t + (e.count ?? 1), 0);
+    const seen = rounds();
+    await waitFor('two more GC rounds', () => rounds() >= seen + 2, 30_000);
     assert.equal(podJson('filler-off').status.containerStatuses[0].restartCount, 0);
     assert.ok(!eventsOf('filler-off').some((e) => e.reason === 'EvictionThresholdMet'));
     kc(n, ['delete', 'pod', 'filler-off', '--wait=false']);

@@ -4,8 +4,9 @@
 // the documented bind error in its log and exit code 1, and crash-loops; so is a
 // container that declares the port; with the metrics moved elsewhere, binding
 // 9100 is allowed. Children of the container's process count too.
-// Limit: process pods share this machine's network, so only one of them can
-// hold 9100 at a time; the pods binding 9100 here are deleted before the next.
+// Process pods share this machine's network: this nodeless's default metrics
+// port is a free port (NODELESS_METRICS_PORT), not this machine's real 9100,
+// and the pods binding it are deleted before the next.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -14,23 +15,30 @@ import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '
 const EKS = 'eks.tke.cloud.tencent.com';
 const denied = (port: number) => `listen() to 0.0.0.0:${port}, backlog 511 failed (1: Operation not permitted)`;
 
+/** A port nothing on this machine listens on right now (and not this nodeless's default one). */
+const freePort = async (): Promise<number> => {
+  const p = await new Promise<number>((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '0.0.0.0', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+  });
+  return p === DEFAULT ? freePort() : p;
+};
+
 let n: Running;
+/** This nodeless's default metrics port: 9100 in production. */
+let DEFAULT: number;
 before(async () => {
-  n = await startCli(undefined, ['--allow-process-runtime']);
+  DEFAULT = await freePort();
+  n = await startCli(undefined, ['--allow-process-runtime'], { NODELESS_METRICS_PORT: String(DEFAULT) });
   await waitForReadyNode(n);
 });
 after(async () => {
   // Process pods must not outlive the test.
-  kubectl(n, ['delete', 'pods', '--all', '--grace-period=0', '--force']);
+  if (n) kubectl(n, ['delete', 'pods', '--all', '--grace-period=0', '--force']);
   await n?.stop();
 });
 
-/** A port nothing on this machine listens on right now. */
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = net.createServer();
-  s.once('error', reject);
-  s.listen(0, '0.0.0.0', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
-});
 
 const podJson = (name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json']));
 const status = (name: string) => podJson(name).status?.containerStatuses?.[0];
@@ -63,40 +71,53 @@ const forceDelete = async (name: string) => {
   await waitFor(`${name} gone`, () => kubectl(n, ['get', 'pod', name]).code !== 0, 60_000);
 };
 
+/**
+ * A guard round seen to happen, as the barrier for "nothing happened": a marker
+ * pod binds its own metrics port and is killed. The guard looks at every
+ * watched container in each round, those watched before the marker first, so
+ * a container it was going to kill was killed in that round or an earlier one.
+ */
+const guardRound = async () => {
+  const port = await freePort();
+  kc(n, ['apply', '-f', '-'], processPod('marker', listen(port), { annotations: { [`${EKS}/metrics-port`]: String(port) } }));
+  await waitFor('the marker killed by the guard', () => status('marker')?.lastState?.terminated?.exitCode === 1 || status('marker')?.state?.terminated?.exitCode === 1, 60_000);
+  await forceDelete('marker');
+};
+
 describe('port 9100 in the process runtime', () => {
-  it('a process binding 9100 is killed with the bind error, exits 1 and crash-loops', async () => {
-    kc(n, ['apply', '-f', '-'], processPod('bind9100', listen(9100)));
+  it('a process binding the metrics port (9100 unless moved) is killed with the bind error, exits 1 and crash-loops', async () => {
+    kc(n, ['apply', '-f', '-'], processPod('bind9100', listen(DEFAULT)));
     const s = await crashLooping('bind9100');
     assert.equal(s.lastState.terminated.exitCode, 1);
     assert.equal(s.lastState.terminated.reason, 'Error');
-    assert.ok(s.lastState.terminated.message.includes(`node: ${denied(9100)}`), s.lastState.terminated.message);
+    assert.ok(s.lastState.terminated.message.includes(`node: ${denied(DEFAULT)}`), s.lastState.terminated.message);
     const logs = kc(n, ['logs', 'bind9100']);
     // It did bind (the kernel let it), then the guard ended it: the error is its last line.
     assert.match(logs, /^listening$/m);
-    assert.equal(logs.trim().split('\n').pop(), `node: ${denied(9100)}`);
-    assert.ok(kc(n, ['logs', 'bind9100', '--previous']).includes(denied(9100)));
+    assert.equal(logs.trim().split('\n').pop(), `node: ${denied(DEFAULT)}`);
+    assert.ok(kc(n, ['logs', 'bind9100', '--previous']).includes(denied(DEFAULT)));
     const describe = kc(n, ['describe', 'pod', 'bind9100']);
     assert.match(describe, /Exit Code:\s+1/);
     assert.match(describe, /Back-off restarting failed container app/);
     await forceDelete('bind9100');
   });
 
-  it('a container declaring containerPort 9100 fails at start the same way, without running its process', async () => {
-    kc(n, ['apply', '-f', '-'], processPod('declare9100', ['sh', '-c', 'echo ran; exec sleep 3600'], { ports: [9100] }));
+  it('a container declaring the metrics port as containerPort fails at start the same way, without running its process', async () => {
+    kc(n, ['apply', '-f', '-'], processPod('declare9100', ['sh', '-c', 'echo ran; exec sleep 3600'], { ports: [DEFAULT] }));
     const s = await crashLooping('declare9100');
     assert.equal(s.lastState.terminated.exitCode, 1);
-    assert.ok(s.lastState.terminated.message.includes(denied(9100)), s.lastState.terminated.message);
+    assert.ok(s.lastState.terminated.message.includes(denied(DEFAULT)), s.lastState.terminated.message);
     const logs = kc(n, ['logs', 'declare9100']);
-    assert.equal(logs.trim(), `node: ${denied(9100)}`);
+    assert.equal(logs.trim(), `node: ${denied(DEFAULT)}`);
     await forceDelete('declare9100');
   });
 
-  it('with metrics-port moved, binding 9100 is allowed and the pod stays Running', async () => {
+  it('with metrics-port moved, binding the default port is allowed and the pod stays Running', async () => {
     const moved = await freePort();
-    kc(n, ['apply', '-f', '-'], processPod('moved', listen(9100), { annotations: { [`${EKS}/metrics-port`]: String(moved) } }));
+    kc(n, ['apply', '-f', '-'], processPod('moved', listen(DEFAULT), { annotations: { [`${EKS}/metrics-port`]: String(moved) } }));
     await waitFor('moved listening', () => /^listening$/m.test(kubectl(n, ['logs', 'moved']).stdout), 60_000);
-    // Several guard rounds later it still runs.
-    await new Promise((r) => setTimeout(r, 2000));
+    // A guard round since it listens, and it still runs.
+    await guardRound();
     const s = status('moved');
     assert.ok(s.state.running, JSON.stringify(s.state));
     assert.equal(s.restartCount, 0);
@@ -125,7 +146,7 @@ describe('port 9100 in the process runtime', () => {
     try {
       kc(n, ['apply', '-f', '-'], processPod('bystander', ['sh', '-c', 'echo up; exec sleep 3600'], { annotations: { [`${EKS}/metrics-port`]: String(port) } }));
       await waitFor('bystander up', () => /^up$/m.test(kubectl(n, ['logs', 'bystander']).stdout), 60_000);
-      await new Promise((r) => setTimeout(r, 2000));
+      await guardRound();
       const s = status('bystander');
       assert.ok(s.state.running, JSON.stringify(s.state));
       assert.equal(s.restartCount, 0);

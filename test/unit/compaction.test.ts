@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { collectGarbage, compactHeap, startIdleCompaction } from '../../src/util/compaction.js';
+import { collectGarbage, compactHeap, startIdleCompaction, type IdleCompaction } from '../../src/util/compaction.js';
 
 const oldSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!;
 const MiB = 2 ** 20;
@@ -16,6 +16,15 @@ function fragment(): object[] {
   all.length = 0;
   collectGarbage();
   return kept;
+}
+
+/** Waits (on the watcher's own progress, its looks) until `done`, for at most `maxLooks` looks. */
+async function lookedAt(w: IdleCompaction, done: (w: IdleCompaction) => boolean, maxLooks: number): Promise<void> {
+  const start = w.looks;
+  while (!done(w)) {
+    assert.ok(w.looks - start <= maxLooks, `not done after ${maxLooks} looks`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 test('compactHeap packs what a burst left spread over old space', () => {
@@ -38,14 +47,15 @@ test('startIdleCompaction compacts once idle after growth, once per growth, shar
     assert.equal(a.runs, 0);
     const kept = fragment();
     const before = oldSpace().space_size;
-    for (let i = 0; i < 100 && a.runs === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await lookedAt(a, (w) => w.runs > 0, 100);
     assert.equal(a.runs, 1, 'compacted once the process was idle');
     assert.equal(b.runs, 1, 'the second caller shares the one watcher');
     assert.ok(oldSpace().space_size < before / 2, `old space ${(before / MiB).toFixed(0)} MB → ${(oldSpace().space_size / MiB).toFixed(0)} MB`);
     assert.equal(told.length, 1);
     assert.ok(told[0].afterBytes < told[0].beforeBytes && told[0].ms > 0 && a.lastMs === told[0].ms, JSON.stringify(told[0]));
-    // No growth since: more idle time brings no second compaction.
-    await new Promise((r) => setTimeout(r, 400));
+    // No growth since: more idle looks (more than enough for a second one) bring no second compaction.
+    const looks = a.looks;
+    await lookedAt(a, (w) => w.looks >= looks + 4, 100);
     assert.equal(a.runs, 1);
     assert.equal(kept.length, 125_000);
   } finally {
@@ -59,7 +69,8 @@ test('a busy process is not compacted, whatever its growth', async () => {
   const w = startIdleCompaction({ intervalMs: 50, idleLooks: 1, minGrowthBytes: 1, maxUtilization: 0 });
   try {
     const kept = fragment();
-    await new Promise((r) => setTimeout(r, 400));
+    const looks = w.looks;
+    await lookedAt(w, (x) => x.looks >= looks + 4, 100);
     assert.equal(w.runs, 0);
     assert.equal(kept.length, 125_000);
   } finally {

@@ -131,6 +131,14 @@ const intIn = (v: string | undefined, min: number, max: number): number | undefi
   v !== undefined && /^\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max ? Number(v) : undefined;
 const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
+/**
+ * The port the pod VM's metrics agent holds unless the pod or eks-config moves
+ * it (metrics-port): 9100. NODELESS_METRICS_PORT sets another for one nodeless
+ * process: process-runtime pods share this machine's network, so the tests
+ * give a free port instead of binding this machine's real 9100.
+ */
+export const DEFAULT_METRICS_PORT = intIn(process.env.NODELESS_METRICS_PORT, 1, 65535) ?? 9100;
+
 function jsonObject(v: string): Record<string, unknown> | undefined {
   if (v.trim() === '') return {};
   try {
@@ -340,7 +348,7 @@ export function eksSettings(annotations: Record<string, string>): EksSettings {
     containerGcThreshold: intIn(a('container-gc-threshold'), 0, 100) ?? 85,
     mustKeepLastContainer: bool(a('must-keep-last-container')) ?? false,
     podEvictionThreshold: intIn(a('pod-eviction-threshold'), 0, 100),
-    metricsPort: intIn(a('metrics-port'), 1, 65535) ?? 9100,
+    metricsPort: intIn(a('metrics-port'), 1, 65535) ?? DEFAULT_METRICS_PORT,
     customMetricsUrl: a('custom-metrics-url') ?? '/metrics',
     criStatsIntervalSec: dur(a('cri-stats-interval')) ?? 30,
     reserveSandboxDurationSec: dur(a('reserve-sandbox-duration')),
