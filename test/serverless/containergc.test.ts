@@ -64,14 +64,15 @@ describe('exited-container GC', () => {
 
   it('below the threshold nothing is collected: --previous works on a crash-looping pod without writes', async () => {
     // Image GC is set to run at every round (its 1 GiB image is 5% of the disk, above the 1%
-    // high threshold) and fails each time (the image is in use), so the rounds show as
+    // high threshold) and fails each time (the image is in use: pulled in 100 ms, well before
+    // the first round, and its exited containers keep it), so the rounds show as
     // ImageGCFailed; 5% stays far below container-gc-threshold (85%): exited containers stay.
     // Every 2 s, not every second: the kubelet's spam filter allows 25 event writes about one
     // pod (a count patch included), and the crash loop spends some too.
     kc(n, ['apply', '-f', '-'], JSON.stringify({
       apiVersion: 'v1', kind: 'Pod',
       metadata: { name: 'gc-none', annotations: {
-        'nodeless.dev/simulate': 'crash-loop after=1s image-size=1Gi', [`${EKS}/image-gc-period`]: '2s',
+        'nodeless.dev/simulate': 'crash-loop after=1s image-size=1Gi pull=100ms', [`${EKS}/image-gc-period`]: '2s',
         [`${EKS}/image-gc-high-threshold`]: '1', [`${EKS}/image-gc-low-threshold`]: '0',
       } },
       spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
