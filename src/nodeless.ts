@@ -41,6 +41,8 @@ export interface NodelessOptions {
   kubeletEvents?: NodeAgentOptions['eventLimit'];
   /** Compact the JS heap once idle after a burst, giving the emptied memory back (util/compaction.ts; default on). */
   idleCompaction?: boolean;
+  /** How long a request body may take to arrive (kube-apiserver's --request-timeout; default 60s). */
+  requestTimeoutMs?: number;
 }
 
 export interface Nodeless {
@@ -103,7 +105,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   for (const c of cloud.clusters.list()) await attach(c.name);
   const server = new ApiServer({
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token,
-    clusters, log: opts.log, routes: [cloudRoute(cloud)],
+    clusters, log: opts.log, routes: [cloudRoute(cloud)], requestTimeoutMs: opts.requestTimeoutMs,
   });
   let url: string;
   try {

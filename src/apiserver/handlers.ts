@@ -18,11 +18,25 @@ function asObject(v: unknown, what: string): KubeObject {
   return v as KubeObject;
 }
 
-function intParam(q: URLSearchParams, name: string): number | undefined {
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * An int64 query parameter parsed as kube-apiserver's parameter codec does
+ * (strconv.ParseInt, base 10), with its error text; values beyond what a double
+ * holds exactly are clamped (a limit that large is no limit).
+ */
+function int64Param(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw errors.badRequest(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (!/^[+-]?[0-9]+$/.test(v)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  const big = BigInt(v);
+  if (big > INT64_MAX || big < -INT64_MAX - 1n) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
+  return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Number(big)));
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const n = int64Param(q, name);
+  if (n !== undefined && n < 0) throw errors.badRequest(`${name} must be a non-negative integer, got ${JSON.stringify(q.get(name))}`);
   return n;
 }
 
@@ -44,6 +58,12 @@ function listQuery(q: URLSearchParams) {
   };
 }
 
+/** ?limit: kube-apiserver pages only for a positive limit; zero or negative lists everything. */
+function limitParam(q: URLSearchParams): number | undefined {
+  const n = int64Param(q, 'limit');
+  return n !== undefined && n > 0 ? n : undefined;
+}
+
 export async function handleResource(reg: Registry, subs: Subresources, r: ResourceRequest, res: http.ServerResponse): Promise<void> {
   const { rt, namespace, name, method, query: q } = r;
   if (r.subresource) return subs.handle(reg, r, res);
@@ -54,7 +74,7 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
     switch (method) {
       case 'GET': {
         if (isWatch) return watch(reg, r, res, rendering);
-        const list = await reg.list(rt, namespace, { ...listQuery(q), limit: intParam(q, 'limit'), continue: q.get('continue') ?? undefined });
+        const list = await reg.list(rt, namespace, { ...listQuery(q), limit: limitParam(q), continue: q.get('continue') ?? undefined });
         const meta = { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}), ...(list.remainingItemCount !== undefined ? { remainingItemCount: list.remainingItemCount } : {}) };
         if (rendering === 'table') return sendJson(res, 200, toTable(rt, list.items, { includeObject: q.get('includeObject') ?? undefined, ...meta }));
         if (rendering === 'partial') return sendJson(res, 200, toPartialList(list.items, meta));

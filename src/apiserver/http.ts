@@ -1,35 +1,95 @@
 // Small HTTP helpers shared by the handlers: JSON responses, Status errors, bodies.
 import type http from 'node:http';
-import YAML from 'yaml';
 import { errors, StatusError } from './status.js';
+import { parseJson, parseYaml } from '../util/decode.js';
 import { decodeProtobuf } from './protobuf.js';
 import { decodePatchBody } from './patch/index.js';
 import type { FieldValidation, PatchKind, WriteOptions } from './registry.js';
 
 export const MAX_BODY = 3 * 1024 * 1024;
 
+/**
+ * Sends `body` as JSON. Never throws: a value JSON cannot hold becomes a 500
+ * Status, header values Node would refuse are made sendable, and a response
+ * already started or a connection already gone is left alone. When the client
+ * has not finished sending its body (an early error, a body timeout), the
+ * connection is closed after the answer, so it is not kept waiting for the rest.
+ */
 export function sendJson(res: http.ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+  let text: string;
+  try {
+    text = typeof body === 'string' ? body : (JSON.stringify(body) ?? 'null');
+  } catch (e) {
+    code = 500;
+    headers = {};
+    text = JSON.stringify(errors.internal(`the response could not be encoded as JSON: ${(e as Error)?.message ?? e}`).toStatus());
+  }
+  try {
+    if (res.headersSent || res.writableEnded || res.destroyed) {
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    const all: Record<string, string | string[] | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...sendableHeaders(headers) };
+    if (res.req && !res.req.complete) all.connection = 'close';
+    res.writeHead(code, all);
+    res.end(text);
+  } catch {
+    res.destroy();
+  }
 }
 
-/** Renders any thrown error as a Kubernetes Status; unexpected errors become 500 with their message. */
+// Node refuses header values with characters outside Latin-1 or with control
+// characters (warnings can quote user input); Go sends a value's UTF-8 bytes.
+function sendableHeaders(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const fix = (v: string) => Buffer.from(v, 'utf8').toString('latin1').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ');
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) out[k] = Array.isArray(v) ? v.map(fix) : fix(String(v));
+  return out;
+}
+
+/** Renders any thrown error as a Kubernetes Status; unexpected errors become 500 with their message. Never throws. */
 export function sendError(res: http.ServerResponse, e: unknown, log?: (e: unknown) => void): void {
-  let se: StatusError;
-  if (e instanceof StatusError) se = e;
-  else {
-    log?.(e);
-    se = errors.internal(e instanceof Error ? e.message : String(e));
+  let status: unknown;
+  let code = 500;
+  try {
+    let se: StatusError;
+    if (e instanceof StatusError) se = e;
+    else {
+      try {
+        log?.(e);
+      } catch {
+        // a failing logger must not take the answer with it
+      }
+      se = errors.internal(e instanceof Error ? e.message : safeString(e));
+    }
+    code = se.code;
+    status = se.toStatus();
+  } catch {
+    status = errors.internal('the error could not be rendered').toStatus();
   }
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  sendJson(res, se.code, se.toStatus());
+  sendJson(res, code, status);
 }
 
-export function readBody(req: http.IncomingMessage): Promise<Buffer> {
+function safeString(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+/** kube-apiserver's default --request-timeout (60s); here it bounds how long a request body may take to arrive. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** The answer when a body does not arrive in time: kube-apiserver's timeout filter (504, reason Timeout). */
+export const bodyTimeout = () => new StatusError(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout', {});
+
+/**
+ * The whole request body, at most MAX_BODY bytes (413 beyond), within
+ * `timeoutMs` (504 after it). On either error the rest of the body is
+ * discarded as it arrives and sendJson closes the connection after answering.
+ */
+export function readBody(req: http.IncomingMessage, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY) {
@@ -39,17 +99,30 @@ export function readBody(req: http.IncomingMessage): Promise<Buffer> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const stop = (err: StatusError) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.resume();
+      reject(err);
+    };
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(errors.tooLarge(MAX_BODY));
-        req.resume();
-        return;
-      }
-      chunks.push(c);
+      if (size > MAX_BODY) stop(errors.tooLarge(MAX_BODY));
+      else chunks.push(c);
+    };
+    const onEnd = () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    };
+    const timer = setTimeout(() => stop(bodyTimeout()), timeoutMs);
+    timer.unref?.();
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
   });
 }
 
@@ -60,16 +133,17 @@ export function decodeBody(contentType: string | undefined, body: Buffer): unkno
   if (text.trim() === '') throw errors.badRequest('the request body is empty: expected a JSON or YAML object');
   if (type === 'application/json' || type === '' || type.endsWith('+json')) {
     try {
-      return JSON.parse(text);
+      return parseJson(text);
     } catch (e) {
       throw errors.badRequest(`the body of the request could not be decoded as JSON: ${(e as Error).message}`);
     }
   }
   if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml' || type.endsWith('+yaml')) {
     try {
-      return YAML.parse(text);
+      // Aliases may not add more than a whole body's worth of data (see docs/hardening.md).
+      return parseYaml(text, { maxAliasBytes: MAX_BODY });
     } catch (e) {
-      throw errors.badRequest(`the body of the request could not be decoded as YAML: ${(e as Error).message.split('\n')[0]}`);
+      throw errors.badRequest(`the body of the request could not be decoded as YAML: ${(e as Error).message}`);
     }
   }
   if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(body);

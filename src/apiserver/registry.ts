@@ -522,7 +522,7 @@ export class Registry {
               }
             }
           } catch (e) {
-            if (e instanceof PatchError) throw errors.badRequest(e.message);
+            if (e instanceof PatchError) throw e.code === 413 ? new StatusError(413, 'RequestEntityTooLarge', e.message) : errors.badRequest(e.message);
             if (e instanceof ApplyConflictError) throw new StatusError(409, 'Conflict', e.message, { causes: e.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })) });
             throw e;
           }

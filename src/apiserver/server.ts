@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   clusters: Map<string, ClusterApi>;
   routes?: ExtraRoute[];
   log?: (msg: string, err?: unknown) => void;
+  /** How long a request body may take to arrive (kube-apiserver's --request-timeout, default 60s). */
+  requestTimeoutMs?: number;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/healthz/', '/livez/', '/readyz/']);
@@ -43,6 +45,7 @@ export class ApiServer {
 
   constructor(private opts: ApiServerOptions) {
     this.server = https.createServer({ cert: opts.cert, key: opts.key }, (req, res) => {
+      // sendError never throws, so no request can end in an unhandled rejection.
       this.handle(req, res).catch((e) => sendError(res, e, (err) => opts.log?.('request failed', err)));
     });
     this.server.keepAliveTimeout = 65_000;
@@ -70,15 +73,21 @@ export class ApiServer {
   }
 
   private authorized(req: http.IncomingMessage): boolean {
-    const h = req.headers.authorization;
-    if (!h || !h.startsWith('Bearer ')) return false;
-    const given = Buffer.from(h.slice(7).trim());
+    // The scheme is case-insensitive, as in kube-apiserver's bearer token authenticator.
+    const m = /^bearer +(.*)$/i.exec(req.headers.authorization ?? '');
+    if (!m) return false;
+    const given = Buffer.from(m[1].trim());
     const want = Buffer.from(this.opts.token);
     return given.length === want.length && timingSafeEqual(given, want);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'https://localhost');
+    } catch {
+      throw errors.badRequest(`invalid request URI ${JSON.stringify(req.url)}`);
+    }
     let path = url.pathname;
     if (PUBLIC_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
       if (path === '/version') return sendJson(res, 200, KUBE_VERSION);
@@ -91,7 +100,7 @@ export class ApiServer {
       throw errors.unauthorized();
     }
     let bodyPromise: Promise<Buffer> | undefined;
-    const body = () => (bodyPromise ??= readBody(req));
+    const body = () => (bodyPromise ??= readBody(req, this.opts.requestTimeoutMs));
     for (const route of this.opts.routes ?? []) if (await route(req, res, url, body)) return;
 
     let cluster = this.opts.clusters.get('default');
@@ -106,7 +115,7 @@ export class ApiServer {
   }
 
   private async route(c: ClusterApi, req: http.IncomingMessage, res: http.ServerResponse, path: string, url: URL, body: () => Promise<Buffer>): Promise<void> {
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = path.split('/').filter(Boolean).map(decodeSegment);
     const method = req.method ?? 'GET';
     const host = req.headers.host ?? '127.0.0.1';
     if (parts.length === 0) {
@@ -163,5 +172,15 @@ export class ApiServer {
       rt, namespace, name, subresource, rest: tail.length ? '/' + tail.join('/') : subresource === 'proxy' && path.endsWith('/') ? '/' : undefined,
       method, query: url.searchParams, headers: req.headers, body: method === 'GET' ? Buffer.alloc(0) : await body(),
     }, res);
+  }
+}
+
+// Go's net/http refuses such a request line with a plain 400; a Status says why.
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    const bad = /%(?![0-9a-fA-F]{2})[\s\S]{0,2}/.exec(s)?.[0] ?? s;
+    throw errors.badRequest(`invalid URL escape ${JSON.stringify(bad)}`);
   }
 }

@@ -17,11 +17,12 @@ program.command('up')
   .option('--api-only', 'serve the Kubernetes and cloud APIs only: no controllers, scheduler or super nodes', false)
   .option('--event-qps <n>', 'events per second each super node\'s kubelet may write, as kubelet --event-qps (0: unlimited; default 50)')
   .option('--event-burst <n>', 'events a kubelet may write at once before --event-qps applies (default 100)')
+  .option('--request-timeout <duration>', 'how long a request body may take to arrive, as kube-apiserver --request-timeout (default 60s)')
   // Imported here, not at the top: the server's modules take half a second to
   // load, which every other subcommand (a thin client of the API) would pay.
   .action(async (o) => (await import('./up.js')).runUp({
     home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime, apiOnly: !!o.apiOnly,
-    eventQps: o.eventQps, eventBurst: o.eventBurst,
+    eventQps: o.eventQps, eventBurst: o.eventBurst, requestTimeout: o.requestTimeout,
   }));
 
 registerCloudCommands(program);

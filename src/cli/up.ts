@@ -1,5 +1,6 @@
 // `nodeless up`: start everything, say where it is, serve until a signal.
 import { startNodeless } from '../nodeless.js';
+import { parseGoDuration } from '../api/duration.js';
 import { CliError } from './connect.js';
 
 export interface UpOptions {
@@ -11,6 +12,8 @@ export interface UpOptions {
   /** Kubelet event rate, as kubelet's --event-qps (0: unlimited) and --event-burst. */
   eventQps?: string;
   eventBurst?: string;
+  /** How long a request body may take to arrive, a Go duration (kube-apiserver's --request-timeout). */
+  requestTimeout?: string;
 }
 
 /** A flag that must be a whole number ≥ 0 (or absent). */
@@ -27,9 +30,19 @@ export async function runUp(o: UpOptions): Promise<void> {
   const burst = count('--event-burst', o.eventBurst);
   // Either flag alone keeps kubelet's default for the other.
   const kubeletEvents = qps === undefined && burst === undefined ? undefined : { qps: qps ?? 50, burst: burst ?? 100 };
+  let requestTimeoutMs: number | undefined;
+  if (o.requestTimeout !== undefined) {
+    const ms = parseGoDuration(o.requestTimeout);
+    if (ms === undefined || !(ms > 0)) throw new CliError(`--request-timeout must be a positive duration such as 60s or 1m, got "${o.requestTimeout}"`);
+    requestTimeoutMs = Math.min(ms, 2 ** 31 - 1);
+  }
+  const log = (m: string, e?: unknown) => console.error(`nodeless: ${m}${e ? `: ${e instanceof Error ? e.stack : e}` : ''}`);
+  // Last resort: a promise nobody awaited must not end the server (Node's default
+  // for an unhandled rejection); request errors are answered where they happen.
+  process.on('unhandledRejection', (e) => log('unhandled rejection (the server keeps running)', e));
   let n;
   try {
-    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, log: (m, e) => console.error(`nodeless: ${m}${e ? `: ${e instanceof Error ? e.stack : e}` : ''}`) });
+    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, requestTimeoutMs, log });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') throw new CliError(`port ${o.port} on ${o.host} is already in use (another nodeless or API server?); choose another with --port`);
     if (e?.code === 'EACCES') throw new CliError(`not allowed to listen on ${o.host}:${o.port}; choose a port above 1024 with --port`);

@@ -3,6 +3,7 @@ import type { ExtraRoute } from '../apiserver/server.js';
 import { API_PREFIX, handleCloudRequest } from './api.js';
 import type { Cloud } from './cloud.js';
 import { sendJson } from '../apiserver/http.js';
+import { DecodeError, parseJson } from '../util/decode.js';
 
 export function cloudRoute(cloud: Cloud): ExtraRoute {
   return async (req, res, url, body) => {
@@ -12,7 +13,15 @@ export function cloudRoute(cloud: Cloud): ExtraRoute {
       const buf = await body();
       const text = buf.toString('utf8');
       if (text.trim()) {
-        try { parsed = JSON.parse(text); } catch { parsed = text; } // a string tells the handler it did not parse
+        try {
+          parsed = parseJson(text);
+        } catch (e) {
+          if (e instanceof DecodeError && /max depth/.test(e.message)) {
+            sendJson(res, 400, { code: 'InvalidParameter', message: `the request body is not usable JSON: ${e.message}` });
+            return true;
+          }
+          parsed = text; // a string tells the handler it did not parse
+        }
       }
     } catch (e: any) {
       sendJson(res, e?.code === 413 ? 413 : 400, { code: 'InvalidParameter', message: e?.message ?? 'could not read the request body' });

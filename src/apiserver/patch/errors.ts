@@ -2,8 +2,8 @@
 
 /** A malformed or inapplicable patch. `code` is the HTTP status to answer with. */
 export class PatchError extends Error {
-  readonly code: 400 | 415 | 422;
-  constructor(message: string, code: 400 | 415 | 422 = 422) {
+  readonly code: 400 | 413 | 415 | 422;
+  constructor(message: string, code: 400 | 413 | 415 | 422 = 422) {
     super(message);
     this.name = 'PatchError';
     this.code = code;

@@ -2,8 +2,8 @@
 
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
-import YAML from 'yaml';
 import { PatchError } from './errors.js';
+import { depthMessage, MAX_DEPTH, parseJson, parseYamlDocuments, valueDepth } from '../../util/decode.js';
 import { clone, isObject, show } from './util.js';
 
 export type PatchContentType =
@@ -21,19 +21,42 @@ export const PATCH_CONTENT_TYPES: readonly PatchContentType[] = [
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
+/**
+ * kube-apiserver's limits on a JSON patch: the number of operations
+ * (maxJSONPatchOperations) and how much data its copy operations may add
+ * (JSONPatchMaxCopyBytes, the same 3 MiB as the request body limit): without
+ * the second, each copy of a value into itself doubles the document.
+ */
+export const MAX_PATCH_OPERATIONS = 10000;
+export const MAX_COPY_BYTES = 3 * 1024 * 1024;
+
 /** Apply RFC 6902 operations to a copy of `doc`; the input is never modified. */
 export function jsonPatch<T = unknown>(doc: T, ops: unknown): T {
   if (!Array.isArray(ops)) throw new PatchError('json patch must be a JSON array of operations', 400);
+  if (ops.length > MAX_PATCH_OPERATIONS) throw new PatchError(`The allowed maximum operations in a JSON patch is ${MAX_PATCH_OPERATIONS}, got ${ops.length}`, 413);
   ops.forEach((op, i) => checkOp(op, i));
   let current: any = clone(doc);
+  let copied = 0;
   // One operation at a time so a failure can name the operation that failed.
   (ops as Operation[]).forEach((op, i) => {
+    if (op.op === 'copy') {
+      let size = 0;
+      try {
+        size = JSON.stringify(jsonpatch.getValueByPointer(current, op.from))?.length ?? 0;
+      } catch {
+        size = 0; // a missing from-path fails in applyOperation below, with its own message
+      }
+      copied += size;
+      if (copied > MAX_COPY_BYTES) throw new PatchError(`Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${MAX_COPY_BYTES}`);
+    }
     try {
       current = jsonpatch.applyOperation(current, op, true, true, true, i).newDocument;
     } catch (e) {
       throw new PatchError(describeFailure(op, i, current, e));
     }
   });
+  // Each operation may nest its value below a path as deep as the limit allows.
+  if (valueDepth(current) > MAX_DEPTH) throw new PatchError(`json patch result: ${depthMessage}`);
   return current as T;
 }
 
@@ -98,25 +121,26 @@ export function decodePatchBody(contentType: string, text: string): unknown {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   switch (type) {
     case 'application/json-patch+json': {
-      const v = parseJson(text, 'json patch');
+      const v = decodeJson(text, 'json patch');
       if (!Array.isArray(v)) throw new PatchError('json patch body must be a JSON array of operations', 400);
       return v;
     }
     case 'application/merge-patch+json':
     case 'application/strategic-merge-patch+json': {
       const what = type === 'application/merge-patch+json' ? 'merge patch' : 'strategic merge patch';
-      const v = parseJson(text, what);
+      const v = decodeJson(text, what);
       if (!isObject(v)) throw new PatchError(`${what} body must be a JSON object, got ${kindOf(v)}`, 400);
       return v;
     }
     case 'application/apply-patch+yaml': {
-      const docs = YAML.parseAllDocuments(text, { uniqueKeys: true });
-      if (!Array.isArray(docs)) throw new PatchError('apply patch: not a YAML document', 400);
-      const real = docs.filter((d) => d.contents !== null);
-      if (real.length !== 1) throw new PatchError(`apply patch must contain exactly one YAML document, got ${real.length}`, 400);
-      const doc = real[0]!;
-      if (doc.errors.length) throw new PatchError(`error decoding YAML: ${doc.errors[0]!.message.split('\n')[0]}`, 400);
-      const v = doc.toJS({ maxAliasCount: 100 });
+      let docs: unknown[];
+      try {
+        docs = parseYamlDocuments(text, { maxAliasBytes: MAX_COPY_BYTES });
+      } catch (e) {
+        throw new PatchError(`error decoding YAML: ${(e as Error).message}`, 400);
+      }
+      if (docs.length !== 1) throw new PatchError(`apply patch must contain exactly one YAML document, got ${docs.length}`, 400);
+      const v = docs[0];
       if (!isObject(v)) throw new PatchError(`apply patch must be a YAML or JSON object, got ${kindOf(v)}`, 400);
       return v;
     }
@@ -125,9 +149,9 @@ export function decodePatchBody(contentType: string, text: string): unknown {
   }
 }
 
-function parseJson(text: string, what: string): unknown {
+function decodeJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (e) {
     throw new PatchError(`error decoding ${what}: ${(e as Error).message}`, 400);
   }
