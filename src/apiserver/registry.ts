@@ -15,6 +15,7 @@ import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateDN
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
 import { deepCopy } from '../api/deepcopy.js';
 import { formatRFC3339 } from '../api/duration.js';
+import { setOwn } from '../util/own.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -578,7 +579,7 @@ export class Registry {
     if (sub === 'status') {
       // The status endpoint changes status only.
       const status = next.status;
-      Object.assign(next, deepCopy({ ...old, status: undefined }));
+      for (const [k, v] of Object.entries(deepCopy({ ...old, status: undefined }))) setOwn(next, k, v); // not Object.assign: a `__proto__` field is data
       next.metadata = { ...deepCopy(om), managedFields: m.managedFields ?? om.managedFields };
       if (status === undefined) delete next.status;
       else next.status = status;

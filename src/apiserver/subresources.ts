@@ -11,6 +11,7 @@ import { jsonPatch, mergePatch } from './patch/index.js';
 import { selectorFromLabelSelector, labelSelectorToString } from '../api/selectors.js';
 import { renderingFor, toTable } from './tables.js';
 import { formatRFC3339 } from '../api/duration.js';
+import { own, setOwn } from '../util/own.js';
 
 export interface LogOptions {
   container?: string;
@@ -30,14 +31,22 @@ export interface PodBackends {
   proxy?(pod: KubeObject, port: string, path: string, query: URLSearchParams, method: string): Promise<{ status: number; contentType: string; body: string }>;
 }
 
+// A CRD's scale paths (.spec.replicas) name fields of the object: each step is
+// an own data key (a step such as `__proto__` or `constructor` must not reach
+// a prototype), and a step through something that is not an object is a 422.
 function getPath(obj: any, path: string): any {
-  return path.replace(/^\./, '').split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+  return path.replace(/^\./, '').split('.').reduce((o, k) => own(o, k), obj);
 }
 function setPath(obj: any, path: string, v: unknown): void {
   const parts = path.replace(/^\./, '').split('.');
   let cur = obj;
-  for (const p of parts.slice(0, -1)) cur = cur[p] ??= {};
-  cur[parts[parts.length - 1]] = v;
+  for (const p of parts.slice(0, -1)) {
+    let next = own(cur, p);
+    if (next === undefined || next === null) setOwn(cur, p, (next = {}));
+    else if (typeof next !== 'object' || Array.isArray(next)) throw new StatusError(422, 'Invalid', `${path}: cannot set a value below ${p}, which is not an object`);
+    cur = next;
+  }
+  setOwn(cur, parts[parts.length - 1], v);
 }
 
 export class Subresources {

@@ -3,7 +3,7 @@
 // (the ipvs incidents of docs/tencent/ipvs.md, replayed with the pod's annotations).
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import YAML from 'yaml';
+import { DecodeError, parseYamlDocuments } from '../util/decode.js';
 import type { KubeObject } from '../api/types.js';
 import { explainPodSize, computePodSize, formatPodSize, PodSizeError } from '../clouds/tencent/podsize.js';
 import { eksSettings, validateEksAnnotations } from '../clouds/tencent/annotations.js';
@@ -22,7 +22,13 @@ function podOf(doc: any): KubeObject {
 
 function readDocs(file: string): any[] {
   const text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
-  return YAML.parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean);
+  try {
+    // The same decoding as the API server's: a hostile manifest is an error message, not a crash.
+    return parseYamlDocuments(text, { maxAliasBytes: Math.max(text.length, 3 * 1024 * 1024) }).filter(Boolean);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new CliError(`${file}: ${e.message}`);
+    throw e;
+  }
 }
 
 export function registerPodCommands(program: Command): void {

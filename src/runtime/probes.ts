@@ -41,7 +41,8 @@ function httpProbe(g: any, timeoutMs: number, env: ProbeEnv): Promise<ProbeResul
   const port = resolvePort(g.port, env);
   const url = `http://127.0.0.1:${port}${g.path ?? '/'}`;
   return new Promise((resolve) => {
-    const headers: Record<string, string> = { 'user-agent': 'kube-probe/1.32' };
+    // Header names come from the pod spec: no prototype to write through.
+    const headers: Record<string, string> = Object.assign(Object.create(null), { 'user-agent': 'kube-probe/1.32' });
     for (const h of g.httpHeaders ?? []) headers[h.name] = h.value;
     const req = http.get(url, { headers, timeout: timeoutMs }, (res) => {
       res.resume();

@@ -13,6 +13,7 @@ import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
 import { nfsSource } from './nfs.js';
 import { RuntimeStartError } from './types.js';
+import { hasOwn, own } from '../util/own.js';
 import { bytes, milliCpu } from '../api/resource.js';
 
 export interface PodDirs {
@@ -43,7 +44,7 @@ export function formatMap(m: Record<string, string> | undefined): string {
 
 function fieldValue(pod: KubeObject, fieldPath: string): string {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
-  if (m) return (pod.metadata as any)[m[1]]?.[m[2]] ?? '';
+  if (m) return own(own(pod.metadata, m[1]), m[2]) ?? '';
   switch (fieldPath) {
     case 'metadata.name': return pod.metadata.name ?? '';
     case 'metadata.namespace': return pod.metadata.namespace ?? '';
@@ -63,7 +64,7 @@ function fieldValue(pod: KubeObject, fieldPath: string): string {
 function resourceValue(pod: KubeObject, containerName: string | undefined, ref: any): string {
   const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x: any) => x.name === containerName) ?? pod.spec?.containers?.[0];
   const [kind, res] = String(ref.resource ?? '').split('.');
-  const v = c?.resources?.[kind]?.[res];
+  const v = own(own(c?.resources, kind), res);
   const divisor = ref.divisor ?? '1';
   if (res === 'cpu') {
     // Unset CPU limits report the node's allocatable; we report 1 core per unit.
@@ -77,6 +78,7 @@ function resourceValue(pod: KubeObject, containerName: string | undefined, ref: 
 async function getData(client: Client, kind: 'configmaps' | 'secrets', ns: string, name: string, optional: boolean): Promise<Record<string, string> | undefined> {
   try {
     const o = await client.get(refs[kind], ns, name);
+    // Keys are data: plain objects built by fromEntries/spread keep `__proto__` as an own key.
     if (kind === 'secrets') return Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')]));
     return { ...(o.data ?? {}), ...Object.fromEntries(Object.entries(o.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])) };
   } catch (e) {
@@ -90,13 +92,14 @@ async function getData(client: Client, kind: 'configmaps' | 'secrets', ns: strin
 
 /** $(VAR) references expand from earlier variables; $$(VAR) escapes, as Kubernetes does. */
 export function expand(s: string, env: Record<string, string>): string {
-  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => (m === '$$' ? '$' : name in env ? env[name] : m));
+  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name) => (m === '$$' ? '$' : hasOwn(env, name) ? env[name] : m));
 }
 
 /** The container's environment: env, envFrom, downward API and config/secret references. */
 export async function containerEnv(client: Client, pod: KubeObject, spec: any): Promise<Record<string, string>> {
   const ns = pod.metadata.namespace!;
-  const env: Record<string, string> = {};
+  // Keyed by variable names from the pod spec and ConfigMap keys: no prototype.
+  const env: Record<string, string> = Object.create(null);
   for (const from of spec.envFrom ?? []) {
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref) continue;
@@ -113,7 +116,7 @@ export async function containerEnv(client: Client, pod: KubeObject, spec: any): 
         const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
         const kind = vf.configMapKeyRef ? 'configmaps' : 'secrets';
         const data = await getData(client, kind, ns, ref.name, !!ref.optional);
-        if (data && ref.key in data) env[e.name] = data[ref.key];
+        if (data && hasOwn(data, ref.key)) env[e.name] = data[ref.key];
         else if (!ref.optional) throw new RuntimeStartError('CreateContainerConfigError', `couldn't find key ${ref.key} in ${kind === 'secrets' ? 'Secret' : 'ConfigMap'} ${ns}/${ref.name}`);
       }
     } else env[e.name] = expand(String(e.value ?? ''), env);
@@ -133,11 +136,11 @@ function writeFiles(dir: string, files: Record<string, string>, mode?: number): 
 function pick(data: Record<string, string> | undefined, items: any[] | undefined): Record<string, string> {
   if (!data) return {};
   if (!items?.length) return { ...data };
-  return Object.fromEntries(items.filter((i) => i.key in data).map((i) => [i.path, data[i.key]]));
+  return Object.fromEntries(items.filter((i) => hasOwn(data, i.key)).map((i) => [i.path, data[i.key]]));
 }
 
 function downwardFiles(pod: KubeObject, items: any[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const i of items ?? []) {
     if (i.fieldRef) out[i.path] = fieldValue(pod, i.fieldRef.fieldPath);
     else if (i.resourceFieldRef) out[i.path] = resourceValue(pod, i.resourceFieldRef.containerName, i.resourceFieldRef);
@@ -167,7 +170,7 @@ export async function prepareVolumes(client: Client, pod: KubeObject, dirs: PodD
     else if (v.secret) writeFiles(dir, pick(await getData(client, 'secrets', ns, v.secret.secretName, !!v.secret.optional), v.secret.items), 0o600);
     else if (v.downwardAPI) writeFiles(dir, downwardFiles(pod, v.downwardAPI.items));
     else if (v.projected) {
-      const files: Record<string, string> = {};
+      const files: Record<string, string> = Object.create(null);
       for (const s of v.projected.sources ?? []) {
         if (s.configMap) Object.assign(files, pick(await getData(client, 'configmaps', ns, s.configMap.name, !!s.configMap.optional), s.configMap.items));
         else if (s.secret) Object.assign(files, pick(await getData(client, 'secrets', ns, s.secret.name, !!s.secret.optional), s.secret.items));

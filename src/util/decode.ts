@@ -4,6 +4,7 @@
 // walks would overflow the stack), YAML aliases that form a cycle or expand
 // far beyond the text they came from ("billion laughs"), and YAML values JSON
 // cannot hold. See docs/hardening.md for the limits and where they come from.
+import { setOwn } from './own.js';
 import { Composer, isAlias, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser, visit, type CST, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
 
 /**
@@ -68,12 +69,6 @@ export function valueDepth(v: unknown, limit = MAX_DEPTH): number {
     for (const c of Array.isArray(x) ? x : Object.values(x)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
   }
   return max;
-}
-
-/** Sets `obj[key] = value` as an own data property, also for `__proto__` (which `=` would treat as the prototype). */
-export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-  else obj[key] = value;
 }
 
 export interface YamlOptions {

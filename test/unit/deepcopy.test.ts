@@ -29,3 +29,14 @@ test('deepCopy leaves scalars alone and falls back to structuredClone for non-JS
   f.a.push(3);
   assert.deepEqual(f, { a: [1, 2, 3] });
 });
+
+test('deepCopy keeps a `__proto__` key as data (JSON.parse makes it an own key) instead of setting the prototype', () => {
+  const o = JSON.parse('{"data":{"__proto__":{"deletionTimestamp":"x"},"constructor":"c"}}');
+  const c = deepCopy(o);
+  assert.equal(Object.getPrototypeOf(c.data), Object.prototype);
+  assert.equal(c.data.deletionTimestamp, undefined);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(c.data, '__proto__')?.value, { deletionTimestamp: 'x' });
+  assert.equal(JSON.stringify(c), JSON.stringify(o));
+  const nullProto = Object.assign(Object.create(null), { a: 1 });
+  assert.deepEqual(deepCopy({ n: nullProto }), { n: { a: 1 } });
+});

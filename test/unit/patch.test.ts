@@ -450,3 +450,111 @@ describe('recordUpdate', () => {
     assert.equal(unlabelled.metadata.managedFields!.find((e) => e.manager === 'kubectl-label'), undefined, 'a manager that owns nothing has no entry');
   });
 });
+
+// Keys from requests never reach a prototype: `__proto__`, `constructor` and
+// `prototype` are data keys like any other, in every patch type.
+describe('hostile keys', () => {
+  const parse = (s: string) => JSON.parse(s) as any; // JSON.parse makes `__proto__` an own key, as a request body has it
+  const protoClean = () => {
+    const probe: any = {};
+    for (const k of ['deletionTimestamp', 'polluted', 'x']) assert.equal(probe[k], undefined, `Object.prototype.${k} was set`);
+    assert.equal(Object.keys(Object.prototype).length, 0);
+  };
+  const hostile = [
+    '{"__proto__":{"deletionTimestamp":"2020-01-01T00:00:00Z","polluted":1}}',
+    '{"metadata":{"__proto__":{"deletionTimestamp":"2020-01-01T00:00:00Z"}}}',
+    '{"constructor":{"prototype":{"polluted":1}}}',
+    '{"spec":{"constructor":{"prototype":{"x":1}},"template":{"__proto__":{"polluted":1}}}}',
+  ];
+
+  it('merge patch stores them as own data and leaves Object.prototype alone', () => {
+    for (const h of hostile) {
+      const out: any = mergePatch(deployment(), parse(h));
+      protoClean();
+      assert.equal(Object.getPrototypeOf(out), Object.prototype);
+      assert.equal(out.metadata.deletionTimestamp, undefined);
+    }
+    const out: any = mergePatch(deployment(), parse(hostile[0]!));
+    assert.deepEqual(Object.getOwnPropertyDescriptor(out, '__proto__')?.value, { deletionTimestamp: '2020-01-01T00:00:00Z', polluted: 1 });
+    assert.match(JSON.stringify(out), /"__proto__":\{"deletionTimestamp"/);
+    // null deletes the data key, not the prototype
+    const back: any = mergePatch(out, parse('{"__proto__":null}'));
+    assert.equal(Object.prototype.hasOwnProperty.call(back, '__proto__'), false);
+    assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  });
+
+  it('strategic merge patch stores them as own data and leaves Object.prototype alone', () => {
+    for (const h of hostile) {
+      const out: any = strategicMergePatch(deployment(), parse(h), 'Deployment');
+      protoClean();
+      assert.equal(out.metadata.deletionTimestamp, undefined);
+      assert.equal(out.spec.template.polluted, undefined);
+    }
+    const out: any = strategicMergePatch(deployment(), parse('{"spec":{"$setElementOrder/__proto__":[{"name":"x"}],"__proto__":[{"name":"x"}]}}'), 'Deployment');
+    protoClean();
+    assert.deepEqual(Object.getOwnPropertyDescriptor(out.spec, '__proto__')?.value, [{ name: 'x' }]);
+    strategicMergePatch(deployment(), parse('{"$retainKeys":["__proto__"],"__proto__":{"a":1}}'), 'Deployment');
+    strategicMergePatch(deployment(), parse('{"$deleteFromPrimitiveList/__proto__":["a"]}'), 'Deployment');
+    protoClean();
+  });
+
+  it('JSON patch refuses paths through __proto__ and constructor/prototype', () => {
+    for (const path of ['/__proto__/polluted', '/constructor/prototype/polluted', '/metadata/__proto__/deletionTimestamp']) {
+      assert.throws(() => jsonPatch(deployment(), [{ op: 'add', path, value: 1 }]), PatchError);
+    }
+    // a value holding such keys is data
+    const out: any = jsonPatch(deployment(), [{ op: 'add', path: '/spec/extra', value: parse(hostile[0]!) }]);
+    protoClean();
+    assert.equal(Object.prototype.hasOwnProperty.call(out.spec.extra, '__proto__'), true);
+  });
+
+  it('server-side apply and managedFields keep them as data', () => {
+    const base = serverSideApply(undefined, parse('{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1}}'), { manager: 'a', force: false, apiVersion: 'apps/v1', now: T0, kind: 'Deployment' }).object;
+    for (const h of hostile) {
+      const applied = { apiVersion: 'apps/v1', kind: 'Deployment', ...parse(h) };
+      applied.metadata = { ...(applied.metadata ?? {}), name: 'web' };
+      const { object } = serverSideApply(base, applied, { manager: 'b', force: true, apiVersion: 'apps/v1', now: T1, kind: 'Deployment' }) as any;
+      protoClean();
+      assert.equal(object.metadata.deletionTimestamp, undefined);
+      assert.equal(Object.getPrototypeOf(object.metadata), Object.prototype);
+      const mf = object.metadata.managedFields.find((m: any) => m.manager === 'b');
+      assert.ok(mf, 'manager b recorded');
+    }
+    // fieldsV1 keys that name prototypes, and k: elements that are not JSON, are data too
+    const live: any = deployment();
+    live.metadata.managedFields = [{ manager: 'x', operation: 'Update', apiVersion: 'apps/v1', time: T0, fieldsType: 'FieldsV1',
+      fieldsV1: parse('{"f:spec":{"f:replicas":{},"__proto__":{"f:x":{}},"constructor":{}},"k:notjson":{"f:a":{}}}') }];
+    const upd: any = deployment({ replicas: 5 });
+    upd.metadata.managedFields = live.metadata.managedFields;
+    recordUpdate(live, upd, 'kubectl', 'apps/v1', T2);
+    protoClean();
+    assert.throws(() => serverSideApply(live, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 9 } } as any,
+      { manager: 'y', force: false, apiVersion: 'apps/v1', now: T2, kind: 'Deployment' }), ApplyConflictError);
+    protoClean();
+  });
+
+  it('decodes apply YAML with hostile keys, aliases and tags as data or a 400', () => {
+    const v: any = decodePatchBody('application/apply-patch+yaml', '"__proto__": {deletionTimestamp: x}\nconstructor: {prototype: {polluted: 1}}\n');
+    protoClean();
+    assert.equal(Object.prototype.hasOwnProperty.call(v, '__proto__'), true);
+    for (const bad of ['metadata: &x {name: *x}', 'a: .inf', '? [a]\n: b', '[' .repeat(600)]) {
+      assert.throws(() => decodePatchBody('application/apply-patch+yaml', bad), (e: any) => e instanceof PatchError && e.code === 400, bad.slice(0, 30));
+    }
+    assert.deepEqual(decodePatchBody('application/apply-patch+yaml', 'a: !!binary aGk=\nb: !!set {x}'), { a: 'hi', b: { x: null } });
+  });
+
+  it('refuses nesting beyond the depth limit in every patch body, and JSON patches that grow past it or copy without bound', () => {
+    const deep = '{"a":'.repeat(10000) + '1' + '}'.repeat(10000);
+    for (const t of ['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']) {
+      assert.throws(() => decodePatchBody(t, deep), (e: any) => e instanceof PatchError && e.code === 400 && /exceeded max depth/.test(e.message), t);
+    }
+    assert.throws(() => decodePatchBody('application/json-patch+json', `[{"op":"add","path":"/a","value":${deep}}]`), /exceeded max depth/);
+    const nest = (d: number) => '{"a":'.repeat(d) + '1' + '}'.repeat(d);
+    const ops = [{ op: 'add', path: '/x', value: JSON.parse(nest(400)) }, { op: 'add', path: '/x' + '/a'.repeat(399), value: JSON.parse(nest(400)) }];
+    assert.throws(() => jsonPatch({}, ops), /exceeded max depth/);
+    const doubling = [{ op: 'add', path: '/a', value: 'x'.repeat(1000) }, ...Array.from({ length: 40 }, (_, i) => ({ op: 'copy', from: '/a', path: `/b${i}` })),
+      ...Array.from({ length: 30 }, () => ({ op: 'copy', from: '', path: '/c' }))];
+    assert.throws(() => jsonPatch({}, doubling), /accumulated size increase of copy is \d+, exceeding the limit 3145728/);
+    assert.throws(() => jsonPatch({}, Array.from({ length: 10001 }, () => ({ op: 'test', path: '', value: {} }))), (e: any) => e.code === 413 && /The allowed maximum operations in a JSON patch is 10000, got 10001/.test(e.message));
+  });
+});

@@ -1,5 +1,6 @@
 // Schema rewriting between the stored (swagger 2.0) form and OpenAPI 3.0.
 import { refName, type Schema } from './defs.js';
+import { setOwn } from '../../util/own.js';
 
 /** Keys whose values are schemas, maps of schemas or lists of schemas (everything else is data). */
 function mapSchema(s: unknown, visit: (out: Schema) => Schema): any {
@@ -28,7 +29,7 @@ function mapSchema(s: unknown, visit: (out: Schema) => Schema): any {
         out[k] = Array.isArray(v) ? v.map((x) => mapSchema(x, visit)) : v;
         break;
       default:
-        out[k] = v;
+        setOwn(out, k, v); // a CRD's schema is user data: a `__proto__` key stays a key
     }
   }
   return visit(out);

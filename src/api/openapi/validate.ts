@@ -199,7 +199,12 @@ interface State {
   path: Seg[];
   unknown: string[];
   errors: FieldError[];
+  /** A built-in kind: nulls in typed lists and maps decode to zero values, as Go's JSON decoding gives them. */
+  builtin: boolean;
 }
+
+/** What Go's encoding/json leaves in a typed list item or map value for a JSON null. */
+const ZERO: Partial<Record<number, () => unknown>> = { [OBJECT]: () => ({}), [STRING]: () => '', [INTEGER]: () => 0, [NUMBER]: () => 0, [BOOLEAN]: () => false };
 
 function fmtPath(path: Seg[], last?: string): string {
   let s = '';
@@ -239,6 +244,7 @@ function walk(n: VNode, v: any, st: State): void {
         const target = child ?? n.addl;
         if (target) {
           if (target.t === ANY && target.limits === null) continue;
+          if (v[k] === null && !child && st.builtin && ZERO[target.t]) v[k] = ZERO[target.t]!();
           st.path.push(k);
           walk(target, v[k], st);
           st.path.pop();
@@ -252,7 +258,9 @@ function walk(n: VNode, v: any, st: State): void {
       if (!Array.isArray(v)) return typeError(st, ARRAY, v);
       const items = n.items!;
       if (items.t === ANY && items.limits === null) break;
+      const zero = st.builtin ? ZERO[items.t] : undefined;
       for (let i = 0; i < v.length; i++) {
+        if (v[i] === null && zero) v[i] = zero(); // "containers": [null] is a container with no fields, then invalid
         st.path.push(i);
         walk(items, v[i], st);
         st.path.pop();
@@ -318,7 +326,7 @@ function checkLimits(l: Limits, v: any, st: State): void {
  * resources, schema value validations). A type without a schema validates nothing.
  */
 export function validateObject(rt: ResourceType, obj: unknown): { unknownFields: string[]; errors: FieldError[] } {
-  const st: State = { path: [], unknown: [], errors: [] };
+  const st: State = { path: [], unknown: [], errors: [], builtin: !rt.crdSchema };
   const root = rootNode(rt);
   if (root) walk(root, obj, st);
   return { unknownFields: st.unknown, errors: st.errors };

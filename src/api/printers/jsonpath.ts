@@ -1,7 +1,8 @@
 // The subset of Kubernetes JSONPath that CRD additionalPrinterColumns use:
 // `.a.b`, `['a.b']`, `[0]`, `[-1]`, `[*]`, `.*` and filters such as
 // `[?(@.type=="Ready")]` (== and !=). Missing keys yield no results, like the
-// API server's evaluator with AllowMissingKeys.
+// API server's evaluator with AllowMissingKeys. Keys name own data only
+// (`.constructor` finds a field called constructor, never a prototype's).
 
 type Step =
   | { kind: 'field'; name: string }
@@ -70,7 +71,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function get(v: unknown, path: string[]): { found: boolean; value?: unknown } {
   let cur = v;
   for (const p of path) {
-    if (!isObject(cur) || !(p in cur)) return { found: false };
+    if (!isObject(cur) || !Object.prototype.hasOwnProperty.call(cur, p)) return { found: false };
     cur = cur[p];
   }
   return { found: true, value: cur };

@@ -3,6 +3,7 @@ import type { FieldError, KubeObject } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { defaultPodSpec, validatePodSpec } from './podspec.js';
 import { deepCopy } from '../deepcopy.js';
+import { setOwn } from '../../util/own.js';
 
 const podPhaseReady = (o: any) => o.status?.phase;
 
@@ -151,7 +152,7 @@ export const secrets = defineResource({
     // stringData is write-only: fold it into data, base64-encoded, as the API server does.
     if (o.stringData && typeof o.stringData === 'object') {
       o.data ??= {};
-      for (const [k, v] of Object.entries(o.stringData)) o.data[k] = Buffer.from(String(v)).toString('base64');
+      for (const [k, v] of Object.entries(o.stringData)) setOwn(o.data, k, Buffer.from(String(v)).toString('base64'));
       delete o.stringData;
     }
   },

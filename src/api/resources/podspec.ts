@@ -1,5 +1,6 @@
 // Defaults and validation of a PodSpec, shared by Pods and every workload template.
 import type { FieldError } from '../types.js';
+import { own, setOwn } from '../../util/own.js';
 
 const RESOURCE_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-zA-Z0-9]([-A-Za-z0-9_.]*[a-zA-Z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -17,7 +18,7 @@ function defaultContainer(c: any, isInit: boolean): void {
   // Kubernetes copies limits into requests when only limits are given.
   if (c.resources.limits && typeof c.resources.limits === 'object') {
     c.resources.requests ??= {};
-    for (const [k, v] of Object.entries(c.resources.limits)) if (c.resources.requests[k] === undefined) c.resources.requests[k] = v;
+    for (const [k, v] of Object.entries(c.resources.limits)) if (own(c.resources.requests, k) === undefined) setOwn(c.resources.requests, k, v);
   }
   for (const p of Array.isArray(c.ports) ? c.ports : []) if (p && typeof p === 'object') p.protocol ??= 'TCP';
   for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {

@@ -6,7 +6,7 @@
 //   .                 the node itself is a member (written when it also has children)
 
 import { childType, fieldSpec, listMapKeysOf, listTypeOf, type FieldSpec, type TypeRef } from '../../api/mergekeys.js';
-import { deepEqual, isObject, type Obj } from './util.js';
+import { deepEqual, isObject, own, type Obj } from './util.js';
 
 /** A node of a field set: `self` marks membership, children hang off path elements. */
 export class FieldSet {
@@ -127,7 +127,7 @@ function sortedElements(keys: Iterable<string>): string[] {
 export function itemKey(item: unknown, spec: FieldSpec | undefined): string {
   const keys = listMapKeysOf(spec).slice().sort();
   const parts = keys.map((k) => {
-    let v = isObject(item) ? item[k] : undefined;
+    let v = isObject(item) ? own(item, k) : undefined;
     if (v === undefined) v = spec?.keyDefaults?.[k];
     return v === undefined ? undefined : `${JSON.stringify(k)}:${JSON.stringify(v)}`;
   });
@@ -144,12 +144,21 @@ export function pathString(path: readonly string[]): string {
     if (el.startsWith('f:')) s += `.${body}`;
     else if (el.startsWith('v:')) s += `[=${body}]`;
     else if (el.startsWith('i:')) s += `[${body}]`;
-    else if (el.startsWith('k:')) {
-      const obj = JSON.parse(body) as Obj;
-      s += `[${Object.entries(obj).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
-    }
+    else if (el.startsWith('k:')) s += `[${keyFields(body)}]`;
   }
   return s;
+}
+
+// `name="app",port=80` from the JSON of a k: element; managedFields come from
+// clients, so an element that is not a JSON object is shown as it is.
+function keyFields(body: string): string {
+  try {
+    const obj: unknown = JSON.parse(body);
+    if (isObject(obj)) return Object.entries(obj).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+  } catch {
+    // fall through
+  }
+  return body;
 }
 
 /** The fields set in `value` (a map of struct `type`), as server-side apply counts them. */
@@ -215,13 +224,14 @@ function subtree(v: unknown, spec: FieldSpec | undefined): FieldSet {
 
 function compareMap(c: Comparison, path: string[], a: Obj, b: Obj, type: TypeRef): void {
   for (const k of Object.keys(a)) {
-    if (a[k] !== undefined && (b[k] === undefined || b[k] === null) && a[k] !== null) {
+    const bv = own(b, k);
+    if (a[k] !== undefined && (bv === undefined || bv === null) && a[k] !== null) {
       graft(c.removed, [...path, `f:${k}`], subtree(a[k], fieldSpec(type, k)));
     }
   }
   for (const [k, bv] of Object.entries(b)) {
     if (bv === undefined || bv === null) continue;
-    const av = a[k];
+    const av = own(a, k);
     const p = [...path, `f:${k}`];
     const spec = fieldSpec(type, k);
     if (av === undefined || av === null) graft(c.added, p, subtree(bv, spec));

@@ -4,7 +4,7 @@ import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { PatchError } from './errors.js';
 import { depthMessage, MAX_DEPTH, parseJson, parseYamlDocuments, valueDepth } from '../../util/decode.js';
-import { clone, isObject, show } from './util.js';
+import { clone, isObject, own, setOwn, show } from './util.js';
 
 export type PatchContentType =
   | 'application/json-patch+json'
@@ -111,7 +111,7 @@ function applyMerge(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> = isObject(target) ? target : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = applyMerge(out[k], v);
+    else setOwn(out, k, applyMerge(own(out, k), v));
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { childType, fieldSpec, listTypeOf, rootType, type TypeRef } from '../../
 import { ApplyConflictError, PatchError, type ApplyConflict } from './errors.js';
 import { compare, FieldSet, isUnchanged, itemKey, pathString, toFieldSet, valueKey } from './fieldset.js';
 import { ssaMerge, removePath } from './ssamerge.js';
-import { clone, deepEqual, isObject, type Obj } from './util.js';
+import { clone, deepEqual, hasOwn, isObject, setOwn, type Obj } from './util.js';
 
 /** Manager name Kubernetes gives fields of objects that had no managedFields before their first apply. */
 export const BEFORE_FIRST_APPLY = 'before-first-apply';
@@ -46,8 +46,8 @@ class Manager {
 function rawOwnsAny(raw: unknown, changes: FieldSet): boolean {
   if (!isObject(raw)) return false;
   const keys = Object.keys(raw);
-  if (changes.self && (keys.length === 0 || '.' in raw)) return true;
-  for (const [el, c] of changes.children) if (el in raw && rawOwnsAny(raw[el], c)) return true;
+  if (changes.self && (keys.length === 0 || hasOwn(raw, '.'))) return true;
+  for (const [el, c] of changes.children) if (hasOwn(raw, el) && rawOwnsAny(raw[el], c)) return true;
   return false;
 }
 
@@ -279,7 +279,7 @@ function dropNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dropNulls);
   if (!isObject(v)) return v;
   const out: Obj = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  for (const [k, x] of Object.entries(v)) if (x !== null) setOwn(out, k, dropNulls(x));
   return out;
 }
 

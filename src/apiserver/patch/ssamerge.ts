@@ -5,7 +5,7 @@
 
 import { childType, fieldSpec, listMapKeysOf, listTypeOf, type FieldSpec, type TypeRef } from '../../api/mergekeys.js';
 import { itemKey, valueKey } from './fieldset.js';
-import { clone, isObject, type Obj } from './util.js';
+import { clone, hasOwn, isObject, own, setOwn, type Obj } from './util.js';
 
 /** Merge applied configuration `config` into `live` (neither is modified). */
 export function ssaMerge(live: unknown, config: unknown, type: TypeRef): unknown {
@@ -14,7 +14,7 @@ export function ssaMerge(live: unknown, config: unknown, type: TypeRef): unknown
 
 function mergeMap(live: Obj, config: Obj, type: TypeRef): Obj {
   const out: Obj = { ...live };
-  for (const [k, v] of Object.entries(config)) out[k] = mergeValue(live[k], v, fieldSpec(type, k));
+  for (const [k, v] of Object.entries(config)) setOwn(out, k, mergeValue(own(live, k), v, fieldSpec(type, k)));
   return out;
 }
 
@@ -80,7 +80,7 @@ function removeIn(container: Obj, path: readonly string[], i: number, type: Type
   const el = path[i]!;
   if (!el.startsWith('f:')) return false;
   const name = el.slice(2);
-  if (!(name in container)) return false;
+  if (!hasOwn(container, name)) return false;
   const spec = fieldSpec(type, name);
   if (i === path.length - 1) {
     delete container[name];

@@ -8,7 +8,7 @@
 
 import { childType, fieldSpec, isMergeList, rootType, type FieldSpec, type TypeRef } from '../../api/mergekeys.js';
 import { PatchError } from './errors.js';
-import { clone, deepEqual, isObject, show, type Obj } from './util.js';
+import { clone, deepEqual, isObject, own, setOwn, show, type Obj } from './util.js';
 
 const PATCH = '$patch';
 const RETAIN_KEYS = '$retainKeys';
@@ -42,8 +42,8 @@ function mergeMap(original: Obj, patchIn: Obj, type: TypeRef): Obj {
     delete patch[key];
     if (!Array.isArray(order)) throw new PatchError(`invalid ${key}: want a list, got ${show(order)}`, 400);
     const spec = fieldSpec(type, field);
-    const orig = Array.isArray(original[field]) ? (original[field] as unknown[]) : undefined;
-    const pl = patch[field];
+    const orig = Array.isArray(own(original, field)) ? (own(original, field) as unknown[]) : undefined;
+    const pl = own(patch, field);
     if (pl !== undefined && !Array.isArray(pl)) continue; // the field itself is not a list: merged below
     if (!orig && pl === undefined) continue;
     delete patch[field];
@@ -64,21 +64,21 @@ function mergeMap(original: Obj, patchIn: Obj, type: TypeRef): Obj {
       continue;
     }
     const spec = fieldSpec(type, key);
-    const cur = original[key];
+    const cur = own(original, key);
     if (isObject(value) && isObject(cur) && !spec?.atomic && spec?.patchStrategy !== 'replace') {
-      original[key] = mergeMap(cur, value, childType(spec));
+      setOwn(original, key, mergeMap(cur, value, childType(spec)));
     } else if (Array.isArray(value) && Array.isArray(cur)) {
       setOrDrop(original, key, mergeList(cur, value, spec, key, true));
     } else {
       // New key, type change or scalar: take the patch value, minus its directives and nulls.
-      original[key] = fresh(value, spec, key);
+      setOwn(original, key, fresh(value, spec, key));
     }
   }
 
   // Deletions run last so they also apply to items the same patch merged above.
   for (const [field, values] of deletions) {
     if (!Array.isArray(values)) throw new PatchError(`invalid ${DELETE_PRIMITIVE}${field}: want a list, got ${show(values)}`, 400);
-    const cur = original[field];
+    const cur = own(original, field);
     if (!Array.isArray(cur)) continue;
     setOrDrop(original, field, cur.filter((x) => !values.some((d) => deepEqual(d, x))));
   }
@@ -195,14 +195,14 @@ function indexOf(list: unknown[], id: (v: unknown) => string): Map<string, numbe
 // Go drops empty slices on output (omitempty); mirror that for lists emptied by deletions.
 function setOrDrop(target: Obj, field: string, list: unknown[]): void {
   if (list.length === 0) delete target[field];
-  else target[field] = list;
+  else setOwn(target, field, list);
 }
 
 function stripNulls(v: Obj): Obj {
   const out: Obj = {};
   for (const [k, x] of Object.entries(v)) {
     if (x === null) continue;
-    out[k] = isObject(x) ? stripNulls(x) : x;
+    setOwn(out, k, isObject(x) ? stripNulls(x) : x);
   }
   return out;
 }

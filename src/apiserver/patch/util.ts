@@ -1,6 +1,7 @@
 // Small helpers over plain JSON values shared by the patch modules.
 
 import { deepCopy } from '../../api/deepcopy.js';
+import { hasOwn, own, setOwn } from '../../util/own.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Obj = Record<string, any>;
@@ -10,6 +11,9 @@ export function isObject(v: unknown): v is Obj {
 }
 
 export const clone = deepCopy;
+
+// Keys come from requests: read and write them as own data (util/own.ts).
+export { hasOwn, own, setOwn };
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -3,7 +3,8 @@
 // validation of every documented value, and typed settings with the service's
 // defaults. See docs/tencent/annotations.md for every annotation and its source.
 
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../util/decode.js';
+import { setOwn } from '../../util/own.js';
 import type { FieldError, KubeObject } from '../../api/types.js';
 import { parseGoDuration } from '../../api/duration.js';
 import { checkAnnotationSpec, CPU_ANNOTATION, MEM_ANNOTATION, GPU_TYPE_ANNOTATION, GPU_COUNT_ANNOTATION, parseGpuTypes } from './podsize.js';
@@ -91,15 +92,15 @@ function parseDefaults(text: string | undefined): Record<string, string> {
   if (!text || !text.trim()) return {};
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // The ConfigMap is user data: depth, aliases and odd tags are handled as for request bodies.
+    doc = parseYaml(text, { maxAliasBytes: text.length + 1024 });
   } catch {
     doc = undefined;
   }
   if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
     const out: Record<string, string> = {};
     for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
-      if (v === null || v === undefined) out[key] = '';
-      else out[key] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      setOwn(out, key, v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
     }
     return out;
   }
@@ -108,7 +109,7 @@ function parseDefaults(text: string | undefined): Record<string, string> {
   for (const line of text.split(/\r?\n/)) {
     const m = /^\s*([^:#\s][^:\s]*)\s*:\s*(.*?)\s*$/.exec(line);
     if (!m) continue;
-    out[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
+    setOwn(out, m[1], m[2].replace(/^(['"])(.*)\1$/, '$2'));
   }
   return out;
 }

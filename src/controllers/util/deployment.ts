@@ -6,6 +6,7 @@ import { resolveFenceposts } from './intstr.js';
 import { deepEqual } from './hash.js';
 import { nowIso, parseTime } from './pods.js';
 import { deepCopy } from '../../api/deepcopy.js';
+import { own, setOwn } from '../../util/own.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
@@ -78,8 +79,8 @@ export function copyAnnotations(d: KubeObject, rs: KubeObject): boolean {
   let changed = false;
   const a = (rs.metadata.annotations ??= {});
   for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) {
-    if (SKIP_COPY.has(k) || a[k] === v) continue;
-    a[k] = v;
+    if (SKIP_COPY.has(k) || own(a, k) === v) continue;
+    setOwn(a, k, v);
     changed = true;
   }
   return changed;
