@@ -20,6 +20,23 @@ export const poddisruptionbudgets = defineResource({
   fields: metaFields,
 });
 
+// The scale subresource's paths, as kube-apiserver validates them: the replicas
+// live under .spec and .status, never in metadata.
+function scalePathErrors(scale: any, field: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const check = (name: string, value: unknown, prefixes: string[], message: string, required: boolean) => {
+    if (value === undefined || value === '') {
+      if (required) errs.push({ field: `${field}.${name}`, type: 'FieldValueRequired', message: '' });
+    } else if (typeof value !== 'string' || !prefixes.some((p) => value.startsWith(p)) || !/^(\.[^.[\]]+)+$/.test(value)) {
+      errs.push({ field: `${field}.${name}`, type: 'FieldValueInvalid', message: `${JSON.stringify(value)}: ${message}` });
+    }
+  };
+  check('specReplicasPath', scale.specReplicasPath, ['.spec.'], 'should be a json path under .spec', true);
+  check('statusReplicasPath', scale.statusReplicasPath, ['.status.'], 'should be a json path under .status', true);
+  check('labelSelectorPath', scale.labelSelectorPath, ['.spec.', '.status.'], 'should be a json path under either .spec or .status', false);
+  return errs;
+}
+
 export const customresourcedefinitions = defineResource({
   group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false,
   shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'],
@@ -47,6 +64,8 @@ export const customresourcedefinitions = defineResource({
     }
     versions.forEach((v, i) => {
       if (!v?.schema?.openAPIV3Schema) errs.push({ field: `spec.versions[${i}].schema.openAPIV3Schema`, type: 'FieldValueRequired', message: 'schemas are required' });
+      const scale = v?.subresources?.scale;
+      if (scale && typeof scale === 'object') errs.push(...scalePathErrors(scale, `spec.versions[${i}].subresources.scale`));
     });
     return errs;
   },

@@ -154,6 +154,11 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
   if (applied.kind !== undefined && applied.kind !== opts.kind) {
     throw new PatchError(`the kind of the applied object (${applied.kind}) does not match the resource (${opts.kind})`, 400);
   }
+  const meta: unknown = applied.metadata;
+  if (meta !== undefined && meta !== null && !isObject(meta)) {
+    // As the field manager's accessor words it (the applied object is unstructured there).
+    throw new PatchError(`.metadata accessor error: ${JSON.stringify(meta)} is of the type ${Array.isArray(meta) ? '[]interface {}' : typeof meta === 'string' ? 'string' : typeof meta === 'number' ? 'float64' : 'bool'}, expected map[string]interface{}`, 400);
+  }
   if (Array.isArray(applied.metadata?.managedFields) && applied.metadata.managedFields.length > 0) {
     throw new PatchError('metadata.managedFields must be nil in an apply configuration', 400);
   }
