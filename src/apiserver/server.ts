@@ -73,10 +73,10 @@ export class ApiServer {
   }
 
   private authorized(req: http.IncomingMessage): boolean {
-    // The scheme is case-insensitive, as in kube-apiserver's bearer token authenticator.
-    const m = /^bearer +(.*)$/i.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    const given = Buffer.from(m[1].trim());
+    // As kube-apiserver's bearer token authenticator reads it: the scheme in any case, the token up to the next space.
+    const parts = (req.headers.authorization ?? '').trim().split(' ');
+    if (parts.length < 2 || parts[0].toLowerCase() !== 'bearer' || !parts[1]) return false;
+    const given = Buffer.from(parts[1]);
     const want = Buffer.from(this.opts.token);
     return given.length === want.length && timingSafeEqual(given, want);
   }
