@@ -4,6 +4,7 @@ import { SharedInformers } from './client/cache/shared.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SqliteStore } from './store/sqlite.js';
+import { FileWriteError, privateDir, writePrivate, writeWhole } from './util/private.js';
 import type { Store } from './store/types.js';
 import { ApiServer } from './apiserver/server.js';
 import { ensureCredentials } from './apiserver/pki.js';
@@ -65,12 +66,22 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   const creds = await ensureCredentials(home);
   // NODELESS_RETAIN_CHANGES: how much watch history to keep (tests shrink it to see 410 Expired).
   const retain = Number(process.env.NODELESS_RETAIN_CHANGES) || undefined;
-  const store = new SqliteStore(path.join(home, 'state.db'), { retainChanges: retain });
-  // The cloud first: its clusters decide which Kubernetes APIs are served.
-  const cloud = await Cloud.open(store);
-  await cloud.bootstrap();
+  // The process runtime's pod directories hold Secret volumes: owner-only, like the store.
+  privateDir(path.join(home, 'pods'));
+  const storeFile = path.join(home, 'state.db');
+  const store = new SqliteStore(storeFile, { retainChanges: retain });
   const clusters = new Map<string, Cluster>();
   const stops: (() => void | Promise<void>)[] = [];
+  /** Undoes a start that failed half-way; a store that could not commit says which file. */
+  const abandon = async (e: unknown): Promise<never> => {
+    for (const stop of stops.reverse()) await Promise.resolve().then(stop).catch(() => undefined);
+    await store.close().catch(() => undefined);
+    if (e instanceof Error && e.message.startsWith('store commit failed: ')) throw new FileWriteError(storeFile, e.message.slice('store commit failed: '.length));
+    throw e;
+  };
+  // The cloud first: its clusters decide which Kubernetes APIs are served.
+  const cloud = await Cloud.open(store).catch(abandon);
+  await cloud.bootstrap().catch(abandon);
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {
     const c = await openCluster(name, store);
@@ -102,30 +113,36 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     stops.push(() => natload.stop(), () => eksConfig.close(), () => informers.stop());
     return c;
   };
-  for (const c of cloud.clusters.list()) await attach(c.name);
+  for (const c of cloud.clusters.list()) await attach(c.name).catch(abandon);
   const server = new ApiServer({
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token,
     clusters, log: opts.log, routes: [cloudRoute(cloud)], requestTimeoutMs: opts.requestTimeoutMs,
+    // Ready while the store can commit (a full disk makes /readyz fail until it can again): docs/store.md.
+    readiness: [{ name: 'etcd', check: async () => (await store.check())?.message }],
   });
-  let url: string;
-  try {
-    url = await server.listen();
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
+  const url = await server.listen().catch(abandon);
   const kubeconfigPath = path.join(home, 'kubeconfig');
-  const writeKubeconfig = () => fs.writeFileSync(kubeconfigPath, kubeconfig(url, creds.caCert, creds.token, [...clusters.keys()]), { mode: 0o600 });
-  writeKubeconfig();
+  const writeKubeconfig = () => writePrivate(kubeconfigPath, kubeconfig(url, creds.caCert, creds.token, [...clusters.keys()]));
+  try {
+    writeKubeconfig();
+  } catch (e) {
+    await server.close();
+    await abandon(e);
+  }
   // `nodeless cluster create` adds a cluster at run time: serve it and give it a context.
   cloud.onChange((ch) => {
     const name = (ch.object as { name?: string })?.name;
     if (ch.kind !== 'cluster' || !name) return;
     if (ch.type === 'created' && !clusters.has(name)) {
-      void attach(name).then(() => writeKubeconfig(), (e) => opts.log?.(`cluster ${name} could not be opened`, e));
+      void attach(name).then(() => writeKubeconfig()).catch((e) => opts.log?.(`cluster ${name} could not be opened`, e));
     }
   });
-  fs.writeFileSync(path.join(home, 'server.json'), JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
+  try {
+    writeWhole(path.join(home, 'server.json'), JSON.stringify({ url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
+  } catch (e) {
+    await server.close();
+    await abandon(e);
+  }
   const MB = (b: number) => (b / 2 ** 20).toFixed(0);
   const compaction = opts.idleCompaction === false ? undefined : startIdleCompaction({
     onCompact: (r) => opts.log?.(`idle after growth: JS heap compacted from ${MB(r.beforeBytes)} to ${MB(r.afterBytes)} MB (${r.ms.toFixed(0)} ms pause)`),

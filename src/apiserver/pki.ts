@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
+import { PRIVATE_FILE, privateDir, restrict, writePrivate, writeWhole } from '../util/private.js';
 
 export interface Credentials {
   caCert: string;
@@ -14,7 +15,7 @@ export interface Credentials {
 
 export async function ensureCredentials(home: string): Promise<Credentials> {
   const pki = path.join(home, 'pki');
-  fs.mkdirSync(pki, { recursive: true, mode: 0o700 });
+  privateDir(pki);
   const files = { ca: path.join(pki, 'ca.crt'), caKey: path.join(pki, 'ca.key'), cert: path.join(pki, 'server.crt'), key: path.join(pki, 'server.key'), token: path.join(home, 'token') };
   if (!fs.existsSync(files.ca) || !fs.existsSync(files.cert) || !fs.existsSync(files.key)) {
     const year = 365 * 24 * 3600 * 1000;
@@ -31,12 +32,15 @@ export async function ensureCredentials(home: string): Promise<Credentials> {
         { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 2, value: 'kubernetes' }, { type: 2, value: 'kubernetes.default.svc' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
       ],
     });
-    fs.writeFileSync(files.caKey, ca.private, { mode: 0o600 });
-    fs.writeFileSync(files.ca, ca.cert);
-    fs.writeFileSync(files.key, server.private, { mode: 0o600 });
-    fs.writeFileSync(files.cert, server.cert);
+    writePrivate(files.caKey, ca.private);
+    writeWhole(files.ca, ca.cert);
+    writePrivate(files.key, server.private);
+    writeWhole(files.cert, server.cert);
   }
-  if (!fs.existsSync(files.token)) fs.writeFileSync(files.token, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+  // An empty token would let an empty bearer in: one is (re)made unless a real one is there.
+  if (!fs.existsSync(files.token) || !fs.readFileSync(files.token, 'utf8').trim()) writePrivate(files.token, randomBytes(24).toString('hex') + '\n');
+  // Keys and token from an earlier start keep owner-only modes whatever made them.
+  for (const f of [files.caKey, files.key, files.token]) restrict(f, PRIVATE_FILE);
   return {
     caCert: fs.readFileSync(files.ca, 'utf8'),
     serverCert: fs.readFileSync(files.cert, 'utf8'),
@@ -44,3 +48,4 @@ export async function ensureCredentials(home: string): Promise<Credentials> {
     token: fs.readFileSync(files.token, 'utf8').trim(),
   };
 }
+

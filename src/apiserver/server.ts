@@ -11,6 +11,7 @@ import { errors, StatusError } from './status.js';
 import { readBody, sendError, sendJson } from './http.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, KUBE_VERSION } from './discovery.js';
 import { handleResource } from './handlers.js';
+import { serveHealth, type HealthCheck } from './health.js';
 import type { Subresources } from './subresources.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from '../api/openapi/index.js';
 
@@ -27,6 +28,8 @@ export type ExtraRoute = (req: http.IncomingMessage, res: http.ServerResponse, u
 export interface ApiServerOptions {
   host: string;
   port: number;
+  /** What /readyz (and /healthz) check besides ping: health.ts. */
+  readiness?: HealthCheck[];
   cert: string;
   key: string;
   token: string;
@@ -91,9 +94,7 @@ export class ApiServer {
     let path = url.pathname;
     if (PUBLIC_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
       if (path === '/version') return sendJson(res, 200, KUBE_VERSION);
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(url.searchParams.has('verbose') ? `[+]ping ok\n[+]etcd ok\n${path.replace(/\/$/, '').slice(1)} check passed\n` : 'ok');
-      return;
+      return serveHealth(res, path, url.searchParams, this.opts.readiness ?? []);
     }
     if (!this.authorized(req)) {
       if (path.startsWith('/cloud/')) return sendJson(res, 401, { code: 'Unauthorized', message: 'missing or invalid bearer token: use the token in the nodeless home (token file or kubeconfig)' });

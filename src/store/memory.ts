@@ -128,6 +128,11 @@ export class MemoryStore implements Store {
     return { stop: () => this.watchers.delete(entry) };
   }
 
+  /** Memory never fails a write. */
+  async check(): Promise<Error | undefined> {
+    return undefined;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.watchers.clear();

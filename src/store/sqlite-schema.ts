@@ -13,13 +13,39 @@
 // revision is today's objects with every later change undone. Compaction to
 // revision C keeps every row after C and, at or below C, each key's last
 // version unless it was a delete: exactly what the state at C and later needs.
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { FileWriteError, PRIVATE_FILE, restrict } from '../util/private.js';
 
 export const TYPE_CODE = { ADDED: 0, MODIFIED: 1, DELETED: 2 } as const;
 
-/** Opens (creating or upgrading) the store file with the pragmas both connections need. */
+/** SQLite's codes for a file it cannot create, grow or write (a full disk is FULL or IOERR). */
+const WRITE_FAILURES = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|PERM)/;
+
+/**
+ * Opens (creating or upgrading) the store file with the pragmas both connections need. The
+ * file holds every Secret: it is created owner-only, and SQLite gives its -wal and -shm the
+ * same mode; modes left by anything else are corrected. A failure to write names the file.
+ */
 export function openDatabase(file: string): Database.Database {
-  const db = new Database(file);
+  try {
+    if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', PRIVATE_FILE));
+  } catch (e) {
+    throw new FileWriteError(file, e);
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) restrict(f, PRIVATE_FILE);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    return setUp(db);
+  } catch (e) {
+    db?.close();
+    if (WRITE_FAILURES.test(String((e as { code?: unknown }).code))) throw new FileWriteError(file, e);
+    throw new Error(`cannot open ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function setUp(db: Database.Database): Database.Database {
   // Small pages: an update dirties one random leaf of the key index, and a 1 KiB page is a quarter of
   // the default's bytes to copy into the WAL. Only takes effect on a new file (before WAL mode is set).
   db.pragma('page_size = 1024');
@@ -104,3 +130,6 @@ export interface WriteBatch {
 }
 
 export type WriterReply = { ok: true } | { ok: false; message: string };
+
+/** The answer to a probe: can a commit be written now (readiness after a failed commit)? */
+export type ProbeReply = WriterReply & { probe: true };

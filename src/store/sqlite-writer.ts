@@ -4,7 +4,7 @@
 // of a burst of writes; here it runs beside the API server and controllers
 // instead of blocking them.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase, TYPE_CODE, type WriteBatch, type WriterReply } from './sqlite-schema.js';
+import { openDatabase, TYPE_CODE, type ProbeReply, type WriteBatch, type WriterReply } from './sqlite-schema.js';
 
 const db = openDatabase((workerData as { file: string }).file);
 const st = {
@@ -37,14 +37,28 @@ const apply = db.transaction((b: WriteBatch) => {
   }
 });
 
+// A probe writes one small row: whether a commit can be written right now.
+const probe = db.transaction(() => db.prepare("INSERT INTO meta(k, v) VALUES ('probe', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v").run(Date.now()));
+
 /** The epoch of the last batch that failed. */
 let failedEpoch = -1;
 
-parentPort!.on('message', (msg: WriteBatch | 'close') => {
+parentPort!.on('message', (msg: WriteBatch | 'close' | 'probe') => {
   if (msg === 'close') {
     db.close();
     // Ends this thread only (the tsx loader, when present, would keep it alive otherwise).
     process.exit(0);
+  }
+  if (msg === 'probe') {
+    let answer: ProbeReply;
+    try {
+      probe.immediate();
+      answer = { probe: true, ok: true };
+    } catch (e) {
+      answer = { probe: true, ok: false, message: e instanceof Error ? e.message : String(e) };
+    }
+    parentPort!.postMessage(answer);
+    return;
   }
   let reply: WriterReply;
   if (msg.epoch <= failedEpoch) {

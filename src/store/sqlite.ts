@@ -13,11 +13,12 @@
 // Until then a write lives in `pending` (key → newest uncommitted version),
 // which reads consult first: a caller reads its own in-flight writes, as it
 // would inside one transaction.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { openDatabase, TYPE_CODE, type WriteBatch, type WriterReply } from './sqlite-schema.js';
+import { openDatabase, TYPE_CODE, type ProbeReply, type WriteBatch, type WriterReply } from './sqlite-schema.js';
 import type { Change, CreateHints, ListOptions, ListResult, Render, Store, StoredItem, Watcher } from './types.js';
 import { StoreError } from './types.js';
 import { RecentCache } from '../util/recentcache.js';
@@ -82,6 +83,12 @@ export class SqliteStore implements Store {
   private pending = new Map<string, { rv: number; json?: string }>();
   /** Set when the writer thread died: every later write fails with it. */
   private broken: Error | undefined;
+  /** Why the last commit failed, until a later commit or probe succeeds (readiness: check()). */
+  private failure: Error | undefined;
+  /** The bytes the failed commit wanted to write: a probe is worth trying once the disk has that much free. */
+  private failedBytes = 0;
+  /** A probe the writer has not answered yet, shared by whoever asks meanwhile. */
+  private probing?: { promise: Promise<Error | undefined>; resolve: (e: Error | undefined) => void };
   private drained: (() => void)[] = [];
   private watchers = new Set<WatchEntry>();
   private readonly retain: number;
@@ -96,7 +103,7 @@ export class SqliteStore implements Store {
   /** Which keys may exist: a create of a key it has never seen skips the read (keyfilter.ts). */
   private keys: KeyFilter;
 
-  constructor(file: string, opts: SqliteStoreOptions = {}) {
+  constructor(private readonly file: string, opts: SqliteStoreOptions = {}) {
     this.retain = opts.retainChanges ?? 100_000;
     this.cache = new RecentCache<StoredItem>(opts.cacheSize ?? 10_000, opts.cacheBytes ?? 4 * 2 ** 20, (item) => item.json.length);
     this.db = openDatabase(file);
@@ -125,7 +132,7 @@ export class SqliteStore implements Store {
     this.compactedRv = this.stmts.getMeta.get('compacted')?.v ?? 0;
     this.keys = this.keyFilter();
     this.writer = startWriter(file);
-    this.writer.on('message', (r: WriterReply) => this.committed(r));
+    this.writer.on('message', (r: WriterReply | ProbeReply) => ('probe' in r ? this.probed(r) : this.committed(r)));
     this.writer.on('error', (e) => this.fail(e));
     this.writer.on('exit', () => this.fail(new Error('the store writer thread exited')));
     // An idle writer does not keep the process alive; one with a batch in flight does.
@@ -134,6 +141,43 @@ export class SqliteStore implements Store {
 
   revision(): number {
     return this.committedRv;
+  }
+
+  /**
+   * Whether the store can commit. After a failed commit (a full disk, say) it cannot until the
+   * disk has room for what that commit wanted to write (a small write may still fit where a
+   * real one does not), and the writer then commits a probe; the answer holds until a commit
+   * succeeds or fails again.
+   */
+  check(): Promise<Error | undefined> {
+    if (this.broken) return Promise.resolve(this.broken);
+    if (!this.failure || this.closed) return Promise.resolve(undefined);
+    if (this.freeBytes() < this.failedBytes) return Promise.resolve(this.failure);
+    if (!this.probing) {
+      let resolve!: (e: Error | undefined) => void;
+      const promise = new Promise<Error | undefined>((r) => (resolve = r));
+      this.probing = { promise, resolve };
+      this.writer.postMessage('probe');
+    }
+    return this.probing.promise;
+  }
+
+  /** Free bytes on the store's file system (Infinity when it cannot tell). */
+  private freeBytes(): number {
+    try {
+      const st = fs.statfsSync(this.file);
+      return st.bavail * st.bsize;
+    } catch {
+      return Infinity;
+    }
+  }
+
+  private probed(reply: ProbeReply): void {
+    const p = this.probing;
+    this.probing = undefined;
+    if (reply.ok) this.failure = undefined;
+    else this.failure = new Error(`store commit failed: ${reply.message}`);
+    p?.resolve(this.failure);
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
@@ -324,10 +368,14 @@ export class SqliteStore implements Store {
       return;
     }
     if (!reply.ok) {
-      this.rollback(batch, new Error(`store commit failed: ${reply.message}`));
+      this.failure = new Error(`store commit failed: ${reply.message}`);
+      // Each version is written twice (the WAL, then the checkpoint into the file), with room for the pages around it.
+      this.failedBytes = 2 * batch.reduce((n, p) => n + p.change.json.length + p.change.key.length + 64, 0) + 64 * 1024;
+      this.rollback(batch, this.failure);
       return;
     }
     this.committedRv = batch[batch.length - 1].change.rv;
+    this.failure = undefined;
     for (const { change: c, cache } of batch) {
       if (this.pending.get(c.key)?.rv === c.rv) this.pending.delete(c.key);
       // Creates are cached only when asked: most objects are read back through watches, and many (Events) never are.
@@ -417,6 +465,7 @@ export class SqliteStore implements Store {
     }
     this.closed = true;
     this.watchers.clear();
+    this.probing?.resolve(undefined);
     if (!this.broken) {
       const exited = new Promise((r) => this.writer.once('exit', r));
       this.writer.ref();

@@ -100,5 +100,7 @@ export interface Store {
    * Throws StoreError('Expired') when `fromRv` is older than the retained log.
    */
   watch(prefix: string, fromRv: number, onChange: (c: Change) => void): Watcher;
+  /** Why writes fail now (a full disk, a dead writer), or undefined when they can commit: readiness. */
+  check(): Promise<Error | undefined>;
   close(): Promise<void>;
 }
