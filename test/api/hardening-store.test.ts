@@ -21,7 +21,11 @@ const CMS = '/api/v1/namespaces/default/configmaps';
 function smallDisk(size: string): string | undefined {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-disk-'));
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status === 0) return dir;
+  if (r.status === 0) {
+    // Not left mounted if the file ends before its `after` hook (a test timeout).
+    process.once('exit', () => spawnSync('umount', [dir]));
+    return dir;
+  }
   fs.rmdirSync(dir);
   return undefined;
 }

@@ -389,9 +389,7 @@ describe('watch start semantics', () => {
 
 describe('history', () => {
   it('an exact list older than the retained history answers 410 Expired, and a watch from it an ERROR event', async () => {
-    process.env.NODELESS_RETAIN_CHANGES = '20';
-    const small = await startCli(tempHome(), ['--api-only']);
-    delete process.env.NODELESS_RETAIN_CHANGES;
+    const small = await startCli(tempHome(), ['--api-only'], { NODELESS_RETAIN_CHANGES: '20' });
     try {
       const get = async (p: string) => {
         const r = await raw(small, 'GET', p);
