@@ -127,7 +127,8 @@ export function rootType(kind: string): StructSpec {
 
 /** The spec of field `name` inside struct `t`, if it has one. */
 export function fieldSpec(t: TypeRef, name: string): FieldSpec | undefined {
-  return t ? t[name] : undefined;
+  // Field names come from objects in requests: only the struct's own fields (`constructor` is data).
+  return t && Object.prototype.hasOwnProperty.call(t, name) ? t[name] : undefined;
 }
 
 /** The struct of a field's value (or of its list elements). */

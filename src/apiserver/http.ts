@@ -5,6 +5,7 @@ import { parseJson, parseYaml } from '../util/decode.js';
 import { decodeProtobuf } from './protobuf.js';
 import { decodePatchBody } from './patch/index.js';
 import type { FieldValidation, PatchKind, WriteOptions } from './registry.js';
+import { hasOwn } from '../util/own.js';
 
 export const MAX_BODY = 3 * 1024 * 1024;
 
@@ -161,7 +162,7 @@ const PATCH_TYPES: Record<string, PatchKind> = {
 /** A PATCH body and its kind, from the Content-Type; 415 for other types, 400 for bodies that do not decode. */
 export function decodePatch(contentType: string | undefined, body: Buffer): { kind: PatchKind; patch: unknown } {
   const type = (contentType ?? '').split(';')[0].trim();
-  const kind = PATCH_TYPES[type];
+  const kind = hasOwn(PATCH_TYPES, type) ? PATCH_TYPES[type] : undefined;
   if (!kind) throw errors.unsupportedMedia(type);
   try {
     return { kind, patch: decodePatchBody(type, body.toString('utf8')) };

@@ -15,7 +15,7 @@ import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateDN
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
 import { deepCopy } from '../api/deepcopy.js';
 import { formatRFC3339 } from '../api/duration.js';
-import { setOwn } from '../util/own.js';
+import { hasOwn, setOwn } from '../util/own.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -190,9 +190,9 @@ export class Registry {
     }
     if (labels?.empty) labels = undefined;
     if (fields) {
-      const getters = rt.fields ?? {};
+      // Field names come from the query: only the kind's own getters (`constructor` is not a field).
       for (const f of fields.fields()) {
-        if (!getters[f]) throw errors.badRequest(`field label not supported: ${f}`);
+        if (!hasOwn(rt.fields, f)) throw errors.badRequest(`field label not supported: ${f}`);
       }
     }
     if (!labels && !fields) return undefined;

@@ -10,6 +10,7 @@ import { ControllerContext, ignoreStale, splitKey } from './util/context.js';
 import { controllerOf, isPodReady, nowIso, parseTime } from './util/pods.js';
 import { isPercent, scaledValue } from './util/intstr.js';
 import { deepEqual } from './util/hash.js';
+import { hasOwn } from '../util/own.js';
 
 /** An eviction recorded in status.disruptedPods is trusted this long before the pod must be gone. */
 const DELETION_TIMEOUT_MS = 2 * 60_000;
@@ -114,7 +115,7 @@ export class DisruptionController {
         disrupted[pod] = at;
         nextCheck = Math.min(nextCheck ?? Infinity, t + DELETION_TIMEOUT_MS - now);
       }
-      const healthy = pods.filter((p) => !p.metadata.deletionTimestamp && isPodReady(p) && !disrupted[p.metadata.name!]).length;
+      const healthy = pods.filter((p) => !p.metadata.deletionTimestamp && isPodReady(p) && !hasOwn(disrupted, p.metadata.name!)).length; // a pod may be called "constructor"
       const allowed = Math.max(0, healthy - desired);
       Object.assign(status, { currentHealthy: healthy, desiredHealthy: desired, expectedPods: expected, disruptionsAllowed: allowed });
       if (Object.keys(disrupted).length) status.disruptedPods = disrupted;

@@ -8,6 +8,7 @@
 import type { KubeObject } from '../api/types.js';
 import { StatusError } from '../apiserver/status.js';
 import { DEFAULT_METRICS_PORT, podEksSettings, type EksSettings } from '../clouds/tencent/annotations.js';
+import { hasOwn } from '../util/own.js';
 
 export { DEFAULT_METRICS_PORT };
 export const POD_SIZE_ANNOTATION = 'nodeless.dev/pod-size';
@@ -117,7 +118,7 @@ export function serveMetrics(pod: KubeObject, port: string, path: string, query:
   if (p === '/') return { status: 200, contentType: 'text/html; charset=utf-8', body: '<html><head><title>Node Exporter</title></head><body><h1>Node Exporter</h1><p><a href="metrics">Metrics</a></p></body></html>\n' };
   if (p !== '/metrics') return { status: 404, contentType: 'text/plain; charset=utf-8', body: '404 page not found\n' };
   const wanted = query.getAll('collect[]');
-  const unknown = wanted.filter((c) => !COLLECTORS[c]);
+  const unknown = wanted.filter((c) => !hasOwn(COLLECTORS, c)); // names from the query: `constructor` is no collector
   if (unknown.length) return { status: 400, contentType: 'text/plain; charset=utf-8', body: `couldn't create filtered metrics handler: missing collector: ${unknown.join(', ')}\n` };
   const names = wanted.length ? wanted : Object.keys(COLLECTORS);
   const lines = names.flatMap((c) => COLLECTORS[c](pod, settings, now));

@@ -130,6 +130,9 @@ describe('hostile input', () => {
       { what: 'scale through a __proto__ step stores data', method: 'PUT', path: `${WIDGETS}/w/scale`, body: json({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'w' }, spec: { replicas: 3 } }), code: 200 },
       { what: 'a Secret key named __proto__', method: 'POST', path: `${NS}/secrets`, body: '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"proto"},"stringData":{"__proto__":"v","constructor":"c"}}', code: 201 },
       { what: 'status conditions for the printer column', method: 'PATCH', path: `${WIDGETS}/w/status`, body: json({ status: { conditions: [{ type: 'Ready', status: 'True' }] } }), headers: merge, code: 200 },
+      { what: 'a field selector on __proto__', method: 'GET', path: `${NS}/configmaps?fieldSelector=__proto__%3Dx`, code: 400, msg: /^field label not supported: __proto__$/ },
+      { what: 'a field selector on constructor', method: 'GET', path: `${NS}/configmaps?fieldSelector=constructor%3Dx`, code: 400, msg: /^field label not supported: constructor$/ },
+      { what: 'a patch type named constructor', method: 'PATCH', path: `${NS}/configmaps/victim`, body: '{}', headers: { 'content-type': 'constructor' }, code: 415 },
       { what: 'label selector on constructor', method: 'GET', path: `${NS}/configmaps?labelSelector=constructor`, code: 200 },
     ];
     for (const r of rows) await check(r);

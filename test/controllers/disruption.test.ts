@@ -38,3 +38,11 @@ test('minAvailable and maxUnavailable budgets over a deployment', async () => {
   assert.equal(c.conditions[0].reason, 'InsufficientPods');
   h.fate = () => 'ready';
 });
+
+test('a pod named after an Object.prototype property counts like any other', async () => {
+  // `constructor` is a valid pod name; the disruption bookkeeping is keyed by pod names.
+  await h.client.create(refs.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'constructor', namespace: 'default', labels: { app: 'ctor' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] } });
+  await h.client.create(refs.poddisruptionbudgets, { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'ctor', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'ctor' } }, minAvailable: 0 } });
+  const s = await waitFor('ctor status', async () => { const st = await pdbStatus('ctor'); return st?.expectedPods === 1 && st.currentHealthy === 1 ? st : undefined; });
+  assert.equal(s.disruptionsAllowed, 1);
+});
