@@ -135,10 +135,11 @@ export function raw(r: Pick<Running, 'url' | 'ca' | 'token'>, method: string, p:
 
 /**
  * Polls `fn` until it returns something truthy (or `timeoutMs` passes). The
- * pause between looks is at least `everyMs` and at least as long as the last
- * look took: a look that runs kubectl or the nodeless CLI costs a process
+ * pause between looks is at least `everyMs` and at least twice as long as the
+ * last look took: a look that runs kubectl or the nodeless CLI costs a process
  * start, and polling those back to back would keep a core busy for nothing
- * while other test files run beside this one.
+ * while other test files run beside this one (a wait polls with at most a
+ * third of a core, and less the busier the machine is).
  */
 export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -152,8 +153,19 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, Math.max(everyMs, Date.now() - t0)));
+    await new Promise((r) => setTimeout(r, Math.max(everyMs, 2 * (Date.now() - t0))));
   }
+}
+
+/**
+ * The cloud's resources at `path` (e.g. `/eips`) as `nodeless cloud … list -o json`
+ * prints them, read straight from its REST API (/cloud/v1). For polling: a CLI
+ * process per look costs half a second of CPU, and many files run at once.
+ */
+export async function cloudList(r: Pick<Running, 'url' | 'ca' | 'token'>, path: string): Promise<any[]> {
+  const res = await raw(r, 'GET', `/cloud/v1${path}`);
+  if (res.status !== 200) throw new Error(`GET /cloud/v1${path}: ${res.status} ${res.body}`);
+  return JSON.parse(res.body).items;
 }
 
 /** Waits until `kubectl get nodes` shows a Ready node (a super node), as a user would before creating pods. */

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
-import { kc, kubectl, startCli, waitFor, nodelessJson as json, nodelessOk, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, startCli, waitFor, nodelessJson as json, nodelessOk, cloudList, type Running } from '../helpers/nodeless.js';
 
 const pod = (name: string, annotations: Record<string, string>) => JSON.stringify({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, annotations },
@@ -77,7 +77,7 @@ describe('pod EIPs', () => {
     kc(n, ['delete', 'pod', 'rest-marker', '--wait=false']);
 
     kc(n, ['delete', 'pod', 'web', '--wait=false']);
-    await waitFor('EIP released', () => !eips(n).some((e) => e.id === pe.spec.allocationID), 60_000);
+    await waitFor('EIP released', async () => !(await cloudList(n, '/eips')).some((e) => e.id === pe.spec.allocationID), 60_000);
     await waitFor('PodEIP gone', () => kubectl(n, ['get', 'podeip', 'web']).code !== 0, 30_000);
   });
 
@@ -128,7 +128,7 @@ describe('pod EIPs', () => {
     const id = nodelessOk(n, ['cloud', 'eip', 'allocate', '--name', 'fixed']).trim().split(/\s+/).pop()!;
     assert.match(id, /^eip-/);
     kc(n, ['apply', '-f', '-'], pod('fixed', { 'k8s.aliyun.com/pod-eip-instanceid': id }));
-    await waitFor('fixed bound', () => eips(n).find((e) => e.id === id && e.boundPod?.name === 'fixed'), 60_000);
+    await waitFor('fixed bound', async () => (await cloudList(n, '/eips')).find((e) => e.id === id && e.boundPod?.name === 'fixed'), 60_000);
     const pe = YAML.parse(kc(n, ['get', 'podeips', 'fixed', '-o', 'yaml']));
     assert.deepEqual(pe.spec.allocationType, { type: 'Static', releaseStrategy: 'Follow' });
     kc(n, ['delete', 'pod', 'fixed', '--wait=false']);
@@ -153,16 +153,16 @@ describe('pod EIPs', () => {
       return r.code === 0 && JSON.parse(r.stdout).status.status !== 'InUse' && JSON.parse(r.stdout);
     }, 30_000);
     assert.ok(kept.status.podLastSeen);
-    await waitFor('TTL EIP released', () => !eips(n).some((e) => e.id === short), 30_000);
+    await waitFor('TTL EIP released', async () => !(await cloudList(n, '/eips')).some((e) => e.id === short), 30_000);
     kc(n, ['delete', 'namespace', 'eipns', '--wait=false']);
-    await waitFor('namespace EIP released', () => !eips(n).some((e) => e.id === other), 60_000);
+    await waitFor('namespace EIP released', async () => !(await cloudList(n, '/eips')).some((e) => e.id === other), 60_000);
     await waitFor('namespace gone', () => kubectl(n, ['get', 'namespace', 'eipns']).code !== 0, 60_000);
   });
 
   it('a second pod naming a bound EIP waits, and takes it once the first pod goes', async () => {
     const id = nodelessOk(n, ['cloud', 'eip', 'allocate']).trim().split(/\s+/).pop()!;
     kc(n, ['apply', '-f', '-'], pod('one', { 'k8s.aliyun.com/pod-eip-instanceid': id }));
-    await waitFor('one bound', () => eips(n).find((e) => e.id === id && e.boundPod?.name === 'one'), 60_000);
+    await waitFor('one bound', async () => (await cloudList(n, '/eips')).find((e) => e.id === id && e.boundPod?.name === 'one'), 60_000);
     kc(n, ['apply', '-f', '-'], pod('two', { 'k8s.aliyun.com/pod-eip-instanceid': id }));
     const cond = () => getPod(n, 'two').status?.conditions?.find((c: any) => c.type === 'k8s.aliyun.com/eip');
     const waiting = await waitFor('two refused', cond, 60_000);

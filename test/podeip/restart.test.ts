@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Cloud } from '../../src/cloud/cloud.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { kc, kubectl, startCli, tempHome, waitFor, nodelessJson as json, nodelessOk, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, startCli, tempHome, waitFor, nodelessJson as json, nodelessOk, cloudList, type Running } from '../helpers/nodeless.js';
 
 let n: Running | undefined;
 /** The bind takes 60s: a kill lands while the EIPs are associated but not yet reported; after the restart it is quick. */
@@ -33,8 +33,8 @@ describe('restart mid-bind', () => {
     kc(n, ['apply', '-n', 'mid', '-f', '-'], pod('auto', { 'k8s.aliyun.com/pod-with-eip': 'true' }));
     kc(n, ['apply', '-n', 'mid', '-f', '-'], pod('static', { 'k8s.aliyun.com/pod-eip-instanceid': fixed }));
     const r = n;
-    await waitFor('both EIPs associated, the binds still under way', () => {
-      const bound = eips(r).filter((e) => e.boundPod?.namespace === 'mid');
+    await waitFor('both EIPs associated, the binds still under way', async () => {
+      const bound = (await cloudList(r, '/eips')).filter((e) => e.boundPod?.namespace === 'mid');
       const pes = podeips(r);
       return bound.length === 2 && pes.length === 2 && pes.every((p) => p.status?.status !== 'InUse');
     }, 60_000);
@@ -48,7 +48,7 @@ describe('restart mid-bind', () => {
     // …and deleting the namespace lets everything go.
     kc(n, ['delete', 'namespace', 'mid', '--wait=false']);
     await waitFor('namespace gone', () => kubectl(r2, ['get', 'namespace', 'mid']).code !== 0, 90_000);
-    await waitFor('EIP count back', () => eips(r2).length === before + 1, 30_000);
+    await waitFor('EIP count back', async () => (await cloudList(r2, '/eips')).length === before + 1, 30_000);
     assert.deepEqual(podeips(n), []);
     const left = eips(n);
     assert.equal(left.find((e) => e.id === fixed)?.status, 'UNBIND', 'the static EIP stays, unbound');
@@ -62,13 +62,13 @@ describe('restart mid-bind', () => {
     const before = eips(n).length;
     kc(n, ['apply', '-f', '-'], pod('gone', { 'k8s.aliyun.com/pod-with-eip': 'true' }));
     const r = n;
-    await waitFor('EIP associated, bind under way', () => eips(r).some((e) => e.boundPod?.name === 'gone'), 60_000);
+    await waitFor('EIP associated, bind under way', async () => (await cloudList(r, '/eips')).some((e) => e.boundPod?.name === 'gone'), 60_000);
     await n.stop('SIGKILL');
     n = await startCli(home, [], QUICK_BIND);
     const r2 = n;
     // Deleted right after the restart, perhaps before the controller has looked at it again.
     kc(n, ['delete', 'pod', 'gone', '--wait=false']);
-    await waitFor('EIP released', () => eips(r2).length === before, 60_000);
+    await waitFor('EIP released', async () => (await cloudList(r2, '/eips')).length === before, 60_000);
     await waitFor('PodEIP gone', () => podeips(r2).length === 0, 30_000);
     assert.deepEqual(eips(n).filter((e) => e.boundPod), []);
   });
@@ -87,7 +87,7 @@ describe('restart mid-bind', () => {
     await store.close();
     n = await startCli(home);
     const r = n;
-    await waitFor('orphan released', () => !eips(r).some((e) => e.id === orphan.id), 30_000);
+    await waitFor('orphan released', async () => !(await cloudList(r, '/eips')).some((e) => e.id === orphan.id), 30_000);
     assert.equal(eips(n).length, before + 1);
     assert.ok(eips(n).some((e) => e.id === mine.id));
   });

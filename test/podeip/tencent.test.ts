@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
-import { kc, kubectl, startCli, waitFor, nodelessJson as json, nodelessOk, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, startCli, waitFor, nodelessJson as json, nodelessOk, cloudList, type Running } from '../helpers/nodeless.js';
 
 const P = 'eks.tke.cloud.tencent.com/';
 const pod = (name: string, annotations: Record<string, string>, extra: Record<string, unknown> = {}) => JSON.stringify({
@@ -69,7 +69,7 @@ describe('Tencent EKS pod network annotations', () => {
     await waitFor('retention recorded', () => retainedCm(n)['default.brief'], 30_000);
     assert.ok(enis(n).some((e) => e.primaryIp === ip));
     // One modelled hour is 8 s here.
-    await waitFor('ENI released', () => !enis(n).some((e) => e.primaryIp === ip), 60_000);
+    await waitFor('ENI released', async () => !(await cloudList(n, '/enis')).some((e) => e.primaryIp === ip), 60_000);
     assert.equal(retainedCm(n)['default.brief'], undefined);
   });
 
@@ -94,7 +94,7 @@ describe('Tencent EKS pod network annotations', () => {
     }
     const ids = eips(n).filter((e) => ['plain', 'custom'].includes(e.boundPod?.name)).map((e) => e.id);
     kc(n, ['delete', 'pod', 'plain', 'custom', '--wait=false']);
-    await waitFor('EIPs released', () => !eips(n).some((e) => ids.includes(e.id)), 60_000);
+    await waitFor('EIPs released', async () => !(await cloudList(n, '/eips')).some((e) => ids.includes(e.id)), 60_000);
   });
 
   it('bad eip-attributes: malformed JSON is refused, unknown fields are reported on the pod; nothing leaks', async () => {
@@ -135,7 +135,7 @@ describe('Tencent EKS pod network annotations', () => {
     assert.equal(eips(n).find((e) => e.address === first).id, pe.spec.allocationID);
     kc(n, ['delete', 'sts', 'db']);
     await waitFor('db-0 gone', () => !tryPod(n, 'db-0'), 60_000);
-    await waitFor('EIP unbound but kept', () => eips(n).find((e) => e.id === pe.spec.allocationID)?.status === 'UNBIND', 30_000);
+    await waitFor('EIP unbound but kept', async () => (await cloudList(n, '/eips')).find((e) => e.id === pe.spec.allocationID)?.status === 'UNBIND', 30_000);
   });
 
   it('eip-id-list: refused with a clear message outside its rules', () => {
@@ -166,7 +166,7 @@ describe('Tencent EKS pod network annotations', () => {
     const b = nodelessOk(n, ['cloud', 'eip', 'allocate']).split(/\s+/).pop()!;
     kc(n, ['apply', '-f', '-'], sts('pool', 2, { [`${P}eip-id-list`]: `${a},${b}` }));
     for (const [i, id] of [[0, a], [1, b]] as const) {
-      await waitFor(`pool-${i} bound to ${id}`, () => eips(n).find((e) => e.id === id && e.boundPod?.name === `pool-${i}`), 90_000);
+      await waitFor(`pool-${i} bound to ${id}`, async () => (await cloudList(n, '/eips')).find((e) => e.id === id && e.boundPod?.name === `pool-${i}`), 90_000);
     }
     const pe = YAML.parse(kc(n, ['get', 'podeips', 'pool-1', '-o', 'yaml']));
     assert.deepEqual([pe.spec.allocationID, pe.spec.allocationType.type], [b, 'Static']);
