@@ -20,6 +20,7 @@ import type { Client } from '../types.js';
 import { refs } from '../types.js';
 import { RecentCache } from '../../util/recentcache.js';
 import { formatRFC3339 } from '../../api/duration.js';
+import { realClock, type Clock, type ClockTimer } from '../../util/clock.js';
 
 export interface EventSource {
   component: string;
@@ -95,20 +96,21 @@ export class EventRecorder {
   /** Write tokens in the bucket, as of `refilledAt`. */
   private tokens = 0;
   private refilledAt = 0;
-  private timer?: NodeJS.Timeout;
+  private timer?: ClockTimer;
   /** Events dropped because the queue was full (client-go drops them silently). */
   dropped = 0;
 
-  constructor(private client: Client, private source: EventSource, private limit?: EventRateLimit) {
+  /** `clock`: the time events are stamped with and the rate limit runs on (a test's FakeClock). */
+  constructor(private client: Client, private source: EventSource, private limit?: EventRateLimit, private clock: Clock = realClock) {
     if (limit && limit.qps > 0) {
       this.tokens = Math.max(1, limit.burst);
-      this.refilledAt = Date.now();
+      this.refilledAt = clock.now();
     }
   }
 
   /** Fire and forget: an event that cannot be written must never break the caller. */
   record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath?: string): void {
-    const at = Date.now();
+    const at = this.clock.now();
     if (!this.limit || !(this.limit.qps > 0)) {
       this.correlate(obj, type, reason, message, fieldPath, at);
       return;
@@ -123,7 +125,7 @@ export class EventRecorder {
 
   /** Stops writing what is queued (the component is stopping). */
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.stop();
     this.timer = undefined;
     this.queue = [];
     this.head = 0;
@@ -133,15 +135,14 @@ export class EventRecorder {
   private pump(): void {
     const { qps, burst } = this.limit!;
     while (!this.timer && this.head < this.queue.length) {
-      const now = Date.now();
+      const now = this.clock.now();
       this.tokens = Math.min(Math.max(1, burst), this.tokens + ((now - this.refilledAt) * qps) / 1000);
       this.refilledAt = now;
       if (this.tokens < 1) {
-        this.timer = setTimeout(() => {
+        this.timer = this.clock.setTimeout(() => {
           this.timer = undefined;
           this.pump();
         }, Math.ceil(((1 - this.tokens) * 1000) / qps));
-        this.timer.unref();
         return;
       }
       const e = this.queue[this.head++];
@@ -159,7 +160,7 @@ export class EventRecorder {
 
   /** The EventCorrelator, then the write. Returns whether a request was sent. */
   private correlate(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, fieldPath: string | undefined, at: number): boolean {
-    const now = Date.now();
+    const now = this.clock.now();
     // A uid names one object; objects without one (rare) by kind, namespace and name.
     const objKey = obj.metadata.uid ?? `${obj.kind}|${obj.metadata.namespace ?? ''}|${obj.metadata.name}`;
     // Aggregate: the 10th distinct message of a kind about one object becomes the combined event.
