@@ -210,8 +210,11 @@ test('revisionHistoryLimit removes the oldest idle ReplicaSets', async () => {
 });
 
 test('minReadySeconds delays availability', async () => {
-  await h.client.create(refs.deployments, deployment('slowready', 2, { minReadySeconds: 1 }));
+  // An hour: the status that counts the pods ready cannot count them available, however slow the machine.
+  await h.client.create(refs.deployments, deployment('slowready', 2, { minReadySeconds: 3600 }));
   const early = await waitFor('pods ready', async () => { const d = await getD('slowready'); return d.status?.readyReplicas === 2 ? d : undefined; });
-  assert.ok((early.status.availableReplicas ?? 0) < 2, 'ready but not yet available');
+  assert.equal(early.status.availableReplicas ?? 0, 0, 'ready but not yet available');
+  // A second: they have been ready that long by now, or will be, and the controller looks again then.
+  await h.client.patch(refs.deployments, 'default', 'slowready', 'merge', { spec: { minReadySeconds: 1 } });
   await rolledOut('slowready');
 });

@@ -39,11 +39,15 @@ test('scale-down removes not-ready pods first', async () => {
   h.fate = (p) => (p.metadata.labels?.slow ? 'notready' : 'ready');
   await h.client.create(refs.replicasets, rs('pick', 3));
   await waitFor('3 ready', async () => (await getRS('pick')).status?.readyReplicas === 3);
+  const ready = (await h.pods('default', 'app=pick')).map((p) => p.metadata.name).sort();
   // One more pod that will never be ready, adopted by the RS (which then has 4 for 3 wanted).
   await h.client.create(refs.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'laggard', namespace: 'default', labels: { app: 'pick', slow: '1' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
-  await waitFor('back to 3', async () => (await h.pods('default', 'app=pick')).filter((p) => !p.metadata.deletionTimestamp).length === 3);
-  const names = (await h.pods('default', 'app=pick')).map((p) => p.metadata.name);
-  assert.ok(!names.includes('laggard'), 'the not-ready pod was the one deleted');
+  // Deleted means a deletionTimestamp: the fake kubelet removes the object a moment later.
+  const live = await waitFor('back to 3', async () => {
+    const pods = (await h.pods('default', 'app=pick')).filter((p) => !p.metadata.deletionTimestamp);
+    return pods.length === 3 && pods;
+  });
+  assert.deepEqual(live.map((p) => p.metadata.name).sort(), ready, 'the not-ready pod was the one deleted');
   h.fate = () => 'ready';
 });
 

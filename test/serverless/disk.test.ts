@@ -157,13 +157,22 @@ describe('system disk', () => {
       },
       spec: {
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'if [ -e "$NODELESS_ROOT/marker" ]; then echo kept; else echo fresh; fi; touch "$NODELESS_ROOT/marker"; truncate -s 17G "$NODELESS_ROOT/big"; exec sleep 3600'] }],
+        // Only the first instance fills the disk (an emptyDir volume, which a restart keeps,
+        // remembers it): one restart, not one every few seconds.
+        containers: [{
+          name: 'app', image: 'busybox', volumeMounts: [{ name: 'state', mountPath: '/state' }],
+          command: ['sh', '-c', 'if [ -e "$NODELESS_ROOT/marker" ]; then echo kept; else echo fresh; fi; touch "$NODELESS_ROOT/marker"; if [ ! -e "$NODELESS_ROOT/state/filled" ]; then touch "$NODELESS_ROOT/state/filled"; truncate -s 17G "$NODELESS_ROOT/big"; fi; exec sleep 3600'],
+        }],
+        volumes: [{ name: 'state', emptyDir: {} }],
       },
     }));
     const uid = await waitFor('proc-filler Running', () => { const p = podJson('proc-filler'); return p.status?.phase === 'Running' && p.metadata.uid; });
     const met = await waitEvent('proc-filler', 'EvictionThresholdMet');
     assert.match(met.message, /above pod-eviction-threshold 80%/);
-    await waitFor('restartCount 1', () => podJson('proc-filler').status?.containerStatuses?.[0]?.restartCount >= 1, 30_000);
+    await waitFor('restarted and running', () => {
+      const s = podJson('proc-filler').status?.containerStatuses?.[0];
+      return s?.restartCount === 1 && s.state?.running;
+    }, 30_000);
     assert.equal(podJson('proc-filler').metadata.uid, uid);
     // The new instance found no file of the old one in its root.
     await waitFor('restarted instance logged', () => /^(fresh|kept)$/m.test(kc(n, ['logs', 'proc-filler'])));
