@@ -54,7 +54,7 @@ export function nodeShouldRun(node: KubeObject, ds: KubeObject): { shouldRun: bo
 }
 
 export class DaemonSetController {
-  private queue = new WorkQueue({ restAfterSlowSync: true });
+  private queue = new WorkQueue({ restAfterSlowSync: true, name: 'daemonset-controller' });
   private dsInf: Informer;
   private podInf: Informer;
   private nodeInf: Informer;

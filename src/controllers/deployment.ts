@@ -22,7 +22,7 @@ import { parseTime } from './util/pods.js';
 import { deepCopy } from '../api/deepcopy.js';
 
 export class DeploymentController {
-  private queue = new WorkQueue({ restAfterSlowSync: true });
+  private queue = new WorkQueue({ restAfterSlowSync: true, name: 'deployment-controller' });
   private dInf: Informer;
   private rsInf: Informer;
   private podInf: Informer;

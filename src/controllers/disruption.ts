@@ -16,7 +16,7 @@ import { hasOwn } from '../util/own.js';
 const DELETION_TIMEOUT_MS = 2 * 60_000;
 
 export class DisruptionController {
-  private queue = new WorkQueue({ restAfterSlowSync: true });
+  private queue = new WorkQueue({ restAfterSlowSync: true, name: 'disruption-controller' });
   private pdbInf: Informer;
   private podInf: Informer;
   private rsInf: Informer;

@@ -50,7 +50,7 @@ export function endpointSubsets(svc: KubeObject, pods: KubeObject[]): any[] {
 }
 
 export class EndpointsController {
-  private queue = new WorkQueue({ restAfterSlowSync: true });
+  private queue = new WorkQueue({ restAfterSlowSync: true, name: 'endpoints-controller' });
   private svcInf: Informer;
   private podInf: Informer;
   private epInf: Informer;

@@ -37,7 +37,7 @@ export function defaultNamespacedRefs(): ResourceRef[] {
 }
 
 export class GarbageCollector {
-  private queue = new WorkQueue();
+  private queue = new WorkQueue({ name: 'garbage-collector-controller' });
   private informers = new Map<string, Informer>();
   private kinds = new Map<string, ResourceRef>(Object.entries(KNOWN_KINDS));
 

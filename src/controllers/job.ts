@@ -39,8 +39,8 @@ function jobCondition(type: string, reason: string, message: string) {
 }
 
 export class JobController {
-  private queue = new WorkQueue({ restAfterSlowSync: true });
-  private orphans = new WorkQueue();
+  private queue = new WorkQueue({ restAfterSlowSync: true, name: 'job-controller' });
+  private orphans = new WorkQueue({ name: 'job-controller' });
   private jobInf: Informer;
   private podInf: Informer;
   /** When each Job last saw a pod fail: the start of its back-off. */

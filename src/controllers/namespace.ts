@@ -10,7 +10,7 @@ import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext, ignoreNotFound, isNotFound } from './util/context.js';
 
 export class NamespaceController {
-  private queue = new WorkQueue();
+  private queue = new WorkQueue({ name: 'namespace-controller' });
   private nsInf: Informer;
 
   constructor(private ctx: ControllerContext, private namespacedRefs: () => ResourceRef[]) {

@@ -24,7 +24,7 @@ class ManageError extends Error {
 }
 
 export class ReplicaSetController {
-  private queue = new WorkQueue({ restAfterSlowSync: true });
+  private queue = new WorkQueue({ restAfterSlowSync: true, name: 'replicaset-controller' });
   private pending = new Pending();
   private rsInf: Informer;
   private podInf: Informer;

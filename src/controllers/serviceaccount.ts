@@ -7,7 +7,7 @@ import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext } from './util/context.js';
 
 export class ServiceAccountController {
-  private queue = new WorkQueue();
+  private queue = new WorkQueue({ name: 'serviceaccount-controller' });
   private nsInf: Informer;
   private saInf: Informer;
 

@@ -49,7 +49,7 @@ export function statefulPod(sts: KubeObject, template: any, revisionName: string
 const isHealthy = (p: KubeObject) => isRunningAndReady(p) && !p.metadata.deletionTimestamp;
 
 export class StatefulSetController {
-  private queue = new WorkQueue({ restAfterSlowSync: true });
+  private queue = new WorkQueue({ restAfterSlowSync: true, name: 'statefulset-controller' });
   private stsInf: Informer;
   private podInf: Informer;
   private revInf: Informer;
