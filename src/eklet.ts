@@ -2,7 +2,8 @@
 // node controller (src/controllers/supernode.ts) starts, this starts
 // nodeless' node agent (src/runtime) with the super node's labels and
 // capacity (src/clouds/tencent/supernode.ts), pod IPs from its subnet through
-// the cloud's IPAM (one ENI per pod, retain-ip honoured), and NFS mounts from
+// the cloud's IPAM (one ENI per pod, retain-ip honoured: the addresses kept,
+// and their controller, src/controllers/retainip.ts), and NFS mounts from
 // the CFS / NFS servers of its VPC. Wired here, above both the controllers and
 // the runtime, which never import each other.
 import type { KubeObject } from './api/types.js';
@@ -11,6 +12,7 @@ import type { Cloud } from './cloud/cloud.js';
 import type { SuperNode } from './cloud/types.js';
 import { SG_ANNOTATION } from './clouds/tencent/admission.js';
 import { RetainedIps } from './clouds/tencent/retain-ip.js';
+import { RetainIpController } from './controllers/retainip.js';
 import { superNodeCapacity, superNodeLabels } from './clouds/tencent/supernode.js';
 import type { SuperNodeAgents } from './controllers/supernode.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from './runtime/index.js';
@@ -64,8 +66,9 @@ export interface Eklet extends SuperNodeAgents {
 export async function startEklet(cloud: Cloud, cluster: string, client: Client, opts: EkletOptions = {}): Promise<Eklet> {
   const agents = new Map<string, NodeAgent>(); // by super node id
   // Shared by the cluster's super nodes: a retain-ip pod may come back on another one.
-  const retained = new RetainedIps(cloud, client);
-  await retained.load();
+  const retained = new RetainedIps(cloud);
+  const retainIp = new RetainIpController(cloud, client, retained, { informers: opts.informers });
+  await retainIp.start();
   return {
     agents: () => [...agents.values()],
     async start(sn: SuperNode) {
@@ -94,7 +97,7 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
       await agent?.stop();
     },
     async close() {
-      retained.stop();
+      retainIp.stop();
       await Promise.all([...agents.values()].map((a) => a.stop()));
       agents.clear();
     },

@@ -6,10 +6,11 @@
 //
 // The retained addresses are recorded in ConfigMap kube-system/
 // nodeless-retained-pod-ips (one key per pod, `<namespace>.<name>`), so they
-// survive a restart of nodeless and can be inspected with kubectl.
+// survive a restart of nodeless and can be inspected with kubectl. This file
+// holds the product's rules and the book of kept addresses; the control loop
+// that expires them and keeps the ConfigMap in step is
+// src/controllers/retainip.ts.
 import type { KubeObject } from '../../api/types.js';
-import type { Client } from '../../client/types.js';
-import { ApiError, refs } from '../../client/types.js';
 import type { Cloud } from '../../cloud/cloud.js';
 import type { Eni } from '../../cloud/types.js';
 
@@ -29,29 +30,35 @@ export interface Retained {
   until: string;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
+/**
+ * The book of retained addresses: which ENI is kept for which pod name, and
+ * until when. Synchronous, so a pod's network hands an address over in one
+ * turn. What changes with time or needs the API (expiry, freeing the ENI,
+ * recording in the ConfigMap) is the retain-ip controller's
+ * (src/controllers/retainip.ts), told of every change through onChange.
+ */
 export class RetainedIps {
   private readonly entries = new Map<string, Retained>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Pod uid → hours to keep its IP; learnt at allocation, because a release may see only the uid. */
   private readonly wanted = new Map<string, number>();
-  private writes: Promise<unknown> = Promise.resolve();
+  /** Per key: addresses kept earlier that are not coming back and must be freed. */
+  private readonly stale = new Map<string, Retained[]>();
+  private readonly listeners = new Set<(key: string) => void>();
   /** Length of an "hour" (tests shorten it to watch the window end: NODELESS_RETAIN_IP_HOUR_MS). */
-  private readonly hourMs = Number(process.env.NODELESS_RETAIN_IP_HOUR_MS) || 3_600_000;
+  readonly hourMs = Number(process.env.NODELESS_RETAIN_IP_HOUR_MS) || 3_600_000;
 
-  constructor(private readonly cloud: Cloud, private readonly client: Client) {}
+  /** `now`: the clock windows are measured on (the controller's). */
+  constructor(private readonly cloud: Cloud, private readonly now: () => number = Date.now) {}
 
-  /** Reads what an earlier run retained; drops records whose ENI is gone, expires the overdue. */
-  async load(): Promise<void> {
-    const cm = await this.client.tryGet(refs.configmaps, RETAINED_CONFIGMAP.namespace, RETAINED_CONFIGMAP.name);
-    for (const [key, v] of Object.entries<string>(cm?.data ?? {})) {
-      let r: Retained | undefined;
-      try { r = JSON.parse(v); } catch { r = undefined; }
-      if (!r || !this.held(r)) { this.persist(key, null); continue; }
-      this.entries.set(key, r);
-      this.schedule(key, r);
+  /** Takes in what an earlier run recorded (the ConfigMap's data); a record whose ENI is gone is dropped. Returns the keys read. */
+  load(data: Readonly<Record<string, string>>): string[] {
+    const keys = Object.keys(data);
+    for (const key of keys) {
+      const r = parseRetained(data[key]);
+      if (r && this.held(r)) this.entries.set(key, r);
+      this.notify(key);
     }
+    return keys;
   }
 
   /** Every allocation tells us whether the pod wants its IP kept. */
@@ -79,11 +86,9 @@ export class RetainedIps {
     const key = keyOf(pod.metadata.namespace!, pod.metadata.name!);
     // A pod of the same name that came back elsewhere and left again: the older address is not coming back.
     const prev = this.entries.get(key);
-    if (prev && prev.eni !== eni.id) void this.free(prev);
-    const r: Retained = { eni: eni.id, ip: eni.primaryIp, subnet: eni.subnetId, uid, until: new Date(Date.now() + hours * this.hourMs).toISOString() };
-    this.entries.set(key, r);
-    this.schedule(key, r);
-    this.persist(key, r);
+    if (prev && prev.eni !== eni.id) this.stale.set(key, [...(this.stale.get(key) ?? []), prev]);
+    this.entries.set(key, { eni: eni.id, ip: eni.primaryIp, subnet: eni.subnetId, uid, until: new Date(this.now() + hours * this.hourMs).toISOString() });
+    this.notify(key);
     return true;
   }
 
@@ -96,57 +101,65 @@ export class RetainedIps {
     return r;
   }
 
-  stop(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+  /** The address kept for `key`, if any. */
+  get(key: string): Retained | undefined {
+    return this.entries.get(key);
   }
 
-  private held(r: Retained): boolean {
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Addresses kept earlier under `key` that are to be freed (they stay listed until released()). */
+  staleOf(key: string): readonly Retained[] {
+    return this.stale.get(key) ?? [];
+  }
+
+  /** A stale address of `key` was freed. */
+  released(key: string, r: Retained): void {
+    const left = (this.stale.get(key) ?? []).filter((x) => x !== r);
+    if (left.length) this.stale.set(key, left);
+    else this.stale.delete(key);
+  }
+
+  /** Stops keeping the address of `key` (handed over, expired, or its ENI went). */
+  forget(key: string): void {
+    if (this.entries.delete(key)) this.notify(key);
+  }
+
+  /** Whether the window of `r` is over. */
+  expired(r: Retained): boolean {
+    return this.now() >= Date.parse(r.until);
+  }
+
+  /** Whether the ENI still belongs to the pod that had it (nobody freed or reused it meanwhile). */
+  held(r: Retained): boolean {
     let e: Eni;
     try { e = this.cloud.enis.get(r.eni); } catch { return false; }
     return e.attachedTo.type === 'pod' && e.attachedTo.uid === r.uid;
   }
 
-  private schedule(key: string, r: Retained): void {
-    clearTimeout(this.timers.get(key));
-    const left = Math.max(0, Date.parse(r.until) - Date.now());
-    this.timers.set(key, setTimeout(() => void this.expire(key, r), Math.min(left, MAX_TIMER_MS)).unref());
+  /** Tells `fn` the key of every change. */
+  onChange(fn: (key: string) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
-  private async expire(key: string, r: Retained): Promise<void> {
-    if (this.entries.get(key) !== r) return;
-    if (Date.now() < Date.parse(r.until)) return this.schedule(key, r); // a window longer than one timer
-    this.forget(key);
-    await this.free(r);
+  private notify(key: string): void {
+    for (const fn of this.listeners) fn(key);
   }
+}
 
-  private forget(key: string): void {
-    clearTimeout(this.timers.get(key));
-    this.timers.delete(key);
-    this.entries.delete(key);
-    this.persist(key, null);
-  }
-
-  private async free(r: Retained): Promise<void> {
-    if (!this.held(r)) return;
-    await this.cloud.releaseEni(r.eni).catch((e) => console.error(`retain-ip: releasing ${r.eni} (${r.ip}): ${(e as Error).message}`));
-  }
-
-  /** Writes one key (null deletes it), in order; the ConfigMap is made on first use. */
-  private persist(key: string, r: Retained | null): void {
-    const { namespace, name } = RETAINED_CONFIGMAP;
-    const value = r ? JSON.stringify(r) : null;
-    this.writes = this.writes.then(async () => {
-      try {
-        await this.client.patch(refs.configmaps, namespace, name, 'merge', { data: { [key]: value } });
-      } catch (e) {
-        if (!(e instanceof ApiError && e.code === 404)) throw e;
-        if (value === null) return;
-        await this.client.create(refs.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { [key]: value } });
-      }
-    }).catch((e) => console.error(`retain-ip: recording ${key}: ${(e as Error).message}`));
+/** A record as the ConfigMap holds it (JSON), or undefined when it is not one. */
+export function parseRetained(v: string | undefined): Retained | undefined {
+  if (typeof v !== 'string') return undefined;
+  try {
+    const r = JSON.parse(v);
+    return r && typeof r === 'object' && typeof r.eni === 'string' && typeof r.until === 'string' ? r : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /** ConfigMap keys allow dots; namespaces have none, so `<namespace>.<name>` is unambiguous. */
-const keyOf = (namespace: string, name: string) => `${namespace}.${name}`;
+export const keyOf = (namespace: string, name: string) => `${namespace}.${name}`;
