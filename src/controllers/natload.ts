@@ -53,7 +53,7 @@ export class NatLoadController extends Controller {
     this.table = trafficTable(cloud);
     this.shared = opts.informers ?? new SharedInformers(client);
     this.pods = new InformerView(this.shared.informer(refs.pods));
-    this.events = new EventRecorder(client, { component: 'nat-gateway' });
+    this.events = new EventRecorder(client, { component: 'nat-gateway' }, undefined, this.clock);
     const onPod = (p: KubeObject) => this.queue.add(keyOf(p));
     this.pods.on({ add: onPod, update: (_o, p) => onPod(p), delete: onPod });
     // A changed default traffic changes every pod that has none of its own.

@@ -67,8 +67,8 @@ export class SuperNodeController extends Controller {
     this.nodes = new InformerView(this.shared.informer(refs.nodes));
     this.pods = new InformerView(this.shared.informer(refs.pods));
     this.pods.inner.addIndex('node', (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
-    this.kubeletEvents = new EventRecorder(client, { component: 'kubelet' });
-    this.controllerEvents = new EventRecorder(client, { component: 'node-controller' });
+    this.kubeletEvents = new EventRecorder(client, { component: 'kubelet' }, undefined, this.clock);
+    this.controllerEvents = new EventRecorder(client, { component: 'node-controller' }, undefined, this.clock);
     // What queues a super node: its record changing, its subnet's free addresses changing, its Node changing.
     this.offs.push(this.cloud.onChange((ch) => {
       if (ch.kind === 'supernode') {
