@@ -99,9 +99,8 @@ describe('nodeless net ingress', () => {
     assert.match(out, new RegExp(`→ EIP ${web.id} ${web.address.replace(/\./g, '\\.')}$`));
     assert.doesNotMatch(out, /NAT/);
     kc(n, ['run', 'nat-only', '--image=nginx:1.25']);
-    await waitFor('a pod without an EIP egresses through the NAT', () => {
-      const r = nodeless(n, ['net', 'egress', 'nat-only']);
-      return r.code === 0 && r.stdout.includes(`NAT ${nat.id}`);
-    }, 60_000);
+    // Its ENI, then its path: a pod without an EIP egresses through the NAT.
+    await waitFor('nat-only\'s ENI', () => JSON.parse(kc(n, ['get', 'pod', 'nat-only', '-o', 'json'])).status?.podIP, 60_000);
+    assert.ok(nodelessOk(n, ['net', 'egress', 'nat-only']).includes(`NAT ${nat.id}`));
   });
 });

@@ -18,8 +18,10 @@ describe('nodeless net egress', () => {
   let view: any;
 
   it('reports no egress and exits 1 when the route table has no 0.0.0.0/0 route', async () => {
-    // The pod's ENI is created by the super node controller; wait for it.
-    const res = await waitFor('the pod ENI', () => { const r = nodeless(n, ['net', 'egress', 'web']); return r.code === 1 && r; });
+    // The pod's ENI is created by the super node controller; its address is the pod's IP.
+    await waitFor('the pod ENI', () => JSON.parse(kc(n, ['get', 'pod', 'web', '-o', 'json'])).status?.podIP);
+    const res = nodeless(n, ['net', 'egress', 'web']);
+    assert.equal(res.code, 1, res.stderr);
     assert.match(res.stdout, /^no route 0\.0\.0\.0\/0 in route table rtb-\S+ associated with subnet subnet-\S+: the pod cannot reach the internet; add a NAT gateway route or bind an EIP$/m);
     view = JSON.parse(nodeless(n, ['net', 'egress', 'web', '-n', 'default', '-o', 'json']).stdout);
     assert.equal(view.via, 'none');

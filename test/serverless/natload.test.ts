@@ -5,11 +5,13 @@
 // pods clear it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deploymentYaml, kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { cloudList, deploymentYaml, kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 let natId: string;
 const load = () => (nodelessJson(n, ['net', 'load']) as any[]).find((l) => l.natId === natId);
+/** The same, read from the REST API `net load` prints: for polling (no CLI process per look). */
+const loadNow = async () => (await cloudList(n, '/natload')).find((l) => l.natId === natId);
 const runningPods = (app: string) => JSON.parse(kc(n, ['get', 'pods', '-l', `app=${app}`, '-o', 'json'])).items
   .filter((p: any) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
 
@@ -31,7 +33,7 @@ describe('NAT gateway load', () => {
 
   it('sums the pods\' traffic below the cap: not saturated, egress works', async () => {
     kc(n, ['apply', '-f', '-'], deploymentYaml('fetch', 2, '"nodeless.dev/egress-mbps": "50"'));
-    await waitFor('2 fetch pods counted', () => load()?.podCount === 2, 90_000, 300);
+    await waitFor('2 fetch pods counted', async () => (await loadNow())?.podCount === 2, 90_000, 300);
     const l = load();
     assert.deepEqual([l.bandwidthMbps, l.demandMbps, l.utilisationPercent, l.saturated], [200, 100, 50, false]);
     assert.match(nodelessOk(n, ['net', 'load']), new RegExp(`^${natId}\\s+shared\\s+\\S+\\s+200Mbps\\s+100Mbps\\s+50%\\s+2\\s+OK$`, 'm'));
@@ -44,7 +46,7 @@ describe('NAT gateway load', () => {
 
   it('scaling up saturates the NAT: SATURATED in net load, timeouts in net egress, an EgressTimeout event', async () => {
     kc(n, ['scale', 'deploy/fetch', '--replicas=5']);
-    await waitFor('the NAT saturated', () => load()?.saturated, 90_000, 300);
+    await waitFor('the NAT saturated', async () => (await loadNow())?.saturated, 90_000, 300);
     const l = load();
     assert.deepEqual([l.demandMbps, l.utilisationPercent, l.podCount], [250, 125, 5]);
     assert.match(nodelessOk(n, ['net', 'load']), new RegExp(`^${natId}\\s+shared\\s+\\S+\\s+200Mbps\\s+250Mbps\\s+125%\\s+5\\s+SATURATED$`, 'm'));
@@ -83,7 +85,7 @@ describe('NAT gateway load', () => {
     nodelessOk(n, ['cloud', 'nat', 'set-bandwidth', natId, '200']);
     assert.equal(load().saturated, true);
     kc(n, ['scale', 'deploy/fetch', '--replicas=3']);
-    await waitFor('3 pods behind the NAT', () => load()?.podCount === 3, 60_000, 300);
+    await waitFor('3 pods behind the NAT', async () => (await loadNow())?.podCount === 3, 60_000, 300);
     assert.deepEqual([load().demandMbps, load().saturated], [150, false]);
     const pod = runningPods('fetch')[0].metadata.name;
     assert.equal(nodeless(n, ['net', 'egress', pod]).code, 0);
@@ -92,7 +94,7 @@ describe('NAT gateway load', () => {
   it('takes the traffic of an unannotated pod from kube-system/eks-config', async () => {
     kc(n, ['create', 'configmap', 'eks-config', '-n', 'kube-system', '--from-literal=pod.annotations=nodeless.dev/egress-mbps: "30"']);
     kc(n, ['run', 'plain', '--image=nginx:1.25']);
-    await waitFor('plain counted', () => load()?.pods.some((p: any) => p.name === 'plain' && p.mbps === 30), 60_000, 300);
+    await waitFor('plain counted', async () => (await loadNow())?.pods.some((p: any) => p.name === 'plain' && p.mbps === 30), 60_000, 300);
     assert.equal(load().demandMbps, 180);
   });
 
