@@ -1,39 +1,33 @@
-// An in-memory Store for tests and benchmarks, with the same semantics as the
-// SQLite store: a monotonically increasing revision, NotFound / AlreadyExists
-// / Conflict as StoreError, and watches replayed from a retained change log
-// (Expired when asked for a revision older than the log keeps).
-import type { Change, ListOptions, ListResult, Render, Store, StoredItem, Watcher } from './types.js';
-import { StoreError } from './types.js';
+// The in-memory log, for tests and benchmarks: every row is durable the moment
+// it is appended (the promise settles on a later microtask), history is an
+// array of rows, and a list at an old revision undoes the later rows. The
+// store's rules are logstore.ts's, as for the SQLite log.
+import type { Log, LogRow, Row } from './log.js';
+import { LogStore } from './logstore.js';
+import type { ListOptions, ListResult, StoredItem } from './types.js';
 
 export interface MemoryStoreOptions {
-  /** How many changes the log keeps for watch resumption. */
+  /** How many revisions of history are kept for watch resumption. */
   retainChanges?: number;
 }
 
-interface WatchEntry {
-  prefix: string;
-  fromRv: number;
-  onChange: (c: Change) => void;
-}
-
-export class MemoryStore implements Store {
+export class MemoryLog implements Log {
   private objects = new Map<string, StoredItem>();
   /** Keys in order, rebuilt lazily after inserts/deletes so list() stays cheap between writes. */
   private sortedKeys: string[] | undefined = [];
-  private log: Change[] = [];
-  /** Changes with rv <= compactedRv are gone from the log. */
+  /** Rows above compactedRv, oldest first. */
+  private rows: LogRow[] = [];
   private compactedRv = 0;
   private rv = 0;
-  private watchers = new Set<WatchEntry>();
   private closed = false;
-  private readonly retain: number;
+  private listener: (row: LogRow) => void = () => {};
 
-  constructor(opts: MemoryStoreOptions = {}) {
-    this.retain = opts.retainChanges ?? 10_000;
+  currentRevision(): number {
+    return this.rv;
   }
 
-  revision(): number {
-    return this.rv;
+  compactRevision(): number {
+    return this.compactedRv;
   }
 
   async get(key: string): Promise<StoredItem | undefined> {
@@ -41,7 +35,7 @@ export class MemoryStore implements Store {
     return item && { ...item };
   }
 
-  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+  async list(prefix: string, opts: ListOptions): Promise<ListResult> {
     if (opts.atRv !== undefined && opts.atRv < this.rv) return this.listAt(prefix, opts.atRv, opts);
     const keys = this.keys();
     let i = lowerBound(keys, opts.after && opts.after > prefix ? opts.after : prefix);
@@ -59,13 +53,12 @@ export class MemoryStore implements Store {
     return { items, rv: this.rv };
   }
 
-  /** The objects under `prefix` at revision `atRv`: today's, with every later change undone (newest first). */
+  /** The objects under `prefix` at revision `atRv`: today's, with every later row undone (newest first). */
   private listAt(prefix: string, atRv: number, opts: ListOptions): ListResult {
-    if (atRv < this.compactedRv) throw new StoreError('Expired', `too old resource version: ${atRv} (${this.compactedRv})`);
     const state = new Map<string, StoredItem>();
     for (const [k, item] of this.objects) if (k.startsWith(prefix)) state.set(k, item);
-    for (let i = this.log.length - 1; i >= 0 && this.log[i].rv > atRv; i--) {
-      const c = this.log[i];
+    for (let i = this.rows.length - 1; i >= 0 && this.rows[i].rv > atRv; i--) {
+      const c = this.rows[i];
       if (!c.key.startsWith(prefix)) continue;
       if (c.type === 'ADDED') state.delete(c.key);
       else state.set(c.key, { key: c.key, rv: c.prevRv!, json: c.prevJson! });
@@ -77,55 +70,52 @@ export class MemoryStore implements Store {
     return { items, rv: atRv, continueAfter: items[items.length - 1].key, remaining: keys.length - limit };
   }
 
-  async count(prefix: string): Promise<number> {
+  async count(prefix: string, after?: string): Promise<number> {
     const keys = this.keys();
     let n = 0;
-    for (let i = lowerBound(keys, prefix); i < keys.length && keys[i].startsWith(prefix); i++) n++;
+    for (let i = lowerBound(keys, after && after > prefix ? after : prefix); i < keys.length && keys[i].startsWith(prefix); i++) {
+      if (keys[i] !== after) n++;
+    }
     return n;
   }
 
-  create(key: string, render: Render): Promise<StoredItem> {
-    return this.write(() => {
-      if (this.objects.has(key)) throw new StoreError('AlreadyExists', `${key} already exists`);
-      const rv = this.rv + 1;
-      const item = { key, rv, json: render(rv) };
-      this.objects.set(key, item);
-      this.sortedKeys = undefined;
-      return { type: 'ADDED', key, rv, json: item.json };
-    });
+  after(prefix: string, rv: number, each: (c: LogRow) => void): void {
+    for (const c of this.rows) if (c.rv > rv && c.key.startsWith(prefix)) each(c);
   }
 
-  update(key: string, render: Render, expectedRv?: number): Promise<StoredItem> {
-    return this.write(() => {
-      const cur = this.current(key, expectedRv);
-      const rv = this.rv + 1;
-      const item = { key, rv, json: render(rv) };
-      this.objects.set(key, item);
-      return { type: 'MODIFIED', key, rv, json: item.json, prevJson: cur.json, prevRv: cur.rv };
-    });
-  }
-
-  delete(key: string, expectedRv?: number, render?: Render): Promise<StoredItem> {
-    return this.write(() => {
-      const cur = this.current(key, expectedRv);
-      const rv = this.rv + 1;
-      const json = render ? render(rv) : cur.json;
-      this.objects.delete(key);
-      this.sortedKeys = undefined;
-      return { type: 'DELETED', key, rv, json, prevJson: cur.json, prevRv: cur.rv };
-    });
-  }
-
-  watch(prefix: string, fromRv: number, onChange: (c: Change) => void): Watcher {
-    if (fromRv > 0 && fromRv < this.compactedRv) {
-      throw new StoreError('Expired', `too old resource version: ${fromRv} (${this.compactedRv})`);
+  /** Applies the row at once (so rows take effect in call order, as the SQLite log's) and settles on a later microtask. */
+  append(key: string, decide: (cur: StoredItem | undefined) => Row): Promise<StoredItem> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    const cur = this.objects.get(key);
+    let row: Row;
+    try {
+      row = decide(cur);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (fromRv > 0) {
-      for (const c of this.log) if (c.rv > fromRv && c.key.startsWith(prefix)) onChange(c);
+    const rv = ++this.rv;
+    const c: LogRow = { type: row.type, key, rv, json: row.render(rv) };
+    if (cur && row.type !== 'ADDED') {
+      c.prevJson = cur.json;
+      c.prevRv = cur.rv;
     }
-    const entry: WatchEntry = { prefix, fromRv: Math.max(fromRv, this.rv), onChange };
-    this.watchers.add(entry);
-    return { stop: () => this.watchers.delete(entry) };
+    if (c.type === 'DELETED') this.objects.delete(key);
+    else this.objects.set(key, { key, rv, json: c.json });
+    if (c.type !== 'MODIFIED') this.sortedKeys = undefined;
+    this.rows.push(c);
+    this.listener(c);
+    return Promise.resolve({ key, rv, json: c.json });
+  }
+
+  onDurable(fn: (row: LogRow) => void): void {
+    this.listener = fn;
+  }
+
+  compact(rv: number): void {
+    let drop = 0;
+    while (drop < this.rows.length && this.rows[drop].rv <= rv) drop++;
+    this.rows.splice(0, drop);
+    this.compactedRv = Math.max(this.compactedRv, rv);
   }
 
   /** Memory never fails a write. */
@@ -135,49 +125,18 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.watchers.clear();
-  }
-
-  /** Applies the write at once (so writes take effect in call order, like the SQLite store) and resolves on a later microtask. */
-  private write(op: () => Change): Promise<StoredItem> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
-    let change: Change;
-    try {
-      change = op();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    this.rv = change.rv;
-    this.log.push(change);
-    if (this.log.length > this.retain * 1.1) {
-      const drop = this.log.length - this.retain;
-      this.compactedRv = this.log[drop - 1].rv;
-      this.log.splice(0, drop);
-    }
-    for (const w of this.watchers) {
-      if (change.rv > w.fromRv && change.key.startsWith(w.prefix)) {
-        try {
-          w.onChange(change);
-        } catch {
-          // A failing watcher must not break the writer or other watchers.
-        }
-      }
-    }
-    return Promise.resolve({ key: change.key, rv: change.rv, json: change.json });
-  }
-
-  private current(key: string, expectedRv?: number): StoredItem {
-    const cur = this.objects.get(key);
-    if (!cur) throw new StoreError('NotFound', `${key} not found`);
-    if (expectedRv !== undefined && cur.rv !== expectedRv) {
-      throw new StoreError('Conflict', `${key}: resourceVersion ${expectedRv} is stale (current ${cur.rv})`);
-    }
-    return cur;
   }
 
   private keys(): string[] {
     if (!this.sortedKeys) this.sortedKeys = [...this.objects.keys()].sort();
     return this.sortedKeys;
+  }
+}
+
+/** A Store kept in memory: the store layer over a MemoryLog. */
+export class MemoryStore extends LogStore {
+  constructor(opts: MemoryStoreOptions = {}) {
+    super(new MemoryLog(), { retainChanges: opts.retainChanges ?? 10_000 });
   }
 }
 

@@ -1,5 +1,7 @@
-// The embedded store: one SQLite file (WAL, synchronous=FULL) holding every
-// object and a change log that watches are served from (layout: sqlite-schema.ts).
+// The embedded log: one SQLite file (WAL, synchronous=FULL) holding every
+// object and the change log that watches are served from (layout:
+// sqlite-schema.ts). The store's rules are logstore.ts's; this file makes
+// rows durable, fast.
 //
 // Reads run on this thread's connection; writes are committed by a writer
 // thread (sqlite-writer.ts) so the fsync and the page copying never block the
@@ -19,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { openDatabase, TYPE_CODE, type ProbeReply, type WriteBatch, type WriterReply } from './sqlite-schema.js';
-import type { Change, CreateHints, ListOptions, ListResult, Render, Store, StoredItem, Watcher } from './types.js';
+import type { Log, LogRow, Row } from './log.js';
+import { LogStore } from './logstore.js';
+import type { Change, CreateHints, ListOptions, ListResult, StoredItem } from './types.js';
 import { StoreError } from './types.js';
 import { RecentCache } from '../util/recentcache.js';
 import { KeyFilter } from './keyfilter.js';
@@ -27,17 +31,11 @@ import { KeyFilter } from './keyfilter.js';
 const CODE_TYPE = ['ADDED', 'MODIFIED', 'DELETED'] as const;
 
 interface Pending {
-  change: Change;
+  change: LogRow;
   /** Keep the committed object in the read cache (updates always are; creates when asked). */
   cache: boolean;
   resolve: (item: StoredItem) => void;
   reject: (e: unknown) => void;
-}
-
-interface WatchEntry {
-  prefix: string;
-  fromRv: number;
-  onChange: (c: Change) => void;
 }
 
 export interface SqliteStoreOptions {
@@ -66,7 +64,7 @@ function startWriter(file: string): Worker {
   return new Worker(boot, { eval: true, workerData: { file } });
 }
 
-export class SqliteStore implements Store {
+export class SqliteLog implements Log {
   private db: Database.Database;
   private writer: Worker;
   private committedRv: number;
@@ -90,8 +88,9 @@ export class SqliteStore implements Store {
   /** A probe the writer has not answered yet, shared by whoever asks meanwhile. */
   private probing?: { promise: Promise<Error | undefined>; resolve: (e: Error | undefined) => void };
   private drained: (() => void)[] = [];
-  private watchers = new Set<WatchEntry>();
-  private readonly retain: number;
+  private listener: (row: LogRow) => void = () => {};
+  /** Compact to this revision with the next batch (compact()). */
+  private compactTarget = 0;
   private closed = false;
   private stmts;
   /**
@@ -104,13 +103,11 @@ export class SqliteStore implements Store {
   private keys: KeyFilter;
 
   constructor(private readonly file: string, opts: SqliteStoreOptions = {}) {
-    this.retain = opts.retainChanges ?? 100_000;
     this.cache = new RecentCache<StoredItem>(opts.cacheSize ?? 10_000, opts.cacheBytes ?? 4 * 2 ** 20, (item) => item.json.length);
     this.db = openDatabase(file);
     const current = 'SELECT o.key AS key, o.rv AS rv, c.json AS json FROM objects o JOIN changes c ON c.rv = o.rv';
     this.stmts = {
       get: this.db.prepare<[string], { key: string; rv: number; json: string }>(`${current} WHERE o.key = ?`),
-      exists: this.db.prepare<[string], { rv: number }>('SELECT rv FROM objects WHERE key = ?'),
       keys: this.db.prepare<[], string>('SELECT key FROM objects').pluck(),
       total: this.db.prepare<[], number>('SELECT count(*) FROM objects').pluck(),
       list: this.db.prepare<[string, string, number], { key: string; rv: number; json: string }>(
@@ -139,8 +136,12 @@ export class SqliteStore implements Store {
     this.writer.unref();
   }
 
-  revision(): number {
+  currentRevision(): number {
     return this.committedRv;
+  }
+
+  compactRevision(): number {
+    return this.compactedRv;
   }
 
   /**
@@ -184,10 +185,14 @@ export class SqliteStore implements Store {
     return this.lookup(key);
   }
 
-  /** The newest version of `key`: an uncommitted write, else the read cache, else the file. */
+  /**
+   * The newest version of `key`: an uncommitted write, else the read cache, else the file,
+   * which is not read for a key the key filter has never seen (nearly every create's).
+   */
   private lookup(key: string): StoredItem | undefined {
     const p = this.pending.get(key);
     if (p) return p.json === undefined ? undefined : { key, rv: p.rv, json: p.json };
+    if (!this.keys.mightHave(key)) return undefined;
     const hit = this.cache.get(key);
     if (hit) return hit;
     this.reading();
@@ -213,11 +218,6 @@ export class SqliteStore implements Store {
     if (this.db.inTransaction) this.db.exec('COMMIT');
   }
 
-  private exists(key: string): boolean {
-    this.reading();
-    return this.stmts.exists.get(key) !== undefined;
-  }
-
   /**
    * A filter of every key there is: those committed (read outside any open read
    * transaction, which could predate the last commits) and those still pending.
@@ -235,7 +235,7 @@ export class SqliteStore implements Store {
    * revision is that snapshot's (which may run ahead of writes whose commit is still being
    * acknowledged; a watch from it then skips them, as it should).
    */
-  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+  async list(prefix: string, opts: ListOptions): Promise<ListResult> {
     if (opts.atRv !== undefined) return this.listAt(prefix, opts.atRv, opts);
     const start = opts.after && opts.after > prefix ? opts.after : prefix;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
@@ -256,11 +256,11 @@ export class SqliteStore implements Store {
   /**
    * The objects under `prefix` at revision `atRv`, from one snapshot of the file: today's
    * objects, except those changed since, which are as their first later change found them
-   * (absent if it created them). Expired when compaction took a version that takes.
+   * (absent if it created them). Expired when a version that takes is gone (a file of the
+   * layout before `prev` lost it).
    */
   private listAt(prefix: string, atRv: number, opts: ListOptions): ListResult {
     const expired = () => new StoreError('Expired', `too old resource version: ${atRv} (${this.compactedRv})`);
-    if (atRv < this.compactedRv) throw expired();
     const end = prefixEnd(prefix);
     return this.db.transaction(() => {
       const changed = new Map<string, { type: number; prev: number | null }>();
@@ -286,54 +286,56 @@ export class SqliteStore implements Store {
     return this.stmts.count.get(after && after > prefix ? after : prefix, prefixEnd(prefix))!.n;
   }
 
-  create(key: string, render: Render, hints: CreateHints = {}): Promise<StoredItem> {
-    return this.write(() => {
-      const p = this.pending.get(key);
-      if (p ? p.json !== undefined : this.keys.mightHave(key) && this.exists(key)) throw new StoreError('AlreadyExists', `${key} already exists`);
-      if (this.keys.full) this.keys = this.keyFilter();
-      this.keys.add(key);
-      const rv = ++this.nextRv;
-      return { type: 'ADDED', key, rv, json: render(rv) };
-    }, hints.readSoon === true);
+  after(prefix: string, rv: number, each: (c: Change) => void): void {
+    for (const row of this.stmts.replay.iterate(rv, this.committedRv, prefix, prefixEnd(prefix))) {
+      const c: Change = { type: CODE_TYPE[row.type], key: row.key, rv: row.rv, json: row.json };
+      if (row.prevJson !== null) {
+        c.prevJson = row.prevJson;
+        c.prevRv = row.prev!;
+      }
+      each(c);
+    }
   }
 
-  update(key: string, render: Render, expectedRv?: number): Promise<StoredItem> {
-    return this.write(() => {
-      const cur = this.lookup(key);
-      if (!cur) throw new StoreError('NotFound', `${key} not found`);
-      if (expectedRv !== undefined && cur.rv !== expectedRv) throw new StoreError('Conflict', `${key}: resourceVersion ${expectedRv} is stale (current ${cur.rv})`);
-      const rv = ++this.nextRv;
-      return { type: 'MODIFIED', key, rv, json: render(rv), prevJson: cur.json, prevRv: cur.rv };
-    });
-  }
-
-  delete(key: string, expectedRv?: number, render?: Render): Promise<StoredItem> {
-    return this.write(() => {
-      const cur = this.lookup(key);
-      if (!cur) throw new StoreError('NotFound', `${key} not found`);
-      if (expectedRv !== undefined && cur.rv !== expectedRv) throw new StoreError('Conflict', `${key}: resourceVersion ${expectedRv} is stale (current ${cur.rv})`);
-      const rv = ++this.nextRv;
-      return { type: 'DELETED', key, rv, json: render ? render(rv) : cur.json, prevJson: cur.json, prevRv: cur.rv };
-    });
-  }
-
-  /** Checks and renders one write now; settles once the batch it joins has committed. */
-  private write(op: () => Change, cache = true): Promise<StoredItem> {
+  /** Decides and renders the row now; settles once the batch it joins has committed. */
+  append(key: string, decide: (cur: StoredItem | undefined) => Row, hints?: CreateHints): Promise<StoredItem> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     if (this.broken) return Promise.reject(this.broken);
-    let change: Change;
+    const cur = this.lookup(key);
+    let row: Row;
     try {
-      change = op();
+      row = decide(cur);
     } catch (e) {
       return Promise.reject(e);
     }
-    this.pending.set(change.key, { rv: change.rv, json: change.type === 'DELETED' ? undefined : change.json });
+    const rv = ++this.nextRv;
+    const change: LogRow = { type: row.type, key, rv, json: row.render(rv) };
+    if (cur && row.type !== 'ADDED') {
+      change.prevJson = cur.json;
+      change.prevRv = cur.rv;
+    }
+    if (row.type === 'ADDED') {
+      if (this.keys.full) this.keys = this.keyFilter();
+      this.keys.add(key);
+    }
+    this.pending.set(key, { rv, json: row.type === 'DELETED' ? undefined : change.json });
     if (this.inflight.length < MAX_INFLIGHT && !this.sendScheduled) {
       // The rest of this turn's writes join the batch; then it goes to the writer.
       this.sendScheduled = true;
       setImmediate(() => this.send());
     }
+    // Creates are cached only when asked: most objects are read back through watches, and many (Events) never are.
+    const cache = row.type !== 'ADDED' || hints?.readSoon === true;
     return new Promise((resolve, reject) => this.batch.push({ change, cache, resolve, reject }));
+  }
+
+  onDurable(fn: (row: LogRow) => void): void {
+    this.listener = fn;
+  }
+
+  /** Takes effect with the next batch: from then on, the rows it drops are refused as Expired. */
+  compact(rv: number): void {
+    this.compactTarget = Math.max(this.compactTarget, rv);
   }
 
   /** Hands the gathered writes to the writer thread as one transaction. */
@@ -344,10 +346,10 @@ export class SqliteStore implements Store {
     this.batch = [];
     this.inflight.push({ epoch: this.epoch, writes: batch });
     const msg: WriteBatch = { epoch: this.epoch, ops: batch.map(({ change: c }) => [TYPE_CODE[c.type], c.key, c.rv, c.json, c.prevRv ?? null]), rv: batch[batch.length - 1].change.rv };
-    if (msg.rv - this.compactedRv > this.retain * 1.1) {
+    if (this.compactTarget > this.compactedRv) {
       // Watches older than this now get 410 Expired, before the rows are gone.
       msg.compactFrom = this.compactedRv;
-      this.compactedRv = msg.compactTo = msg.rv - this.retain;
+      this.compactedRv = msg.compactTo = Math.min(this.compactTarget, msg.rv);
     }
     this.writer.ref();
     this.writer.postMessage(msg);
@@ -378,7 +380,6 @@ export class SqliteStore implements Store {
     this.failure = undefined;
     for (const { change: c, cache } of batch) {
       if (this.pending.get(c.key)?.rv === c.rv) this.pending.delete(c.key);
-      // Creates are cached only when asked: most objects are read back through watches, and many (Events) never are.
       if (c.type === 'DELETED') this.cache.delete(c.key);
       else if (cache) this.cache.set(c.key, { key: c.key, rv: c.rv, json: c.json });
     }
@@ -386,7 +387,7 @@ export class SqliteStore implements Store {
       const c = p.change;
       p.resolve({ key: c.key, rv: c.rv, json: c.json });
     }
-    if (this.watchers.size > 0) for (const p of batch) this.fanOut(p.change);
+    for (const p of batch) this.listener(p.change);
     if (this.batch.length > 0) this.send();
     else this.settle();
   }
@@ -422,38 +423,6 @@ export class SqliteStore implements Store {
     for (const d of this.drained.splice(0)) d();
   }
 
-  private fanOut(c: Change): void {
-    for (const w of this.watchers) {
-      if (c.rv > w.fromRv && c.key.startsWith(w.prefix)) {
-        try {
-          w.onChange(c);
-        } catch {
-          // A failing watcher must not break the writer or other watchers.
-        }
-      }
-    }
-  }
-
-  watch(prefix: string, fromRv: number, onChange: (c: Change) => void): Watcher {
-    if (fromRv > 0 && fromRv < this.compactedRv) {
-      throw new StoreError('Expired', `too old resource version: ${fromRv} (${this.compactedRv})`);
-    }
-    if (fromRv > 0 && fromRv < this.committedRv) {
-      for (const row of this.stmts.replay.iterate(fromRv, this.committedRv, prefix, prefixEnd(prefix))) {
-        const c: Change = { type: CODE_TYPE[row.type], key: row.key, rv: row.rv, json: row.json };
-        if (row.prevJson !== null) {
-          c.prevJson = row.prevJson;
-          c.prevRv = row.prev!;
-        }
-        onChange(c);
-      }
-    }
-    // Live changes: anything acknowledged after the replay point (the batch in flight, if any, included).
-    const entry: WatchEntry = { prefix, fromRv: Math.max(fromRv, this.committedRv), onChange };
-    this.watchers.add(entry);
-    return { stop: () => this.watchers.delete(entry) };
-  }
-
   /** Commits what is pending, then stops the writer and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -464,7 +433,6 @@ export class SqliteStore implements Store {
       });
     }
     this.closed = true;
-    this.watchers.clear();
     this.probing?.resolve(undefined);
     if (!this.broken) {
       const exited = new Promise((r) => this.writer.once('exit', r));
@@ -474,5 +442,12 @@ export class SqliteStore implements Store {
     }
     this.doneReading();
     this.db.close();
+  }
+}
+
+/** The Store nodeless runs on: the store layer over a SqliteLog. */
+export class SqliteStore extends LogStore {
+  constructor(file: string, opts: SqliteStoreOptions = {}) {
+    super(new SqliteLog(file, opts), { retainChanges: opts.retainChanges ?? 100_000 });
   }
 }

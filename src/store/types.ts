@@ -1,6 +1,7 @@
 // The store contract: a versioned key/value store with a change feed.
-// The API layer only ever talks to this interface, so the SQLite backend and
-// the etcd backend are interchangeable (see sqlite.ts, etcd.ts).
+// The API layer only ever talks to this interface. logstore.ts implements it
+// once over a log (log.ts) that each backend provides (memory.ts, sqlite.ts;
+// an etcd backend later): docs/store.md.
 
 /** One stored object: its key, the resourceVersion of its last write, and its JSON text. */
 export interface StoredItem {

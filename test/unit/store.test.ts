@@ -151,6 +151,56 @@ for (const [name, open] of backends) {
       }
     });
 
+    it('refuses with NotFound, AlreadyExists or Conflict whatever the write, and a refused write takes no revision', async () => {
+      const s = open();
+      try {
+        const a = await s.create('/n/a', obj('a'));
+        await s.create('/n/b', obj('b'));
+        await s.create('/n/c', obj('c'));
+        const rv = s.revision();
+        assert.deepEqual(await Promise.all([
+          code(s.delete('/n/zzz')),
+          code(s.delete('/n/a', a.rv + 1)),
+          code(s.update('/n/a', obj('a'), a.rv - 1)),
+          code(s.update('/n/zzz', obj('zzz'), 1)),
+          code(s.create('/n/b', obj('b'))),
+        ]), ['NotFound', 'Conflict', 'Conflict', 'NotFound', 'AlreadyExists']);
+        assert.equal(s.revision(), rv);
+        assert.equal(JSON.parse((await s.get('/n/a'))!.json).rv, a.rv, 'a refused write changes nothing');
+        // Counting after a key, as a list's remaining items are counted.
+        assert.deepEqual([await s.count('/n/'), await s.count('/n/', '/n/a'), await s.count('/n/', '/n/c')], [3, 2, 0]);
+        const gone = await s.delete('/n/a', a.rv);
+        assert.equal(gone.rv, rv + 1);
+        assert.equal(await code(s.update('/n/a', obj('a'), a.rv)), 'NotFound', 'a deleted key is not found, whatever revision is expected');
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('fans each change out once, in revision order, to every watcher under its prefix; a throwing watcher harms no other', async () => {
+      const s = open();
+      try {
+        const all: number[] = [];
+        const some: string[] = [];
+        const thrower = s.watch('/f/', s.revision(), () => { throw new Error('a broken watcher'); });
+        s.watch('', s.revision(), (c) => all.push(c.rv));
+        const narrow = s.watch('/f/1/', s.revision(), (c) => some.push(`${c.type} ${c.key}`));
+        // One turn's writes, acknowledged together (one batch for SQLite).
+        await Promise.all([
+          s.create('/f/1/a', obj('a')), s.create('/f/2/a', obj('a')), s.update('/f/1/a', obj('a', { v: 2 })),
+          s.create('/g/x', obj('x')), s.delete('/f/1/a'),
+        ]);
+        narrow.stop();
+        thrower.stop();
+        await s.create('/f/1/late', obj('late'));
+        const first = all[0];
+        assert.deepEqual(all, [first, first + 1, first + 2, first + 3, first + 4, first + 5]);
+        assert.deepEqual(some, ['ADDED /f/1/a', 'MODIFIED /f/1/a', 'DELETED /f/1/a'], 'a stopped watcher hears nothing more');
+      } finally {
+        await s.close();
+      }
+    });
+
     it('replays a watch from an old revision and answers Expired once the log is compacted past it', async () => {
       const s = open(20);
       try {
