@@ -3,7 +3,8 @@
 // live in the one store, under the key prefix /<cluster>/.
 import { Catalog } from './api/catalog.js';
 import { Registry } from './apiserver/registry.js';
-import { KUBERNETES_SERVICE_IP, serviceAllocation } from './apiserver/serviceips.js';
+import { KUBERNETES_SERVICE_IP } from './apiserver/serviceips.js';
+import { namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
 import { Subresources } from './apiserver/subresources.js';
 import type { ClusterApi } from './apiserver/server.js';
 import type { Store } from './store/types.js';
@@ -18,8 +19,8 @@ export interface Cluster extends ClusterApi {
 export async function openCluster(name: string, store: Store): Promise<Cluster> {
   const catalog = new Catalog();
   const registry = new Registry(name, store, catalog);
-  // Services get cluster IPs and node ports as kube-apiserver hands them out.
-  registry.admissions.push(serviceAllocation());
+  // The cluster's own admission plugins (the clouds add theirs: src/nodeless.ts); the order is admission/chain.ts's.
+  registry.admission.register(namespaceLifecycle(registry));
   // CRDs stored earlier are served again before anything else reads the catalog.
   const crds = catalog.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
   for (const crd of (await registry.list(crds, undefined)).items) catalog.setCRD(crd, crd.metadata.name!);

@@ -89,7 +89,10 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const informers = new SharedInformers(c.client);
     // A pod's eks-config defaults, resolved once for its admission, its kubelet and the controllers.
     const eksConfig = new EksConfig(informers);
-    c.registry.admissions.push(eksNetworkAdmission(cloud, name), podAdmission(cloud, name, eksConfig), superNodeDeletion(cloud, name), podEipAdmission(), natLoadAdmission(eksConfig));
+    // The clouds' admission plugins, each into its slot of the cluster's chain (src/apiserver/admission/chain.ts).
+    for (const plugin of [eksNetworkAdmission(cloud, name), podAdmission(cloud, name, eksConfig, c.registry), superNodeDeletion(cloud, name), podEipAdmission(), natLoadAdmission(eksConfig)]) {
+      c.registry.admission.register(plugin);
+    }
     clusters.set(name, c);
     if (opts.apiOnly) {
       stops.push(() => eksConfig.close(), () => informers.stop());

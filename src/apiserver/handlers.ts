@@ -107,7 +107,7 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
     case 'PUT': {
       const opts = writeOptions(q);
       const obj = await reg.update(rt, namespace, name, asObject(decodeBody(r.headers['content-type'], r.body), 'the request body'), opts);
-      return sendJson(res, 200, obj, warningHeaders(opts));
+      return sendJson(res, opts.created ? 201 : 200, obj, warningHeaders(opts));
     }
     case 'PATCH': {
       const { kind, patch } = decodePatch(r.headers['content-type'], r.body);

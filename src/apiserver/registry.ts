@@ -1,7 +1,11 @@
-// The generic Kubernetes object semantics over the store: names, uids,
-// resourceVersions, generation, status/spec split, optimistic concurrency,
-// dry-run, graceful deletion with finalizers, admission. The HTTP handlers
-// and the in-process client both call this, so they can never disagree.
+// The generic store (kube-apiserver's registry/generic/registry.Store): the
+// Kubernetes object semantics over the store, the same for every kind — names,
+// uids, resourceVersions, optimistic concurrency, dry-run, deletion with
+// finalizers, the admission chain. What differs by kind (status on create,
+// graceful deletion, name rules, hooks after a write…) is the kind's strategy
+// (./strategies); this file names no kind. The HTTP handlers and the
+// in-process client both call it, so they can never disagree. The order of a
+// write is in docs/apiserver.md.
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../api/catalog.js';
 import type { FieldError, KubeObject, ResourceType } from '../api/types.js';
@@ -11,25 +15,16 @@ import { StoreError } from '../store/types.js';
 import { sameValue } from '../util/equal.js';
 import { errors, StatusError } from './status.js';
 import { validateObject } from '../api/openapi/index.js';
-import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateDNS1123Label, validateDNS1123Subdomain, validateLabels } from '../api/selectors.js';
+import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateLabels } from '../api/selectors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
 import { deepCopy } from '../api/deepcopy.js';
 import { formatRFC3339 } from '../api/duration.js';
-import { hasOwn, setOwn } from '../util/own.js';
-
-export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
-
-export interface AdmissionContext {
-  registry: Registry;
-  dryRun: boolean;
-  subresource?: string;
-}
-
-/** A plug-in that may mutate or refuse a write before it is stored (quota, pod sizing, security groups…). */
-export interface Admission {
-  name: string;
-  admit(op: Operation, rt: ResourceType, obj: KubeObject, old: KubeObject | undefined, ctx: AdmissionContext): void | Promise<void>;
-}
+import { hasOwn } from '../util/own.js';
+import { AdmissionChain } from './admission/chain.js';
+import type { Attributes, Operation } from './admission/types.js';
+import { ADMIN_USER } from './admission/types.js';
+import type { Finish, ResourceStrategy, WriteContext } from './strategies/index.js';
+import { Strategies } from './strategies/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -41,6 +36,8 @@ export interface WriteOptions {
   subresource?: string;
   /** Filled with `unknown field` warnings when fieldValidation is Warn. */
   warnings?: string[];
+  /** Set when a PUT created the object (its strategy allows create on update): the answer is a 201. */
+  created?: boolean;
 }
 
 export interface DeleteOptions {
@@ -125,21 +122,24 @@ function parseResourceVersion(rv: string | undefined): number {
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const generateSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)]).join('');
 
-
-/** Everything but metadata and status: a change here bumps metadata.generation. */
-function specOf(o: KubeObject): string {
-  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
-  return JSON.stringify(rest);
-}
+/** The kind and resource of a type, as admission attributes carry them (made once per type). */
+const gvkr = new WeakMap<ResourceType, Pick<Attributes, 'kind' | 'resource'>>();
 
 export class Registry {
-  readonly admissions: Admission[] = [];
+  /** The cluster's admission chain: plugins register into their slots (./admission/chain.ts). */
+  readonly admission = new AdmissionChain();
+  /** Each type's strategy (./strategies). */
+  readonly strategies = new Strategies();
 
   constructor(
     readonly cluster: string,
     readonly store: Store,
     readonly catalog: Catalog,
   ) {}
+
+  strategy(rt: ResourceType): ResourceStrategy {
+    return this.strategies.for(rt);
+  }
 
   // ---- keys -------------------------------------------------------------
 
@@ -168,14 +168,6 @@ export class Registry {
   async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
     const item = await this.store.get(this.key(rt, namespace, name));
     return item ? JSON.parse(item.json) : undefined;
-  }
-
-  /**
-   * Whether objects of a type are read back soon after they are written. Events
-   * are not: they are written by the thousand and read by people, now and then.
-   */
-  private readSoon(rt: ResourceType): boolean {
-    return !(rt.group === '' && rt.plural === 'events');
   }
 
   /** Builds a predicate for label and field selectors; throws 400 on bad syntax or unknown fields. */
@@ -379,17 +371,17 @@ export class Registry {
     if (typeErrors.length) throw errors.invalid(rt, obj.metadata?.name ?? '', typeErrors);
   }
 
-  private validateMeta(rt: ResourceType, obj: KubeObject, namespace: string | undefined): FieldError[] {
+  private validateMeta(s: ResourceStrategy, obj: KubeObject, namespace: string | undefined): FieldError[] {
     const errs: FieldError[] = [];
     const m = obj.metadata;
     const name = m.name;
     if (!name) errs.push({ field: 'metadata.name', type: 'FieldValueRequired', message: 'name or generateName is required' });
     else {
-      const labelLike = rt.plural === 'namespaces' || rt.plural === 'services';
-      const msg = labelLike ? validateDNS1123Label(name) : validateDNS1123Subdomain(name);
+      const msg = s.validateName(name);
       if (msg.length) errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', message: `${JSON.stringify(name)}: ${msg.join('; ')}` });
     }
-    if (rt.namespaced && m.namespace !== namespace) errs.push({ field: 'metadata.namespace', type: 'FieldValueInvalid', message: `${JSON.stringify(m.namespace ?? '')}: does not match the namespace of the request` });
+    if (s.namespaced && !m.namespace) errs.push({ field: 'metadata.namespace', type: 'FieldValueRequired', message: '' });
+    else if (s.namespaced && m.namespace !== namespace) errs.push({ field: 'metadata.namespace', type: 'FieldValueInvalid', message: `${JSON.stringify(m.namespace ?? '')}: does not match the namespace of the request` });
     if (m.labels !== undefined) errs.push(...validateLabels(m.labels, 'metadata.labels'));
     if (m.annotations !== undefined) errs.push(...validateAnnotations(m.annotations, 'metadata.annotations'));
     return errs;
@@ -403,38 +395,38 @@ export class Registry {
     };
   }
 
-  private async runAdmission(op: Operation, rt: ResourceType, obj: KubeObject, old: KubeObject | undefined, opts: { dryRun?: boolean; subresource?: string }) {
-    for (const a of this.admissions) await a.admit(op, rt, obj, old, { registry: this, dryRun: !!opts.dryRun, subresource: opts.subresource });
+  /** admission.Attributes of one request. */
+  private attributes(operation: Operation, rt: ResourceType, namespace: string | undefined, name: string,
+    object: KubeObject | undefined, oldObject: KubeObject | undefined, opts: { dryRun?: boolean; subresource?: string }): Attributes {
+    let t = gvkr.get(rt);
+    if (!t) gvkr.set(rt, (t = { kind: { group: rt.group, version: rt.version, kind: rt.kind }, resource: { group: rt.group, version: rt.version, resource: rt.plural } }));
+    return {
+      operation, kind: t.kind, resource: t.resource, subresource: opts.subresource ?? '', namespace: (rt.namespaced && namespace) || '', name,
+      object, oldObject, dryRun: !!opts.dryRun, userInfo: ADMIN_USER, resourceType: rt,
+    };
   }
 
-  /** The last namespace a create was checked against, decoded once per version (every create in it asks). */
-  private lastNamespace?: { key: string; rv: number; terminating: boolean };
-
-  /** Whether a namespace is being deleted. */
-  private terminating(ns: StoredItem): boolean {
-    if (this.lastNamespace?.rv !== ns.rv || this.lastNamespace.key !== ns.key) {
-      this.lastNamespace = { key: ns.key, rv: ns.rv, terminating: !!JSON.parse(ns.json).metadata?.deletionTimestamp };
-    }
-    return this.lastNamespace.terminating;
+  private writeContext(opts: { dryRun?: boolean; subresource?: string }): WriteContext {
+    return { store: this, dryRun: !!opts.dryRun, subresource: opts.subresource ?? '' };
   }
 
+  /**
+   * POST, in kube-apiserver's order: decode (type, schema, defaults), the mutating admission
+   * plugins, the strategy's PrepareForCreate, the generated name, validation (metadata and
+   * the strategy's), the strategy's BeginCreate, the validating admission plugins, the store,
+   * the strategy's AfterCreate.
+   */
   async create(rt: ResourceType, namespace: string | undefined, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const s = this.strategy(rt);
     this.checkTypeMeta(rt, body);
     const obj = body;
     const m = obj.metadata;
-    if (rt.namespaced) {
+    if (s.namespaced) {
       if (m.namespace !== undefined && m.namespace !== '' && m.namespace !== namespace) {
         throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
       m.namespace = namespace;
-      const ns = await this.store.get(`/${this.cluster}/core/namespaces/${namespace}`);
-      if (!ns) throw new StatusError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, kind: 'namespaces' });
-      if (this.terminating(ns)) {
-        throw new StatusError(403, 'Forbidden', `${rt.plural} "${m.name ?? m.generateName ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
-      }
     } else delete m.namespace;
-    const generated = !m.name && !!m.generateName;
-    if (generated) m.name = `${m.generateName}${generateSuffix()}`;
     this.checkSchema(rt, obj, opts);
     m.uid = randomUUID();
     m.creationTimestamp = formatRFC3339();
@@ -443,36 +435,48 @@ export class Registry {
     delete m.resourceVersion;
     if (rt.hasGeneration) m.generation = 1;
     else delete m.generation;
-    if (rt.hasStatus && rt.plural !== 'nodes' && rt.plural !== 'namespaces') {
-      if (rt.plural === 'pods') obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
-      else delete obj.status;
-    }
-    rt.defaults?.(obj);
-    if (rt.plural === 'customresourcedefinitions') crdStatus(obj);
-    const errs = [...this.validateMeta(rt, obj, namespace), ...(rt.validate?.(obj) ?? [])];
+    s.defaults(obj);
+    const attrs = this.attributes('CREATE', rt, namespace, m.name ?? '', obj, undefined, opts);
+    await this.admission.admit(attrs);
+    s.prepareForCreate(obj);
+    const generated = !m.name && !!m.generateName;
+    if (generated) m.name = `${m.generateName}${generateSuffix()}`;
+    attrs.name = m.name ?? '';
+    const errs = [...this.validateMeta(s, obj, namespace), ...s.validate(obj)];
     if (errs.length) throw errors.invalid(rt, m.name ?? '', errs);
-    await this.runAdmission('CREATE', rt, obj, undefined, opts);
-    if (opts.fieldManager) recordUpdate(undefined, obj, opts.fieldManager, obj.apiVersion!, formatRFC3339());
-    if (opts.dryRun) return obj;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.store.create(this.key(rt, namespace, m.name!), this.render(obj), { readSoon: this.readSoon(rt) });
-        break;
-      } catch (e) {
-        // A generated name that collides gets another suffix (27^5 names: collisions do happen at scale).
-        if (e instanceof StoreError && e.code === 'AlreadyExists' && generated && attempt < 8) {
-          m.name = `${m.generateName}${generateSuffix()}`;
-          continue;
+    const finish = await s.beginCreate?.(obj, this.writeContext(opts));
+    let stored = false;
+    try {
+      await this.admission.validate(attrs);
+      if (opts.fieldManager) recordUpdate(undefined, obj, opts.fieldManager, obj.apiVersion!, formatRFC3339());
+      if (opts.dryRun) return obj;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.store.create(this.key(rt, namespace, m.name!), this.render(obj), { readSoon: s.readSoon });
+          break;
+        } catch (e) {
+          // A generated name that collides gets another suffix (27^5 names: collisions do happen at scale).
+          if (e instanceof StoreError && e.code === 'AlreadyExists' && generated && attempt < 8) {
+            m.name = `${m.generateName}${generateSuffix()}`;
+            continue;
+          }
+          if (e instanceof StoreError && e.code === 'AlreadyExists') throw errors.alreadyExists(rt, m.name!);
+          throw e;
         }
-        if (e instanceof StoreError && e.code === 'AlreadyExists') throw errors.alreadyExists(rt, m.name!);
-        throw e;
       }
+      stored = true;
+    } finally {
+      finish?.(stored);
     }
-    if (rt.plural === 'customresourcedefinitions') this.catalog.setCRD(obj, m.name!);
+    s.afterCreate(obj, this);
     return obj;
   }
 
-  /** PUT: replace the object (or, with subresource 'status', only its status). */
+  /**
+   * PUT: replace the object (or, with subresource 'status', only its status). A missing object is
+   * created when its strategy allows create on update (Events, Endpoints, Leases); a body without
+   * metadata.resourceVersion is refused when it does not allow unconditional updates (custom resources).
+   */
   async update(rt: ResourceType, namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     this.checkTypeMeta(rt, body);
     if (body.metadata.name !== undefined && body.metadata.name !== name) {
@@ -483,7 +487,20 @@ export class Registry {
     }
     const expected = body.metadata.resourceVersion ? Number(body.metadata.resourceVersion) : undefined;
     if (body.metadata.resourceVersion && !Number.isFinite(expected)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(body.metadata.resourceVersion)}`);
-    return this.modify(rt, namespace, name, expected, opts, () => body);
+    const s = this.strategy(rt);
+    const cur = await this.tryGet(rt, namespace, name);
+    if (!cur) {
+      if (!s.allowCreateOnUpdate || opts.subresource) throw errors.notFound(rt, name);
+      body.metadata.name = name;
+      const created = await this.create(rt, namespace, body, opts);
+      opts.created = true;
+      return created;
+    }
+    if (expected === undefined && !s.allowUnconditionalUpdate) {
+      // As the generic store words it: the resource, not the kind, names the object.
+      throw errors.invalid({ kind: rt.plural, group: rt.group }, name, [{ field: 'metadata.resourceVersion', type: 'FieldValueInvalid', message: '0x0: must be specified for an update' }]);
+    }
+    return this.modify(rt, namespace, name, expected, opts, () => body, cur);
   }
 
   /** PATCH in any of the four content types; `apply` creates when absent. */
@@ -542,18 +559,23 @@ export class Registry {
   }
 
   /**
-   * The one update path: read, compute the new object, carry over what the
-   * endpoint may not change, validate, admit, store with a resourceVersion precondition.
+   * The one update path, in kube-apiserver's order: read, compute the new object (PUT body or
+   * patch), carry over what only the server sets, decode (schema, defaults), the mutating
+   * admission plugins, the strategy's PrepareForUpdate (status or spec kept per subresource,
+   * generation), validation, the strategy's BeginUpdate, the validating admission plugins, and
+   * a store write conditional on the version read — or the removal of an object whose last
+   * finalizer went (ShouldDeleteDuringUpdate).
    */
   private async modify(rt: ResourceType, namespace: string | undefined, name: string, expectedRv: number | undefined,
     opts: WriteOptions & { patched?: boolean }, compute: (old: KubeObject) => KubeObject, current?: KubeObject): Promise<KubeObject> {
+    const s = this.strategy(rt);
     const old = current ?? (await this.get(rt, namespace, name));
     if (expectedRv !== undefined && String(expectedRv) !== old.metadata.resourceVersion) throw errors.conflict(rt, name);
     // `compute` must not edit `old` (a patch copies it; an update ignores it).
     const next = compute(old);
     if (opts.patched) this.checkTypeMeta(rt, next);
     if (!next.metadata || typeof next.metadata !== 'object') throw errors.badRequest('metadata must be an object');
-    const sub = opts.subresource;
+    const sub = opts.subresource ?? '';
     if (next.metadata.name !== undefined && next.metadata.name !== name) throw errors.badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
     this.checkSchema(rt, next, opts);
     const m = next.metadata;
@@ -576,51 +598,48 @@ export class Registry {
     if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
     m.generation = om.generation;
     if (m.generation === undefined) delete m.generation;
-    if (sub === 'status') {
-      // The status endpoint changes status only.
-      const status = next.status;
-      for (const [k, v] of Object.entries(deepCopy({ ...old, status: undefined }))) setOwn(next, k, v); // not Object.assign: a `__proto__` field is data
-      next.metadata = { ...deepCopy(om), managedFields: m.managedFields ?? om.managedFields };
-      if (status === undefined) delete next.status;
-      else next.status = status;
-    } else if (rt.hasStatus && sub !== 'finalize') {
-      if (old.status === undefined) delete next.status;
-      else next.status = deepCopy(old.status);
-    }
-    rt.defaults?.(next);
-    if (rt.plural === 'customresourcedefinitions') crdStatus(next);
-    if (rt.hasGeneration && sub !== 'status' && specOf(next) !== specOf(old)) next.metadata.generation = (om.generation ?? 0) + 1;
+    s.defaults(next);
+    const attrs = this.attributes('UPDATE', rt, namespace, name, next, old, opts);
+    await this.admission.admit(attrs);
+    s.prepareForUpdate(next, old, sub);
     if (om.deletionTimestamp) {
-      const added = (m.finalizers ?? []).filter((f: string) => !(om.finalizers ?? []).includes(f));
+      const added = (next.metadata.finalizers ?? []).filter((f: string) => !(om.finalizers ?? []).includes(f));
       if (added.length) throw errors.forbidden(rt, name, `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`);
     }
-    const errs = [...this.validateMeta(rt, next, namespace), ...(rt.validate?.(next, old) ?? [])];
+    const errs = [...this.validateMeta(s, next, namespace), ...s.validateUpdate(next, old, sub)];
     if (errs.length) throw errors.invalid(rt, name, errs);
-    await this.runAdmission('UPDATE', rt, next, old, opts);
-    // A write that changes nothing is not stored and does not bump the resourceVersion, as kube-apiserver
-    // (etcd3's GuaranteedUpdate) does: watchers hear nothing, and a controller re-writing what is there cannot loop.
-    if (!(next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) && sameObject(old, next)) return old;
-    if (opts.fieldManager && !(opts as any).patched) recordUpdate(old, next, opts.fieldManager, next.apiVersion!, formatRFC3339(), sub);
-    else if (opts.fieldManager && (opts as any).patched && !(next.metadata.managedFields && old.metadata.managedFields !== next.metadata.managedFields)) {
-      recordUpdate(old, next, opts.fieldManager, next.apiVersion!, formatRFC3339(), sub);
-    }
-    if (opts.dryRun) return next;
-    const key = this.key(rt, namespace, name);
-    // The last finalizer gone from an object being deleted: it goes now.
-    // (A namespace also waits for spec.finalizers: the namespace controller empties it last.)
-    if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !(next.metadata.deletionGracePeriodSeconds! > 0)
-      && (rt.plural !== 'namespaces' || !next.spec?.finalizers?.length)) {
-      return this.remove(rt, key, name, Number(om.resourceVersion), next);
-    }
-    if (next.metadata.finalizers && next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
+    const finish: Finish | undefined = await s.beginUpdate?.(next, old, this.writeContext(opts));
+    let stored = false;
     try {
-      await this.store.update(key, this.render(next), Number(om.resourceVersion));
-    } catch (e) {
-      if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(rt, name));
-      if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
-      throw e;
+      await this.admission.validate(attrs);
+      // A write that changes nothing is not stored and does not bump the resourceVersion, as kube-apiserver
+      // (etcd3's GuaranteedUpdate) does: watchers hear nothing, and a controller re-writing what is there cannot loop.
+      if (!(next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) && sameObject(old, next)) return old;
+      if (opts.fieldManager && !opts.patched) recordUpdate(old, next, opts.fieldManager, next.apiVersion!, formatRFC3339(), opts.subresource);
+      else if (opts.fieldManager && opts.patched && !(next.metadata.managedFields && old.metadata.managedFields !== next.metadata.managedFields)) {
+        recordUpdate(old, next, opts.fieldManager, next.apiVersion!, formatRFC3339(), opts.subresource);
+      }
+      if (opts.dryRun) return next;
+      const key = this.key(rt, namespace, name);
+      // The last finalizer gone from an object being deleted: it goes now.
+      if (s.shouldDeleteDuringUpdate(next)) {
+        const gone = await this.remove(s, key, name, Number(om.resourceVersion), next);
+        stored = true;
+        return gone;
+      }
+      if (next.metadata.finalizers && next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
+      try {
+        await this.store.update(key, this.render(next), Number(om.resourceVersion));
+      } catch (e) {
+        if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(rt, name));
+        if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
+        throw e;
+      }
+      stored = true;
+    } finally {
+      finish?.(stored);
     }
-    if (rt.plural === 'customresourcedefinitions') this.catalog.setCRD(next, name);
+    s.afterUpdate(next, this);
     return next;
   }
 
@@ -629,52 +648,48 @@ export class Registry {
    * the delete's revision, as etcd3's store decodes the deleted object at the delete's revision:
    * a watcher's resourceVersions never go backwards, and resuming from a DELETED event replays nothing.
    */
-  private async remove(rt: ResourceType, key: string, name: string, expectedRv: number, finalObj: KubeObject): Promise<KubeObject> {
+  private async remove(s: ResourceStrategy, key: string, name: string, expectedRv: number, finalObj: KubeObject): Promise<KubeObject> {
     try {
       await this.store.delete(key, expectedRv, this.render(finalObj));
-      if (rt.plural === 'customresourcedefinitions') this.catalog.setCRD(undefined, name);
-      return finalObj;
     } catch (e) {
-      if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(rt, name));
-      if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
+      if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(s.type, name));
+      if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(s.type, name);
       throw e;
     }
+    s.afterDelete(finalObj, this);
+    return finalObj;
   }
 
   /**
-   * DELETE: objects with finalizers (and pods still running on a node) get a
-   * deletionTimestamp and go once their finalizers are gone; others go at once.
+   * DELETE: the admission plugins, then: objects with finalizers, objects whose strategy
+   * gives them a grace period (a pod on a node) and objects deleted in phases (a namespace)
+   * get a deletionTimestamp and go once nothing holds them; others go at once.
    */
   async delete(rt: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
+    const s = this.strategy(rt);
     for (let attempt = 0; ; attempt++) {
       const cur = await this.get(rt, namespace, name);
       const m = cur.metadata;
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== m.uid) throw errors.conflict(rt, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${m.uid}`);
       if (pre?.resourceVersion && pre.resourceVersion !== m.resourceVersion) throw errors.conflict(rt, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`);
-      await this.runAdmission('DELETE', rt, cur, cur, opts);
+      const attrs = this.attributes('DELETE', rt, namespace, name, undefined, cur, opts);
+      await this.admission.admit(attrs);
+      await this.admission.validate(attrs);
       if (opts.dryRun) return cur;
       const finalizers = [...(m.finalizers ?? [])];
       const policy = opts.propagationPolicy;
       if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
       if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-      let grace = 0;
-      if (rt.plural === 'pods') {
-        const terminal = cur.status?.phase === 'Succeeded' || cur.status?.phase === 'Failed';
-        grace = opts.gracePeriodSeconds ?? cur.spec?.terminationGracePeriodSeconds ?? 30;
-        if (!cur.spec?.nodeName || terminal) grace = 0;
-      }
-      const isNamespace = rt.plural === 'namespaces';
-      if (isNamespace && m.name && ['default', 'kube-system', 'kube-public'].includes(m.name)) {
-        throw errors.forbidden(rt, name, `this namespace may not be deleted`);
-      }
+      const graceful = s.checkGracefulDelete !== undefined;
+      const grace = s.checkGracefulDelete?.(cur, opts) ?? 0;
       const key = this.key(rt, namespace, name);
       try {
-        if (finalizers.length === 0 && grace === 0 && !isNamespace) return await this.remove(rt, key, name, Number(m.resourceVersion), cur);
+        if (finalizers.length === 0 && grace === 0 && !s.deleteMarksFirst) return await this.remove(s, key, name, Number(m.resourceVersion), cur);
         if (m.deletionTimestamp) {
           // Already terminating: a shorter grace period may still cut it short (kubectl delete --force).
-          if (rt.plural === 'pods' && grace === 0 && finalizers.length === 0) return await this.remove(rt, key, name, Number(m.resourceVersion), cur);
-          if (rt.plural === 'pods' && grace < (m.deletionGracePeriodSeconds ?? 0)) {
+          if (graceful && grace === 0 && finalizers.length === 0) return await this.remove(s, key, name, Number(m.resourceVersion), cur);
+          if (graceful && grace < (m.deletionGracePeriodSeconds ?? 0)) {
             m.deletionGracePeriodSeconds = grace;
             await this.store.update(key, this.render(cur), Number(m.resourceVersion));
           }
@@ -683,7 +698,7 @@ export class Registry {
         m.deletionTimestamp = formatRFC3339(Date.now() + grace * 1000);
         m.deletionGracePeriodSeconds = grace;
         if (finalizers.length) m.finalizers = finalizers;
-        if (isNamespace) cur.status = { ...(cur.status ?? {}), phase: 'Terminating' };
+        s.prepareForDelete(cur);
         if (rt.hasGeneration) m.generation = (m.generation ?? 0) + 1;
         await this.store.update(key, this.render(cur), Number(m.resourceVersion));
         return cur;
@@ -727,37 +742,6 @@ function lowerBoundAfter(items: StoredItem[], key: string): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** Kubernetes' QoS class from requests and limits. */
-export function qosClass(pod: KubeObject): string {
-  const cs: any[] = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
-  let guaranteed = cs.length > 0;
-  let any = false;
-  for (const c of cs) {
-    const req = c?.resources?.requests ?? {};
-    const lim = c?.resources?.limits ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const r of ['cpu', 'memory']) {
-      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
-    }
-  }
-  return guaranteed ? 'Guaranteed' : any ? 'Burstable' : 'BestEffort';
-}
-
-/** A CRD is accepted and established as soon as it is stored (names are checked by validation). */
-function crdStatus(crd: KubeObject): void {
-  const now = formatRFC3339();
-  const names = crd.spec?.names ?? {};
-  const prev: any[] = crd.status?.conditions ?? [];
-  const cond = (type: string, reason: string, message: string) => ({
-    type, status: 'True', lastTransitionTime: prev.find((c) => c.type === type)?.lastTransitionTime ?? now, reason, message,
-  });
-  crd.status = {
-    acceptedNames: { plural: names.plural, singular: names.singular, kind: names.kind, listKind: names.listKind, ...(names.shortNames ? { shortNames: names.shortNames } : {}), ...(names.categories ? { categories: names.categories } : {}) },
-    conditions: [cond('NamesAccepted', 'NoConflicts', 'no conflicts found'), cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
-    storedVersions: (crd.spec?.versions ?? []).filter((v: any) => v?.storage).map((v: any) => v.name),
-  };
 }
 
 /** Removes a field given as a path like `spec.containers[0].foo` (as reported for unknown fields). */

@@ -6,7 +6,8 @@
 // load: a pod whose NAT is saturated gets one Warning EgressTimeout event per
 // saturation episode, and a Normal EgressRecovered event when it ends.
 import type { KubeObject } from '../api/types.js';
-import type { Admission } from '../apiserver/registry.js';
+import type { ValidationInterface } from '../apiserver/admission/types.js';
+import { handling } from '../apiserver/admission/types.js';
 import { errors } from '../apiserver/status.js';
 import type { Client } from '../client/types.js';
 import { refs } from '../client/types.js';
@@ -125,17 +126,19 @@ export function startNatLoad(cloud: Cloud, cluster: string, client: Client, eksC
 }
 
 /** Refuses a pod whose egress-mbps annotation (its own, or the cluster default) is malformed, naming the expected form. */
-export function natLoadAdmission(eksConfig: EksConfig): Admission {
+export function natLoadAdmission(eksConfig: EksConfig): ValidationInterface & { name: 'NATEgressBandwidth' } {
   return {
-    name: 'egress-mbps',
-    async admit(op, rt, obj, _old, ctx) {
-      if (rt.plural !== 'pods' || rt.group !== '' || op === 'DELETE' || ctx.subresource) return;
+    name: 'NATEgressBandwidth',
+    handles: handling('CREATE', 'UPDATE'),
+    async validate(a) {
+      if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource) return;
+      const obj = a.object!;
       const own = obj.metadata.annotations?.[EGRESS_MBPS_ANNOTATION];
-      const v = own ?? (op === 'CREATE' ? (await eksConfig.fresh())[EGRESS_MBPS_ANNOTATION] : undefined);
+      const v = own ?? (a.operation === 'CREATE' ? (await eksConfig.fresh())[EGRESS_MBPS_ANNOTATION] : undefined);
       if (v === undefined) return;
       const parsed = parseEgressMbps(String(v));
       if ('error' in parsed) {
-        throw errors.invalid(rt, obj.metadata.name ?? '', [{ field: `metadata.annotations[${EGRESS_MBPS_ANNOTATION}]`, type: 'FieldValueInvalid', message: parsed.error }]);
+        throw errors.invalid(a.resourceType, obj.metadata.name ?? '', [{ field: `metadata.annotations[${EGRESS_MBPS_ANNOTATION}]`, type: 'FieldValueInvalid', message: parsed.error }]);
       }
     },
   };

@@ -53,11 +53,13 @@ test('scale-down removes not-ready pods first', async () => {
 
 test('a refused pod creation shows as ReplicaFailure and clears when it succeeds again', async () => {
   let refuse = true;
-  h.n.clusters.get('default')!.registry.admissions.push({
-    name: 'test-quota',
-    admit(op, rt, obj) {
-      if (refuse && op === 'CREATE' && rt.plural === 'pods' && obj.metadata.labels?.app === 'quota') {
-        throw new StatusError(403, 'Forbidden', `pods "${obj.metadata.name}" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=200, limited: pods=200`);
+  // A stand-in for ResourceQuota, in its slot of the chain.
+  h.n.clusters.get('default')!.registry.admission.register({
+    name: 'ResourceQuota',
+    handles: (op) => op === 'CREATE',
+    validate(a) {
+      if (refuse && a.resource.resource === 'pods' && a.object!.metadata.labels?.app === 'quota') {
+        throw new StatusError(403, 'Forbidden', `pods "${a.name}" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=200, limited: pods=200`);
       }
     },
   });

@@ -34,7 +34,7 @@ before(async () => {
   await c.client.create(refs.configmaps, configMap(`${P}ipvs-tcp-timeout: 30m`));
   informers = new SharedInformers(c.client);
   eks = new EksConfig(informers);
-  c.registry.admissions.push(podAdmission(cloud, 'default', eks));
+  c.registry.admission.register(podAdmission(cloud, 'default', eks, c.registry));
 });
 after(() => {
   eks.close();

@@ -4,9 +4,11 @@
 //   - the pod's size is computed by Tencent's rules and recorded (or the pod is refused);
 //   - security groups named by annotation exist in the region;
 //   - the cluster's pod quota (pods-per-cluster) is not exceeded.
-import type { Admission } from '../../apiserver/registry.js';
+import type { AdmissionPlugin, Attributes } from '../../apiserver/admission/types.js';
+import { handling } from '../../apiserver/admission/types.js';
+import type { Registry } from '../../apiserver/registry.js';
 import { errors, StatusError } from '../../apiserver/status.js';
-import type { KubeObject } from '../../api/types.js';
+import type { FieldError, KubeObject } from '../../api/types.js';
 import type { Cloud } from '../../cloud/cloud.js';
 import { validateEksAnnotations } from './annotations.js';
 import type { EksConfig } from './eks-config.js';
@@ -16,19 +18,30 @@ import { computePodSize, formatPodSize, PodSizeError } from './podsize.js';
 export const POD_SIZE_ANNOTATION = 'nodeless.dev/pod-size';
 export const SG_ANNOTATION = 'eks.tke.cloud.tencent.com/security-group-id';
 
-type AdmissionRegistry = Parameters<Admission['admit']>[4]['registry'];
+/** What the mutating phase found, for the validating phase to refuse (in the order it always has). */
+interface Sizing {
+  ann: Record<string, string>;
+  annotationErrors: FieldError[];
+  /** A PodSizeError (the pod fits no size), or anything sizing threw. */
+  sizeError?: unknown;
+}
 
-export function podAdmission(cloud: Cloud, cluster: string, eksConfig: EksConfig): Admission {
+/**
+ * Mutating: the pod's size is computed and recorded in an annotation. Validating: the eks
+ * annotations are well-formed, the pod has a size, its security groups exist and the cluster's
+ * pod quota has room. The refusals all come after the strategy's validation, as they always did.
+ */
+export function podAdmission(cloud: Cloud, cluster: string, eksConfig: EksConfig, registry: Registry): AdmissionPlugin & { name: 'TencentEKSPod' } {
   // The cluster's pod count, kept from the store's change feed (a count(*) per create would grow with the cluster),
   // plus pods admitted but not yet stored, so two concurrent creates cannot both take the last slot.
   let stored: number | undefined;
   let counting: Promise<void> | undefined;
   const pending = new Map<string, NodeJS.Timeout>();
-  const startCount = async (reg: AdmissionRegistry) => {
-    const prefix = reg.prefix(reg.catalog.lookup('', 'v1', 'pods')!);
-    const from = reg.store.revision();
-    stored = await reg.store.count(prefix);
-    reg.store.watch(prefix, from, (c) => {
+  const startCount = async () => {
+    const prefix = registry.prefix(registry.catalog.lookup('', 'v1', 'pods')!);
+    const from = registry.store.revision();
+    stored = await registry.store.count(prefix);
+    registry.store.watch(prefix, from, (c) => {
       if (c.type === 'ADDED') {
         stored!++;
         const t = pending.get(c.key);
@@ -36,28 +49,40 @@ export function podAdmission(cloud: Cloud, cluster: string, eksConfig: EksConfig
       } else if (c.type === 'DELETED') stored!--;
     });
   };
+  const sizings = new WeakMap<KubeObject, Sizing>();
+  // Status writes (the node agent's) and deletes change nothing admission cares about.
+  const applies = (a: Attributes) => !a.subresource && a.resource.group === '' && a.resource.resource === 'pods';
   return {
-    name: 'serverless-pod',
-    async admit(op, rt, obj, old, ctx) {
-      // Status writes (the node agent's) and deletes change nothing admission cares about.
-      if (rt.plural !== 'pods' || rt.group !== '' || op === 'DELETE' || ctx.subresource) return;
-      const pod = obj as KubeObject;
-      const name = pod.metadata.name ?? '';
+    name: 'TencentEKSPod',
+    handles: handling('CREATE', 'UPDATE'),
+    async admit(a) {
+      if (!applies(a) || a.operation !== 'CREATE') return;
+      const pod = a.object!;
       const ann = eksConfig.effective(pod, await eksConfig.fresh());
-      const fieldErrors = validateEksAnnotations(ann);
-      if (fieldErrors.length) throw errors.invalid(rt, name, fieldErrors);
-      if (op === 'UPDATE') return;
-
-      let size;
+      const sizing: Sizing = { ann, annotationErrors: validateEksAnnotations(ann) };
+      sizings.set(pod, sizing);
+      if (sizing.annotationErrors.length) return;
       try {
-        size = computePodSize(pod, ann);
+        const size = computePodSize(pod, ann);
+        pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [POD_SIZE_ANNOTATION]: formatPodSize(size) };
       } catch (e) {
-        if (e instanceof PodSizeError) {
-          throw errors.invalid(rt, name, [{ field: 'spec.containers', type: 'FieldValueInvalid', message: `pod size: ${e.message}` }]);
-        }
-        throw e;
+        sizing.sizeError = e;
       }
-      pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), [POD_SIZE_ANNOTATION]: formatPodSize(size) };
+    },
+    async validate(a) {
+      if (!applies(a)) return;
+      const pod = a.object!;
+      const rt = a.resourceType;
+      const name = pod.metadata.name ?? '';
+      const sizing = a.operation === 'CREATE' ? sizings.get(pod) : undefined;
+      const ann = sizing?.ann ?? eksConfig.effective(pod, await eksConfig.fresh());
+      const fieldErrors = sizing?.annotationErrors ?? validateEksAnnotations(ann);
+      if (fieldErrors.length) throw errors.invalid(rt, name, fieldErrors);
+      if (a.operation === 'UPDATE') return;
+      if (sizing?.sizeError instanceof PodSizeError) {
+        throw errors.invalid(rt, name, [{ field: 'spec.containers', type: 'FieldValueInvalid', message: `pod size: ${sizing.sizeError.message}` }]);
+      }
+      if (sizing?.sizeError !== undefined) throw sizing.sizeError;
 
       const sgIds = (ann[SG_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       for (const id of sgIds) {
@@ -69,18 +94,17 @@ export function podAdmission(cloud: Cloud, cluster: string, eksConfig: EksConfig
       }
 
       // One change-feed subscription per cluster, however many creates race to start it.
-      await (counting ??= startCount(ctx.registry));
+      await (counting ??= startCount());
       const used = stored! + pending.size;
       const limit = cloud.quotas.limit('pods-per-cluster', cluster);
       if (used + 1 > limit) {
         throw new StatusError(403, 'Forbidden', `pods "${name}" is forbidden: exceeded quota: pods-per-cluster, requested: pods=1, used: pods=${used}, limited: pods=${limit} (cluster ${cluster}; raise it with: nodeless cloud quota set pods-per-cluster N --cluster ${cluster})`, { name, kind: 'pods' });
       }
-      if (!ctx.dryRun) {
+      if (!a.dryRun) {
         // Held until the store reports the pod ADDED; a create that fails after admission frees it after a while.
-        const key = ctx.registry.key(rt, pod.metadata.namespace, name);
+        const key = registry.key(rt, pod.metadata.namespace, name);
         pending.set(key, setTimeout(() => pending.delete(key), 10_000).unref());
       }
-      void old;
     },
   };
 }

@@ -9,7 +9,8 @@
 //     subnet of the retained address, the only place it can get it back.
 // eip-id-list together with eip-attributes is refused by the per-annotation
 // checks (./annotations.ts).
-import type { Admission } from '../../apiserver/registry.js';
+import type { AdmissionPlugin, Attributes } from '../../apiserver/admission/types.js';
+import { handling } from '../../apiserver/admission/types.js';
 import { errors } from '../../apiserver/status.js';
 import type { FieldError, KubeObject } from '../../api/types.js';
 import type { Cloud } from '../../cloud/cloud.js';
@@ -72,35 +73,61 @@ const watched = (o: KubeObject | undefined) => {
   return JSON.stringify([o?.spec?.replicas ?? 1, a[EIP_ID_LIST], a[EIP_ATTRIBUTES]]);
 };
 
-/** Requires the pod's node to be on `subnetId` (ANDed into any node affinity it has). */
+/**
+ * Requires the pod's node to be on `subnetId` (ANDed into any node affinity it has). Admission
+ * mutates before validation, so a malformed affinity is left as it is, for validation to refuse.
+ */
 function pinToSubnet(pod: KubeObject, subnetId: string): void {
   const req = { key: SUBNET_LABEL, operator: 'In', values: [subnetId] };
-  const na = ((pod.spec ??= {}).affinity ??= {}).nodeAffinity ??= {};
-  const sel = na.requiredDuringSchedulingIgnoredDuringExecution ??= { nodeSelectorTerms: [] };
-  if (!sel.nodeSelectorTerms?.length) sel.nodeSelectorTerms = [{ matchExpressions: [req] }];
-  else for (const t of sel.nodeSelectorTerms) (t.matchExpressions ??= []).push(req);
+  const isObject = (v: unknown): v is Record<string, any> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(pod.spec)) return;
+  const affinity = (pod.spec.affinity ??= {});
+  if (!isObject(affinity)) return;
+  const na = (affinity.nodeAffinity ??= {});
+  if (!isObject(na)) return;
+  const sel = (na.requiredDuringSchedulingIgnoredDuringExecution ??= { nodeSelectorTerms: [] });
+  if (!isObject(sel)) return;
+  if (sel.nodeSelectorTerms == null || (Array.isArray(sel.nodeSelectorTerms) && !sel.nodeSelectorTerms.length)) sel.nodeSelectorTerms = [{ matchExpressions: [req] }];
+  else if (Array.isArray(sel.nodeSelectorTerms)) {
+    for (const t of sel.nodeSelectorTerms) {
+      if (!isObject(t)) continue;
+      t.matchExpressions ??= [];
+      if (Array.isArray(t.matchExpressions)) t.matchExpressions.push(req);
+    }
+  }
 }
 
-export function eksNetworkAdmission(cloud: Cloud, cluster: string): Admission {
+/**
+ * Mutating: a retain-ip pod is pinned to its retained subnet. Validating: eip-id-list
+ * on pods and workload templates.
+ */
+export function eksNetworkAdmission(cloud: Cloud, cluster: string): AdmissionPlugin & { name: 'TencentEKSNetwork' } {
+  const isPod = (a: Attributes) => a.resource.group === '' && a.resource.resource === 'pods';
   return {
-    name: 'eks-network',
-    admit(op, rt, obj, old, ctx) {
-      if (op === 'DELETE' || ctx.subresource) return;
-      if (rt.group === '' && rt.plural === 'pods') {
-        if (op !== 'CREATE') return;
+    name: 'TencentEKSNetwork',
+    handles: handling('CREATE', 'UPDATE'),
+    admit(a) {
+      const obj = a.object!;
+      if (a.subresource || a.operation !== 'CREATE' || !isPod(a)) return;
+      if (obj.metadata.annotations?.[RETAIN_IP] === 'true' && !obj.spec?.nodeName && obj.metadata.name) {
+        // A lingering or retained ENI of this pod name: come back where its address lives, if a super node still serves it.
+        const eni = cloud.findEniByPod({ cluster, namespace: obj.metadata.namespace!, pod: obj.metadata.name });
+        if (eni && cloud.superNodes.list({ cluster }).some((sn) => sn.subnetId === eni.subnetId && sn.state === 'running')) pinToSubnet(obj, eni.subnetId);
+      }
+    },
+    validate(a) {
+      const obj = a.object!;
+      if (a.subresource) return;
+      if (isPod(a)) {
+        if (a.operation !== 'CREATE') return;
         const errs = podErrors(obj);
-        if (errs.length) throw errors.invalid(rt, obj.metadata.name ?? '', errs);
-        if (obj.metadata.annotations?.[RETAIN_IP] === 'true' && !obj.spec?.nodeName) {
-          // A lingering or retained ENI of this pod name: come back where its address lives, if a super node still serves it.
-          const eni = cloud.findEniByPod({ cluster, namespace: obj.metadata.namespace!, pod: obj.metadata.name! });
-          if (eni && cloud.superNodes.list({ cluster }).some((sn) => sn.subnetId === eni.subnetId && sn.state === 'running')) pinToSubnet(obj, eni.subnetId);
-        }
+        if (errs.length) throw errors.invalid(a.resourceType, obj.metadata.name ?? '', errs);
         return;
       }
-      if (!WORKLOADS.has(`${rt.group}/${rt.plural}`)) return;
-      if (op === 'UPDATE' && watched(obj) === watched(old)) return;
-      const errs = workloadErrors(rt.kind, obj);
-      if (errs.length) throw errors.invalid(rt, obj.metadata.name ?? '', errs);
+      if (!WORKLOADS.has(`${a.resource.group}/${a.resource.resource}`)) return;
+      if (a.operation === 'UPDATE' && watched(obj) === watched(a.oldObject)) return;
+      const errs = workloadErrors(a.kind.kind, obj);
+      if (errs.length) throw errors.invalid(a.resourceType, obj.metadata.name ?? '', errs);
     },
   };
 }

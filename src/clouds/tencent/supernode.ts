@@ -2,7 +2,8 @@
 // docs/tencent/super-nodes.md): the labels and capacity its eklet registers,
 // the NetworkUnavailable condition that follows its subnet's free addresses,
 // and `kubectl delete node` removing the super node itself.
-import type { Admission } from '../../apiserver/registry.js';
+import type { ValidationInterface } from '../../apiserver/admission/types.js';
+import { handling } from '../../apiserver/admission/types.js';
 import { errors } from '../../apiserver/status.js';
 import type { Cloud } from '../../cloud/cloud.js';
 import { CloudError } from '../../cloud/errors.js';
@@ -38,17 +39,19 @@ export function subnetCondition(exhausted: boolean, subnetId: string, now: strin
  * `nodeless supernode remove`: the cloud record goes first (refused for the
  * last node, or while pods other than DaemonSet pods remain), then the Node.
  */
-export function superNodeDeletion(cloud: Cloud, cluster: string): Admission {
+export function superNodeDeletion(cloud: Cloud, cluster: string): ValidationInterface & { name: 'TencentSuperNodeDeletion' } {
   return {
-    name: 'supernode-delete',
-    async admit(op, rt, obj, _old, ctx) {
-      if (op !== 'DELETE' || rt.plural !== 'nodes' || rt.group !== '' || ctx.dryRun) return;
-      const sn = cloud.superNodes.list({ cluster }).find((x) => x.name === obj.metadata.name);
+    name: 'TencentSuperNodeDeletion',
+    handles: handling('DELETE'),
+    // Validating, and last of the plugins that see a DELETE: nothing refuses the delete after the cloud record is gone.
+    async validate(a) {
+      if (a.resource.group !== '' || a.resource.resource !== 'nodes' || a.dryRun) return;
+      const sn = cloud.superNodes.list({ cluster }).find((x) => x.name === a.name);
       if (!sn) return;
       try {
         await cloud.superNodes.delete(sn.id);
       } catch (e) {
-        if (e instanceof CloudError) throw errors.forbidden(rt, obj.metadata.name!, `${e.code}: ${e.message}`);
+        if (e instanceof CloudError) throw errors.forbidden(a.resourceType, a.name, `${e.code}: ${e.message}`);
         throw e;
       }
     },

@@ -10,7 +10,8 @@ import type { Client } from '../../client/types.js';
 import { refs } from '../../client/types.js';
 import type { Cloud } from '../../cloud/cloud.js';
 import type { Eip } from '../../cloud/types.js';
-import type { Admission } from '../../apiserver/registry.js';
+import type { MutationInterface } from '../../apiserver/admission/types.js';
+import { handling } from '../../apiserver/admission/types.js';
 import { EventRecorder } from '../../client/record/events.js';
 import { keyOf } from '../../client/cache/informer.js';
 import { InformerView, SharedInformers } from '../../client/cache/shared.js';
@@ -234,13 +235,18 @@ export async function startPodEips(cloud: Cloud, cluster: string, client: Client
  * EIP (ACK's webhook does the same), so such a pod is Ready only once the
  * controller has bound its EIP.
  */
-export function podEipAdmission(): Admission {
+export function podEipAdmission(): MutationInterface & { name: 'PodEIPReadinessGate' } {
   return {
-    name: 'podeip-readiness-gate',
-    admit(op, rt, obj) {
-      if (op !== 'CREATE' || rt.plural !== 'pods' || rt.group !== '' || !wantsEip(obj)) return;
-      const gates: any[] = (obj.spec ??= {}).readinessGates ??= [];
-      if (!gates.some((g) => g?.conditionType === EIP_GATE)) gates.push({ conditionType: EIP_GATE });
+    name: 'PodEIPReadinessGate',
+    handles: handling('CREATE'),
+    admit(a) {
+      const obj = a.object!;
+      if (a.subresource || a.resource.group !== '' || a.resource.resource !== 'pods' || !wantsEip(obj)) return;
+      // Mutating runs before validation: a malformed spec is left for validation to refuse.
+      if (obj.spec != null && (typeof obj.spec !== 'object' || Array.isArray(obj.spec))) return;
+      const gates = ((obj.spec ??= {}).readinessGates ??= []);
+      if (!Array.isArray(gates)) return;
+      if (!gates.some((g: any) => g?.conditionType === EIP_GATE)) gates.push({ conditionType: EIP_GATE });
     },
   };
 }

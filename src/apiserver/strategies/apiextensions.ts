@@ -1,0 +1,57 @@
+// CustomResourceDefinitions and the custom resources they serve
+// (apiextensions-apiserver pkg/registry/customresourcedefinition and
+// pkg/registry/customresource).
+import { formatRFC3339 } from '../../api/duration.js';
+import type { KubeObject } from '../../api/types.js';
+import type { StoreAccess } from './strategy.js';
+import { ResourceStrategy } from './strategy.js';
+
+/**
+ * A CRD is accepted and established as soon as it is stored (names are checked by
+ * validation): what apiextensions-apiserver's naming and establishing controllers write.
+ */
+function crdStatus(crd: KubeObject): void {
+  const now = formatRFC3339();
+  const names = crd.spec?.names ?? {};
+  const prev: any[] = crd.status?.conditions ?? [];
+  const cond = (type: string, reason: string, message: string) => ({
+    type, status: 'True', lastTransitionTime: prev.find((c) => c.type === type)?.lastTransitionTime ?? now, reason, message,
+  });
+  crd.status = {
+    acceptedNames: { plural: names.plural, singular: names.singular, kind: names.kind, listKind: names.listKind, ...(names.shortNames ? { shortNames: names.shortNames } : {}), ...(names.categories ? { categories: names.categories } : {}) },
+    conditions: [cond('NamesAccepted', 'NoConflicts', 'no conflicts found'), cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
+    storedVersions: (crd.spec?.versions ?? []).filter((v: any) => v?.storage).map((v: any) => v.name),
+  };
+}
+
+export class CustomResourceDefinitionStrategy extends ResourceStrategy {
+  override readonly allowUnconditionalUpdate = false;
+
+  override prepareForCreate(crd: KubeObject): void {
+    super.prepareForCreate(crd);
+    crdStatus(crd);
+  }
+
+  override prepareForUpdate(crd: KubeObject, old: KubeObject, subresource: string): void {
+    super.prepareForUpdate(crd, old, subresource);
+    crdStatus(crd);
+  }
+
+  /** The catalog serves (or stops serving) the CRD's versions the moment it is stored. */
+  override afterCreate(crd: KubeObject, store: StoreAccess): void {
+    store.catalog.setCRD(crd, crd.metadata.name!);
+  }
+
+  override afterUpdate(crd: KubeObject, store: StoreAccess): void {
+    store.catalog.setCRD(crd, crd.metadata.name!);
+  }
+
+  override afterDelete(crd: KubeObject, store: StoreAccess): void {
+    store.catalog.setCRD(undefined, crd.metadata.name!);
+  }
+}
+
+/** customResourceStrategy: the generic rules, but a PUT must name the version it replaces. */
+export class CustomResourceStrategy extends ResourceStrategy {
+  override readonly allowUnconditionalUpdate = false;
+}

@@ -1,0 +1,93 @@
+// Strategies of the core/v1 kinds that differ from the generic one
+// (kubernetes/pkg/registry/core/<kind>/strategy.go and storage.go).
+import type { KubeObject } from '../../api/types.js';
+import { ServiceIPAllocator } from '../serviceips.js';
+import type { Finish, GracefulDeleteOptions, NameValidation, WriteContext } from './strategy.js';
+import { ResourceStrategy } from './strategy.js';
+
+/** Kubernetes' QoS class from requests and limits (qos.GetPodQOS). */
+export function qosClass(pod: KubeObject): string {
+  const cs: any[] = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  let guaranteed = cs.length > 0;
+  let any = false;
+  for (const c of cs) {
+    const req = c?.resources?.requests ?? {};
+    const lim = c?.resources?.limits ?? {};
+    if (Object.keys(req).length || Object.keys(lim).length) any = true;
+    for (const r of ['cpu', 'memory']) {
+      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
+    }
+  }
+  return guaranteed ? 'Guaranteed' : any ? 'Burstable' : 'BestEffort';
+}
+
+export class PodStrategy extends ResourceStrategy {
+  /** A new pod is Pending, with the QoS class its (admitted) resources give it. */
+  override prepareForCreate(obj: KubeObject): void {
+    obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
+  }
+
+  /**
+   * podStrategy.CheckGracefulDelete: the DeleteOptions' grace period, else the pod's
+   * terminationGracePeriodSeconds (30 by default); at once for a pod no node runs, or one
+   * that has finished; a negative period is 1 s.
+   */
+  override checkGracefulDelete(pod: KubeObject, opts: GracefulDeleteOptions): number {
+    let period = opts.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    if (!pod.spec?.nodeName) period = 0;
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') period = 0;
+    return period < 0 ? 1 : period;
+  }
+}
+
+export class NamespaceStrategy extends ResourceStrategy {
+  override readonly nameValidation: NameValidation = 'label';
+  /** Namespace storage's Delete: the first DELETE moves it to Terminating for the namespace controller to empty. */
+  override readonly deleteMarksFirst = true;
+
+  /** The status a create brings is kept (its phase defaults to Active). */
+  override prepareForCreate(): void {}
+
+  /** The finalize subresource writes spec.finalizers and keeps the status it is given. */
+  override prepareForUpdate(obj: KubeObject, old: KubeObject, subresource: string): void {
+    if (subresource !== 'finalize') super.prepareForUpdate(obj, old, subresource);
+  }
+
+  override prepareForDelete(ns: KubeObject): void {
+    ns.status = { ...(ns.status ?? {}), phase: 'Terminating' };
+  }
+
+  /** A namespace also waits for spec.finalizers: the namespace controller empties it last. */
+  override shouldDeleteDuringUpdate(ns: KubeObject): boolean {
+    return super.shouldDeleteDuringUpdate(ns) && !ns.spec?.finalizers?.length;
+  }
+}
+
+export class NodeStrategy extends ResourceStrategy {
+  /** A Node is registered by its kubelet with its status. */
+  override prepareForCreate(): void {}
+}
+
+export class ServiceStrategy extends ResourceStrategy {
+  override readonly nameValidation: NameValidation = 'label';
+  /** The cluster's service IPs and node ports (each cluster's Registry has its own strategies). */
+  private readonly allocator = new ServiceIPAllocator();
+
+  override beginCreate(svc: KubeObject, ctx: WriteContext): Promise<Finish> {
+    return this.allocator.allocate(svc, async () => (await ctx.store.list(this.type, undefined)).items);
+  }
+
+  override beginUpdate(svc: KubeObject, old: KubeObject, ctx: WriteContext): Finish {
+    if (!ctx.subresource) this.allocator.keepAllocated(svc, old);
+    return () => undefined;
+  }
+}
+
+export class EventStrategy extends ResourceStrategy {
+  override readonly readSoon = false;
+  override readonly allowCreateOnUpdate = true;
+}
+
+export class EndpointsStrategy extends ResourceStrategy {
+  override readonly allowCreateOnUpdate = true;
+}

@@ -1,0 +1,45 @@
+// Which strategy each resource type has: the one table. A built-in type not
+// listed gets the generic ResourceStrategy; every CRD-backed type gets the
+// custom resource strategy. A new kind that needs more than its ResourceType
+// declares (src/api/resources) adds a class beside these and a line here.
+import type { ResourceType } from '../../api/types.js';
+import { CustomResourceDefinitionStrategy, CustomResourceStrategy } from './apiextensions.js';
+import { EndpointsStrategy, EventStrategy, NamespaceStrategy, NodeStrategy, PodStrategy, ServiceStrategy } from './core.js';
+import { ResourceStrategy } from './strategy.js';
+
+export { ResourceStrategy } from './strategy.js';
+export type { Finish, StoreAccess, WriteContext } from './strategy.js';
+
+/** coordination.k8s.io Lease: a PUT may create it (leaseStrategy.AllowCreateOnUpdate). */
+class LeaseStrategy extends ResourceStrategy {
+  override readonly allowCreateOnUpdate = true;
+}
+
+/** By group/resource, as kube-apiserver keeps one storage per GroupResource. */
+const BUILTIN = new Map<string, new (rt: ResourceType) => ResourceStrategy>([
+  ['/pods', PodStrategy],
+  ['/namespaces', NamespaceStrategy],
+  ['/nodes', NodeStrategy],
+  ['/services', ServiceStrategy],
+  ['/events', EventStrategy],
+  ['/endpoints', EndpointsStrategy],
+  ['coordination.k8s.io/leases', LeaseStrategy],
+  ['apiextensions.k8s.io/customresourcedefinitions', CustomResourceDefinitionStrategy],
+]);
+
+/**
+ * One cluster's strategies, made on first use of each type: some keep the cluster's
+ * state (the Service strategy its IP and port allocations), so each Registry has its own.
+ */
+export class Strategies {
+  private byType = new WeakMap<ResourceType, ResourceStrategy>();
+
+  for(rt: ResourceType): ResourceStrategy {
+    let s = this.byType.get(rt);
+    if (!s) {
+      const Strategy = rt.custom ? CustomResourceStrategy : BUILTIN.get(`${rt.group}/${rt.plural}`) ?? ResourceStrategy;
+      this.byType.set(rt, (s = new Strategy(rt)));
+    }
+    return s;
+  }
+}

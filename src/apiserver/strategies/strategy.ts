@@ -1,0 +1,163 @@
+// What is particular about one resource type, as kube-apiserver's generic
+// registry asks each type's strategy (k8s.io/apiserver/pkg/registry/rest:
+// RESTCreateStrategy, RESTUpdateStrategy, RESTGracefulDeleteStrategy; and the
+// hooks of registry/generic/registry.Store: BeginCreate, BeginUpdate,
+// AfterCreate, AfterUpdate, AfterDelete, ShouldDeleteDuringUpdate). The
+// generic store (../registry.ts) knows no kind: it calls these, in the order
+// docs/apiserver.md shows.
+//
+// ResourceStrategy is what a type gets when it declares nothing else: status
+// is the status subresource's (reset on create, kept from the stored object on
+// spec writes, the only thing a status write changes), spec changes bump
+// metadata.generation, names are DNS subdomains. Types that differ extend it
+// (./core.ts, ./apiextensions.ts) and are listed in ./index.ts.
+import type { Catalog } from '../../api/catalog.js';
+import { deepCopy } from '../../api/deepcopy.js';
+import { validateDNS1123Label, validateDNS1123Subdomain } from '../../api/selectors.js';
+import type { FieldError, KubeObject, ResourceType } from '../../api/types.js';
+import { setOwn } from '../../util/own.js';
+
+/**
+ * How metadata.name is validated (ValidateObjectMeta's nameFn): a DNS-1123 subdomain
+ * (NameIsDNSSubdomain, most kinds), a DNS-1123 label (NameIsDNSLabel: Namespace, Service),
+ * or a path segment (ValidatePathSegmentName: RBAC roles and bindings, and the like).
+ */
+export type NameValidation = 'subdomain' | 'label' | 'pathSegment';
+
+/** What a strategy's hooks may use of the store they serve (the Registry, without importing it). */
+export interface StoreAccess {
+  readonly catalog: Catalog;
+  list(rt: ResourceType, namespace: string | undefined): Promise<{ items: KubeObject[] }>;
+}
+
+/** One write, as a hook sees it. */
+export interface WriteContext {
+  store: StoreAccess;
+  dryRun: boolean;
+  /** '' for the object itself. */
+  subresource: string;
+}
+
+/** Store.BeginCreate/BeginUpdate's FinishFunc: told whether the write was stored (allocations are kept or given back). */
+export type Finish = (stored: boolean) => void;
+
+/** The part of DeleteOptions the graceful-delete rules read. */
+export interface GracefulDeleteOptions {
+  gracePeriodSeconds?: number;
+}
+
+/** Everything but metadata and status: a change here bumps metadata.generation. */
+export function specOf(o: KubeObject): string {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
+  return JSON.stringify(rest);
+}
+
+/** ValidatePathSegmentName (apimachinery/pkg/api/validation/path): names that would break a URL path. */
+export function validatePathSegmentName(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  return ['/', '%'].filter((c) => name.includes(c)).map((c) => `may not contain '${c}'`);
+}
+
+export class ResourceStrategy {
+  constructor(readonly type: ResourceType) {}
+
+  /** NamespaceScoped. */
+  get namespaced(): boolean {
+    return this.type.namespaced;
+  }
+
+  readonly nameValidation: NameValidation = 'subdomain';
+  /** AllowCreateOnUpdate: whether a PUT of a missing object creates it. */
+  readonly allowCreateOnUpdate: boolean = false;
+  /** AllowUnconditionalUpdate: whether a PUT may leave out metadata.resourceVersion (a patch always may). */
+  readonly allowUnconditionalUpdate: boolean = true;
+  /**
+   * A storage hint: whether objects are read back soon after they are written. Events are
+   * not: they are written by the thousand and read by people, now and then.
+   */
+  readonly readSoon: boolean = true;
+  /**
+   * RESTGracefulDeleteStrategy: types whose DELETE waits a grace period implement
+   * checkGracefulDelete (the seconds to wait, 0 for at once). Others go at once, or when their finalizers are done.
+   */
+  checkGracefulDelete?(obj: KubeObject, opts: GracefulDeleteOptions): number;
+  /**
+   * Whether the first DELETE only marks the object as terminating even when nothing
+   * waits on it (a Namespace: its controller empties it first).
+   */
+  readonly deleteMarksFirst: boolean = false;
+
+  /** Messages for an invalid metadata.name (empty when it is valid). */
+  validateName(name: string): string[] {
+    switch (this.nameValidation) {
+      case 'label': return validateDNS1123Label(name);
+      case 'pathSegment': return validatePathSegmentName(name);
+      default: return validateDNS1123Subdomain(name);
+    }
+  }
+
+  /** The type's defaults, as decoding applies them (SetDefaults_*), before admission sees the object. */
+  defaults(obj: KubeObject): void {
+    this.type.defaults?.(obj);
+  }
+
+  /** PrepareForCreate: what a user may not set on create (status is the controllers'). */
+  prepareForCreate(obj: KubeObject): void {
+    if (this.type.hasStatus) delete obj.status;
+  }
+
+  /**
+   * PrepareForUpdate, per subresource: a write of the object keeps the stored status; a
+   * status write keeps everything else (metadata too, but for managedFields); a spec
+   * change bumps metadata.generation.
+   */
+  prepareForUpdate(obj: KubeObject, old: KubeObject, subresource: string): void {
+    if (subresource === 'status') {
+      const status = obj.status;
+      const managedFields = obj.metadata.managedFields ?? old.metadata.managedFields;
+      for (const [k, v] of Object.entries(deepCopy({ ...old, status: undefined }))) setOwn(obj, k, v); // not Object.assign: a `__proto__` field is data
+      obj.metadata = { ...deepCopy(old.metadata), managedFields };
+      if (status === undefined) delete obj.status;
+      else obj.status = status;
+    } else if (this.type.hasStatus) {
+      if (old.status === undefined) delete obj.status;
+      else obj.status = deepCopy(old.status);
+    }
+    if (this.type.hasGeneration && subresource !== 'status' && specOf(obj) !== specOf(old)) obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
+  }
+
+  /** Validate: the type's own rules (metadata is validated by the store). */
+  validate(obj: KubeObject): FieldError[] {
+    return this.type.validate?.(obj) ?? [];
+  }
+
+  /** ValidateUpdate. */
+  validateUpdate(obj: KubeObject, old: KubeObject, _subresource: string): FieldError[] {
+    return this.type.validate?.(obj, old) ?? [];
+  }
+
+  /**
+   * Store.BeginCreate: runs after validation, before the validating admission plugins; what
+   * it takes (an address, a port) it keeps or gives back when told how the write ended.
+   */
+  beginCreate?(obj: KubeObject, ctx: WriteContext): Promise<Finish> | Finish;
+  /** Store.BeginUpdate, at the same point of an update. */
+  beginUpdate?(obj: KubeObject, old: KubeObject, ctx: WriteContext): Promise<Finish> | Finish;
+
+  /** Marks an object on its first DELETE, beside deletionTimestamp (a Namespace's Terminating phase). */
+  prepareForDelete(_obj: KubeObject): void {}
+
+  /**
+   * Store.ShouldDeleteDuringUpdate: whether an update of an object being deleted removes it,
+   * because nothing holds it any longer (no finalizer, no grace period left).
+   */
+  shouldDeleteDuringUpdate(obj: KubeObject): boolean {
+    const m = obj.metadata;
+    return !!m.deletionTimestamp && !m.finalizers?.length && !(m.deletionGracePeriodSeconds! > 0);
+  }
+
+  /** AfterCreate/AfterUpdate/AfterDelete: what follows a stored write (never a dry run). */
+  afterCreate(_obj: KubeObject, _store: StoreAccess): void {}
+  afterUpdate(_obj: KubeObject, _store: StoreAccess): void {}
+  afterDelete(_obj: KubeObject, _store: StoreAccess): void {}
+}
