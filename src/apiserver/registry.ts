@@ -444,7 +444,7 @@ export class Registry {
     attrs.name = m.name ?? '';
     const errs = [...this.validateMeta(s, obj, namespace), ...s.validate(obj)];
     if (errs.length) throw errors.invalid(rt, m.name ?? '', errs);
-    const finish = await s.beginCreate?.(obj, this.writeContext(opts));
+    const finish = s.beginCreate ? await s.beginCreate(obj, this.writeContext(opts)) : undefined;
     let stored = false;
     try {
       await this.admission.validate(attrs);
@@ -608,7 +608,7 @@ export class Registry {
     }
     const errs = [...this.validateMeta(s, next, namespace), ...s.validateUpdate(next, old, sub)];
     if (errs.length) throw errors.invalid(rt, name, errs);
-    const finish: Finish | undefined = await s.beginUpdate?.(next, old, this.writeContext(opts));
+    const finish: Finish | undefined = s.beginUpdate ? await s.beginUpdate(next, old, this.writeContext(opts)) : undefined;
     let stored = false;
     try {
       await this.admission.validate(attrs);
