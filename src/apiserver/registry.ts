@@ -129,7 +129,7 @@ export class Registry {
   /** The cluster's admission chain: plugins register into their slots (./admission/chain.ts). */
   readonly admission = new AdmissionChain();
   /** Each type's strategy (./strategies). */
-  readonly strategies = new Strategies();
+  private readonly strategies = new Strategies();
 
   constructor(
     readonly cluster: string,
@@ -137,6 +137,7 @@ export class Registry {
     readonly catalog: Catalog,
   ) {}
 
+  /** The strategy of a type: what is particular about it. */
   strategy(rt: ResourceType): ResourceStrategy {
     return this.strategies.for(rt);
   }
@@ -399,7 +400,7 @@ export class Registry {
   private attributes(operation: Operation, rt: ResourceType, namespace: string | undefined, name: string,
     object: KubeObject | undefined, oldObject: KubeObject | undefined, opts: { dryRun?: boolean; subresource?: string }): Attributes {
     let t = gvkr.get(rt);
-    if (!t) gvkr.set(rt, (t = { kind: { group: rt.group, version: rt.version, kind: rt.kind }, resource: { group: rt.group, version: rt.version, resource: rt.plural } }));
+    if (!t) gvkr.set(rt, (t = { kind: Object.freeze({ group: rt.group, version: rt.version, kind: rt.kind }), resource: Object.freeze({ group: rt.group, version: rt.version, resource: rt.plural }) }));
     return {
       operation, kind: t.kind, resource: t.resource, subresource: opts.subresource ?? '', namespace: (rt.namespaced && namespace) || '', name,
       object, oldObject, dryRun: !!opts.dryRun, userInfo: ADMIN_USER, resourceType: rt,
