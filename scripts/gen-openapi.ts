@@ -19,26 +19,47 @@ const APIM = path.join(NM, '@kubernetes-models', 'apimachinery');
 // OPENAPI_OUT lets the tests regenerate into a temporary file and compare with the committed one.
 const OUT = process.env.OPENAPI_OUT ?? path.join(ROOT, 'src', 'api', 'openapi', 'zz_generated.definitions.json');
 
-/** Kinds nodeless serves (plus the meta types its endpoints speak). Paths relative to node_modules, no extension. */
+/** `kubernetes-models/<dir>/<Kind>` and its list, for each kind. */
+const withLists = (dir: string, kinds: string[]): string[] =>
+  kinds.flatMap((k) => [`kubernetes-models/${dir}/${k}`, `kubernetes-models/${dir}/${k}List`]);
+const only = (dir: string, kinds: string[]): string[] => kinds.map((k) => `kubernetes-models/${dir}/${k}`);
+
+/**
+ * Kinds a v1.32 cluster serves (issue 16: every resource `kubectl api-resources` lists), with
+ * their lists, plus the bodies of subresources and the meta types the endpoints speak. Paths
+ * relative to node_modules, no extension.
+ */
 const ROOTS: string[] = [
-  ...['Namespace', 'Pod', 'Node', 'Service', 'Endpoints', 'Event', 'ConfigMap', 'Secret', 'ServiceAccount'].flatMap(
-    (k) => [`kubernetes-models/v1/${k}`, `kubernetes-models/v1/${k}List`],
-  ),
-  'kubernetes-models/v1/Binding',
-  ...['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision'].flatMap((k) => [
-    `kubernetes-models/apps/v1/${k}`,
-    `kubernetes-models/apps/v1/${k}List`,
+  ...withLists('v1', [
+    'ComponentStatus', 'ConfigMap', 'Endpoints', 'Event', 'LimitRange', 'Namespace', 'Node', 'PersistentVolumeClaim',
+    'PersistentVolume', 'Pod', 'PodTemplate', 'ReplicationController', 'ResourceQuota', 'Secret', 'ServiceAccount', 'Service',
   ]),
-  'kubernetes-models/batch/v1/Job',
-  'kubernetes-models/batch/v1/JobList',
-  'kubernetes-models/coordination.k8s.io/v1/Lease',
-  'kubernetes-models/coordination.k8s.io/v1/LeaseList',
-  'kubernetes-models/policy/v1/PodDisruptionBudget',
-  'kubernetes-models/policy/v1/PodDisruptionBudgetList',
-  'kubernetes-models/policy/v1/Eviction',
-  'kubernetes-models/autoscaling/v1/Scale',
-  'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition',
-  'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinitionList',
+  ...only('v1', ['Binding']),
+  ...withLists('admissionregistration.k8s.io/v1', [
+    'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+  ]),
+  ...withLists('apiextensions.k8s.io/v1', ['CustomResourceDefinition']),
+  ...withLists('apiregistration.k8s.io/v1', ['APIService']),
+  ...withLists('apps/v1', ['ControllerRevision', 'DaemonSet', 'Deployment', 'ReplicaSet', 'StatefulSet']),
+  // Create-only reviews have no lists; TokenRequest is the body of serviceaccounts/token.
+  ...only('authentication.k8s.io/v1', ['SelfSubjectReview', 'TokenReview', 'TokenRequest']),
+  ...only('authorization.k8s.io/v1', ['LocalSubjectAccessReview', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SubjectAccessReview']),
+  ...withLists('autoscaling/v1', ['HorizontalPodAutoscaler']),
+  ...only('autoscaling/v1', ['Scale']),
+  ...withLists('autoscaling/v2', ['HorizontalPodAutoscaler']),
+  ...withLists('batch/v1', ['CronJob', 'Job']),
+  ...withLists('certificates.k8s.io/v1', ['CertificateSigningRequest']),
+  ...withLists('coordination.k8s.io/v1', ['Lease']),
+  ...withLists('discovery.k8s.io/v1', ['EndpointSlice']),
+  ...withLists('events.k8s.io/v1', ['Event']),
+  ...withLists('flowcontrol.apiserver.k8s.io/v1', ['FlowSchema', 'PriorityLevelConfiguration']),
+  ...withLists('networking.k8s.io/v1', ['IngressClass', 'Ingress', 'NetworkPolicy']),
+  ...withLists('node.k8s.io/v1', ['RuntimeClass']),
+  ...withLists('policy/v1', ['PodDisruptionBudget']),
+  ...only('policy/v1', ['Eviction']),
+  ...withLists('rbac.authorization.k8s.io/v1', ['ClusterRoleBinding', 'ClusterRole', 'RoleBinding', 'Role']),
+  ...withLists('scheduling.k8s.io/v1', ['PriorityClass']),
+  ...withLists('storage.k8s.io/v1', ['CSIDriver', 'CSINode', 'CSIStorageCapacity', 'StorageClass', 'VolumeAttachment']),
   ...['Status', 'DeleteOptions', 'WatchEvent', 'APIResourceList', 'APIGroupList', 'APIVersions', 'Patch'].map(
     (k) => `@kubernetes-models/apimachinery/apis/meta/v1/${k}`,
   ),
@@ -48,12 +69,26 @@ const ROOTS: string[] = [
 /** Group-versions served; meta types that every group accepts carry all of them. */
 const SERVED_GVS = [
   ['', 'v1'],
-  ['apps', 'v1'],
-  ['batch', 'v1'],
-  ['coordination.k8s.io', 'v1'],
-  ['policy', 'v1'],
-  ['autoscaling', 'v1'],
+  ['admissionregistration.k8s.io', 'v1'],
   ['apiextensions.k8s.io', 'v1'],
+  ['apiregistration.k8s.io', 'v1'],
+  ['apps', 'v1'],
+  ['authentication.k8s.io', 'v1'],
+  ['authorization.k8s.io', 'v1'],
+  ['autoscaling', 'v1'],
+  ['autoscaling', 'v2'],
+  ['batch', 'v1'],
+  ['certificates.k8s.io', 'v1'],
+  ['coordination.k8s.io', 'v1'],
+  ['discovery.k8s.io', 'v1'],
+  ['events.k8s.io', 'v1'],
+  ['flowcontrol.apiserver.k8s.io', 'v1'],
+  ['networking.k8s.io', 'v1'],
+  ['node.k8s.io', 'v1'],
+  ['policy', 'v1'],
+  ['rbac.authorization.k8s.io', 'v1'],
+  ['scheduling.k8s.io', 'v1'],
+  ['storage.k8s.io', 'v1'],
 ];
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 const EXTRA_GVK: Record<string, { group: string; version: string; kind: string }[]> = {
@@ -111,6 +146,18 @@ const PATCH_META: Record<string, Record<string, PatchMeta>> = {
   'io.k8s.api.apps.v1.DaemonSetStatus': { conditions: byType },
   'io.k8s.api.batch.v1.JobStatus': { conditions: ['merge', 'type', 'atomic', null] },
   'io.k8s.api.policy.v1.PodDisruptionBudgetStatus': { conditions: byType },
+  [CORE + 'ComponentStatus']: { conditions: byType },
+  [CORE + 'PersistentVolumeClaimStatus']: { conditions: byType },
+  [CORE + 'ReplicationControllerStatus']: { conditions: byType },
+  'io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus': { conditions: byType },
+  'io.k8s.api.flowcontrol.v1.FlowSchemaStatus': { conditions: byType },
+  'io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus': { conditions: byType },
+  'io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration': { webhooks: byName },
+  'io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration': { webhooks: byName },
+  'io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus': { conditions: [null, null, 'map', ['type']] },
+  'io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus': { conditions: byType },
+  'io.k8s.api.certificates.v1.CertificateSigningRequestStatus': { conditions: [null, null, 'map', ['type']] },
+  'io.k8s.api.storage.v1.CSINodeSpec': { drivers: ['merge', 'name', null, null] },
 };
 
 /** Inline object types in kubernetes-models that are named definitions in Kubernetes. */
