@@ -7,6 +7,7 @@ import { SqliteStore } from './store/sqlite.js';
 import { FileWriteError, privateDir, writePrivate, writeWhole } from './util/private.js';
 import type { Store } from './store/types.js';
 import { ApiServer } from './apiserver/server.js';
+import { postStartHook } from './apiserver/health.js';
 import { ensureCredentials } from './apiserver/pki.js';
 import { kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
@@ -116,12 +117,21 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     stops.push(() => natload.stop(), () => eksConfig.close(), () => informers.stop());
     return c;
   };
+  // kube-apiserver's post-start hooks for what opening a cluster does here (cluster.ts, attach above):
+  // its CRDs served again, the system namespaces and the `kubernetes` Service made, informers started.
+  const hooks = ['generic-apiserver-start-informers', 'crd-informer-synced', 'start-system-namespaces-controller', 'bootstrap-controller'].map(postStartHook);
   for (const c of cloud.clusters.list()) await attach(c.name).catch(abandon);
+  for (const h of hooks) h.done();
   const server = new ApiServer({
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token,
     clusters, log: opts.log, routes: [cloudRoute(cloud)], requestTimeoutMs: opts.requestTimeoutMs,
     // Ready while the store can commit (a full disk makes /readyz fail until it can again): docs/store.md.
-    readiness: [{ name: 'etcd', check: async () => (await store.check())?.message }],
+    health: [
+      // livez: the store answers reads; a full disk would not be mended by the restart a failing liveness probe asks for.
+      { name: 'etcd', endpoints: ['livez'], check: async () => { await store.get('/health'); return undefined; } },
+      { name: 'etcd', endpoints: ['readyz', 'healthz'], check: async () => (await store.check())?.message },
+      ...hooks,
+    ],
   });
   const url = await server.listen().catch(abandon);
   const kubeconfigPath = path.join(home, 'kubeconfig');

@@ -4,10 +4,11 @@ import type http from 'node:http';
 import type { KubeObject } from '../api/types.js';
 import type { DeleteOptions, Registry, WriteOptions } from './registry.js';
 import { errors, StatusError } from './status.js';
-import { decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
+import { decodeBody, decodePatch, encodeJson, goJson, sendJson, writeOptions } from './http.js';
 import { renderingFor, toPartial, toPartialList, toTable } from './tables.js';
 import type { Subresources } from './subresources.js';
 import type { ResourceRequest } from './request.js';
+import { queryBool, queryInt64 } from './params.js';
 
 function warningHeaders(opts: WriteOptions): Record<string, string[]> {
   return opts.warnings?.length ? { warning: opts.warnings.map((w) => `299 - "${w.replace(/"/g, '\\"')}"`) } : {};
@@ -18,49 +19,18 @@ function asObject(v: unknown, what: string): KubeObject {
   return v as KubeObject;
 }
 
-const INT64_MAX = 2n ** 63n - 1n;
-
-/**
- * An int64 query parameter parsed as kube-apiserver's parameter codec does
- * (strconv.ParseInt, base 10), with its error text; values beyond what a double
- * holds exactly are clamped (a limit that large is no limit).
- */
-function int64Param(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  if (!/^[+-]?[0-9]+$/.test(v)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
-  const big = BigInt(v);
-  if (big > INT64_MAX || big < -INT64_MAX - 1n) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
-  return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Number(big)));
-}
-
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const n = int64Param(q, name);
-  if (n !== undefined && n < 0) throw errors.badRequest(`${name} must be a non-negative integer, got ${JSON.stringify(q.get(name))}`);
-  return n;
-}
-
-/** A boolean query parameter as Go's strconv.ParseBool reads it (undefined when absent). */
-function boolParam(q: URLSearchParams, name: string): boolean | undefined {
-  const v = q.get(name);
-  if (v === null) return undefined;
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  throw errors.badRequest(`${name}: invalid value ${JSON.stringify(v)}: must be true or false`);
-}
-
 /** The list and watch parameters the registry reads (docs/watch-semantics.md). */
 function listQuery(q: URLSearchParams) {
   return {
     labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined,
     resourceVersion: q.get('resourceVersion') ?? undefined, resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
-    sendInitialEvents: boolParam(q, 'sendInitialEvents'),
+    sendInitialEvents: queryBool(q, 'sendInitialEvents'),
   };
 }
 
 /** ?limit: kube-apiserver pages only for a positive limit; zero or negative lists everything. */
 function limitParam(q: URLSearchParams): number | undefined {
-  const n = int64Param(q, 'limit');
+  const n = queryInt64(q, 'limit');
   return n !== undefined && n > 0 ? n : undefined;
 }
 
@@ -68,7 +38,7 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
   const { rt, namespace, name, method, query: q } = r;
   if (r.subresource) return subs.handle(reg, r, res);
   const rendering = renderingFor(r.headers.accept);
-  const isWatch = q.get('watch') === 'true' || q.get('watch') === '1';
+  const isWatch = queryBool(q, 'watch') === true;
 
   if (!name) {
     switch (method) {
@@ -82,7 +52,7 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
         return sendJson(res, 200, { kind: rt.listKind, apiVersion: av, metadata: meta, items: list.items });
       }
       case 'POST': {
-        const opts = writeOptions(q);
+        const opts = writeOptions(q, undefined, 'Create');
         const obj = await reg.create(rt, namespace, asObject(decodeBody(r.headers['content-type'], r.body), 'the request body'), opts);
         return sendJson(res, 201, obj, warningHeaders(opts));
       }
@@ -111,7 +81,7 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
     }
     case 'PATCH': {
       const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
-      const opts = writeOptions(q);
+      const opts = writeOptions(q, undefined, 'Patch', kind);
       const existed = kind === 'apply' ? await reg.tryGet(rt, namespace, name) : true;
       const obj = await reg.patch(rt, namespace, name, kind, patch, opts);
       return sendJson(res, existed ? 200 : 201, obj, warningHeaders(opts));
@@ -154,14 +124,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse, rendering: string): Promise<void> {
   const q = r.query;
   const rt = r.rt;
-  const timeout = intParam(q, 'timeoutSeconds');
+  const timeout = queryInt64(q, 'timeoutSeconds');
   const includeObject = q.get('includeObject') ?? undefined;
-  const allowWatchBookmarks = boolParam(q, 'allowWatchBookmarks') === true;
+  const allowWatchBookmarks = queryBool(q, 'allowWatchBookmarks') === true;
   const wrap = (type: string, json: string, obj: KubeObject | undefined): string => {
-    if (rendering === 'object' || type === 'BOOKMARK') return `{"type":"${type}","object":${json}}\n`;
+    // Each event as json.Encoder writes it: compact, HTML-escaped, one line.
+    if (rendering === 'object' || type === 'BOOKMARK') return goJson(`{"type":"${type}","object":${json}}`) + '\n';
     const o = obj ?? (JSON.parse(json) as KubeObject);
     const body = rendering === 'table' ? toTable(rt, [o], { includeObject, resourceVersion: o.metadata.resourceVersion }) : toPartial(o);
-    return JSON.stringify({ type, object: body }) + '\n';
+    return encodeJson({ type, object: body });
   };
   let lastRv = 0;
   let started = false;
@@ -182,7 +153,7 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
     if (!(e instanceof StatusError) || (e.code !== 410 && e.code !== 504)) throw e;
     head();
     for (const line of buffered) res.write(line);
-    res.end(JSON.stringify({ type: 'ERROR', object: e.toStatus() }) + '\n');
+    res.end(encodeJson({ type: 'ERROR', object: e.toStatus() }));
     return;
   }
   head();
@@ -196,7 +167,7 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
   if (allowWatchBookmarks) {
     const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
     timers.push(setInterval(() => {
-      res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: rt.kind, apiVersion: av, metadata: { resourceVersion: String(Math.max(lastRv, Number(q.get('resourceVersion')) || 0, reg.store.revision())) } } }) + '\n');
+      res.write(encodeJson({ type: 'BOOKMARK', object: { kind: rt.kind, apiVersion: av, metadata: { resourceVersion: String(Math.max(lastRv, Number(q.get('resourceVersion')) || 0, reg.store.revision())) } } }));
     }, 15_000));
   }
   // Without a timeout (or 0) the API server picks 30–60 minutes; clients reconnect from their last

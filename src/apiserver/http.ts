@@ -5,25 +5,65 @@ import { parseJson, parseYaml } from '../util/decode.js';
 import { decodeProtobuf } from './protobuf.js';
 import { decodePatchBody } from './patch/index.js';
 import type { FieldValidation, PatchKind, WriteOptions } from './registry.js';
+import type { FieldError } from '../api/types.js';
 import { hasOwn } from '../util/own.js';
+import { queryBool, wantsPretty } from './params.js';
 
 export const MAX_BODY = 3 * 1024 * 1024;
 
 /**
- * Sends `body` as JSON. Never throws: a value JSON cannot hold becomes a 500
- * Status, header values Node would refuse are made sendable, and a response
- * already started or a connection already gone is left alone. When the client
- * has not finished sending its body (an early error, a body timeout), the
- * connection is closed after the answer, so it is not kept waiting for the rest.
+ * JSON text as Go's encoding/json writes it: `<`, `>` and `&` escaped as \u003c, \u003e and \u0026
+ * (json.Encoder escapes HTML by default) and U+2028/U+2029 as \u2028/\u2029. These characters can
+ * only stand inside JSON strings, so the text is rewritten as a whole.
+ */
+export function goJson(text: string): string {
+  return GO_ESCAPED.test(text) ? text.replace(GO_ESCAPED_ALL, (c) => GO_ESCAPES[c]) : text;
+}
+const GO_ESCAPED = /[<>&\u2028\u2029]/;
+const GO_ESCAPED_ALL = /[<>&\u2028\u2029]/g;
+const GO_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+/**
+ * A response body as kube-apiserver's JSON serializer writes it: json.Encoder's compact form ending
+ * in a newline, or, when the client asked for it (params.ts wantsPretty), json.MarshalIndent's
+ * two-space indent with no newline after. `body` may be JSON text already (a stored object).
+ */
+export function encodeJson(body: unknown, pretty = false): string {
+  if (pretty) {
+    const value = typeof body === 'string' ? JSON.parse(body) : body;
+    return goJson(JSON.stringify(value, null, 2) ?? 'null');
+  }
+  return goJson(typeof body === 'string' ? body : (JSON.stringify(body) ?? 'null')) + '\n';
+}
+
+/** Whether the request `res` answers asked for indented JSON (?pretty, or curl, wget, a browser). */
+function prettyFor(res: http.ServerResponse): boolean {
+  const req = res.req;
+  if (!req) return false;
+  const ua = req.headers['user-agent'];
+  if (!(req.url ?? '').includes('pretty') && !ua) return false;
+  try {
+    return wantsPretty(new URL(req.url ?? '/', 'https://localhost').searchParams, ua);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sends `body` as JSON, encoded as kube-apiserver encodes it (encodeJson). Never throws: a value
+ * JSON cannot hold becomes a 500 Status, header values Node would refuse are made sendable, and a
+ * response already started or a connection already gone is left alone. When the client has not
+ * finished sending its body (an early error, a body timeout), the connection is closed after the
+ * answer, so it is not kept waiting for the rest.
  */
 export function sendJson(res: http.ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
   let text: string;
   try {
-    text = typeof body === 'string' ? body : (JSON.stringify(body) ?? 'null');
+    text = encodeJson(body, prettyFor(res));
   } catch (e) {
     code = 500;
     headers = {};
-    text = JSON.stringify(errors.internal(`the response could not be encoded as JSON: ${(e as Error)?.message ?? e}`).toStatus());
+    text = encodeJson(errors.internal(`the response could not be encoded as JSON: ${(e as Error)?.message ?? e}`).toStatus());
   }
   try {
     if (res.headersSent || res.writableEnded || res.destroyed) {
@@ -171,18 +211,41 @@ export function decodePatch(contentType: string | undefined, body: Buffer): { ki
   }
 }
 
-/** dryRun, fieldManager, fieldValidation and force from the query, checked as the API server does. */
-export function writeOptions(q: URLSearchParams, subresource?: string): WriteOptions {
+/** What a write is, for its options' validation: CreateOptions, UpdateOptions or PatchOptions. */
+export type WriteKind = 'Create' | 'Update' | 'Patch';
+
+/**
+ * dryRun, fieldManager, fieldValidation and force from the query, read by the parameter codec
+ * (the first value of each; dryRun every value) and checked as ValidateCreateOptions,
+ * ValidateUpdateOptions and ValidatePatchOptions check them: a 422 on `<Kind>Options.meta.k8s.io ""`.
+ */
+export function writeOptions(q: URLSearchParams, subresource?: string, kind: WriteKind = 'Update', patch?: PatchKind): WriteOptions {
   const dry = q.getAll('dryRun');
-  if (dry.some((d) => d !== 'All')) throw errors.badRequest(`Invalid dryRun value: ${JSON.stringify(dry)}; the only supported value is "All"`);
-  const fv = q.get('fieldValidation');
-  if (fv && !['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got ${JSON.stringify(fv)}`);
-  const force = q.get('force');
+  const fieldManager = q.get('fieldManager') ?? '';
+  const fv = q.get('fieldValidation') ?? '';
+  const force = queryBool(q, 'force');
+  const errs: FieldError[] = [];
+  if (kind === 'Patch') {
+    if (patch !== 'apply' && force !== undefined) errs.push({ field: 'force', type: 'FieldValueForbidden', message: 'may not be specified for non-apply patch' });
+    if (patch === 'apply' && fieldManager === '') errs.push({ field: 'fieldManager', type: 'FieldValueRequired', message: 'is required for apply patch' });
+  }
+  if (Buffer.byteLength(fieldManager) > 128) errs.push({ field: 'fieldManager', type: 'FieldValueTooLong', message: 'may not be more than 128 bytes' });
+  let at = 0;
+  for (const ch of fieldManager) {
+    if (/[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u.test(ch)) {
+      const cp = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      errs.push({ field: 'fieldManager', type: 'FieldValueInvalid', message: `${JSON.stringify(fieldManager)}: invalid character U+${cp} (at position ${at})` });
+    }
+    at += Buffer.byteLength(ch);
+  }
+  if (dry.some((d) => d !== 'All')) errs.push({ field: 'dryRun', type: 'FieldValueNotSupported', message: `[]string{${dry.map((d) => JSON.stringify(d)).join(', ')}}: supported values: "All"` });
+  if (!['', 'Ignore', 'Warn', 'Strict'].includes(fv)) errs.push({ field: 'fieldValidation', type: 'FieldValueNotSupported', message: `${JSON.stringify(fv)}: supported values: "", "Ignore", "Strict", "Warn"` });
+  if (errs.length) throw errors.invalid({ kind: `${kind}Options`, group: 'meta.k8s.io' }, '', errs);
   return {
     dryRun: dry.length > 0,
-    fieldManager: q.get('fieldManager') ?? undefined,
-    fieldValidation: (fv as FieldValidation) ?? undefined,
-    force: force === 'true' || force === '1',
+    fieldManager: fieldManager || undefined,
+    fieldValidation: (fv || undefined) as FieldValidation | undefined,
+    force: force === true,
     subresource,
     warnings: [],
   };

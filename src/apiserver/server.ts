@@ -11,7 +11,7 @@ import { errors, StatusError } from './status.js';
 import { readBody, sendError, sendJson } from './http.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, KUBE_VERSION } from './discovery.js';
 import { handleResource } from './handlers.js';
-import { serveHealth, type HealthCheck } from './health.js';
+import { isHealthPath, ping, serveHealth, type HealthCheck } from './health.js';
 import type { Subresources } from './subresources.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from '../api/openapi/index.js';
 
@@ -28,8 +28,8 @@ export type ExtraRoute = (req: http.IncomingMessage, res: http.ServerResponse, u
 export interface ApiServerOptions {
   host: string;
   port: number;
-  /** What /readyz (and /healthz) check besides ping: health.ts. */
-  readiness?: HealthCheck[];
+  /** What /livez, /readyz and /healthz check besides ping, log and shutdown (health.ts), in order. */
+  health?: HealthCheck[];
   cert: string;
   key: string;
   token: string;
@@ -40,11 +40,12 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
 }
 
-const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/healthz/', '/livez/', '/readyz/']);
-
 export class ApiServer {
   private server: https.Server;
   url = '';
+  private shuttingDown = false;
+  /** The health checks in kube-apiserver's order: ping, log, the assembly's, shutdown (readyz only). */
+  private readonly checks: HealthCheck[];
 
   constructor(private opts: ApiServerOptions) {
     this.server = https.createServer({ cert: opts.cert, key: opts.key }, (req, res) => {
@@ -52,6 +53,13 @@ export class ApiServer {
       this.handle(req, res).catch((e) => sendError(res, e, (err) => opts.log?.('request failed', err)));
     });
     this.server.keepAliveTimeout = 65_000;
+    this.checks = [
+      ping,
+      // kube-apiserver's "log" check asks whether klog still flushes; here, whether stderr still takes writes.
+      { name: 'log', check: () => (process.stderr.destroyed || process.stderr.writableEnded ? 'the log stream (stderr) is closed' : undefined) },
+      ...(opts.health ?? []),
+      { name: 'shutdown', endpoints: ['readyz'], check: () => (this.shuttingDown ? 'process is shutting down' : undefined) },
+    ];
   }
 
   listen(): Promise<string> {
@@ -69,6 +77,7 @@ export class ApiServer {
   }
 
   close(): Promise<void> {
+    this.shuttingDown = true;
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -92,10 +101,9 @@ export class ApiServer {
       throw errors.badRequest(`invalid request URI ${JSON.stringify(req.url)}`);
     }
     let path = url.pathname;
-    if (PUBLIC_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
-      if (path === '/version') return sendJson(res, 200, KUBE_VERSION);
-      return serveHealth(res, path, url.searchParams, this.opts.readiness ?? []);
-    }
+    // Served without a token, as kube-apiserver's system:public-info-viewer role allows.
+    if (path === '/version') return sendJson(res, 200, KUBE_VERSION);
+    if (isHealthPath(path)) return serveHealth(res, path, url.searchParams, this.checks);
     if (!this.authorized(req)) {
       if (path.startsWith('/cloud/')) return sendJson(res, 401, { code: 'Unauthorized', message: 'missing or invalid bearer token: use the token in the nodeless home (token file or kubeconfig)' });
       throw errors.unauthorized();

@@ -6,10 +6,10 @@ export interface StatusBody {
   apiVersion: 'v1';
   metadata: Record<string, never>;
   status: 'Failure' | 'Success';
-  message: string;
-  reason: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[]; retryAfterSeconds?: number };
-  code: number;
+  message?: string;
+  reason?: string;
+  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: { reason?: string; message?: string; field?: string }[]; retryAfterSeconds?: number };
+  code?: number;
 }
 
 export class StatusError extends Error {
@@ -23,8 +23,40 @@ export class StatusError extends Error {
   }
 
   toStatus(): StatusBody {
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, ...(this.details ? { details: this.details } : {}), code: this.code };
+    return statusBody('Failure', this.code, this.message, this.reason, this.details);
   }
+}
+
+/**
+ * A metav1.Status as Go's encoding/json writes it: fields in the struct's order (kind, apiVersion,
+ * metadata, status, message, reason, details, code) and every `omitempty` field left out when empty,
+ * so a core kind's details carry no `"group":""` and a reason-less Status no `"reason":""`. Details
+ * is a pointer: present but empty, it is still written (`"details":{}`), as Go does.
+ */
+export function statusBody(status: StatusBody['status'], code: number, message?: string, reason?: string, details?: StatusBody['details']): StatusBody {
+  const s: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status };
+  if (message) s.message = message;
+  if (reason) s.reason = reason;
+  if (details) {
+    const d: Record<string, unknown> = {};
+    if (details.name) d.name = details.name;
+    if (details.group) d.group = details.group;
+    if (details.kind) d.kind = details.kind;
+    if (details.uid) d.uid = details.uid;
+    if (details.causes?.length) {
+      d.causes = details.causes.map((c) => {
+        const o: Record<string, string> = {};
+        if (c.reason) o.reason = c.reason;
+        if (c.message) o.message = c.message;
+        if (c.field) o.field = c.field;
+        return o;
+      });
+    }
+    if (details.retryAfterSeconds) d.retryAfterSeconds = details.retryAfterSeconds;
+    s.details = d;
+  }
+  if (code) s.code = code;
+  return s as unknown as StatusBody;
 }
 
 /** `deployments.apps` / `pods`: how Kubernetes names a resource in messages. */

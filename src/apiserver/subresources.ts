@@ -3,9 +3,11 @@
 // which plug in through `PodBackends` so the API server does not depend on them.
 import type http from 'node:http';
 import type { KubeObject } from '../api/types.js';
-import type { Registry } from './registry.js';
+import type { Registry, WriteOptions } from './registry.js';
 import type { ResourceRequest } from './request.js';
-import { errors, StatusError } from './status.js';
+import { errors, StatusError, statusBody } from './status.js';
+import { queryBool, queryInt64, queryTime } from './params.js';
+import type { FieldError } from '../api/types.js';
 import { decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
 import { jsonPatch, mergePatch } from './patch/index.js';
 import { selectorFromLabelSelector, labelSelectorToString } from '../api/selectors.js';
@@ -18,6 +20,8 @@ export interface LogOptions {
   previous?: boolean;
   tailLines?: number;
   sinceSeconds?: number;
+  /** Lines from this time on (ms since the epoch): PodLogOptions.sinceTime. */
+  sinceTime?: number;
   timestamps?: boolean;
   limitBytes?: number;
 }
@@ -79,12 +83,13 @@ export class Subresources {
     const sub = r.subresource!;
     if (r.method === 'GET') return sendJson(res, 200, await reg.getRaw(rt, namespace, name!));
     if (r.method === 'PUT') {
+      const opts = writeOptions(r.query, sub, 'Update');
       const body = decodeBody(r.headers['content-type'], r.body) as KubeObject;
-      return sendJson(res, 200, await reg.update(rt, namespace, name!, body, writeOptions(r.query, sub)));
+      return sendJson(res, 200, await reg.update(rt, namespace, name!, body, opts));
     }
     if (r.method === 'PATCH' && sub === 'status') {
       const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
-      return sendJson(res, 200, await reg.patch(rt, namespace, name!, kind, patch, writeOptions(r.query, sub)));
+      return sendJson(res, 200, await reg.patch(rt, namespace, name!, kind, patch, writeOptions(r.query, sub, 'Patch', kind)));
     }
     throw errors.methodNotAllowed(`${r.method} ${rt.plural}/${sub}`);
   }
@@ -109,12 +114,15 @@ export class Subresources {
     if (r.method === 'GET') return sendJson(res, 200, this.toScale(rt, await reg.get(rt, namespace, name!)));
     let replicas: unknown;
     let rv: string | undefined;
+    let opts: WriteOptions;
     if (r.method === 'PUT') {
+      opts = writeOptions(r.query, 'scale', 'Update');
       const body = decodeBody(r.headers['content-type'], r.body) as any;
       replicas = body?.spec?.replicas;
       rv = body?.metadata?.resourceVersion;
     } else if (r.method === 'PATCH') {
       const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
+      opts = writeOptions(r.query, 'scale', 'Patch', kind);
       const cur = this.toScale(rt, await reg.get(rt, namespace, name!));
       let next: any;
       try {
@@ -130,31 +138,49 @@ export class Subresources {
     const cur = await reg.get(rt, namespace, name!);
     if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(rt, name!);
     setPath(cur, rt.scale.specReplicasPath, replicas);
-    const updated = await reg.update(rt, namespace, name!, cur, { fieldManager: r.query.get('fieldManager') ?? undefined, dryRun: r.query.getAll('dryRun').includes('All') });
+    // The write is to the object itself (its spec), under the scale request's options: a dry run stores nothing.
+    const updated = await reg.update(rt, namespace, name!, cur, { ...opts, subresource: undefined });
     return sendJson(res, 200, this.toScale(rt, updated));
   }
 
-  /** pods/NAME/binding: what a scheduler posts to place a pod. */
+  /** pods/NAME/binding: what a scheduler posts to place a pod; a dry run checks it and stores nothing. */
   private async binding(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
     if (r.method !== 'POST') throw errors.methodNotAllowed(`${r.method} pods/binding`);
+    const opts = writeOptions(r.query, 'binding', 'Create');
     const body = decodeBody(r.headers['content-type'], r.body) as any;
     const node = body?.target?.name;
     if (!node) throw errors.invalid({ kind: 'Binding', group: '' }, r.name!, [{ field: 'target.name', type: 'FieldValueRequired', message: '' }]);
-    await bindPod(reg, r.namespace!, r.name!, node);
-    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    await bindPod(reg, r.namespace!, r.name!, node, opts.dryRun);
+    return sendJson(res, 201, statusBody('Success', 201));
   }
 
+  /**
+   * pods/NAME/eviction. A dry run is asked for in the body (`deleteOptions.dryRun`, what `kubectl drain
+   * --dry-run=server` sends) or in the query; both given, they must match, as kube-apiserver's
+   * propagateDryRun requires. A dry run checks the disruption budget and the delete, and changes nothing.
+   */
   private async eviction(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
     if (r.method !== 'POST') throw errors.methodNotAllowed(`${r.method} pods/eviction`);
+    const opts = writeOptions(r.query, 'eviction', 'Create');
     const body = r.body.length ? (decodeBody(r.headers['content-type'], r.body) as any) : {};
-    await evictPod(reg, r.namespace!, r.name!, body?.deleteOptions ?? {}, r.query.getAll('dryRun').includes('All'));
-    return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of an eviction must be an Eviction object');
+    if ((body.metadata?.name ?? '') !== r.name) throw errors.badRequest('name in URL does not match name in Eviction object');
+    const del = body.deleteOptions && typeof body.deleteOptions === 'object' ? body.deleteOptions : {};
+    const inBody: unknown[] = Array.isArray(del.dryRun) ? del.dryRun : [];
+    const inQuery = r.query.getAll('dryRun');
+    if (inBody.length && inQuery.length && JSON.stringify(inBody) !== JSON.stringify(inQuery)) {
+      throw new StatusError(500, '', `Non-matching dry-run options in request and content: [${inQuery.join(' ')}] and [${inBody.join(' ')}]`);
+    }
+    // Any dryRun value makes the store's delete a dry run (dryrun.IsDryRun: a non-empty list).
+    await evictPod(reg, r.namespace!, r.name!, del, inBody.length > 0 || opts.dryRun === true);
+    return sendJson(res, 201, statusBody('Success', 201));
   }
 
   private async log(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
     if (r.method !== 'GET') throw errors.methodNotAllowed(`${r.method} pods/log`);
-    const pod = await reg.get(r.rt, r.namespace, r.name!);
     const q = r.query;
+    const opts = podLogOptions(q, r.name!);
+    const pod = await reg.get(r.rt, r.namespace, r.name!);
     const containers: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
     let container = q.get('container') ?? undefined;
     if (!container) {
@@ -166,10 +192,9 @@ export class Subresources {
     if (!containers.some((c) => c.name === container)) {
       throw errors.badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
     }
-    const num = (k: string) => (q.get(k) !== null ? Number(q.get(k)) : undefined);
-    const opts: LogOptions = { container, previous: q.get('previous') === 'true', tailLines: num('tailLines'), sinceSeconds: num('sinceSeconds'), timestamps: q.get('timestamps') === 'true', limitBytes: num('limitBytes') };
+    opts.container = container;
     const text = this.backends.readLog ? await this.backends.readLog(pod, opts) : '';
-    if (q.get('follow') !== 'true' || !this.backends.followLog) {
+    if (!opts.follow || !this.backends.followLog) {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
       res.end(text);
       return;
@@ -190,8 +215,31 @@ export class Subresources {
   }
 }
 
-/** Places a pod on a node, as POST pods/NAME/binding does. */
-export async function bindPod(reg: Registry, namespace: string, name: string, node: string): Promise<void> {
+/**
+ * PodLogOptions from the query, as the parameter codec reads them (params.ts), then
+ * ValidatePodLogOptions: a 422 on `PodLogOptions "<pod>"`.
+ */
+function podLogOptions(q: URLSearchParams, pod: string): LogOptions & { follow: boolean } {
+  const opts = {
+    follow: queryBool(q, 'follow') === true,
+    previous: queryBool(q, 'previous') === true,
+    timestamps: queryBool(q, 'timestamps') === true,
+    tailLines: queryInt64(q, 'tailLines'),
+    sinceSeconds: queryInt64(q, 'sinceSeconds'),
+    sinceTime: queryTime(q, 'sinceTime'),
+    limitBytes: queryInt64(q, 'limitBytes'),
+  };
+  const errs: FieldError[] = [];
+  if (opts.tailLines !== undefined && opts.tailLines < 0) errs.push({ field: 'tailLines', type: 'FieldValueInvalid', message: `${opts.tailLines}: must be greater than or equal to 0` });
+  if (opts.limitBytes !== undefined && opts.limitBytes < 1) errs.push({ field: 'limitBytes', type: 'FieldValueInvalid', message: `${opts.limitBytes}: must be greater than 0` });
+  if (opts.sinceSeconds !== undefined && q.has('sinceTime')) errs.push({ field: '', type: 'FieldValueForbidden', message: 'at most one of `sinceTime` or `sinceSeconds` may be specified' });
+  else if (opts.sinceSeconds !== undefined && opts.sinceSeconds < 1) errs.push({ field: 'sinceSeconds', type: 'FieldValueInvalid', message: `${opts.sinceSeconds}: must be greater than 0` });
+  if (errs.length) throw errors.invalid({ kind: 'PodLogOptions', group: '' }, pod, errs);
+  return opts;
+}
+
+/** Places a pod on a node, as POST pods/NAME/binding does; a dry run checks and stores nothing. */
+export async function bindPod(reg: Registry, namespace: string, name: string, node: string, dryRun = false): Promise<void> {
   const pods = reg.catalog.lookup('', 'v1', 'pods')!;
   for (let i = 0; ; i++) {
     const pod = await reg.get(pods, namespace, name);
@@ -202,6 +250,7 @@ export async function bindPod(reg: Registry, namespace: string, name: string, no
     const conds: any[] = (pod.status.conditions ??= []).filter((c: any) => c.type !== 'PodScheduled');
     conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
     pod.status.conditions = conds;
+    if (dryRun) return;
     try {
       // A binding writes spec and status together, bypassing the spec-immutability of pod updates.
       await reg.store.update(reg.key(pods, namespace, name), reg.render(pod), Number(pod.metadata.resourceVersion));
@@ -226,7 +275,8 @@ export async function evictPod(reg: Registry, namespace: string, name: string, d
   if (!terminal && !pod.metadata.deletionTimestamp) {
     const { items } = await reg.list(pdbs, namespace);
     const matching = items.filter((b) => selectorFromLabelSelector(b.spec?.selector).matches(pod.metadata.labels));
-    if (matching.length > 1) throw new StatusError(500, 'InternalError', `This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.`);
+    // kube-apiserver answers this with a bare Failure Status: code 500, no reason.
+    if (matching.length > 1) throw new StatusError(500, '', `This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.`);
     const pdb = matching[0];
     // A pod that is not ready does not count against the budget (unhealthyPodEvictionPolicy IfHealthyBudget).
     if (pdb && ready) {
@@ -243,8 +293,8 @@ export async function evictPod(reg: Registry, namespace: string, name: string, d
       }
     }
   }
-  if (dryRun) return;
-  await reg.delete(pods, namespace, name, { gracePeriodSeconds: deleteOptions.gracePeriodSeconds, preconditions: deleteOptions.preconditions });
+  // A dry run still runs the delete's checks (preconditions, admission) and deletes nothing.
+  await reg.delete(pods, namespace, name, { gracePeriodSeconds: deleteOptions.gracePeriodSeconds, preconditions: deleteOptions.preconditions, dryRun });
 }
 
 export { renderingFor, toTable, selectorFromLabelSelector };

@@ -65,7 +65,8 @@ export class InProcessClient implements Client {
   async createSubresource(ref: ResourceRef, ns: string | undefined, name: string, subresource: string, body: any): Promise<unknown> {
     return this.call(async () => {
       if (ref.resource === 'pods' && subresource === 'binding') return bindPod(this.reg, ns!, name, body?.target?.name);
-      if (ref.resource === 'pods' && subresource === 'eviction') return evictPod(this.reg, ns!, name, body?.deleteOptions ?? {}, false);
+      // As over HTTP: a dryRun in the Eviction's deleteOptions makes it a dry run.
+      if (ref.resource === 'pods' && subresource === 'eviction') return evictPod(this.reg, ns!, name, body?.deleteOptions ?? {}, (body?.deleteOptions?.dryRun ?? []).length > 0);
       throw new ApiError(404, 'NotFound', `subresource ${subresource} is not served in-process`);
     });
   }

@@ -93,20 +93,27 @@ const health = async (n: Running, p: string) => {
   return `${r.status} ${r.body}`;
 };
 
+/** kube-apiserver's post-start hooks for what nodeless does before it serves (docs/observability.md). */
+const HOOKS = ['generic-apiserver-start-informers', 'crd-informer-synced', 'start-system-namespaces-controller', 'bootstrap-controller'].map((h) => `[+]poststarthook/${h} ok\n`).join('');
+/** Every check of /readyz or /healthz, the etcd one as given. */
+const lines = (endpoint: 'readyz' | 'healthz', etcd: string, verdict: string) =>
+  `[+]ping ok\n[+]log ok\n${etcd}\n${HOOKS}${endpoint === 'readyz' ? '[+]shutdown ok\n' : ''}${endpoint} check ${verdict}\n`;
+const FAILED = '[-]etcd failed: reason withheld';
+
 describe('/readyz follows the store', () => {
   it('fails while the store cannot commit (its write lock held elsewhere), with kube-apiserver\'s lines, and recovers', async () => {
     const n = await startCli(tempHome(), ['--api-only']);
     const lock = new Database(path.join(n.home, 'state.db'));
     try {
       assert.equal(await health(n, '/readyz'), '200 ok');
-      assert.equal(await health(n, '/readyz?verbose'), '200 [+]ping ok\n[+]etcd ok\nreadyz check passed\n');
+      assert.equal(await health(n, '/readyz?verbose'), `200 ${lines('readyz', '[+]etcd ok', 'passed')}`);
       lock.exec('BEGIN IMMEDIATE');
       const refused = await raw(n, 'POST', CMS, cm('locked'));
       assert.equal(refused.status, 500);
       assert.match(JSON.parse(refused.body).message, /store commit failed: database is locked/);
-      assert.equal(await health(n, '/readyz'), '500 [+]ping ok\n[-]etcd failed: reason withheld\nreadyz check failed\n');
+      assert.equal(await health(n, '/readyz'), `500 ${lines('readyz', FAILED, 'failed')}`);
       assert.equal(await health(n, '/readyz/etcd'), '500 internal server error: store commit failed: database is locked\n');
-      assert.equal(await health(n, '/healthz'), '500 [+]ping ok\n[-]etcd failed: reason withheld\nhealthz check failed\n');
+      assert.equal(await health(n, '/healthz'), `500 ${lines('healthz', FAILED, 'failed')}`);
       assert.equal(await health(n, '/livez'), '200 ok', 'a restart would not mend it: liveness holds');
       assert.equal(await health(n, '/readyz?exclude=etcd'), '200 ok');
       lock.exec('COMMIT');
@@ -139,7 +146,7 @@ describe('/readyz follows the store', () => {
           assert.ok(refused, `every write fit: ${acked}`);
           assert.equal(refused.status, 500);
           assert.match(JSON.parse(refused.body).message, /store commit failed: database or disk is full/);
-          assert.equal(await health(n, '/readyz'), '500 [+]ping ok\n[-]etcd failed: reason withheld\nreadyz check failed\n');
+          assert.equal(await health(n, '/readyz'), `500 ${lines('readyz', FAILED, 'failed')}`);
           assert.equal(await health(n, '/readyz/etcd'), '500 internal server error: store commit failed: database or disk is full\n');
         } finally {
           fs.rmSync(filler);

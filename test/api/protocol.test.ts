@@ -58,7 +58,7 @@ describe('protocol', () => {
       ['wrong type', post(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 't' }, data: 'oops' })), 422, /data/],
       ['strict unknown field', post(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'u' }, bogus: 1 }), {}, '/api/v1/namespaces/default/configmaps?fieldValidation=Strict'), 400, /strict decoding error: unknown field "bogus"/],
       ['malformed status patch', raw(n, 'PATCH', '/api/v1/namespaces/default/pods/none/status', '{"status": ', { 'content-type': 'application/merge-patch+json' }), 400, /./],
-      ['unknown dryRun on a subresource', raw(n, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/none/status?dryRun=Maybe', '{}', { 'content-type': 'application/merge-patch+json' }), 400, /dryRun/],
+      ['unknown dryRun on a subresource', raw(n, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/none/status?dryRun=Maybe', '{}', { 'content-type': 'application/merge-patch+json' }), 422, /PatchOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: \[\]string\{"Maybe"\}: supported values: "All"/],
       ['missing namespace', post(cm('x', 'nope'), {}, '/api/v1/namespaces/nope/configmaps'), 404, /namespaces "nope" not found/],
     ];
     for (const [what, p, code, msg] of cases) {

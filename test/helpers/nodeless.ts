@@ -121,7 +121,8 @@ export function raw(r: Pick<Running, 'url' | 'ca' | 'token'>, method: string, p:
   return new Promise((resolve, reject) => {
     const req = https.request(new URL(p, r.url), {
       method, ca: r.ca,
-      headers: { ...(auth ? { authorization: `Bearer ${r.token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      // A length, not chunks: Node sends a DELETE's body unframed otherwise (it does not chunk DELETE by default).
+      headers: { ...(auth ? { authorization: `Bearer ${r.token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
