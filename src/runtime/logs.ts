@@ -24,10 +24,11 @@ export function parseCriLine(s: string): LogLine | undefined {
   return { time: Date.parse(m[1]), stream: m[2] as 'stdout', text: m[3] };
 }
 
-/** Applies sinceSeconds, tailLines, timestamps and limitBytes, as the kubelet does (in that order). */
+/** Applies sinceSeconds (or sinceTime), tailLines, timestamps and limitBytes, as the kubelet does (in that order). */
 export function renderLog(lines: LogLine[], opts: LogOptions, now = Date.now()): string {
   let sel = lines;
   if (opts.sinceSeconds !== undefined && opts.sinceSeconds >= 0) sel = sel.filter((l) => l.time >= now - opts.sinceSeconds! * 1000);
+  else if (opts.sinceTime !== undefined) sel = sel.filter((l) => l.time >= opts.sinceTime!);
   if (opts.tailLines !== undefined && opts.tailLines >= 0) sel = opts.tailLines === 0 ? [] : sel.slice(-opts.tailLines);
   let out = sel.map((l) => (opts.timestamps ? `${nanoTime(l.time)} ${l.text}\n` : `${l.text}\n`)).join('');
   if (opts.limitBytes !== undefined && opts.limitBytes >= 0) out = Buffer.from(out).subarray(0, opts.limitBytes).toString('utf8');

@@ -72,6 +72,9 @@ describe('the official Python client', () => {
     // timestamps=True as the Python client spells it: each line starts with an RFC 3339 time.
     assert.match(r.out, /^\d{4}-\d\d-\d\dT\S+Z ready\n\S+Z after\n$/);
     assert.ok(fs.existsSync(go));
+    // sinceTime (kubectl logs --since-time) keeps the lines from that time on.
+    assert.equal(kc(n, ['logs', 'py-follow', '--since-time=2000-01-01T00:00:00Z']), 'ready\nafter\n');
+    assert.equal(kc(n, ['logs', 'py-follow', '--since-time=2999-01-01T00:00:00Z']), '');
   });
 });
 
