@@ -3,6 +3,7 @@
 // imports the other).
 import type http from 'node:http';
 import type { ResourceType } from '../api/types.js';
+import type { Upgrade } from './streaming/upgrade.js';
 
 export interface ResourceRequest {
   rt: ResourceType;
@@ -15,4 +16,6 @@ export interface ResourceRequest {
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
+  /** The connection, when the request asked for an Upgrade (exec, attach, port-forward). */
+  upgrade?: Upgrade;
 }

@@ -2,7 +2,8 @@
 // discovery, OpenAPI, the cloud API, and resource paths of every cluster.
 // The default cluster is served at the root; cluster NAME at /clusters/NAME.
 import https from 'node:https';
-import type http from 'node:http';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Catalog } from '../api/catalog.js';
@@ -14,6 +15,10 @@ import { handleResource } from './handlers.js';
 import { isHealthPath, ping, serveHealth, type HealthCheck } from './health.js';
 import type { Subresources } from './subresources.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from '../api/openapi/index.js';
+import type { Upgrade } from './streaming/upgrade.js';
+
+/** The upgrade (socket and early bytes) of a request that came through the server's 'upgrade' event. */
+const UPGRADE = Symbol('nodeless.upgrade');
 
 export interface ClusterApi {
   name: string;
@@ -60,6 +65,16 @@ export class ApiServer {
       ...(opts.health ?? []),
       { name: 'shutdown', endpoints: ['readyz'], check: () => (this.shuttingDown ? 'process is shutting down' : undefined) },
     ];
+    // Upgrade requests (exec, attach, port-forward; a WebSocket watch) take the same path as any
+    // other: a response written on their socket answers those that are refused or not streams.
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const res = new http.ServerResponse(req);
+      res.assignSocket(socket as import('node:net').Socket);
+      res.once('finish', () => { socket.end(); setTimeout(() => socket.destroy(), 5_000).unref(); });
+      socket.on('error', () => socket.destroy());
+      (req as any)[UPGRADE] = { req, socket, head } satisfies Upgrade;
+      this.handle(req, res).catch((e) => sendError(res, e, (err) => opts.log?.('request failed', err)));
+    });
   }
 
   listen(): Promise<string> {
@@ -179,7 +194,8 @@ export class ApiServer {
     const [, name, subresource, ...tail] = rest;
     return handleResource(c.registry, c.subresources, {
       rt, namespace, name, subresource, rest: tail.length ? '/' + tail.join('/') : subresource === 'proxy' && path.endsWith('/') ? '/' : undefined,
-      method, query: url.searchParams, headers: req.headers, body: method === 'GET' ? Buffer.alloc(0) : await body(),
+      method, query: url.searchParams, headers: req.headers, body: method === 'GET' || (req as any)[UPGRADE] ? Buffer.alloc(0) : await body(),
+      upgrade: (req as any)[UPGRADE],
     }, res);
   }
 }

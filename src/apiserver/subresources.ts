@@ -14,6 +14,9 @@ import { selectorFromLabelSelector, labelSelectorToString } from '../api/selecto
 import { renderingFor, toTable } from './tables.js';
 import { formatRFC3339 } from '../api/duration.js';
 import { own, setOwn } from '../util/own.js';
+import type { PodStreams } from './streaming/types.js';
+import { serveRemoteCommand, type RemoteCommandParams } from './streaming/remotecommand.js';
+import { parsePorts, servePortForward } from './streaming/portforward.js';
 
 export interface LogOptions {
   container?: string;
@@ -33,6 +36,28 @@ export interface PodBackends {
   followLog?(pod: KubeObject, opts: LogOptions, onData: (text: string) => void, onEnd: () => void): () => void;
   /** The pod proxy (`pods/NAME:PORT/proxy/PATH`): answers for ports the pod serves. */
   proxy?(pod: KubeObject, port: string, path: string, query: URLSearchParams, method: string): Promise<{ status: number; contentType: string; body: string }>;
+  /** exec, attach and port-forward into the pod's containers. */
+  streams?: PodStreams;
+}
+
+/** A query flag as kube-apiserver converts it into PodExecOptions: present and not 0/false/f. */
+function flag(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  return v !== null && !['0', 'false', 'f'].includes(v.toLowerCase());
+}
+
+/** The pod strategy's validateContainer: the named container must exist; none named picks the only one. */
+export function streamContainer(pod: KubeObject, container: string | undefined): string {
+  const spec = pod.spec ?? {};
+  const all: any[] = [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
+  if (!container) {
+    const cs: any[] = spec.containers ?? [];
+    if (cs.length === 1) return cs[0].name;
+    if (cs.length === 0) throw errors.badRequest(`a container name must be specified for pod ${pod.metadata.name}`);
+    throw errors.badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${all.map((c) => c?.name).join(' ')}]`);
+  }
+  if (!all.some((c) => c?.name === container)) throw errors.badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
+  return container;
 }
 
 // A CRD's scale paths (.spec.replicas) name fields of the object: each step is
@@ -73,8 +98,13 @@ export class Subresources {
         return this.log(reg, r, res);
       case 'proxy':
         return this.proxy(reg, r, res);
+      case 'exec':
+      case 'attach':
+        return this.remoteCommand(reg, r, res);
+      case 'portforward':
+        return this.portForward(reg, r, res);
       default:
-        throw new StatusError(405, 'MethodNotAllowed', `${rt.plural}/${sub} is not supported by nodeless (exec, attach and port-forward need a container runtime)`);
+        throw new StatusError(405, 'MethodNotAllowed', `${rt.plural}/${sub} is not supported by nodeless`);
     }
   }
 
@@ -203,6 +233,57 @@ export class Subresources {
     res.write(text);
     const stop = this.backends.followLog(pod, opts, (t) => res.write(t), () => res.end());
     res.on('close', stop);
+  }
+
+  /** The pod, checked as kube-apiserver's streamLocation does (then the runtime's own checks). */
+  private async streamPod(reg: Registry, r: ResourceRequest): Promise<KubeObject> {
+    if (r.method !== 'GET' && r.method !== 'POST') throw errors.methodNotAllowed(`${r.method} pods/${r.subresource}`);
+    return reg.get(r.rt, r.namespace, r.name!);
+  }
+
+  private streams(pod: KubeObject): PodStreams {
+    if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+    if (!this.backends.streams) throw errors.badRequest(`pod ${pod.metadata.name}: ${'this nodeless runs no node agents (--api-only), so nothing can exec, attach or port-forward'}`);
+    return this.backends.streams;
+  }
+
+  /** pods/NAME/exec and pods/NAME/attach (docs/streaming.md). */
+  private async remoteCommand(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    const pod = await this.streamPod(reg, r);
+    const q = r.query;
+    const kind = r.subresource as 'exec' | 'attach';
+    const container = streamContainer(pod, q.get('container') ?? undefined);
+    const streams = this.streams(pod);
+    const p: RemoteCommandParams = { kind, container, command: q.getAll('command'), stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'), tty: flag(q, 'tty') };
+    if (kind === 'exec' && !p.command.length) throw errors.badRequest('you must specify at least one command for the container');
+    if (!p.stdin && !p.stdout && !p.stderr) throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
+    const check = streams.check(pod, container, kind);
+    if (!r.upgrade) throw errors.badRequest('Upgrade request required');
+    await serveRemoteCommand(r.upgrade, res, p, {
+      notRunning: !check.ok,
+      run: async (io) => {
+        if (kind === 'exec') {
+          const code = await streams.exec(pod, container, p.command, io);
+          return code === 0 ? { kind: 'success' } : { kind: 'exit', code };
+        }
+        try {
+          await streams.attach(pod, container, io);
+        } catch (e) {
+          return { kind: 'error', message: `error attaching to container: ${(e as Error).message}` };
+        }
+        return { kind: 'success' };
+      },
+    });
+  }
+
+  /** pods/NAME/portforward. */
+  private async portForward(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    const pod = await this.streamPod(reg, r);
+    parsePorts(r.query);
+    const streams = this.streams(pod);
+    streams.check(pod, undefined, 'portforward');
+    if (!r.upgrade) throw errors.badRequest('Upgrade request required');
+    await servePortForward(r.upgrade, res, r.query, { connect: (port) => streams.portForward(pod, port), podName: streams.sandboxId(pod) });
   }
 
   private async proxy(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {

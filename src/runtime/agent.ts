@@ -60,6 +60,8 @@ export interface NodeAgent {
   podState(namespace: string, name: string): PodState | undefined;
   readLog(pod: KubeObject, opts: LogOptions): Promise<string> | string;
   followLog(pod: KubeObject, opts: LogOptions, onData: (t: string) => void, onEnd: () => void): () => void;
+  /** The pod's state and runtime, for exec, attach and port-forward (streams.ts). */
+  streamTarget(pod: KubeObject): { ps: PodState; runtime: Runtime } | undefined;
   /** Stops the agent (kills process-runtime children); the Node stays and will go NotReady. */
   stop(): Promise<void>;
 }
@@ -342,6 +344,10 @@ export function startNodeAgent(client: Client, opts: NodeAgentOptions): NodeAgen
     followLog(pod, o, onData, onEnd) {
       const ps = lookup(pod);
       return (ps ? host.runtimeOf(ps) : simulated).followLog(ps, pod, o, onData, onEnd);
+    },
+    streamTarget(pod) {
+      const ps = lookup(pod);
+      return ps && { ps, runtime: host.runtimeOf(ps) };
     },
     async stop() {
       if (stopped) return;

@@ -6,6 +6,7 @@ import { StatusError } from '../apiserver/status.js';
 import type { NodeAgent } from './agent.js';
 import { SimulatedRuntime } from './simulated.js';
 import { serveMetrics } from './metrics.js';
+import { podStreams } from './streams.js';
 
 export { startNodeAgent, type NodeAgent, type NodeAgentOptions } from './agent.js';
 export { PodCidrNetwork, NetworkExhaustedError, defaultNetwork } from './network.js';
@@ -32,7 +33,9 @@ export function runtimeBackends(
     for (const a of list) if (a.nodeName === pod.spec?.nodeName) return a;
     return undefined;
   };
+  const list = () => (typeof agents === 'function' ? agents() : agents);
   return {
+    streams: podStreams(list),
     readLog(pod: KubeObject, opts: LogOptions) {
       const a = find(pod);
       return a ? a.readLog(pod, opts) : fallback.readLog(undefined, pod, opts);

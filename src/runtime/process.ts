@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { KubeObject } from '../api/types.js';
 import type { LogOptions } from '../apiserver/subresources.js';
 import { errors } from '../apiserver/status.js';
@@ -19,6 +20,7 @@ import { criLine, fallbackMessage, parseCriLine, pickInstance, renderLog, type L
 import { listenDeniedMessage, metricsPortConflict, metricsPortOf } from './metrics.js';
 import { guardPort } from './portguard.js';
 import { startProber, type ProbeEnv } from './probes.js';
+import { ContainerIO, killTree, onTerminal, resolveExecutable, Terminal, type ContainerEnv, type ProcessInstances } from './streams.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { RuntimeStartError } from './types.js';
 import { containerEnv, expand, inRoot, mountVolumes, podDirs, prepareVolumes, refreshDownward, type PodDirs } from './volumes.js';
@@ -49,6 +51,10 @@ interface Handle {
   unguard?: () => void;
   /** The bind error it is being killed for (it bound the metrics port). */
   denied?: string;
+  /** Its environment, working directory and stdio, for exec and attach (streams.ts). */
+  env?: ContainerEnv;
+  /** Runs on a terminal (`tty: true`): the program is in a session of its own under `script`. */
+  tty?: boolean;
 }
 
 interface Prepared {
@@ -64,8 +70,13 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
   if (!pid) return;
   try { process.kill(-pid, sig); } catch { /* already gone */ }
 }
+/** Signals an instance: its process group, and on a terminal the program's own session too. */
+function signal(h: Handle, sig: NodeJS.Signals): void {
+  if (h.tty) killTree(h.child?.pid, sig);
+  else killGroup(h.child?.pid, sig);
+}
 
-export class ProcessRuntime implements Runtime {
+export class ProcessRuntime implements Runtime, ProcessInstances {
   readonly name = 'process' as const;
   private prepared = new Map<string, Prepared>();
   /** This runtime's live process groups (`live` holds every runtime's). */
@@ -114,8 +125,16 @@ export class ProcessRuntime implements Runtime {
     const port = metricsPortOf(pod, this.o.clusterDefaults?.() ?? {});
     const denied = listenDeniedMessage(String(spec.image ?? ''), port);
     if (metricsPortConflict(pod, c.name, this.o.clusterDefaults?.() ?? {}) !== undefined) return this.refuse(ps, c, spec, { index, logPath, termPath, probes: [], exited: false }, denied);
+    // `tty: true` runs on a terminal (streams.ts); `stdin: true` (or a terminal) keeps a stdin pipe for attach.
+    const tty = spec.tty === true;
+    if (tty) {
+      try { resolveExecutable(argv[0], fullEnv, cwd); } catch {
+        throw new RuntimeStartError('RunContainerError', `failed to start container "${c.name}": exec: "${argv[0]}": executable file not found in $PATH`);
+      }
+    }
+    const run = tty ? onTerminal(argv, fullEnv) : { file: argv[0], args: argv.slice(1), env: fullEnv };
     const out = fs.openSync(logPath, 'w');
-    const child = spawn(argv[0], argv.slice(1), { cwd, env: fullEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(run.file, run.args, { cwd, env: run.env, detached: true, stdio: [spec.stdin === true || tty ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     try {
       await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
     } catch (e) {
@@ -124,7 +143,9 @@ export class ProcessRuntime implements Runtime {
     }
     live.add(child.pid!);
     this.mine.add(child.pid!);
-    const h: Handle = { child, index, logPath, termPath, probes: [], exited: false };
+    child.stdin?.on('error', () => undefined);
+    const io = new ContainerIO(child.stdin ?? undefined, tty ? new Terminal(child.pid!) : undefined, spec.stdinOnce === true);
+    const h: Handle = { child, index, logPath, termPath, probes: [], exited: false, tty, env: { env: fullEnv, cwd, io } };
     c.handle = h;
     // Binding the metrics port is refused by the VM; here the process is killed once it did.
     h.unguard = guardPort(child.pid!, port, () => {
@@ -134,9 +155,10 @@ export class ProcessRuntime implements Runtime {
     });
     const pipe = (stream: NodeJS.ReadableStream, name: LogLine['stream']) => {
       let partial = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => {
-        const parts = (partial + d).split('\n');
+      const utf8 = new StringDecoder('utf8');
+      stream.on('data', (b: Buffer) => {
+        io.output(name, b);
+        const parts = (partial + utf8.write(b)).split('\n');
         partial = parts.pop()!;
         for (const text of parts) fs.writeSync(out, criLine({ time: Date.now(), stream: name, text }));
       });
@@ -154,6 +176,7 @@ export class ProcessRuntime implements Runtime {
       if (h.killTimer) clearTimeout(h.killTimer);
       h.unguard?.();
       for (const stop of h.probes) stop();
+      io.exited();
       // Its last words, as nginx's would be: the bind error, and exit code 1 (not the SIGKILL's 137).
       if (h.denied) { try { fs.writeSync(out, criLine({ time: Date.now(), stream: 'stderr', text: h.denied })); } catch { /* closed */ } }
       try { fs.closeSync(out); } catch { /* closed */ }
@@ -237,11 +260,16 @@ export class ProcessRuntime implements Runtime {
     const h = c.handle as Handle | undefined;
     // A refused instance (no process) ends by itself in a moment.
     if (!h || h.exited || !h.child) return;
-    const pid = h.child.pid;
-    if (graceSec <= 0) { killGroup(pid, 'SIGKILL'); return; }
-    killGroup(pid, 'SIGTERM');
+    if (graceSec <= 0) { signal(h, 'SIGKILL'); return; }
+    signal(h, 'SIGTERM');
     if (h.killTimer) clearTimeout(h.killTimer);
-    h.killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceSec * 1000);
+    h.killTimer = setTimeout(() => signal(h, 'SIGKILL'), graceSec * 1000);
+  }
+
+  /** A running instance's environment and stdio, for exec and attach (streams.ts). */
+  instance(ps: PodState, container: string): ContainerEnv | undefined {
+    const h = ps.containers.find((c) => c.name === container && c.state === 'running')?.handle as Handle | undefined;
+    return h && !h.exited && h.child ? h.env : undefined;
   }
 
   podUpdated(ps: PodState, pod: KubeObject): void {
@@ -312,7 +340,7 @@ export class ProcessRuntime implements Runtime {
       if (!h) continue;
       h.unguard?.();
       if (!h.child && h.killTimer) clearTimeout(h.killTimer);
-      if (!h.exited) { for (const stop of h.probes) stop(); killGroup(h.child?.pid, 'SIGKILL'); }
+      if (!h.exited) { for (const stop of h.probes) stop(); signal(h, 'SIGKILL'); }
     }
     const p = this.prepared.get(ps.uid);
     this.prepared.delete(ps.uid);
@@ -320,6 +348,6 @@ export class ProcessRuntime implements Runtime {
   }
 
   async shutdown(): Promise<void> {
-    for (const pid of this.mine) killGroup(pid, 'SIGKILL');
+    for (const pid of this.mine) killTree(pid, 'SIGKILL');
   }
 }
