@@ -59,6 +59,8 @@ export const MAX_FRAME_LENGTH = 0xffffff;
 const DATA_CHUNK = 64 * 1024;
 /** A decompressed header block larger than this is refused (a zlib bomb is hostile input like any other). */
 const MAX_HEADER_BLOCK = 256 * 1024;
+/** Control frames carry a few headers at most: a larger one is a protocol error. */
+const MAX_CONTROL_FRAME = 1024 * 1024;
 
 /** Header names are lowercase in SPDY/3; a name may carry several values. */
 export type SpdyHeaders = Map<string, string[]>;
@@ -78,6 +80,7 @@ export class FrameParser {
     const out: Frame[] = [];
     while (this.buf.length >= 8) {
       const len = this.buf.readUIntBE(5, 3);
+      if (this.buf[0] & 0x80 && len > MAX_CONTROL_FRAME) throw new SpdyProtocolError(`control frame of ${len} bytes`);
       if (this.buf.length < 8 + len) break;
       const payload = this.buf.subarray(8, 8 + len);
       const flags = this.buf[4];
@@ -170,20 +173,26 @@ class HeaderZlib {
 
   constructor(kind: 'deflate' | 'inflate') {
     this.z = kind === 'deflate' ? zlib.createDeflate({ dictionary: SPDY3_DICTIONARY }) : zlib.createInflate({ dictionary: SPDY3_DICTIONARY });
-    this.z.on('data', (c: Buffer) => { this.chunks.push(c); this.size += c.length; });
+    // Past the limit nothing more is kept: the block is refused when the flush completes.
+    this.z.on('data', (c: Buffer) => { this.size += c.length; if (this.size <= MAX_HEADER_BLOCK) this.chunks.push(c); });
     this.z.on('error', (e) => { this.failed = e; });
   }
 
   run(input: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       if (this.failed) return reject(this.failed);
+      // A stream zlib cannot read fails at once (the flush would never call back).
+      const onError = (e: Error) => reject(new SpdyProtocolError(`header block: ${e.message}`));
+      this.z.once('error', onError);
       this.z.write(input);
       this.z.flush(zlib.constants.Z_SYNC_FLUSH, () => {
-        const out = Buffer.concat(this.chunks, this.size);
+        this.z.off('error', onError);
+        const size = this.size;
+        const out = size <= MAX_HEADER_BLOCK ? Buffer.concat(this.chunks, size) : undefined;
         this.chunks = [];
         this.size = 0;
         if (this.failed) reject(new SpdyProtocolError(`header block: ${this.failed.message}`));
-        else if (out.length > MAX_HEADER_BLOCK) reject(new SpdyProtocolError('header block too large'));
+        else if (!out) reject(new SpdyProtocolError('header block too large'));
         else resolve(out);
       });
     });
