@@ -86,7 +86,7 @@ export async function portForward(n: Running, target: string, port: number | str
   const local = await waitFor(`port-forward ${target} listening`, () => {
     if (bg.proc.exitCode !== null) throw new Error(`kubectl port-forward exited: ${bg.out()}`);
     const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(bg.out());
-    return m && Number(m[1]);
+    return m ? Number(m[1]) : undefined;
   }, 30_000, 50);
   return { ...bg, local, stop: () => { bg.proc.kill('SIGTERM'); return bg.exited; } };
 }
