@@ -136,8 +136,12 @@ export class WorkQueue {
   tryGet(): string | undefined {
     if (this.stopped || this.head >= this.queue.length) return undefined;
     const key = this.queue[this.head++];
-    // Drop the consumed front now and then instead of shifting every time (a shift of 10k keys is a copy).
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+    // Drop the consumed front when the queue empties, or now and then while it is long, instead of shifting
+    // every time (a shift of 10k keys is a copy); a drained queue holds no keys.
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
