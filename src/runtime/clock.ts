@@ -1,15 +1,17 @@
 // One timer for all pods of a node: a min-heap of (time, pod) and a single
 // setTimeout for the earliest. A pod reschedules by setting a new wake time;
 // stale heap entries are skipped when popped (cheaper than removing them).
+// Time is the agent's Clock (src/util/clock.ts), so a test moves it by hand.
 import type { PodState } from './types.js';
+import { realClock, type Clock, type ClockTimer } from '../util/clock.js';
 
 export class PodClock {
   private heap: { at: number; ps: PodState }[] = [];
-  private timer?: NodeJS.Timeout;
+  private timer?: ClockTimer;
   private timerAt = Infinity;
   private stopped = false;
 
-  constructor(private onWake: (ps: PodState, now: number) => void) {}
+  constructor(private onWake: (ps: PodState, now: number) => void, private clock: Clock = realClock) {}
 
   /** Wake `ps` at `at` (ms since epoch). Only the pod's latest wake time counts. */
   wake(ps: PodState, at: number): void {
@@ -56,15 +58,15 @@ export class PodClock {
   private arm() {
     const next = this.heap[0]?.at ?? Infinity;
     if (next >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.stop();
     this.timerAt = next;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, Math.min(next - Date.now(), 2 ** 31 - 1)));
+    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, Math.min(next - this.clock.now(), 2 ** 31 - 1)));
   }
 
   private fire() {
     this.timer = undefined;
     this.timerAt = Infinity;
-    const now = Date.now();
+    const now = this.clock.now();
     let n = 0;
     // Bounded batches keep the event loop responsive with many pods due at once.
     while (this.heap.length && this.heap[0].at <= now && n++ < 2000) {
@@ -76,14 +78,14 @@ export class PodClock {
     if (this.heap.length) {
       if (this.heap[0].at <= now) {
         this.timerAt = now;
-        this.timer = setTimeout(() => this.fire(), 0);
+        this.timer = this.clock.setTimeout(() => this.fire(), 0);
       } else this.arm();
     }
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.stop();
     this.heap = [];
   }
 }

@@ -8,7 +8,7 @@ import { SimulatedRuntime } from './simulated.js';
 import { serveMetrics } from './metrics.js';
 import { podStreams } from './streams.js';
 
-export { startNodeAgent, type NodeAgent, type NodeAgentOptions } from './agent.js';
+export { Kubelet, startNodeAgent, type NodeAgent, type NodeAgentOptions } from './agent.js';
 export { PodCidrNetwork, NetworkExhaustedError, defaultNetwork } from './network.js';
 export { SIMULATE_ANNOTATION, RUNTIME_ANNOTATION, parseSimulate, type SimulationOptions } from './simulate.js';
 export { KUBELET_VERSION, RUNTIME_VERSION } from './node.js';

@@ -27,6 +27,8 @@ export interface LifecycleHost {
   simulation: SimulationOptions;
   /** The pods' system disks: image pulls (and reuse), writable layers, GC (docs/tencent/system-disk.md). */
   disks: Pick<PodDisks, 'pull' | 'started' | 'exited'>;
+  /** Now, on the agent's clock (ms since the epoch). */
+  now(): number;
 }
 
 /** Go's time.Duration.String for whole seconds (10s, 1m20s, 5m0s), as in the CrashLoopBackOff message. */
@@ -39,7 +41,7 @@ export function goDuration(ms: number): string {
 }
 
 /** Fresh per-pod state for a pod the agent just got. */
-export function newPodState(pod: KubeObject, runtime: PodState['runtime']): PodState {
+export function newPodState(pod: KubeObject, runtime: PodState['runtime'], now = Date.now()): PodState {
   const spec = pod.spec ?? {};
   const hasInit = (spec.initContainers ?? []).length > 0;
   // Every field is there from the start, undefined or not: V8 then keeps each state in one fixed-shape
@@ -53,7 +55,7 @@ export function newPodState(pod: KubeObject, runtime: PodState['runtime']): PodS
   });
   return {
     key: `${pod.metadata.namespace}/${pod.metadata.name}`, uid: pod.metadata.uid!, namespace: pod.metadata.namespace!, name: pod.metadata.name!,
-    runtime, ip: undefined, sandbox: 'none', deleting: false, finalizing: false, wakeAt: 0, startTime: Date.now(),
+    runtime, ip: undefined, sandbox: 'none', deleting: false, finalizing: false, wakeAt: 0, startTime: now,
     done: undefined, doneReason: undefined, doneMessage: undefined,
     // concat, not spread: an array built by spreading keeps room for 16 more elements (100k pods).
     containers: (spec.initContainers ?? []).map((c: any) => mk(c, true)).concat((spec.containers ?? []).map((c: any) => mk(c, false))),
@@ -68,7 +70,7 @@ export class PodLifecycle {
   }
 
   /** Moves the pod as far as it can go now, and books its next wake-up. */
-  sync(ps: PodState, now = Date.now()): void {
+  sync(ps: PodState, now = this.host.now()): void {
     const pod = this.host.podOf(ps);
     if (!pod || ps.finalizing) return;
     let next = Infinity;
@@ -180,7 +182,7 @@ export class PodLifecycle {
         (r as Promise<void>).then(() => {
           c.starting = false;
           // Force-deleted while it started: nobody will look after it, stop it now.
-          if (ps.finalizing) { runtime.stop(ps, c, 0, Date.now()); return; }
+          if (ps.finalizing) { runtime.stop(ps, c, 0, this.host.now()); return; }
           began();
           this.sync(ps);
         }, (e) => { c.starting = false; if (!ps.finalizing) failed(e); });

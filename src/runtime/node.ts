@@ -46,9 +46,10 @@ function conditions(now: string, prev: any[] = []): any[] {
   ];
 }
 
-export function nodeStatus(o: NodeSpecOptions, prev?: any): any {
+/** `at`: now, on the agent's clock. */
+export function nodeStatus(o: NodeSpecOptions, prev?: any, at = Date.now()): any {
   const capacity = { ...DEFAULT_CAPACITY, ...(o.capacity ?? {}) };
-  const now = iso(Date.now());
+  const now = iso(at);
   const id = hash(`nodeless/${o.nodeName}`);
   return {
     ...(prev ?? {}),
@@ -71,7 +72,7 @@ export function nodeStatus(o: NodeSpecOptions, prev?: any): any {
 }
 
 /** Creates the Node, or takes an existing one over (keeping user labels and taints). */
-export async function registerNode(client: Client, o: NodeSpecOptions): Promise<KubeObject> {
+export async function registerNode(client: Client, o: NodeSpecOptions, at = Date.now()): Promise<KubeObject> {
   const labels = {
     'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux',
     'kubernetes.io/arch': 'amd64', 'kubernetes.io/hostname': o.nodeName, 'kubernetes.io/os': 'linux',
@@ -86,7 +87,7 @@ export async function registerNode(client: Client, o: NodeSpecOptions): Promise<
           apiVersion: 'v1', kind: 'Node',
           metadata: { name: o.nodeName, labels, annotations: { 'node.alpha.kubernetes.io/ttl': '0' } },
           spec: o.taints?.length ? { taints: o.taints } : {},
-          status: nodeStatus(o),
+          status: nodeStatus(o, undefined, at),
         });
       }
       const taints: Taint[] = [...(cur.spec?.taints ?? [])];
@@ -95,7 +96,7 @@ export async function registerNode(client: Client, o: NodeSpecOptions): Promise<
         ...cur, metadata: { ...cur.metadata, labels: { ...(cur.metadata.labels ?? {}), ...labels } },
         spec: { ...(cur.spec ?? {}), ...(taints.length ? { taints } : {}) },
       });
-      return await client.updateStatus(refs.nodes, { ...updated, status: nodeStatus(o, updated.status) });
+      return await client.updateStatus(refs.nodes, { ...updated, status: nodeStatus(o, updated.status, at) });
     } catch (e) {
       if (attempt < 5 && e instanceof ApiError && (e.code === 409 || e.code === 404)) continue;
       throw e;
@@ -106,9 +107,9 @@ export async function registerNode(client: Client, o: NodeSpecOptions): Promise<
 const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 /** Renews (or creates) the node's Lease; returns it. */
-export async function renewLease(client: Client, node: KubeObject, durationSeconds: number, cached?: KubeObject): Promise<KubeObject> {
+export async function renewLease(client: Client, node: KubeObject, durationSeconds: number, cached?: KubeObject, at = Date.now()): Promise<KubeObject> {
   const name = node.metadata.name!;
-  const now = microTime(Date.now());
+  const now = microTime(at);
   for (let attempt = 0; ; attempt++) {
     try {
       const cur = attempt === 0 && cached ? cached : await client.tryGet(refs.leases, 'kube-node-lease', name);

@@ -1,0 +1,102 @@
+// The node agent's sync(key) on an in-process cluster with a fake clock
+// (src/runtime/agent.ts): the node's key registers the Node and renews its
+// Lease every leaseRenewMs of the clock, a failed registration is retried
+// with growing back-off, a pod's key starts it (its status written through
+// the status queue) and a deleted pod's key frees what it held.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { refs } from '../../src/client/types.js';
+import { Kubelet } from '../../src/runtime/agent.js';
+import { inProcess, type InProcess } from '../controllers/inprocess.js';
+import { waitFor } from '../controllers/harness.js';
+
+let t: InProcess;
+let k: Kubelet;
+const RENEW = 10_000;
+
+before(async () => {
+  t = await inProcess();
+  k = new Kubelet(t.client, { nodeName: 'n1', informers: t.informers, clock: t.clock, leaseRenewMs: RENEW, simulation: { timeScale: 0 }, log: () => {} });
+  k.start(0, 0); // queues the node's key; no workers: the test takes keys itself
+});
+after(async () => { await k.stop(); t.close(); });
+
+const lease = () => t.cluster.client.tryGet(refs.leases, 'kube-node-lease', 'n1');
+/** Lets the agent's own timers (pod wake-ups, on the fake clock) and its queued work run until `done` holds. */
+async function settle<T>(what: string, done: () => Promise<T | undefined | false>): Promise<T> {
+  return waitFor(what, async () => {
+    t.clock.step(0);
+    while (k.queue.len) await k.processNextWorkItem();
+    while (await k.processNextStatusWrite());
+    return done();
+  });
+}
+
+describe('Kubelet.sync', () => {
+  it('retries a failed registration with growing back-off, then registers the Node and its Lease', async () => {
+    t.failures.set('create', 2);
+    assert.equal(k.queue.len, 1, 'start() queued the node');
+    await k.processNextWorkItem();
+    for (const [n, delay] of [[1, 5], [2, 10]] as const) {
+      assert.equal(k.queue.numRequeues('n1'), n);
+      assert.equal(k.queue.readyAt('n1'), t.clock.now() + delay, `failure ${n}: next try in ${delay} ms, not at the renew period`);
+      t.clock.step(delay);
+      await k.processNextWorkItem();
+    }
+    assert.equal(k.queue.numRequeues('n1'), 0);
+    const node = await t.cluster.client.get(refs.nodes, undefined, 'n1');
+    assert.equal((node.status.conditions as any[]).find((c) => c.type === 'Ready').status, 'True');
+    assert.equal(Date.parse((await lease())!.spec.renewTime), t.clock.now());
+    await k.ready;
+  });
+
+  it('renews the Lease every leaseRenewMs of its clock', async () => {
+    const first = (await lease())!.spec.renewTime;
+    assert.equal(k.queue.readyAt('n1'), t.clock.now() + RENEW);
+    t.clock.step(RENEW - 1);
+    assert.equal(k.queue.len, 0);
+    t.clock.step(1);
+    await k.processNextWorkItem();
+    const renewed = (await lease())!.spec.renewTime;
+    assert.notEqual(renewed, first);
+    assert.equal(Date.parse(renewed), t.clock.now());
+  });
+
+  it('starts a pod bound to it and writes its status; frees it once the pod is gone', async () => {
+    await t.cluster.client.create(refs.pods, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' },
+      spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'nginx' }] },
+    });
+    assert.equal(k.queue.len, 1, 'the pod is queued');
+    await k.processNextWorkItem();
+    assert.ok(k.podState('default', 'web'), 'the agent has taken the pod on');
+    const running = await settle('web Running', async () => {
+      const p = await t.cluster.client.get(refs.pods, 'default', 'web');
+      return p.status?.phase === 'Running' && p;
+    });
+    assert.ok(running.status.podIP);
+    await k.sync('default/web');
+    assert.equal((await t.cluster.client.get(refs.pods, 'default', 'web')).metadata.resourceVersion, running.metadata.resourceVersion, 'a second sync writes nothing');
+    await t.cluster.client.delete(refs.pods, 'default', 'web', { gracePeriodSeconds: 0 });
+    await settle('state freed', async () => !k.podState('default', 'web'));
+  });
+
+  it('retries a failed status write with growing back-off', async () => {
+    await t.cluster.client.create(refs.pods, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'flaky', namespace: 'default' },
+      spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'nginx' }] },
+    });
+    t.failures.set('updateStatus', 2);
+    await k.processNextWorkItem();
+    await waitFor('the status write queued', () => k.statusQueue.len > 0);
+    await k.processNextStatusWrite();
+    for (const [n, delay] of [[1, 5], [2, 10]] as const) {
+      assert.equal(k.statusQueue.numRequeues('default/flaky'), n);
+      assert.equal(k.statusQueue.readyAt('default/flaky'), t.clock.now() + delay);
+      t.clock.step(delay);
+      await k.processNextStatusWrite();
+    }
+    assert.equal(k.statusQueue.numRequeues('default/flaky'), 0);
+    await settle('flaky Running', async () => (await t.cluster.client.get(refs.pods, 'default', 'flaky')).status?.phase === 'Running');
+  });
+});
