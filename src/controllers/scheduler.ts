@@ -90,6 +90,9 @@ export class Scheduler extends Controller {
     this.podHandlers = {
       add: (p) => this.onPod(p),
       update: (o, n) => {
+        // A pod waiting to be scheduled whose update touched only its status (the condition the scheduler wrote)
+        // has nothing new to be scheduled on, as kube-scheduler's isPodUpdated says.
+        if (!n.spec?.nodeName && statusOnly(o, n)) return;
         // A changed spec (say, an added toleration) deserves a fresh attempt.
         const key = keyOf(n);
         if (this.unschedulable.has(key) && JSON.stringify(o.spec) !== JSON.stringify(n.spec)) {
@@ -242,6 +245,8 @@ export class Scheduler extends Controller {
 
   /** A refused binding is told on the pod as kube-scheduler tells it (FailedScheduling, PodScheduled=False SchedulerError), then retried. */
   protected override handleErr(key: string, err: unknown): void {
+    // The back-off first: the pod's update by the condition below must find it waiting.
+    super.handleErr(key, err);
     if (err instanceof BindingRejected) {
       const [ns, name] = key.split('/');
       const pod = this.pods.get(ns, name);
@@ -250,7 +255,6 @@ export class Scheduler extends Controller {
         void this.setCondition(pod, 'SchedulerError', err.message).catch(() => undefined);
       }
     }
-    super.handleErr(key, err);
   }
 
   /** PodScheduled=False with `reason` (only when it changes); a conflict is retried on the fresh pod. */
@@ -282,6 +286,12 @@ export class Scheduler extends Controller {
     this.recorder.stop();
     if (!this.opts.informers) this.shared.stop();
   }
+}
+
+/** Whether an update changed nothing but the status (and the bookkeeping every write changes). */
+function statusOnly(o: KubeObject, n: KubeObject): boolean {
+  const strip = ({ resourceVersion, managedFields, generation, ...rest }: KubeObject['metadata']) => rest;
+  return JSON.stringify(o.spec) === JSON.stringify(n.spec) && JSON.stringify(strip(o.metadata)) === JSON.stringify(strip(n.metadata));
 }
 
 function adjust(info: NodeInfo, req: Resources, sign: 1 | -1): void {
