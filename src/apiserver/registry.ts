@@ -677,7 +677,9 @@ export class Registry {
       const attrs = this.attributes('DELETE', rt, namespace, name, undefined, cur, opts);
       await this.admission.admit(attrs);
       await this.admission.validate(attrs);
-      if (opts.dryRun) return cur;
+      // A dry run goes the whole way and writes nothing: it answers the object as the delete would
+      // leave it (a graceful one with its deletionTimestamp), as the generic store's dry run does.
+      const dry = !!opts.dryRun;
       const finalizers = [...(m.finalizers ?? [])];
       const policy = opts.propagationPolicy;
       if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
@@ -686,13 +688,13 @@ export class Registry {
       const grace = s.checkGracefulDelete?.(cur, opts) ?? 0;
       const key = this.key(rt, namespace, name);
       try {
-        if (finalizers.length === 0 && grace === 0 && !s.deleteMarksFirst) return await this.remove(s, key, name, Number(m.resourceVersion), cur);
+        if (finalizers.length === 0 && grace === 0 && !s.deleteMarksFirst) return dry ? cur : await this.remove(s, key, name, Number(m.resourceVersion), cur);
         if (m.deletionTimestamp) {
           // Already terminating: a shorter grace period may still cut it short (kubectl delete --force).
-          if (graceful && grace === 0 && finalizers.length === 0) return await this.remove(s, key, name, Number(m.resourceVersion), cur);
+          if (graceful && grace === 0 && finalizers.length === 0) return dry ? cur : await this.remove(s, key, name, Number(m.resourceVersion), cur);
           if (graceful && grace < (m.deletionGracePeriodSeconds ?? 0)) {
             m.deletionGracePeriodSeconds = grace;
-            await this.store.update(key, this.render(cur), Number(m.resourceVersion));
+            if (!dry) await this.store.update(key, this.render(cur), Number(m.resourceVersion));
           }
           return cur;
         }
@@ -701,7 +703,7 @@ export class Registry {
         if (finalizers.length) m.finalizers = finalizers;
         s.prepareForDelete(cur);
         if (rt.hasGeneration) m.generation = (m.generation ?? 0) + 1;
-        await this.store.update(key, this.render(cur), Number(m.resourceVersion));
+        if (!dry) await this.store.update(key, this.render(cur), Number(m.resourceVersion));
         return cur;
       } catch (e) {
         if (e instanceof StatusError && e.reason === 'Conflict' && attempt < 5 && !pre) continue;

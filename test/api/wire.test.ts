@@ -188,9 +188,11 @@ describe('dry run on every write path', () => {
       ['POST', `${PODS}/dry-unbound/binding?dryRun=All`, json({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'dry-unbound' }, target: { kind: 'Node', name: 'dry-node' } }), {}, 201, (b) => assert.equal(b.status, 'Success')],
       ['POST', `${PODS}/dry-bound/eviction`, json({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'dry-bound' }, deleteOptions: { dryRun: ['All'] } }), {}, 201, (b) => assert.equal(b.status, 'Success')],
       ['POST', `${PODS}/dry-bound/eviction?dryRun=All`, json({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'dry-bound' } }), {}, 201, (b) => assert.equal(b.status, 'Success')],
-      ['DELETE', `${PODS}/dry-bound?dryRun=All`, undefined, {}, 200, (b) => assert.equal(b.metadata.name, 'dry-bound')],
+      // A pod on a node is deleted gracefully: the dry run answers it as it would be, terminating.
+      ['DELETE', `${PODS}/dry-bound?dryRun=All`, undefined, {}, 200, (b) => assert.deepEqual([b.metadata.name, typeof b.metadata.deletionTimestamp, b.metadata.deletionGracePeriodSeconds], ['dry-bound', 'string', 30])],
+      ['DELETE', `${DEPLOY}/dry?dryRun=All&propagationPolicy=Foreground`, undefined, {}, 200, (b) => assert.deepEqual(b.metadata.finalizers, ['foregroundDeletion'])],
       ['PUT', '/api/v1/namespaces/dry-ns/finalize?dryRun=All', json({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'dry-ns' }, spec: { finalizers: [] } }), {}, 200, (b) => assert.deepEqual(b.spec.finalizers ?? [], [])],
-      ['DELETE', '/api/v1/namespaces/dry-ns?dryRun=All', undefined, {}, 200, (b) => assert.equal(b.metadata.name, 'dry-ns')],
+      ['DELETE', '/api/v1/namespaces/dry-ns?dryRun=All', undefined, {}, 200, (b) => assert.deepEqual([b.metadata.name, b.status.phase], ['dry-ns', 'Terminating'])],
       ['PATCH', '/api/v1/nodes/dry-node?dryRun=All', json({ spec: { unschedulable: true } }), merge, 200, (b) => assert.equal(b.spec.unschedulable, true)],
     ];
     for (const [method, p, body, headers, code, check] of writes) {
