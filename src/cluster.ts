@@ -6,6 +6,7 @@ import { Registry } from './apiserver/registry.js';
 import { KUBERNETES_SERVICE_IP } from './apiserver/serviceips.js';
 import { namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
 import { Subresources } from './apiserver/subresources.js';
+import { ApiMetrics, groupResource } from './apiserver/metrics.js';
 import type { ClusterApi } from './apiserver/server.js';
 import type { Store } from './store/types.js';
 import { InProcessClient } from './client/inprocess.js';
@@ -18,7 +19,13 @@ export interface Cluster extends ClusterApi {
 
 export async function openCluster(name: string, store: Store): Promise<Cluster> {
   const catalog = new Catalog();
-  const registry = new Registry(name, store, catalog);
+  // The cluster's API server metrics: its store calls timed, its stored objects counted per resource at each scrape.
+  const metrics = new ApiMetrics(async () => {
+    const counts = new Map<string, number>();
+    for (const rt of catalog.all()) counts.set(groupResource(rt.group, rt.plural), await store.count(registry.prefix(rt)));
+    return counts;
+  });
+  const registry = new Registry(name, metrics.instrumentStore(store), catalog);
   // The cluster's own admission plugins (the clouds add theirs: src/nodeless.ts); the order is admission/chain.ts's.
   registry.admission.register(namespaceLifecycle(registry));
   // CRDs stored earlier are served again before anything else reads the catalog.
@@ -38,5 +45,5 @@ export async function openCluster(name: string, store: Store): Promise<Cluster> 
       spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
     });
   }
-  return { name, catalog, registry, subresources: new Subresources(), client: new InProcessClient(registry) };
+  return { name, catalog, registry, subresources: new Subresources(), client: new InProcessClient(registry), metrics };
 }

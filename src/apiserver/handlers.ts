@@ -137,7 +137,11 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
   let lastRv = 0;
   let started = false;
   const buffered: string[] = [];
-  const send = (line: string) => (started ? res.write(line) : buffered.push(line));
+  const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
+  const send = (line: string) => {
+    r.metrics?.watchEvent(rt.group, rt.version, rt.kind, Buffer.byteLength(line));
+    return started ? res.write(line) : buffered.push(line);
+  };
   const head = () => {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
     res.flushHeaders();
@@ -165,7 +169,6 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
     if (!res.writableEnded) res.end();
   };
   if (allowWatchBookmarks) {
-    const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
     timers.push(setInterval(() => {
       res.write(encodeJson({ type: 'BOOKMARK', object: { kind: rt.kind, apiVersion: av, metadata: { resourceVersion: String(Math.max(lastRv, Number(q.get('resourceVersion')) || 0, reg.store.revision())) } } }));
     }, 15_000));

@@ -4,6 +4,7 @@
 import type http from 'node:http';
 import type { ResourceType } from '../api/types.js';
 import type { Upgrade } from './streaming/upgrade.js';
+import type { ApiMetrics } from './metrics.js';
 
 export interface ResourceRequest {
   rt: ResourceType;
@@ -18,4 +19,6 @@ export interface ResourceRequest {
   body: Buffer;
   /** The connection, when the request asked for an Upgrade (exec, attach, port-forward). */
   upgrade?: Upgrade;
+  /** Where watch events are counted (apiserver_watch_events_total). */
+  metrics?: ApiMetrics;
 }

@@ -12,6 +12,8 @@ import { errors, StatusError } from './status.js';
 import { readBody, sendError, sendJson } from './http.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, KUBE_VERSION } from './discovery.js';
 import { handleResource } from './handlers.js';
+import { scrape, type ApiMetrics } from './metrics.js';
+import { queryBool } from './params.js';
 import { isHealthPath, ping, serveHealth, type HealthCheck } from './health.js';
 import type { Subresources } from './subresources.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from '../api/openapi/index.js';
@@ -25,6 +27,8 @@ export interface ClusterApi {
   registry: Registry;
   catalog: Catalog;
   subresources: Subresources;
+  /** This cluster's API server metrics (metrics.ts): /metrics, /clusters/NAME/metrics. */
+  metrics?: ApiMetrics;
 }
 
 /** Something mounted beside Kubernetes (the cloud API, metrics, the console). */
@@ -143,9 +147,10 @@ export class ApiServer {
     const method = req.method ?? 'GET';
     const host = req.headers.host ?? '127.0.0.1';
     if (parts.length === 0) {
-      return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', ...c.catalog.groups().flatMap((g) => g.versions.map((v) => `/apis/${g.name}/${v}`)), '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] });
+      return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', ...c.catalog.groups().flatMap((g) => g.versions.map((v) => `/apis/${g.name}/${v}`)), '/healthz', '/livez', '/metrics', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] });
     }
     if (parts[0] === 'version') return sendJson(res, 200, KUBE_VERSION);
+    if (parts[0] === 'metrics' && parts.length === 1) return serveMetrics(c, method, res);
     if (parts[0] === 'openapi') {
       if (parts[1] === 'v2') return sendJson(res, 200, openapiV2(c.catalog.all()));
       if (parts[1] === 'v3' && parts.length === 2) return sendJson(res, 200, openapiV3Root(c.catalog.all()));
@@ -192,12 +197,33 @@ export class ApiServer {
     if (!rt) throw errors.notFoundPath(path);
     if (rt.namespaced && !namespace && rest.length > 1) throw errors.notFoundPath(path);
     const [, name, subresource, ...tail] = rest;
+    // Counted in the cluster's metrics once the answer is sent (or the client is gone).
+    const done = c.metrics?.begin({
+      method, group, version, resource: rt.plural, subresource: subresource ?? '', namespace, name,
+      watch: queryBool(url.searchParams, 'watch') === true, contentType: req.headers['content-type'], dryRun: url.searchParams.getAll('dryRun'),
+    });
+    if (done) {
+      // A stream that took its socket over (exec, attach, port-forward) answered 101 on it and ends with the socket.
+      const upgrade: Upgrade | undefined = (req as any)[UPGRADE];
+      const end = () => done(upgrade && !res.headersSent ? 101 : res.statusCode, Number(res.getHeader('content-length') ?? 0));
+      res.once('close', end);
+      upgrade?.socket.once('close', end);
+    }
     return handleResource(c.registry, c.subresources, {
       rt, namespace, name, subresource, rest: tail.length ? '/' + tail.join('/') : subresource === 'proxy' && path.endsWith('/') ? '/' : undefined,
       method, query: url.searchParams, headers: req.headers, body: method === 'GET' || (req as any)[UPGRADE] ? Buffer.alloc(0) : await body(),
-      upgrade: (req as any)[UPGRADE],
+      upgrade: (req as any)[UPGRADE], metrics: c.metrics,
     }, res);
   }
+}
+
+/** GET /metrics: the cluster's metrics and the process's, in Prometheus' text format (a token is needed, as on Kubernetes). */
+async function serveMetrics(c: ClusterApi, method: string, res: http.ServerResponse): Promise<void> {
+  if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(`${method} /metrics`);
+  if (!c.metrics) throw errors.notFoundPath('/metrics');
+  const { contentType, text } = await scrape(c.metrics);
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(method === 'HEAD' ? undefined : text);
 }
 
 // Go's net/http refuses such a request line with a plain 400; a Status says why.

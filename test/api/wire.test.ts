@@ -1,11 +1,13 @@
 // The API server's wire behaviour as kube-apiserver's: query parameters read
 // by its parameter codec, JSON as Go's encoder writes it (Status field order
 // and omitempty, a newline after each body, HTML escaping, ?pretty), the
-// health endpoints' checks, and dry run on every write path, through the real
-// HTTPS server and the real kubectl (docs/api-params.md, docs/observability.md).
+// health endpoints' checks, dry run on every write path, and /metrics under
+// kube-apiserver's names, through the real HTTPS server and the real kubectl
+// (docs/api-params.md, docs/observability.md).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, raw, startCli, type Running } from '../helpers/nodeless.js';
+import https from 'node:https';
+import { kc, kubectl, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(undefined, ['--api-only']); });
@@ -227,5 +229,85 @@ describe('dry run on every write path', () => {
     assert.deepEqual(await snapshot(), before, 'the node, its pod and the budget are as they were');
     const node = await ok('GET', '/api/v1/nodes/dry-node');
     assert.equal(node.spec?.unschedulable, undefined);
+  });
+});
+
+describe('/metrics', () => {
+  /** Prometheus text format: each sample as its name, labels and value. */
+  type Sample = { name: string; labels: Record<string, string>; value: number };
+  const scrape = async (): Promise<Sample[]> => {
+    const r = await raw(n, 'GET', '/metrics');
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    return r.body.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(l);
+      assert.ok(m, `not a sample line: ${l}`);
+      const labels: Record<string, string> = {};
+      for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
+      return { name: m[1], labels, value: Number(m[3]) };
+    });
+  };
+  /** The sum of the samples of `name` whose labels include `want`. */
+  const sum = (samples: Sample[], name: string, want: Record<string, string> = {}) =>
+    samples.filter((s) => s.name === name && Object.entries(want).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+  const cmLabels = { group: '', version: 'v1', resource: 'configmaps', component: 'apiserver' };
+
+  it('needs a token, as kube-apiserver\'s does', async () => {
+    assert.equal((await raw(n, 'GET', '/metrics', undefined, {}, false)).status, 401);
+  });
+
+  it('counts requests by kube-apiserver\'s verb, scope, dry run and code, with latency histograms', async () => {
+    const before = await scrape();
+    await ok('POST', CMS, cm('metered'));
+    await ok('POST', `${CMS}?dryRun=All`, cm('metered-dry'));
+    await ok('GET', `${CMS}/metered`);
+    await ok('GET', CMS);
+    await raw(n, 'GET', `${CMS}/nope`);
+    await ok('PATCH', `${CMS}/metered?fieldManager=m`, cm('metered', { b: '2' }), { 'content-type': 'application/apply-patch+yaml' });
+    await ok('PATCH', `${CMS}/metered`, json({ data: { c: '3' } }), { 'content-type': 'application/merge-patch+json' });
+    await raw(n, 'GET', `${CMS}?watch=True&timeoutSeconds=1`);
+    await raw(n, 'GET', '/api/v1/namespaces/default/pods/none/log?tailLines=-1');
+    const after = await scrape();
+    const delta = (labels: Record<string, string>, name = 'apiserver_request_total') => sum(after, name, labels) - sum(before, name, labels);
+    const table: [Record<string, string>, number][] = [
+      [{ ...cmLabels, verb: 'POST', scope: 'resource', dry_run: '', code: '201' }, 1],
+      [{ ...cmLabels, verb: 'POST', scope: 'resource', dry_run: 'All', code: '201' }, 1],
+      [{ ...cmLabels, verb: 'GET', scope: 'resource', code: '200' }, 1],
+      [{ ...cmLabels, verb: 'GET', scope: 'resource', code: '404' }, 1],
+      [{ ...cmLabels, verb: 'LIST', scope: 'namespace', code: '200' }, 1],
+      [{ ...cmLabels, verb: 'APPLY', scope: 'resource', code: '200' }, 1],
+      [{ ...cmLabels, verb: 'PATCH', scope: 'resource', code: '200' }, 1],
+      [{ ...cmLabels, verb: 'WATCH', scope: 'namespace', code: '200' }, 1],
+      [{ resource: 'pods', subresource: 'log', verb: 'CONNECT', scope: 'resource', code: '422' }, 1],
+    ];
+    for (const [labels, n] of table) assert.equal(delta(labels), n, JSON.stringify(labels));
+    assert.equal(delta({ ...cmLabels, verb: 'POST' }, 'apiserver_request_duration_seconds_count'), 2);
+    const buckets = after.filter((s) => s.name === 'apiserver_request_duration_seconds_bucket' && s.labels.verb === 'POST' && s.labels.resource === 'configmaps' && s.labels.dry_run === '').map((s) => s.labels.le);
+    assert.deepEqual(buckets, ['0.005', '0.025', '0.05', '0.1', '0.2', '0.4', '0.6', '0.8', '1', '1.25', '1.5', '2', '3', '4', '5', '6', '8', '10', '15', '20', '30', '45', '60', '+Inf']);
+    assert.ok(delta({ verb: 'GET', resource: 'configmaps' }, 'apiserver_response_sizes_count') >= 2);
+    assert.equal(delta({ group: '', version: 'v1', kind: 'ConfigMap' }, 'apiserver_watch_events_total'), (await ok('GET', CMS)).items.length,
+      'the watch began with an ADDED event for each stored configmap');
+    assert.ok(delta({ operation: 'create', type: 'configmaps' }, 'etcd_requests_total') >= 1);
+    assert.ok(delta({ operation: 'create', type: 'configmaps' }, 'etcd_request_duration_seconds_count') >= 1);
+    assert.ok(sum(after, 'apiserver_current_inflight_requests', { request_kind: 'readOnly' }) >= 0);
+    assert.ok(sum(after, 'process_cpu_user_seconds_total') > 0);
+    assert.ok(sum(after, 'nodejs_heap_size_total_bytes') > 0);
+  });
+
+  it('shows open watches as long-running requests and counts stored objects per resource', async () => {
+    const labels = { verb: 'WATCH', resource: 'configmaps', scope: 'namespace' };
+    const idle = sum(await scrape(), 'apiserver_longrunning_requests', labels);
+    const req = https.request(new URL(`${CMS}?watch=1`, n.url), { ca: n.ca, headers: { authorization: `Bearer ${n.token}` } });
+    const opened = new Promise<void>((resolve) => req.on('response', () => resolve()));
+    req.on('error', () => undefined);
+    req.end();
+    await opened;
+    assert.equal(sum(await scrape(), 'apiserver_longrunning_requests', labels), idle + 1);
+    req.destroy();
+    await waitFor('the watch to end', async () => sum(await scrape(), 'apiserver_longrunning_requests', labels) === idle);
+    const samples = await scrape();
+    assert.equal(sum(samples, 'apiserver_storage_objects', { resource: 'configmaps' }), (await ok('GET', '/api/v1/configmaps')).items.length);
+    assert.equal(sum(samples, 'apiserver_storage_objects', { resource: 'namespaces' }), (await ok('GET', '/api/v1/namespaces')).items.length);
+    assert.equal(sum(samples, 'apiserver_storage_objects', { resource: 'deployments.apps' }), (await ok('GET', '/apis/apps/v1/deployments')).items.length);
   });
 });
