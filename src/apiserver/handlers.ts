@@ -9,6 +9,8 @@ import { renderingFor, toPartial, toPartialList, toTable } from './tables.js';
 import type { Subresources } from './subresources.js';
 import type { ResourceRequest } from './request.js';
 import { queryBool, queryInt64 } from './params.js';
+import { negotiate, type Negotiated } from './negotiate.js';
+import { encodeObject, PROTOBUF, watchFrame } from './protobuf/index.js';
 
 function warningHeaders(opts: WriteOptions): Record<string, string[]> {
   return opts.warnings?.length ? { warning: opts.warnings.map((w) => `299 - "${w.replace(/"/g, '\\"')}"`) } : {};
@@ -36,14 +38,17 @@ function limitParam(q: URLSearchParams): number | undefined {
 
 export async function handleResource(reg: Registry, subs: Subresources, r: ResourceRequest, res: http.ServerResponse): Promise<void> {
   const { rt, namespace, name, method, query: q } = r;
+  const isWatch = !r.subresource && queryBool(q, 'watch') === true;
+  // 406 before anything else, as kube-apiserver's handlers negotiate first (docs/protobuf.md). A proxy
+  // answers what the backend sends; a custom resource's scale is an autoscaling/v1 Scale.
+  const media = r.subresource === 'proxy' ? undefined : negotiate(r.headers.accept, { custom: rt.custom && r.subresource !== 'scale', watch: isWatch });
   if (r.subresource) return subs.handle(reg, r, res);
-  const rendering = renderingFor(r.headers.accept);
-  const isWatch = queryBool(q, 'watch') === true;
+  const rendering = renderingFor(media!);
 
   if (!name) {
     switch (method) {
       case 'GET': {
-        if (isWatch) return watch(reg, r, res, rendering);
+        if (isWatch) return watch(reg, r, res, media!);
         const list = await reg.list(rt, namespace, { ...listQuery(q), limit: limitParam(q), continue: q.get('continue') ?? undefined });
         const meta = { resourceVersion: list.resourceVersion, ...(list.continue ? { continue: list.continue } : {}), ...(list.remainingItemCount !== undefined ? { remainingItemCount: list.remainingItemCount } : {}) };
         if (rendering === 'table') return sendJson(res, 200, toTable(rt, list.items, { includeObject: q.get('includeObject') ?? undefined, ...meta }));
@@ -117,33 +122,48 @@ function deleteOptions(r: ResourceRequest): DeleteOptions {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * A watch stream: one JSON event per line, flushed as it happens, bookmarks when asked.
+ * A watch stream, flushed event by event, bookmarks when asked: one JSON event per line, or in
+ * protobuf length-prefixed WatchEvent frames (protobuf/index.ts watchFrame, docs/protobuf.md).
  * Once the request is valid, errors (410 Expired, 504 Too large resource version) come as an
  * ERROR event in the 200 stream, as kube-apiserver's cacher and etcd3 watchers send them.
  */
-async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse, rendering: string): Promise<void> {
+async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse, media: Negotiated): Promise<void> {
   const q = r.query;
   const rt = r.rt;
+  const rendering = renderingFor(media);
   const timeout = queryInt64(q, 'timeoutSeconds');
   const includeObject = q.get('includeObject') ?? undefined;
   const allowWatchBookmarks = queryBool(q, 'allowWatchBookmarks') === true;
-  const wrap = (type: string, json: string, obj: KubeObject | undefined): string => {
-    // Each event as json.Encoder writes it: compact, HTML-escaped, one line.
-    if (rendering === 'object' || type === 'BOOKMARK') return goJson(`{"type":"${type}","object":${json}}`) + '\n';
+  const protobuf = media.type === PROTOBUF;
+  const event = (type: string, object: unknown): string | Buffer => {
+    if (!protobuf) return encodeJson({ type, object });
+    let enveloped: Buffer | undefined;
+    try {
+      enveloped = encodeObject(object);
+    } catch {
+      // left undefined: reported in the stream below
+    }
+    // An object the schema cannot carry ends the stream's usefulness, not the server: say so in the stream.
+    if (!enveloped) return watchFrame('ERROR', encodeObject(errors.internal(`the ${(object as KubeObject)?.kind} could not be encoded as protobuf`).toStatus())!);
+    return watchFrame(type, enveloped);
+  };
+  const wrap = (type: string, json: string, obj: KubeObject | undefined): string | Buffer => {
+    // Each JSON event as json.Encoder writes it: compact, HTML-escaped, one line.
+    if (!protobuf && (rendering === 'object' || type === 'BOOKMARK')) return goJson(`{"type":"${type}","object":${json}}`) + '\n';
     const o = obj ?? (JSON.parse(json) as KubeObject);
-    const body = rendering === 'table' ? toTable(rt, [o], { includeObject, resourceVersion: o.metadata.resourceVersion }) : toPartial(o);
-    return encodeJson({ type, object: body });
+    if (rendering === 'object' || type === 'BOOKMARK') return event(type, o);
+    return event(type, rendering === 'table' ? toTable(rt, [o], { includeObject, resourceVersion: o.metadata.resourceVersion }) : toPartial(o));
   };
   let lastRv = 0;
   let started = false;
-  const buffered: string[] = [];
+  const buffered: (string | Buffer)[] = [];
   const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
-  const send = (line: string) => {
-    r.metrics?.watchEvent(rt.group, rt.version, rt.kind, Buffer.byteLength(line));
-    return started ? res.write(line) : buffered.push(line);
+  const send = (chunk: string | Buffer) => {
+    r.metrics?.watchEvent(rt.group, rt.version, rt.kind, Buffer.byteLength(chunk));
+    return started ? res.write(chunk) : buffered.push(chunk);
   };
   const head = () => {
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+    res.writeHead(200, { 'content-type': protobuf ? `${PROTOBUF};stream=watch` : 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
     res.flushHeaders();
     started = true;
   };
@@ -156,12 +176,12 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
   } catch (e) {
     if (!(e instanceof StatusError) || (e.code !== 410 && e.code !== 504)) throw e;
     head();
-    for (const line of buffered) res.write(line);
-    res.end(encodeJson({ type: 'ERROR', object: e.toStatus() }));
+    for (const chunk of buffered) res.write(chunk);
+    res.end(event('ERROR', e.toStatus()));
     return;
   }
   head();
-  for (const line of buffered) res.write(line);
+  for (const chunk of buffered) res.write(chunk);
   const timers: NodeJS.Timeout[] = [];
   const end = () => {
     stop();
@@ -170,7 +190,7 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
   };
   if (allowWatchBookmarks) {
     timers.push(setInterval(() => {
-      res.write(encodeJson({ type: 'BOOKMARK', object: { kind: rt.kind, apiVersion: av, metadata: { resourceVersion: String(Math.max(lastRv, Number(q.get('resourceVersion')) || 0, reg.store.revision())) } } }));
+      res.write(event('BOOKMARK', { kind: rt.kind, apiVersion: av, metadata: { resourceVersion: String(Math.max(lastRv, Number(q.get('resourceVersion')) || 0, reg.store.revision())) } }));
     }, 15_000));
   }
   // Without a timeout (or 0) the API server picks 30–60 minutes; clients reconnect from their last

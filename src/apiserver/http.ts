@@ -2,7 +2,9 @@
 import type http from 'node:http';
 import { errors, StatusError } from './status.js';
 import { parseJson, parseYaml } from '../util/decode.js';
-import { decodeProtobuf } from './protobuf.js';
+import { decodeObject, encodeObject, ProtobufError, PROTOBUF } from './protobuf/index.js';
+import { encodingFor, YAML_TYPE } from './negotiate.js';
+import { stringify as toYaml } from 'yaml';
 import { decodePatchBody } from './patch/index.js';
 import type { FieldValidation, PatchKind, WriteOptions } from './registry.js';
 import type { FieldError } from '../api/types.js';
@@ -50,27 +52,39 @@ function prettyFor(res: http.ServerResponse): boolean {
 }
 
 /**
- * Sends `body` as JSON, encoded as kube-apiserver encodes it (encodeJson). Never throws: a value
+ * Sends `body` (an object, or its JSON text) as JSON, encoded as kube-apiserver encodes it
+ * (encodeJson), or as YAML or protobuf when the request's Accept header prefers them and the body
+ * allows it (encodingFor, docs/protobuf.md): protobuf only for kinds the Kubernetes schema
+ * describes, so custom resources and documents without a kind stay JSON. Never throws: a value
  * JSON cannot hold becomes a 500 Status, header values Node would refuse are made sendable, and a
  * response already started or a connection already gone is left alone. When the client has not
  * finished sending its body (an early error, a body timeout), the connection is closed after the
  * answer, so it is not kept waiting for the rest.
  */
 export function sendJson(res: http.ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  let text: string;
+  let text: string | Buffer;
+  let type = 'application/json';
   try {
-    text = encodeJson(body, prettyFor(res));
+    const accept = res.req?.headers.accept;
+    const wants = accept && (accept.includes('protobuf') || accept.includes('yaml'));
+    const obj = wants && typeof body === 'string' ? JSON.parse(body) : body;
+    const encoding = wants ? encodingFor(accept, obj) : 'application/json';
+    const pb = encoding === PROTOBUF ? encodeObject(obj) : undefined;
+    if (pb) [text, type] = [pb, PROTOBUF];
+    else if (encoding === YAML_TYPE) [text, type] = [toYaml(obj, { sortMapEntries: true }), YAML_TYPE];
+    else text = encodeJson(body, prettyFor(res));
   } catch (e) {
     code = 500;
     headers = {};
-    text = encodeJson(errors.internal(`the response could not be encoded as JSON: ${(e as Error)?.message ?? e}`).toStatus());
+    type = 'application/json';
+    text = encodeJson(errors.internal(`the response could not be encoded: ${(e as Error)?.message ?? e}`).toStatus());
   }
   try {
     if (res.headersSent || res.writableEnded || res.destroyed) {
       if (!res.writableEnded) res.end();
       return;
     }
-    const all: Record<string, string | string[] | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...sendableHeaders(headers) };
+    const all: Record<string, string | string[] | number> = { 'content-type': type, 'content-length': Buffer.byteLength(text), ...sendableHeaders(headers) };
     if (res.req && !res.req.complete) all.connection = 'close';
     res.writeHead(code, all);
     res.end(text);
@@ -187,7 +201,15 @@ export function decodeBody(contentType: string | undefined, body: Buffer): unkno
       throw errors.badRequest(`the body of the request could not be decoded as YAML: ${(e as Error).message}`);
     }
   }
-  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(body);
+  if (type === PROTOBUF) {
+    try {
+      return decodeObject(body);
+    } catch (e) {
+      // kube-apiserver answers a body its decoder refuses with 400 and the decoder's words.
+      if (e instanceof ProtobufError || e instanceof RangeError) throw errors.badRequest(e.message);
+      throw e;
+    }
+  }
   throw errors.unsupportedMedia(type);
 }
 

@@ -148,7 +148,8 @@ export class Subresources {
     if (r.method === 'PUT') {
       opts = writeOptions(r.query, 'scale', 'Update');
       const body = decodeBody(r.headers['content-type'], r.body) as any;
-      replicas = body?.spec?.replicas;
+      // Go reads a Scale without spec.replicas as 0 (a protobuf Scale of 0 decodes that way: omitempty).
+      replicas = body?.spec?.replicas ?? 0;
       rv = body?.metadata?.resourceVersion;
     } else if (r.method === 'PATCH') {
       const { kind, patch } = decodePatch(r.headers['content-type'], r.body);

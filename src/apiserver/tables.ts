@@ -1,18 +1,14 @@
 // Server-side printing: Table and PartialObjectMetadata responses, chosen by the Accept header.
 import type { KubeObject, Printer, ResourceType } from '../api/types.js';
 import { crdPrinter, defaultPrinter, printerFor } from '../api/printers/index.js';
+import type { Negotiated } from './negotiate.js';
 
 export type Rendering = 'object' | 'table' | 'partial';
 
-/** What the client asked for in Accept (first supported alternative wins). */
-export function renderingFor(accept: string | undefined): Rendering {
-  if (!accept) return 'object';
-  for (const alt of accept.split(',')) {
-    const a = alt.replace(/\s+/g, '');
-    if (a.includes('as=Table')) return 'table';
-    if (a.includes('as=PartialObjectMetadata')) return 'partial';
-    if (a.startsWith('application/json') || a.startsWith('*/*') || a.startsWith('application/yaml') || a.startsWith('application/vnd.kubernetes.protobuf')) return 'object';
-  }
+/** What the negotiated media type asks for: the object, a Table or PartialObjectMetadata (negotiate.ts). */
+export function renderingFor(media: Negotiated): Rendering {
+  if (media.as === 'Table') return 'table';
+  if (media.as) return 'partial';
   return 'object';
 }
 
