@@ -17,6 +17,7 @@ import { queryBool } from './params.js';
 import { isHealthPath, ping, serveHealth, type HealthCheck } from './health.js';
 import type { Subresources } from './subresources.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from '../api/openapi/index.js';
+import { serveOpenAPIv2 } from './openapiv2.js';
 import type { Upgrade } from './streaming/upgrade.js';
 
 /** The upgrade (socket and early bytes) of a request that came through the server's 'upgrade' event. */
@@ -152,7 +153,7 @@ export class ApiServer {
     if (parts[0] === 'version') return sendJson(res, 200, KUBE_VERSION);
     if (parts[0] === 'metrics' && parts.length === 1) return serveMetrics(c, method, res);
     if (parts[0] === 'openapi') {
-      if (parts[1] === 'v2') return sendJson(res, 200, openapiV2(c.catalog.all()));
+      if (parts[1] === 'v2' && parts.length === 2) return serveOpenAPIv2(req, res, openapiV2(c.catalog.all()));
       if (parts[1] === 'v3' && parts.length === 2) return sendJson(res, 200, openapiV3Root(c.catalog.all()));
       if (parts[1] === 'v3') {
         const doc = openapiV3GroupVersion(parts.slice(2).join('/'), c.catalog.all());

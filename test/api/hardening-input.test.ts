@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import tls from 'node:tls';
 import { kc, raw, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { encodeObject } from '../../src/apiserver/protobuf/index.js';
 
 let n: Running;
 before(async () => {
@@ -237,6 +238,7 @@ describe('hostile input', () => {
         if (r.verbs.includes('create') && !SKIP_CREATE.has(r.name)) {
           await send('POST', base, rnd() < 0.5 ? mutated : raw1, {});
           await send('POST', base, toYaml(rnd, JSON.parse(mutated)), yamlHeaders);
+          await send('POST', base, protobufBody(rnd, JSON.parse(mutated)), protobufHeaders);
         }
         if (r.verbs.includes('update')) await send('PUT', `${base}/${named}`, rnd() < 0.5 ? mutated.replace(`${named}-${i}`, named) : raw1, {});
         if (r.verbs.includes('patch')) {
@@ -274,7 +276,7 @@ describe('hostile input', () => {
       else assert.equal(typeof JSON.parse(res.body), 'object', `${method} ${path}: ${res.body.slice(0, 200)}`);
     }
 
-    async function send(method: string, path: string, body: string, headers: Record<string, string>): Promise<void> {
+    async function send(method: string, path: string, body: string | Buffer, headers: Record<string, string>): Promise<void> {
       sent++;
       let res;
       try {
@@ -322,6 +324,19 @@ async function assertServerWhole(when: string, newPod = true): Promise<void> {
 // ------------------------------------------------------------------ fuzz
 
 const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 8);
+const protobufHeaders = { 'content-type': 'application/vnd.kubernetes.protobuf' };
+
+/** A protobuf body (docs/protobuf.md): the object encoded, then bytes flipped, cut or appended, or random bytes after the magic. */
+function protobufBody(rnd: () => number, obj: any): Buffer {
+  const good = encodeObject(obj) ?? Buffer.from('k8s\0');
+  const b = Buffer.from(good);
+  const r = rnd();
+  if (r < 0.3) for (let i = 0; i < 1 + rnd() * 4; i++) b[4 + Math.floor(rnd() * (b.length - 4))] = Math.floor(rnd() * 256);
+  else if (r < 0.5) return b.subarray(0, 4 + Math.floor(rnd() * (b.length - 4)));
+  else if (r < 0.7) return Buffer.concat([b, Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 16) }, () => Math.floor(rnd() * 256)))]);
+  else if (r < 0.9) return Buffer.concat([b.subarray(0, 4), Buffer.from(Array.from({ length: Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256)))]);
+  return b;
+}
 /** Kinds the fuzz does not create: they would change the cluster the other checks run on. */
 const SKIP_CREATE = new Set(['customresourcedefinitions', 'nodes', 'namespaces', 'bindings', 'apiservices']);
 /** Enough for a baseline object of some kinds to be valid, so PUT and PATCH reach validation and controllers. */
