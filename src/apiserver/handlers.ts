@@ -39,9 +39,11 @@ function limitParam(q: URLSearchParams): number | undefined {
 export async function handleResource(reg: Registry, subs: Subresources, r: ResourceRequest, res: http.ServerResponse): Promise<void> {
   const { rt, namespace, name, method, query: q } = r;
   const isWatch = !r.subresource && queryBool(q, 'watch') === true;
-  // 406 before anything else, as kube-apiserver's handlers negotiate first (docs/protobuf.md). A proxy
-  // answers what the backend sends; a custom resource's scale is an autoscaling/v1 Scale.
-  const media = r.subresource === 'proxy' ? undefined : negotiate(r.headers.accept, { custom: rt.custom && r.subresource !== 'scale', watch: isWatch });
+  // 406 before anything else, as kube-apiserver's handlers negotiate first (docs/protobuf.md). The
+  // connect subresources (proxy, exec, attach, portforward) answer what their backend or stream sends;
+  // a custom resource's scale is an autoscaling/v1 Scale.
+  const connect = ['proxy', 'exec', 'attach', 'portforward'].includes(r.subresource ?? '');
+  const media = connect ? undefined : negotiate(r.headers.accept, { custom: rt.custom && r.subresource !== 'scale', watch: isWatch });
   if (r.subresource) return subs.handle(reg, r, res);
   const rendering = renderingFor(media!);
 
