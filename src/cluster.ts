@@ -2,7 +2,7 @@
 // and the in-process client its controllers use. Objects of every cluster
 // live in the one store, under the key prefix /<cluster>/.
 import { Catalog } from './api/catalog.js';
-import { Registry } from './apiserver/registry.js';
+import { Registry, type RegistryOptions } from './apiserver/registry.js';
 import { KUBERNETES_SERVICE_IP } from './apiserver/serviceips.js';
 import { namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js';
 import { Subresources } from './apiserver/subresources.js';
@@ -17,7 +17,7 @@ export interface Cluster extends ClusterApi {
   client: InProcessClient;
 }
 
-export async function openCluster(name: string, store: Store): Promise<Cluster> {
+export async function openCluster(name: string, store: Store, opts: RegistryOptions = {}): Promise<Cluster> {
   const catalog = new Catalog();
   // The cluster's API server metrics: its store calls timed, its stored objects counted per resource at each scrape.
   const metrics = new ApiMetrics(async () => {
@@ -25,7 +25,7 @@ export async function openCluster(name: string, store: Store): Promise<Cluster> 
     for (const rt of catalog.all()) counts.set(groupResource(rt.group, rt.plural), await store.count(registry.prefix(rt)));
     return counts;
   });
-  const registry = new Registry(name, metrics.instrumentStore(store), catalog);
+  const registry = new Registry(name, metrics.instrumentStore(store), catalog, opts);
   // The cluster's own admission plugins (the clouds add theirs: src/nodeless.ts); the order is admission/chain.ts's.
   registry.admission.register(namespaceLifecycle(registry));
   // CRDs stored earlier are served again before anything else reads the catalog.

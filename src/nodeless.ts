@@ -45,6 +45,11 @@ export interface NodelessOptions {
   idleCompaction?: boolean;
   /** How long a request body may take to arrive (kube-apiserver's --request-timeout; default 60s). */
   requestTimeoutMs?: number;
+  /**
+   * How long Events are kept after their last write (kube-apiserver's --event-ttl; default 1 h), in
+   * whole seconds as kube-apiserver takes it; below a second (0) they are kept for good.
+   */
+  eventTTLMs?: number;
 }
 
 export interface Nodeless {
@@ -60,6 +65,9 @@ export interface Nodeless {
   compaction?: IdleCompaction;
   close(): Promise<void>;
 }
+
+/** kube-apiserver's --event-ttl default. */
+const DEFAULT_EVENT_TTL_MS = 60 * 60 * 1000;
 
 export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   const home = path.resolve(opts.home);
@@ -85,7 +93,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   await cloud.bootstrap().catch(abandon);
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {
-    const c = await openCluster(name, store);
+    const c = await openCluster(name, store, { eventTTLSeconds: Math.floor((opts.eventTTLMs ?? DEFAULT_EVENT_TTL_MS) / 1000) });
     // One informer per resource for the whole cluster: every component below reads the same caches.
     const informers = new SharedInformers(c.client);
     // A pod's eks-config defaults, resolved once for its admission, its kubelet and the controllers.

@@ -23,7 +23,7 @@ import { hasOwn } from '../util/own.js';
 import { AdmissionChain } from './admission/chain.js';
 import type { Attributes, Operation } from './admission/types.js';
 import { ADMIN_USER } from './admission/types.js';
-import type { Finish, ResourceStrategy, WriteContext } from './strategies/index.js';
+import type { Finish, ResourceStrategy, StrategyOptions, WriteContext } from './strategies/index.js';
 import { Strategies } from './strategies/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -125,17 +125,23 @@ const generateSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[M
 /** The kind and resource of a type, as admission attributes carry them (made once per type). */
 const gvkr = new WeakMap<ResourceType, Pick<Attributes, 'kind' | 'resource'>>();
 
+/** A cluster's storage settings, as kube-apiserver's flags give them (--event-ttl). */
+export type RegistryOptions = StrategyOptions;
+
 export class Registry {
   /** The cluster's admission chain: plugins register into their slots (./admission/chain.ts). */
   readonly admission = new AdmissionChain();
   /** Each type's strategy (./strategies). */
-  private readonly strategies = new Strategies();
+  private readonly strategies: Strategies;
 
   constructor(
     readonly cluster: string,
     readonly store: Store,
     readonly catalog: Catalog,
-  ) {}
+    opts: RegistryOptions = {},
+  ) {
+    this.strategies = new Strategies(opts);
+  }
 
   /** The strategy of a type: what is particular about it. */
   strategy(rt: ResourceType): ResourceStrategy {
@@ -453,7 +459,7 @@ export class Registry {
       if (opts.dryRun) return obj;
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.store.create(this.key(rt, namespace, m.name!), this.render(obj), { readSoon: s.readSoon });
+          await this.store.create(this.key(rt, namespace, m.name!), this.render(obj), { readSoon: s.readSoon, ttlSeconds: s.ttlSeconds });
           break;
         } catch (e) {
           // A generated name that collides gets another suffix (27^5 names: collisions do happen at scale).
@@ -630,7 +636,7 @@ export class Registry {
       }
       if (next.metadata.finalizers && next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
       try {
-        await this.store.update(key, this.render(next), Number(om.resourceVersion));
+        await this.store.update(key, this.render(next), Number(om.resourceVersion), { ttlSeconds: s.ttlSeconds });
       } catch (e) {
         if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(rt, name));
         if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);

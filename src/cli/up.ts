@@ -14,6 +14,8 @@ export interface UpOptions {
   eventBurst?: string;
   /** How long a request body may take to arrive, a Go duration (kube-apiserver's --request-timeout). */
   requestTimeout?: string;
+  /** How long Events are kept after their last write, a Go duration (kube-apiserver's --event-ttl). */
+  eventTtl?: string;
 }
 
 /** A flag that must be a whole number ≥ 0 (or absent). */
@@ -36,13 +38,19 @@ export async function runUp(o: UpOptions): Promise<void> {
     if (ms === undefined || !(ms > 0)) throw new CliError(`--request-timeout must be a positive duration such as 60s or 1m, got "${o.requestTimeout}"`);
     requestTimeoutMs = Math.min(ms, 2 ** 31 - 1);
   }
+  let eventTTLMs: number | undefined;
+  if (o.eventTtl !== undefined) {
+    const ms = parseGoDuration(o.eventTtl);
+    if (ms === undefined || ms < 0) throw new CliError(`--event-ttl must be a duration of 0 or more such as 1h or 30m, got "${o.eventTtl}"`);
+    eventTTLMs = ms;
+  }
   const log = (m: string, e?: unknown) => console.error(`nodeless: ${m}${e ? `: ${e instanceof Error ? e.stack : e}` : ''}`);
   // Last resort: a promise nobody awaited must not end the server (Node's default
   // for an unhandled rejection); request errors are answered where they happen.
   process.on('unhandledRejection', (e) => log('unhandled rejection (the server keeps running)', e));
   let n;
   try {
-    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, requestTimeoutMs, log });
+    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, requestTimeoutMs, eventTTLMs, log });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') throw new CliError(`port ${o.port} on ${o.host} is already in use (another nodeless or API server?); choose another with --port`);
     if (e?.code === 'EACCES') throw new CliError(`not allowed to listen on ${o.host}:${o.port}; choose a port above 1024 with --port`);

@@ -3,7 +3,7 @@
 // names the version it replaced, and one layer above the table decides what
 // may be appended. nodeless does the same: logstore.ts is that layer (the
 // preconditions, NotFound / AlreadyExists / Conflict, watch fan-out, Expired,
-// compaction) and a backend is only a Log (memory.ts, sqlite.ts), so the
+// compaction, TTL) and a backend is only a Log (memory.ts, sqlite.ts), so the
 // backends cannot disagree on a rule. docs/store.md says how an etcd backend
 // would be one.
 import type { Change, ChangeType, CreateHints, ListOptions, ListResult, Render, StoredItem } from './types.js';
@@ -13,10 +13,23 @@ export interface Row {
   type: ChangeType;
   /** The row's JSON, given the revision the log numbers it with. */
   render: Render;
+  /** When the version expires (ms since the epoch): the store layer deletes it then. */
+  expiresAt?: number;
 }
 
-/** A durable row as the log hands it to the store layer. */
-export type LogRow = Change;
+/**
+ * A durable row as the log hands it to the store layer. A log that expires versions itself
+ * (etcd's leases) leaves `expiresAt` out, and the layer schedules nothing.
+ */
+export interface LogRow extends Change {
+  expiresAt?: number;
+}
+
+/** A durable current version that has fallen due. */
+export interface Expiring {
+  key: string;
+  rv: number;
+}
 
 export interface Log {
   /** The revision of the last durable row (the store's revision). */
@@ -50,6 +63,13 @@ export interface Log {
   compact(rv: number): void;
   /** Why appends fail now (a full disk, a dead writer), or undefined when they can be durable. */
   check(): Promise<Error | undefined>;
+  /**
+   * Up to `limit` durable current versions whose expiry is at or before `now`, earliest first,
+   * leaving out keys with a row not yet durable (it replaces the version, whatever it is).
+   */
+  due(now: number, limit: number): Expiring[];
+  /** The earliest expiry of a durable current version (none: undefined). */
+  nextExpiry(): number | undefined;
   /** Makes what was appended durable, then closes. */
   close(): Promise<void>;
 }

@@ -2,13 +2,16 @@
 // it is appended (the promise settles on a later microtask), history is an
 // array of rows, and a list at an old revision undoes the later rows. The
 // store's rules are logstore.ts's, as for the SQLite log.
-import type { Log, LogRow, Row } from './log.js';
+import type { Expiring, Log, LogRow, Row } from './log.js';
 import { LogStore } from './logstore.js';
+import type { Clock } from '../util/clock.js';
 import type { ListOptions, ListResult, StoredItem } from './types.js';
 
 export interface MemoryStoreOptions {
   /** How many revisions of history are kept for watch resumption. */
   retainChanges?: number;
+  /** The clock TTLs are measured on (default: the wall clock). */
+  clock?: Clock;
 }
 
 export class MemoryLog implements Log {
@@ -19,6 +22,8 @@ export class MemoryLog implements Log {
   private rows: LogRow[] = [];
   private compactedRv = 0;
   private rv = 0;
+  /** When each current version that expires does. */
+  private expires = new Map<string, number>();
   private closed = false;
   private listener: (row: LogRow) => void = () => {};
 
@@ -99,6 +104,10 @@ export class MemoryLog implements Log {
       c.prevJson = cur.json;
       c.prevRv = cur.rv;
     }
+    if (row.expiresAt !== undefined) {
+      c.expiresAt = row.expiresAt;
+      this.expires.set(key, row.expiresAt);
+    } else this.expires.delete(key);
     if (c.type === 'DELETED') this.objects.delete(key);
     else this.objects.set(key, { key, rv, json: c.json });
     if (c.type !== 'MODIFIED') this.sortedKeys = undefined;
@@ -116,6 +125,19 @@ export class MemoryLog implements Log {
     while (drop < this.rows.length && this.rows[drop].rv <= rv) drop++;
     this.rows.splice(0, drop);
     this.compactedRv = Math.max(this.compactedRv, rv);
+  }
+
+  /** A scan: the memory log serves tests, with few versions that expire. */
+  due(now: number, limit: number): Expiring[] {
+    const due: { key: string; at: number }[] = [];
+    for (const [key, at] of this.expires) if (at <= now) due.push({ key, at });
+    return due.sort((a, b) => a.at - b.at).slice(0, limit).map(({ key }) => ({ key, rv: this.objects.get(key)!.rv }));
+  }
+
+  nextExpiry(): number | undefined {
+    let next: number | undefined;
+    for (const at of this.expires.values()) if (next === undefined || at < next) next = at;
+    return next;
   }
 
   /** Memory never fails a write. */
@@ -136,7 +158,7 @@ export class MemoryLog implements Log {
 /** A Store kept in memory: the store layer over a MemoryLog. */
 export class MemoryStore extends LogStore {
   constructor(opts: MemoryStoreOptions = {}) {
-    super(new MemoryLog(), { retainChanges: opts.retainChanges ?? 10_000 });
+    super(new MemoryLog(), { retainChanges: opts.retainChanges ?? 10_000, clock: opts.clock });
   }
 }
 

@@ -13,6 +13,10 @@
 // revision is today's objects with every later change undone. Compaction to
 // revision C keeps every row after C and, at or below C, each key's last
 // version unless it was a delete: exactly what the state at C and later needs.
+//
+// A version written with a TTL has its expiry time (ms since the epoch) in
+// `objects.expires`, indexed where set: what falls due next is one index
+// lookup, after a restart too, and nothing about it is held in memory.
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { FileWriteError, PRIVATE_FILE, restrict } from '../util/private.js';
@@ -63,8 +67,16 @@ function setUp(db: Database.Database): Database.Database {
   `);
   migrateV1(db);
   migrateV2(db);
-  db.exec('CREATE TABLE IF NOT EXISTS objects(key TEXT PRIMARY KEY, rv INTEGER NOT NULL) WITHOUT ROWID');
+  db.exec('CREATE TABLE IF NOT EXISTS objects(key TEXT PRIMARY KEY, rv INTEGER NOT NULL, expires INTEGER) WITHOUT ROWID');
+  migrateV3(db);
+  db.exec('CREATE INDEX IF NOT EXISTS objects_expires ON objects(expires) WHERE expires IS NOT NULL');
   return db;
+}
+
+/** Files written before versions could expire: `objects` gains `expires` (empty: nothing expires). */
+function migrateV3(db: Database.Database): void {
+  const cols = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('objects')").all().map((c) => c.name);
+  if (!cols.includes('expires')) db.exec('ALTER TABLE objects ADD COLUMN expires INTEGER');
 }
 
 /**
@@ -110,8 +122,8 @@ function migrateV2(db: Database.Database): void {
   }).immediate();
 }
 
-/** One write as the main thread hands it to the writer: [type code, key, rv, json, the rv it replaced]. */
-export type WriteOp = [type: number, key: string, rv: number, json: string, prev: number | null];
+/** One write as the main thread hands it to the writer: [type code, key, rv, json, the rv it replaced, when it expires]. */
+export type WriteOp = [type: number, key: string, rv: number, json: string, prev: number | null, expires: number | null];
 
 /** A batch of writes committed as one transaction (one fsync). */
 export interface WriteBatch {

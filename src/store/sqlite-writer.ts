@@ -8,8 +8,8 @@ import { openDatabase, TYPE_CODE, type ProbeReply, type WriteBatch, type WriterR
 
 const db = openDatabase((workerData as { file: string }).file);
 const st = {
-  insert: db.prepare('INSERT INTO objects(key, rv) VALUES (?, ?)'),
-  update: db.prepare('UPDATE objects SET rv = ? WHERE key = ?'),
+  insert: db.prepare('INSERT INTO objects(key, rv, expires) VALUES (?, ?, ?)'),
+  update: db.prepare('UPDATE objects SET rv = ?, expires = ? WHERE key = ?'),
   remove: db.prepare('DELETE FROM objects WHERE key = ?'),
   log: db.prepare('INSERT INTO changes(rv, type, key, prev, json) VALUES (?, ?, ?, ?, ?)'),
   setMeta: db.prepare('INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
@@ -22,9 +22,9 @@ const st = {
 };
 
 const apply = db.transaction((b: WriteBatch) => {
-  for (const [type, key, rv, json, prev] of b.ops) {
-    if (type === TYPE_CODE.ADDED) st.insert.run(key, rv);
-    else if (type === TYPE_CODE.MODIFIED) st.update.run(rv, key);
+  for (const [type, key, rv, json, prev, expires] of b.ops) {
+    if (type === TYPE_CODE.ADDED) st.insert.run(key, rv, expires);
+    else if (type === TYPE_CODE.MODIFIED) st.update.run(rv, expires, key);
     else st.remove.run(key);
     st.log.run(rv, type, key, prev, json);
   }

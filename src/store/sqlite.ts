@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { openDatabase, TYPE_CODE, type ProbeReply, type WriteBatch, type WriterReply } from './sqlite-schema.js';
-import type { Log, LogRow, Row } from './log.js';
+import type { Expiring, Log, LogRow, Row } from './log.js';
+import type { Clock } from '../util/clock.js';
 import { LogStore } from './logstore.js';
 import type { Change, CreateHints, ListOptions, ListResult, StoredItem } from './types.js';
 import { StoreError } from './types.js';
@@ -43,8 +44,10 @@ export interface SqliteStoreOptions {
   retainChanges?: number;
   /** How many recently used objects GET serves from memory (0 turns the read cache off). */
   cacheSize?: number;
-  /** The most JSON the read cache holds (default 2 MiB): a bound that does not grow with the cluster. */
+  /** The most JSON the read cache holds (default 4 MiB): a bound that does not grow with the cluster. */
   cacheBytes?: number;
+  /** The clock TTLs are measured on (default: the wall clock). */
+  clock?: Clock;
 }
 
 /** Batches the writer may hold at once: one committing, one queued behind it so it never waits for this thread. */
@@ -118,6 +121,9 @@ export class SqliteLog implements Log {
          WHERE c.rv > ? AND c.rv <= ? AND c.key >= ? AND c.key < ? ORDER BY c.rv`),
       later: this.db.prepare<[number, string, string], { type: number; key: string; prev: number | null }>(
         'SELECT type, key, prev FROM changes WHERE rv > ? AND key >= ? AND key < ? ORDER BY rv'),
+      due: this.db.prepare<[number], { key: string; rv: number; expires: number }>(
+        'SELECT key, rv, expires FROM objects WHERE expires IS NOT NULL AND expires <= ? ORDER BY expires'),
+      nextExpiry: this.db.prepare<[], number | null>('SELECT min(expires) FROM objects WHERE expires IS NOT NULL').pluck(),
       version: this.db.prepare<[number], { key: string; rv: number; json: string }>('SELECT key, rv, json FROM changes WHERE rv = ?'),
       maxRv: this.db.prepare<[], { rv: number | null }>('SELECT max(rv) AS rv FROM changes'),
       getMeta: this.db.prepare<[string], { v: number }>('SELECT v FROM meta WHERE k = ?'),
@@ -314,6 +320,7 @@ export class SqliteLog implements Log {
       change.prevJson = cur.json;
       change.prevRv = cur.rv;
     }
+    if (row.expiresAt !== undefined) change.expiresAt = row.expiresAt;
     if (row.type === 'ADDED') {
       if (this.keys.full) this.keys = this.keyFilter();
       this.keys.add(key);
@@ -327,6 +334,23 @@ export class SqliteLog implements Log {
     // Creates are cached only when asked: most objects are read back through watches, and many (Events) never are.
     const cache = row.type !== 'ADDED' || hints?.readSoon === true;
     return new Promise((resolve, reject) => this.batch.push({ change, cache, resolve, reject }));
+  }
+
+  /** From the index on `objects.expires`, in expiry order; keys with a write in flight are skipped. */
+  due(now: number, limit: number): Expiring[] {
+    this.reading();
+    const due: Expiring[] = [];
+    for (const row of this.stmts.due.iterate(now)) {
+      if (this.pending.has(row.key)) continue;
+      due.push({ key: row.key, rv: row.rv });
+      if (due.length === limit) break;
+    }
+    return due;
+  }
+
+  nextExpiry(): number | undefined {
+    this.reading();
+    return this.stmts.nextExpiry.get() ?? undefined;
   }
 
   onDurable(fn: (row: LogRow) => void): void {
@@ -345,7 +369,7 @@ export class SqliteLog implements Log {
     const batch = this.batch;
     this.batch = [];
     this.inflight.push({ epoch: this.epoch, writes: batch });
-    const msg: WriteBatch = { epoch: this.epoch, ops: batch.map(({ change: c }) => [TYPE_CODE[c.type], c.key, c.rv, c.json, c.prevRv ?? null]), rv: batch[batch.length - 1].change.rv };
+    const msg: WriteBatch = { epoch: this.epoch, ops: batch.map(({ change: c }) => [TYPE_CODE[c.type], c.key, c.rv, c.json, c.prevRv ?? null, c.expiresAt ?? null]), rv: batch[batch.length - 1].change.rv };
     if (this.compactTarget > this.compactedRv) {
       // Watches older than this now get 410 Expired, before the rows are gone.
       msg.compactFrom = this.compactedRv;
@@ -448,6 +472,6 @@ export class SqliteLog implements Log {
 /** The Store nodeless runs on: the store layer over a SqliteLog. */
 export class SqliteStore extends LogStore {
   constructor(file: string, opts: SqliteStoreOptions = {}) {
-    super(new SqliteLog(file, opts), { retainChanges: opts.retainChanges ?? 100_000 });
+    super(new SqliteLog(file, opts), { retainChanges: opts.retainChanges ?? 100_000, clock: opts.clock });
   }
 }

@@ -58,8 +58,18 @@ export interface ListOptions {
  */
 export type Render = (rv: number) => string;
 
+/** What a create or an update asks of the store beyond the write itself. */
+export interface WriteHints {
+  /**
+   * The version expires this many seconds after the write: the store then deletes it (a
+   * DELETED change with a revision of its own, as etcd does when a key's lease expires). A
+   * later write without it keeps the object for good, as an etcd put without a lease does.
+   */
+  ttlSeconds?: number;
+}
+
 /** What the caller knows about a new object's future. */
-export interface CreateHints {
+export interface CreateHints extends WriteHints {
   readSoon?: boolean;
 }
 
@@ -90,7 +100,7 @@ export interface Store {
    */
   create(key: string, render: Render, hints?: CreateHints): Promise<StoredItem>;
   /** Fails with NotFound, or Conflict when `expectedRv` is given and differs. */
-  update(key: string, render: Render, expectedRv?: number): Promise<StoredItem>;
+  update(key: string, render: Render, expectedRv?: number, hints?: WriteHints): Promise<StoredItem>;
   /**
    * Fails with NotFound / Conflict. Returns the deleted item with its delete rv. `render` gives
    * the object as deleted, stamped with that rv; without it the change carries the last version's JSON.

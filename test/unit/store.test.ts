@@ -11,6 +11,7 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Change, Store } from '../../src/store/types.js';
 import { StoreError } from '../../src/store/types.js';
+import { FakeClock } from '../../src/util/clock.js';
 
 const dirs: string[] = [];
 const tmpFile = () => {
@@ -25,10 +26,12 @@ after(() => {
 const obj = (name: string, extra: Record<string, unknown> = {}) => (rv: number) => JSON.stringify({ name, rv, ...extra });
 const code = (p: Promise<unknown>) => p.then(() => 'ok', (e) => (e instanceof StoreError ? e.code : String(e)));
 
-const backends: [string, (retain?: number) => Store][] = [
-  ['memory', (retain) => new MemoryStore({ retainChanges: retain })],
-  ['sqlite', (retain) => new SqliteStore(tmpFile(), { retainChanges: retain })],
+const backends: [string, (retain?: number, clock?: FakeClock) => Store][] = [
+  ['memory', (retain, clock) => new MemoryStore({ retainChanges: retain, clock })],
+  ['sqlite', (retain, clock) => new SqliteStore(tmpFile(), { retainChanges: retain, clock })],
 ];
+/** An object as the registry stores it: its resourceVersion in metadata. */
+const kobj = (name: string, extra: Record<string, unknown> = {}) => (rv: number) => JSON.stringify({ metadata: { name, resourceVersion: String(rv) }, ...extra });
 
 for (const [name, open] of backends) {
   describe(`Store contract: ${name}`, () => {
@@ -201,6 +204,84 @@ for (const [name, open] of backends) {
       }
     });
 
+    it('deletes a version written with a TTL when it falls due, at a revision of its own, unless a later write replaced it', async () => {
+      const clock = new FakeClock();
+      const s = open(undefined, clock);
+      try {
+        const seen: Change[] = [];
+        s.watch('/t/', s.revision(), (c) => seen.push(c));
+        let marks = 0;
+        /** A write after whatever the clock's step appended: once it is acknowledged, so has all before it been, and been watched. */
+        const barrier = async () => {
+          await s.create(`/t/mark${marks++}`, kobj('mark'));
+          return seen.splice(0).filter((c) => !c.key.startsWith('/t/mark')).map((c) => `${c.type} ${c.key}`);
+        };
+        const a = await s.create('/t/a', kobj('a'), { ttlSeconds: 60 });
+        await s.create('/t/renewed', kobj('renewed'), { ttlSeconds: 60 });
+        await s.create('/t/kept', kobj('kept'), { ttlSeconds: 60 });
+        await s.create('/t/never', kobj('never'));
+        await s.create('/t/gone', kobj('gone'), { ttlSeconds: 60 });
+        await s.create('/t/fractional', kobj('fractional'), { ttlSeconds: 0.5 });
+        await barrier();
+        clock.step(30_000);
+        await s.update('/t/renewed', kobj('renewed', { v: 2 }), undefined, { ttlSeconds: 60 });
+        await s.update('/t/kept', kobj('kept', { v: 2 }));
+        await s.delete('/t/gone');
+        assert.deepEqual(await barrier(), ['DELETED /t/fractional', 'MODIFIED /t/renewed', 'MODIFIED /t/kept', 'DELETED /t/gone']);
+        clock.step(29_999);
+        assert.deepEqual(await barrier(), [], 'nothing is due a millisecond early');
+        const before = s.revision();
+        clock.step(1);
+        const due = await barrier();
+        assert.deepEqual(due, ['DELETED /t/a'], 'due at 60 s: the version written then, not the renewed or the rewritten one');
+        const gone = (await s.list('/t/', { atRv: before + 1 })).items.map((i) => i.key);
+        assert.ok(!gone.includes('/t/a') && gone.includes('/t/renewed'));
+        assert.equal(await s.get('/t/a'), undefined);
+        clock.step(30_000);
+        assert.deepEqual(await barrier(), ['DELETED /t/renewed'], 'the renewed version is due 60 s after its own write');
+        clock.step(3_600_000);
+        assert.deepEqual(await barrier(), []);
+        assert.deepEqual((await s.list('/t/')).items.map((i) => i.key).filter((k) => !k.startsWith('/t/mark')), ['/t/kept', '/t/never']);
+        // The delete's own revision, stamped into the object as deleted; the version it removed beside it.
+        const w: Change[] = [];
+        s.watch('/t/a', a.rv, (c) => w.push(c)).stop();
+        assert.equal(w.length, 1);
+        assert.equal(w[0].type, 'DELETED');
+        assert.equal(JSON.parse(w[0].json).metadata.resourceVersion, String(w[0].rv));
+        assert.equal(w[0].prevRv, a.rv);
+        assert.ok(w[0].rv > a.rv);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('expires a burst that falls due together, slice after slice, each key once', async () => {
+      const clock = new FakeClock();
+      const s = open(undefined, clock);
+      try {
+        await Promise.all(Array.from({ length: 2500 }, (_, i) => s.create(`/b/${i}`, kobj(`b${i}`), { ttlSeconds: 10 })));
+        const deleted = new Set<string>();
+        let twice = 0;
+        s.watch('/b/', s.revision(), (c) => {
+          if (c.type !== 'DELETED') return;
+          if (deleted.has(c.key)) twice++;
+          deleted.add(c.key);
+        });
+        clock.step(10_000);
+        await s.create('/b/mark', kobj('mark'));
+        // SQLite: the slices after the first are found once the first's deletes are durable.
+        for (let i = 0; i < 5 && deleted.size < 2500; i++) {
+          clock.step(1000);
+          await s.update('/b/mark', kobj('mark', { i }));
+        }
+        assert.equal(deleted.size, 2500);
+        assert.equal(twice, 0);
+        assert.deepEqual((await s.list('/b/')).items.map((i) => i.key), ['/b/mark']);
+      } finally {
+        await s.close();
+      }
+    });
+
     it('replays a watch from an old revision and answers Expired once the log is compacted past it', async () => {
       const s = open(20);
       try {
@@ -245,6 +326,31 @@ describe('SQLite store', () => {
       // The key filter is rebuilt from the file: a key from before the restart still exists, a deleted one is free.
       assert.equal(await code(s.create('/p/n7', obj('again'))), 'AlreadyExists');
       assert.equal(await code(s.create('/p/n4', obj('n4 again'))), 'ok');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps expiry times across a restart: what fell due while closed goes on open, the rest when due', async () => {
+    const file = tmpFile();
+    const clock = new FakeClock();
+    let s = new SqliteStore(file, { clock });
+    await s.create('/e/soon', kobj('soon'), { ttlSeconds: 60 });
+    await s.create('/e/later', kobj('later'), { ttlSeconds: 600 });
+    await s.create('/e/kept', kobj('kept'));
+    await s.close();
+    clock.step(120_000);
+    s = new SqliteStore(file, { clock });
+    try {
+      const seen: string[] = [];
+      s.watch('/e/', s.revision(), (c) => seen.push(`${c.type} ${c.key}`));
+      clock.step(0);
+      await s.create('/e/mark', kobj('mark'));
+      assert.deepEqual(seen, ['DELETED /e/soon', 'ADDED /e/mark']);
+      clock.step(480_000);
+      await s.update('/e/mark', kobj('mark', { v: 2 }));
+      assert.deepEqual(seen.slice(2), ['DELETED /e/later', 'MODIFIED /e/mark']);
+      assert.deepEqual((await s.list('/e/')).items.map((i) => i.key), ['/e/kept', '/e/mark']);
     } finally {
       await s.close();
     }

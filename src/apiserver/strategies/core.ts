@@ -86,6 +86,11 @@ export class ServiceStrategy extends ResourceStrategy {
 export class EventStrategy extends ResourceStrategy {
   override readonly readSoon = false;
   override readonly allowCreateOnUpdate = true;
+
+  /** Event storage's TTLFunc: --event-ttl on every write (docs/store.md, "Events: --event-ttl"). */
+  override get ttlSeconds(): number | undefined {
+    return this.options.eventTTLSeconds || undefined;
+  }
 }
 
 export class EndpointsStrategy extends ResourceStrategy {

@@ -5,10 +5,10 @@
 import type { ResourceType } from '../../api/types.js';
 import { CustomResourceDefinitionStrategy, CustomResourceStrategy } from './apiextensions.js';
 import { EndpointsStrategy, EventStrategy, NamespaceStrategy, NodeStrategy, PodStrategy, ServiceStrategy } from './core.js';
-import { ResourceStrategy } from './strategy.js';
+import { ResourceStrategy, type StrategyOptions } from './strategy.js';
 
 export { ResourceStrategy } from './strategy.js';
-export type { Finish, StoreAccess, WriteContext } from './strategy.js';
+export type { Finish, StoreAccess, StrategyOptions, WriteContext } from './strategy.js';
 
 /** coordination.k8s.io Lease: a PUT may create it (leaseStrategy.AllowCreateOnUpdate). */
 class LeaseStrategy extends ResourceStrategy {
@@ -16,12 +16,14 @@ class LeaseStrategy extends ResourceStrategy {
 }
 
 /** By group/resource, as kube-apiserver keeps one storage per GroupResource. */
-const BUILTIN = new Map<string, new (rt: ResourceType) => ResourceStrategy>([
+const BUILTIN = new Map<string, new (rt: ResourceType, opts: StrategyOptions) => ResourceStrategy>([
   ['/pods', PodStrategy],
   ['/namespaces', NamespaceStrategy],
   ['/nodes', NodeStrategy],
   ['/services', ServiceStrategy],
   ['/events', EventStrategy],
+  // One storage with core/v1 Events in kube-apiserver, --event-ttl included (for when that API is served).
+  ['events.k8s.io/events', EventStrategy],
   ['/endpoints', EndpointsStrategy],
   ['coordination.k8s.io/leases', LeaseStrategy],
   ['apiextensions.k8s.io/customresourcedefinitions', CustomResourceDefinitionStrategy],
@@ -34,11 +36,13 @@ const BUILTIN = new Map<string, new (rt: ResourceType) => ResourceStrategy>([
 export class Strategies {
   private byType = new WeakMap<ResourceType, ResourceStrategy>();
 
+  constructor(private readonly options: StrategyOptions = {}) {}
+
   for(rt: ResourceType): ResourceStrategy {
     let s = this.byType.get(rt);
     if (!s) {
       const Strategy = rt.custom ? CustomResourceStrategy : BUILTIN.get(`${rt.group}/${rt.plural}`) ?? ResourceStrategy;
-      this.byType.set(rt, (s = new Strategy(rt)));
+      this.byType.set(rt, (s = new Strategy(rt, this.options)));
     }
     return s;
   }

@@ -58,8 +58,14 @@ export function validatePathSegmentName(name: string): string[] {
   return ['/', '%'].filter((c) => name.includes(c)).map((c) => `may not contain '${c}'`);
 }
 
+/** What a cluster's strategies are configured with (kube-apiserver's flags for its storages). */
+export interface StrategyOptions {
+  /** --event-ttl in seconds: Events' TTL (unset or 0: kept for good). */
+  eventTTLSeconds?: number;
+}
+
 export class ResourceStrategy {
-  constructor(readonly type: ResourceType) {}
+  constructor(readonly type: ResourceType, protected readonly options: StrategyOptions = {}) {}
 
   /** NamespaceScoped. */
   get namespaced(): boolean {
@@ -76,6 +82,13 @@ export class ResourceStrategy {
    * not: they are written by the thousand and read by people, now and then.
    */
   readonly readSoon: boolean = true;
+  /**
+   * The generic store's TTLFunc: seconds each version a create or an update stores lives
+   * before the store deletes it (an etcd lease); undefined keeps it for good.
+   */
+  get ttlSeconds(): number | undefined {
+    return undefined;
+  }
   /**
    * RESTGracefulDeleteStrategy: types whose DELETE waits a grace period implement
    * checkGracefulDelete (the seconds to wait, 0 for at once). Others go at once, or when their finalizers are done.
