@@ -8,6 +8,9 @@ import { FileWriteError, privateDir, writePrivate, writeWhole } from './util/pri
 import type { Store } from './store/types.js';
 import { ApiServer } from './apiserver/server.js';
 import { postStartHook } from './apiserver/health.js';
+import { logger } from './util/log.js';
+
+const log = logger('nodeless');
 import { ensureCredentials } from './apiserver/pki.js';
 import { kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
@@ -32,7 +35,6 @@ export interface NodelessOptions {
   home: string;
   host?: string;
   port?: number;
-  log?: (msg: string, err?: unknown) => void;
   /** Let pods annotated nodeless.dev/runtime=process run as local processes. */
   allowProcessRuntime?: boolean;
   /** Simulated-runtime timing (tests and benchmarks shorten image pulls). */
@@ -132,7 +134,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   for (const h of hooks) h.done();
   const server = new ApiServer({
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token,
-    clusters, log: opts.log, routes: [cloudRoute(cloud)], requestTimeoutMs: opts.requestTimeoutMs,
+    clusters, routes: [cloudRoute(cloud)], requestTimeoutMs: opts.requestTimeoutMs,
     // Ready while the store can commit (a full disk makes /readyz fail until it can again): docs/store.md.
     health: [
       // livez: the store answers reads; a full disk would not be mended by the restart a failing liveness probe asks for.
@@ -155,7 +157,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const name = (ch.object as { name?: string })?.name;
     if (ch.kind !== 'cluster' || !name) return;
     if (ch.type === 'created' && !clusters.has(name)) {
-      void attach(name).then(() => writeKubeconfig()).catch((e) => opts.log?.(`cluster ${name} could not be opened`, e));
+      void attach(name).then(() => writeKubeconfig()).catch((err) => log.error({ err }, `cluster ${name} could not be opened`));
     }
   });
   try {
@@ -166,7 +168,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   }
   const MB = (b: number) => (b / 2 ** 20).toFixed(0);
   const compaction = opts.idleCompaction === false ? undefined : startIdleCompaction({
-    onCompact: (r) => opts.log?.(`idle after growth: JS heap compacted from ${MB(r.beforeBytes)} to ${MB(r.afterBytes)} MB (${r.ms.toFixed(0)} ms pause)`),
+    onCompact: (r) => log.info(`idle after growth: JS heap compacted from ${MB(r.beforeBytes)} to ${MB(r.afterBytes)} MB (${r.ms.toFixed(0)} ms pause)`),
   });
   let closed = false;
   return {

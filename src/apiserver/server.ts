@@ -14,6 +14,9 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions, KUBE_VERSION } fr
 import { handleResource } from './handlers.js';
 import { scrape, type ApiMetrics } from './metrics.js';
 import { queryBool } from './params.js';
+import { logger } from '../util/log.js';
+
+const log = logger('apiserver');
 import { isHealthPath, ping, serveHealth, type HealthCheck } from './health.js';
 import type { Subresources } from './subresources.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from '../api/openapi/index.js';
@@ -45,7 +48,6 @@ export interface ApiServerOptions {
   token: string;
   clusters: Map<string, ClusterApi>;
   routes?: ExtraRoute[];
-  log?: (msg: string, err?: unknown) => void;
   /** How long a request body may take to arrive (kube-apiserver's --request-timeout, default 60s). */
   requestTimeoutMs?: number;
 }
@@ -59,8 +61,9 @@ export class ApiServer {
 
   constructor(private opts: ApiServerOptions) {
     this.server = https.createServer({ cert: opts.cert, key: opts.key }, (req, res) => {
+      if (log.isLevelEnabled('debug')) logRequest(req, res);
       // sendError never throws, so no request can end in an unhandled rejection.
-      this.handle(req, res).catch((e) => sendError(res, e, (err) => opts.log?.('request failed', err)));
+      this.handle(req, res).catch((e) => sendError(res, e, (err) => log.error({ err }, 'request failed')));
     });
     this.server.keepAliveTimeout = 65_000;
     this.checks = [
@@ -78,7 +81,7 @@ export class ApiServer {
       res.once('finish', () => { socket.end(); setTimeout(() => socket.destroy(), 5_000).unref(); });
       socket.on('error', () => socket.destroy());
       (req as any)[UPGRADE] = { req, socket, head } satisfies Upgrade;
-      this.handle(req, res).catch((e) => sendError(res, e, (err) => opts.log?.('request failed', err)));
+      this.handle(req, res).catch((e) => sendError(res, e, (err) => log.error({ err }, 'request failed')));
     });
   }
 
@@ -216,6 +219,19 @@ export class ApiServer {
       upgrade: (req as any)[UPGRADE], metrics: c.metrics,
     }, res);
   }
+}
+
+/**
+ * One debug line per request once it is answered, with kube-apiserver's httplog fields
+ * ("HTTP" verb URI latency userAgent srcIP resp): `--log-level debug` shows every request.
+ */
+function logRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const start = performance.now();
+  const srcIP = req.socket.remoteAddress;
+  res.once('close', () => log.debug({
+    verb: req.method, URI: req.url, latency: `${(performance.now() - start).toFixed(3)}ms`,
+    userAgent: req.headers['user-agent'], srcIP, resp: res.statusCode,
+  }, 'HTTP'));
 }
 
 /** GET /metrics: the cluster's metrics and the process's, in Prometheus' text format (a token is needed, as on Kubernetes). */

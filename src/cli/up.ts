@@ -2,6 +2,7 @@
 import { startNodeless } from '../nodeless.js';
 import { parseGoDuration } from '../api/duration.js';
 import { CliError } from './connect.js';
+import { configureLogging, logger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../util/log.js';
 
 export interface UpOptions {
   home: string;
@@ -16,6 +17,10 @@ export interface UpOptions {
   requestTimeout?: string;
   /** How long Events are kept after their last write, a Go duration (kube-apiserver's --event-ttl). */
   eventTtl?: string;
+  /** The least level logged: trace, debug, info (default), warn, error. */
+  logLevel?: string;
+  /** text (default: one human line per message) or json (pino's JSON lines). */
+  logFormat?: string;
 }
 
 /** A flag that must be a whole number ≥ 0 (or absent). */
@@ -44,13 +49,19 @@ export async function runUp(o: UpOptions): Promise<void> {
     if (ms === undefined || ms < 0) throw new CliError(`--event-ttl must be a duration of 0 or more such as 1h or 30m, got "${o.eventTtl}"`);
     eventTTLMs = ms;
   }
-  const log = (m: string, e?: unknown) => console.error(`nodeless: ${m}${e ? `: ${e instanceof Error ? e.stack : e}` : ''}`);
+  const level = o.logLevel ?? 'info';
+  if (!LOG_LEVELS.includes(level as LogLevel)) throw new CliError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  const format = o.logFormat ?? 'text';
+  if (!LOG_FORMATS.includes(format as LogFormat)) throw new CliError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${format}"`);
+  // Logs go to stderr; what this command prints for its user (where nodeless is) stays plain on stdout.
+  configureLogging({ level: level as LogLevel, format: format as LogFormat });
+  const log = logger('nodeless');
   // Last resort: a promise nobody awaited must not end the server (Node's default
   // for an unhandled rejection); request errors are answered where they happen.
-  process.on('unhandledRejection', (e) => log('unhandled rejection (the server keeps running)', e));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (the server keeps running)'));
   let n;
   try {
-    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, requestTimeoutMs, eventTTLMs, log });
+    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, requestTimeoutMs, eventTTLMs });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') throw new CliError(`port ${o.port} on ${o.host} is already in use (another nodeless or API server?); choose another with --port`);
     if (e?.code === 'EACCES') throw new CliError(`not allowed to listen on ${o.host}:${o.port}; choose a port above 1024 with --port`);

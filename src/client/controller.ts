@@ -7,25 +7,27 @@
 import { realClock, type Clock } from '../util/clock.js';
 import type { RateLimiter } from './workqueue/ratelimiter.js';
 import { WorkQueue } from './workqueue/queue.js';
+import { logger, type Logger } from '../util/log.js';
 
 export interface ControllerOptions {
   /** Timers and "now" (default: the wall clock; tests pass a FakeClock). */
   clock?: Clock;
   /** The queue's back-off (default: client-go's DefaultControllerRateLimiter). */
   rateLimiter?: RateLimiter;
-  /** Where failed syncs are told (default: stderr). */
+  /** Where failed syncs are told as lines (tests); by default, the log of the component named after the controller (util/log.ts). */
   log?: (line: string) => void;
 }
 
 export abstract class Controller {
   readonly queue: WorkQueue;
   readonly clock: Clock;
-  protected readonly log: (line: string) => void;
+  /** The controller's log (component: its name). */
+  protected readonly log: Logger;
 
   protected constructor(readonly name: string, opts: ControllerOptions = {}) {
     this.clock = opts.clock ?? realClock;
-    this.log = opts.log ?? ((line) => console.error(line));
-    this.queue = new WorkQueue({ name, clock: this.clock, rateLimiter: opts.rateLimiter, log: this.log });
+    this.log = logger(name);
+    this.queue = new WorkQueue({ name, clock: this.clock, rateLimiter: opts.rateLimiter, log: opts.log });
   }
 
   /**

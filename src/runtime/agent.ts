@@ -124,7 +124,7 @@ export class Kubelet extends Controller implements NodeAgent {
     this.pods = new InformerView(this.shared.informer(refs.pods), (p) => p.spec?.nodeName === this.nodeName);
     this.recorder = new EventRecorder(client, { component: 'kubelet', host: this.nodeName }, opts.eventLimit ?? KUBELET_EVENT_LIMIT, this.clock);
     this.recordEvents = opts.recordEvents ?? true;
-    this.statusQueue = new WorkQueue({ name: `kubelet ${this.nodeName} status`, clock: this.clock, log: this.log });
+    this.statusQueue = new WorkQueue({ name: `kubelet ${this.nodeName} status`, clock: this.clock, log: opts.log });
     this.podClock = new PodClock((ps, now) => {
       if (ps.sandbox === 'failed') ps.sandbox = 'none';
       this.lifecycle.sync(ps, now);

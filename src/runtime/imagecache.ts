@@ -9,6 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KubeObject } from '../api/types.js';
+import { logger } from '../util/log.js';
+
+const log = logger('imagecache');
 
 export const REUSE_KEY_ANNOTATION = 'eks.tke.cloud.tencent.com/cbs-reuse-key';
 export const DEFAULT_REUSE_WINDOW_MS = 2 * 3600_000;
@@ -150,7 +153,7 @@ export class ImageCache {
       fs.writeFileSync(tmp, JSON.stringify({ version: 1, disks: [...this.buckets.values()].flat() }));
       fs.renameSync(tmp, this.file);
     } catch (e) {
-      console.error(`image cache ${this.file}: ${(e as Error).message}`);
+      log.error({ err: e, file: this.file }, 'the image cache could not be saved');
     }
   }
 }

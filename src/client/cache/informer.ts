@@ -11,6 +11,9 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Client, ResourceRef, WatchHandle } from '../types.js';
 import { compact } from './compact.js';
+import { logger } from '../../util/log.js';
+
+const log = logger('informer');
 
 export interface InformerHandlers<T extends KubeObject> {
   add?(obj: T): void;
@@ -167,7 +170,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     try {
       fn();
     } catch (e) {
-      console.error(`informer ${this.ref.resource} handler failed:`, e);
+      log.error({ err: e }, `informer ${this.ref.resource} handler failed`);
     }
   }
 

@@ -6,6 +6,7 @@
 // Forget. Time is the queue's Clock, so a test moves it by hand.
 import { realClock, type Clock, type ClockTimer } from '../../util/clock.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './ratelimiter.js';
+import { logger } from '../../util/log.js';
 
 export interface WorkQueueOptions {
   /**
@@ -19,7 +20,7 @@ export interface WorkQueueOptions {
   rateLimiter?: RateLimiter;
   /** Names the queue in log lines (the controller's name). */
   name?: string;
-  /** Where failures are told (default: stderr). */
+  /** Where failures are told as one line (tests); by default, the log of the component named `name` (util/log.ts). */
   log?: (line: string) => void;
 }
 
@@ -31,7 +32,6 @@ export class WorkQueue {
   readonly clock: Clock;
   readonly rateLimiter: RateLimiter;
   readonly name: string;
-  private readonly log: (line: string) => void;
   private queue: string[] = [];
   private head = 0;
   private queued = new Set<string>();
@@ -52,7 +52,6 @@ export class WorkQueue {
     this.clock = opts.clock ?? realClock;
     this.rateLimiter = opts.rateLimiter ?? defaultControllerRateLimiter(this.clock);
     this.name = opts.name ?? 'controller';
-    this.log = opts.log ?? ((line) => console.error(line));
   }
 
   /** Queues a key; `now` skips the rest after a slow sync (a controller continuing its own burst). */
@@ -195,7 +194,10 @@ export class WorkQueue {
     if (this.stopped) return;
     const delay = this.rateLimiter.when(key);
     const n = this.rateLimiter.numRequeues(key);
-    this.log(`${this.name}: error syncing "${key}" (${n === 1 ? '1 failure' : `${n} failures`}), retrying in ${fmtMs(delay)}: ${(err as Error)?.message ?? String(err)}`);
+    const msg = `error syncing "${key}" (${n === 1 ? '1 failure' : `${n} failures`}), retrying in ${fmtMs(delay)}: ${(err as Error)?.message ?? String(err)}`;
+    // As client-go's HandleError: an error, named after the controller whose sync failed.
+    if (this.opts.log) this.opts.log(`${this.name}: ${msg}`);
+    else logger(this.name).error({ key, failures: n }, msg);
     this.addAfter(key, delay);
   }
 
