@@ -10,6 +10,7 @@ import { ApiMetrics, groupResource } from './apiserver/metrics.js';
 import type { ClusterApi } from './apiserver/server.js';
 import type { Store } from './store/types.js';
 import { InProcessClient } from './client/inprocess.js';
+import { SYSTEM_PRIORITY_CLASSES } from './api/resources/cluster.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -44,6 +45,15 @@ export async function openCluster(name: string, store: Store, opts: RegistryOpti
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
       spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
     });
+  }
+  // The PriorityClasses every cluster has (kube-apiserver's scheduling post-start hook makes them).
+  const priorityclasses = catalog.lookup('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+  for (const pc of SYSTEM_PRIORITY_CLASSES) {
+    if (!(await registry.tryGet(priorityclasses, undefined, pc.name))) {
+      await registry.create(priorityclasses, undefined, {
+        apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description,
+      });
+    }
   }
   return { name, catalog, registry, subresources: new Subresources(), client: new InProcessClient(registry), metrics };
 }

@@ -110,7 +110,11 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
       return c;
     }
     // Controllers, scheduler and super nodes of this cluster, all through its in-process client.
-    const namespacedRefs = () => c.catalog.all().filter((rt) => rt.namespaced && rt.plural !== 'events').map((rt) => ({ apiVersion: apiVersionOf(rt), resource: rt.plural }));
+    // What the namespace controller empties: every namespaced type that can be listed and deleted, once per
+    // storage (a view of another version's storage, such as events.k8s.io's Events, is the same objects).
+    const namespacedRefs = () => c.catalog.all()
+      .filter((rt) => rt.namespaced && rt.plural !== 'events' && !rt.convert && rt.verbs.includes('list') && rt.verbs.includes('delete'))
+      .map((rt) => ({ apiVersion: apiVersionOf(rt), resource: rt.plural }));
     const workloads = startWorkloadControllers(c.client, { namespacedRefs, informers });
     const scheduler = startScheduler(c.client, { informers });
     const lifecycle = startNodeLifecycle(c.client, { informers });

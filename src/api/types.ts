@@ -72,7 +72,7 @@ export interface Printer {
 /** A field error as Kubernetes reports it in Status.details.causes. */
 export interface FieldError {
   field: string;
-  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid';
+  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid';
   message: string;
 }
 
@@ -110,6 +110,19 @@ export interface ResourceType {
   fields?: Record<string, (obj: KubeObject) => string | undefined>;
   /** For the scale subresource: where replicas and the selector live. */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  /**
+   * The status a created object comes back with (kinds with a status subresource): what Go's
+   * encoding of the type's empty status struct prints, e.g. `{}` for a Deployment,
+   * `{"loadBalancer":{}}` for a Service, `{"phase":"Pending"}` for a PVC. `{}` when unset.
+   */
+  createStatus?(obj: KubeObject): Record<string, unknown>;
+  /**
+   * Another version or group that shares this type's storage (kube-apiserver keeps one storage
+   * per group-resource and converts): `storage` is where the objects live, `convert` turns a stored
+   * object into this version and back (docs/api-resources.md, "One storage, two versions").
+   */
+  storage?: { group: string; plural: string };
+  convert?: { fromStorage(o: KubeObject): KubeObject; toStorage(o: KubeObject): KubeObject };
 }
 
 export const apiVersionOf = (t: { group: string; version: string }): string =>

@@ -47,7 +47,8 @@ const SUB: Record<string, { verbs: string[]; group?: string; version?: string; k
 
 export function apiResourceList(groupVersion: string, types: ResourceType[]) {
   const resources: object[] = [];
-  for (const rt of types) {
+  // kube-apiserver lists a group-version's resources by name.
+  for (const rt of [...types].sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0))) {
     resources.push({
       name: rt.plural, singularName: rt.singular, namespaced: rt.namespaced, kind: rt.kind, verbs: rt.verbs,
       ...(rt.shortNames?.length ? { shortNames: rt.shortNames } : {}),

@@ -46,6 +46,10 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
   const media = connect ? undefined : negotiate(r.headers.accept, { custom: rt.custom && r.subresource !== 'scale', watch: isWatch });
   if (r.subresource) return subs.handle(reg, r, res);
   const rendering = renderingFor(media!);
+  // A verb the type does not serve has no route in kube-apiserver: 405 (componentstatuses are
+  // get/list only, bindings create only).
+  const verb = verbOf(method, !!name, isWatch);
+  if (verb && !rt.verbs.includes(verb)) throw errors.methodNotAllowed('');
 
   if (!name) {
     switch (method) {
@@ -100,6 +104,18 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
     default:
       throw errors.methodNotAllowed(method);
   }
+}
+
+/** The API verb of a request on a resource path (undefined for methods no verb has). */
+function verbOf(method: string, named: boolean, watch: boolean): string | undefined {
+  switch (method) {
+    case 'GET': return watch ? 'watch' : named ? 'get' : 'list';
+    case 'POST': return 'create';
+    case 'PUT': return 'update';
+    case 'PATCH': return 'patch';
+    case 'DELETE': return named ? 'delete' : 'deletecollection';
+  }
+  return undefined;
 }
 
 function deleteOptions(r: ResourceRequest): DeleteOptions {

@@ -25,6 +25,7 @@ import type { Attributes, Operation } from './admission/types.js';
 import { ADMIN_USER } from './admission/types.js';
 import type { Finish, ResourceStrategy, StrategyOptions, WriteContext } from './strategies/index.js';
 import { Strategies } from './strategies/index.js';
+import { bindPod } from './subresources.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -143,6 +144,11 @@ export class Registry {
     this.strategies = new Strategies(opts);
   }
 
+  /** POST pods/NAME/binding and namespaces/NS/bindings. */
+  bindPod(namespace: string, name: string, node: string): Promise<void> {
+    return bindPod(this, namespace, name, node);
+  }
+
   /** The strategy of a type: what is particular about it. */
   strategy(rt: ResourceType): ResourceStrategy {
     return this.strategies.for(rt);
@@ -150,8 +156,10 @@ export class Registry {
 
   // ---- keys -------------------------------------------------------------
 
+  /** Where a type's objects live: its own group-resource, or the one whose storage it shares (rt.storage). */
   prefix(rt: ResourceType, namespace?: string): string {
-    const base = `/${this.cluster}/${rt.group || 'core'}/${rt.plural}/`;
+    const at = rt.storage ?? rt;
+    const base = `/${this.cluster}/${at.group || 'core'}/${at.plural}/`;
     return rt.namespaced && namespace ? `${base}${namespace}/` : base;
   }
 
@@ -163,9 +171,11 @@ export class Registry {
 
   /** The stored JSON text as is: the fast path for GET. */
   async getRaw(rt: ResourceType, namespace: string | undefined, name: string): Promise<string> {
+    const s = this.strategy(rt);
+    if (s.restGet) return JSON.stringify(await s.restGet(namespace, name));
     const item = await this.store.get(this.key(rt, namespace, name));
     if (!item) throw errors.notFound(rt, name);
-    return item.json;
+    return rt.convert ? JSON.stringify(rt.convert.fromStorage(JSON.parse(item.json))) : item.json;
   }
 
   async get(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
@@ -174,7 +184,13 @@ export class Registry {
 
   async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
     const item = await this.store.get(this.key(rt, namespace, name));
-    return item ? JSON.parse(item.json) : undefined;
+    return item ? this.decode(rt, item.json) : undefined;
+  }
+
+  /** A stored object as this type's version (rt.convert: a view of another version's storage). */
+  private decode(rt: ResourceType, json: string): KubeObject {
+    const o = JSON.parse(json) as KubeObject;
+    return rt.convert ? rt.convert.fromStorage(o) : o;
   }
 
   /** Builds a predicate for label and field selectors; throws 400 on bad syntax or unknown fields. */
@@ -224,6 +240,11 @@ export class Registry {
   async list(rt: ResourceType, namespace: string | undefined, q: ListQuery = {}): Promise<ListOutcome> {
     validateListOptions(q, false);
     const match = this.matcher(rt, q);
+    const s = this.strategy(rt);
+    if (s.restList) {
+      const items = (await s.restList(namespace)).filter((o) => !match || match(o));
+      return { items, resourceVersion: '' };
+    }
     const prefix = this.prefix(rt, namespace);
     let after: string | undefined;
     let listRv: number | undefined;
@@ -274,7 +295,7 @@ export class Registry {
       for (const it of p.items) {
         if (limit && items.length === limit) { cont = cursor; break; }
         cursor = it.key;
-        const o = JSON.parse(it.json) as KubeObject;
+        const o = this.decode(rt, it.json);
         if (!match || match(o)) items.push(o);
       }
       if (cont || !p.continueAfter) break;
@@ -321,7 +342,9 @@ export class Registry {
     } else if (q.sendInitialEvents === false) from = rv || this.store.revision();
     else if (rv === 0) from = await initialEvents();
     else from = rv;
-    const onChange = (c: Change) => {
+    const onChange = (stored: Change) => {
+      // A view of another version's storage sees every change converted.
+      const c = rt.convert ? { ...stored, json: JSON.stringify(this.decode(rt, stored.json)), prevJson: stored.prevJson === undefined ? undefined : JSON.stringify(this.decode(rt, stored.prevJson)) } : stored;
       if (!match) return onEvent(c.type, c.json, undefined, c.rv);
       const prev = c.prevJson === undefined ? undefined : (JSON.parse(c.prevJson) as KubeObject);
       if (c.type === 'DELETED') {
@@ -394,11 +417,11 @@ export class Registry {
     return errs;
   }
 
-  /** The store's render for `obj`: stamps the revision and serializes. */
-  render(obj: KubeObject) {
+  /** The store's render for `obj`: stamps the revision and serializes (in the storage's version when `rt` is a view). */
+  render(obj: KubeObject, rt?: ResourceType) {
     return (rv: number) => {
       obj.metadata.resourceVersion = String(rv);
-      return JSON.stringify(obj);
+      return JSON.stringify(rt?.convert ? rt.convert.toStorage(obj) : obj);
     };
   }
 
@@ -426,6 +449,7 @@ export class Registry {
   async create(rt: ResourceType, namespace: string | undefined, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     const s = this.strategy(rt);
     this.checkTypeMeta(rt, body);
+    if (s.restCreate) return s.restCreate(namespace, body, this.writeContext(opts));
     const obj = body;
     const m = obj.metadata;
     if (s.namespaced) {
@@ -459,7 +483,7 @@ export class Registry {
       if (opts.dryRun) return obj;
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.store.create(this.key(rt, namespace, m.name!), this.render(obj), { readSoon: s.readSoon, ttlSeconds: s.ttlSeconds });
+          await this.store.create(this.key(rt, namespace, m.name!), this.render(obj, rt), { readSoon: s.readSoon, ttlSeconds: s.ttlSeconds });
           break;
         } catch (e) {
           // A generated name that collides gets another suffix (27^5 names: collisions do happen at scale).
@@ -636,7 +660,7 @@ export class Registry {
       }
       if (next.metadata.finalizers && next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
       try {
-        await this.store.update(key, this.render(next), Number(om.resourceVersion), { ttlSeconds: s.ttlSeconds });
+        await this.store.update(key, this.render(next, rt), Number(om.resourceVersion), { ttlSeconds: s.ttlSeconds });
       } catch (e) {
         if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(rt, name));
         if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
@@ -657,7 +681,7 @@ export class Registry {
    */
   private async remove(s: ResourceStrategy, key: string, name: string, expectedRv: number, finalObj: KubeObject): Promise<KubeObject> {
     try {
-      await this.store.delete(key, expectedRv, this.render(finalObj));
+      await this.store.delete(key, expectedRv, this.render(finalObj, s.type));
     } catch (e) {
       if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(s.type, name));
       if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(s.type, name);
@@ -680,6 +704,7 @@ export class Registry {
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== m.uid) throw errors.conflict(rt, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${m.uid}`);
       if (pre?.resourceVersion && pre.resourceVersion !== m.resourceVersion) throw errors.conflict(rt, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion}`);
+      s.beforeDelete?.(cur);
       const attrs = this.attributes('DELETE', rt, namespace, name, undefined, cur, opts);
       await this.admission.admit(attrs);
       await this.admission.validate(attrs);
@@ -700,7 +725,7 @@ export class Registry {
           if (graceful && grace === 0 && finalizers.length === 0) return dry ? cur : await this.remove(s, key, name, Number(m.resourceVersion), cur);
           if (graceful && grace < (m.deletionGracePeriodSeconds ?? 0)) {
             m.deletionGracePeriodSeconds = grace;
-            if (!dry) await this.store.update(key, this.render(cur), Number(m.resourceVersion));
+            if (!dry) await this.store.update(key, this.render(cur, rt), Number(m.resourceVersion));
           }
           return cur;
         }
@@ -709,7 +734,7 @@ export class Registry {
         if (finalizers.length) m.finalizers = finalizers;
         s.prepareForDelete(cur);
         if (rt.hasGeneration) m.generation = (m.generation ?? 0) + 1;
-        if (!dry) await this.store.update(key, this.render(cur), Number(m.resourceVersion));
+        if (!dry) await this.store.update(key, this.render(cur, rt), Number(m.resourceVersion));
         return cur;
       } catch (e) {
         if (e instanceof StatusError && e.reason === 'Conflict' && attempt < 5 && !pre) continue;

@@ -107,6 +107,7 @@ function describeType(t: FieldError['type']): string {
     case 'FieldValueDuplicate': return 'Duplicate value';
     case 'FieldValueForbidden': return 'Forbidden';
     case 'FieldValueTooLong': return 'Too long';
+    case 'FieldValueTooMany': return 'Too many';
     case 'FieldValueTypeInvalid': return 'Invalid value';
   }
 }

@@ -14,7 +14,10 @@ export function renderingFor(media: Negotiated): Rendering {
 
 export function printerOf(rt: ResourceType): Printer {
   if (rt.custom) return crdPrinter((rt as any).additionalPrinterColumns ?? []);
-  return printerFor(rt.kind, rt.group) ?? defaultPrinter;
+  const p = printerFor(rt.kind, rt.group) ?? defaultPrinter;
+  // kube-apiserver prints the internal object: a view of another version's storage prints as the stored shape.
+  const convert = rt.convert;
+  return convert ? { columns: p.columns, cells: (o, now) => p.cells(convert.toStorage(o), now) } : p;
 }
 
 function partial(o: KubeObject) {

@@ -11,6 +11,11 @@ import {
   controllerRevisionPrinter, cronJobPrinter, daemonSetPrinter, deploymentPrinter, jobPrinter, replicaSetPrinter, statefulSetPrinter,
 } from './workloads.js';
 import { customResourceDefinitionPrinter, leasePrinter, podDisruptionBudgetPrinter } from './misc.js';
+import {
+  componentStatusPrinter, csiDriverPrinter, csiNodePrinter, csiStorageCapacityPrinter, endpointSlicePrinter, horizontalPodAutoscalerPrinter,
+  limitRangePrinter, persistentVolumeClaimPrinter, persistentVolumePrinter, podTemplatePrinter, priorityClassPrinter, replicationControllerPrinter,
+  resourceQuotaPrinter, runtimeClassPrinter, storageClassPrinter, volumeAttachmentPrinter,
+} from './more.js';
 
 export { crdPrinter, type PrinterColumnDefinition } from './crd.js';
 export { defaultPrinter, nameAgePrinter } from './misc.js';
@@ -41,6 +46,22 @@ const BUILTIN: Record<string, { group: string; printer: Printer }> = {
   Lease: { group: 'coordination.k8s.io', printer: leasePrinter },
   PodDisruptionBudget: { group: 'policy', printer: podDisruptionBudgetPrinter },
   CustomResourceDefinition: { group: 'apiextensions.k8s.io', printer: customResourceDefinitionPrinter },
+  PodTemplate: { group: '', printer: podTemplatePrinter },
+  ReplicationController: { group: '', printer: replicationControllerPrinter },
+  ResourceQuota: { group: '', printer: resourceQuotaPrinter },
+  LimitRange: { group: '', printer: limitRangePrinter },
+  PersistentVolume: { group: '', printer: persistentVolumePrinter },
+  PersistentVolumeClaim: { group: '', printer: persistentVolumeClaimPrinter },
+  ComponentStatus: { group: '', printer: componentStatusPrinter },
+  HorizontalPodAutoscaler: { group: 'autoscaling', printer: horizontalPodAutoscalerPrinter },
+  PriorityClass: { group: 'scheduling.k8s.io', printer: priorityClassPrinter },
+  RuntimeClass: { group: 'node.k8s.io', printer: runtimeClassPrinter },
+  EndpointSlice: { group: 'discovery.k8s.io', printer: endpointSlicePrinter },
+  StorageClass: { group: 'storage.k8s.io', printer: storageClassPrinter },
+  CSIDriver: { group: 'storage.k8s.io', printer: csiDriverPrinter },
+  CSINode: { group: 'storage.k8s.io', printer: csiNodePrinter },
+  CSIStorageCapacity: { group: 'storage.k8s.io', printer: csiStorageCapacityPrinter },
+  VolumeAttachment: { group: 'storage.k8s.io', printer: volumeAttachmentPrinter },
 };
 
 /**

@@ -45,6 +45,7 @@ export const deployments = defineResource({
 export const replicasets = defineResource({
   group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, shortNames: ['rs'], categories: ['all'],
   subresources: ['status', 'scale'], definition: 'io.k8s.api.apps.v1.ReplicaSet', hasGeneration: true, scale,
+  createStatus: () => ({ replicas: 0 }),
   defaults(o) { o.spec ??= {}; o.spec.replicas ??= 1; defaultPodSpec(o.spec.template?.spec); },
   validate: (o, old) => [...validateWorkload(o), ...immutableSelector(o, old)],
   fields: { ...metaFields, 'status.replicas': (o) => String(o.status?.replicas ?? 0) },
@@ -53,6 +54,7 @@ export const replicasets = defineResource({
 export const statefulsets = defineResource({
   group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, shortNames: ['sts'], categories: ['all'],
   subresources: ['status', 'scale'], definition: 'io.k8s.api.apps.v1.StatefulSet', hasGeneration: true, scale,
+  createStatus: () => ({ replicas: 0, availableReplicas: 0 }),
   defaults(o) {
     const s = (o.spec ??= {});
     s.replicas ??= 1;
@@ -70,6 +72,7 @@ export const statefulsets = defineResource({
 export const daemonsets = defineResource({
   group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true, shortNames: ['ds'], categories: ['all'],
   subresources: ['status'], definition: 'io.k8s.api.apps.v1.DaemonSet', hasGeneration: true,
+  createStatus: () => ({ currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 }),
   defaults(o) {
     const s = (o.spec ??= {});
     s.revisionHistoryLimit ??= 10;

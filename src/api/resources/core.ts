@@ -3,12 +3,17 @@ import type { FieldError, KubeObject } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { defaultPodSpec, validatePodSpec } from './podspec.js';
 import { deepCopy } from '../deepcopy.js';
-import { setOwn } from '../../util/own.js';
+import { own, setOwn } from '../../util/own.js';
+import { quantity } from '../resource.js';
+import { formatRFC3339 } from '../duration.js';
+import { sameValue } from '../../util/equal.js';
 
 const podPhaseReady = (o: any) => o.status?.phase;
 
 export const namespaces = defineResource({
   group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'],
+  // The namespace storage has no DeleteCollection.
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   subresources: ['status', 'finalize'], definition: 'io.k8s.api.core.v1.Namespace',
   defaults(o) {
     o.spec ??= {};
@@ -85,6 +90,7 @@ export const nodes = defineResource({
 export const services = defineResource({
   group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'],
   subresources: ['status', 'proxy'], definition: 'io.k8s.api.core.v1.Service',
+  createStatus: () => ({ loadBalancer: {} }),
   defaults(o) {
     o.spec ??= {};
     o.spec.type ??= 'ClusterIP';
@@ -163,3 +169,241 @@ export const serviceaccounts = defineResource({
   group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'],
   definition: 'io.k8s.api.core.v1.ServiceAccount', fields: metaFields,
 });
+
+// ---- the rest of core/v1 (issue 16); rules and sources: docs/api-resources.md
+
+/** pods/binding's sibling: POST namespaces/NS/bindings binds the pod the Binding names (strategies/core.ts). */
+export const bindings = defineResource({
+  group: '', version: 'v1', kind: 'Binding', plural: 'bindings', namespaced: true, verbs: ['create'],
+  definition: 'io.k8s.api.core.v1.Binding', fields: metaFields,
+});
+
+/** Read-only: the control plane's health, computed per request (strategies/core.ts). */
+export const componentstatuses = defineResource({
+  group: '', version: 'v1', kind: 'ComponentStatus', plural: 'componentstatuses', namespaced: false, shortNames: ['cs'], verbs: ['get', 'list'],
+  definition: 'io.k8s.api.core.v1.ComponentStatus', fields: metaFields,
+});
+
+const LIMIT_TYPES = ['Container', 'Pod', 'PersistentVolumeClaim'];
+/** A quantity in its canonical text, or NaN when it is not one. */
+const QUANTITY_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?\d+)?$/;
+const quantityError = (field: string, v: unknown): FieldError => ({ field, type: 'FieldValueInvalid', message: `${JSON.stringify(v)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` });
+function quantityMapErrors(m: unknown, field: string): FieldError[] {
+  if (!m || typeof m !== 'object') return [];
+  return Object.entries(m).filter(([, v]) => typeof v === 'number' ? v < 0 : !QUANTITY_RE.test(String(v))).map(([k, v]) => quantityError(`${field}[${k}]`, v));
+}
+
+export const limitranges = defineResource({
+  group: '', version: 'v1', kind: 'LimitRange', plural: 'limitranges', namespaced: true, shortNames: ['limits'],
+  definition: 'io.k8s.api.core.v1.LimitRange',
+  defaults(o) {
+    // SetDefaults_LimitRangeItem: a Container limit's max and default fill each other.
+    for (const item of Array.isArray(o.spec?.limits) ? o.spec.limits : []) {
+      if (!item || typeof item !== 'object' || item.type !== 'Container') continue;
+      item.default ??= item.max ? { ...item.max } : undefined;
+      if (item.default === undefined) delete item.default;
+      if (item.max) for (const [k, v] of Object.entries(item.max)) if (item.default && own(item.default, k) === undefined) setOwn(item.default, k, v);
+      if (item.default) {
+        item.defaultRequest ??= {};
+        for (const [k, v] of Object.entries(item.default)) if (own(item.defaultRequest, k) === undefined) setOwn(item.defaultRequest, k, own(item.min ?? {}, k) ?? v);
+      }
+    }
+  },
+  validate(o) {
+    const errs: FieldError[] = [];
+    const limits = o.spec?.limits;
+    if (!Array.isArray(limits)) return errs;
+    limits.forEach((item: any, i: number) => {
+      const p = `spec.limits[${i}]`;
+      if (!LIMIT_TYPES.includes(item?.type)) errs.push({ field: `${p}.type`, type: 'FieldValueNotSupported', message: `${JSON.stringify(item?.type ?? '')}: supported values: ${LIMIT_TYPES.map((t) => JSON.stringify(t)).join(', ')}` });
+      for (const k of ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio']) errs.push(...quantityMapErrors(item?.[k], `${p}.${k}`));
+      if (item?.type === 'Pod' && item.default) errs.push({ field: `${p}.default`, type: 'FieldValueForbidden', message: 'may not be specified when `type` is \'Pod\'' });
+      if (item?.type === 'Pod' && item.defaultRequest) errs.push({ field: `${p}.defaultRequest`, type: 'FieldValueForbidden', message: 'may not be specified when `type` is \'Pod\'' });
+      for (const [k, min] of Object.entries(item?.min ?? {})) {
+        const max = own(item?.max ?? {}, k);
+        if (max !== undefined && quantity(min) > quantity(max)) errs.push({ field: `${p}.min[${k}]`, type: 'FieldValueInvalid', message: `${JSON.stringify(min)}: min value ${min} is greater than max value ${max}` });
+      }
+    });
+    return errs;
+  },
+  fields: metaFields,
+});
+
+const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
+function accessModeErrors(modes: unknown, field: string): FieldError[] {
+  if (!Array.isArray(modes) || modes.length === 0) return [{ field, type: 'FieldValueRequired', message: 'at least 1 access mode is required' }];
+  const errs: FieldError[] = modes.filter((m) => !ACCESS_MODES.includes(m)).map((m) => ({
+    field, type: 'FieldValueNotSupported' as const, message: `${JSON.stringify(m)}: supported values: ${ACCESS_MODES.map((a) => JSON.stringify(a)).join(', ')}`,
+  }));
+  if (modes.includes('ReadWriteOncePod') && modes.length > 1) errs.push({ field, type: 'FieldValueForbidden', message: 'may not use ReadWriteOncePod with other access modes' });
+  return errs;
+}
+const VOLUME_MODES = ['Block', 'Filesystem'];
+const volumeModeErrors = (v: unknown, field: string): FieldError[] =>
+  v === undefined || VOLUME_MODES.includes(v as string) ? [] : [{ field, type: 'FieldValueNotSupported', message: `${JSON.stringify(v)}: supported values: "Block", "Filesystem"` }];
+
+export const persistentvolumeclaims = defineResource({
+  group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'],
+  subresources: ['status'], definition: 'io.k8s.api.core.v1.PersistentVolumeClaim',
+  defaults(o) {
+    o.spec ??= {};
+    o.spec.volumeMode ??= 'Filesystem';
+  },
+  createStatus: () => ({ phase: 'Pending' }),
+  validate(o, old) {
+    const s = o.spec ?? {};
+    const errs = accessModeErrors(s.accessModes, 'spec.accessModes');
+    const storage = own(s.resources?.requests ?? {}, 'storage');
+    if (storage === undefined) errs.push({ field: 'spec.resources[storage]', type: 'FieldValueRequired', message: '' });
+    else if (typeof storage !== 'number' && !QUANTITY_RE.test(String(storage))) errs.push(quantityError('spec.resources.requests[storage]', storage));
+    else if (quantity(storage) <= 0) errs.push({ field: 'spec.resources[storage]', type: 'FieldValueInvalid', message: `${JSON.stringify(String(storage))}: must be greater than zero` });
+    errs.push(...quantityMapErrors(s.resources?.limits, 'spec.resources.limits'));
+    errs.push(...volumeModeErrors(s.volumeMode, 'spec.volumeMode'));
+    if (old && errs.length === 0) errs.push(...validateClaimUpdate(o, old));
+    return errs;
+  },
+  fields: metaFields,
+});
+
+/**
+ * ValidatePersistentVolumeClaimUpdate: the spec is fixed once created, but for a bound claim's
+ * storage request (expansion, never below what it has: RecoverVolumeExpansionFailure, on in
+ * 1.32), the volumeAttributesClassName, and the volumeName a binder fills in.
+ */
+function validateClaimUpdate(o: KubeObject, old: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const next = deepCopy(o.spec ?? {});
+  const prev = deepCopy(old.spec ?? {});
+  const bound = o.status?.phase === 'Bound';
+  if (bound && next.resources?.requests && own(next.resources.requests, 'storage') !== undefined) {
+    const want = own(next.resources.requests, 'storage');
+    const has = own(o.status?.capacity ?? {}, 'storage');
+    if (has !== undefined && quantity(want) < quantity(has)) errs.push({ field: 'spec.resources.requests.storage', type: 'FieldValueForbidden', message: 'field can not be less than status.capacity' });
+    setOwn(next.resources.requests, 'storage', own(prev.resources?.requests ?? {}, 'storage'));
+  }
+  if (!prev.volumeName) prev.volumeName = next.volumeName;
+  delete next.volumeAttributesClassName;
+  delete prev.volumeAttributesClassName;
+  for (const sp of [next, prev]) for (const k of Object.keys(sp)) if (sp[k] === undefined) delete sp[k];
+  if (!sameValue(next, prev)) errs.push({ field: 'spec', type: 'FieldValueForbidden', message: 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' });
+  return errs;
+}
+
+const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
+/** The volume sources a PersistentVolumeSpec may hold (exactly one). */
+const PV_SOURCES = [
+  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'glusterfs',
+  'hostPath', 'iscsi', 'local', 'nfs', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
+];
+
+export const persistentvolumes = defineResource({
+  group: '', version: 'v1', kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'],
+  subresources: ['status'], definition: 'io.k8s.api.core.v1.PersistentVolume',
+  // PersistentVolumeStrategy.PrepareForCreate: Pending, with the time it became so.
+  createStatus: () => ({ phase: 'Pending', lastPhaseTransitionTime: formatRFC3339() }),
+  defaults(o) {
+    o.spec ??= {};
+    o.spec.persistentVolumeReclaimPolicy ??= 'Retain';
+    o.spec.volumeMode ??= 'Filesystem';
+    if (o.spec.hostPath && typeof o.spec.hostPath === 'object') o.spec.hostPath.type ??= '';
+  },
+  validate(o, old) {
+    const s = o.spec ?? {};
+    const errs = accessModeErrors(s.accessModes, 'spec.accessModes');
+    const cap = s.capacity;
+    if (!cap || typeof cap !== 'object' || Object.keys(cap).length === 0) errs.push({ field: 'spec.capacity', type: 'FieldValueRequired', message: '' });
+    else {
+      for (const k of Object.keys(cap)) if (k !== 'storage') errs.push({ field: 'spec.capacity', type: 'FieldValueNotSupported', message: `${JSON.stringify(k)}: supported values: "storage"` });
+      errs.push(...quantityMapErrors(cap, 'spec.capacity'));
+    }
+    if (s.persistentVolumeReclaimPolicy !== undefined && !RECLAIM_POLICIES.includes(s.persistentVolumeReclaimPolicy)) {
+      errs.push({ field: 'spec.persistentVolumeReclaimPolicy', type: 'FieldValueNotSupported', message: `${JSON.stringify(s.persistentVolumeReclaimPolicy)}: supported values: "Delete", "Recycle", "Retain"` });
+    }
+    const sources = PV_SOURCES.filter((k) => s[k] !== undefined && s[k] !== null);
+    if (sources.length === 0) errs.push({ field: 'spec', type: 'FieldValueRequired', message: 'must specify a volume type' });
+    else if (sources.length > 1) errs.push({ field: `spec.${sources[1]}`, type: 'FieldValueForbidden', message: 'may not specify more than 1 volume type' });
+    errs.push(...volumeModeErrors(s.volumeMode, 'spec.volumeMode'));
+    if (old) {
+      const src = (spec: any) => JSON.stringify(PV_SOURCES.map((k) => spec?.[k] ?? null));
+      if (src(s) !== src(old.spec)) errs.push({ field: 'spec.persistentvolumesource', type: 'FieldValueForbidden', message: 'spec.persistentvolumesource is immutable after creation' });
+      if ((old.spec?.volumeMode ?? 'Filesystem') !== (s.volumeMode ?? 'Filesystem')) errs.push({ field: 'spec.volumeMode', type: 'FieldValueInvalid', message: `${JSON.stringify(s.volumeMode)}: field is immutable` });
+    }
+    return errs;
+  },
+  fields: metaFields,
+});
+
+export const podtemplates = defineResource({
+  group: '', version: 'v1', kind: 'PodTemplate', plural: 'podtemplates', namespaced: true,
+  definition: 'io.k8s.api.core.v1.PodTemplate',
+  defaults(o) { defaultPodSpec(o.template?.spec); },
+  validate(o) { return validatePodSpec(o.template?.spec, 'template.spec'); },
+  fields: metaFields,
+});
+
+export const replicationcontrollers = defineResource({
+  group: '', version: 'v1', kind: 'ReplicationController', plural: 'replicationcontrollers', namespaced: true, shortNames: ['rc'], categories: ['all'],
+  subresources: ['status', 'scale'], definition: 'io.k8s.api.core.v1.ReplicationController', hasGeneration: true,
+  scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
+  defaults(o) {
+    // SetDefaults_ReplicationController: selector and labels default to the template's labels.
+    const s = (o.spec ??= {});
+    const labels = s.template?.metadata?.labels;
+    if (labels && typeof labels === 'object') {
+      if (!s.selector || Object.keys(s.selector).length === 0) s.selector = { ...labels };
+      if (!o.metadata.labels || Object.keys(o.metadata.labels).length === 0) o.metadata.labels = { ...labels };
+    }
+    s.replicas ??= 1;
+    s.minReadySeconds ??= undefined;
+    if (s.minReadySeconds === undefined) delete s.minReadySeconds;
+    defaultPodSpec(s.template?.spec);
+  },
+  createStatus: () => ({ replicas: 0 }),
+  validate(o) {
+    const s = o.spec ?? {};
+    const errs: FieldError[] = [];
+    if (typeof s.replicas === 'number' && s.replicas < 0) errs.push({ field: 'spec.replicas', type: 'FieldValueInvalid', message: `${s.replicas}: must be greater than or equal to 0` });
+    const sel = s.selector;
+    if (!sel || typeof sel !== 'object' || Object.keys(sel).length === 0) errs.push({ field: 'spec.selector', type: 'FieldValueRequired', message: '' });
+    if (!s.template) errs.push({ field: 'spec.template', type: 'FieldValueRequired', message: '' });
+    else {
+      const labels = s.template.metadata?.labels ?? {};
+      if (sel && typeof sel === 'object' && Object.entries(sel).some(([k, v]) => own(labels, k) !== v)) {
+        errs.push({ field: 'spec.template.metadata.labels', type: 'FieldValueInvalid', message: `${goStringMap(labels)}: selector does not match template labels` });
+      }
+      errs.push(...validatePodSpec(s.template.spec, 'spec.template.spec'));
+      const rp = s.template.spec?.restartPolicy;
+      if (rp && rp !== 'Always') errs.push({ field: 'spec.template.spec.restartPolicy', type: 'FieldValueNotSupported', message: `${JSON.stringify(rp)}: supported values: "Always"` });
+    }
+    return errs;
+  },
+  fields: { ...metaFields, 'status.replicas': (o) => String(o.status?.replicas ?? 0) },
+});
+
+/** The resource names a quota's scopes allow (ResourceQuota validation). */
+const QUOTA_SCOPES = ['Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'];
+
+export const resourcequotas = defineResource({
+  group: '', version: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true, shortNames: ['quota'],
+  subresources: ['status'], definition: 'io.k8s.api.core.v1.ResourceQuota',
+  validate(o) {
+    const s = o.spec ?? {};
+    const errs = quantityMapErrors(s.hard, 'spec.hard');
+    for (const [k, v] of Object.entries(s.hard ?? {})) {
+      if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-zA-Z0-9]([-A-Za-z0-9_.]*[a-zA-Z0-9])?$/.test(k)) {
+        errs.push({ field: `spec.hard[${k}]`, type: 'FieldValueInvalid', message: `${JSON.stringify(k)}: must be a standard resource for quota` });
+      }
+      void v;
+    }
+    (Array.isArray(s.scopes) ? s.scopes : []).forEach((sc: unknown) => {
+      if (!QUOTA_SCOPES.includes(sc as string)) errs.push({ field: 'spec.scopes', type: 'FieldValueInvalid', message: `${JSON.stringify(sc)}: unsupported scope` });
+    });
+    return errs;
+  },
+  fields: metaFields,
+});
+
+/** A map[string]string as field.Invalid prints it (%#v): map[string]string{"a":"b", "c":"d"}, keys sorted. */
+export function goStringMap(m: Record<string, unknown>): string {
+  return `map[string]string{${Object.keys(m).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(m[k]))}`).join(', ')}}`;
+}

@@ -4,10 +4,18 @@ import * as core from './core.js';
 import * as apps from './apps.js';
 import * as batch from './batch.js';
 import * as misc from './misc.js';
+import * as autoscaling from './autoscaling.js';
+import * as cluster from './cluster.js';
 
 export const builtinResources: ResourceType[] = [
   core.namespaces, core.pods, core.nodes, core.services, core.endpoints, core.events, core.configmaps, core.secrets, core.serviceaccounts,
+  core.bindings, core.componentstatuses, core.limitranges, core.persistentvolumeclaims, core.persistentvolumes, core.podtemplates,
+  core.replicationcontrollers, core.resourcequotas,
   apps.deployments, apps.replicasets, apps.statefulsets, apps.daemonsets, apps.controllerrevisions,
-  batch.jobs,
+  // v2 first: the preferred version of a group is its first (Catalog.groups).
+  autoscaling.horizontalpodautoscalersV2, autoscaling.horizontalpodautoscalersV1,
+  batch.jobs, batch.cronjobs,
   misc.leases, misc.poddisruptionbudgets, misc.customresourcedefinitions,
+  cluster.endpointslices, cluster.eventsV1, cluster.priorityclasses, cluster.runtimeclasses,
+  cluster.csidrivers, cluster.csinodes, cluster.csistoragecapacities, cluster.storageclasses, cluster.volumeattachments,
 ];

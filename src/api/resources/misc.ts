@@ -10,6 +10,7 @@ export const leases = defineResource({
 export const poddisruptionbudgets = defineResource({
   group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, shortNames: ['pdb'],
   subresources: ['status'], definition: 'io.k8s.api.policy.v1.PodDisruptionBudget', hasGeneration: true,
+  createStatus: () => ({ disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 }),
   validate(o) {
     const s = o.spec ?? {};
     if (s.minAvailable !== undefined && s.maxUnavailable !== undefined) {

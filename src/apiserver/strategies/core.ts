@@ -1,6 +1,7 @@
 // Strategies of the core/v1 kinds that differ from the generic one
 // (kubernetes/pkg/registry/core/<kind>/strategy.go and storage.go).
-import type { KubeObject } from '../../api/types.js';
+import type { FieldError, KubeObject } from '../../api/types.js';
+import { errors } from '../status.js';
 import { ServiceIPAllocator } from '../serviceips.js';
 import type { Finish, GracefulDeleteOptions, NameValidation, WriteContext } from './strategy.js';
 import { ResourceStrategy } from './strategy.js';
@@ -95,4 +96,41 @@ export class EventStrategy extends ResourceStrategy {
 
 export class EndpointsStrategy extends ResourceStrategy {
   override readonly allowCreateOnUpdate = true;
+}
+
+/**
+ * POST namespaces/NS/bindings (kube's BindingREST, the pods storage's binding): binds the pod
+ * the Binding names to its target node; nothing of its own is stored.
+ */
+export class BindingStrategy extends ResourceStrategy {
+  override async restCreate(namespace: string | undefined, body: KubeObject, ctx: WriteContext): Promise<KubeObject> {
+    const errs: FieldError[] = [];
+    const name = body.metadata?.name ?? '';
+    if (!name) errs.push({ field: 'metadata.name', type: 'FieldValueRequired', message: 'name or generateName is required' });
+    const target = body.target ?? {};
+    if (!target.name) errs.push({ field: 'target.name', type: 'FieldValueRequired', message: '' });
+    if (target.kind !== undefined && target.kind !== '' && target.kind !== 'Node') errs.push({ field: 'target.kind', type: 'FieldValueNotSupported', message: `${JSON.stringify(target.kind)}: supported values: "Node"` });
+    if (errs.length) throw errors.invalid(this.type, name, errs);
+    if (!ctx.dryRun) await ctx.store.bindPod(namespace!, name, target.name);
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as unknown as KubeObject;
+  }
+}
+
+/** The components `kubectl get componentstatuses` reports: a serverless control plane runs them all, healthy. */
+const COMPONENTS = ['controller-manager', 'etcd-0', 'scheduler'];
+
+/** componentstatus REST: computed on each read, never stored (no uid, no resourceVersion, as kube answers). */
+export class ComponentStatusStrategy extends ResourceStrategy {
+  private status(name: string): KubeObject {
+    return { kind: 'ComponentStatus', apiVersion: 'v1', metadata: { name, creationTimestamp: null as unknown as string }, conditions: [{ type: 'Healthy', status: 'True', message: 'ok' }] };
+  }
+
+  override async restGet(_ns: string | undefined, name: string): Promise<KubeObject> {
+    if (!COMPONENTS.includes(name)) throw errors.notFound(this.type, name);
+    return this.status(name);
+  }
+
+  override async restList(): Promise<KubeObject[]> {
+    return COMPONENTS.map((n) => this.status(n));
+  }
 }

@@ -4,7 +4,10 @@
 // declares (src/api/resources) adds a class beside these and a line here.
 import type { ResourceType } from '../../api/types.js';
 import { CustomResourceDefinitionStrategy, CustomResourceStrategy } from './apiextensions.js';
-import { EndpointsStrategy, EventStrategy, NamespaceStrategy, NodeStrategy, PodStrategy, ServiceStrategy } from './core.js';
+import {
+  BindingStrategy, ComponentStatusStrategy, EndpointsStrategy, EventStrategy, NamespaceStrategy, NodeStrategy, PodStrategy, ServiceStrategy,
+} from './core.js';
+import { PriorityClassStrategy } from './cluster.js';
 import { ResourceStrategy, type StrategyOptions } from './strategy.js';
 
 export { ResourceStrategy } from './strategy.js';
@@ -25,6 +28,11 @@ const BUILTIN = new Map<string, new (rt: ResourceType, opts: StrategyOptions) =>
   // One storage with core/v1 Events in kube-apiserver, --event-ttl included (for when that API is served).
   ['events.k8s.io/events', EventStrategy],
   ['/endpoints', EndpointsStrategy],
+  ['/bindings', BindingStrategy],
+  ['/componentstatuses', ComponentStatusStrategy],
+  // events.k8s.io Events are the core Events' storage, with its rules.
+  ['events.k8s.io/events', EventStrategy],
+  ['scheduling.k8s.io/priorityclasses', PriorityClassStrategy],
   ['coordination.k8s.io/leases', LeaseStrategy],
   ['apiextensions.k8s.io/customresourcedefinitions', CustomResourceDefinitionStrategy],
 ]);

@@ -28,6 +28,8 @@ export type NameValidation = 'subdomain' | 'label' | 'pathSegment';
 export interface StoreAccess {
   readonly catalog: Catalog;
   list(rt: ResourceType, namespace: string | undefined): Promise<{ items: KubeObject[] }>;
+  /** Places a pod on a node (pods/binding): the Binding kind's storage writes the pod's. */
+  bindPod(namespace: string, name: string, node: string): Promise<void>;
 }
 
 /** One write, as a hook sees it. */
@@ -116,7 +118,9 @@ export class ResourceStrategy {
 
   /** PrepareForCreate: what a user may not set on create (status is the controllers'). */
   prepareForCreate(obj: KubeObject): void {
-    if (this.type.hasStatus) delete obj.status;
+    // What a user sends as status is dropped; what comes back is the type's empty status, as
+    // Go prints it (a struct is never omitted: `{}` for a Deployment).
+    if (this.type.hasStatus) obj.status = this.type.createStatus?.(obj) ?? {};
   }
 
   /**
@@ -157,6 +161,9 @@ export class ResourceStrategy {
   /** Store.BeginUpdate, at the same point of an update. */
   beginUpdate?(obj: KubeObject, old: KubeObject, ctx: WriteContext): Promise<Finish> | Finish;
 
+  /** Refuses a DELETE before anything else runs (a REST storage's own Delete: the system PriorityClasses). */
+  beforeDelete?(obj: KubeObject): void;
+
   /** Marks an object on its first DELETE, beside deletionTimestamp (a Namespace's Terminating phase). */
   prepareForDelete(_obj: KubeObject): void {}
 
@@ -168,6 +175,15 @@ export class ResourceStrategy {
     const m = obj.metadata;
     return !!m.deletionTimestamp && !m.finalizers?.length && !(m.deletionGracePeriodSeconds! > 0);
   }
+
+  /**
+   * A type served by a REST object of its own rather than the generic store (kube-apiserver's
+   * BindingREST, componentstatus REST): `restCreate` answers a POST, `restGet`/`restList` the
+   * reads; nothing is stored for such a type.
+   */
+  restCreate?(namespace: string | undefined, body: KubeObject, ctx: WriteContext): Promise<KubeObject>;
+  restGet?(namespace: string | undefined, name: string): Promise<KubeObject>;
+  restList?(namespace: string | undefined): Promise<KubeObject[]>;
 
   /** AfterCreate/AfterUpdate/AfterDelete: what follows a stored write (never a dry run). */
   afterCreate(_obj: KubeObject, _store: StoreAccess): void {}
