@@ -118,10 +118,10 @@ export interface ResourceType {
   createStatus?(obj: KubeObject): Record<string, unknown>;
   /**
    * Another version or group that shares this type's storage (kube-apiserver keeps one storage
-   * per group-resource and converts): `storage` is where the objects live, `convert` turns a stored
+   * per group-resource and converts): `storedAs` is where the objects live, `convert` turns a stored
    * object into this version and back (docs/api-resources.md, "One storage, two versions").
    */
-  storage?: { group: string; plural: string };
+  storedAs?: { group: string; plural: string };
   convert?: { fromStorage(o: KubeObject): KubeObject; toStorage(o: KubeObject): KubeObject };
 }
 

@@ -36,7 +36,7 @@ const SUB: Record<string, { verbs: string[]; group?: string; version?: string; k
   binding: { verbs: ['create'], kind: 'Binding' },
   eviction: { verbs: ['create'], group: 'policy', version: 'v1', kind: 'Eviction' },
   log: { verbs: ['get'], kind: 'Pod' },
-  proxy: { verbs: ['create', 'delete', 'get', 'patch', 'update'], kind: 'PodProxyOptions' },
+  proxy: { verbs: ['create', 'delete', 'get', 'patch', 'update'], kind: 'ProxyOptions' },
   exec: { verbs: ['create', 'get'], kind: 'PodExecOptions' },
   attach: { verbs: ['create', 'get'], kind: 'PodAttachOptions' },
   portforward: { verbs: ['create', 'get'], kind: 'PodPortForwardOptions' },
@@ -44,6 +44,13 @@ const SUB: Record<string, { verbs: string[]; group?: string; version?: string; k
   resize: { verbs: ['get', 'patch', 'update'] },
   finalize: { verbs: ['update'] },
 };
+
+/** The kind a subresource speaks: pods/proxy PodProxyOptions, nodes/proxy NodeProxyOptions… */
+function subKind(rt: ResourceType, sub: string): string {
+  const s = SUB[sub];
+  if (s.kind === 'ProxyOptions') return rt.kind + 'ProxyOptions';
+  return s.kind ?? rt.kind;
+}
 
 export function apiResourceList(groupVersion: string, types: ResourceType[]) {
   const resources: object[] = [];
@@ -59,10 +66,64 @@ export function apiResourceList(groupVersion: string, types: ResourceType[]) {
       const s = SUB[sub];
       if (!s) continue;
       resources.push({
-        name: `${rt.plural}/${sub}`, singularName: '', namespaced: rt.namespaced, kind: s.kind ?? rt.kind, verbs: s.verbs,
+        name: `${rt.plural}/${sub}`, singularName: '', namespaced: rt.namespaced, kind: subKind(rt, sub), verbs: s.verbs,
         ...(s.group !== undefined ? { group: s.group, version: s.version } : {}),
       });
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
+}
+
+// ---- aggregated discovery (apidiscovery.k8s.io v2 and v2beta1), what kubectl 1.32 asks for first
+
+/** The aggregated discovery version an Accept header asks for (the first it names), or undefined for legacy discovery. */
+export function aggregatedVersion(accept: string | undefined): 'v2' | 'v2beta1' | undefined {
+  for (const alt of (accept ?? '').split(',')) {
+    const params = alt.split(';').map((p) => p.trim());
+    const type = params[0];
+    if (type !== 'application/json' && type !== '*/*' && type !== 'application/*') continue;
+    const p = new Map(params.slice(1).map((x) => x.split('=').map((s) => s.trim()) as [string, string]));
+    if (p.get('g') !== 'apidiscovery.k8s.io' || p.get('as') !== 'APIGroupDiscoveryList') {
+      // A plain JSON alternative before any aggregated one: legacy discovery.
+      if (!p.has('g') && !p.has('as')) return undefined;
+      continue;
+    }
+    const v = p.get('v');
+    if (v === 'v2' || v === 'v2beta1') return v;
+  }
+  return undefined;
+}
+
+function discoveryResource(rt: ResourceType) {
+  return {
+    resource: rt.plural,
+    responseKind: { group: rt.group, version: rt.version, kind: rt.kind },
+    scope: rt.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: rt.singular,
+    verbs: rt.verbs,
+    ...(rt.shortNames?.length ? { shortNames: rt.shortNames } : {}),
+    ...(rt.categories?.length ? { categories: rt.categories } : {}),
+    ...(rt.subresources.some((s) => SUB[s]) ? {
+      subresources: rt.subresources.filter((s) => SUB[s]).sort().map((sub) => {
+        const s = SUB[sub];
+        return { subresource: sub, responseKind: { group: s.group ?? (s.kind ? '' : rt.group), version: s.version ?? (s.kind ? 'v1' : rt.version), kind: subKind(rt, sub) }, verbs: s.verbs };
+      }),
+    } : {}),
+  };
+}
+
+/**
+ * APIGroupDiscoveryList for /api (core only) or /apis (every other group, its preferred
+ * version first), as kube-apiserver's aggregated discovery handler serves it.
+ */
+export function aggregatedDiscovery(catalog: Catalog, legacy: boolean, version: 'v2' | 'v2beta1') {
+  const byName = (a: ResourceType, b: ResourceType) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0);
+  const groupItem = (name: string, versions: string[]) => ({
+    metadata: { ...(name ? { name } : {}), creationTimestamp: null },
+    versions: versions.map((v) => ({ version: v, resources: catalog.groupVersion(name, v).sort(byName).map(discoveryResource), freshness: 'Current' })),
+  });
+  const items = legacy
+    ? [groupItem('', ['v1'])]
+    : catalog.groups().map((g) => groupItem(g.name, [g.preferred, ...g.versions.filter((v) => v !== g.preferred)]));
+  return { kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${version}`, metadata: {}, items };
 }

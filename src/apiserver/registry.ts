@@ -156,9 +156,9 @@ export class Registry {
 
   // ---- keys -------------------------------------------------------------
 
-  /** Where a type's objects live: its own group-resource, or the one whose storage it shares (rt.storage). */
+  /** Where a type's objects live: its own group-resource, or the one whose storage it shares (rt.storedAs). */
   prefix(rt: ResourceType, namespace?: string): string {
-    const at = rt.storage ?? rt;
+    const at = rt.storedAs ?? rt;
     const base = `/${this.cluster}/${at.group || 'core'}/${at.plural}/`;
     return rt.namespaced && namespace ? `${base}${namespace}/` : base;
   }

@@ -10,7 +10,8 @@ import type { Catalog } from '../api/catalog.js';
 import type { Registry } from './registry.js';
 import { errors, StatusError } from './status.js';
 import { readBody, sendError, sendJson } from './http.js';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, KUBE_VERSION } from './discovery.js';
+import { aggregatedDiscovery, aggregatedVersion, apiGroup, apiGroupList, apiResourceList, apiVersions, KUBE_VERSION } from './discovery.js';
+import { createHash } from 'node:crypto';
 import { handleResource } from './handlers.js';
 import { scrape, type ApiMetrics } from './metrics.js';
 import { queryBool } from './params.js';
@@ -168,6 +169,10 @@ export class ApiServer {
     let group: string;
     let version: string;
     let rest: string[];
+    if ((parts[0] === 'api' || parts[0] === 'apis') && parts.length === 1) {
+      const aggregated = aggregatedVersion(req.headers.accept);
+      if (aggregated) return sendDiscovery(req, res, aggregatedDiscovery(c.catalog, parts[0] === 'api', aggregated), aggregated);
+    }
     if (parts[0] === 'api') {
       if (parts.length === 1) return sendJson(res, 200, apiVersions(host));
       group = '';
@@ -241,6 +246,23 @@ async function serveMetrics(c: ClusterApi, method: string, res: http.ServerRespo
   const { contentType, text } = await scrape(c.metrics);
   res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   res.end(method === 'HEAD' ? undefined : text);
+}
+
+/**
+ * An aggregated discovery document as kube-apiserver serves it: its own content type, an ETag
+ * of the body (If-None-Match answers 304), and Vary: Accept since the same path answers
+ * legacy discovery to other Accept headers.
+ */
+function sendDiscovery(req: http.IncomingMessage, res: http.ServerResponse, doc: object, version: string): void {
+  const body = JSON.stringify(doc);
+  const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32).toUpperCase()}"`;
+  const headers = { etag, vary: 'Accept', 'x-varied-accept': req.headers.accept ?? '' };
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  sendJson(res, 200, body, { ...headers, 'content-type': `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList` });
 }
 
 // Go's net/http refuses such a request line with a plain 400; a Status says why.

@@ -28,13 +28,29 @@ describe('protocol', () => {
     assert.equal(JSON.parse((await raw(n, 'GET', '/version', undefined, {}, false)).body).gitVersion.startsWith('v1.32'), true);
   });
 
-  it('answers aggregated-discovery Accept headers with legacy JSON, with eviction and scale kinds', async () => {
+  it('answers aggregated-discovery Accept headers with APIGroupDiscoveryList, plain JSON with legacy discovery, with eviction and scale kinds', async () => {
     const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
     const apis = await raw(n, 'GET', '/apis', undefined, { accept });
     assert.equal(apis.status, 200);
-    assert.equal(JSON.parse(apis.body).kind, 'APIGroupList');
-    const core = JSON.parse((await raw(n, 'GET', '/api/v1')).body);
-    const ev = core.resources.find((r: any) => r.name === 'pods/eviction');
+    assert.equal(apis.headers['content-type'], 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+    assert.equal(apis.headers.vary, 'Accept');
+    const doc = JSON.parse(apis.body);
+    assert.deepEqual([doc.kind, doc.apiVersion], ['APIGroupDiscoveryList', 'apidiscovery.k8s.io/v2']);
+    const autoscaling = doc.items.find((g: any) => g.metadata.name === 'autoscaling');
+    assert.deepEqual(autoscaling.versions.map((v: any) => v.version), ['v2', 'v1'], 'the preferred version first');
+    const deploy = doc.items.find((g: any) => g.metadata.name === 'apps').versions[0].resources.find((r: any) => r.resource === 'deployments');
+    assert.deepEqual(deploy.subresources.find((s: any) => s.subresource === 'scale').responseKind, { group: 'autoscaling', version: 'v1', kind: 'Scale' });
+    assert.equal(deploy.scope, 'Namespaced');
+    // The ETag answers a revalidation with 304; v2beta1 when asked first; /api holds the core group alone.
+    const again = await raw(n, 'GET', '/apis', undefined, { accept, 'if-none-match': apis.headers.etag });
+    assert.equal(again.status, 304);
+    const beta = await raw(n, 'GET', '/api', undefined, { accept: 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' });
+    const core = JSON.parse(beta.body);
+    assert.equal(core.apiVersion, 'apidiscovery.k8s.io/v2beta1');
+    assert.deepEqual(core.items.map((g: any) => g.versions.map((v: any) => v.version)), [['v1']]);
+    assert.equal(JSON.parse((await raw(n, 'GET', '/apis', undefined, { accept: 'application/json' })).body).kind, 'APIGroupList');
+    const v1 = JSON.parse((await raw(n, 'GET', '/api/v1')).body);
+    const ev = v1.resources.find((r: any) => r.name === 'pods/eviction');
     assert.deepEqual([ev.group, ev.version, ev.kind], ['policy', 'v1', 'Eviction']);
     const apps = JSON.parse((await raw(n, 'GET', '/apis/apps/v1')).body);
     const sc = apps.resources.find((r: any) => r.name === 'deployments/scale');

@@ -29,14 +29,14 @@ describe('strategies', () => {
     await body(raw(n, 'POST', `${NS}/default/configmaps`, json({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a.b' } })), 201);
   });
 
-  it('prepares what a create may not set: a pod starts Pending with its QoS class, a Deployment without status, a Namespace keeps its phase', async () => {
+  it('prepares what a create may not set: a pod starts Pending with its QoS class, a Deployment with the empty status Go prints, a Namespace keeps its phase', async () => {
     const p = await body(raw(n, 'POST', `${NS}/default/pods`, json({ ...JSON.parse(pod('qos')), status: { phase: 'Running', podIP: '1.2.3.4' } })), 201);
     assert.deepEqual(p.status, { phase: 'Pending', qosClass: 'BestEffort' });
     const d = await body(raw(n, 'POST', '/apis/apps/v1/namespaces/default/deployments', json({
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'nostatus' }, status: { replicas: 9 },
       spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] } } },
     })), 201);
-    assert.equal(d.status, undefined);
+    assert.deepEqual(d.status, {}, 'what the user sent is dropped; an empty DeploymentStatus is {}');
     assert.equal(d.metadata.generation, 1);
     const ns = await body(raw(n, 'POST', NS, json({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'phased' } })), 201);
     assert.equal(ns.status.phase, 'Active');

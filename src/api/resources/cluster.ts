@@ -142,7 +142,7 @@ const EVENT_TYPES = ['Normal', 'Warning'];
 export const eventsV1 = defineResource({
   group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
   definition: 'io.k8s.api.events.v1.Event',
-  storage: { group: '', plural: 'events' },
+  storedAs: { group: '', plural: 'events' },
   convert: { fromStorage: eventToEventsV1, toStorage: eventsV1ToEvent },
   validate(o, old) {
     // ValidateEventCreate/Update for an events.k8s.io/v1 request: the newer fields are required.

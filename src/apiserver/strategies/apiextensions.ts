@@ -54,4 +54,9 @@ export class CustomResourceDefinitionStrategy extends ResourceStrategy {
 /** customResourceStrategy: the generic rules, but a PUT must name the version it replaces. */
 export class CustomResourceStrategy extends ResourceStrategy {
   override readonly allowUnconditionalUpdate = false;
+
+  /** customResourceStrategy.PrepareForCreate: a custom resource's status is dropped, not made empty (its schema is unknown). */
+  override prepareForCreate(obj: KubeObject): void {
+    if (this.type.hasStatus) delete obj.status;
+  }
 }
