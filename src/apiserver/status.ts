@@ -109,5 +109,6 @@ function describeType(t: FieldError['type']): string {
     case 'FieldValueTooLong': return 'Too long';
     case 'FieldValueTooMany': return 'Too many';
     case 'FieldValueTypeInvalid': return 'Invalid value';
+    case 'FieldValueNotFound': return 'Not found';
   }
 }

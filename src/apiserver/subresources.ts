@@ -103,6 +103,8 @@ export class Subresources {
         return this.remoteCommand(reg, r, res);
       case 'portforward':
         return this.portForward(reg, r, res);
+      case 'ephemeralcontainers':
+        return this.ephemeralContainers(reg, r, res);
       default:
         throw new StatusError(405, 'MethodNotAllowed', `${rt.plural}/${sub} is not supported by nodeless`);
     }
@@ -212,7 +214,7 @@ export class Subresources {
     const q = r.query;
     const opts = podLogOptions(q, r.name!);
     const pod = await reg.get(r.rt, r.namespace, r.name!);
-    const containers: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    const containers: any[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])];
     let container = q.get('container') ?? undefined;
     if (!container) {
       if ((pod.spec?.containers ?? []).length > 1 && !pod.metadata.annotations?.['kubectl.kubernetes.io/default-container']) {
@@ -275,6 +277,23 @@ export class Subresources {
         return { kind: 'success' };
       },
     });
+  }
+
+  /** pods/NAME/ephemeralcontainers: the pod, of which a write changes spec.ephemeralContainers only (PodStrategy). */
+  private async ephemeralContainers(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    const { rt, namespace, name } = r;
+    const opts = writeOptions(r.query, 'ephemeralcontainers');
+    if (r.method === 'GET') return sendJson(res, 200, await reg.getRaw(rt, namespace, name!));
+    if (r.method === 'PUT') {
+      const body = decodeBody(r.headers['content-type'], r.body) as KubeObject;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
+      return sendJson(res, 200, await reg.update(rt, namespace, name!, body, opts));
+    }
+    if (r.method === 'PATCH') {
+      const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
+      return sendJson(res, 200, await reg.patch(rt, namespace, name!, kind, patch, opts));
+    }
+    throw errors.methodNotAllowed(`${r.method} pods/ephemeralcontainers`);
   }
 
   /** pods/NAME/portforward. */

@@ -17,12 +17,12 @@ import { Controller, type ControllerOptions } from '../client/controller.js';
 import { WorkQueue } from '../client/workqueue/queue.js';
 import { sameValue } from '../util/equal.js';
 import { PodDisks } from './disk.js';
-import { newPodState, PodLifecycle, type LifecycleHost } from './lifecycle.js';
+import { addEphemeral, newPodState, PodLifecycle, type LifecycleHost } from './lifecycle.js';
 import { defaultNetwork } from './network.js';
 import type { NfsMounts } from './nfs.js';
 import { defaultNodeIP, registerNode, renewLease, nodeStatus, type NodeSpecOptions } from './node.js';
 import { ProcessRuntime } from './process.js';
-import { RUNTIME_ANNOTATION, type SimulationOptions } from './simulate.js';
+import { RUNTIME_ANNOTATION, wantsProcessRuntime, type SimulationOptions } from './simulate.js';
 import { SimulatedRuntime, stateFromStatus } from './simulated.js';
 import { buildStatus } from './status.js';
 import type { ContainerState, PodNetwork, PodState, Runtime } from './types.js';
@@ -252,11 +252,13 @@ export class Kubelet extends Controller implements NodeAgent {
     // Readiness gates are flipped by others: Ready follows.
     if (pod.spec?.readinessGates?.length) this.markDirty(ps);
     this.host.runtimeOf(ps).podUpdated?.(ps, pod);
+    // `kubectl debug` added ephemeral containers: they start now.
+    if (!ps.deleting && addEphemeral(ps, pod)) { this.markDirty(ps); this.lifecycle.sync(ps); }
   }
 
   private runtimeFor(pod: KubeObject): PodState['runtime'] {
     const opts = this.opts;
-    if (pod.metadata.annotations?.[RUNTIME_ANNOTATION] !== 'process') return 'simulated';
+    if (!wantsProcessRuntime(pod)) return 'simulated';
     if (opts.allowProcessRuntime && opts.stateDir) {
       this.processRt ??= new ProcessRuntime({
         client: this.client, stateDir: opts.stateDir, hostIP: this.hostIP,

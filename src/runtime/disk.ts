@@ -127,7 +127,7 @@ export class PodDisks {
   }
 
   private imageOf(pod: KubeObject, c: ContainerState): string {
-    const spec = (c.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((x: any) => x?.name === c.name);
+    const spec = (c.ephemeral ? pod.spec?.ephemeralContainers : c.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((x: any) => x?.name === c.name);
     return String(spec?.image ?? '');
   }
 

@@ -47,7 +47,7 @@ export function newPodState(pod: KubeObject, runtime: PodState['runtime'], now =
   // Every field is there from the start, undefined or not: V8 then keeps each state in one fixed-shape
   // object instead of growing a side table of properties when a field is first set (100k pods).
   const mk = (c: any, init: boolean): ContainerState => ({
-    name: c.name, init, sidecar: init && c.restartPolicy === 'Always', state: 'waiting',
+    name: c.name, init, sidecar: init && c.restartPolicy === 'Always', ephemeral: false, state: 'waiting',
     reason: hasInit ? 'PodInitializing' : 'ContainerCreating', message: undefined,
     startedAt: undefined, term: undefined, last: undefined,
     restarts: 0, ready: false, started: false, created: false, pulled: false, waitUntil: undefined, backoff: 0,
@@ -62,11 +62,36 @@ export function newPodState(pod: KubeObject, runtime: PodState['runtime'], now =
   };
 }
 
+/** The spec of one of the pod's containers. */
+export function containerSpec(pod: KubeObject, c: Pick<ContainerState, 'name' | 'init' | 'ephemeral'>): any {
+  const list = c.ephemeral ? pod.spec?.ephemeralContainers : c.init ? pod.spec?.initContainers : pod.spec?.containers;
+  return (Array.isArray(list) ? list : []).find((x: any) => x?.name === c.name);
+}
+
+/**
+ * Ephemeral containers added to the pod (pods/ephemeralcontainers) that the
+ * state does not have yet: they join it, waiting to start. True if any came.
+ */
+export function addEphemeral(ps: PodState, pod: KubeObject): boolean {
+  const list: any[] = Array.isArray(pod.spec?.ephemeralContainers) ? pod.spec.ephemeralContainers : [];
+  let added = false;
+  for (const e of list) {
+    if (!e?.name || ps.containers.some((c) => c.name === e.name)) continue;
+    ps.containers.push({
+      name: e.name, init: false, sidecar: false, ephemeral: true, state: 'waiting', reason: 'ContainerCreating', message: undefined,
+      startedAt: undefined, term: undefined, last: undefined, restarts: 0, ready: false, started: false, created: false, pulled: false,
+      waitUntil: undefined, backoff: 0, exitAt: undefined, exitCode: undefined, readyAt: undefined, stopping: undefined, restartOnStop: undefined, starting: undefined, handle: undefined,
+    });
+    added = true;
+  }
+  return added;
+}
+
 export class PodLifecycle {
   constructor(private host: LifecycleHost) {}
 
   private specOf(pod: KubeObject, c: ContainerState): any {
-    return (c.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((x: any) => x?.name === c.name) ?? {};
+    return containerSpec(pod, c) ?? {};
   }
 
   /** Moves the pod as far as it can go now, and books its next wake-up. */
@@ -211,7 +236,7 @@ export class PodLifecycle {
     c.exitAt = c.exitCode = c.readyAt = undefined;
     c.handle = undefined;
     this.host.dirty(ps);
-    const policy = c.sidecar ? 'Always' : c.init ? (pod?.spec?.restartPolicy === 'Never' ? 'Never' : 'OnFailure') : (pod?.spec?.restartPolicy ?? 'Always');
+    const policy = c.ephemeral ? 'Never' : c.sidecar ? 'Always' : c.init ? (pod?.spec?.restartPolicy === 'Never' ? 'Never' : 'OnFailure') : (pod?.spec?.restartPolicy ?? 'Always');
     const restart = !ps.deleting && !ps.done && (!c.stopping || c.restartOnStop) && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
     c.stopping = c.restartOnStop = false;
     if (!restart) {

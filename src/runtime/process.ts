@@ -76,6 +76,20 @@ function signal(h: Handle, sig: NodeJS.Signals): void {
   else killGroup(h.child?.pid, sig);
 }
 
+/** Images whose default command is a shell and that have no ENTRYPOINT (a debug container's usual images). */
+const SHELL_IMAGES = /^(?:.*\/)?(busybox|alpine|ubuntu|debian|fedora|centos|rockylinux|almalinux|bash|amazonlinux|nicolaka\/netshoot|netshoot)(?::[^/]*)?(?:@.*)?$/;
+
+/**
+ * What runs: `command` (then `args`). Without a command, `args` is the command,
+ * as for the many images with no ENTRYPOINT (`kubectl run … -- sh -c …` sets
+ * args); with neither, a shell image runs `sh` (`kubectl debug`, `kubectl run -it`).
+ */
+function entrypoint(spec: any): string[] {
+  if (spec.command?.length) return [...spec.command];
+  if (spec.args?.length) return [...spec.args];
+  return SHELL_IMAGES.test(String(spec.image ?? '')) ? ['sh'] : [];
+}
+
 export class ProcessRuntime implements Runtime, ProcessInstances {
   readonly name = 'process' as const;
   private prepared = new Map<string, Prepared>();
@@ -101,14 +115,16 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
   }
 
   async start(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, _now: number): Promise<void> {
-    const command: string[] = [...(spec.command ?? [])];
+    const command: string[] = entrypoint(spec);
     if (!command.length) {
       throw new RuntimeStartError('CreateContainerError', `container "${c.name}" has no command: the process runtime cannot know the entrypoint of image "${spec.image}", so set spec.containers[].command`);
     }
     const p = await this.prepare(ps, pod);
     const root = p.dirs.root;
-    const env = await containerEnv(this.o.client, pod, spec);
-    const volEnv = mountVolumes(spec, p.volumes, root);
+    // A debug container (`kubectl debug --target`) joins its target: the target's environment and volumes, then its own.
+    const target = spec.targetContainerName ? (pod.spec?.containers ?? []).find((x: any) => x?.name === spec.targetContainerName) : undefined;
+    const env = { ...(target ? await containerEnv(this.o.client, pod, target) : {}), ...await containerEnv(this.o.client, pod, spec) };
+    const volEnv = { ...(target ? mountVolumes(target, p.volumes, root) : {}), ...mountVolumes(spec, p.volumes, root) };
     const termPath = inRoot(root, spec.terminationMessagePath ?? '/dev/termination-log');
     fs.mkdirSync(path.dirname(termPath), { recursive: true });
     fs.writeFileSync(termPath, '');
@@ -116,7 +132,7 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: root, HOSTNAME: pod.metadata.name!,
       ...env, ...volEnv, NODELESS_ROOT: root, NODELESS_TERMINATION_LOG: termPath,
     };
-    const argv = [...command, ...(spec.args ?? [])].map((a: string) => expand(String(a), env));
+    const argv = [...command, ...(spec.command?.length ? spec.args ?? [] : [])].map((a: string) => expand(String(a), env));
     const cwd = spec.workingDir ? inRoot(root, spec.workingDir) : root;
     fs.mkdirSync(cwd, { recursive: true });
     const index = c.created ? c.restarts + 1 : 0;

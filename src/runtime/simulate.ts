@@ -9,6 +9,20 @@ import { listenDeniedMessage, metricsPortConflict } from './metrics.js';
 export const SIMULATE_ANNOTATION = 'nodeless.dev/simulate';
 export const RUNTIME_ANNOTATION = 'nodeless.dev/runtime';
 
+/**
+ * `kubectl debug node/NAME` makes a pod named node-debugger-NAME-… bound to
+ * the node, in the host's namespaces, with the host's / at /host: on a node
+ * that runs processes, that is a shell on this machine.
+ */
+export function isNodeDebugPod(pod: KubeObject): boolean {
+  const spec = pod.spec ?? {};
+  return String(pod.metadata?.name ?? '').startsWith('node-debugger-') && !!spec.nodeName && spec.hostPID === true
+    && (Array.isArray(spec.volumes) ? spec.volumes : []).some((v: any) => v?.hostPath?.path === '/');
+}
+
+/** The pod asks to run as local processes: the annotation, or a node debugger. */
+export const wantsProcessRuntime = (pod: KubeObject) => pod.metadata?.annotations?.[RUNTIME_ANNOTATION] === 'process' || isNodeDebugPod(pod);
+
 export interface Behaviour {
   /** Exit with this code… */
   exitCode?: number;

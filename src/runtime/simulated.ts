@@ -14,11 +14,11 @@ interface Instance {
   end?: Terminated;
 }
 
-const specOf = (pod: KubeObject, c: { name: string; init: boolean }) =>
-  (c.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((x: any) => x?.name === c.name) ?? {};
+const specOf = (pod: KubeObject, c: { name: string; init: boolean; ephemeral?: boolean }) =>
+  (c.ephemeral ? pod.spec?.ephemeralContainers : c.init ? pod.spec?.initContainers : pod.spec?.containers)?.find((x: any) => x?.name === c.name) ?? {};
 
 /** The synthetic log of one instance of a container. */
-export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean }, inst: Instance, index: number, clusterDefaults: Record<string, string> = {}): LogLine[] {
+export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean; ephemeral?: boolean }, inst: Instance, index: number, clusterDefaults: Record<string, string> = {}): LogLine[] {
   const spec = specOf(pod, c);
   const image = String(spec.image ?? '');
   const t = inst.startedAt;
@@ -46,15 +46,19 @@ export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean
 
 /** A container's state rebuilt from the pod's status, for pods this process does not run. */
 export function stateFromStatus(pod: KubeObject, name: string): ContainerState | undefined {
-  const all = [...(pod.status?.initContainerStatuses ?? []).map((s: any) => ({ s, init: true })), ...(pod.status?.containerStatuses ?? []).map((s: any) => ({ s, init: false }))];
+  const all = [
+    ...(pod.status?.initContainerStatuses ?? []).map((s: any) => ({ s, init: true, ephemeral: false })),
+    ...(pod.status?.containerStatuses ?? []).map((s: any) => ({ s, init: false, ephemeral: false })),
+    ...(pod.status?.ephemeralContainerStatuses ?? []).map((s: any) => ({ s, init: false, ephemeral: true })),
+  ];
   const hit = all.find((x) => x.s?.name === name);
   const inSpec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some((c: any) => c?.name === name);
-  if (!hit) return inSpec ? { name, init: false, sidecar: false, state: 'waiting', restarts: 0, ready: false, started: false, created: false, pulled: false, backoff: 0 } : undefined;
+  if (!hit) return inSpec ? { name, init: false, sidecar: false, ephemeral: false, state: 'waiting', restarts: 0, ready: false, started: false, created: false, pulled: false, backoff: 0 } : undefined;
   const s = hit.s;
   const term = (t: any): Terminated | undefined => t && { exitCode: t.exitCode, reason: t.reason, startedAt: Date.parse(t.startedAt), finishedAt: Date.parse(t.finishedAt) };
   const state = s.state?.running ? 'running' : s.state?.terminated ? 'terminated' : 'waiting';
   return {
-    name, init: hit.init, sidecar: false, state, restarts: s.restartCount ?? 0, ready: !!s.ready, started: !!s.started,
+    name, init: hit.init, sidecar: false, ephemeral: hit.ephemeral, state, restarts: s.restartCount ?? 0, ready: !!s.ready, started: !!s.started,
     created: !!s.containerID, pulled: true, backoff: 0, reason: s.state?.waiting?.reason,
     startedAt: s.state?.running ? Date.parse(s.state.running.startedAt) : undefined,
     term: term(s.state?.terminated), last: term(s.lastState?.terminated),

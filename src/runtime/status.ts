@@ -31,8 +31,8 @@ function containerStatus(ps: PodState, c: ContainerState, spec: any): any {
     name: c.name,
     state,
     lastState: c.last ? terminatedJson(c.last, containerID(ps.uid, c.name, c.state === 'waiting' ? c.restarts : Math.max(0, c.restarts - 1))) : {},
-    // An init container counts as ready once it completed.
-    ready: c.init && !c.sidecar ? c.state === 'terminated' && c.term?.exitCode === 0 : c.ready,
+    // An init container counts as ready once it completed; an ephemeral container never does.
+    ready: c.ephemeral ? false : c.init && !c.sidecar ? c.state === 'terminated' && c.term?.exitCode === 0 : c.ready,
     restartCount: c.restarts,
     image: normalizeImage(spec?.image ?? ''),
     imageID: c.created ? imageID(spec?.image ?? '') : '',
@@ -47,7 +47,7 @@ export function podPhase(ps: PodState, spec: any): string {
   const policy = spec?.restartPolicy ?? 'Always';
   const inits = ps.containers.filter((c) => c.init && !c.sidecar);
   if (inits.some((c) => !(c.state === 'terminated' && c.term?.exitCode === 0))) return 'Pending';
-  const apps = ps.containers.filter((c) => !c.init);
+  const apps = ps.containers.filter((c) => !c.init && !c.ephemeral);
   let running = 0, waiting = 0, stopped = 0, succeeded = 0;
   for (const c of apps) {
     if (c.state === 'running') running++;
@@ -81,7 +81,7 @@ export function buildStatus(ps: PodState, pod: KubeObject, hostIP: string | unde
   const prevConds: any[] = prev.conditions ?? [];
   const phase = podPhase(ps, spec);
   const completed = phase === 'Succeeded' || phase === 'Failed';
-  const specOf = (c: ContainerState) => (c.init ? spec.initContainers : spec.containers)?.find((x: any) => x?.name === c.name);
+  const specOf = (c: ContainerState) => (c.ephemeral ? spec.ephemeralContainers : c.init ? spec.initContainers : spec.containers)?.find((x: any) => x?.name === c.name);
 
   const cond = (type: string, ok: boolean, reason?: string, message?: string) => {
     const status = ok ? 'True' : 'False';
@@ -93,7 +93,7 @@ export function buildStatus(ps: PodState, pod: KubeObject, hostIP: string | unde
     };
   };
   const initsPending = ps.containers.filter((c) => c.init && !c.sidecar && !(c.state === 'terminated' && c.term?.exitCode === 0)).map((c) => c.name);
-  const notReady = ps.containers.filter((c) => (!c.init || c.sidecar) && !c.ready).map((c) => c.name);
+  const notReady = ps.containers.filter((c) => (!c.init || c.sidecar) && !c.ephemeral && !c.ready).map((c) => c.name);
   const list = (names: string[]) => `[${names.join(' ')}]`;
   const conditions: any[] = [];
   conditions.push(cond('PodReadyToStartContainers', ps.sandbox === 'ready' && !completed));
@@ -112,7 +112,8 @@ export function buildStatus(ps: PodState, pod: KubeObject, hostIP: string | unde
   for (const c of prevConds) if (!KUBELET_CONDITIONS.includes(c.type)) conditions.push(c);
 
   const initStatuses = ps.containers.filter((c) => c.init).map((c) => containerStatus(ps, c, specOf(c)));
-  const appStatuses = ps.containers.filter((c) => !c.init).map((c) => containerStatus(ps, c, specOf(c)))
+  const ephemeralStatuses = ps.containers.filter((c) => c.ephemeral).map((c) => containerStatus(ps, c, specOf(c)));
+  const appStatuses = ps.containers.filter((c) => !c.init && !c.ephemeral).map((c) => containerStatus(ps, c, specOf(c)))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const status: any = {
     ...prev,
@@ -126,5 +127,7 @@ export function buildStatus(ps: PodState, pod: KubeObject, hostIP: string | unde
   if (ps.doneReason) { status.reason = ps.doneReason; status.message = ps.doneMessage; }
   if (initStatuses.length) status.initContainerStatuses = initStatuses;
   else delete status.initContainerStatuses;
+  if (ephemeralStatuses.length) status.ephemeralContainerStatuses = ephemeralStatuses;
+  else delete status.ephemeralContainerStatuses;
   return status;
 }

@@ -26,7 +26,7 @@ import type { Duplex, Writable } from 'node:stream';
 import type { KubeObject } from '../api/types.js';
 import { StatusError } from '../apiserver/status.js';
 import type { PodStreams, StreamCheck, StreamIO, TerminalSize } from '../apiserver/streaming/types.js';
-import { RUNTIME_ANNOTATION } from './simulate.js';
+import { RUNTIME_ANNOTATION, wantsProcessRuntime } from './simulate.js';
 import type { PodState, Runtime } from './types.js';
 
 /** What exec needs of a running container instance. */
@@ -187,7 +187,8 @@ export class ContainerIO extends EventEmitter {
       if (io.stdin) {
         if (this.stdin) {
           io.stdin.on('data', (d: Buffer) => { if (!this.stdin!.writableEnded) this.stdin!.write(d); });
-          io.stdin.on('end', () => { if (first && this.stdinOnce) s.done(); });
+          // The client closed stdin: a stdinOnce container's stdin closes with it; the session goes on until it exits.
+          io.stdin.on('end', () => { if (first && this.stdinOnce && !this.stdin!.writableEnded) this.stdin!.end(); });
         } else io.stdin.resume();
       }
       io.signal.addEventListener('abort', () => s.done(), { once: true });
@@ -324,7 +325,7 @@ export function podStreams(agents: () => Iterable<StreamHost>): PodStreams {
     if (!host) throw new StatusError(400, 'BadRequest', `pod ${pod.metadata.name} is on node "${pod.spec?.nodeName}", which no node agent of this nodeless runs: ${kind} needs ${NEEDS}`);
     const t = host.streamTarget(pod);
     // A pod the agent has not taken up yet is judged by what it asked for.
-    if (t ? t.runtime.name !== 'process' : pod.metadata.annotations?.[RUNTIME_ANNOTATION] !== 'process') throw new StatusError(400, 'BadRequest', `pod ${pod.metadata.name} is simulated: ${kind} needs ${NEEDS}`);
+    if (t ? t.runtime.name !== 'process' : !wantsProcessRuntime(pod)) throw new StatusError(400, 'BadRequest', `pod ${pod.metadata.name} is simulated: ${kind} needs ${NEEDS}`);
     return t as { ps: PodState; runtime: Runtime & ProcessInstances } | undefined;
   };
   const instance = (pod: KubeObject, container: string) => {

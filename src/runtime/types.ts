@@ -28,6 +28,8 @@ export interface ContainerState {
   init: boolean;
   /** Init container with restartPolicy Always (a sidecar): keeps running next to the app containers. */
   sidecar: boolean;
+  /** An ephemeral container (`kubectl debug`): started once, never restarted, not counted for phase or readiness. */
+  ephemeral: boolean;
   state: 'waiting' | 'running' | 'terminated';
   /** Waiting reason / message (ContainerCreating, PodInitializing, CrashLoopBackOff, CreateContainerError…). */
   reason?: string;

@@ -71,6 +71,8 @@ function validatePodUpdate(o: KubeObject, old: KubeObject): FieldError[] {
     delete s.activeDeadlineSeconds;
     delete s.tolerations;
     delete s.schedulingGates;
+    // Changed only through pods/ephemeralcontainers (validated there).
+    delete s.ephemeralContainers;
     if (!old.spec?.nodeName) delete s.nodeName;
     return JSON.stringify(s);
   };

@@ -1,12 +1,13 @@
 // Defaults and validation of a PodSpec, shared by Pods and every workload template.
 import type { FieldError } from '../types.js';
 import { own, setOwn } from '../../util/own.js';
+import { validateEphemeralContainers } from './ephemeral.js';
 
 const RESOURCE_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-zA-Z0-9]([-A-Za-z0-9_.]*[a-zA-Z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|[eE][+-]?\d+)?$/;
 
-function defaultContainer(c: any, isInit: boolean): void {
+export function defaultContainer(c: any, isInit: boolean): void {
   if (!c || typeof c !== 'object') return;
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
@@ -41,6 +42,7 @@ export function defaultPodSpec(spec: any): void {
   spec.schedulerName ??= 'default-scheduler';
   for (const c of Array.isArray(spec.containers) ? spec.containers : []) defaultContainer(c, false);
   for (const c of Array.isArray(spec.initContainers) ? spec.initContainers : []) defaultContainer(c, true);
+  for (const c of Array.isArray(spec.ephemeralContainers) ? spec.ephemeralContainers : []) defaultContainer(c, false);
   for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) {
     if (v?.configMap) v.configMap.defaultMode ??= 420;
     if (v?.secret) v.secret.defaultMode ??= 420;
@@ -94,6 +96,7 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
   const names = new Set<string>();
   validateContainers(spec.containers, `${path}.containers`, true, errs, names);
   validateContainers(spec.initContainers, `${path}.initContainers`, false, errs, names);
+  validateEphemeralContainers(spec, path, names, errs);
   if (spec.restartPolicy !== undefined && !['Always', 'OnFailure', 'Never'].includes(spec.restartPolicy)) {
     errs.push({ field: `${path}.restartPolicy`, type: 'FieldValueNotSupported', message: `${JSON.stringify(spec.restartPolicy)}: supported values: "Always", "OnFailure", "Never"` });
   }

@@ -2,6 +2,9 @@
 // (kubernetes/pkg/registry/core/<kind>/strategy.go and storage.go).
 import type { FieldError, KubeObject } from '../../api/types.js';
 import { errors } from '../status.js';
+import { deepCopy } from '../../api/deepcopy.js';
+import { validateEphemeralUpdate } from '../../api/resources/ephemeral.js';
+import { setOwn } from '../../util/own.js';
 import { ServiceIPAllocator } from '../serviceips.js';
 import type { Finish, GracefulDeleteOptions, NameValidation, WriteContext } from './strategy.js';
 import { ResourceStrategy } from './strategy.js';
@@ -26,6 +29,32 @@ export class PodStrategy extends ResourceStrategy {
   /** A new pod is Pending, with the QoS class its (admitted) resources give it. */
   override prepareForCreate(obj: KubeObject): void {
     obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
+  }
+
+  /**
+   * podEphemeralContainersStrategy: the ephemeralcontainers subresource changes
+   * spec.ephemeralContainers and nothing else; any other write keeps them as they were.
+   */
+  override prepareForUpdate(obj: KubeObject, old: KubeObject, subresource: string): void {
+    if (subresource === 'ephemeralcontainers') {
+      const added = obj.spec?.ephemeralContainers;
+      const rv = obj.metadata.resourceVersion;
+      for (const [k, v] of Object.entries(deepCopy(old))) setOwn(obj, k, v);
+      obj.metadata.resourceVersion = rv;
+      if (added === undefined) delete obj.spec.ephemeralContainers;
+      else obj.spec.ephemeralContainers = added;
+      return;
+    }
+    super.prepareForUpdate(obj, old, subresource);
+    if (obj.spec && typeof obj.spec === 'object') {
+      if (old.spec?.ephemeralContainers === undefined) delete obj.spec.ephemeralContainers;
+      else obj.spec.ephemeralContainers = deepCopy(old.spec.ephemeralContainers);
+    }
+  }
+
+  override validateUpdate(obj: KubeObject, old: KubeObject, subresource: string): FieldError[] {
+    const errs = super.validateUpdate(obj, old, subresource);
+    return subresource === 'ephemeralcontainers' ? [...errs, ...validateEphemeralUpdate(obj.spec, old.spec)] : errs;
   }
 
   /**
