@@ -17,6 +17,7 @@ import { own, setOwn } from '../util/own.js';
 import type { PodStreams } from './streaming/types.js';
 import { serveRemoteCommand, type RemoteCommandParams } from './streaming/remotecommand.js';
 import { parsePorts, servePortForward } from './streaming/portforward.js';
+import { proxyHttp, splitSchemeNamePort, type ProxyTarget } from './proxy.js';
 
 export interface LogOptions {
   container?: string;
@@ -34,8 +35,10 @@ export interface PodBackends {
   readLog?(pod: KubeObject, opts: LogOptions): Promise<string> | string;
   /** Follow: calls onData with new text until stop() or the container ends (then onEnd). */
   followLog?(pod: KubeObject, opts: LogOptions, onData: (text: string) => void, onEnd: () => void): () => void;
-  /** The pod proxy (`pods/NAME:PORT/proxy/PATH`): answers for ports the pod serves. */
-  proxy?(pod: KubeObject, port: string, path: string, query: URLSearchParams, method: string): Promise<{ status: number; contentType: string; body: string }>;
+  /** The pod proxy for ports nodeless answers itself (the metrics port); undefined for any other port. */
+  proxy?(pod: KubeObject, port: string, path: string, query: URLSearchParams, method: string): Promise<{ status: number; contentType: string; body: string } | undefined>;
+  /** Where the pod's real port is served (process-runtime pods); undefined for pods whose ports nothing serves. */
+  proxyTarget?(pod: KubeObject, port: number): ProxyTarget | undefined;
   /** exec, attach and port-forward into the pod's containers. */
   streams?: PodStreams;
 }
@@ -306,14 +309,64 @@ export class Subresources {
     await servePortForward(r.upgrade, res, r.query, { connect: (port) => streams.portForward(pod, port), podName: streams.sandboxId(pod) });
   }
 
+  /** pods/NAME[:PORT]/proxy and services/NAME[:PORT]/proxy (docs/streaming.md). */
   private async proxy(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
-    const [name, port = ''] = r.name!.split(':');
-    const pod = await reg.get(r.rt, r.namespace, name);
-    if (!this.backends.proxy) throw new StatusError(503, 'ServiceUnavailable', `no endpoints available for pod "${name}"`);
-    const out = await this.backends.proxy(pod, port, r.rest ?? '/', r.query, r.method);
-    res.writeHead(out.status, { 'content-type': out.contentType, 'content-length': Buffer.byteLength(out.body) });
-    res.end(out.body);
+    const kind = r.rt.plural === 'services' ? 'service' : 'pod';
+    const id = splitSchemeNamePort(r.name!);
+    if (!id) throw errors.badRequest(`invalid ${kind} request "${r.name}"`);
+    const prefix = `/api/v1/namespaces/${r.namespace}/${r.rt.plural}/${r.name}/proxy`;
+    const path = r.rest ?? '/';
+    if (kind === 'service') {
+      const target = await this.serviceTarget(reg, r.namespace!, id.name, id.port, r.name!);
+      return proxyHttp({ ...target, scheme: id.scheme || 'http' }, r.method, path, r.query, r.headers, r.body, res, prefix);
+    }
+    const pod = await reg.get(r.rt, r.namespace, id.name);
+    // No port: the pod's first declared container port (pod ResourceLocation).
+    const port = id.port || String((pod.spec?.containers ?? []).flatMap((c: any) => c?.ports ?? [])[0]?.containerPort ?? '');
+    // The VM agent's metrics port (9100) is answered by nodeless itself.
+    const metrics = await this.backends.proxy?.(pod, id.scheme ? `${id.scheme}:${port}` : port, path, r.query, r.method);
+    if (metrics) {
+      res.writeHead(metrics.status, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(metrics.body) });
+      res.end(metrics.body);
+      return;
+    }
+    const n = Number(port);
+    const target = Number.isInteger(n) && n > 0 && n < 65536 ? this.backends.proxyTarget?.(pod, n) : undefined;
+    if (!target) {
+      throw new StatusError(503, 'ServiceUnavailable', `no endpoints available for pod "${id.name}": nothing serves port ${port || '(none declared)'} of a simulated pod (the proxy reaches the real ports of process-runtime pods: nodeless up --allow-process-runtime and annotation nodeless.dev/runtime: process)`);
+    }
+    return proxyHttp({ ...target, scheme: id.scheme || 'http' }, r.method, path, r.query, r.headers, r.body, res, prefix);
   }
+
+  /** The service ResourceLocation: the port by name or number, then a ready endpoint address whose pod serves it. */
+  private async serviceTarget(reg: Registry, namespace: string, name: string, portStr: string, id: string): Promise<ProxyTarget> {
+    const services = reg.catalog.lookup('', 'v1', 'services')!;
+    const endpoints = reg.catalog.lookup('', 'v1', 'endpoints')!;
+    const pods = reg.catalog.lookup('', 'v1', 'pods')!;
+    const svc = await reg.get(services, namespace, name);
+    if (/^[0-9]+$/.test(portStr)) {
+      const sp = (svc.spec?.ports ?? []).find((p: any) => String(p?.port) === portStr);
+      if (!sp) throw new StatusError(503, 'ServiceUnavailable', `no service port ${portStr} found for service "${name}"`);
+      portStr = sp.name ?? '';
+    }
+    const eps = await reg.tryGet(endpoints, namespace, name);
+    const subsets: any[] = eps?.subsets ?? [];
+    if (!subsets.length) throw new StatusError(503, 'ServiceUnavailable', `no endpoints available for service "${name}"`);
+    for (const ss of subsets) {
+      for (const p of ss?.ports ?? []) {
+        if ((p?.name ?? '') !== portStr) continue;
+        for (const addr of ss.addresses ?? []) {
+          const ref = addr?.targetRef;
+          if (ref?.kind !== 'Pod' || !ref.name) continue;
+          const pod = await reg.tryGet(pods, ref.namespace ?? namespace, ref.name);
+          const t = pod && this.backends.proxyTarget?.(pod, Number(p.port));
+          if (t) return t;
+        }
+      }
+    }
+    throw new StatusError(503, 'ServiceUnavailable', `no endpoints available for service "${id}"`);
+  }
+
 }
 
 /**

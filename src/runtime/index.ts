@@ -2,7 +2,6 @@
 // process runtimes, plus the PodBackends that serve `kubectl logs` from them.
 import type { KubeObject } from '../api/types.js';
 import type { LogOptions, PodBackends } from '../apiserver/subresources.js';
-import { StatusError } from '../apiserver/status.js';
 import type { NodeAgent } from './agent.js';
 import { SimulatedRuntime } from './simulated.js';
 import { serveMetrics } from './metrics.js';
@@ -16,12 +15,13 @@ export { serveMetrics, metricsPortOf, metricsPortConflict, DEFAULT_METRICS_PORT 
 export type { PodNetwork, PodState, ContainerState, Runtime } from './types.js';
 
 /**
- * Logs (and, later, the pod proxy) for the API server, from whichever agent
+ * Logs, exec/attach/port-forward and the pod proxy for the API server, from whichever agent
  * runs the pod. `agents` may be a function so agents added later are found.
  * Pods no agent of this process runs (a finished agent, another process) get
  * the simulated log derived from their status. The pod proxy serves the
- * pod's own metrics port (9100, docs/tencent/metrics-port.md); `clusterDefaults` gives the
- * ConfigMap kube-system/eks-config annotations that may move it.
+ * pod's own metrics port (9100, docs/tencent/metrics-port.md), and the real
+ * ports of process pods (docs/streaming.md); `clusterDefaults` gives the
+ * ConfigMap kube-system/eks-config annotations that may move the metrics port.
  */
 export function runtimeBackends(
   agents: Iterable<NodeAgent> | (() => Iterable<NodeAgent>),
@@ -45,9 +45,17 @@ export function runtimeBackends(
       return a ? a.followLog(pod, opts, onData, onEnd) : fallback.followLog(undefined, pod, opts, onData, onEnd);
     },
     async proxy(pod: KubeObject, port: string, path: string, query: URLSearchParams) {
-      const metrics = serveMetrics(pod, port, path, query, await clusterDefaults());
-      if (metrics) return metrics;
-      throw new StatusError(503, 'ServiceUnavailable', `no endpoints available for pod "${pod.metadata.name}"`);
+      // The metrics port is nodeless' own; any other port is the pod's (proxyTarget).
+      return serveMetrics(pod, port, path, query, await clusterDefaults());
+    },
+    proxyTarget(pod: KubeObject, port: number) {
+      for (const a of list()) {
+        if (a.nodeName !== pod.spec?.nodeName) continue;
+        const t = a.streamTarget(pod);
+        // Process pods listen on this machine (the network is the host's).
+        return t?.runtime.name === 'process' && t.ps.containers.some((c) => c.state === 'running') ? { scheme: 'http' as const, host: '127.0.0.1', port } : undefined;
+      }
+      return undefined;
     },
   };
 }
