@@ -2,6 +2,7 @@
 import type { FieldError, KubeObject } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { defaultPodSpec, validatePodSpec } from './podspec.js';
+import { sameValue } from '../../util/equal.js';
 import { deepCopy } from '../deepcopy.js';
 import { own, setOwn } from '../../util/own.js';
 import { quantity } from '../resource.js';
@@ -74,9 +75,10 @@ function validatePodUpdate(o: KubeObject, old: KubeObject): FieldError[] {
     // Changed only through pods/ephemeralcontainers (validated there).
     delete s.ephemeralContainers;
     if (!old.spec?.nodeName) delete s.nodeName;
-    return JSON.stringify(s);
+    return s;
   };
-  if (strip(o.spec) !== strip(old.spec)) {
+  // Compared as values: the order of keys is no change.
+  if (!sameValue(strip(o.spec), strip(old.spec))) {
     return [{ field: 'spec', type: 'FieldValueForbidden', message: 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' }];
   }
   return [];

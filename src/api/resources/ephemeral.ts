@@ -3,6 +3,7 @@
 // in kube-apiserver's words (pkg/apis/core/validation: validateEphemeralContainers,
 // ValidatePodEphemeralContainersUpdate). docs/streaming.md.
 import type { FieldError } from '../types.js';
+import { sameValue } from '../../util/equal.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Container fields an ephemeral container may not set (it has no ports, probes, lifecycle or resources of its own). */
@@ -40,7 +41,7 @@ export function validateEphemeralUpdate(spec: any, old: any): FieldError[] {
   for (const c of Array.isArray(old?.ephemeralContainers) ? old.ephemeralContainers : []) {
     const n = now.get(c?.name);
     if (!n) errs.push({ field: 'spec.ephemeralContainers', type: 'FieldValueForbidden', message: `existing ephemeral containers ${JSON.stringify(c?.name)} may not be removed` });
-    else if (JSON.stringify(n) !== JSON.stringify(c)) errs.push({ field: 'spec.ephemeralContainers', type: 'FieldValueForbidden', message: `existing ephemeral containers ${JSON.stringify(c?.name)} may not be changed` });
+    else if (!sameValue(n, c)) errs.push({ field: 'spec.ephemeralContainers', type: 'FieldValueForbidden', message: `existing ephemeral containers ${JSON.stringify(c?.name)} may not be changed` });
   }
   return errs;
 }

@@ -112,10 +112,10 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
   for (const list of [spec.containers, spec.initContainers]) {
     if (!Array.isArray(list)) continue;
     list.forEach((c: any) => (Array.isArray(c?.volumeMounts) ? c.volumeMounts : []).forEach((m: any, j: number) => {
-      if (m?.name && !vols.has(m.name)) errs.push({ field: `${path}.containers[${list.indexOf(c)}].volumeMounts[${j}].name`, type: 'FieldValueNotFound' as any, message: JSON.stringify(m.name) });
+      if (m?.name && !vols.has(m.name)) errs.push({ field: `${path}.containers[${list.indexOf(c)}].volumeMounts[${j}].name`, type: 'FieldValueNotFound', message: JSON.stringify(m.name) });
     }));
   }
-  return errs.map((e) => (e.type === ('FieldValueNotFound' as any) ? { ...e, type: 'FieldValueInvalid', message: `${e.message}: volume not found` } : e));
+  return errs.map((e) => (e.type === 'FieldValueNotFound' && e.field.endsWith('.name') && e.field.includes('.volumeMounts[') ? { ...e, type: 'FieldValueInvalid', message: `${e.message}: volume not found` } : e));
 }
 
 /** Labels of a workload template must be selected by the workload's selector. */
