@@ -2,7 +2,6 @@
 import type { FieldError, KubeObject } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { defaultPodSpec, validatePodSpec } from './podspec.js';
-import { sameValue } from '../../util/equal.js';
 import { deepCopy } from '../deepcopy.js';
 import { own, setOwn } from '../../util/own.js';
 import { quantity } from '../resource.js';
