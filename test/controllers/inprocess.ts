@@ -9,6 +9,8 @@ import type { Client } from '../../src/client/types.js';
 import { ApiError } from '../../src/client/types.js';
 import { SharedInformers } from '../../src/client/cache/shared.js';
 import { FakeClock } from '../../src/util/clock.js';
+import type { WorkQueue } from '../../src/client/workqueue/queue.js';
+import assert from 'node:assert/strict';
 
 export interface InProcess {
   store: MemoryStore;
@@ -55,4 +57,22 @@ export async function inProcess(opts: { superNodes?: boolean } = {}): Promise<In
     store, cloud, cluster, client, informers, failures, clock: new FakeClock(Date.now()),
     close() { informers.stop(); },
   };
+}
+
+/**
+ * The back-off of a key that has just failed once: for each delay in turn, the
+ * key must have failed that many times, wait exactly that long on the clock
+ * (not queued a millisecond before), and then be processed again by `next`.
+ * Ends after the last retry; the caller asserts what that one did.
+ */
+export async function assertBackoff(queue: WorkQueue, key: string, clock: FakeClock, delays: number[], next: () => Promise<unknown>): Promise<void> {
+  for (const [i, delay] of delays.entries()) {
+    assert.equal(queue.numRequeues(key), i + 1, `failures of ${key}`);
+    assert.equal(queue.readyAt(key), clock.now() + delay, `failure ${i + 1}: the next try in ${delay} ms`);
+    clock.step(delay - 1);
+    assert.notEqual(queue.readyAt(key), undefined, `failure ${i + 1}: not tried before ${delay} ms`);
+    clock.step(1);
+    assert.equal(queue.readyAt(key), undefined);
+    await next();
+  }
 }

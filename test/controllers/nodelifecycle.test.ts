@@ -10,7 +10,7 @@ import { refs } from '../../src/client/types.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { NodeLifecycleController } from '../../src/controllers/nodelifecycle.js';
 import { registerNode, renewLease } from '../../src/runtime/node.js';
-import { inProcess, type InProcess } from './inprocess.js';
+import { assertBackoff, inProcess, type InProcess } from './inprocess.js';
 import { waitFor } from './harness.js';
 
 let t: InProcess;
@@ -55,12 +55,7 @@ describe('NodeLifecycleController.sync', () => {
     t.failures.set('updateStatus', 2);
     t.clock.step(1);
     await ctl.processNextWorkItem();
-    for (const [n, delay] of [[1, 5], [2, 10]] as const) {
-      assert.equal(ctl.queue.numRequeues('quiet'), n);
-      assert.equal(ctl.queue.readyAt('quiet'), t.clock.now() + delay);
-      t.clock.step(delay);
-      await ctl.processNextWorkItem();
-    }
+    await assertBackoff(ctl.queue, 'quiet', t.clock, [5, 10], () => ctl.processNextWorkItem());
     assert.equal(ctl.queue.numRequeues('quiet'), 0);
   });
 

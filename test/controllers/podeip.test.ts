@@ -10,7 +10,7 @@ import type { KubeObject } from '../../src/api/types.js';
 import { PodEipController } from '../../src/controllers/podeip/controller.js';
 import { installPodEipCrd } from '../../src/clouds/alibaba/podeip-crd.js';
 import { ALLOCATED_ANNOTATION, EIP_GATE } from '../../src/clouds/alibaba/pod-eip.js';
-import { inProcess, type InProcess } from './inprocess.js';
+import { assertBackoff, inProcess, type InProcess } from './inprocess.js';
 
 let t: InProcess;
 let ctl: PodEipController;
@@ -94,12 +94,7 @@ describe('PodEipController.sync', () => {
     await podWithIp('flaky');
     const key = 'default/flaky';
     await ctl.processNextWorkItem();
-    for (const [n, delay] of [[1, 5], [2, 10]] as const) {
-      assert.equal(ctl.queue.numRequeues(key), n);
-      assert.equal(ctl.queue.readyAt(key), t.clock.now() + delay);
-      t.clock.step(delay);
-      await ctl.processNextWorkItem();
-    }
+    await assertBackoff(ctl.queue, key, t.clock, [5, 10], () => ctl.processNextWorkItem());
     assert.equal(ctl.queue.numRequeues(key), 0);
     const pe = await podEip('flaky');
     assert.ok(pe);

@@ -9,7 +9,7 @@ import { refs } from '../../src/client/types.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { RETAIN_IP, RETAIN_IP_HOURS, RETAINED_CONFIGMAP, RetainedIps } from '../../src/clouds/tencent/retain-ip.js';
 import { RetainIpController } from '../../src/controllers/retainip.js';
-import { inProcess, type InProcess } from './inprocess.js';
+import { assertBackoff, inProcess, type InProcess } from './inprocess.js';
 
 let t: InProcess;
 let ctl: RetainIpController;
@@ -107,12 +107,7 @@ describe('RetainIpController.sync', () => {
     await goes(pod('flaky', 'uid-f'));
     const key = 'default.flaky';
     await ctl.processNextWorkItem();
-    for (const [n, delay] of [[1, 5], [2, 10], [3, 20]] as const) {
-      assert.equal(ctl.queue.numRequeues(key), n);
-      assert.equal(ctl.queue.readyAt(key), t.clock.now() + delay, `failure ${n}: next try in ${delay} ms`);
-      t.clock.step(delay);
-      await ctl.processNextWorkItem();
-    }
+    await assertBackoff(ctl.queue, key, t.clock, [5, 10, 20], () => ctl.processNextWorkItem());
     assert.equal(ctl.queue.numRequeues(key), 0);
     assert.ok((await recorded())[key], 'recorded on the fourth try');
   });

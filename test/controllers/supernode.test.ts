@@ -8,7 +8,7 @@ import { refs } from '../../src/client/types.js';
 import type { SuperNode } from '../../src/cloud/types.js';
 import { NETWORK_TAINT, SuperNodeController, type SuperNodeAgents } from '../../src/controllers/supernode.js';
 import { registerNode } from '../../src/runtime/node.js';
-import { inProcess, type InProcess } from './inprocess.js';
+import { assertBackoff, inProcess, type InProcess } from './inprocess.js';
 import { waitFor } from './harness.js';
 
 let t: InProcess;
@@ -82,15 +82,7 @@ describe('SuperNodeController.sync', () => {
     const key = sn.id;
     assert.equal(ctl.queue.len, 1, 'the allocation queued the super node');
     await ctl.processNextWorkItem();
-    for (const [n, delay] of [[1, 5], [2, 10], [3, 20]] as const) {
-      assert.equal(ctl.queue.numRequeues(key), n);
-      assert.equal(ctl.queue.readyAt(key), t.clock.now() + delay, `failure ${n}: next try in ${delay} ms`);
-      t.clock.step(delay - 1);
-      assert.equal(ctl.queue.len, 0, 'not before the back-off ends');
-      t.clock.step(1);
-      assert.equal(ctl.queue.len, 1);
-      await ctl.processNextWorkItem();
-    }
+    await assertBackoff(ctl.queue, key, t.clock, [5, 10, 20], () => ctl.processNextWorkItem());
     assert.equal(ctl.queue.numRequeues(key), 0, 'the fourth try succeeded and was forgotten');
     assert.equal((await netCondition()).status, 'True');
     assert.equal(await tainted(), true);
