@@ -1,7 +1,8 @@
 // REST handlers for resource paths: turns an HTTP request into a registry call
 // and the result into JSON, a Table, or a watch stream.
 import type http from 'node:http';
-import type { KubeObject } from '../api/types.js';
+import type { FieldError, KubeObject } from '../api/types.js';
+import { decodeError } from '../api/openapi/index.js';
 import type { DeleteOptions, Registry, WriteOptions } from './registry.js';
 import { errors, StatusError } from './status.js';
 import { decodeBody, decodePatch, encodeJson, goJson, sendJson, writeOptions } from './http.js';
@@ -118,21 +119,67 @@ function verbOf(method: string, named: boolean, watch: boolean): string | undefi
   return undefined;
 }
 
-function deleteOptions(r: ResourceRequest): DeleteOptions {
-  let body: any = {};
-  if (r.body.length && r.body.toString('utf8').trim()) body = asObject(decodeBody(r.headers['content-type'], r.body), 'DeleteOptions');
-  const q = r.query;
-  const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
-  const policy = q.get('propagationPolicy') ?? body.propagationPolicy ?? (body.orphanDependents === true ? 'Orphan' : undefined);
-  if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
-    throw errors.badRequest(`propagationPolicy must be one of "Background", "Foreground" or "Orphan", got ${JSON.stringify(policy)}`);
+const DELETE_OPTIONS = 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions';
+
+/**
+ * DeleteOptions as kube-apiserver reads them: from the body when there is one (the query is then
+ * not read), else from the query. Anything malformed is refused before anything is deleted: a body
+ * Go cannot decode is a 400 with the decoder's words, a query value that does not parse is a 400 with
+ * strconv's, and values DeleteOptions validation refuses are a 422 (docs/validation.md).
+ */
+export function deleteOptions(r: Pick<ResourceRequest, 'body' | 'headers' | 'query'>): DeleteOptions {
+  let o: any;
+  if (r.body.length && r.body.toString('utf8').trim()) {
+    o = asObject(decodeBody(r.headers['content-type'], r.body), 'DeleteOptions');
+    const bad = decodeError(DELETE_OPTIONS, o);
+    if (bad !== undefined) throw errors.badRequest(bad);
+  } else o = deleteOptionsQuery(r.query);
+  return checkDeleteOptions(o);
+}
+
+/** The query form of DeleteOptions, converted as Kubernetes' parameter codec does (the first value of each). */
+function deleteOptionsQuery(q: URLSearchParams): any {
+  const o: any = {};
+  const grace = q.get('gracePeriodSeconds');
+  if (grace !== null) o.gracePeriodSeconds = parseInt64(grace);
+  const orphan = q.get('orphanDependents');
+  // A *bool from the query: "0" and "false" (any case) are false, anything else true.
+  if (orphan !== null) o.orphanDependents = !(orphan === '0' || orphan.toLowerCase() === 'false');
+  const policy = q.get('propagationPolicy');
+  if (policy !== null) o.propagationPolicy = policy;
+  const dry = q.getAll('dryRun');
+  if (dry.length) o.dryRun = dry;
+  return o;
+}
+
+/** Go's strconv.ParseInt(s, 10, 64), with its error text. */
+function parseInt64(s: string): number {
+  if (!/^[+-]?[0-9]+$/.test(s)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`);
+  const n = BigInt(s);
+  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`);
+  return Number(n);
+}
+
+/** ValidateDeleteOptions (apimachinery), then the options the registry acts on. */
+export function checkDeleteOptions(o: any): DeleteOptions {
+  const errs: FieldError[] = [];
+  const policy: string | undefined = o.propagationPolicy ?? undefined;
+  if (o.orphanDependents != null && policy !== undefined) {
+    errs.push({ field: 'propagationPolicy', type: 'FieldValueInvalid', message: `${JSON.stringify(policy)}: orphanDependents and deletionPropagation cannot be both set` });
   }
-  const dry = [...r.query.getAll('dryRun'), ...(Array.isArray(body.dryRun) ? body.dryRun : [])];
+  if (policy !== undefined && !['Foreground', 'Background', 'Orphan'].includes(policy)) {
+    errs.push({ field: 'propagationPolicy', type: 'FieldValueNotSupported', message: `${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"` });
+  }
+  const dry: string[] = Array.isArray(o.dryRun) ? o.dryRun : [];
+  if (dry.some((d) => d !== 'All')) {
+    errs.push({ field: 'dryRun', type: 'FieldValueNotSupported', message: `[]string{${dry.map((d) => JSON.stringify(d)).join(', ')}}: supported values: "All"` });
+  }
+  if (errs.length) throw errors.invalid({ kind: 'DeleteOptions', group: 'meta.k8s.io' }, '', errs);
   return {
-    dryRun: dry.includes('All'),
-    propagationPolicy: policy,
-    gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
-    preconditions: body.preconditions,
+    dryRun: dry.length > 0,
+    propagationPolicy: (policy ?? (o.orphanDependents === true ? 'Orphan' : undefined)) as DeleteOptions['propagationPolicy'],
+    gracePeriodSeconds: typeof o.gracePeriodSeconds === 'number' ? o.gracePeriodSeconds : undefined,
+    preconditions: o.preconditions ?? undefined,
   };
 }
 

@@ -13,7 +13,7 @@ import { apiVersionOf } from '../api/types.js';
 import type { Change, ListResult, Store, StoredItem } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { sameValue } from '../util/equal.js';
-import { errors, StatusError } from './status.js';
+import { DecodeError, errors, StatusError } from './status.js';
 import { validateObject } from '../api/openapi/index.js';
 import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateLabels } from '../api/selectors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
@@ -388,7 +388,9 @@ export class Registry {
 
   /** Schema check: unknown fields per fieldValidation, wrong types always. */
   private checkSchema(rt: ResourceType, obj: KubeObject, opts: WriteOptions): void {
-    const { unknownFields, errors: typeErrors } = validateObject(rt, obj);
+    const { unknownFields, errors: typeErrors, decodeError } = validateObject(rt, obj);
+    // A body Go cannot decode is refused before unknown fields are considered, as kube-apiserver does.
+    if (decodeError !== undefined) throw new DecodeError(rt, decodeError, obj);
     if (unknownFields.length) {
       const mode = opts.fieldValidation ?? 'Warn';
       if (mode === 'Strict') {
@@ -577,6 +579,8 @@ export class Registry {
           }
         }, cur);
       } catch (e) {
+        // A patched object Go cannot decode: kube-apiserver's patch handler reports it on the field `patch`.
+        if (e instanceof DecodeError && kind !== 'apply') throw e.forPatch(kind, patch);
         // A patch is not conditional on the version the client read, unless it names one: retry a
         // write that raced another, never a resourceVersion the patch itself asked for.
         if (e instanceof StatusError && racedWrites.has(e) && attempt < 5) continue;

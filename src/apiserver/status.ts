@@ -99,6 +99,51 @@ export const errors = {
   internal: (message: string) => new StatusError(500, 'InternalError', `Internal error occurred: ${message}`),
 };
 
+/**
+ * A body Go's decoder refuses (a value of the wrong type, an int32 out of range, bad base64):
+ * kube-apiserver answers 400 `<Kind> in version "<v>" cannot be handled as a <Kind>: <detail>`
+ * (transformDecodeError). See docs/validation.md.
+ */
+export class DecodeError extends StatusError {
+  constructor(rt: Pick<ResourceType, 'kind' | 'version'>, public readonly detail: string, public readonly object: unknown) {
+    super(400, 'BadRequest', `${rt.kind} in version ${JSON.stringify(rt.version)} cannot be handled as a ${rt.kind}: ${detail}`);
+  }
+
+  /**
+   * The same failure once a patch was applied: kube-apiserver's patch handler answers 422 on the
+   * field `patch`, showing the patched object (JSON and merge patches) or the patch map (strategic).
+   */
+  forPatch(kind: string, patch: unknown): StatusError {
+    const value = kind === 'strategic' ? goPrint(patch) : JSON.stringify(this.object);
+    const message = `Invalid value: ${JSON.stringify(value)}: ${this.detail}`;
+    return new StatusError(422, 'Invalid', ` "" is invalid: patch: ${message}`, { causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }] });
+  }
+}
+
+/** Go's %+v of a decoded JSON value (map[a:1 b:[x y]]), as kube-apiserver prints a patch map in messages. */
+export function goPrint(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goPrint).join(' ')}]`;
+  if (typeof v === 'object') {
+    const keys = Object.keys(v as object).sort();
+    return `map[${keys.map((k) => `${k}:${goPrint((v as Record<string, unknown>)[k])}`).join(' ')}]`;
+  }
+  if (typeof v === 'number') {
+    // Integers arrive as int64 (decimal); other numbers as float64, printed by %v's shortest %g
+    // (exponent form from 1e+06 on, and below 1e-04).
+    if (Number.isInteger(v) && Math.abs(v) < 2 ** 63) return BigInt(v).toString();
+    if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+    const exp = Math.floor(Math.log10(Math.abs(v)));
+    if (exp < -4 || exp >= 6) {
+      const [m, e] = v.toExponential().split('e');
+      const n = Number(e);
+      return `${m}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+    }
+    return String(v);
+  }
+  return String(v);
+}
+
 function describeType(t: FieldError['type']): string {
   switch (t) {
     case 'FieldValueRequired': return 'Required value';

@@ -5,7 +5,8 @@ import type http from 'node:http';
 import type { KubeObject } from '../api/types.js';
 import type { Registry, WriteOptions } from './registry.js';
 import type { ResourceRequest } from './request.js';
-import { errors, StatusError, statusBody } from './status.js';
+import { DecodeError, errors, StatusError, statusBody } from './status.js';
+import { decodeError } from '../api/openapi/index.js';
 import { queryBool, queryInt64, queryTime } from './params.js';
 import type { FieldError } from '../api/types.js';
 import { decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
@@ -62,6 +63,9 @@ export function streamContainer(pod: KubeObject, container: string | undefined):
   if (!all.some((c) => c?.name === container)) throw errors.badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
   return container;
 }
+
+const SCALE = 'io.k8s.api.autoscaling.v1.Scale';
+const SCALE_KIND = { kind: 'Scale', version: 'v1' };
 
 // A CRD's scale paths (.spec.replicas) name fields of the object: each step is
 // an own data key (a step such as `__proto__` or `constructor` must not reach
@@ -153,6 +157,8 @@ export class Subresources {
     if (r.method === 'PUT') {
       opts = writeOptions(r.query, 'scale', 'Update');
       const body = decodeBody(r.headers['content-type'], r.body) as any;
+      const bad = decodeError(SCALE, body);
+      if (bad !== undefined) throw new DecodeError(SCALE_KIND, bad, body);
       // Go reads a Scale without spec.replicas as 0 (a protobuf Scale of 0 decodes that way: omitempty).
       replicas = body?.spec?.replicas ?? 0;
       rv = body?.metadata?.resourceVersion;
@@ -166,6 +172,8 @@ export class Subresources {
       } catch (e) {
         throw errors.badRequest((e as Error).message);
       }
+      const bad = decodeError(SCALE, next);
+      if (bad !== undefined) throw new DecodeError(SCALE_KIND, bad, next).forPatch(kind, patch);
       replicas = next?.spec?.replicas;
     } else throw errors.methodNotAllowed(`${r.method} ${rt.plural}/scale`);
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
@@ -200,6 +208,9 @@ export class Subresources {
     const opts = writeOptions(r.query, 'eviction', 'Create');
     const body = r.body.length ? (decodeBody(r.headers['content-type'], r.body) as any) : {};
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of an eviction must be an Eviction object');
+    // The Eviction is decoded as kube-apiserver decodes it (its deleteOptions included) before anything is evicted.
+    const bad = decodeError('io.k8s.api.policy.v1.Eviction', body);
+    if (bad !== undefined) throw new DecodeError({ kind: 'Eviction', version: 'v1' }, bad, body);
     if ((body.metadata?.name ?? '') !== r.name) throw errors.badRequest('name in URL does not match name in Eviction object');
     const del = body.deleteOptions && typeof body.deleteOptions === 'object' ? body.deleteOptions : {};
     const inBody: unknown[] = Array.isArray(del.dryRun) ? del.dryRun : [];

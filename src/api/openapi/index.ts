@@ -3,4 +3,4 @@
 // custom resources bring their CRD's openAPIV3Schema in ResourceType.crdSchema.
 export { definitions, crdDefinitionName } from './defs.js';
 export { openapiV2, openapiV3Root, openapiV3GroupVersion, openapiV3Hash, gvPath } from './documents.js';
-export { validateObject } from './validate.js';
+export { validateObject, decodeError } from './validate.js';
