@@ -14,11 +14,16 @@ export interface GroupInfo {
 export class Catalog {
   private byPath = new Map<string, ResourceType>();
   private crdTypes = new Map<string, ResourceType[]>(); // crd name -> types
+  /** Paths the built-ins serve: no CRD ever takes one over (kube-apiserver serves built-ins before CRDs). */
+  private builtinKeys = new Set<string>();
   /** Bumped on every change, so cached discovery/OpenAPI documents know to rebuild. */
   generation = 0;
 
   constructor(extra: ResourceType[] = []) {
-    for (const rt of [...builtinResources, ...extra]) this.add(rt);
+    for (const rt of [...builtinResources, ...extra]) {
+      this.add(rt);
+      this.builtinKeys.add(this.key(rt.group, rt.version, rt.plural));
+    }
   }
 
   private key(group: string, version: string, plural: string) {
@@ -70,7 +75,10 @@ export class Catalog {
 
   /** Serve (or stop serving) the versions of a CRD. Called when CRDs are created, updated or deleted. */
   setCRD(crd: KubeObject | undefined, name: string): void {
-    for (const rt of this.crdTypes.get(name) ?? []) this.byPath.delete(this.key(rt.group, rt.version, rt.plural));
+    for (const rt of this.crdTypes.get(name) ?? []) {
+      const key = this.key(rt.group, rt.version, rt.plural);
+      if (this.byPath.get(key) === rt) this.byPath.delete(key);
+    }
     this.crdTypes.delete(name);
     this.generation++;
     if (!crd || crd.metadata.deletionTimestamp) return;
@@ -78,6 +86,8 @@ export class Catalog {
     const types: ResourceType[] = [];
     for (const v of s.versions ?? []) {
       if (!v.served) continue;
+      // A CRD stored before validation refused its group (or an approved one naming a built-in) never shadows the built-in.
+      if (this.builtinKeys.has(this.key(s.group, v.name, s.names.plural))) continue;
       const rt = defineResource({
         group: s.group, version: v.name, kind: s.names.kind, listKind: s.names.listKind ?? `${s.names.kind}List`,
         plural: s.names.plural, singular: s.names.singular ?? s.names.kind.toLowerCase(), namespaced: s.scope === 'Namespaced',

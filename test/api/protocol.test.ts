@@ -71,7 +71,7 @@ describe('protocol', () => {
       ['invalid label', post(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'l', labels: { 'bad key!': 'v' } } })), 422, /metadata.labels/],
       ['wrong kind in body', post(JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } })), 400, /does not match the expected kind/],
       ['unsupported media type', post('x', { 'content-type': 'text/csv' }), 415, /unknown format/],
-      ['wrong type', post(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 't' }, data: 'oops' })), 422, /data/],
+      ['wrong type', post(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 't' }, data: 'oops' })), 400, /^ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal string into Go struct field ConfigMap.data of type map\[string\]string$/],
       ['strict unknown field', post(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'u' }, bogus: 1 }), {}, '/api/v1/namespaces/default/configmaps?fieldValidation=Strict'), 400, /strict decoding error: unknown field "bogus"/],
       ['malformed status patch', raw(n, 'PATCH', '/api/v1/namespaces/default/pods/none/status', '{"status": ', { 'content-type': 'application/merge-patch+json' }), 400, /./],
       ['unknown dryRun on a subresource', raw(n, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/none/status?dryRun=Maybe', '{}', { 'content-type': 'application/merge-patch+json' }), 422, /PatchOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: \[\]string\{"Maybe"\}: supported values: "All"/],

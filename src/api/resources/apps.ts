@@ -2,13 +2,85 @@
 import type { FieldError, KubeObject } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { defaultPodSpec, validatePodSpec, validateTemplateSelected } from './podspec.js';
+import { intOrPercentValue, nonNegative, notMoreThan100Percent, positiveIntOrPercent, showIntOrString } from './checks.js';
 
 function validateWorkload(o: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
-  const r = o.spec?.replicas;
-  if (r !== undefined && (typeof r !== 'number' || r < 0)) errs.push({ field: 'spec.replicas', type: 'FieldValueInvalid', message: `${JSON.stringify(r)}: must be greater than or equal to 0` });
+  errs.push(...nonNegative(o.spec?.replicas, 'spec.replicas'));
+  errs.push(...nonNegative(o.spec?.minReadySeconds, 'spec.minReadySeconds'));
   errs.push(...validateTemplateSelected(o.spec?.selector, o.spec?.template, 'spec.template'));
   errs.push(...validatePodSpec(o.spec?.template?.spec, 'spec.template.spec'));
+  return errs;
+}
+
+/** ValidateDeploymentSpec's numbers and strategy (pkg/apis/apps/validation). */
+function validateDeployment(o: KubeObject): FieldError[] {
+  const s = o.spec ?? {};
+  const errs = validateWorkload(o);
+  errs.push(...nonNegative(s.revisionHistoryLimit, 'spec.revisionHistoryLimit'));
+  if (typeof s.progressDeadlineSeconds === 'number') {
+    errs.push(...nonNegative(s.progressDeadlineSeconds, 'spec.progressDeadlineSeconds'));
+    if (s.progressDeadlineSeconds <= (s.minReadySeconds ?? 0)) {
+      errs.push({ field: 'spec.progressDeadlineSeconds', type: 'FieldValueInvalid', message: `${s.progressDeadlineSeconds}: must be greater than minReadySeconds` });
+    }
+  }
+  const st = s.strategy ?? {};
+  const ru = st.rollingUpdate;
+  if (st.type === 'Recreate') {
+    if (ru != null) errs.push({ field: 'spec.strategy.rollingUpdate', type: 'FieldValueForbidden', message: "may not be specified when strategy `type` is 'Recreate'" });
+  } else if (st.type === 'RollingUpdate') {
+    if (ru == null) errs.push({ field: 'spec.strategy.rollingUpdate', type: 'FieldValueRequired', message: 'this should be defaulted and never be nil' });
+    else {
+      const f = 'spec.strategy.rollingUpdate';
+      errs.push(...positiveIntOrPercent(ru.maxUnavailable, `${f}.maxUnavailable`), ...positiveIntOrPercent(ru.maxSurge, `${f}.maxSurge`));
+      if (intOrPercentValue(ru.maxUnavailable) === 0 && intOrPercentValue(ru.maxSurge) === 0) {
+        errs.push({ field: `${f}.maxUnavailable`, type: 'FieldValueInvalid', message: `${showIntOrString(ru.maxUnavailable ?? 0)}: may not be 0 when \`maxSurge\` is 0` });
+      }
+      errs.push(...notMoreThan100Percent(ru.maxUnavailable, `${f}.maxUnavailable`));
+    }
+  } else {
+    // Go prints the strategy struct; its rollingUpdate pointer shows as nil or as an address we do not reproduce.
+    errs.push({ field: 'spec.strategy', type: 'FieldValueNotSupported', message: `apps.DeploymentStrategy{Type:${JSON.stringify(st.type ?? '')}, RollingUpdate:(*apps.RollingUpdateDeployment)(${ru == null ? 'nil' : '0xc000000000'})}: supported values: "Recreate", "RollingUpdate"` });
+  }
+  return errs;
+}
+
+/** ValidateStatefulSetSpec's numbers, pod management policy and rolling update. */
+function validateStatefulSet(o: KubeObject): FieldError[] {
+  const s = o.spec ?? {};
+  const errs = validateWorkload(o);
+  if (s.ordinals) errs.push(...nonNegative(s.ordinals.start, 'spec.ordinals.start'));
+  if (s.podManagementPolicy !== undefined && !['OrderedReady', 'Parallel'].includes(s.podManagementPolicy)) {
+    errs.push({ field: 'spec.podManagementPolicy', type: 'FieldValueInvalid', message: `${JSON.stringify(s.podManagementPolicy)}: must be 'OrderedReady' or 'Parallel'` });
+  }
+  const ru = s.updateStrategy?.type === 'RollingUpdate' ? s.updateStrategy.rollingUpdate : undefined;
+  if (ru) {
+    const f = 'spec.updateStrategy.rollingUpdate';
+    errs.push(...nonNegative(ru.partition, `${f}.partition`));
+    if (ru.maxUnavailable != null) {
+      errs.push(...positiveIntOrPercent(ru.maxUnavailable, `${f}.maxUnavailable`));
+      if (intOrPercentValue(ru.maxUnavailable) === 0) errs.push({ field: `${f}.maxUnavailable`, type: 'FieldValueInvalid', message: `${showIntOrString(ru.maxUnavailable)}: cannot be 0` });
+      errs.push(...notMoreThan100Percent(ru.maxUnavailable, `${f}.maxUnavailable`));
+    }
+  }
+  return errs;
+}
+
+/** ValidateDaemonSetSpec's numbers and rolling update (exactly one of maxSurge and maxUnavailable non-zero). */
+function validateDaemonSet(o: KubeObject): FieldError[] {
+  const s = o.spec ?? {};
+  const errs = [...validateTemplateSelected(s.selector, s.template, 'spec.template'), ...validatePodSpec(s.template?.spec, 'spec.template.spec')];
+  errs.push(...nonNegative(s.minReadySeconds, 'spec.minReadySeconds'), ...nonNegative(s.templateGeneration, 'spec.templateGeneration'), ...nonNegative(s.revisionHistoryLimit, 'spec.revisionHistoryLimit'));
+  const ru = s.updateStrategy?.type === 'RollingUpdate' ? s.updateStrategy.rollingUpdate : undefined;
+  if (ru) {
+    const f = 'spec.updateStrategy.rollingUpdate';
+    errs.push(...positiveIntOrPercent(ru.maxUnavailable, `${f}.maxUnavailable`), ...positiveIntOrPercent(ru.maxSurge, `${f}.maxSurge`));
+    errs.push(...notMoreThan100Percent(ru.maxUnavailable, `${f}.maxUnavailable`), ...notMoreThan100Percent(ru.maxSurge, `${f}.maxSurge`));
+    const unavailable = intOrPercentValue(ru.maxUnavailable) !== 0;
+    const surge = intOrPercentValue(ru.maxSurge) !== 0;
+    if (unavailable && surge) errs.push({ field: `${f}.maxSurge`, type: 'FieldValueInvalid', message: `${showIntOrString(ru.maxSurge)}: may not be set when maxUnavailable is non-zero` });
+    else if (!unavailable && !surge) errs.push({ field: `${f}.maxUnavailable`, type: 'FieldValueRequired', message: 'cannot be 0 when maxSurge is 0' });
+  }
   return errs;
 }
 
@@ -38,7 +110,7 @@ export const deployments = defineResource({
     }
     defaultPodSpec(s.template?.spec);
   },
-  validate: (o, old) => [...validateWorkload(o), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateDeployment(o), ...immutableSelector(o, old)],
   fields: metaFields,
 });
 
@@ -65,7 +137,7 @@ export const statefulsets = defineResource({
     s.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
     defaultPodSpec(s.template?.spec);
   },
-  validate: (o, old) => [...validateWorkload(o), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateStatefulSet(o), ...immutableSelector(o, old)],
   fields: metaFields,
 });
 
@@ -80,7 +152,7 @@ export const daemonsets = defineResource({
     if (s.updateStrategy.type === 'RollingUpdate') { s.updateStrategy.rollingUpdate ??= {}; s.updateStrategy.rollingUpdate.maxUnavailable ??= 1; s.updateStrategy.rollingUpdate.maxSurge ??= 0; }
     defaultPodSpec(s.template?.spec);
   },
-  validate: (o, old) => [...validateTemplateSelected(o.spec?.selector, o.spec?.template, 'spec.template'), ...validatePodSpec(o.spec?.template?.spec, 'spec.template.spec'), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateDaemonSet(o), ...immutableSelector(o, old)],
   fields: metaFields,
 });
 

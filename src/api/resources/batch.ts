@@ -2,6 +2,7 @@
 import type { FieldError, KubeObject } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { defaultPodSpec, validatePodSpec } from './podspec.js';
+import { nonNegative } from './checks.js';
 import { knownTimeZone, parseStandardCron } from '../cron.js';
 import { sameValue } from '../../util/equal.js';
 
@@ -67,6 +68,8 @@ export const jobs = defineResource({
   },
   validate(o, old) {
     const errs: FieldError[] = validatePodSpec(o.spec?.template?.spec, 'spec.template.spec');
+    // validateJobSpec: counts, the deadline, the back-off limit and the TTL are never negative.
+    for (const f of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished']) errs.push(...nonNegative(o.spec?.[f], `spec.${f}`));
     const rp = o.spec?.template?.spec?.restartPolicy;
     if (rp && rp !== 'OnFailure' && rp !== 'Never') errs.push({ field: 'spec.template.spec.restartPolicy', type: 'FieldValueNotSupported', message: `${JSON.stringify(rp)}: supported values: "OnFailure", "Never"` });
     if (old) errs.push(...validateJobUpdate(o, old));

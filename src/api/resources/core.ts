@@ -7,6 +7,7 @@ import { own, setOwn } from '../../util/own.js';
 import { quantity } from '../resource.js';
 import { formatRFC3339 } from '../duration.js';
 import { sameValue } from '../../util/equal.js';
+import { configMapKey, portNumOrName } from './checks.js';
 
 const podPhaseReady = (o: any) => o.status?.phase;
 
@@ -114,6 +115,7 @@ export const services = defineResource({
     if (o.spec?.type !== 'ExternalName' && o.spec?.clusterIP !== 'None' && (!Array.isArray(ports) || ports.length === 0)) errs.push({ field: 'spec.ports', type: 'FieldValueRequired', message: '' });
     (Array.isArray(ports) ? ports : []).forEach((p: any, i: number) => {
       if (typeof p?.port !== 'number' || p.port < 1 || p.port > 65535) errs.push({ field: `spec.ports[${i}].port`, type: 'FieldValueInvalid', message: `${JSON.stringify(p?.port ?? null)}: must be between 1 and 65535, inclusive` });
+      if (p?.targetPort != null) errs.push(...portNumOrName(p.targetPort, `spec.ports[${i}].targetPort`));
       if (Array.isArray(ports) && ports.length > 1 && !p?.name) errs.push({ field: `spec.ports[${i}].name`, type: 'FieldValueRequired', message: '' });
     });
     if (o.spec?.type && !['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(o.spec.type)) {
@@ -148,9 +150,26 @@ export const events = defineResource({
   },
 });
 
+/** Keys of ConfigMaps and Secrets become file names in volumes: IsConfigMapKey for each (ValidateConfigMap, ValidateSecret). */
+function validateKeys(o: KubeObject, bags: string[]): FieldError[] {
+  const errs: FieldError[] = [];
+  for (const bag of bags) {
+    const m = (o as any)[bag];
+    if (!m || typeof m !== 'object') continue;
+    for (const k of Object.keys(m)) {
+      errs.push(...configMapKey(k, `${bag}[${k}]`));
+      if (bag === 'data' && bags.includes('binaryData') && o.binaryData && typeof o.binaryData === 'object' && Object.hasOwn(o.binaryData, k)) {
+        errs.push({ field: `data[${k}]`, type: 'FieldValueInvalid', message: `${JSON.stringify(k)}: duplicate of key present in binaryData` });
+      }
+    }
+  }
+  return errs;
+}
+
 export const configmaps = defineResource({
   group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'],
   definition: 'io.k8s.api.core.v1.ConfigMap', fields: metaFields,
+  validate: (o) => validateKeys(o, ['data', 'binaryData']),
 });
 
 export const secrets = defineResource({
@@ -165,6 +184,7 @@ export const secrets = defineResource({
       delete o.stringData;
     }
   },
+  validate: (o) => validateKeys(o, ['data']),
   fields: { ...metaFields, type: (o) => o.type },
 });
 

@@ -2,6 +2,7 @@
 import type { FieldError } from '../types.js';
 import { own, setOwn } from '../../util/own.js';
 import { validateEphemeralContainers } from './ephemeral.js';
+import { dns1123Label, inclusiveRange, localDescendingPath, localNonReservedPath, noBacksteps, nonNegative, portNumOrName, positive } from './checks.js';
 
 const RESOURCE_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-zA-Z0-9]([-A-Za-z0-9_.]*[a-zA-Z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -62,9 +63,8 @@ function validateContainers(list: unknown, path: string, required: boolean, errs
     const p = `${path}[${i}]`;
     if (!c || typeof c !== 'object') return;
     if (!c.name) errs.push({ field: `${p}.name`, type: 'FieldValueRequired', message: '' });
-    else if (typeof c.name === 'string' && !DNS_LABEL.test(c.name)) {
-      errs.push({ field: `${p}.name`, type: 'FieldValueInvalid', message: `${JSON.stringify(c.name)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character` });
-    } else if (names.has(c.name)) errs.push({ field: `${p}.name`, type: 'FieldValueDuplicate', message: JSON.stringify(c.name) });
+    else if (typeof c.name === 'string' && !DNS_LABEL.test(c.name)) errs.push(...dns1123Label(c.name, `${p}.name`));
+    else if (names.has(c.name)) errs.push({ field: `${p}.name`, type: 'FieldValueDuplicate', message: JSON.stringify(c.name) });
     else names.add(c.name);
     if (!c.image) errs.push({ field: `${p}.image`, type: 'FieldValueRequired', message: '' });
     for (const kind of ['requests', 'limits'] as const) {
@@ -84,7 +84,88 @@ function validateContainers(list: unknown, path: string, required: boolean, errs
     });
     const env: any[] = Array.isArray(c.env) ? c.env : [];
     env.forEach((e, j) => { if (!e?.name) errs.push({ field: `${p}.env[${j}].name`, type: 'FieldValueRequired', message: '' }); });
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) errs.push(...validateProbe(c[probe], `${p}.${probe}`));
+    for (const hook of ['postStart', 'preStop']) if (c.lifecycle?.[hook]) errs.push(...validateHandler(c.lifecycle[hook], `${p}.lifecycle.${hook}`));
   });
+}
+
+/** validateProbe: non-negative timings, a positive grace period, and the handler's port. */
+function validateProbe(probe: any, path: string): FieldError[] {
+  if (!probe || typeof probe !== 'object') return [];
+  const errs = validateHandler(probe, path);
+  for (const f of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold']) errs.push(...nonNegative(probe[f], `${path}.${f}`));
+  errs.push(...positive(probe.terminationGracePeriodSeconds, `${path}.terminationGracePeriodSeconds`));
+  return errs;
+}
+
+/** The ports of httpGet and tcpSocket handlers (numbers or IANA service names), and of gRPC. */
+function validateHandler(h: any, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!h || typeof h !== 'object') return errs;
+  for (const kind of ['httpGet', 'tcpSocket']) if (h[kind] && typeof h[kind] === 'object') errs.push(...portNumOrName(h[kind].port, `${path}.${kind}.port`));
+  const grpc = h.grpc?.port;
+  if (typeof grpc === 'number' && (grpc < 1 || grpc > 65535)) errs.push({ field: `${path}.grpc.port`, type: 'FieldValueInvalid', message: `${grpc}: ${inclusiveRange(1, 65535)}` });
+  return errs;
+}
+
+/** validateKeyToPath / downward API files: every item becomes a file under the volume, so its path must stay inside. */
+function validateItems(items: unknown, path: string, requireKey: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  (Array.isArray(items) ? items : []).forEach((it: any, i: number) => {
+    if (!it || typeof it !== 'object') return;
+    const p = `${path}[${i}]`;
+    if (requireKey && !it.key) errs.push({ field: `${p}.key`, type: 'FieldValueRequired', message: '' });
+    if (!it.path) errs.push({ field: `${p}.path`, type: 'FieldValueRequired', message: '' });
+    else if (typeof it.path === 'string') errs.push(...localNonReservedPath(it.path, `${p}.path`));
+  });
+  return errs;
+}
+
+/** ValidateVolumes: DNS-1123 label names, unique, and sources whose files stay inside the volume. */
+function validateVolumes(volumes: unknown, path: string, names: Set<string>): FieldError[] {
+  const errs: FieldError[] = [];
+  (Array.isArray(volumes) ? volumes : []).forEach((v: any, i: number) => {
+    const p = `${path}[${i}]`;
+    if (!v || typeof v !== 'object') return;
+    if (!v.name) errs.push({ field: `${p}.name`, type: 'FieldValueRequired', message: '' });
+    else if (typeof v.name === 'string') errs.push(...dns1123Label(v.name, `${p}.name`));
+    if (v.name && names.has(v.name)) errs.push({ field: `${p}.name`, type: 'FieldValueDuplicate', message: JSON.stringify(v.name) });
+    else if (v.name) names.add(v.name);
+    if (v.configMap) errs.push(...validateItems(v.configMap.items, `${p}.configMap.items`, true));
+    if (v.secret) errs.push(...validateItems(v.secret.items, `${p}.secret.items`, true));
+    if (v.downwardAPI) errs.push(...validateItems(v.downwardAPI.items, `${p}.downwardAPI.items`, false));
+    if (v.hostPath && typeof v.hostPath.path === 'string') errs.push(...noBacksteps(v.hostPath.path, `${p}.hostPath.path`));
+    (Array.isArray(v.projected?.sources) ? v.projected.sources : []).forEach((src: any, j: number) => {
+      const sp = `${p}.projected.sources[${j}]`;
+      if (src?.configMap) errs.push(...validateItems(src.configMap.items, `${sp}.configMap.items`, true));
+      if (src?.secret) errs.push(...validateItems(src.secret.items, `${sp}.secret.items`, true));
+      if (src?.downwardAPI) errs.push(...validateItems(src.downwardAPI.items, `${sp}.downwardAPI.items`, false));
+      if (typeof src?.serviceAccountToken?.path === 'string') errs.push(...localNonReservedPath(src.serviceAccountToken.path, `${sp}.serviceAccountToken.path`));
+    });
+  });
+  return errs;
+}
+
+/** ValidateVolumeMounts: an existing volume, a unique mountPath, a subPath inside the volume. */
+function validateVolumeMounts(mounts: unknown, path: string, volumes: Set<string>): FieldError[] {
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  (Array.isArray(mounts) ? mounts : []).forEach((m: any, i: number) => {
+    if (!m || typeof m !== 'object') return;
+    const p = `${path}[${i}]`;
+    if (!m.name) errs.push({ field: `${p}.name`, type: 'FieldValueRequired', message: '' });
+    if (!volumes.has(m.name)) errs.push({ field: `${p}.name`, type: 'FieldValueNotFound', message: JSON.stringify(m.name ?? '') });
+    if (!m.mountPath) errs.push({ field: `${p}.mountPath`, type: 'FieldValueRequired', message: '' });
+    else if (seen.has(m.mountPath)) errs.push({ field: `${p}.mountPath`, type: 'FieldValueInvalid', message: `${JSON.stringify(m.mountPath)}: must be unique` });
+    if (m.mountPath) seen.add(m.mountPath);
+    // Kubernetes reports these on the list's path (volumeMounts.subPath), not the item's.
+    if (typeof m.subPath === 'string' && m.subPath) errs.push(...localDescendingPath(m.subPath, `${path}.subPath`));
+    if (typeof m.subPathExpr === 'string' && m.subPathExpr) {
+      if (m.subPath) errs.push({ field: `${p}.subPathExpr`, type: 'FieldValueInvalid', message: `${JSON.stringify(m.subPathExpr)}: subPathExpr and subPath are mutually exclusive` });
+      errs.push(...localDescendingPath(m.subPathExpr, `${path}.subPathExpr`));
+    }
+  });
+  return errs;
 }
 
 export function validatePodSpec(spec: any, path: string): FieldError[] {
@@ -93,29 +174,28 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
     errs.push({ field: path, type: 'FieldValueRequired', message: '' });
     return errs;
   }
+  const vols = new Set<string>();
+  errs.push(...validateVolumes(spec.volumes, `${path}.volumes`, vols));
   const names = new Set<string>();
   validateContainers(spec.containers, `${path}.containers`, true, errs, names);
   validateContainers(spec.initContainers, `${path}.initContainers`, false, errs, names);
   validateEphemeralContainers(spec, path, names, errs);
+  for (const list of ['containers', 'initContainers']) {
+    if (!Array.isArray(spec[list])) continue;
+    spec[list].forEach((c: any, i: number) => errs.push(...validateVolumeMounts(c?.volumeMounts, `${path}.${list}[${i}].volumeMounts`, vols)));
+  }
   if (spec.restartPolicy !== undefined && !['Always', 'OnFailure', 'Never'].includes(spec.restartPolicy)) {
     errs.push({ field: `${path}.restartPolicy`, type: 'FieldValueNotSupported', message: `${JSON.stringify(spec.restartPolicy)}: supported values: "Always", "OnFailure", "Never"` });
   }
   if (spec.dnsPolicy !== undefined && !['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'].includes(spec.dnsPolicy)) {
     errs.push({ field: `${path}.dnsPolicy`, type: 'FieldValueNotSupported', message: `${JSON.stringify(spec.dnsPolicy)}: supported values: "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"` });
   }
-  const vols = new Set<string>();
-  (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((v: any, i: number) => {
-    if (!v?.name) errs.push({ field: `${path}.volumes[${i}].name`, type: 'FieldValueRequired', message: '' });
-    else if (vols.has(v.name)) errs.push({ field: `${path}.volumes[${i}].name`, type: 'FieldValueDuplicate', message: JSON.stringify(v.name) });
-    else vols.add(v.name);
-  });
-  for (const list of [spec.containers, spec.initContainers]) {
-    if (!Array.isArray(list)) continue;
-    list.forEach((c: any) => (Array.isArray(c?.volumeMounts) ? c.volumeMounts : []).forEach((m: any, j: number) => {
-      if (m?.name && !vols.has(m.name)) errs.push({ field: `${path}.containers[${list.indexOf(c)}].volumeMounts[${j}].name`, type: 'FieldValueNotFound', message: JSON.stringify(m.name) });
-    }));
+  // An int64 in the API, but Kubernetes keeps it within int32 seconds.
+  const ads = spec.activeDeadlineSeconds;
+  if (typeof ads === 'number' && (ads < 1 || ads > 2 ** 31 - 1)) {
+    errs.push({ field: `${path}.activeDeadlineSeconds`, type: 'FieldValueInvalid', message: `${ads}: ${inclusiveRange(1, 2 ** 31 - 1)}` });
   }
-  return errs.map((e) => (e.type === 'FieldValueNotFound' && e.field.endsWith('.name') && e.field.includes('.volumeMounts[') ? { ...e, type: 'FieldValueInvalid', message: `${e.message}: volume not found` } : e));
+  return errs;
 }
 
 /** Labels of a workload template must be selected by the workload's selector. */
