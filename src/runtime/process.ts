@@ -23,7 +23,8 @@ import { startProber, type ProbeEnv } from './probes.js';
 import { ContainerIO, killTree, onTerminal, resolveExecutable, Terminal, type ContainerEnv, type ProcessInstances } from './streams.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { RuntimeStartError } from './types.js';
-import { containerEnv, expand, inRoot, mountVolumes, podDirs, prepareVolumes, refreshDownward, type PodDirs } from './volumes.js';
+import { containerEnv, expand, inRoot, mountVolumes, podDirs, prepareVolumes, refreshDownward, writable, type PodDirs } from './volumes.js';
+import { mkdirInside, openInside, readNoFollow, within, writeInside } from './paths.js';
 
 export interface ProcessRuntimeOptions {
   client: Client;
@@ -124,23 +125,24 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     // A debug container (`kubectl debug --target`) joins its target: the target's environment and volumes, then its own.
     const target = spec.targetContainerName ? (pod.spec?.containers ?? []).find((x: any) => x?.name === spec.targetContainerName) : undefined;
     const env = { ...(target ? await containerEnv(this.o.client, pod, target) : {}), ...await containerEnv(this.o.client, pod, spec) };
-    const volEnv = { ...(target ? mountVolumes(target, p.volumes, root) : {}), ...mountVolumes(spec, p.volumes, root) };
+    const roots = writable(p.dirs);
+    const volEnv = { ...(target ? mountVolumes(target, p.volumes, root, roots) : {}), ...mountVolumes(spec, p.volumes, root, roots) };
     const termPath = inRoot(root, spec.terminationMessagePath ?? '/dev/termination-log');
-    fs.mkdirSync(path.dirname(termPath), { recursive: true });
-    fs.writeFileSync(termPath, '');
+    // A fresh, empty termination log: never through a symlink the pod left at its path, never outside the pod.
+    fs.closeSync(openInside(termPath, [p.dirs.dir], 0o644, `terminationMessagePath ${JSON.stringify(spec.terminationMessagePath ?? '/dev/termination-log')}`));
     const fullEnv: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: root, HOSTNAME: pod.metadata.name!,
       ...env, ...volEnv, NODELESS_ROOT: root, NODELESS_TERMINATION_LOG: termPath,
     };
     const argv = [...command, ...(spec.command?.length ? spec.args ?? [] : [])].map((a: string) => expand(String(a), env));
     const cwd = spec.workingDir ? inRoot(root, spec.workingDir) : root;
-    fs.mkdirSync(cwd, { recursive: true });
+    mkdirInside(cwd, roots, `workingDir ${JSON.stringify(spec.workingDir)}`);
     const index = c.created ? c.restarts + 1 : 0;
-    const logPath = path.join(p.dirs.logs, c.name, `${index}.log`);
-    fs.mkdirSync(path.dirname(logPath), { recursive: true });
+    const logPath = within(p.dirs.logs, `${c.name}/${index}.log`);
+    mkdirInside(path.dirname(logPath), [p.dirs.dir]);
     const port = metricsPortOf(pod, this.o.clusterDefaults?.() ?? {});
     const denied = listenDeniedMessage(String(spec.image ?? ''), port);
-    if (metricsPortConflict(pod, c.name, this.o.clusterDefaults?.() ?? {}) !== undefined) return this.refuse(ps, c, spec, { index, logPath, termPath, probes: [], exited: false }, denied);
+    if (metricsPortConflict(pod, c.name, this.o.clusterDefaults?.() ?? {}) !== undefined) return this.refuse(ps, c, spec, { index, logPath, termPath, probes: [], exited: false }, denied, p.dirs.dir);
     // `tty: true` runs on a terminal (streams.ts); `stdin: true` (or a terminal) keeps a stdin pipe for attach.
     const tty = spec.tty === true;
     if (tty) {
@@ -149,7 +151,7 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
       }
     }
     const run = tty ? onTerminal(argv, fullEnv) : { file: argv[0], args: argv.slice(1), env: fullEnv };
-    const out = fs.openSync(logPath, 'w');
+    const out = openInside(logPath, [p.dirs.dir]);
     const child = spawn(run.file, run.args, { cwd, env: run.env, detached: true, stdio: [spec.stdin === true || tty ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     try {
       await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });
@@ -213,8 +215,8 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
    * (after the lifecycle marked it running), so it crash-loops like the
    * simulated one.
    */
-  private refuse(ps: PodState, c: ContainerState, spec: any, h: Handle, denied: string): void {
-    fs.writeFileSync(h.logPath, criLine({ time: Date.now(), stream: 'stderr', text: denied }));
+  private refuse(ps: PodState, c: ContainerState, spec: any, h: Handle, denied: string, podDir: string): void {
+    writeInside(h.logPath, criLine({ time: Date.now(), stream: 'stderr', text: denied }), [podDir]);
     c.handle = h;
     c.started = true;
     c.ready = false;
@@ -258,14 +260,8 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
 
   /** File policy: what the process wrote to terminationMessagePath (4 KiB at most); FallbackToLogsOnError: else the log tail on failure. */
   private readTerminationMessage(h: Handle, spec: any, exitCode: number): string | undefined {
-    let msg = '';
-    try {
-      const fd = fs.openSync(h.termPath, 'r');
-      const buf = Buffer.alloc(4096);
-      const n = fs.readSync(fd, buf, 0, 4096, 0);
-      fs.closeSync(fd);
-      msg = buf.subarray(0, n).toString('utf8');
-    } catch { /* no file */ }
+    // Read without following a symlink the process may have put there (it would show another file's contents).
+    let msg = readNoFollow(h.termPath, 4096) ?? '';
     if (!msg && exitCode !== 0 && spec.terminationMessagePolicy === 'FallbackToLogsOnError') {
       msg = fallbackMessage(this.lines(h.logPath).map((l) => l.text).join('\n'));
     }

@@ -14,6 +14,7 @@ import { ApiError, refs } from '../client/types.js';
 import { nfsSource } from './nfs.js';
 import { RuntimeStartError } from './types.js';
 import { hasOwn, own } from '../util/own.js';
+import { mkdirInside, openInside, within, writeInside } from './paths.js';
 import { bytes, milliCpu } from '../api/resource.js';
 
 export interface PodDirs {
@@ -34,8 +35,8 @@ export function podDirs(stateDir: string, pod: KubeObject): PodDirs {
   };
 }
 
-/** Inside the pod's root: /etc/podinfo → <root>/etc/podinfo (never outside it). */
-export const inRoot = (root: string, p: string) => path.join(root, path.normalize(`/${p}`));
+/** Inside the pod's root: /etc/podinfo → <root>/etc/podinfo (never outside it, lexically; paths.ts checks symlinks). */
+export const inRoot = (root: string, p: string) => within(root, p);
 
 /** kubelet's downward API file format: `key="value"` lines, sorted, values quoted like Go's %q. */
 export function formatMap(m: Record<string, string> | undefined): string {
@@ -124,12 +125,25 @@ export async function containerEnv(client: Client, pod: KubeObject, spec: any): 
   return env;
 }
 
-function writeFiles(dir: string, files: Record<string, string>, mode?: number): void {
-  fs.mkdirSync(dir, { recursive: true });
+/** Where a pod may write: its own directory, and the shared NFS file systems its mounts link to. */
+export const writable = (dirs: PodDirs): string[] => [dirs.dir, dirs.filesystems];
+
+/**
+ * A volume's directory. Its name is a path element under volumes/: API validation keeps names to
+ * DNS-1123 labels, and a stored pod from before that (`../../../../escape`) cannot start here.
+ */
+export function volumeDir(dirs: PodDirs, name: string): string {
+  if (!DNS_LABEL.test(name)) throw new RuntimeStartError('CreateContainerConfigError', `volume name ${JSON.stringify(name)} is not a valid DNS-1123 label`);
+  return path.join(dirs.volumes, name);
+}
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Writes a volume's files: each name stays under `dir`, and nothing is written through a symlink the pod planted. */
+function writeFiles(dir: string, files: Record<string, string>, roots: string[], mode?: number): void {
+  mkdirInside(dir, roots);
   for (const [rel, content] of Object.entries(files)) {
-    const p = path.join(dir, path.normalize(`/${rel}`));
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, content, mode !== undefined ? { mode } : undefined);
+    const file = within(dir, rel);
+    if (file !== dir) writeInside(file, content, roots, mode);
   }
 }
 
@@ -152,23 +166,26 @@ function downwardFiles(pod: KubeObject, items: any[] | undefined): Record<string
 export async function prepareVolumes(client: Client, pod: KubeObject, dirs: PodDirs): Promise<Map<string, string>> {
   const ns = pod.metadata.namespace!;
   const out = new Map<string, string>();
+  const roots = writable(dirs);
   for (const v of pod.spec?.volumes ?? []) {
     if (!v?.name) continue;
-    let dir = path.join(dirs.volumes, v.name);
+    let dir = volumeDir(dirs, v.name);
     if (v.hostPath) {
       dir = inRoot(dirs.host, v.hostPath.path ?? '/');
       if (v.hostPath.type === 'File' || v.hostPath.type === 'FileOrCreate') {
-        fs.mkdirSync(path.dirname(dir), { recursive: true });
-        if (!fs.existsSync(dir)) fs.writeFileSync(dir, '');
-      } else fs.mkdirSync(dir, { recursive: true });
+        mkdirInside(path.dirname(dir), roots);
+        let present = false;
+        try { present = fs.lstatSync(dir).isFile(); } catch { /* missing */ }
+        if (!present) fs.closeSync(openInside(dir, roots));
+      } else mkdirInside(dir, roots);
     } else if (v.nfs) {
       // The file system the mount resolved to; a node that knows no file systems keys them by server address.
       const key = nfsSource(pod.metadata.uid, v.name) ?? `server-${String(v.nfs.server ?? '').replace(/[^A-Za-z0-9._-]/g, '_')}`;
       dir = inRoot(path.join(dirs.filesystems, key), v.nfs.path ?? '/');
-      fs.mkdirSync(dir, { recursive: true });
-    } else if (v.configMap) writeFiles(dir, pick(await getData(client, 'configmaps', ns, v.configMap.name, !!v.configMap.optional), v.configMap.items));
-    else if (v.secret) writeFiles(dir, pick(await getData(client, 'secrets', ns, v.secret.secretName, !!v.secret.optional), v.secret.items), 0o600);
-    else if (v.downwardAPI) writeFiles(dir, downwardFiles(pod, v.downwardAPI.items));
+      mkdirInside(dir, [dirs.filesystems]);
+    } else if (v.configMap) writeFiles(dir, pick(await getData(client, 'configmaps', ns, v.configMap.name, !!v.configMap.optional), v.configMap.items), roots);
+    else if (v.secret) writeFiles(dir, pick(await getData(client, 'secrets', ns, v.secret.secretName, !!v.secret.optional), v.secret.items), roots, 0o600);
+    else if (v.downwardAPI) writeFiles(dir, downwardFiles(pod, v.downwardAPI.items), roots);
     else if (v.projected) {
       const files: Record<string, string> = Object.create(null);
       for (const s of v.projected.sources ?? []) {
@@ -177,8 +194,8 @@ export async function prepareVolumes(client: Client, pod: KubeObject, dirs: PodD
         else if (s.downwardAPI) Object.assign(files, downwardFiles(pod, s.downwardAPI.items));
         else if (s.serviceAccountToken) files[s.serviceAccountToken.path ?? 'token'] = 'nodeless-simulated-token';
       }
-      writeFiles(dir, files);
-    } else fs.mkdirSync(dir, { recursive: true }); // emptyDir and anything we cannot mount: an empty directory
+      writeFiles(dir, files, roots);
+    } else mkdirInside(dir, roots); // emptyDir and anything we cannot mount: an empty directory
     out.set(v.name, dir);
   }
   return out;
@@ -189,21 +206,24 @@ export function refreshDownward(pod: KubeObject, dirs: PodDirs): void {
   for (const v of pod.spec?.volumes ?? []) {
     const items = v?.downwardAPI?.items ?? v?.projected?.sources?.flatMap((s: any) => s.downwardAPI?.items ?? []);
     if (!items?.length) continue;
-    try { writeFiles(path.join(dirs.volumes, v.name), downwardFiles(pod, items)); } catch { /* the pod is going away */ }
+    try { writeFiles(volumeDir(dirs, v.name), downwardFiles(pod, items), writable(dirs)); } catch { /* the pod is going away, or wrote where we will not */ }
   }
 }
 
-/** Links each mountPath inside root/ to its volume; returns NODELESS_VOLUME_<NAME> variables. */
-export function mountVolumes(spec: any, volumes: Map<string, string>, root: string): Record<string, string> {
+/**
+ * Links each mountPath inside root/ to its volume; returns NODELESS_VOLUME_<NAME> variables.
+ * Directories are made only where they really are inside `roots` (the pod may have planted symlinks).
+ */
+export function mountVolumes(spec: any, volumes: Map<string, string>, root: string, roots: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, dir] of volumes) env[`NODELESS_VOLUME_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = dir;
   for (const m of spec.volumeMounts ?? []) {
     const src = volumes.get(m.name);
     if (!src || !m.mountPath) continue;
     const target = inRoot(root, m.mountPath);
-    const from = m.subPath ? path.join(src, path.normalize(`/${m.subPath}`)) : src;
-    if (m.subPath && !fs.existsSync(from)) fs.mkdirSync(from, { recursive: true });
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const from = m.subPath ? within(src, m.subPath) : src;
+    if (m.subPath) mkdirInside(from, roots, `subPath ${JSON.stringify(m.subPath)}`);
+    mkdirInside(path.dirname(target), roots, `mountPath ${JSON.stringify(m.mountPath)}`);
     try {
       fs.lstatSync(target);
     } catch {

@@ -148,8 +148,13 @@ export class ResourceStrategy {
     return this.type.validate?.(obj) ?? [];
   }
 
-  /** ValidateUpdate. */
-  validateUpdate(obj: KubeObject, old: KubeObject, _subresource: string): FieldError[] {
+  /**
+   * ValidateUpdate. A status write keeps the stored spec, so the spec is not validated again
+   * (kube-apiserver's status strategies validate status only): an object stored before a
+   * validation rule existed can still report its status.
+   */
+  validateUpdate(obj: KubeObject, old: KubeObject, subresource: string): FieldError[] {
+    if (subresource === 'status') return [];
     return this.type.validate?.(obj, old) ?? [];
   }
 
