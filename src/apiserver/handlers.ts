@@ -12,6 +12,7 @@ import type { ResourceRequest } from './request.js';
 import { queryBool, queryInt64 } from './params.js';
 import { negotiate, type Negotiated } from './negotiate.js';
 import { encodeObject, PROTOBUF, watchFrame } from './protobuf/index.js';
+import { timerDelay } from '../util/timers.js';
 
 function warningHeaders(opts: WriteOptions): Record<string, string[]> {
   return opts.warnings?.length ? { warning: opts.warnings.map((w) => `299 - "${w.replace(/"/g, '\\"')}"`) } : {};
@@ -183,9 +184,6 @@ export function checkDeleteOptions(o: any): DeleteOptions {
   };
 }
 
-/** The longest a timer can wait: Node fires a longer setTimeout at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * A watch stream, flushed event by event, bookmarks when asked: one JSON event per line, or in
  * protobuf length-prefixed WatchEvent frames (protobuf/index.ts watchFrame, docs/protobuf.md).
@@ -261,7 +259,7 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
   // Without a timeout (or 0) the API server picks 30–60 minutes; clients reconnect from their last
   // version. A longer one than a timer can hold is capped (about 24.8 days), not fired at once.
   const seconds = timeout || 1800 + Math.floor(Math.random() * 1800);
-  timers.push(setTimeout(end, Math.min(seconds * 1000, MAX_TIMER_MS)));
+  timers.push(setTimeout(end, timerDelay(seconds * 1000)));
   res.on('close', end);
 }
 

@@ -4,6 +4,7 @@
 // Time is the agent's Clock (src/util/clock.ts), so a test moves it by hand.
 import type { PodState } from './types.js';
 import { realClock, type Clock, type ClockTimer } from '../util/clock.js';
+import { timerDelay } from '../util/timers.js';
 
 export class PodClock {
   private heap: { at: number; ps: PodState }[] = [];
@@ -60,7 +61,7 @@ export class PodClock {
     if (next >= this.timerAt) return;
     this.timer?.stop();
     this.timerAt = next;
-    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, Math.min(next - this.clock.now(), 2 ** 31 - 1)));
+    this.timer = this.clock.setTimeout(() => this.fire(), timerDelay(next - this.clock.now()));
   }
 
   private fire() {

@@ -22,6 +22,7 @@ import { markCollected } from './logs.js';
 import { behaviourOf, containerImage, type SimulationOptions } from './simulate.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { podDirs } from './volumes.js';
+import { timerDelay } from '../util/timers.js';
 
 export const PULL_BACKOFF_START_MS = 10_000;
 export const PULL_BACKOFF_MAX_MS = 300_000;
@@ -205,7 +206,7 @@ export class PodDisks {
       const w = rec.disk.write(name, b.writeBytes!);
       if (!w.ok) this.host.event(ps, 'Warning', 'Failed', `container ${c.name}: ${w.error}`, c);
       this.heat(ps, rec, pod, Date.now());
-    }, Math.max(0, (b.writeAfterMs ?? 0) - (Date.now() - now)));
+    }, timerDelay((b.writeAfterMs ?? 0) - (Date.now() - now)));
     t.unref();
     (rec.timers ??= new Set()).add(t);
   }

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { timerDelay } from '../util/timers.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -65,7 +66,7 @@ function tcpProbe(t: any, timeoutMs: number, env: ProbeEnv): Promise<ProbeResult
 }
 
 export function runProbe(probe: any, env: ProbeEnv): Promise<ProbeResult> {
-  const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
+  const timeoutMs = timerDelay((probe.timeoutSeconds ?? 1) * 1000);
   if (probe.exec?.command?.length) return execProbe(probe.exec.command, timeoutMs, env);
   if (probe.httpGet) return httpProbe(probe.httpGet, timeoutMs, env);
   if (probe.tcpSocket) return tcpProbe(probe.tcpSocket, timeoutMs, env);
@@ -87,7 +88,7 @@ export function startProber(kind: ProbeKind, probe: any, env: ProbeEnv, onEvent:
   let successes = 0;
   let failures = 0;
   let state: boolean | undefined;
-  const period = (probe.periodSeconds ?? 10) * 1000;
+  const period = timerDelay((probe.periodSeconds ?? 10) * 1000);
   const tick = async () => {
     if (stopped) return;
     if (gate()) {
@@ -102,6 +103,6 @@ export function startProber(kind: ProbeKind, probe: any, env: ProbeEnv, onEvent:
     }
     timer = setTimeout(() => void tick(), period);
   };
-  timer = setTimeout(() => void tick(), (probe.initialDelaySeconds ?? 0) * 1000);
+  timer = setTimeout(() => void tick(), timerDelay((probe.initialDelaySeconds ?? 0) * 1000));
   return () => { stopped = true; if (timer) clearTimeout(timer); };
 }

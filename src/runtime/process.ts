@@ -25,6 +25,7 @@ import type { ContainerState, PodState, Runtime } from './types.js';
 import { RuntimeStartError } from './types.js';
 import { containerEnv, expand, inRoot, mountVolumes, podDirs, prepareVolumes, refreshDownward, writable, type PodDirs } from './volumes.js';
 import { mkdirInside, openInside, readNoFollow, within, writeInside } from './paths.js';
+import { timerDelay } from '../util/timers.js';
 
 export interface ProcessRuntimeOptions {
   client: Client;
@@ -275,7 +276,7 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     if (graceSec <= 0) { signal(h, 'SIGKILL'); return; }
     signal(h, 'SIGTERM');
     if (h.killTimer) clearTimeout(h.killTimer);
-    h.killTimer = setTimeout(() => signal(h, 'SIGKILL'), graceSec * 1000);
+    h.killTimer = setTimeout(() => signal(h, 'SIGKILL'), timerDelay(graceSec * 1000));
   }
 
   /** A running instance's environment and stdio, for exec and attach (streams.ts). */

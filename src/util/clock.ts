@@ -3,6 +3,7 @@
 // realClock, and a test passes a FakeClock it moves forward itself, so that
 // "after 5 s at 5 events per second" takes no real time and cannot be late on
 // a busy machine (docs/testing.md).
+import { timerDelay } from './timers.js';
 
 /** A timer a Clock handed out. */
 export interface ClockTimer {
@@ -17,11 +18,11 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): ClockTimer;
 }
 
-/** The wall clock and Node's timers. */
+/** The wall clock and Node's timers (a wait past their 2^31-1 ms comes back at that limit: util/timers.ts). */
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms));
+    const t = setTimeout(fn, timerDelay(ms));
     t.unref();
     let done = false;
     return {
