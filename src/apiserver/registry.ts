@@ -733,7 +733,8 @@ export class Registry {
           }
           return cur;
         }
-        m.deletionTimestamp = formatRFC3339(Date.now() + grace * 1000);
+        // A grace period is an int64 of seconds; past what a Go Duration holds (~292 years) the timestamp stops there rather than failing.
+        m.deletionTimestamp = formatRFC3339(Date.now() + Math.min(grace, MAX_DURATION_SECONDS) * 1000);
         m.deletionGracePeriodSeconds = grace;
         if (finalizers.length) m.finalizers = finalizers;
         s.prepareForDelete(cur);
@@ -781,6 +782,9 @@ function lowerBoundAfter(items: StoredItem[], key: string): number {
   }
   return lo;
 }
+
+/** The longest time.Duration, in whole seconds. */
+const MAX_DURATION_SECONDS = 9_223_372_036;
 
 /** Removes a field given as a path like `spec.containers[0].foo` (as reported for unknown fields). */
 export function removePath(obj: any, path: string): void {

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KubeObject } from '../api/types.js';
+import { validateDNS1123Label } from '../api/selectors.js';
 import type { Client } from '../client/types.js';
 import { ApiError, refs } from '../client/types.js';
 import { nfsSource } from './nfs.js';
@@ -133,10 +134,9 @@ export const writable = (dirs: PodDirs): string[] => [dirs.dir, dirs.filesystems
  * DNS-1123 labels, and a stored pod from before that (`../../../../escape`) cannot start here.
  */
 export function volumeDir(dirs: PodDirs, name: string): string {
-  if (!DNS_LABEL.test(name)) throw new RuntimeStartError('CreateContainerConfigError', `volume name ${JSON.stringify(name)} is not a valid DNS-1123 label`);
+  if (validateDNS1123Label(name).length) throw new RuntimeStartError('CreateContainerConfigError', `volume name ${JSON.stringify(name)} is not a valid DNS-1123 label`);
   return path.join(dirs.volumes, name);
 }
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Writes a volume's files: each name stays under `dir`, and nothing is written through a symlink the pod planted. */
 function writeFiles(dir: string, files: Record<string, string>, roots: string[], mode?: number): void {

@@ -3,7 +3,7 @@
 // Decoding failures are 400 in Go's encoding/json words, field validation is 422 (docs/validation.md).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, raw, startCli, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(); });
@@ -234,6 +234,19 @@ describe('validation that lets through what Kubernetes refuses', () => {
     await check({ what: 'eviction dry run', method: 'POST', path: `${NS}/pods/ev/eviction`, body: evict({ dryRun: ['All'] }), code: 201, message: '' });
     const p = JSON.parse((await raw(n, 'GET', `${NS}/pods/ev`)).body);
     assert.equal(p.metadata.deletionTimestamp, undefined, 'a dry-run eviction leaves the pod alone');
+  });
+
+  it('takes the longest int64 grace period for a running pod without failing', async () => {
+    assert.equal((await raw(n, 'POST', `${NS}/pods`, JSON.stringify(pod('grace')))).status, 201);
+    await waitFor('grace scheduled', async () => JSON.parse((await raw(n, 'GET', `${NS}/pods/grace`)).body).spec.nodeName);
+    const body = '{"gracePeriodSeconds": 9223372036854775807}';
+    const r = await raw(n, 'DELETE', `${NS}/pods/grace`, body, { 'content-type': 'application/json', 'content-length': String(body.length) });
+    assert.equal(r.status, 200, r.body);
+    const o = JSON.parse(r.body);
+    assert.ok(o.metadata.deletionTimestamp > '2300', o.metadata.deletionTimestamp);
+    // The kubelet may already have stopped it and removed it; if not, a zero grace period does.
+    const now = '{"gracePeriodSeconds": 0}';
+    assert.ok([200, 404].includes((await raw(n, 'DELETE', `${NS}/pods/grace`, now, { 'content-type': 'application/json', 'content-length': String(now.length) })).status));
   });
 
   it('answers a patch that breaks decoding as kube-apiserver\'s patch handler does (422 on `patch`), and scale bodies as Scale', async () => {
