@@ -211,7 +211,10 @@ test('revisionHistoryLimit removes the oldest idle ReplicaSets', async () => {
 
 test('minReadySeconds delays availability', async () => {
   // An hour: the status that counts the pods ready cannot count them available, however slow the machine.
-  await h.client.create(refs.deployments, deployment('slowready', 2, { minReadySeconds: 3600 }));
+  // progressDeadlineSeconds must exceed minReadySeconds (kube-apiserver's validation).
+  const slow = deployment('slowready', 2, { minReadySeconds: 3600 });
+  slow.spec.progressDeadlineSeconds = 7200;
+  await h.client.create(refs.deployments, slow);
   const early = await waitFor('pods ready', async () => { const d = await getD('slowready'); return d.status?.readyReplicas === 2 ? d : undefined; });
   assert.equal(early.status.availableReplicas ?? 0, 0, 'ready but not yet available');
   // A second: they have been ready that long by now, or will be, and the controller looks again then.
