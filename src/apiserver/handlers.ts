@@ -141,24 +141,15 @@ export function deleteOptions(r: Pick<ResourceRequest, 'body' | 'headers' | 'que
 /** The query form of DeleteOptions, converted as Kubernetes' parameter codec does (the first value of each). */
 function deleteOptionsQuery(q: URLSearchParams): any {
   const o: any = {};
-  const grace = q.get('gracePeriodSeconds');
-  if (grace !== null) o.gracePeriodSeconds = parseInt64(grace);
-  const orphan = q.get('orphanDependents');
-  // A *bool from the query: "0" and "false" (any case) are false, anything else true.
-  if (orphan !== null) o.orphanDependents = !(orphan === '0' || orphan.toLowerCase() === 'false');
+  const grace = queryInt64(q, 'gracePeriodSeconds');
+  if (grace !== undefined) o.gracePeriodSeconds = grace;
+  const orphan = queryBool(q, 'orphanDependents');
+  if (orphan !== undefined) o.orphanDependents = orphan;
   const policy = q.get('propagationPolicy');
   if (policy !== null) o.propagationPolicy = policy;
   const dry = q.getAll('dryRun');
   if (dry.length) o.dryRun = dry;
   return o;
-}
-
-/** Go's strconv.ParseInt(s, 10, 64), with its error text. */
-function parseInt64(s: string): number {
-  if (!/^[+-]?[0-9]+$/.test(s)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`);
-  const n = BigInt(s);
-  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`);
-  return Number(n);
 }
 
 /** ValidateDeleteOptions (apimachinery), then the options the registry acts on. */
