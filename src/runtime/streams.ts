@@ -183,7 +183,8 @@ export class ContainerIO extends EventEmitter {
         },
       };
       this.sessions.add(s);
-      if (this.terminal) io.onResize((size) => this.terminal!.resize(size));
+      // Always taken (a client may ask for a TTY the container lacks): resizes must not hold stdin back.
+      io.onResize((size) => this.terminal?.resize(size));
       if (io.stdin) {
         if (this.stdin) {
           io.stdin.on('data', (d: Buffer) => { if (!this.stdin!.writableEnded) this.stdin!.write(d); });

@@ -163,13 +163,17 @@ async function runSession(ch: Channels, p: RemoteCommandParams, target: RemoteCo
  */
 function orderedIO(ch: Channels, p: RemoteCommandParams, signal: AbortSignal): StreamIO {
   let chain: Promise<void> = Promise.resolve();
-  let onResize: ((s: TerminalSize) => Promise<void> | void) | undefined;
-  const pending: TerminalSize[] = [];
+  let handler: ((s: TerminalSize) => Promise<void> | void) | undefined;
+  // A resize that comes before the runtime took its handler (the command is still starting) holds
+  // what follows it until then: the first size is set before the first keystroke reaches the program.
+  let registered!: () => void;
+  const ready = new Promise<void>((r) => (registered = r));
+  signal.addEventListener('abort', () => registered(), { once: true });
   const later = (f: () => Promise<void> | void) => { chain = chain.then(f).catch(() => undefined); };
   if (ch.resize && p.tty) {
     const objects = new JsonObjects((v: any) => {
       const size = { width: Number(v?.Width ?? v?.width) || 0, height: Number(v?.Height ?? v?.height) || 0 };
-      later(() => (onResize ? onResize(size) : void pending.push(size)));
+      later(async () => { await ready; await handler?.(size); });
     });
     ch.resize.setEncoding('utf8');
     ch.resize.on('data', (t: string) => objects.push(t));
@@ -189,8 +193,8 @@ function orderedIO(ch: Channels, p: RemoteCommandParams, signal: AbortSignal): S
   return {
     stdin, stdout: ch.stdout, stderr: p.tty ? undefined : ch.stderr, tty: p.tty, signal,
     onResize(cb) {
-      onResize = cb;
-      for (const s of pending.splice(0)) later(() => cb(s));
+      handler = cb;
+      registered();
     },
   };
 }

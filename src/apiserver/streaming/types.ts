@@ -19,9 +19,10 @@ export interface StreamIO {
   stderr?: Writable;
   tty: boolean;
   /**
-   * Terminal size changes, in the order they came. `done` resolves once the
-   * runtime applied one: stdin that came after a resize is handed over after
-   * it, so a program started by what was typed sees the new size.
+   * Terminal size changes, in the order they came (TTY sessions). A runtime
+   * with a TTY must register before it reads stdin: stdin that came after a
+   * resize is handed over once the handler applied it (its promise resolved),
+   * so what was typed after a resize runs at the new size.
    */
   onResize(cb: (size: TerminalSize) => Promise<void> | void): void;
   /** Aborted when the client is gone (connection closed, stream reset). */
