@@ -100,8 +100,9 @@ export function negotiate(accept: string | undefined, opts: { custom?: boolean; 
 
 /**
  * How to encode a response body for this Accept header: the first acceptable
- * clause that fits the body — a clause asking for a conversion (`as=Table`)
- * fits only a body of that kind, protobuf only a kind the schema describes.
+ * clause that fits the body — a clause naming a kind (`as=Table;g=meta.k8s.io`,
+ * `as=APIGroupDiscoveryList;g=apidiscovery.k8s.io`) fits only a body of that
+ * kind and group, protobuf only a kind the schema describes (never a Table).
  * JSON when nothing fits (as kube-apiserver writes errors it cannot negotiate).
  */
 export function encodingFor(accept: string | undefined, body: unknown): MediaType {
@@ -111,9 +112,10 @@ export function encodingFor(accept: string | undefined, body: unknown): MediaTyp
     if (c.q <= 0) continue;
     for (const media of SERVED) {
       if (!matches(c, media)) continue;
-      const as = conversion(c, media);
-      if (as === null) continue;
-      if (as && obj?.kind !== as) continue;
+      if (c.params.has('as') || c.params.has('g')) {
+        const g = c.params.get('g');
+        if (obj?.kind !== c.params.get('as') || (g !== undefined && !String(obj?.apiVersion).startsWith(`${g}/`))) continue;
+      }
       if (media === PROTOBUF && !messageFor(obj?.apiVersion, obj?.kind)) continue;
       return media;
     }

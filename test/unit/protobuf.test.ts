@@ -292,4 +292,9 @@ test('content negotiation as kube-apiserver: order, quality, conversions, custom
   assert.equal(encodingFor(`${pb},application/json`, { kind: 'Widget', apiVersion: 'example.com/v1' }), 'application/json');
   assert.equal(encodingFor('application/json;as=Table;v=v1;g=meta.k8s.io', { kind: 'Status', apiVersion: 'v1' }), 'application/json');
   assert.equal(encodingFor(`${pb};as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json`, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1' }), pb);
+  assert.equal(encodingFor(`${pb};as=Table;g=meta.k8s.io;v=v1,application/json`, { kind: 'Table', apiVersion: 'meta.k8s.io/v1' }), 'application/json');
+  // Aggregated discovery is a protobuf kind too (apidiscovery.k8s.io/v2).
+  const discovery = { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', metadata: {}, items: [] };
+  assert.equal(encodingFor(`${pb};g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json`, discovery), pb);
+  assert.equal(encodingFor(`${pb};g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json`, { kind: 'APIGroupList', apiVersion: 'v1' }), 'application/json');
 });
