@@ -25,7 +25,7 @@ import type { Attributes, Operation } from './admission/types.js';
 import { ADMIN_USER } from './admission/types.js';
 import type { Finish, ResourceStrategy, StrategyOptions, WriteContext } from './strategies/index.js';
 import { Strategies } from './strategies/index.js';
-import { bindPod } from './subresources.js';
+import { bindPod } from './binding.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -145,8 +145,8 @@ export class Registry {
   }
 
   /** POST pods/NAME/binding and namespaces/NS/bindings. */
-  bindPod(namespace: string, name: string, node: string): Promise<void> {
-    return bindPod(this, namespace, name, node);
+  bindPod(namespace: string, name: string, node: string, dryRun = false): Promise<void> {
+    return bindPod(this, namespace, name, node, dryRun);
   }
 
   /** The strategy of a type: what is particular about it. */

@@ -40,6 +40,11 @@ export interface PodBackends {
   proxy?(pod: KubeObject, port: string, path: string, query: URLSearchParams, method: string): Promise<{ status: number; contentType: string; body: string } | undefined>;
   /** Where the pod's real port is served (process-runtime pods); undefined for pods whose ports nothing serves. */
   proxyTarget?(pod: KubeObject, port: number): ProxyTarget | undefined;
+  /**
+   * The node proxy (`nodes/NAME[:PORT]/proxy/PATH`): the kubelet's read-only paths of a node an
+   * agent runs, given the pods bound to it; undefined when no agent runs that node.
+   */
+  nodeProxy?(node: KubeObject, pods: KubeObject[], path: string, method: string): { status: number; contentType: string; body: string } | undefined;
   /** exec, attach and port-forward into the pod's containers. */
   streams?: PodStreams;
 }
@@ -120,6 +125,8 @@ export class Subresources {
   private async status(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
     const { rt, namespace, name } = r;
     const sub = r.subresource!;
+    // namespaces/finalize is update only (kube's FinalizeREST).
+    if (sub === 'finalize' && r.method !== 'PUT') throw errors.methodNotAllowed('');
     if (r.method === 'GET') return sendJson(res, 200, await reg.getRaw(rt, namespace, name!));
     if (r.method === 'PUT') {
       const opts = writeOptions(r.query, sub, 'Update');
@@ -194,7 +201,7 @@ export class Subresources {
     const body = decodeBody(r.headers['content-type'], r.body) as any;
     const node = body?.target?.name;
     if (!node) throw errors.invalid({ kind: 'Binding', group: '' }, r.name!, [{ field: 'target.name', type: 'FieldValueRequired', message: '' }]);
-    await bindPod(reg, r.namespace!, r.name!, node, opts.dryRun);
+    await reg.bindPod(r.namespace!, r.name!, node, opts.dryRun);
     return sendJson(res, 201, statusBody('Success', 201));
   }
 
@@ -322,6 +329,7 @@ export class Subresources {
 
   /** pods/NAME[:PORT]/proxy and services/NAME[:PORT]/proxy (docs/streaming.md). */
   private async proxy(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    if (r.rt.plural === 'nodes') return this.nodeProxy(reg, r, res);
     const kind = r.rt.plural === 'services' ? 'service' : 'pod';
     const id = splitSchemeNamePort(r.name!);
     if (!id) throw errors.badRequest(`invalid ${kind} request "${r.name}"`);
@@ -347,6 +355,20 @@ export class Subresources {
       throw new StatusError(503, 'ServiceUnavailable', `no endpoints available for pod "${id.name}": nothing serves port ${port || '(none declared)'} of a simulated pod (the proxy reaches the real ports of process-runtime pods: nodeless up --allow-process-runtime and annotation nodeless.dev/runtime: process)`);
     }
     return proxyHttp({ ...target, scheme: id.scheme || 'http' }, r.method, path, r.query, r.headers, r.body, res, prefix);
+  }
+
+  /** nodes/NAME[:PORT]/proxy/PATH: the kubelet's paths (/metrics/resource, /stats/summary, /configz…) of the node's agent. */
+  private async nodeProxy(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
+    const id = splitSchemeNamePort(r.name!);
+    if (!id) throw errors.badRequest(`invalid node request "${r.name}"`);
+    const node = await reg.get(r.rt, undefined, id.name);
+    const podsRt = reg.catalog.lookup('', 'v1', 'pods')!;
+    const pods = (await reg.list(podsRt, undefined, { fieldSelector: `spec.nodeName=${id.name}` })).items;
+    const out = this.backends.nodeProxy?.(node, pods, r.rest ?? '/', r.method);
+    // kube-apiserver's answer when it cannot dial the node's kubelet.
+    if (!out) throw new StatusError(503, 'ServiceUnavailable', `error trying to reach service: no kubelet serves node "${id.name}"`);
+    res.writeHead(out.status, { 'content-type': out.contentType, 'content-length': Buffer.byteLength(out.body) });
+    res.end(r.method === 'HEAD' ? undefined : out.body);
   }
 
   /** The service ResourceLocation: the port by name or number, then a ready endpoint address whose pod serves it. */
@@ -403,29 +425,7 @@ function podLogOptions(q: URLSearchParams, pod: string): LogOptions & { follow: 
   return opts;
 }
 
-/** Places a pod on a node, as POST pods/NAME/binding does; a dry run checks and stores nothing. */
-export async function bindPod(reg: Registry, namespace: string, name: string, node: string, dryRun = false): Promise<void> {
-  const pods = reg.catalog.lookup('', 'v1', 'pods')!;
-  for (let i = 0; ; i++) {
-    const pod = await reg.get(pods, namespace, name);
-    if (pod.spec?.nodeName) throw errors.conflict(pods, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-    if (pod.metadata.deletionTimestamp) throw errors.conflict(pods, name, 'pod is being deleted');
-    pod.spec.nodeName = node;
-    const now = formatRFC3339();
-    const conds: any[] = (pod.status.conditions ??= []).filter((c: any) => c.type !== 'PodScheduled');
-    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
-    pod.status.conditions = conds;
-    if (dryRun) return;
-    try {
-      // A binding writes spec and status together, bypassing the spec-immutability of pod updates.
-      await reg.store.update(reg.key(pods, namespace, name), reg.render(pod), Number(pod.metadata.resourceVersion));
-      return;
-    } catch (e) {
-      if (i < 5 && (e as any).code === 'Conflict') continue;
-      throw e;
-    }
-  }
-}
+export { bindPod } from './binding.js';
 
 /**
  * Eviction honouring PodDisruptionBudgets: refused with 429 when a budget

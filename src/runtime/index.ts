@@ -4,6 +4,7 @@ import type { KubeObject } from '../api/types.js';
 import type { LogOptions, PodBackends } from '../apiserver/subresources.js';
 import type { NodeAgent } from './agent.js';
 import { SimulatedRuntime } from './simulated.js';
+import { serveKubeletApi } from './kubeletapi.js';
 import { serveMetrics } from './metrics.js';
 import { podStreams } from './streams.js';
 
@@ -47,6 +48,11 @@ export function runtimeBackends(
     async proxy(pod: KubeObject, port: string, path: string, query: URLSearchParams) {
       // The metrics port is nodeless' own; any other port is the pod's (proxyTarget).
       return serveMetrics(pod, port, path, query, await clusterDefaults());
+    },
+    nodeProxy(node: KubeObject, pods: KubeObject[], path: string, method: string) {
+      // Only a node an agent runs has a kubelet to answer.
+      for (const a of list()) if (a.nodeName === node.metadata.name) return serveKubeletApi(node, pods, path, method);
+      return undefined;
     },
     proxyTarget(pod: KubeObject, port: number) {
       for (const a of list()) {

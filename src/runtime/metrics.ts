@@ -32,11 +32,18 @@ export function listenDeniedMessage(image: string, port: number): string {
 }
 
 /** "2C4G", "0.25C0.5G", "1C2G 1*T4" → cpu cores and memory bytes. */
-function sizeOf(pod: KubeObject): { cpu: number; memBytes: number } {
+export function sizeOf(pod: KubeObject): { cpu: number; memBytes: number } {
   const m = /^(\d+(?:\.\d+)?)C(\d+(?:\.\d+)?)G/.exec(pod.metadata?.annotations?.[POD_SIZE_ANNOTATION] ?? '');
   const cpu = m ? Number(m[1]) : 1;
   const gib = m ? Number(m[2]) : 2;
   return { cpu, memBytes: Math.round(gib * 1024 ** 3) };
+}
+
+/** A stable pseudo-random number in [0, 1) per pod and name. */
+export function podHash(pod: KubeObject, name: string): number {
+  let h = 2166136261;
+  for (const ch of `${pod.metadata?.uid ?? ''}/${name}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return (h % 1000) / 1000;
 }
 
 /** A stable pseudo-random counter per pod and name, growing with the pod's age. */

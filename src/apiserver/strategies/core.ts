@@ -140,7 +140,7 @@ export class BindingStrategy extends ResourceStrategy {
     if (!target.name) errs.push({ field: 'target.name', type: 'FieldValueRequired', message: '' });
     if (target.kind !== undefined && target.kind !== '' && target.kind !== 'Node') errs.push({ field: 'target.kind', type: 'FieldValueNotSupported', message: `${JSON.stringify(target.kind)}: supported values: "Node"` });
     if (errs.length) throw errors.invalid(this.type, name, errs);
-    if (!ctx.dryRun) await ctx.store.bindPod(namespace!, name, target.name);
+    await ctx.store.bindPod(namespace!, name, target.name, ctx.dryRun);
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as unknown as KubeObject;
   }
 }

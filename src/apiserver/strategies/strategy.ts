@@ -29,7 +29,7 @@ export interface StoreAccess {
   readonly catalog: Catalog;
   list(rt: ResourceType, namespace: string | undefined): Promise<{ items: KubeObject[] }>;
   /** Places a pod on a node (pods/binding): the Binding kind's storage writes the pod's. */
-  bindPod(namespace: string, name: string, node: string): Promise<void>;
+  bindPod(namespace: string, name: string, node: string, dryRun?: boolean): Promise<void>;
 }
 
 /** One write, as a hook sees it. */
