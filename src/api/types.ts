@@ -67,6 +67,8 @@ export interface Printer {
   columns: TableColumn[];
   /** Cells for one object, same order as `columns`. */
   cells(obj: KubeObject, now: number): unknown[];
+  /** The order rows are printed in, when the kind's list printer sorts (FlowSchemas by precedence). */
+  order?(items: KubeObject[]): KubeObject[];
 }
 
 /** A field error as Kubernetes reports it in Status.details.causes. */

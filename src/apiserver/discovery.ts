@@ -43,6 +43,7 @@ const SUB: Record<string, { verbs: string[]; group?: string; version?: string; k
   ephemeralcontainers: { verbs: ['get', 'patch', 'update'] },
   resize: { verbs: ['get', 'patch', 'update'] },
   finalize: { verbs: ['update'] },
+  approval: { verbs: ['get', 'patch', 'update'] },
 };
 
 /** The kind a subresource speaks: pods/proxy PodProxyOptions, nodes/proxy NodeProxyOptions… */

@@ -38,6 +38,20 @@ function limitParam(q: URLSearchParams): number | undefined {
   return n !== undefined && n > 0 ? n : undefined;
 }
 
+const COLLECTION_VERBS = ['list', 'watch', 'create', 'deletecollection'];
+
+/**
+ * A verb the type does not serve: kube-apiserver registers no route for it, so a path that has
+ * other routes answers 405 and one that has none (a named review) 404.
+ */
+function checkVerb(r: ResourceRequest, watch: boolean): void {
+  const verb = verbOf(r.method, !!r.name, watch);
+  if (verb && r.rt.verbs.includes(verb)) return;
+  const pathServed = r.name ? r.rt.verbs.some((v) => !COLLECTION_VERBS.includes(v)) : r.rt.verbs.some((v) => COLLECTION_VERBS.includes(v));
+  if (!pathServed) throw errors.notFoundPath(`${r.rt.plural}${r.name ? `/${r.name}` : ''}`);
+  throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+}
+
 export async function handleResource(reg: Registry, subs: Subresources, r: ResourceRequest, res: http.ServerResponse): Promise<void> {
   const { rt, namespace, name, method, query: q } = r;
   const isWatch = !r.subresource && queryBool(q, 'watch') === true;
@@ -48,10 +62,9 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
   const media = connect ? undefined : negotiate(r.headers.accept, { custom: rt.custom && r.subresource !== 'scale', watch: isWatch });
   if (r.subresource) return subs.handle(reg, r, res);
   const rendering = renderingFor(media!);
-  // A verb the type does not serve has no route in kube-apiserver: 405 (componentstatuses are
-  // get/list only, bindings create only).
-  const verb = verbOf(method, !!name, isWatch);
-  if (verb && !rt.verbs.includes(verb)) throw errors.methodNotAllowed('');
+  // A verb the type does not serve has no route in kube-apiserver (componentstatuses are get/list
+  // only, bindings and the reviews create only).
+  checkVerb(r, isWatch);
 
   if (!name) {
     switch (method) {
@@ -65,12 +78,12 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
         return sendJson(res, 200, { kind: rt.listKind, apiVersion: av, metadata: meta, items: list.items });
       }
       case 'POST': {
-        const opts = writeOptions(q, undefined, 'Create');
+        const opts = { ...writeOptions(q, undefined, 'Create'), user: r.user };
         const obj = await reg.create(rt, namespace, asObject(decodeBody(r.headers['content-type'], r.body), 'the request body'), opts);
         return sendJson(res, 201, obj, warningHeaders(opts));
       }
       case 'DELETE': {
-        const opts = deleteOptions(r);
+        const opts = { ...deleteOptions(r), user: r.user };
         const gone = await reg.deleteCollection(rt, namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined }, opts);
         const av = rt.group ? `${rt.group}/${rt.version}` : rt.version;
         return sendJson(res, 200, { kind: rt.listKind, apiVersion: av, metadata: {}, items: gone });
@@ -88,19 +101,19 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
       return sendJson(res, 200, toPartial(o));
     }
     case 'PUT': {
-      const opts = writeOptions(q);
+      const opts = { ...writeOptions(q), user: r.user };
       const obj = await reg.update(rt, namespace, name, asObject(decodeBody(r.headers['content-type'], r.body), 'the request body'), opts);
       return sendJson(res, opts.created ? 201 : 200, obj, warningHeaders(opts));
     }
     case 'PATCH': {
       const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
-      const opts = writeOptions(q, undefined, 'Patch', kind);
+      const opts = { ...writeOptions(q, undefined, 'Patch', kind), user: r.user };
       const existed = kind === 'apply' ? await reg.tryGet(rt, namespace, name) : true;
       const obj = await reg.patch(rt, namespace, name, kind, patch, opts);
       return sendJson(res, existed ? 200 : 201, obj, warningHeaders(opts));
     }
     case 'DELETE': {
-      const obj = await reg.delete(rt, namespace, name, deleteOptions(r));
+      const obj = await reg.delete(rt, namespace, name, { ...deleteOptions(r), user: r.user });
       return sendJson(res, 200, obj);
     }
     default:

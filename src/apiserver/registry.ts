@@ -22,7 +22,9 @@ import { formatRFC3339 } from '../api/duration.js';
 import { hasOwn } from '../util/own.js';
 import { AdmissionChain } from './admission/chain.js';
 import type { Attributes, Operation } from './admission/types.js';
-import { ADMIN_USER } from './admission/types.js';
+import { ADMIN_USER, type UserInfo } from './auth/user.js';
+import { defaultAuthorizer, type Authorizer } from './auth/authorizer.js';
+import type { TokenAuthenticator } from './auth/authenticator.js';
 import type { Finish, ResourceStrategy, StrategyOptions, WriteContext } from './strategies/index.js';
 import { Strategies } from './strategies/index.js';
 import { bindPod } from './binding.js';
@@ -39,6 +41,8 @@ export interface WriteOptions {
   warnings?: string[];
   /** Set when a PUT created the object (its strategy allows create on update): the answer is a 201. */
   created?: boolean;
+  /** Who asks (the request's authenticated user); the in-process client's controllers are the administrator until issue 17. */
+  user?: UserInfo;
 }
 
 export interface DeleteOptions {
@@ -46,6 +50,7 @@ export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
+  user?: UserInfo;
 }
 
 export interface ListQuery {
@@ -134,6 +139,10 @@ export class Registry {
   readonly admission = new AdmissionChain();
   /** Each type's strategy (./strategies). */
   private readonly strategies: Strategies;
+  /** What the access reviews ask (SubjectAccessReview and friends): ./auth/authorizer.ts. */
+  authorizer: Authorizer = defaultAuthorizer();
+  /** What a TokenReview asks; the server's (src/nodeless.ts sets it). Without one, a TokenReview answers unauthenticated. */
+  authenticator: TokenAuthenticator | undefined;
 
   constructor(
     readonly cluster: string,
@@ -429,17 +438,17 @@ export class Registry {
 
   /** admission.Attributes of one request. */
   private attributes(operation: Operation, rt: ResourceType, namespace: string | undefined, name: string,
-    object: KubeObject | undefined, oldObject: KubeObject | undefined, opts: { dryRun?: boolean; subresource?: string }): Attributes {
+    object: KubeObject | undefined, oldObject: KubeObject | undefined, opts: { dryRun?: boolean; subresource?: string; user?: UserInfo }): Attributes {
     let t = gvkr.get(rt);
     if (!t) gvkr.set(rt, (t = { kind: Object.freeze({ group: rt.group, version: rt.version, kind: rt.kind }), resource: Object.freeze({ group: rt.group, version: rt.version, resource: rt.plural }) }));
     return {
       operation, kind: t.kind, resource: t.resource, subresource: opts.subresource ?? '', namespace: (rt.namespaced && namespace) || '', name,
-      object, oldObject, dryRun: !!opts.dryRun, userInfo: ADMIN_USER, resourceType: rt,
+      object, oldObject, dryRun: !!opts.dryRun, userInfo: opts.user ?? ADMIN_USER, resourceType: rt,
     };
   }
 
-  private writeContext(opts: { dryRun?: boolean; subresource?: string }): WriteContext {
-    return { store: this, dryRun: !!opts.dryRun, subresource: opts.subresource ?? '' };
+  private writeContext(opts: { dryRun?: boolean; subresource?: string; user?: UserInfo }): WriteContext {
+    return { store: this, dryRun: !!opts.dryRun, subresource: opts.subresource ?? '', user: opts.user ?? ADMIN_USER };
   }
 
   /**
@@ -461,6 +470,7 @@ export class Registry {
       m.namespace = namespace;
     } else delete m.namespace;
     this.checkSchema(rt, obj, opts);
+    if (s.review) return this.review(s, rt, namespace, obj, opts);
     m.uid = randomUUID();
     m.creationTimestamp = formatRFC3339();
     delete m.deletionTimestamp;
@@ -471,7 +481,7 @@ export class Registry {
     s.defaults(obj);
     const attrs = this.attributes('CREATE', rt, namespace, m.name ?? '', obj, undefined, opts);
     await this.admission.admit(attrs);
-    s.prepareForCreate(obj);
+    s.prepareForCreate(obj, this.writeContext(opts));
     const generated = !m.name && !!m.generateName;
     if (generated) m.name = `${m.generateName}${generateSuffix()}`;
     attrs.name = m.name ?? '';
@@ -503,6 +513,25 @@ export class Registry {
     }
     s.afterCreate(obj, this);
     return obj;
+  }
+
+  /**
+   * POST of a type nothing is stored for (the token and access reviews: in kube-apiserver a
+   * rest.Creater of its own, not the generic store): decoded and defaulted as any create, the
+   * mutating admission plugins, the strategy's validation (a 422 names the object ""), the
+   * validating plugins, and the strategy's answer. No name, uid or version is given; the
+   * answer's creationTimestamp is null, as Go encodes a zero time (the strategy may set one).
+   */
+  private async review(s: ResourceStrategy, rt: ResourceType, namespace: string | undefined, obj: KubeObject, opts: WriteOptions): Promise<KubeObject> {
+    s.defaults(obj);
+    const attrs = this.attributes('CREATE', rt, namespace, obj.metadata.name ?? '', obj, undefined, opts);
+    await this.admission.admit(attrs);
+    const errs = s.validate(obj);
+    if (errs.length) throw errors.invalid(rt, '', errs);
+    await this.admission.validate(attrs);
+    const out = await s.review!(obj, this.writeContext(opts));
+    if (out.metadata.creationTimestamp === undefined) (out.metadata as Record<string, unknown>).creationTimestamp = null;
+    return out;
   }
 
   /**

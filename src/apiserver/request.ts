@@ -5,6 +5,7 @@ import type http from 'node:http';
 import type { ResourceType } from '../api/types.js';
 import type { Upgrade } from './streaming/upgrade.js';
 import type { ApiMetrics } from './metrics.js';
+import type { UserInfo } from './auth/user.js';
 
 export interface ResourceRequest {
   rt: ResourceType;
@@ -21,4 +22,6 @@ export interface ResourceRequest {
   upgrade?: Upgrade;
   /** Where watch events are counted (apiserver_watch_events_total). */
   metrics?: ApiMetrics;
+  /** Who sent it, as the authenticator found (./auth). */
+  user: UserInfo;
 }

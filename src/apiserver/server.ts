@@ -5,7 +5,6 @@ import https from 'node:https';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
 import type { Catalog } from '../api/catalog.js';
 import type { Registry } from './registry.js';
 import { errors, StatusError } from './status.js';
@@ -23,6 +22,8 @@ import type { Subresources } from './subresources.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from '../api/openapi/index.js';
 import { serveOpenAPIv2 } from './openapiv2.js';
 import type { Upgrade } from './streaming/upgrade.js';
+import { authenticateRequest, StaticTokenAuthenticator, type TokenAuthenticator } from './auth/authenticator.js';
+import { ADMIN_USER, type UserInfo } from './auth/user.js';
 
 /** The upgrade (socket and early bytes) of a request that came through the server's 'upgrade' event. */
 const UPGRADE = Symbol('nodeless.upgrade');
@@ -47,6 +48,8 @@ export interface ApiServerOptions {
   cert: string;
   key: string;
   token: string;
+  /** Who a bearer token is (./auth/authenticator.ts); by default `token` is the administrator's. */
+  authenticator?: TokenAuthenticator;
   clusters: Map<string, ClusterApi>;
   routes?: ExtraRoute[];
   /** How long a request body may take to arrive (kube-apiserver's --request-timeout, default 60s). */
@@ -55,12 +58,14 @@ export interface ApiServerOptions {
 
 export class ApiServer {
   private server: https.Server;
+  private readonly authn: TokenAuthenticator;
   url = '';
   private shuttingDown = false;
   /** The health checks in kube-apiserver's order: ping, log, the assembly's, shutdown (readyz only). */
   private readonly checks: HealthCheck[];
 
   constructor(private opts: ApiServerOptions) {
+    this.authn = opts.authenticator ?? new StaticTokenAuthenticator(opts.token, ADMIN_USER);
     this.server = https.createServer({ cert: opts.cert, key: opts.key }, (req, res) => {
       if (log.isLevelEnabled('debug')) logRequest(req, res);
       // sendError never throws, so no request can end in an unhandled rejection.
@@ -108,15 +113,6 @@ export class ApiServer {
     });
   }
 
-  private authorized(req: http.IncomingMessage): boolean {
-    // As kube-apiserver's bearer token authenticator reads it: the scheme in any case, the token up to the next space.
-    const parts = (req.headers.authorization ?? '').trim().split(' ');
-    if (parts.length < 2 || parts[0].toLowerCase() !== 'bearer' || !parts[1]) return false;
-    const given = Buffer.from(parts[1]);
-    const want = Buffer.from(this.opts.token);
-    return given.length === want.length && timingSafeEqual(given, want);
-  }
-
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let url: URL;
     try {
@@ -128,7 +124,8 @@ export class ApiServer {
     // Served without a token, as kube-apiserver's system:public-info-viewer role allows.
     if (path === '/version') return sendJson(res, 200, KUBE_VERSION);
     if (isHealthPath(path)) return serveHealth(res, path, url.searchParams, this.checks);
-    if (!this.authorized(req)) {
+    const user = authenticateRequest(this.authn, req.headers.authorization);
+    if (!user) {
       if (path.startsWith('/cloud/')) return sendJson(res, 401, { code: 'Unauthorized', message: 'missing or invalid bearer token: use the token in the nodeless home (token file or kubeconfig)' });
       throw errors.unauthorized();
     }
@@ -144,10 +141,10 @@ export class ApiServer {
       path = m[2] ?? '/';
     }
     if (!cluster) throw errors.notFoundPath(path);
-    return this.route(cluster, req, res, path, url, body);
+    return this.route(cluster, req, res, path, url, body, user);
   }
 
-  private async route(c: ClusterApi, req: http.IncomingMessage, res: http.ServerResponse, path: string, url: URL, body: () => Promise<Buffer>): Promise<void> {
+  private async route(c: ClusterApi, req: http.IncomingMessage, res: http.ServerResponse, path: string, url: URL, body: () => Promise<Buffer>, user: UserInfo): Promise<void> {
     const parts = path.split('/').filter(Boolean).map(decodeSegment);
     const method = req.method ?? 'GET';
     const host = req.headers.host ?? '127.0.0.1';
@@ -221,7 +218,7 @@ export class ApiServer {
     return handleResource(c.registry, c.subresources, {
       rt, namespace, name, subresource, rest: tail.length ? '/' + tail.join('/') : subresource === 'proxy' && path.endsWith('/') ? '/' : undefined,
       method, query: url.searchParams, headers: req.headers, body: method === 'GET' || (req as any)[UPGRADE] ? Buffer.alloc(0) : await body(),
-      upgrade: (req as any)[UPGRADE], metrics: c.metrics,
+      upgrade: (req as any)[UPGRADE], metrics: c.metrics, user,
     }, res);
   }
 }

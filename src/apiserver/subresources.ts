@@ -1,4 +1,4 @@
-// Subresources: status, scale, binding, eviction, log, proxy, finalize.
+// Subresources: status, scale, binding, eviction, log, proxy, finalize, approval (CSRs).
 // Logs and the pod proxy come from the pod runtime and the super node agent,
 // which plug in through `PodBackends` so the API server does not depend on them.
 import type http from 'node:http';
@@ -99,6 +99,7 @@ export class Subresources {
     switch (sub) {
       case 'status':
       case 'finalize':
+      case 'approval':
         return this.status(reg, r, res);
       case 'scale':
         return this.scale(reg, r, res);
@@ -131,11 +132,12 @@ export class Subresources {
     if (r.method === 'PUT') {
       const opts = writeOptions(r.query, sub, 'Update');
       const body = decodeBody(r.headers['content-type'], r.body) as KubeObject;
-      return sendJson(res, 200, await reg.update(rt, namespace, name!, body, opts));
+      return sendJson(res, 200, await reg.update(rt, namespace, name!, body, { ...opts, user: r.user }));
     }
-    if (r.method === 'PATCH' && sub === 'status') {
+    // finalize is update-only (kube-apiserver serves no PATCH there); status and approval take every patch type.
+    if (r.method === 'PATCH' && sub !== 'finalize') {
       const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
-      return sendJson(res, 200, await reg.patch(rt, namespace, name!, kind, patch, writeOptions(r.query, sub, 'Patch', kind)));
+      return sendJson(res, 200, await reg.patch(rt, namespace, name!, kind, patch, { ...writeOptions(r.query, sub, 'Patch', kind), user: r.user }));
     }
     throw errors.methodNotAllowed(`${r.method} ${rt.plural}/${sub}`);
   }
@@ -190,7 +192,7 @@ export class Subresources {
     if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(rt, name!);
     setPath(cur, rt.scale.specReplicasPath, replicas);
     // The write is to the object itself (its spec), under the scale request's options: a dry run stores nothing.
-    const updated = await reg.update(rt, namespace, name!, cur, { ...opts, subresource: undefined });
+    const updated = await reg.update(rt, namespace, name!, cur, { ...opts, subresource: undefined, user: r.user });
     return sendJson(res, 200, this.toScale(rt, updated));
   }
 

@@ -37,7 +37,7 @@ export function toTable(rt: ResourceType, items: KubeObject[], opts: { includeOb
       ...(opts.remainingItemCount !== undefined ? { remainingItemCount: opts.remainingItemCount } : {}),
     },
     columnDefinitions: printer.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority ?? 0 })),
-    rows: items.map((o) => ({
+    rows: (printer.order ? printer.order(items) : items).map((o) => ({
       cells: printer.cells(o, now),
       ...(include === 'None' ? {} : { object: include === 'Object' ? o : partial(o) }),
     })),

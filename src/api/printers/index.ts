@@ -16,6 +16,11 @@ import {
   limitRangePrinter, persistentVolumeClaimPrinter, persistentVolumePrinter, podTemplatePrinter, priorityClassPrinter, replicationControllerPrinter,
   resourceQuotaPrinter, runtimeClassPrinter, storageClassPrinter, volumeAttachmentPrinter,
 } from './more.js';
+import { ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
+import {
+  apiServicePrinter, certificateSigningRequestPrinter, clusterRoleBindingPrinter, flowSchemaPrinter, priorityLevelConfigurationPrinter,
+  roleBindingPrinter, validatingAdmissionPolicyBindingPrinter, validatingAdmissionPolicyPrinter, webhookConfigurationPrinter,
+} from './control.js';
 
 export { crdPrinter, type PrinterColumnDefinition } from './crd.js';
 export { defaultPrinter, nameAgePrinter } from './misc.js';
@@ -62,6 +67,19 @@ const BUILTIN: Record<string, { group: string; printer: Printer }> = {
   CSINode: { group: 'storage.k8s.io', printer: csiNodePrinter },
   CSIStorageCapacity: { group: 'storage.k8s.io', printer: csiStorageCapacityPrinter },
   VolumeAttachment: { group: 'storage.k8s.io', printer: volumeAttachmentPrinter },
+  Ingress: { group: 'networking.k8s.io', printer: ingressPrinter },
+  IngressClass: { group: 'networking.k8s.io', printer: ingressClassPrinter },
+  NetworkPolicy: { group: 'networking.k8s.io', printer: networkPolicyPrinter },
+  RoleBinding: { group: 'rbac.authorization.k8s.io', printer: roleBindingPrinter },
+  ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', printer: clusterRoleBindingPrinter },
+  CertificateSigningRequest: { group: 'certificates.k8s.io', printer: certificateSigningRequestPrinter },
+  MutatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', printer: webhookConfigurationPrinter },
+  ValidatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', printer: webhookConfigurationPrinter },
+  ValidatingAdmissionPolicy: { group: 'admissionregistration.k8s.io', printer: validatingAdmissionPolicyPrinter },
+  ValidatingAdmissionPolicyBinding: { group: 'admissionregistration.k8s.io', printer: validatingAdmissionPolicyBindingPrinter },
+  FlowSchema: { group: 'flowcontrol.apiserver.k8s.io', printer: flowSchemaPrinter },
+  PriorityLevelConfiguration: { group: 'flowcontrol.apiserver.k8s.io', printer: priorityLevelConfigurationPrinter },
+  APIService: { group: 'apiregistration.k8s.io', printer: apiServicePrinter },
 };
 
 /**

@@ -6,6 +6,13 @@ import * as batch from './batch.js';
 import * as misc from './misc.js';
 import * as autoscaling from './autoscaling.js';
 import * as cluster from './cluster.js';
+import * as admissionregistration from './admissionregistration.js';
+import * as apiregistration from './apiregistration.js';
+import * as certificates from './certificates.js';
+import * as flowcontrol from './flowcontrol.js';
+import * as networking from './networking.js';
+import * as rbac from './rbac.js';
+import * as reviews from './reviews.js';
 
 export const builtinResources: ResourceType[] = [
   core.namespaces, core.pods, core.nodes, core.services, core.endpoints, core.events, core.configmaps, core.secrets, core.serviceaccounts,
@@ -18,4 +25,13 @@ export const builtinResources: ResourceType[] = [
   misc.leases, misc.poddisruptionbudgets, misc.customresourcedefinitions,
   cluster.endpointslices, cluster.eventsV1, cluster.priorityclasses, cluster.runtimeclasses,
   cluster.csidrivers, cluster.csinodes, cluster.csistoragecapacities, cluster.storageclasses, cluster.volumeattachments,
+  reviews.tokenreviews, reviews.selfsubjectreviews,
+  reviews.localsubjectaccessreviews, reviews.selfsubjectaccessreviews, reviews.selfsubjectrulesreviews, reviews.subjectaccessreviews,
+  certificates.certificatesigningrequests,
+  networking.ingressclasses, networking.ingresses, networking.networkpolicies,
+  rbac.clusterrolebindings, rbac.clusterroles, rbac.rolebindings, rbac.roles,
+  admissionregistration.mutatingwebhookconfigurations, admissionregistration.validatingadmissionpolicies,
+  admissionregistration.validatingadmissionpolicybindings, admissionregistration.validatingwebhookconfigurations,
+  flowcontrol.flowschemas, flowcontrol.prioritylevelconfigurations,
+  apiregistration.apiservices,
 ];

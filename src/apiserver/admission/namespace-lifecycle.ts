@@ -32,6 +32,8 @@ export function namespaceLifecycle(registry: Registry): MutationInterface & { na
         return;
       }
       if (!a.namespace || isNamespace) return;
+      // Access reviews are always answered: saying the namespace is missing would leak that it is (isAccessReview).
+      if (a.resource.group === 'authorization.k8s.io' && a.resource.resource === 'localsubjectaccessreviews') return;
       const ns = await registry.store.get(registry.key(namespaces, undefined, a.namespace));
       if (!ns) throw errors.notFound(namespaces, a.namespace);
       if (terminating(ns)) {

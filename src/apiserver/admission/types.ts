@@ -3,23 +3,14 @@
 // kinds of plugin, mutating (Admit) and validating (Validate), each saying
 // which operations it handles. docs/apiserver.md tells where they run.
 import type { KubeObject, ResourceType } from '../../api/types.js';
+import type { UserInfo } from '../auth/user.js';
 
 /** admission.Operation: the verb a plugin sees (CONNECT is for exec/attach/proxy, which nodeless does not admit yet). */
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
-/**
- * user.Info of the requester. Until authentication knows more than the one bearer token
- * (issue 17 brings RBAC), every request is the cluster's administrator.
- */
-export interface UserInfo {
-  username: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
-
-/** Who every request is until issue 17: the kubeconfig's one user, in the group RBAC lets do anything. */
-export const ADMIN_USER: UserInfo = Object.freeze({ username: 'nodeless', groups: Object.freeze(['system:masters', 'system:authenticated']) as string[] });
+// user.Info of the requester, as the authenticator found it (../auth/user.ts).
+export type { UserInfo } from '../auth/user.js';
+export { ADMIN_USER } from '../auth/user.js';
 
 /** admission.Attributes: what kube-apiserver tells each plugin about a request. */
 export interface Attributes {

@@ -10,6 +10,15 @@ import {
 import { PriorityClassStrategy } from './cluster.js';
 import { ResourceStrategy, type StrategyOptions } from './strategy.js';
 
+import { RBACStrategy } from './rbac.js';
+import { IngressStrategy } from './networking.js';
+import { CertificateSigningRequestStrategy } from './certificates.js';
+import { APIServiceStrategy } from './control.js';
+import {
+  LocalSubjectAccessReviewStrategy, SelfSubjectAccessReviewStrategy, SelfSubjectReviewStrategy, SelfSubjectRulesReviewStrategy,
+  SubjectAccessReviewStrategy, TokenReviewStrategy,
+} from './reviews.js';
+
 export { ResourceStrategy } from './strategy.js';
 export type { Finish, StoreAccess, StrategyOptions, WriteContext } from './strategy.js';
 
@@ -35,6 +44,19 @@ const BUILTIN = new Map<string, new (rt: ResourceType, opts: StrategyOptions) =>
   ['scheduling.k8s.io/priorityclasses', PriorityClassStrategy],
   ['coordination.k8s.io/leases', LeaseStrategy],
   ['apiextensions.k8s.io/customresourcedefinitions', CustomResourceDefinitionStrategy],
+  ['rbac.authorization.k8s.io/roles', RBACStrategy],
+  ['rbac.authorization.k8s.io/clusterroles', RBACStrategy],
+  ['rbac.authorization.k8s.io/rolebindings', RBACStrategy],
+  ['rbac.authorization.k8s.io/clusterrolebindings', RBACStrategy],
+  ['networking.k8s.io/ingresses', IngressStrategy],
+  ['certificates.k8s.io/certificatesigningrequests', CertificateSigningRequestStrategy],
+  ['apiregistration.k8s.io/apiservices', APIServiceStrategy],
+  ['authentication.k8s.io/tokenreviews', TokenReviewStrategy],
+  ['authentication.k8s.io/selfsubjectreviews', SelfSubjectReviewStrategy],
+  ['authorization.k8s.io/subjectaccessreviews', SubjectAccessReviewStrategy],
+  ['authorization.k8s.io/localsubjectaccessreviews', LocalSubjectAccessReviewStrategy],
+  ['authorization.k8s.io/selfsubjectaccessreviews', SelfSubjectAccessReviewStrategy],
+  ['authorization.k8s.io/selfsubjectrulesreviews', SelfSubjectRulesReviewStrategy],
 ]);
 
 /**

@@ -16,13 +16,17 @@ import { deepCopy } from '../../api/deepcopy.js';
 import { validateDNS1123Label, validateDNS1123Subdomain } from '../../api/selectors.js';
 import type { FieldError, KubeObject, ResourceType } from '../../api/types.js';
 import { setOwn } from '../../util/own.js';
+import type { UserInfo } from '../auth/user.js';
+import type { Authorizer } from '../auth/authorizer.js';
+import type { TokenAuthenticator } from '../auth/authenticator.js';
 
 /**
  * How metadata.name is validated (ValidateObjectMeta's nameFn): a DNS-1123 subdomain
  * (NameIsDNSSubdomain, most kinds), a DNS-1123 label (NameIsDNSLabel: Namespace, Service),
- * or a path segment (ValidatePathSegmentName: RBAC roles and bindings, and the like).
+ * a path segment (ValidatePathSegmentName: RBAC roles and bindings, and the like), or anything
+ * (CertificateSigningRequests: "We don't care what you call your certificate requests").
  */
-export type NameValidation = 'subdomain' | 'label' | 'pathSegment';
+export type NameValidation = 'subdomain' | 'label' | 'pathSegment' | 'any';
 
 /** What a strategy's hooks may use of the store they serve (the Registry, without importing it). */
 export interface StoreAccess {
@@ -30,6 +34,10 @@ export interface StoreAccess {
   list(rt: ResourceType, namespace: string | undefined): Promise<{ items: KubeObject[] }>;
   /** Places a pod on a node (pods/binding): the Binding kind's storage writes the pod's. */
   bindPod(namespace: string, name: string, node: string, dryRun?: boolean): Promise<void>;
+  /** Who may do what (../auth/authorizer.ts): the access reviews ask it. */
+  readonly authorizer: Authorizer;
+  /** Who a token is (../auth/authenticator.ts): a TokenReview asks it. */
+  readonly authenticator: TokenAuthenticator | undefined;
 }
 
 /** One write, as a hook sees it. */
@@ -38,6 +46,8 @@ export interface WriteContext {
   dryRun: boolean;
   /** '' for the object itself. */
   subresource: string;
+  /** Who asks (kube's request context user): a CSR records its requestor, a self review answers about it. */
+  user: UserInfo;
 }
 
 /** Store.BeginCreate/BeginUpdate's FinishFunc: told whether the write was stored (allocations are kept or given back). */
@@ -107,6 +117,7 @@ export class ResourceStrategy {
     switch (this.nameValidation) {
       case 'label': return validateDNS1123Label(name);
       case 'pathSegment': return validatePathSegmentName(name);
+      case 'any': return [];
       default: return validateDNS1123Subdomain(name);
     }
   }
@@ -117,7 +128,7 @@ export class ResourceStrategy {
   }
 
   /** PrepareForCreate: what a user may not set on create (status is the controllers'). */
-  prepareForCreate(obj: KubeObject): void {
+  prepareForCreate(obj: KubeObject, _ctx?: WriteContext): void {
     // What a user sends as status is dropped; what comes back is the type's empty status, as
     // Go prints it (a struct is never omitted: `{}` for a Deployment).
     if (this.type.hasStatus) obj.status = this.type.createStatus?.(obj) ?? {};
@@ -142,6 +153,12 @@ export class ResourceStrategy {
     }
     if (this.type.hasGeneration && subresource !== 'status' && specOf(obj) !== specOf(old)) obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
   }
+
+  /**
+   * Types nothing is stored for (the token and access reviews, create-only) answer a POST here:
+   * the object as returned, its status filled. The store calls it instead of storing.
+   */
+  review?(obj: KubeObject, ctx: WriteContext): Promise<KubeObject> | KubeObject;
 
   /** Validate: the type's own rules (metadata is validated by the store). */
   validate(obj: KubeObject): FieldError[] {
