@@ -11,14 +11,24 @@ import type { ClusterApi } from './apiserver/server.js';
 import type { Store } from './store/types.js';
 import { InProcessClient } from './client/inprocess.js';
 import { SYSTEM_PRIORITY_CLASSES } from './api/resources/cluster.js';
+import type { TokenAuthenticator } from './apiserver/auth/authenticator.js';
+import { startAPIServiceRegistration } from './apiserver/bootstrap/apiservices.js';
+import { startFlowControlConfig } from './apiserver/bootstrap/flowcontrol.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export interface Cluster extends ClusterApi {
   client: InProcessClient;
+  /** Stops what the API server keeps up by itself (APIService registration, FlowSchema status). */
+  stop(): void;
 }
 
-export async function openCluster(name: string, store: Store, opts: RegistryOptions = {}): Promise<Cluster> {
+export interface ClusterOptions extends RegistryOptions {
+  /** Who a bearer token is: the server's authenticator, which a TokenReview asks. */
+  authenticator?: TokenAuthenticator;
+}
+
+export async function openCluster(name: string, store: Store, opts: ClusterOptions = {}): Promise<Cluster> {
   const catalog = new Catalog();
   // The cluster's API server metrics: its store calls timed, its stored objects counted per resource at each scrape.
   const metrics = new ApiMetrics(async () => {
@@ -27,6 +37,7 @@ export async function openCluster(name: string, store: Store, opts: RegistryOpti
     return counts;
   });
   const registry = new Registry(name, metrics.instrumentStore(store), catalog, opts);
+  registry.authenticator = opts.authenticator;
   // The cluster's own admission plugins (the clouds add theirs: src/nodeless.ts); the order is admission/chain.ts's.
   registry.admission.register(namespaceLifecycle(registry));
   // CRDs stored earlier are served again before anything else reads the catalog.
@@ -55,5 +66,7 @@ export async function openCluster(name: string, store: Store, opts: RegistryOpti
       });
     }
   }
-  return { name, catalog, registry, subresources: new Subresources(), client: new InProcessClient(registry), metrics };
+  // What kube-apiserver's post-start hooks keep: the APIServices of what it serves, the mandatory flow control configuration.
+  const stops = [await startAPIServiceRegistration(registry), await startFlowControlConfig(registry)];
+  return { name, catalog, registry, subresources: new Subresources(), client: new InProcessClient(registry), metrics, stop: () => stops.forEach((s) => s()) };
 }

@@ -14,6 +14,8 @@ const log = logger('nodeless');
 import { ensureCredentials } from './apiserver/pki.js';
 import { kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
+import { StaticTokenAuthenticator } from './apiserver/auth/authenticator.js';
+import { ADMIN_USER } from './apiserver/auth/user.js';
 import { Cloud } from './cloud/index.js';
 import { cloudRoute } from './cloud/route.js';
 import { podAdmission } from './clouds/tencent/admission.js';
@@ -83,6 +85,8 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   const store = new SqliteStore(storeFile, { retainChanges: retain });
   const clusters = new Map<string, Cluster>();
   const stops: (() => void | Promise<void>)[] = [];
+  // Who the kubeconfig's bearer token is (the administrator until issue 17): the server and every cluster's TokenReview ask it.
+  const authenticator = new StaticTokenAuthenticator(creds.token, ADMIN_USER);
   /** Undoes a start that failed half-way; a store that could not commit says which file. */
   const abandon = async (e: unknown): Promise<never> => {
     for (const stop of stops.reverse()) await Promise.resolve().then(stop).catch(() => undefined);
@@ -95,7 +99,8 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   await cloud.bootstrap().catch(abandon);
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {
-    const c = await openCluster(name, store, { eventTTLSeconds: Math.floor((opts.eventTTLMs ?? DEFAULT_EVENT_TTL_MS) / 1000) });
+    const c = await openCluster(name, store, { eventTTLSeconds: Math.floor((opts.eventTTLMs ?? DEFAULT_EVENT_TTL_MS) / 1000), authenticator });
+    stops.push(() => c.stop());
     // One informer per resource for the whole cluster: every component below reads the same caches.
     const informers = new SharedInformers(c.client);
     // A pod's eks-config defaults, resolved once for its admission, its kubelet and the controllers.
@@ -137,7 +142,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   for (const c of cloud.clusters.list()) await attach(c.name).catch(abandon);
   for (const h of hooks) h.done();
   const server = new ApiServer({
-    host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token,
+    host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token, authenticator,
     clusters, routes: [cloudRoute(cloud)], requestTimeoutMs: opts.requestTimeoutMs,
     // Ready while the store can commit (a full disk makes /readyz fail until it can again): docs/store.md.
     health: [

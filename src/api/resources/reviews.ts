@@ -24,7 +24,7 @@ function showObjectMeta(m: any): string {
   };
   return `v1.ObjectMeta{Name:${JSON.stringify(str(m?.name))}, GenerateName:${JSON.stringify(str(m?.generateName))}, Namespace:${JSON.stringify(str(m?.namespace))}, `
     + `SelfLink:"", UID:${JSON.stringify(str(m?.uid))}, ResourceVersion:${JSON.stringify(str(m?.resourceVersion))}, Generation:0, `
-    + 'CreationTimestamp:time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC), DeletionTimestamp:<nil>, DeletionGracePeriodSeconds:(*int64)(nil), '
+    + 'CreationTimestamp:v1.Time{Time:time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)}, DeletionTimestamp:(*v1.Time)(nil), DeletionGracePeriodSeconds:(*int64)(nil), '
     + `Labels:${map(m?.labels)}, Annotations:${map(m?.annotations)}, OwnerReferences:[]v1.OwnerReference(nil), `
     + `Finalizers:${list(m?.finalizers).length ? `[]string{${list(m.finalizers).map((f) => JSON.stringify(str(f))).join(', ')}}` : '[]string(nil)'}, ManagedFields:[]v1.ManagedFieldsEntry(nil)}`;
 }

@@ -1,0 +1,125 @@
+// API Priority and Fairness configuration kept by the API server itself
+// (k8s.io/apiserver/pkg/apis/flowcontrol/bootstrap/default.go and the
+// priority-and-fairness config producer and consumer; docs/api-resources.md):
+// - the mandatory PriorityLevelConfigurations and FlowSchemas, `exempt` and `catch-all`,
+//   created at start with `apf.kubernetes.io/autoupdate-spec: "true"`, and their spec put back
+//   to the bootstrap value while that annotation is not "false";
+// - every FlowSchema's Dangling condition: whether the priority level it names exists.
+// nodeless stores this configuration; it does not queue requests by it.
+import type { KubeObject } from '../../api/types.js';
+import { deepCopy } from '../../api/deepcopy.js';
+import { formatRFC3339 } from '../../api/duration.js';
+import type { Registry } from '../registry.js';
+import { StatusError } from '../status.js';
+import { logger } from '../../util/log.js';
+
+const log = logger('apiserver');
+
+export const AUTOUPDATE_ANNOTATION = 'apf.kubernetes.io/autoupdate-spec';
+const PRODUCER = 'api-priority-and-fairness-config-producer-v1';
+const CONSUMER = 'api-priority-and-fairness-config-consumer-v1';
+
+const everything = {
+  resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], clusterScope: true, namespaces: ['*'] }],
+  nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+};
+const groups = (...names: string[]) => names.map((name) => ({ kind: 'Group', group: { name } }));
+
+/** MandatoryPriorityLevelConfigurations (v1). */
+export const MANDATORY_PRIORITY_LEVELS: Record<string, object> = {
+  exempt: { type: 'Exempt', exempt: { nominalConcurrencyShares: 0, lendablePercent: 0 } },
+  'catch-all': { type: 'Limited', limited: { nominalConcurrencyShares: 5, lendablePercent: 0, limitResponse: { type: 'Reject' } } },
+};
+
+/** MandatoryFlowSchemas (v1). */
+export const MANDATORY_FLOW_SCHEMAS: Record<string, object> = {
+  exempt: { priorityLevelConfiguration: { name: 'exempt' }, matchingPrecedence: 1, rules: [{ subjects: groups('system:masters'), ...everything }] },
+  'catch-all': {
+    priorityLevelConfiguration: { name: 'catch-all' }, matchingPrecedence: 10000, distinguisherMethod: { type: 'ByUser' },
+    rules: [{ subjects: groups('system:unauthenticated', 'system:authenticated'), ...everything }],
+  },
+};
+
+const ignore = (...codes: number[]) => (e: unknown) => {
+  if (!(e instanceof StatusError && codes.includes(e.code))) throw e;
+};
+
+/** Creates the mandatory objects, or puts their spec back while they allow it. */
+async function ensureMandatory(reg: Registry): Promise<void> {
+  const kinds = [
+    ['prioritylevelconfigurations', 'PriorityLevelConfiguration', MANDATORY_PRIORITY_LEVELS],
+    ['flowschemas', 'FlowSchema', MANDATORY_FLOW_SCHEMAS],
+  ] as const;
+  for (const [plural, kind, objects] of kinds) {
+    const rt = reg.catalog.lookup('flowcontrol.apiserver.k8s.io', 'v1', plural)!;
+    for (const [name, spec] of Object.entries(objects)) {
+      const cur = await reg.tryGet(rt, undefined, name);
+      if (!cur) {
+        await reg.create(rt, undefined, {
+          apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind, metadata: { name, annotations: { [AUTOUPDATE_ANNOTATION]: 'true' } }, spec: deepCopy(spec),
+        }, { fieldManager: PRODUCER }).catch(ignore(409));
+      } else if (cur.metadata.annotations?.[AUTOUPDATE_ANNOTATION] !== 'false') {
+        // A spec already the bootstrap one is not written again (a write that changes nothing stores nothing).
+        await reg.update(rt, undefined, name, { ...cur, spec: deepCopy(spec) }, { fieldManager: PRODUCER }).catch(ignore(404, 409));
+      }
+    }
+  }
+}
+
+/** The Dangling condition of a FlowSchema (the APF controller's words). */
+function dangling(fs: KubeObject, levels: Set<string>, now: string) {
+  const pl = fs.spec?.priorityLevelConfiguration?.name ?? '';
+  const found = levels.has(pl);
+  const status = found ? 'False' : 'True';
+  const old = (Array.isArray(fs.status?.conditions) ? fs.status.conditions : []).find((c: any) => c?.type === 'Dangling');
+  return {
+    type: 'Dangling', status,
+    lastTransitionTime: old?.status === status && old.lastTransitionTime ? old.lastTransitionTime : now,
+    reason: found ? 'Found' : 'NotFound',
+    message: found
+      ? `This FlowSchema references the PriorityLevelConfiguration object named ${JSON.stringify(pl)} and it exists`
+      : `This FlowSchema references the PriorityLevelConfiguration object named ${JSON.stringify(pl)} but there is no such object`,
+  };
+}
+
+/** Writes each FlowSchema's Dangling condition where it is missing or out of date. */
+async function syncStatus(reg: Registry): Promise<void> {
+  const fsType = reg.catalog.lookup('flowcontrol.apiserver.k8s.io', 'v1', 'flowschemas')!;
+  const plType = reg.catalog.lookup('flowcontrol.apiserver.k8s.io', 'v1', 'prioritylevelconfigurations')!;
+  const levels = new Set((await reg.list(plType, undefined)).items.map((p) => p.metadata.name!));
+  const now = formatRFC3339();
+  for (const fs of (await reg.list(fsType, undefined)).items) {
+    if (fs.metadata.deletionTimestamp) continue;
+    const want = dangling(fs, levels, now);
+    const conds: any[] = Array.isArray(fs.status?.conditions) ? fs.status.conditions : [];
+    const cur = conds.find((c) => c?.type === 'Dangling');
+    if (cur && cur.status === want.status && cur.reason === want.reason && cur.message === want.message) continue;
+    const status = { ...(fs.status ?? {}), conditions: [...conds.filter((c) => c?.type !== 'Dangling'), want] };
+    await reg.update(fsType, undefined, fs.metadata.name!, { ...fs, status }, { subresource: 'status', fieldManager: CONSUMER }).catch(ignore(404, 409, 422));
+  }
+}
+
+/**
+ * Ensures the mandatory configuration, then keeps the FlowSchemas' Dangling conditions as
+ * FlowSchemas and priority levels come and go. Returns a stop function.
+ */
+export async function startFlowControlConfig(reg: Registry): Promise<() => void> {
+  await ensureMandatory(reg);
+  await syncStatus(reg);
+  let running: Promise<void> | undefined;
+  let again = false;
+  const kick = () => {
+    if (running) { again = true; return; }
+    running = syncStatus(reg).catch((err) => log.error({ err }, 'FlowSchema status update failed')).finally(() => {
+      running = undefined;
+      if (again) { again = false; kick(); }
+    });
+  };
+  const stops: (() => void)[] = [];
+  for (const plural of ['flowschemas', 'prioritylevelconfigurations']) {
+    const rt = reg.catalog.lookup('flowcontrol.apiserver.k8s.io', 'v1', plural)!;
+    const rv = (await reg.list(rt, undefined)).resourceVersion;
+    stops.push(await reg.watch(rt, undefined, { resourceVersion: rv }, () => kick()));
+  }
+  return () => stops.forEach((s) => s());
+}
