@@ -23,14 +23,23 @@ function conditionTimes(csr: KubeObject, old: KubeObject): void {
   }
 }
 
-/** preserveConditionInstances: a /status write keeps the approval conditions as they were. */
+/**
+ * preserveConditionInstances: a /status write keeps the approval conditions as they were, in place
+ * when it kept as many of them, else the old ones first and then the write's others.
+ */
 function keepConditions(csr: KubeObject, old: KubeObject, type: string): void {
-  const others = (Array.isArray(csr.status?.conditions) ? csr.status.conditions : []).filter((c: any) => c?.type !== type);
-  const kept = (Array.isArray(old.status?.conditions) ? old.status.conditions : []).filter((c: any) => c?.type === type);
-  const all = [...others, ...deepCopy(kept)];
+  const next: any[] = Array.isArray(csr.status?.conditions) ? csr.status.conditions : [];
+  const before: any[] = Array.isArray(old.status?.conditions) ? old.status.conditions : [];
+  const oldAt = before.flatMap((c, i) => (c?.type === type ? [i] : []));
+  const newAt = next.flatMap((c, i) => (c?.type === type ? [i] : []));
+  if (oldAt.length === 0 && newAt.length === 0) return;
   csr.status ??= {};
-  if (all.length) csr.status.conditions = all;
-  else delete csr.status.conditions;
+  if (oldAt.length === newAt.length) {
+    newAt.forEach((at, k) => { next[at] = deepCopy(before[oldAt[k]]); });
+    csr.status.conditions = next;
+    return;
+  }
+  csr.status.conditions = [...oldAt.map((i) => deepCopy(before[i])), ...next.filter((c) => c?.type !== type)];
 }
 
 export class CertificateSigningRequestStrategy extends ResourceStrategy {
