@@ -56,7 +56,7 @@ export function notMoreThan100Percent(v: unknown, field: string): FieldError[] {
 }
 
 /** IsValidPortName's messages, empty when valid. */
-function portNameErrors(name: string): string[] {
+export function portNameErrors(name: string): string[] {
   const errs: string[] = [];
   if (name.length > 15) errs.push('must be no more than 15 characters');
   if (!/^[-a-z0-9]+$/.test(name)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');

@@ -5,6 +5,7 @@
 // quoted, numbers and booleans plain, other values as Go's %#v would print them
 // (docs/validation.md).
 import type { FieldError } from '../types.js';
+import { portNameErrors } from './checks.js';
 import { regexError, validateDNS1123Label, validateDNS1123Subdomain, validateLabels, validateLabelValue, validateQualifiedName } from '../selectors.js';
 
 /** Go's %#v of a []string: `[]string{"a", "b"}`, `[]string(nil)` for none. */
@@ -68,15 +69,7 @@ export function isWildcardDNS1123Subdomain(v: string): string[] {
 export const isValidPortNum = (n: number): string[] => (Number.isInteger(n) && n >= 1 && n <= 65535 ? [] : ['must be between 1 and 65535, inclusive']);
 
 /** IsValidPortName (IANA_SVC_NAME). */
-export function isValidPortName(name: string): string[] {
-  const errs: string[] = [];
-  if (name.length > 15) errs.push('must be no more than 15 characters');
-  if (!/^[-a-z0-9]+$/.test(name)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
-  if (!/[a-z]/.test(name)) errs.push('must contain at least one letter (a-z)');
-  if (name.includes('--')) errs.push('must not contain consecutive hyphens');
-  if (name.length > 0 && (name.startsWith('-') || name.endsWith('-'))) errs.push('must not begin or end with a hyphen');
-  return errs;
-}
+export const isValidPortName = portNameErrors;
 
 /** IsFullyQualifiedName: a DNS subdomain with at least three segments (webhook names). */
 export function isFullyQualifiedName(field: string, name: string): FieldError[] {

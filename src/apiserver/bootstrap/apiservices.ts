@@ -11,9 +11,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Registry } from '../registry.js';
 import { StatusError } from '../status.js';
-import { logger } from '../../util/log.js';
-
-const log = logger('apiserver');
+import { resyncer } from './resync.js';
 
 export const AUTOMANAGED_LABEL = 'kube-aggregator.kubernetes.io/automanaged';
 
@@ -103,15 +101,7 @@ export async function startAPIServiceRegistration(reg: Registry): Promise<() => 
   };
   await sync(true);
   // The CRDs' changes queue a sync; one runs at a time, and one more after it if more changes came.
-  let running: Promise<void> | undefined;
-  let again = false;
-  const kick = () => {
-    if (running) { again = true; return; }
-    running = sync(false).catch((err) => log.error({ err }, 'APIService registration failed')).finally(() => {
-      running = undefined;
-      if (again) { again = false; kick(); }
-    });
-  };
+  const kick = resyncer('APIService registration', () => sync(false));
   const rv = (await reg.list(crds, undefined)).resourceVersion;
   return reg.watch(crds, undefined, { resourceVersion: rv }, () => kick());
 }

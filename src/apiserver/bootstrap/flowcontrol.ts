@@ -11,9 +11,7 @@ import { deepCopy } from '../../api/deepcopy.js';
 import { formatRFC3339 } from '../../api/duration.js';
 import type { Registry } from '../registry.js';
 import { StatusError } from '../status.js';
-import { logger } from '../../util/log.js';
-
-const log = logger('apiserver');
+import { resyncer } from './resync.js';
 
 export const AUTOUPDATE_ANNOTATION = 'apf.kubernetes.io/autoupdate-spec';
 const PRODUCER = 'api-priority-and-fairness-config-producer-v1';
@@ -106,15 +104,7 @@ async function syncStatus(reg: Registry): Promise<void> {
 export async function startFlowControlConfig(reg: Registry): Promise<() => void> {
   await ensureMandatory(reg);
   await syncStatus(reg);
-  let running: Promise<void> | undefined;
-  let again = false;
-  const kick = () => {
-    if (running) { again = true; return; }
-    running = syncStatus(reg).catch((err) => log.error({ err }, 'FlowSchema status update failed')).finally(() => {
-      running = undefined;
-      if (again) { again = false; kick(); }
-    });
-  };
+  const kick = resyncer('FlowSchema status update', () => syncStatus(reg));
   const stops: (() => void)[] = [];
   for (const plural of ['flowschemas', 'prioritylevelconfigurations']) {
     const rt = reg.catalog.lookup('flowcontrol.apiserver.k8s.io', 'v1', plural)!;
