@@ -54,6 +54,45 @@ spec:
   usages: [client auth]
 ${extra}`;
 
+describe('discovery', () => {
+  it('kubectl api-resources -o wide lists these groups as a v1.32 cluster does', () => {
+    const ALL = 'create,delete,deletecollection,get,list,patch,update,watch';
+    const want = [
+      'mutatingwebhookconfigurations||admissionregistration.k8s.io/v1|false|MutatingWebhookConfiguration|ALL|api-extensions',
+      'validatingadmissionpolicies||admissionregistration.k8s.io/v1|false|ValidatingAdmissionPolicy|ALL|api-extensions',
+      'validatingadmissionpolicybindings||admissionregistration.k8s.io/v1|false|ValidatingAdmissionPolicyBinding|ALL|api-extensions',
+      'validatingwebhookconfigurations||admissionregistration.k8s.io/v1|false|ValidatingWebhookConfiguration|ALL|api-extensions',
+      'apiservices||apiregistration.k8s.io/v1|false|APIService|ALL|api-extensions',
+      'selfsubjectreviews||authentication.k8s.io/v1|false|SelfSubjectReview|create|',
+      'tokenreviews||authentication.k8s.io/v1|false|TokenReview|create|',
+      'localsubjectaccessreviews||authorization.k8s.io/v1|true|LocalSubjectAccessReview|create|',
+      'selfsubjectaccessreviews||authorization.k8s.io/v1|false|SelfSubjectAccessReview|create|',
+      'selfsubjectrulesreviews||authorization.k8s.io/v1|false|SelfSubjectRulesReview|create|',
+      'subjectaccessreviews||authorization.k8s.io/v1|false|SubjectAccessReview|create|',
+      'certificatesigningrequests|csr|certificates.k8s.io/v1|false|CertificateSigningRequest|ALL|',
+      'flowschemas||flowcontrol.apiserver.k8s.io/v1|false|FlowSchema|ALL|',
+      'prioritylevelconfigurations||flowcontrol.apiserver.k8s.io/v1|false|PriorityLevelConfiguration|ALL|',
+      'ingressclasses||networking.k8s.io/v1|false|IngressClass|ALL|',
+      'ingresses|ing|networking.k8s.io/v1|true|Ingress|ALL|',
+      'networkpolicies|netpol|networking.k8s.io/v1|true|NetworkPolicy|ALL|',
+      'clusterrolebindings||rbac.authorization.k8s.io/v1|false|ClusterRoleBinding|ALL|',
+      'clusterroles||rbac.authorization.k8s.io/v1|false|ClusterRole|ALL|',
+      'rolebindings||rbac.authorization.k8s.io/v1|true|RoleBinding|ALL|',
+      'roles||rbac.authorization.k8s.io/v1|true|Role|ALL|',
+    ].map((r) => r.replace('|ALL|', `|${ALL}|`));
+    const groups = /^(admissionregistration|apiregistration|authentication|authorization|certificates|flowcontrol\.apiserver|networking|rbac\.authorization)\.k8s\.io\/v1$/;
+    const lines = kc(n, ['api-resources', '-o', 'wide']).trimEnd().split('\n');
+    // Columns by the header's positions: short names and categories may be empty.
+    const head = lines[0];
+    const cols = ['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND', 'VERBS', 'CATEGORIES'].map((c) => head.indexOf(c));
+    const rows = lines.slice(1).map((l) => cols.map((at, i) => l.slice(at, cols[i + 1] ?? undefined).trim()).join('|')).filter((r) => groups.test(r.split('|')[2]));
+    assert.deepEqual(rows, want);
+    // CertificateSigningRequests serve their approval subresource.
+    const csr = JSON.parse(kc(n, ['get', '--raw', '/apis/certificates.k8s.io/v1'])).resources.find((r: any) => r.name === 'certificatesigningrequests/approval');
+    assert.deepEqual([csr.kind, csr.verbs], ['CertificateSigningRequest', ['get', 'patch', 'update']]);
+  });
+});
+
 describe('RBAC', () => {
   it('kubectl create role|clusterrole|rolebinding|clusterrolebinding make the objects kube-apiserver stores, defaults filled in', () => {
     assert.match(kc(n, ['create', 'role', 'pod-reader', '--verb=get', '--verb=list', '--resource=pods']), /role.rbac.authorization.k8s.io\/pod-reader created/);
