@@ -13,7 +13,7 @@ import type { SuperNode } from './cloud/types.js';
 import { SG_ANNOTATION } from './clouds/tencent/admission.js';
 import { RetainedIps } from './clouds/tencent/retain-ip.js';
 import { RetainIpController } from './controllers/retainip.js';
-import { superNodeCapacity, superNodeLabels } from './clouds/tencent/supernode.js';
+import { EKLET_COMPONENT, superNodeCapacity, superNodeLabels } from './clouds/tencent/supernode.js';
 import type { SuperNodeAgents } from './controllers/supernode.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from './runtime/index.js';
 import { NfsMounts } from './runtime/nfs.js';
@@ -86,6 +86,8 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
           return r.ok ? { ok: true, key: r.fileSystem.id, readOnly: r.readOnly } : r;
         }),
         hostPerPod: true,
+        // Events of a super node's pods come from `eklet, <node>` (the FAQ's FreeDiskSpaceFailed), not from a kubelet.
+        eventComponent: EKLET_COMPONENT,
         ...opts,
       });
       agents.set(sn.id, agent);

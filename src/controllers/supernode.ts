@@ -15,7 +15,7 @@ import { ApiError, refs } from '../client/types.js';
 import type { Cloud } from '../cloud/cloud.js';
 import { ResourceInUse } from '../cloud/errors.js';
 import type { SuperNode, SuperNodeState } from '../cloud/types.js';
-import { subnetCondition } from '../clouds/tencent/supernode.js';
+import { EKLET_COMPONENT, subnetCondition } from '../clouds/tencent/supernode.js';
 import { EventRecorder } from '../client/record/events.js';
 import { InformerView, SharedInformers } from '../client/cache/shared.js';
 import { Controller, type ControllerOptions } from '../client/controller.js';
@@ -57,7 +57,8 @@ export class SuperNodeController extends Controller {
   private readonly started = new Map<string, SuperNode>();
   /** The state each super node had at its last sync: a drain ending (draining → running) uncordons the node once. */
   private readonly lastState = new Map<string, SuperNodeState>();
-  private readonly kubeletEvents: EventRecorder;
+  /** The eklet's announcements, one recorder per super node (the source's host is the node). */
+  private readonly ekletEvents = new Map<string, EventRecorder>();
   private readonly controllerEvents: EventRecorder;
   private readonly offs: (() => void)[] = [];
 
@@ -67,7 +68,6 @@ export class SuperNodeController extends Controller {
     this.nodes = new InformerView(this.shared.informer(refs.nodes));
     this.pods = new InformerView(this.shared.informer(refs.pods));
     this.pods.inner.addIndex('node', (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
-    this.kubeletEvents = new EventRecorder(client, { component: 'kubelet' }, undefined, this.clock);
     this.controllerEvents = new EventRecorder(client, { component: 'node-controller' }, undefined, this.clock);
     // What queues a super node: its record changing, its subnet's free addresses changing, its Node changing.
     this.offs.push(this.cloud.onChange((ch) => {
@@ -136,6 +136,8 @@ export class SuperNodeController extends Controller {
       }
       this.started.delete(id);
       this.lastState.delete(id);
+      this.ekletEvents.get(id)?.stop();
+      this.ekletEvents.delete(id);
       return;
     }
     if (!this.started.has(id)) {
@@ -145,8 +147,10 @@ export class SuperNodeController extends Controller {
       const node = this.nodes.get(undefined, sn.name) ?? await this.client.tryGet(refs.nodes, undefined, sn.name);
       if (node) {
         // Cluster-scoped: the recorder files these events in namespace default, as Kubernetes does.
-        this.kubeletEvents.record(node, 'Normal', 'Starting', 'Starting kubelet.');
-        this.kubeletEvents.record(node, 'Normal', 'NodeReady', `Node ${sn.name} status is now: NodeReady`);
+        // The kubelet's words, from the super node's agent: `eklet, <node>` (docs/tencent/super-nodes.md).
+        const eklet = this.ekletEvents.get(id) ?? this.ekletEvents.set(id, new EventRecorder(this.client, { component: EKLET_COMPONENT, host: sn.name }, undefined, this.clock)).get(id)!;
+        eklet.record(node, 'Normal', 'Starting', 'Starting kubelet.');
+        eklet.record(node, 'Normal', 'NodeReady', `Node ${sn.name} status is now: NodeReady`);
         this.controllerEvents.record(node, 'Normal', 'RegisteredNode', `Node ${sn.name} event: Registered Node ${sn.name} in Controller`);
       }
     }
@@ -212,7 +216,7 @@ export class SuperNodeController extends Controller {
     for (const off of this.offs.splice(0)) off();
     this.nodes.close();
     this.pods.close();
-    this.kubeletEvents.stop();
+    for (const r of this.ekletEvents.values()) r.stop();
     this.controllerEvents.stop();
     if (!this.opts.informers) this.shared.stop();
   }

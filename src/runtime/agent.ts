@@ -42,6 +42,11 @@ export interface NodeAgentOptions extends NodeSpecOptions, ControllerOptions {
   /** Record kubelet events (default true; benchmarks may turn them off). */
   recordEvents?: boolean;
   /**
+   * The component named as the source of the agent's events (default `kubelet`; a super node's
+   * agent is Tencent's eklet, whose events read `eklet, <node>`: docs/tencent/super-nodes.md).
+   */
+  eventComponent?: string;
+  /**
    * How fast the kubelet may write events (default KUBELET_EVENT_LIMIT: 50/s,
    * bursts of 100, 1,000 waiting, the rest dropped; qps 0: unlimited), as
    * kubelet's --event-qps and --event-burst.
@@ -122,7 +127,7 @@ export class Kubelet extends Controller implements NodeAgent {
     this.eksConfig = opts.eksConfig ?? new EksConfig(this.shared);
     this.simulated = new SimulatedRuntime(this.simulation, (ps, type, reason, message, c) => this.host.event(ps, type, reason, message, c), () => this.eksConfig.defaults());
     this.pods = new InformerView(this.shared.informer(refs.pods), (p) => p.spec?.nodeName === this.nodeName);
-    this.recorder = new EventRecorder(client, { component: 'kubelet', host: this.nodeName }, opts.eventLimit ?? KUBELET_EVENT_LIMIT, this.clock);
+    this.recorder = new EventRecorder(client, { component: opts.eventComponent ?? 'kubelet', host: this.nodeName }, opts.eventLimit ?? KUBELET_EVENT_LIMIT, this.clock);
     this.recordEvents = opts.recordEvents ?? true;
     this.statusQueue = new WorkQueue({ name: `kubelet ${this.nodeName} status`, clock: this.clock, log: opts.log });
     this.podClock = new PodClock((ps, now) => {

@@ -42,7 +42,7 @@ const tainted = async () => ((await node()).spec?.taints ?? []).some((x: any) =>
 const allocate = (i: number) => t.cloud.allocatePodEni({ cluster: 'default', namespace: 'default', pod: `p${i}`, uid: `uid-${i}`, subnetId, securityGroupIds: [], node: 'tiny-node' });
 
 describe('SuperNodeController.sync', () => {
-  it('starts the agent once and tells its start as a kubelet and the node controller do', async () => {
+  it('starts the agent once and tells its start as its eklet and the node controller do', async () => {
     await ctl.sync(sn.id);
     await ctl.sync(sn.id);
     assert.deepEqual(started, ['tiny-node']);
@@ -52,7 +52,7 @@ describe('SuperNodeController.sync', () => {
       return items.length === 3 ? items : undefined;
     });
     assert.deepEqual(events.map((e: any) => `${e.source.component} ${e.reason}`).sort(),
-      ['kubelet NodeReady', 'kubelet Starting', 'node-controller RegisteredNode']);
+      ['eklet NodeReady', 'eklet Starting', 'node-controller RegisteredNode']);
   });
 
   it('taints the node and sets NetworkUnavailable when the subnet runs out, and clears both when an address is free', async () => {

@@ -81,7 +81,7 @@ describe('workloads through kubectl', () => {
     assert.match(out, /Started\s+.*Started container nginx/);
     assert.match(kc(n, ['logs', name]), /./);
     assert.match(kc(n, ['describe', 'deploy', 'web']), /ScalingReplicaSet\s+.*Scaled (up|down) replica set web-/);
-    assert.match(kc(n, ['describe', 'node']), /Starting\s+.*kubelet\s+Starting kubelet\./);
+    assert.match(kc(n, ['describe', 'node']), /Starting\s+.*eklet\s+Starting kubelet\./); // a super node's agent is the eklet
   });
 
   it('pauses, resumes and restarts a rollout', async () => {

@@ -9,6 +9,12 @@ import type { Cloud } from '../../cloud/cloud.js';
 import { CloudError } from '../../cloud/errors.js';
 import type { SuperNode } from '../../cloud/types.js';
 
+/**
+ * The component a super node's events come from: Tencent's eklet, not a kubelet (the FAQ's
+ * `FreeDiskSpaceFailed … eklet, eklet-subnet-xxx`); the host is the super node's name.
+ */
+export const EKLET_COMPONENT = 'eklet';
+
 /** The label naming a super node's subnet (pods pinned to a subnet select it). */
 export const SUBNET_LABEL = 'eks.tke.cloud.tencent.com/subnet-id';
 
