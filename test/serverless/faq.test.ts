@@ -3,7 +3,7 @@
 // a super node's events come from `eklet, eklet-subnet-…`, not a kubelet.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { deploymentYaml, kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => {
@@ -33,5 +33,38 @@ describe('super-node events come from the eklet', () => {
     assert.ok(nodeEvents.includes('eklet Starting') && nodeEvents.includes('eklet NodeReady'), nodeEvents.join('\n'));
     assert.ok(!nodeEvents.some((s) => s.startsWith('kubelet ')), nodeEvents.join('\n'));
     kc(n, ['delete', 'pod', 'ev', '--wait=false']);
+  });
+});
+
+describe('the security-group instance quota refuses the pod at create', () => {
+  it('with the cloud\'s QuotaExceeded message, counting pods admitted but not yet given their ENI', async () => {
+    const sg = nodelessOk(n, ['cloud', 'sg', 'create', '--name', 'quota-test']);
+    nodelessOk(n, ['cloud', 'quota', 'set', 'instances-per-security-group', '2']);
+    try {
+      const run = (name: string) => kubectl(n, ['run', name, '--image=nginx:1.25', `--annotations=eks.tke.cloud.tencent.com/security-group-id=${sg}`]);
+      // Back to back: the second is admitted while the first may still wait for its ENI, and counts it.
+      assert.equal(run('sgq-1').code, 0);
+      assert.equal(run('sgq-2').code, 0);
+      const refused = run('sgq-3');
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, new RegExp(`^Error from server \\(Forbidden\\): pods "sgq-3" is forbidden: QuotaExceeded: quota instances-per-security-group \\(2\\) for security group ${sg} is exhausted \\(`));
+      assert.notEqual(kubectl(n, ['get', 'pod', 'sgq-3']).code, 0, 'nothing stored');
+      await waitFor('both running in the group', () => ['sgq-1', 'sgq-2'].every((p) => podJson(p).status?.phase === 'Running'), 60_000);
+      assert.equal(nodelessJson(n, ['cloud', 'sg', 'get', sg]).instanceCount, 2);
+      // A workload's pods are refused the same way: the ReplicaSet says so, no pod is left in ContainerCreating.
+      kc(n, ['apply', '-f', '-'], deploymentYaml('sgq', 1, `eks.tke.cloud.tencent.com/security-group-id: ${sg}`));
+      const failed = await waitFor('FailedCreate', () => JSON.parse(kc(n, ['get', 'events', '-o', 'json', '--field-selector', 'reason=FailedCreate'])).items
+        .find((e: any) => /QuotaExceeded: quota instances-per-security-group \(2\)/.test(e.message)), 60_000);
+      assert.equal(failed.involvedObject.kind, 'ReplicaSet');
+      assert.deepEqual(JSON.parse(kc(n, ['get', 'pods', '-l', 'app=sgq', '-o', 'json'])).items, []);
+      kc(n, ['delete', 'deploy', 'sgq']);
+      // A freed instance lets the next pod in.
+      kc(n, ['delete', 'pod', 'sgq-1']);
+      await waitFor('the ENI freed', () => nodelessJson(n, ['cloud', 'sg', 'get', sg]).instanceCount === 1, 60_000);
+      assert.equal(run('sgq-3').code, 0);
+      kc(n, ['delete', 'pod', 'sgq-2', 'sgq-3', '--wait=false']);
+    } finally {
+      nodelessOk(n, ['cloud', 'quota', 'set', 'instances-per-security-group', '2000']);
+    }
   });
 });

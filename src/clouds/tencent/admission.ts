@@ -3,13 +3,17 @@
 //   - eks annotations (pod's own, over the cluster's kube-system/eks-config defaults, ./eks-config.ts) are well-formed;
 //   - the pod's size is computed by Tencent's rules and recorded (or the pod is refused);
 //   - security groups named by annotation exist in the region;
-//   - the cluster's pod quota (pods-per-cluster) is not exceeded.
+//   - the cluster's pod quota (pods-per-cluster) is not exceeded;
+//   - each of its security groups has room for one more instance (instances-per-security-group,
+//     2,000 by default): refused now with the cloud's message, rather than left in
+//     ContainerCreating when its ENI is refused later (docs/tencent/quotas.md).
 import type { AdmissionPlugin, Attributes } from '../../apiserver/admission/types.js';
 import { handling } from '../../apiserver/admission/types.js';
 import type { Registry } from '../../apiserver/registry.js';
 import { errors, StatusError } from '../../apiserver/status.js';
 import type { FieldError, KubeObject } from '../../api/types.js';
 import type { Cloud } from '../../cloud/cloud.js';
+import { QuotaExceeded } from '../../cloud/errors.js';
 import { validateEksAnnotations } from './annotations.js';
 import type { EksConfig } from './eks-config.js';
 import { computePodSize, formatPodSize, PodSizeError } from './podsize.js';
@@ -37,6 +41,8 @@ export function podAdmission(cloud: Cloud, cluster: string, eksConfig: EksConfig
   let stored: number | undefined;
   let counting: Promise<void> | undefined;
   const pending = new Map<string, NodeJS.Timeout>();
+  /** The security groups of the pods in `pending` (by store key): they take an instance each once they get their ENI. */
+  const pendingGroups = new Map<string, string[]>();
   const startCount = async () => {
     const prefix = registry.prefix(registry.catalog.lookup('', 'v1', 'pods')!);
     const from = registry.store.revision();
@@ -45,7 +51,7 @@ export function podAdmission(cloud: Cloud, cluster: string, eksConfig: EksConfig
       if (c.type === 'ADDED') {
         stored!++;
         const t = pending.get(c.key);
-        if (t) { clearTimeout(t); pending.delete(c.key); }
+        if (t) { clearTimeout(t); pending.delete(c.key); pendingGroups.delete(c.key); }
       } else if (c.type === 'DELETED') stored!--;
     });
   };
@@ -100,11 +106,45 @@ export function podAdmission(cloud: Cloud, cluster: string, eksConfig: EksConfig
       if (used + 1 > limit) {
         throw new StatusError(403, 'Forbidden', `pods "${name}" is forbidden: exceeded quota: pods-per-cluster, requested: pods=1, used: pods=${used}, limited: pods=${limit} (cluster ${cluster}; raise it with: nodeless cloud quota set pods-per-cluster N --cluster ${cluster})`, { name, kind: 'pods' });
       }
+      const groups = podGroups(cloud, pod);
+      const podsRt = registry.catalog.lookup('', 'v1', 'pods')!;
+      for (const sg of groups) {
+        const limit = cloud.quotas.limit('instances-per-security-group');
+        const bound = cloud.securityGroups.get(sg).instanceCount;
+        // The pods admitted before this one that have no ENI yet will each take an instance too. Counting them
+        // reads every pod, so only when the group is near its quota (at most every stored pod could be one).
+        if (bound + stored! + pending.size + 1 <= limit) continue;
+        let waiting = [...pendingGroups.values()].filter((g) => g.includes(sg)).length;
+        for (const p of (await registry.list(podsRt, undefined)).items) {
+          if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+          if (cloud.findEniByPod({ cluster, namespace: p.metadata.namespace!, pod: p.metadata.name!, uid: p.metadata.uid })) continue;
+          if (podGroups(cloud, p).includes(sg)) waiting++;
+        }
+        const used = bound + waiting;
+        if (used + 1 > limit) {
+          // The cloud's own refusal (what creating the pod's ENI would answer), told at create as the pod quota is.
+          const refusal = new QuotaExceeded('instances-per-security-group', limit, `security group ${sg}`);
+          throw new StatusError(403, 'Forbidden', `pods "${name}" is forbidden: ${refusal.code}: ${refusal.message} (${bound} bound, ${waiting} admitted pod(s) waiting for their network interface; raise it with: nodeless cloud quota set instances-per-security-group N)`, { name, kind: 'pods' });
+        }
+      }
       if (!a.dryRun) {
         // Held until the store reports the pod ADDED; a create that fails after admission frees it after a while.
         const key = registry.key(rt, pod.metadata.namespace, name);
-        pending.set(key, setTimeout(() => pending.delete(key), 10_000).unref());
+        pending.set(key, setTimeout(() => { pending.delete(key); pendingGroups.delete(key); }, 10_000).unref());
+        pendingGroups.set(key, groups);
       }
     },
   };
+}
+
+/**
+ * The security groups a pod's ENI will be in: its annotation's, else the region's default group
+ * (what the eklet asks for, src/eklet.ts SubnetNetwork).
+ */
+function podGroups(cloud: Cloud, pod: KubeObject): string[] {
+  const ids = (pod.metadata.annotations?.[SG_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const exists = (id: string) => { try { return !!cloud.securityGroups.get(id); } catch { return false; } };
+  if (ids.length) return [...new Set(ids)].filter(exists);
+  const def = cloud.securityGroups.defaultGroup();
+  return def ? [def.id] : [];
 }
