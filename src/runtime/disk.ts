@@ -16,6 +16,7 @@ import { refs } from '../client/types.js';
 import type { EksSettings } from '../clouds/tencent/annotations.js';
 import type { EksConfig } from '../clouds/tencent/eks-config.js';
 import { GiB, PodDisk, type DiskEvent } from '../clouds/tencent/disk.js';
+import { datedDiskSettings, lackingFeatures, lackingMessage } from '../clouds/tencent/feature-dates.js';
 import { intern } from '../client/cache/compact.js';
 import { ImageCache, reuseKeyOf } from './imagecache.js';
 import { markCollected } from './logs.js';
@@ -98,8 +99,9 @@ export class PodDisks {
     this.cache = ImageCache.for(host.stateDir ? path.join(host.stateDir, 'image-cache.json') : undefined);
   }
 
+  /** The pod's settings, without what a pod created before a feature went live lacks (docs/tencent/feature-dates.md). */
   private settings(pod: KubeObject): EksSettings {
-    return this.host.eksConfig.settings(pod);
+    return datedDiskSettings(this.host.eksConfig.settings(pod), pod);
   }
 
   /** The pod's disk, made on first use: a reused one from the cache when the pod's zone and key match. */
@@ -112,6 +114,7 @@ export class PodDisks {
     const disk = new PodDisk({ capacityBytes: this.settings(pod).rootDiskGiB * GiB, images: reused?.images });
     rec = { disk, key, nextGcAt: 0, nextMeasureAt: 0, measured: 0, wipe: false };
     this.records.set(ps, rec);
+    for (const f of lackingFeatures(pod)) this.host.event(ps, 'Warning', 'FeatureNotAvailable', lackingMessage(pod, f));
     if (ps.runtime === 'process') {
       disk.pull(PROCESS_ROOTFS, 0);
       disk.startContainer(PROCESS_ROOTFS, PROCESS_ROOTFS);

@@ -68,3 +68,70 @@ describe('the security-group instance quota refuses the pod at create', () => {
     }
   });
 });
+
+describe('features the FAQ dates: a pod created before they went live lacks them', () => {
+  const EKS = 'eks.tke.cloud.tencent.com';
+  const rounds = (pod: string) => eventsOf(pod).filter((e) => e.reason === 'ImageGCFailed').reduce((t, e) => t + (e.count ?? 1), 0);
+
+  it('before 2022-04-27: pod-eviction-threshold is not applied, and the pod is told so', async () => {
+    kc(n, ['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: {
+        name: 'old-evict', annotations: {
+          'nodeless.dev/created-at': '2022-01-10', 'nodeless.dev/simulate': 'write=17Gi',
+          [`${EKS}/image-gc-period`]: '1s', [`${EKS}/pod-eviction-threshold`]: '85',
+        },
+      },
+      spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
+    }));
+    const told = await waitFor('FeatureNotAvailable', () => eventsOf('old-evict').find((e) => e.reason === 'FeatureNotAvailable'), 60_000);
+    assert.equal(told.type, 'Warning');
+    assert.equal(told.message, `pod created 2022-01-10, before 2022-04-27, has no pod-eviction-threshold restarts: the pod is not restarted whatever its disk usage; recreate the pod to enable it (no effect: ${EKS}/pod-eviction-threshold)`);
+    // The exited-container GC (2021-09-15) it has: one event only.
+    assert.equal(eventsOf('old-evict').filter((e) => e.reason === 'FeatureNotAvailable').length, 1);
+    await waitFor('ImageGCFailed', () => rounds('old-evict') > 0, 60_000);
+    const seen = rounds('old-evict');
+    await waitFor('two more GC rounds above the threshold', () => rounds('old-evict') >= seen + 2, 30_000);
+    assert.equal(podJson('old-evict').status.containerStatuses[0].restartCount, 0);
+    assert.ok(!eventsOf('old-evict').some((e) => e.reason === 'EvictionThresholdMet'));
+    kc(n, ['delete', 'pod', 'old-evict', '--wait=false']);
+  });
+
+  it('before 2021-09-15: exited containers are never collected, so --previous survives a full disk', async () => {
+    kc(n, ['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: {
+        name: 'old-gc', annotations: {
+          'nodeless.dev/created-at': '2021-06-01T08:00:00Z', 'nodeless.dev/simulate': 'crash-loop after=2s write=18Gi',
+          [`${EKS}/image-gc-period`]: '1s',
+        },
+      },
+      spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
+    }));
+    await waitFor('old-gc CrashLoopBackOff', () => {
+      const s = podJson('old-gc').status?.containerStatuses?.[0];
+      return s?.restartCount >= 1 && s.state?.waiting?.reason === 'CrashLoopBackOff';
+    }, 60_000);
+    const reasons = eventsOf('old-gc').filter((e) => e.reason === 'FeatureNotAvailable').map((e) => e.message).sort();
+    assert.deepEqual(reasons, [
+      `pod created 2021-06-01T08:00:00Z, before 2021-09-15, has no exited-container GC: exited containers are never removed, so their disk space is not freed (no effect: ${EKS}/container-gc-threshold, ${EKS}/must-keep-last-container)`,
+      `pod created 2021-06-01T08:00:00Z, before 2022-04-27, has no pod-eviction-threshold restarts: the pod is not restarted whatever its disk usage; recreate the pod to enable it (no effect: ${EKS}/pod-eviction-threshold)`,
+    ]);
+    const seen = rounds('old-gc');
+    await waitFor('two more GC rounds at 90%', () => rounds('old-gc') >= seen + 2, 30_000);
+    const prev = kubectl(n, ['logs', 'old-gc', '--previous']);
+    assert.equal(prev.code, 0, prev.stderr);
+    kc(n, ['delete', 'pod', 'old-gc', '--wait=false']);
+  });
+
+  it('refuses a malformed or future created-at, and a change of it', () => {
+    const bad = kubectl(n, ['run', 'when-bad', '--image=nginx', '--annotations=nodeless.dev/created-at=last spring']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /nodeless\.dev\/created-at: invalid value "last spring": expected a date \(2021-06-01\)/);
+    const future = kubectl(n, ['run', 'when-future', '--image=nginx', '--annotations=nodeless.dev/created-at=2999-01-01']);
+    assert.match(future.stderr, /cannot have been created in the future/);
+    kc(n, ['run', 'when-ok', '--image=nginx', '--annotations=nodeless.dev/created-at=2021-01-01']);
+    const change = kubectl(n, ['annotate', 'pod', 'when-ok', '--overwrite', 'nodeless.dev/created-at=2023-01-01']);
+    assert.notEqual(change.code, 0);
+    assert.match(change.stderr, /field is immutable/);
+    kc(n, ['delete', 'pod', 'when-ok', '--wait=false']);
+  });
+});

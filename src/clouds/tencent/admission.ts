@@ -15,6 +15,7 @@ import type { FieldError, KubeObject } from '../../api/types.js';
 import type { Cloud } from '../../cloud/cloud.js';
 import { QuotaExceeded } from '../../cloud/errors.js';
 import { validateEksAnnotations } from './annotations.js';
+import { CREATED_AT_ANNOTATION, validateCreatedAt } from './feature-dates.js';
 import type { EksConfig } from './eks-config.js';
 import { computePodSize, formatPodSize, PodSizeError } from './podsize.js';
 
@@ -82,7 +83,13 @@ export function podAdmission(cloud: Cloud, cluster: string, eksConfig: EksConfig
       const name = pod.metadata.name ?? '';
       const sizing = a.operation === 'CREATE' ? sizings.get(pod) : undefined;
       const ann = sizing?.ann ?? eksConfig.effective(pod, await eksConfig.fresh());
-      const fieldErrors = sizing?.annotationErrors ?? validateEksAnnotations(ann);
+      // A pod's own created-at (docs/tencent/feature-dates.md) is checked with the eks annotations.
+      const fieldErrors = [...(sizing?.annotationErrors ?? validateEksAnnotations(ann)), ...validateCreatedAt(pod, Date.now())];
+      // The time the pod was created cannot change afterwards.
+      const was = a.oldObject?.metadata.annotations?.[CREATED_AT_ANNOTATION];
+      if (a.operation === 'UPDATE' && was !== pod.metadata.annotations?.[CREATED_AT_ANNOTATION]) {
+        fieldErrors.push({ field: `metadata.annotations[${CREATED_AT_ANNOTATION}]`, type: 'FieldValueInvalid', message: `annotation ${CREATED_AT_ANNOTATION}: field is immutable (it is when the pod was created)` });
+      }
       if (fieldErrors.length) throw errors.invalid(rt, name, fieldErrors);
       if (a.operation === 'UPDATE') return;
       if (sizing?.sizeError instanceof PodSizeError) {
