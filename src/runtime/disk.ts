@@ -4,7 +4,7 @@
 // reused disk from the image cache (no Pulling, "already present on machine");
 // simulated containers write to it (`nodeless.dev/simulate: write=15Gi
 // write-after=5s`), process-runtime pods are measured (the bytes under their
-// root directory); a periodic check runs image and container GC and the
+// root directory, and files their processes deleted but hold open); a periodic check runs image and container GC and the
 // pod-eviction-threshold restart, with the documented events. Settings are the
 // pod's eks.tke.cloud.tencent.com/* annotations over kube-system/eks-config.
 import fs from 'node:fs';
@@ -20,6 +20,7 @@ import { datedDiskSettings, lackingFeatures, lackingMessage } from '../clouds/te
 import { intern } from '../client/cache/compact.js';
 import { ImageCache, reuseKeyOf } from './imagecache.js';
 import { markCollected } from './logs.js';
+import { deletedOpenBytes } from './openfiles.js';
 import { behaviourOf, containerImage, type SimulationOptions } from './simulate.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { podDirs } from './volumes.js';
@@ -271,7 +272,8 @@ export class PodDisks {
       if (ps.runtime === 'process' && now >= rec.nextMeasureAt) {
         rec.nextMeasureAt = now + MEASURE_EVERY_MS;
         if (this.host.stateDir) {
-          const size = dirSize(podDirs(this.host.stateDir, pod).root);
+          // The files under its root, and those its processes deleted but still hold open (the FAQ's lsof cause).
+          const size = dirSize(podDirs(this.host.stateDir, pod).root) + deletedOpenBytes(this.host.runtimeOf(ps).pids?.(ps) ?? []);
           rec.disk.write(PROCESS_ROOTFS, size - rec.measured);
           rec.measured = size;
         }

@@ -78,9 +78,10 @@ export function listeningInodes(ports: Set<number>, files = ['/proc/net/tcp', '/
   return out;
 }
 
-interface ProcEntry { pid: number; ppid: number; pgrp: number }
+export interface ProcEntry { pid: number; ppid: number; pgrp: number }
 
-function processTable(): ProcEntry[] {
+/** Every process of this machine with its parent and process group (from /proc/PID/stat). */
+export function processTable(): ProcEntry[] {
   const out: ProcEntry[] = [];
   let names: string[];
   try { names = fs.readdirSync('/proc'); } catch { return out; }
@@ -96,7 +97,7 @@ function processTable(): ProcEntry[] {
 }
 
 /** `root` and its descendants, plus its process group (children reparented when their parent died). */
-function treeOf(root: number, table: ProcEntry[]): number[] {
+export function treeOf(root: number, table: ProcEntry[]): number[] {
   const tree = new Set([root]);
   for (const p of table) if (p.pgrp === root) tree.add(p.pid);
   let grew = true;

@@ -116,6 +116,10 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     return p;
   }
 
+  pids(ps: PodState): number[] {
+    return ps.containers.map((c) => (c.handle as Handle | undefined)).filter((h) => h && !h.exited && h.child?.pid).map((h) => h!.child!.pid!);
+  }
+
   async start(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, _now: number): Promise<void> {
     const command: string[] = entrypoint(spec);
     if (!command.length) {

@@ -101,6 +101,8 @@ export interface Runtime {
   podUpdated?(ps: PodState, pod: KubeObject): void;
   /** Frees everything held for the pod (processes, files). */
   cleanup(ps: PodState): Promise<void> | void;
+  /** The main processes of the pod's running containers (process runtime), for what is measured of them. */
+  pids?(ps: PodState): number[];
   readLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions): Promise<string> | string;
   followLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions, onData: (t: string) => void, onEnd: () => void): () => void;
   /** Stops everything (agent shutdown). */

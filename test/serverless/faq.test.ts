@@ -135,3 +135,27 @@ describe('features the FAQ dates: a pod created before they went live lacks them
     kc(n, ['delete', 'pod', 'when-ok', '--wait=false']);
   });
 });
+
+describe('a full disk from deleted files still held open (the FAQ\'s lsof cause)', () => {
+  it('process runtime: a deleted file a process keeps open still counts, until it is closed', async () => {
+    // A 17 GiB sparse file (no real disk used here), opened on fd 3, deleted; `sleep` inherits fd 3.
+    kc(n, ['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: {
+        name: 'held', annotations: { 'nodeless.dev/runtime': 'process', 'eks.tke.cloud.tencent.com/image-gc-period': '1s' },
+      },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [{
+          name: 'app', image: 'busybox',
+          command: ['sh', '-c', 'truncate -s 17G "$NODELESS_ROOT/big.log" && exec 3<"$NODELESS_ROOT/big.log" && rm "$NODELESS_ROOT/big.log" && echo deleted && exec sleep 3600'],
+        }],
+      },
+    }));
+    await waitFor('the file deleted', () => /deleted/.test(kc(n, ['logs', 'held'])), 60_000);
+    // Nothing is left under the pod's root, yet the disk is 85% full: image GC has 2 GiB to free down to 75% and cannot.
+    const gc = await waitFor('ImageGCFailed', () => eventsOf('held').find((e) => e.reason === 'ImageGCFailed'), 60_000);
+    assert.equal(gc.message, `failed to garbage collect required amount of images. Wanted to free ${2 * 2 ** 30} bytes, but freed 0 bytes`);
+    assert.equal(gc.source.component, 'eklet');
+    kc(n, ['delete', 'pod', 'held', '--wait=false']);
+  });
+});
