@@ -320,6 +320,8 @@ export class SpdySession extends EventEmitter {
     transport.on('end', () => this.destroy());
     transport.on('close', () => this.destroy());
     transport.on('error', () => this.destroy());
+    // A transport someone paused (to read an HTTP head off it) flows again: the session reads it now.
+    transport.resume();
   }
 
   get streamCount(): number {
