@@ -544,6 +544,12 @@ describe('API Priority and Fairness, APIServices', () => {
     const level = getJson(['get', 'prioritylevelconfiguration', 'batch-level']);
     assert.deepEqual(level.spec.limited, { nominalConcurrencyShares: 30, lendablePercent: 0, limitResponse: { type: 'Queue', queuing: { handSize: 8, queues: 64, queueLengthLimit: 50 } } });
     await waitFor('batch found', () => getJson(['get', 'flowschema', 'batch']).status.conditions?.[0]?.reason === 'Found');
+    // The mandatory objects keep their fixed spec; only the exempt level's own settings may change.
+    const fixed = await body(raw(n, 'PATCH', '/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas/exempt', json({ spec: { matchingPrecedence: 2 } }), { 'content-type': 'application/merge-patch+json' }), 422);
+    assert.equal(fixed.message, 'FlowSchema.flowcontrol.apiserver.k8s.io "exempt" is invalid: spec: Invalid value: flowcontrol.FlowSchemaSpec{…}: spec of \'exempt\' must equal the fixed value');
+    assert.equal(fixed.details.causes[0].message, "Invalid value: flowcontrol.FlowSchemaSpec{…}: spec of 'exempt' must equal the fixed value");
+    kc(n, ['patch', 'prioritylevelconfiguration', 'exempt', '--type=merge', '-p', json({ spec: { exempt: { lendablePercent: 10 } } })]);
+    assert.equal(getJson(['get', 'prioritylevelconfiguration', 'exempt']).spec.exempt.lendablePercent, 10);
     const bad = await body(raw(n, 'POST', '/apis/flowcontrol.apiserver.k8s.io/v1/prioritylevelconfigurations', json({
       apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind: 'PriorityLevelConfiguration', metadata: { name: 'exempt-ish' },
       spec: { type: 'Exempt', limited: { limitResponse: { type: 'Reject' } } },

@@ -1,14 +1,53 @@
 // flowcontrol.apiserver.k8s.io/v1: API Priority and Fairness configuration, defaulted and
 // validated as kube-apiserver does (pkg/apis/flowcontrol/v1/defaults.go,
 // pkg/apis/flowcontrol/validation). The mandatory objects (`exempt`, `catch-all`) are
-// created at start (src/apiserver/bootstrap/flowcontrol.ts); nodeless stores the
-// configuration but does not queue requests by it (docs/api-resources.md).
+// created at start (src/apiserver/bootstrap/flowcontrol.ts) and keep their fixed spec;
+// nodeless stores the configuration but does not queue requests by it (docs/api-resources.md).
 import type { FieldError, KubeObject } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { dnsLabel, dnsSubdomain, forbidden, goStrings, invalid, invalidShown, list, notSupported, required, str } from './validation.js';
 import { validateDNS1123Label } from '../selectors.js';
+import { sameValue } from '../../util/equal.js';
 
 const GROUP = 'flowcontrol.apiserver.k8s.io';
+
+const everything = {
+  resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], clusterScope: true, namespaces: ['*'] }],
+  nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+};
+const groups = (...names: string[]) => names.map((name) => ({ kind: 'Group', group: { name } }));
+
+/**
+ * MandatoryPriorityLevelConfigurations (k8s.io/apiserver/pkg/apis/flowcontrol/bootstrap/default.go, v1):
+ * the API server makes them (src/apiserver/bootstrap/flowcontrol.ts) and validation keeps them so.
+ */
+export const MANDATORY_PRIORITY_LEVELS: Readonly<Record<string, object>> = Object.freeze({
+  exempt: { type: 'Exempt', exempt: { nominalConcurrencyShares: 0, lendablePercent: 0 } },
+  'catch-all': { type: 'Limited', limited: { nominalConcurrencyShares: 5, lendablePercent: 0, limitResponse: { type: 'Reject' } } },
+});
+
+/** MandatoryFlowSchemas (v1). */
+export const MANDATORY_FLOW_SCHEMAS: Readonly<Record<string, object>> = Object.freeze({
+  exempt: { priorityLevelConfiguration: { name: 'exempt' }, matchingPrecedence: 1, rules: [{ subjects: groups('system:masters'), ...everything }] },
+  'catch-all': {
+    priorityLevelConfiguration: { name: 'catch-all' }, matchingPrecedence: 10000, distinguisherMethod: { type: 'ByUser' },
+    rules: [{ subjects: groups('system:unauthenticated', 'system:authenticated'), ...everything }],
+  },
+});
+
+/**
+ * A mandatory object's spec must equal the fixed value (the exempt level's `exempt` settings
+ * aside). Kube shows the spec as Go's %#v, with pointer addresses nodeless cannot reproduce: the
+ * value is shown by its type only (docs/validation.md).
+ */
+function mandatorySpec(o: KubeObject, fixed: Readonly<Record<string, object>>, type: string): FieldError[] {
+  const name = o.metadata.name ?? '';
+  if (!Object.prototype.hasOwnProperty.call(fixed, name)) return [];
+  const want: any = fixed[name];
+  const have = { ...(o.spec ?? {}) };
+  if (type === 'PriorityLevelConfigurationSpec' && name === 'exempt' && have.exempt) have.exempt = want.exempt;
+  return sameValue(have, want) ? [] : [invalidShown('spec', `flowcontrol.${type}{…}`, `spec of '${name}' must equal the fixed value`)];
+}
 const MAX_MATCHING_PRECEDENCE = 10000;
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'proxy', 'update', 'watch'];
 const NS_INTRO = "each member of this list must be '*' or a DNS-1123 label; ";
@@ -127,6 +166,7 @@ function validateFlowSchema(o: KubeObject): FieldError[] {
     list(r?.resourceRules).forEach((rr, j) => errs.push(...validateResourceRule(rr, `${p}.resourceRules[${j}]`)));
     list(r?.nonResourceRules).forEach((nr, j) => errs.push(...validateNonResourceRule(nr, `${p}.nonResourceRules[${j}]`)));
   });
+  errs.push(...mandatorySpec(o, MANDATORY_FLOW_SCHEMAS, 'FlowSchemaSpec'));
   errs.push(...validateConditions(o));
   return errs;
 }
@@ -194,6 +234,7 @@ function validatePriorityLevel(o: KubeObject): FieldError[] {
     default:
       errs.push(notSupported('spec.type', str(s.type), ['Exempt', 'Limited']));
   }
+  errs.push(...mandatorySpec(o, MANDATORY_PRIORITY_LEVELS, 'PriorityLevelConfigurationSpec'));
   errs.push(...validateConditions(o));
   return errs;
 }

@@ -3,7 +3,7 @@
 // priority-and-fairness config producer and consumer; docs/api-resources.md):
 // - the mandatory PriorityLevelConfigurations and FlowSchemas, `exempt` and `catch-all`,
 //   created at start with `apf.kubernetes.io/autoupdate-spec: "true"`, and their spec put back
-//   to the bootstrap value while that annotation is not "false";
+//   to the bootstrap value at each start (validation refuses other specs for them);
 // - every FlowSchema's Dangling condition: whether the priority level it names exists.
 // nodeless stores this configuration; it does not queue requests by it.
 import type { KubeObject } from '../../api/types.js';
@@ -11,38 +11,22 @@ import { deepCopy } from '../../api/deepcopy.js';
 import { formatRFC3339 } from '../../api/duration.js';
 import type { Registry } from '../registry.js';
 import { StatusError } from '../status.js';
+import { MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS } from '../../api/resources/flowcontrol.js';
 import { resyncer } from './resync.js';
 
 export const AUTOUPDATE_ANNOTATION = 'apf.kubernetes.io/autoupdate-spec';
 const PRODUCER = 'api-priority-and-fairness-config-producer-v1';
 const CONSUMER = 'api-priority-and-fairness-config-consumer-v1';
 
-const everything = {
-  resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], clusterScope: true, namespaces: ['*'] }],
-  nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-};
-const groups = (...names: string[]) => names.map((name) => ({ kind: 'Group', group: { name } }));
-
-/** MandatoryPriorityLevelConfigurations (v1). */
-export const MANDATORY_PRIORITY_LEVELS: Record<string, object> = {
-  exempt: { type: 'Exempt', exempt: { nominalConcurrencyShares: 0, lendablePercent: 0 } },
-  'catch-all': { type: 'Limited', limited: { nominalConcurrencyShares: 5, lendablePercent: 0, limitResponse: { type: 'Reject' } } },
-};
-
-/** MandatoryFlowSchemas (v1). */
-export const MANDATORY_FLOW_SCHEMAS: Record<string, object> = {
-  exempt: { priorityLevelConfiguration: { name: 'exempt' }, matchingPrecedence: 1, rules: [{ subjects: groups('system:masters'), ...everything }] },
-  'catch-all': {
-    priorityLevelConfiguration: { name: 'catch-all' }, matchingPrecedence: 10000, distinguisherMethod: { type: 'ByUser' },
-    rules: [{ subjects: groups('system:unauthenticated', 'system:authenticated'), ...everything }],
-  },
-};
-
 const ignore = (...codes: number[]) => (e: unknown) => {
   if (!(e instanceof StatusError && codes.includes(e.code))) throw e;
 };
 
-/** Creates the mandatory objects, or puts their spec back while they allow it. */
+/**
+ * Creates the mandatory objects, or puts their spec back: their maintenance "consists of ensuring
+ * that they exist and, if they do, have the proper spec", whatever the annotation says (the
+ * annotation is for the suggested objects).
+ */
 async function ensureMandatory(reg: Registry): Promise<void> {
   const kinds = [
     ['prioritylevelconfigurations', 'PriorityLevelConfiguration', MANDATORY_PRIORITY_LEVELS],
@@ -56,9 +40,11 @@ async function ensureMandatory(reg: Registry): Promise<void> {
         await reg.create(rt, undefined, {
           apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind, metadata: { name, annotations: { [AUTOUPDATE_ANNOTATION]: 'true' } }, spec: deepCopy(spec),
         }, { fieldManager: PRODUCER }).catch(ignore(409));
-      } else if (cur.metadata.annotations?.[AUTOUPDATE_ANNOTATION] !== 'false') {
-        // A spec already the bootstrap one is not written again (a write that changes nothing stores nothing).
-        await reg.update(rt, undefined, name, { ...cur, spec: deepCopy(spec) }, { fieldManager: PRODUCER }).catch(ignore(404, 409));
+      } else {
+        // A spec already the bootstrap one is not written again (a write that changes nothing stores nothing);
+        // the exempt level keeps its own `exempt` settings, which may be changed.
+        const keep = name === 'exempt' && plural === 'prioritylevelconfigurations' && cur.spec?.exempt ? { exempt: cur.spec.exempt } : {};
+        await reg.update(rt, undefined, name, { ...cur, spec: { ...deepCopy(spec), ...keep } }, { fieldManager: PRODUCER }).catch(ignore(404, 409));
       }
     }
   }
