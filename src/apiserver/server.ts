@@ -86,8 +86,13 @@ export class ApiServer {
       res.assignSocket(socket as import('node:net').Socket);
       res.once('finish', () => { socket.end(); setTimeout(() => socket.destroy(), 5_000).unref(); });
       socket.on('error', () => socket.destroy());
-      (req as any)[UPGRADE] = { req, socket, head } satisfies Upgrade;
-      this.handle(req, res).catch((e) => sendError(res, e, (err) => log.error({ err }, 'request failed')));
+      const up: Upgrade = { req, socket, head };
+      (req as any)[UPGRADE] = up;
+      this.handle(req, res).catch((e) => {
+        // Once the connection was taken over, an error cannot be an HTTP answer: it is closed.
+        if (up.taken) socket.destroy();
+        else sendError(res, e, (err) => log.error({ err }, 'request failed'));
+      });
     });
   }
 

@@ -11,6 +11,8 @@ export interface Upgrade {
   req: http.IncomingMessage;
   socket: Duplex;
   head: Buffer;
+  /** The connection speaks WebSocket or SPDY now: an error can no longer be an HTTP answer. */
+  taken?: boolean;
 }
 
 export const HEADER_PROTOCOL_VERSION = 'x-stream-protocol-version';
@@ -55,6 +57,7 @@ const wss = new WebSocketServer({
 /** Completes the WebSocket handshake with `protocol` ('' = none). Rejects if the handshake is malformed (ws answered 400). */
 export function acceptWebSocket(up: Upgrade, protocol: string): Promise<WebSocket> {
   (up.req as any)[CHOSEN] = protocol;
+  up.taken = true;
   return new Promise((resolve, reject) => {
     // ws answers a malformed handshake itself (400) and destroys the socket without calling back.
     const onClose = () => reject(new Error('websocket handshake failed'));
@@ -68,6 +71,7 @@ export function acceptWebSocket(up: Upgrade, protocol: string): Promise<WebSocke
 
 /** 101 Switching Protocols to SPDY/3.1 (spdy.responseUpgrader), then a server session on the socket. */
 export function acceptSpdy(up: Upgrade, protocol: string): SpdySession {
+  up.taken = true;
   up.socket.write(
     'HTTP/1.1 101 Switching Protocols\r\n' +
     'Connection: Upgrade\r\n' +
