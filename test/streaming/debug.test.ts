@@ -115,23 +115,25 @@ describe('kubectl debug', () => {
     assert.equal(JSON.parse(viaPod.body).spec.ephemeralContainers.length, 2);
   });
 
-  it('runs a node debugger pod as a shell on this machine', async () => {
-    // The pod `kubectl debug node/NAME` makes (its legacy profile).
-    const node = kc(n, ['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}']);
-    kc(n, ['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: `node-debugger-${node}-abcde` },
-      spec: {
-        nodeName: node, hostIPC: true, hostNetwork: true, hostPID: true, restartPolicy: 'Never',
-        containers: [{ name: 'debugger', image: 'busybox', stdin: true, stdinOnce: true, tty: false, volumeMounts: [{ name: 'host-root', mountPath: '/host' }] }],
-        volumes: [{ name: 'host-root', hostPath: { path: '/' } }],
-        tolerations: [{ operator: 'Exists' }],
-      },
-    }));
-    await running(n, `node-debugger-${node}-abcde`);
-    const r = kubectl(n, ['attach', '-i', `node-debugger-${node}-abcde`], 'hostname; exit 0\n');
+  it('debug --copy-to: a copy of the pod with the debug container beside its own', async () => {
+    const r = kubectl(n, ['debug', '-i', 'web', '--image=busybox', '--copy-to=web-copy', '--container=dbg', '--', 'sh'], 'echo "copied"; exit 0\n');
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), os.hostname());
-    kc(n, ['delete', 'pod', `node-debugger-${node}-abcde`, '--grace-period=0', '--force']);
+    assert.match(r.stdout, /^copied\n$/m);
+    const copy = pod('web-copy');
+    assert.deepEqual(copy.spec.containers.map((c: any) => c.name), ['app', 'dbg']);
+    assert.equal(copy.metadata.annotations['nodeless.dev/runtime'], 'process');
+    kc(n, ['delete', 'pod', 'web-copy', '--grace-period=0', '--force']);
+  });
+
+  it('debug node/NAME: a shell on this machine', async () => {
+    const node = kc(n, ['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}']);
+    const r = kubectl(n, ['debug', '-i', `node/${node}`, '--image=busybox', '--', 'sh'], 'hostname; exit 0\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Creating debugging pod node-debugger-${node}-\\w+ with container debugger on node ${node}\\.\\n${os.hostname()}\\n$`));
+    const debuggers = JSON.parse(kc(n, ['get', 'pods', '-o', 'json'])).items.filter((p: any) => p.metadata.name.startsWith('node-debugger-'));
+    assert.equal(debuggers.length, 1);
+    assert.equal(debuggers[0].spec.hostPID, true);
+    kc(n, ['delete', 'pod', debuggers[0].metadata.name, '--grace-period=0', '--force']);
   });
 });
 
