@@ -11,7 +11,8 @@ import type { ClusterApi } from './apiserver/server.js';
 import type { Store } from './store/types.js';
 import { InProcessClient } from './client/inprocess.js';
 import { SYSTEM_PRIORITY_CLASSES } from './api/resources/cluster.js';
-import type { TokenAuthenticator } from './apiserver/auth/authenticator.js';
+import { UnionTokenAuthenticator, type TokenAuthenticator } from './apiserver/auth/authenticator.js';
+import { ServiceAccountTokenAuthenticator, type ServiceAccountTokenGetter, type TokenIssuer } from './apiserver/auth/serviceaccount.js';
 import { startAPIServiceRegistration } from './apiserver/bootstrap/apiservices.js';
 import { startFlowControlConfig } from './apiserver/bootstrap/flowcontrol.js';
 
@@ -24,8 +25,27 @@ export interface Cluster extends ClusterApi {
 }
 
 export interface ClusterOptions extends RegistryOptions {
-  /** Who a bearer token is: the server's authenticator, which a TokenReview asks. */
+  /** The tokens every cluster knows (the administrator's): asked first, as kube-apiserver's token file is. */
   authenticator?: TokenAuthenticator;
+  /** The install's ServiceAccount token issuer: each cluster issues, and checks, its own accounts' tokens with it. */
+  tokenIssuer?: TokenIssuer;
+}
+
+/**
+ * ServiceAccountTokenGetter over a cluster's registry: each authentication reads the objects a token
+ * names from the store (a local read), so a deletion invalidates the token at once.
+ */
+function registryGetter(registry: Registry, catalog: Catalog): ServiceAccountTokenGetter {
+  const type = (plural: string) => catalog.lookup('', 'v1', plural)!;
+  return {
+    serviceAccount: (ns, name) => registry.get(type('serviceaccounts'), ns, name),
+    pod: (ns, name) => registry.get(type('pods'), ns, name),
+    secret: (ns, name) => registry.get(type('secrets'), ns, name),
+    node: (name) => registry.get(type('nodes'), undefined, name),
+    markLegacyTokenUsed: async (secret, day) => {
+      await registry.patch(type('secrets'), secret.metadata.namespace, secret.metadata.name!, 'merge', { metadata: { labels: { 'kubernetes.io/legacy-token-last-used': day } } });
+    },
+  };
 }
 
 export async function openCluster(name: string, store: Store, opts: ClusterOptions = {}): Promise<Cluster> {
@@ -37,7 +57,16 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
     return counts;
   });
   const registry = new Registry(name, metrics.instrumentStore(store), catalog, opts);
-  registry.authenticator = opts.authenticator;
+  // The cluster's token authenticators, in kube-apiserver's order: the static token, then ServiceAccount tokens.
+  registry.tokenIssuer = opts.tokenIssuer;
+  registry.authenticator = opts.tokenIssuer
+    ? new UnionTokenAuthenticator([
+      ...(opts.authenticator ? [opts.authenticator] : []),
+      new ServiceAccountTokenAuthenticator({
+        keys: opts.tokenIssuer.keys, issuers: [opts.tokenIssuer.issuer], audiences: opts.tokenIssuer.audiences, now: opts.tokenIssuer.now, getter: registryGetter(registry, catalog),
+      }),
+    ])
+    : opts.authenticator;
   // The cluster's own admission plugins (the clouds add theirs: src/nodeless.ts); the order is admission/chain.ts's.
   registry.admission.register(namespaceLifecycle(registry));
   // CRDs stored earlier are served again before anything else reads the catalog.

@@ -15,6 +15,7 @@ import { ensureCredentials } from './apiserver/pki.js';
 import { kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
 import { StaticTokenAuthenticator } from './apiserver/auth/authenticator.js';
+import { ServiceAccountKeys, TokenIssuer } from './apiserver/auth/serviceaccount.js';
 import { ADMIN_USER } from './apiserver/auth/user.js';
 import { Cloud } from './cloud/index.js';
 import { cloudRoute } from './cloud/route.js';
@@ -85,8 +86,11 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   const store = new SqliteStore(storeFile, { retainChanges: retain });
   const clusters = new Map<string, Cluster>();
   const stops: (() => void | Promise<void>)[] = [];
-  // Who the kubeconfig's bearer token is (the administrator until issue 17): the server and every cluster's TokenReview ask it.
+  // Who the kubeconfig's bearer token is (the administrator): the server and every cluster's TokenReview ask it,
+  // then the cluster's ServiceAccount tokens, signed with the install's key (pki/sa.key; docs/auth.md).
   const authenticator = new StaticTokenAuthenticator(creds.token, ADMIN_USER);
+  const saKeys = new ServiceAccountKeys(creds.saKey, creds.saPub);
+  const tokenIssuer = new TokenIssuer(saKeys);
   /** Undoes a start that failed half-way; a store that could not commit says which file. */
   const abandon = async (e: unknown): Promise<never> => {
     for (const stop of stops.reverse()) await Promise.resolve().then(stop).catch(() => undefined);
@@ -99,7 +103,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   await cloud.bootstrap().catch(abandon);
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {
-    const c = await openCluster(name, store, { eventTTLSeconds: Math.floor((opts.eventTTLMs ?? DEFAULT_EVENT_TTL_MS) / 1000), authenticator });
+    const c = await openCluster(name, store, { eventTTLSeconds: Math.floor((opts.eventTTLMs ?? DEFAULT_EVENT_TTL_MS) / 1000), authenticator, tokenIssuer });
     stops.push(() => c.stop());
     // One informer per resource for the whole cluster: every component below reads the same caches.
     const informers = new SharedInformers(c.client);
@@ -143,6 +147,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   for (const h of hooks) h.done();
   const server = new ApiServer({
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token, authenticator,
+    clientCA: creds.caCert, serviceAccountIssuer: { issuer: tokenIssuer.issuer, jwks: () => saKeys.jwks() },
     clusters, routes: [cloudRoute(cloud)], requestTimeoutMs: opts.requestTimeoutMs,
     // Ready while the store can commit (a full disk makes /readyz fail until it can again): docs/store.md.
     health: [

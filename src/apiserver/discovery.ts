@@ -44,6 +44,7 @@ const SUB: Record<string, { verbs: string[]; group?: string; version?: string; k
   resize: { verbs: ['get', 'patch', 'update'] },
   finalize: { verbs: ['update'] },
   approval: { verbs: ['get', 'patch', 'update'] },
+  token: { verbs: ['create'], group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
 };
 
 /** The kind a subresource speaks: pods/proxy PodProxyOptions, nodes/proxy NodeProxyOptions… */

@@ -1,22 +1,31 @@
 // First-start credentials, like kind and k3s: a CA, a serving certificate for
-// the loopback names, and an admin bearer token. Reused on later starts.
+// the loopback names, the ServiceAccount token signing key pair, and an admin
+// bearer token. Reused on later starts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { PRIVATE_FILE, privateDir, restrict, writePrivate, writeWhole } from '../util/private.js';
 
 export interface Credentials {
   caCert: string;
+  /** The CA's private key: what signs the certificates of approved CertificateSigningRequests. */
+  caKey: string;
   serverCert: string;
   serverKey: string;
   token: string;
+  /** The ServiceAccount token signing key (kubeadm's pki/sa.key: RSA, PKCS#1 PEM) and its public half (sa.pub). */
+  saKey: string;
+  saPub: string;
 }
 
 export async function ensureCredentials(home: string): Promise<Credentials> {
   const pki = path.join(home, 'pki');
   privateDir(pki);
-  const files = { ca: path.join(pki, 'ca.crt'), caKey: path.join(pki, 'ca.key'), cert: path.join(pki, 'server.crt'), key: path.join(pki, 'server.key'), token: path.join(home, 'token') };
+  const files = {
+    ca: path.join(pki, 'ca.crt'), caKey: path.join(pki, 'ca.key'), cert: path.join(pki, 'server.crt'), key: path.join(pki, 'server.key'), token: path.join(home, 'token'),
+    saKey: path.join(pki, 'sa.key'), saPub: path.join(pki, 'sa.pub'),
+  };
   if (!fs.existsSync(files.ca) || !fs.existsSync(files.cert) || !fs.existsSync(files.key)) {
     const year = 365 * 24 * 3600 * 1000;
     const ca = await generate([{ name: 'commonName', value: 'nodeless-ca' }], {
@@ -37,12 +46,24 @@ export async function ensureCredentials(home: string): Promise<Credentials> {
     writePrivate(files.key, server.private);
     writeWhole(files.cert, server.cert);
   }
+  // The ServiceAccount signing key pair, as kubeadm makes it (RSA 2048: tokens are RS256). Made once:
+  // a new key would invalidate every token already handed out.
+  if (!fs.existsSync(files.saKey) || !fs.existsSync(files.saPub)) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    writePrivate(files.saKey, privateKey);
+    writePrivate(files.saPub, publicKey);
+  }
   // An empty token would let an empty bearer in: one is (re)made unless a real one is there.
   if (!fs.existsSync(files.token) || !fs.readFileSync(files.token, 'utf8').trim()) writePrivate(files.token, randomBytes(24).toString('hex') + '\n');
   // Keys and token from an earlier start keep owner-only modes whatever made them.
-  for (const f of [files.caKey, files.key, files.token]) restrict(f, PRIVATE_FILE);
+  for (const f of [files.caKey, files.key, files.token, files.saKey, files.saPub]) restrict(f, PRIVATE_FILE);
   return {
     caCert: fs.readFileSync(files.ca, 'utf8'),
+    caKey: fs.readFileSync(files.caKey, 'utf8'),
+    saKey: fs.readFileSync(files.saKey, 'utf8'),
+    saPub: fs.readFileSync(files.saPub, 'utf8'),
     serverCert: fs.readFileSync(files.cert, 'utf8'),
     serverKey: fs.readFileSync(files.key, 'utf8'),
     token: fs.readFileSync(files.token, 'utf8').trim(),

@@ -25,6 +25,7 @@ import type { Attributes, Operation } from './admission/types.js';
 import { ADMIN_USER, type UserInfo } from './auth/user.js';
 import { defaultAuthorizer, type Authorizer } from './auth/authorizer.js';
 import type { TokenAuthenticator } from './auth/authenticator.js';
+import type { TokenIssuer } from './auth/serviceaccount.js';
 import type { Finish, ResourceStrategy, StrategyOptions, WriteContext } from './strategies/index.js';
 import { Strategies } from './strategies/index.js';
 import { bindPod } from './binding.js';
@@ -141,8 +142,14 @@ export class Registry {
   private readonly strategies: Strategies;
   /** What the access reviews ask (SubjectAccessReview and friends): ./auth/authorizer.ts. */
   authorizer: Authorizer = defaultAuthorizer();
-  /** What a TokenReview asks; the server's (src/nodeless.ts sets it). Without one, a TokenReview answers unauthenticated. */
+  /**
+   * Who a bearer token is in this cluster (the administrator's token, this cluster's ServiceAccount
+   * tokens): what the server and a TokenReview ask (src/nodeless.ts sets it). Without one, a
+   * TokenReview answers unauthenticated.
+   */
   authenticator: TokenAuthenticator | undefined;
+  /** What issues this cluster's ServiceAccount tokens (serviceaccounts/token, ./tokenrequest.ts); without one the subresource is not served. */
+  tokenIssuer: TokenIssuer | undefined;
 
   constructor(
     readonly cluster: string,

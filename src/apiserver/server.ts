@@ -37,6 +37,12 @@ export interface ClusterApi {
   metrics?: ApiMetrics;
 }
 
+/** The service account issuer: its name, and the key set that verifies its tokens. */
+export interface IssuerDiscovery {
+  issuer: string;
+  jwks(): Promise<unknown>;
+}
+
 /** Something mounted beside Kubernetes (the cloud API, metrics, the console). */
 export type ExtraRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: () => Promise<Buffer>) => Promise<boolean>;
 
@@ -48,8 +54,16 @@ export interface ApiServerOptions {
   cert: string;
   key: string;
   token: string;
-  /** Who a bearer token is (./auth/authenticator.ts); by default `token` is the administrator's. */
+  /**
+   * Who a bearer token is (./auth/authenticator.ts) where no cluster's registry says
+   * (`registry.authenticator`: the administrator's token and that cluster's ServiceAccount
+   * tokens); by default `token` is the administrator's.
+   */
   authenticator?: TokenAuthenticator;
+  /** The CA client certificates must be signed by (--client-ca-file): the cluster CA. Without it no certificate is asked for. */
+  clientCA?: string;
+  /** The service account issuer discovery documents (/.well-known/openid-configuration, /openid/v1/jwks). */
+  serviceAccountIssuer?: IssuerDiscovery;
   clusters: Map<string, ClusterApi>;
   routes?: ExtraRoute[];
   /** How long a request body may take to arrive (kube-apiserver's --request-timeout, default 60s). */
@@ -66,7 +80,10 @@ export class ApiServer {
 
   constructor(private opts: ApiServerOptions) {
     this.authn = opts.authenticator ?? new StaticTokenAuthenticator(opts.token, ADMIN_USER);
-    this.server = https.createServer({ cert: opts.cert, key: opts.key }, (req, res) => {
+    // A client certificate is asked for but not required (kube-apiserver's RequestClientCert): one the
+    // CA did not sign still lets the TLS handshake finish, and the request is then refused with a 401.
+    const clientAuth = opts.clientCA ? { requestCert: true, rejectUnauthorized: false, ca: opts.clientCA } : {};
+    this.server = https.createServer({ cert: opts.cert, key: opts.key, ...clientAuth }, (req, res) => {
       if (log.isLevelEnabled('debug')) logRequest(req, res);
       // sendError never throws, so no request can end in an unhandled rejection.
       this.handle(req, res).catch((e) => sendError(res, e, (err) => log.error({ err }, 'request failed')));
@@ -129,11 +146,18 @@ export class ApiServer {
     // Served without a token, as kube-apiserver's system:public-info-viewer role allows.
     if (path === '/version') return sendJson(res, 200, KUBE_VERSION);
     if (isHealthPath(path)) return serveHealth(res, path, url.searchParams, this.checks);
-    const user = authenticateRequest(this.authn, req.headers.authorization);
-    if (!user) {
+    // The addressed cluster's authenticator knows its ServiceAccounts; elsewhere (the cloud API, a cluster
+    // that does not exist) the default cluster's answers.
+    const named = /^\/clusters\/([^/]+)/.exec(path)?.[1];
+    const authn = (named !== undefined ? this.opts.clusters.get(named) : undefined)?.registry.authenticator
+      ?? this.opts.clusters.get('default')?.registry.authenticator ?? this.authn;
+    const authResult = await authenticateRequest(authn, { authorization: req.headers.authorization, socket: req.socket });
+    if (!authResult?.ok) {
+      if (authResult) log.warn({ URI: req.url }, `Unable to authenticate the request: ${authResult.error}`);
       if (path.startsWith('/cloud/')) return sendJson(res, 401, { code: 'Unauthorized', message: 'missing or invalid bearer token: use the token in the nodeless home (token file or kubeconfig)' });
       throw errors.unauthorized();
     }
+    const user = authResult.response.user;
     let bodyPromise: Promise<Buffer> | undefined;
     const body = () => (bodyPromise ??= readBody(req, this.opts.requestTimeoutMs));
     for (const route of this.opts.routes ?? []) if (await route(req, res, url, body)) return;
@@ -149,14 +173,41 @@ export class ApiServer {
     return this.route(cluster, req, res, path, url, body, user);
   }
 
+  /**
+   * Service account issuer discovery (pkg/routes/openidmetadata.go): the OIDC provider configuration
+   * and the key set that verifies the cluster's tokens, so a relying party (a cloud's workload identity,
+   * Vault) can check them. The JWKS URI is this server's address, as kube-apiserver derives it from its
+   * external address when --service-account-jwks-uri is not set.
+   */
+  private async serveIssuerDiscovery(c: ClusterApi, req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+    const disc = this.opts.serviceAccountIssuer;
+    if (!disc) throw errors.notFoundPath(path);
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(`${req.method} ${path}`);
+    const headers = { 'cache-control': 'public, max-age=3600' };
+    if (path === '/openid/v1/jwks') {
+      const body = JSON.stringify(await disc.jwks());
+      res.writeHead(200, { ...headers, 'content-type': 'application/jwk-set+json', 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    const base = c.name === 'default' ? this.url : `${this.url}/clusters/${c.name}`;
+    const body = JSON.stringify({
+      issuer: disc.issuer, jwks_uri: `${base}/openid/v1/jwks`, response_types_supported: ['id_token'],
+      subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'],
+    });
+    res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
   private async route(c: ClusterApi, req: http.IncomingMessage, res: http.ServerResponse, path: string, url: URL, body: () => Promise<Buffer>, user: UserInfo): Promise<void> {
     const parts = path.split('/').filter(Boolean).map(decodeSegment);
     const method = req.method ?? 'GET';
     const host = req.headers.host ?? '127.0.0.1';
     if (parts.length === 0) {
-      return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', ...c.catalog.groups().flatMap((g) => g.versions.map((v) => `/apis/${g.name}/${v}`)), '/healthz', '/livez', '/metrics', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] });
+      return sendJson(res, 200, { paths: ['/.well-known/openid-configuration', '/api', '/api/v1', '/apis', ...c.catalog.groups().flatMap((g) => g.versions.map((v) => `/apis/${g.name}/${v}`)), '/healthz', '/livez', '/metrics', '/openapi/v2', '/openapi/v3', '/openid/v1/jwks', '/readyz', '/version'] });
     }
     if (parts[0] === 'version') return sendJson(res, 200, KUBE_VERSION);
+    if (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks') return this.serveIssuerDiscovery(c, req, res, path);
     if (parts[0] === 'metrics' && parts.length === 1) return serveMetrics(c, method, res);
     if (parts[0] === 'openapi') {
       if (parts[1] === 'v2' && parts.length === 2) return serveOpenAPIv2(req, res, openapiV2(c.catalog.all()));

@@ -19,6 +19,7 @@ import type { PodStreams } from './streaming/types.js';
 import { serveRemoteCommand, type RemoteCommandParams } from './streaming/remotecommand.js';
 import { parsePorts, servePortForward } from './streaming/portforward.js';
 import { proxyHttp, splitSchemeNamePort, type ProxyTarget } from './proxy.js';
+import { createToken } from './tokenrequest.js';
 
 export interface LogOptions {
   container?: string;
@@ -118,6 +119,13 @@ export class Subresources {
         return this.portForward(reg, r, res);
       case 'ephemeralcontainers':
         return this.ephemeralContainers(reg, r, res);
+      case 'token': {
+        // serviceaccounts/NAME/token: create only (./tokenrequest.ts).
+        if (r.method !== 'POST') throw errors.methodNotAllowed(`${r.method} serviceaccounts/token`);
+        const opts = writeOptions(r.query, 'token', 'Create');
+        const out = await createToken(reg, r.namespace, r.name, decodeBody(r.headers['content-type'], r.body), { dryRun: opts.dryRun, user: r.user });
+        return sendJson(res, 201, out);
+      }
       default:
         throw new StatusError(405, 'MethodNotAllowed', `${rt.plural}/${sub} is not supported by nodeless`);
     }

@@ -4,6 +4,7 @@ import type { KubeObject, ResourceType } from '../api/types.js';
 import type { Registry } from '../apiserver/registry.js';
 import { StatusError } from '../apiserver/status.js';
 import { bindPod, evictPod } from '../apiserver/subresources.js';
+import { createToken } from '../apiserver/tokenrequest.js';
 import type { Client, DeleteOpts, ListOpts, ObjectList, PatchType, ResourceRef, WatchEvent, WatchHandle, WatchOpts, WriteOpts } from './types.js';
 import { ApiError } from './types.js';
 import { deepCopy } from '../api/deepcopy.js';
@@ -67,6 +68,7 @@ export class InProcessClient implements Client {
       if (ref.resource === 'pods' && subresource === 'binding') return bindPod(this.reg, ns!, name, body?.target?.name);
       // As over HTTP: a dryRun in the Eviction's deleteOptions makes it a dry run.
       if (ref.resource === 'pods' && subresource === 'eviction') return evictPod(this.reg, ns!, name, body?.deleteOptions ?? {}, (body?.deleteOptions?.dryRun ?? []).length > 0);
+      if (ref.resource === 'serviceaccounts' && subresource === 'token') return createToken(this.reg, ns, name, deepCopy(body));
       throw new ApiError(404, 'NotFound', `subresource ${subresource} is not served in-process`);
     });
   }

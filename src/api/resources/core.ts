@@ -190,7 +190,8 @@ export const secrets = defineResource({
 
 export const serviceaccounts = defineResource({
   group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'],
-  definition: 'io.k8s.api.core.v1.ServiceAccount', fields: metaFields,
+  // token: the TokenRequest API (src/apiserver/tokenrequest.ts).
+  subresources: ['token'], definition: 'io.k8s.api.core.v1.ServiceAccount', fields: metaFields,
 });
 
 // ---- the rest of core/v1 (issue 16); rules and sources: docs/api-resources.md

@@ -1,13 +1,17 @@
 // Authentication, as kube-apiserver's request authenticators do it
-// (k8s.io/apiserver/pkg/authentication): the bearer token of a request
+// (k8s.io/apiserver/pkg/authentication): a request is the user of its client
+// certificate (signed by the cluster CA: ./x509.ts) or of its bearer token
 // (`Authorization: Bearer <token>`, the scheme in any case, the token up to the
-// next space) is handed to a token authenticator, which answers with the user it
-// belongs to, or not. The TokenReview API (authentication.k8s.io) asks the same
-// authenticator about a token it is given. Today there is one token, the
-// kubeconfig's, for the administrator (./user.ts); issue 17 adds ServiceAccount
-// tokens behind the same interface. docs/auth.md.
+// next space), which is handed to the token authenticators in turn (a union:
+// the administrator's static token, then ServiceAccount tokens,
+// ./serviceaccount.ts). Every authenticated user is also in
+// system:authenticated. The TokenReview API asks the same token authenticators
+// about a token it is given. docs/auth.md.
 import { timingSafeEqual } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from './user.js';
+import { ALL_AUTHENTICATED } from './user.js';
+import { certificateUser } from './x509.js';
 
 /** authenticator.Response: the user, and the audiences the token is good for. */
 export interface AuthResponse {
@@ -15,20 +19,27 @@ export interface AuthResponse {
   audiences: string[];
 }
 
-/** The outcome of authenticating a token: a user, or why there is none (authenticator.Token's ok/err). */
+/**
+ * The outcome of authenticating a credential: a user, or why it is refused
+ * (authenticator.Token's ok/err). An authenticator that does not know the credential at all
+ * answers undefined (kube's `nil, false, nil`): the next one may.
+ */
 export type AuthResult = { ok: true; response: AuthResponse } | { ok: false; error: string };
 
 /** authenticator.Token. */
 export interface TokenAuthenticator {
   /** `audiences`: what the caller wants the token to be good for (empty: the API server's own). */
-  authenticateToken(token: string, audiences: string[]): AuthResult;
+  authenticateToken(token: string, audiences: string[]): AuthResult | undefined | Promise<AuthResult | undefined>;
 }
+
+/** The default --service-account-issuer (kubeadm's): the issuer of the tokens nodeless signs. */
+export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 /**
  * The API server's own audiences (--api-audiences, defaulting to the service account issuer):
  * what a TokenReview without spec.audiences checks a token against.
  */
-export const API_AUDIENCES: readonly string[] = Object.freeze(['https://kubernetes.default.svc.cluster.local']);
+export const API_AUDIENCES: readonly string[] = Object.freeze([SERVICE_ACCOUNT_ISSUER]);
 
 /** bearertoken's error when no token authenticator knew the token (invalidToken). */
 export const INVALID_BEARER_TOKEN = 'invalid bearer token';
@@ -44,11 +55,42 @@ export class StaticTokenAuthenticator implements TokenAuthenticator {
     this.want = Buffer.from(token);
   }
 
-  authenticateToken(token: string, audiences: string[]): AuthResult {
+  authenticateToken(token: string, audiences: string[]): AuthResult | undefined {
     const given = Buffer.from(token);
-    if (given.length !== this.want.length || !timingSafeEqual(given, this.want)) return { ok: false, error: INVALID_BEARER_TOKEN };
+    if (given.length !== this.want.length || !timingSafeEqual(given, this.want)) return undefined;
     return { ok: true, response: { user: this.user, audiences: audiences.length ? [...audiences] : [...API_AUDIENCES] } };
   }
+}
+
+/** utilerrors.NewAggregate's text: one error as itself, several as [a, b]. */
+export const aggregate = (errs: string[]) => (errs.length === 1 ? errs[0] : `[${errs.join(', ')}]`);
+
+/**
+ * token/union: the first authenticator that knows the token decides; the errors of those that
+ * refused it are kept (aggregated) when none accepts it.
+ */
+export class UnionTokenAuthenticator implements TokenAuthenticator {
+  constructor(private readonly authenticators: TokenAuthenticator[]) {}
+
+  async authenticateToken(token: string, audiences: string[]): Promise<AuthResult | undefined> {
+    const errs: string[] = [];
+    for (const a of this.authenticators) {
+      const r = await a.authenticateToken(token, audiences);
+      if (!r) continue;
+      if (r.ok) return r;
+      errs.push(r.error);
+    }
+    return errs.length ? { ok: false, error: aggregate(errs) } : undefined;
+  }
+}
+
+/**
+ * group.AuthenticatedGroupAdder: every authenticated user is in system:authenticated (once).
+ * The user is copied: the authenticators' own objects are never changed.
+ */
+export function withAuthenticatedGroup(user: UserInfo): UserInfo {
+  if (user.groups.includes(ALL_AUTHENTICATED)) return user;
+  return { ...user, groups: [...user.groups, ALL_AUTHENTICATED] };
 }
 
 /**
@@ -61,10 +103,48 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return parts[1];
 }
 
-/** The user a request's Authorization header authenticates as, or undefined (401). */
-export function authenticateRequest(authn: TokenAuthenticator, authorization: string | undefined): UserInfo | undefined {
-  const token = bearerToken(authorization);
-  if (token === undefined) return undefined;
-  const r = authn.authenticateToken(token, []);
-  return r.ok ? r.response.user : undefined;
+/**
+ * request/bearertoken: a token no authenticator knew is `invalid bearer token`; one that was
+ * refused carries the refusal too, as kube-apiserver logs it
+ * (`[invalid bearer token, service account token has expired]`).
+ */
+export async function authenticateBearer(authn: TokenAuthenticator, token: string, audiences: string[]): Promise<AuthResult> {
+  let r: AuthResult | undefined;
+  try {
+    r = await authn.authenticateToken(token, audiences);
+  } catch (e) {
+    // A lookup that failed (the store) is a refusal with its reason, never a request let through.
+    r = { ok: false, error: (e as Error)?.message ?? String(e) };
+  }
+  if (!r) return { ok: false, error: INVALID_BEARER_TOKEN };
+  if (!r.ok) return { ok: false, error: aggregate([INVALID_BEARER_TOKEN, r.error]) };
+  return { ok: true, response: { ...r.response, user: withAuthenticatedGroup(r.response.user) } };
+}
+
+/** What a request presents: its Authorization header and its TLS connection (a client certificate). */
+export interface Credentials {
+  authorization?: string;
+  socket?: unknown;
+}
+
+/**
+ * The request authenticator union of kube-apiserver (x509 client certificates, then bearer
+ * tokens; anonymous requests are refused): the user, or why there is none. A request with
+ * no credentials at all is `undefined` (401 as well).
+ */
+export async function authenticateRequest(authn: TokenAuthenticator, c: Credentials): Promise<AuthResult | undefined> {
+  const errs: string[] = [];
+  const tls = c.socket && typeof (c.socket as TLSSocket).getPeerX509Certificate === 'function' ? (c.socket as TLSSocket) : undefined;
+  if (tls) {
+    const r = certificateUser(tls);
+    if (r?.ok) return { ok: true, response: { user: withAuthenticatedGroup(r.response.user), audiences: r.response.audiences } };
+    if (r) errs.push(r.error);
+  }
+  const token = bearerToken(c.authorization);
+  if (token !== undefined) {
+    const r = await authenticateBearer(authn, token, []);
+    if (r.ok) return r;
+    errs.push(r.error);
+  }
+  return errs.length ? { ok: false, error: aggregate(errs) } : undefined;
 }

@@ -7,7 +7,7 @@ import type { KubeObject } from '../../api/types.js';
 import { deepCopy } from '../../api/deepcopy.js';
 import { formatRFC3339 } from '../../api/duration.js';
 import { errors } from '../status.js';
-import { API_AUDIENCES } from '../auth/authenticator.js';
+import { API_AUDIENCES, authenticateBearer } from '../auth/authenticator.js';
 import type { AuthorizationAttributes, AuthorizationResult } from '../auth/authorizer.js';
 import type { UserInfo } from '../auth/user.js';
 import type { WriteContext } from './strategy.js';
@@ -26,16 +26,19 @@ function userInfo(u: UserInfo): Record<string, unknown> {
   };
 }
 
-/** TokenReview: is this token someone's, for these audiences? */
+/**
+ * TokenReview: is this token someone's, for these audiences? Asked as kube-apiserver asks it (a
+ * request bearing the token, through the bearer token authenticator): `status.error` says why not.
+ */
 export class TokenReviewStrategy extends ResourceStrategy {
-  override review(obj: KubeObject, ctx: WriteContext): KubeObject {
+  override async review(obj: KubeObject, ctx: WriteContext): Promise<KubeObject> {
     const token = str(obj.spec?.token);
     if (!token) throw errors.badRequest('token is required for TokenReview in authentication');
     const authn = ctx.store.authenticator;
     if (!authn) return obj;
     const asked = strs(obj.spec?.audiences);
     const auds = asked.length ? asked : [...API_AUDIENCES];
-    const r = authn.authenticateToken(token, auds);
+    const r = await authenticateBearer(authn, token, auds);
     if (!r.ok) {
       obj.status = { user: {}, error: r.error };
       return obj;
