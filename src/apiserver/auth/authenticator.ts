@@ -12,37 +12,11 @@ import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from './user.js';
 import { ALL_AUTHENTICATED } from './user.js';
 import { certificateUser } from './x509.js';
+import type { AuthResult, TokenAuthenticator } from './types.js';
+import { API_AUDIENCES, INVALID_BEARER_TOKEN } from './types.js';
 
-/** authenticator.Response: the user, and the audiences the token is good for. */
-export interface AuthResponse {
-  user: UserInfo;
-  audiences: string[];
-}
-
-/**
- * The outcome of authenticating a credential: a user, or why it is refused
- * (authenticator.Token's ok/err). An authenticator that does not know the credential at all
- * answers undefined (kube's `nil, false, nil`): the next one may.
- */
-export type AuthResult = { ok: true; response: AuthResponse } | { ok: false; error: string };
-
-/** authenticator.Token. */
-export interface TokenAuthenticator {
-  /** `audiences`: what the caller wants the token to be good for (empty: the API server's own). */
-  authenticateToken(token: string, audiences: string[]): AuthResult | undefined | Promise<AuthResult | undefined>;
-}
-
-/** The default --service-account-issuer (kubeadm's): the issuer of the tokens nodeless signs. */
-export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
-
-/**
- * The API server's own audiences (--api-audiences, defaulting to the service account issuer):
- * what a TokenReview without spec.audiences checks a token against.
- */
-export const API_AUDIENCES: readonly string[] = Object.freeze([SERVICE_ACCOUNT_ISSUER]);
-
-/** bearertoken's error when no token authenticator knew the token (invalidToken). */
-export const INVALID_BEARER_TOKEN = 'invalid bearer token';
+export type { AuthResponse, AuthResult, TokenAuthenticator } from './types.js';
+export { API_AUDIENCES, INVALID_BEARER_TOKEN, SERVICE_ACCOUNT_ISSUER } from './types.js';
 
 /**
  * A static token (kube-apiserver's --token-auth-file with one line): audience-agnostic,

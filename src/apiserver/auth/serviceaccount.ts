@@ -10,8 +10,8 @@
 import { createHash, createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { CompactSign, compactVerify, exportJWK } from 'jose';
 import type { KubeObject } from '../../api/types.js';
-import type { AuthResult, TokenAuthenticator } from './authenticator.js';
-import { API_AUDIENCES, SERVICE_ACCOUNT_ISSUER } from './authenticator.js';
+import type { AuthResult, TokenAuthenticator } from './types.js';
+import { API_AUDIENCES, SERVICE_ACCOUNT_ISSUER } from './types.js';
 import type { UserInfo } from './user.js';
 import {
   CREDENTIAL_ID_KEY, NODE_NAME_KEY, NODE_UID_KEY, POD_NAME_KEY, POD_UID_KEY, serviceAccountGroups, serviceAccountUsername, splitServiceAccountUsername,

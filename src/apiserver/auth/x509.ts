@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
-import type { AuthResult } from './authenticator.js';
-import { API_AUDIENCES } from './authenticator.js';
+import type { AuthResult } from './types.js';
+import { API_AUDIENCES } from './types.js';
 import { CREDENTIAL_ID_KEY } from './user.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
