@@ -1,9 +1,12 @@
 // admissionregistration.k8s.io/v1: webhook configurations and validating admission
 // policies with their bindings, defaulted and validated as kube-apiserver does
 // (pkg/apis/admissionregistration/v1/defaults.go, pkg/apis/admissionregistration/validation).
-// Calling the webhooks and evaluating the policies' CEL is issue 17: the CEL
-// expressions are stored as given, not compiled (docs/api-resources.md).
+// Every CEL expression is compiled when the object is written, as kube-apiserver's
+// validation compiles them: one that does not parse or names what its context does
+// not declare is refused with cel-go's words (docs/admission.md). The webhooks are
+// called and the policies run by src/apiserver/admission.
 import type { FieldError, KubeObject } from '../types.js';
+import { compile } from '../cel/index.js';
 import { defineResource, metaFields } from './define.js';
 import { validateDNS1123Subdomain, validateQualifiedName } from '../selectors.js';
 import {
@@ -176,12 +179,28 @@ function validateWebhookService(svc: any, p: string): FieldError[] {
   return errs;
 }
 
-function validateMatchConditions(conds: any[], p: string): FieldError[] {
+/** The variables a webhook's matchConditions see (ValidatingWebhook.MatchConditions: no params, no variables). */
+export const WEBHOOK_CEL_VARIABLES = ['object', 'oldObject', 'request', 'authorizer'];
+
+/** What a policy's expressions see: `params` only with a paramKind (cel.OptionalVariableDeclarations). */
+export function policyCelVariables(spec: any): string[] {
+  return ['object', 'oldObject', 'request', 'namespaceObject', 'variables', 'authorizer', ...(spec?.paramKind ? ['params'] : [])];
+}
+
+/** A CEL expression that does not compile: field.Invalid with the expression and cel-go's report. */
+function celErrors(expr: unknown, p: string, variables: string[], variableNames?: string[]): FieldError[] {
+  if (typeof expr !== 'string' || !expr.trim()) return [];
+  const c = compile(expr, { variables, variableNames });
+  return c.ok ? [] : [invalid(p, expr, `compilation failed: ${c.error}`)];
+}
+
+function validateMatchConditions(conds: any[], p: string, variables = WEBHOOK_CEL_VARIABLES, variableNames?: string[]): FieldError[] {
   const errs: FieldError[] = [];
   if (conds.length > 64) errs.push({ field: p, type: 'FieldValueTooLong', message: `must have at most 64 items` });
   const names = new Set<string>();
   conds.forEach((c, i) => {
     if (!str(c?.expression).trim()) errs.push(required(`${p}[${i}].expression`));
+    else errs.push(...celErrors(c.expression, `${p}[${i}].expression`, variables, variableNames));
     const name = str(c?.name);
     if (!name) errs.push(required(`${p}[${i}].name`));
     else {
@@ -315,13 +334,17 @@ function validatePolicySpec(o: KubeObject): FieldError[] {
     errs.push(...validateMatchResources(s.matchConstraints, 'spec.matchConstraints'));
     if (list(s.matchConstraints.resourceRules).length === 0) errs.push(required('spec.matchConstraints.resourceRules'));
   }
-  errs.push(...validateMatchConditions(list(s.matchConditions), 'spec.matchConditions'));
+  const vars = policyCelVariables(s);
+  const varNames = list(s.variables).map((v) => str(v?.name));
+  errs.push(...validateMatchConditions(list(s.matchConditions), 'spec.matchConditions', vars, varNames));
   list(s.variables).forEach((v, i) => {
     const p = `spec.variables[${i}]`;
     const name = str(v?.name);
     if (!name.trim()) errs.push(required(`${p}.name`, 'name is not specified'));
     else if (!CEL_IDENT.test(name) || CEL_RESERVED.has(name)) errs.push(invalid(`${p}.name`, name, 'name is not a valid CEL identifier'));
     if (!str(v?.expression).trim()) errs.push(required(`${p}.expression`, 'expression is not specified'));
+    // A variable sees the ones before it (a composited environment, built in order).
+    else errs.push(...celErrors(v.expression, `${p}.expression`, vars, varNames.slice(0, i)));
   });
   const validations = list(s.validations);
   const audits = list(s.auditAnnotations);
@@ -333,8 +356,10 @@ function validatePolicySpec(o: KubeObject): FieldError[] {
   validations.forEach((v, i) => {
     const p = `spec.validations[${i}]`;
     if (!str(v?.expression).trim()) errs.push(required(`${p}.expression`, 'expression is not specified'));
+    else errs.push(...celErrors(v.expression, `${p}.expression`, vars, varNames));
     const me = str(v?.messageExpression);
     if (me.length > 0 && !me.trim()) errs.push(invalid(`${p}.messageExpression`, me, 'must be non-empty if specified'));
+    else errs.push(...celErrors(me, `${p}.messageExpression`, vars, varNames));
     const msg = str(v?.message);
     if (msg.length > 0 && !msg.trim()) errs.push(invalid(`${p}.message`, msg, 'message must be non-empty if specified'));
     else if (/[\n\r]/.test(msg.trim())) errs.push(invalid(`${p}.message`, msg, 'message must not contain line breaks'));
@@ -351,6 +376,7 @@ function validatePolicySpec(o: KubeObject): FieldError[] {
     const ve = str(a?.valueExpression).trim();
     if (!ve) errs.push(required(`${p}.valueExpression`, 'valueExpression is not specified'));
     else if (ve.length > 5 * 1024) errs.push(required(`${p}.valueExpression`, `must not exceed ${5 * 1024} bytes in length`));
+    else errs.push(...celErrors(a.valueExpression, `${p}.valueExpression`, vars, varNames));
     if (keys.has(key)) errs.push(duplicate(`${p}.key`, key));
     keys.add(key);
   });
