@@ -90,6 +90,7 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     // Imports name the .js a .ts file compiles to (NodeNext).
-    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+    // A package's subpath exports (`@bufbuild/cel/ext`) resolve as Node resolves them.
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'], exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'] },
   },
 };
