@@ -15,6 +15,8 @@ import { UnionTokenAuthenticator, type TokenAuthenticator } from './apiserver/au
 import { ServiceAccountTokenAuthenticator, type ServiceAccountTokenGetter, type TokenIssuer } from './apiserver/auth/serviceaccount.js';
 import { startAPIServiceRegistration } from './apiserver/bootstrap/apiservices.js';
 import { startFlowControlConfig } from './apiserver/bootstrap/flowcontrol.js';
+import { webhookAdmission } from './apiserver/admission/webhook/plugin.js';
+import { serviceResolver } from './apiserver/admission/webhook/services.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -69,6 +71,11 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
     : opts.authenticator;
   // The cluster's own admission plugins (the clouds add theirs: src/nodeless.ts); the order is admission/chain.ts's.
   registry.admission.register(namespaceLifecycle(registry));
+  const subresources = new Subresources();
+  // Admission webhooks (docs/admission.md): a Service's webhook is reached through the pods the runtime serves (the pod proxy's mapping).
+  const webhooks = webhookAdmission(registry, serviceResolver(registry, () => subresources.backends?.proxyTarget?.bind(subresources.backends)));
+  registry.admission.register(webhooks.mutating);
+  registry.admission.register(webhooks.validating);
   // CRDs stored earlier are served again before anything else reads the catalog.
   const crds = catalog.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
   for (const crd of (await registry.list(crds, undefined)).items) catalog.setCRD(crd, crd.metadata.name!);
@@ -96,6 +103,7 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
     }
   }
   // What kube-apiserver's post-start hooks keep: the APIServices of what it serves, the mandatory flow control configuration.
-  const stops = [await startAPIServiceRegistration(registry), await startFlowControlConfig(registry)];
-  return { name, catalog, registry, subresources: new Subresources(), client: new InProcessClient(registry), metrics, stop: () => stops.forEach((s) => s()) };
+  await webhooks.start();
+  const stops = [await startAPIServiceRegistration(registry), await startFlowControlConfig(registry), () => webhooks.close()];
+  return { name, catalog, registry, subresources, client: new InProcessClient(registry), metrics, stop: () => stops.forEach((s) => s()) };
 }

@@ -14,7 +14,7 @@ import { negotiate, type Negotiated } from './negotiate.js';
 import { encodeObject, PROTOBUF, watchFrame } from './protobuf/index.js';
 import { timerDelay } from '../util/timers.js';
 
-function warningHeaders(opts: WriteOptions): Record<string, string[]> {
+function warningHeaders(opts: { warnings?: string[] }): Record<string, string[]> {
   return opts.warnings?.length ? { warning: opts.warnings.map((w) => `299 - "${w.replace(/"/g, '\\"')}"`) } : {};
 }
 
@@ -113,8 +113,9 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
       return sendJson(res, existed ? 200 : 201, obj, warningHeaders(opts));
     }
     case 'DELETE': {
-      const obj = await reg.delete(rt, namespace, name, { ...deleteOptions(r), user: r.user });
-      return sendJson(res, 200, obj);
+      const opts = { ...deleteOptions(r), user: r.user, warnings: [] as string[] };
+      const obj = await reg.delete(rt, namespace, name, opts);
+      return sendJson(res, 200, obj, warningHeaders(opts));
     }
     default:
       throw errors.methodNotAllowed(method);

@@ -52,6 +52,8 @@ export interface DeleteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
   user?: UserInfo;
+  /** Filled with the admission webhooks' and policies' warnings (Warning headers). */
+  warnings?: string[];
 }
 
 export interface ListQuery {
@@ -445,12 +447,12 @@ export class Registry {
 
   /** admission.Attributes of one request. */
   private attributes(operation: Operation, rt: ResourceType, namespace: string | undefined, name: string,
-    object: KubeObject | undefined, oldObject: KubeObject | undefined, opts: { dryRun?: boolean; subresource?: string; user?: UserInfo }): Attributes {
+    object: KubeObject | undefined, oldObject: KubeObject | undefined, opts: { dryRun?: boolean; subresource?: string; user?: UserInfo; warnings?: string[] }): Attributes {
     let t = gvkr.get(rt);
     if (!t) gvkr.set(rt, (t = { kind: Object.freeze({ group: rt.group, version: rt.version, kind: rt.kind }), resource: Object.freeze({ group: rt.group, version: rt.version, resource: rt.plural }) }));
     return {
       operation, kind: t.kind, resource: t.resource, subresource: opts.subresource ?? '', namespace: (rt.namespaced && namespace) || '', name,
-      object, oldObject, dryRun: !!opts.dryRun, userInfo: opts.user ?? ADMIN_USER, resourceType: rt,
+      object, oldObject, dryRun: !!opts.dryRun, userInfo: opts.user ?? ADMIN_USER, warnings: opts.warnings, resourceType: rt,
     };
   }
 

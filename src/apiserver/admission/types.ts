@@ -31,6 +31,8 @@ export interface Attributes {
   oldObject: KubeObject | undefined;
   dryRun: boolean;
   userInfo: UserInfo;
+  /** Where `Warning:` headers for the response go (warning.AddWarning): webhooks' and policies' warnings. */
+  warnings?: string[];
   /** The served type (not in Kubernetes' interface: nodeless' errors and keys are built from it). */
   resourceType: ResourceType;
 }
