@@ -277,7 +277,7 @@ export class Subresources {
 
   private streams(pod: KubeObject): PodStreams {
     if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
-    if (!this.backends.streams) throw errors.badRequest(`pod ${pod.metadata.name}: ${'this nodeless runs no node agents (--api-only), so nothing can exec, attach or port-forward'}`);
+    if (!this.backends.streams) throw errors.badRequest(`pod ${pod.metadata.name}: this nodeless runs no node agents (--api-only), so nothing can exec, attach or port-forward`);
     return this.backends.streams;
   }
 

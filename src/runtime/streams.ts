@@ -149,6 +149,11 @@ export class ContainerIO extends EventEmitter {
     super();
   }
 
+  /**
+   * The container's output, to every attached client. The container is not
+   * slowed down for a slow client (its log is written regardless): what the
+   * client cannot take yet waits in its stream's buffer.
+   */
   output(stream: 'stdout' | 'stderr', data: Buffer): void {
     for (const s of this.sessions) {
       // A terminal's output is one stream; without one, stderr goes where the client asked for it.

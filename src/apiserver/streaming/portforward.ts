@@ -11,7 +11,7 @@
 import type http from 'node:http';
 import { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { errors } from '../status.js';
+import { errors, StatusError } from '../status.js';
 import { V4, V4_BASE64, WsChannels } from './channels.js';
 import { SpdySession, type SpdyStream } from './spdy.js';
 import { acceptSpdy, acceptWebSocket, isSpdyRequest, isWebSocketRequest, negotiate, plainError, streamProtocols, wsProtocols, type Upgrade } from './upgrade.js';
@@ -63,10 +63,7 @@ export async function servePortForward(up: Upgrade, res: http.ServerResponse, qu
     if (!ports.length) throw errors.badRequest('query parameter "port" is required');
     const chosen = negotiate(requested.length ? requested : [''], WS_PROTOCOLS);
     if (chosen === undefined) {
-      const e = errors.badRequest(`requested protocol(s) are not supported: [${requested.join(' ')}]; supports [${WS_PROTOCOLS.join(' ')}]`);
-      res.writeHead(403, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ ...e.toStatus(), reason: 'Forbidden', code: 403 }));
-      return;
+      throw new StatusError(403, 'Forbidden', `requested protocol(s) are not supported: [${requested.join(' ')}]; supports [${WS_PROTOCOLS.join(' ')}]`);
     }
     const ws = await acceptWebSocket(up, chosen);
     return serveWsForwards(new WsChannels(ws, chosen, ports.map((_, i) => 2 * i)), ports, target);

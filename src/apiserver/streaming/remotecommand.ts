@@ -18,7 +18,7 @@ import { JsonObjects, STREAM_CLOSE, V1, V1_BASE64, V4, V4_BASE64, V5, WsChannels
 import type { SpdySession, SpdyStream } from './spdy.js';
 import type { StreamIO, TerminalSize } from './types.js';
 import { acceptSpdy, acceptWebSocket, isSpdyRequest, isWebSocketRequest, negotiate, plainError, streamProtocols, wsProtocols, type Upgrade } from './upgrade.js';
-import { errors } from '../status.js';
+import { errors, StatusError } from '../status.js';
 
 /** WebSocket subprotocols the kubelet's remotecommand server accepts ('' = none asked). */
 export const KUBELET_WS_PROTOCOLS = ['', V1, V1_BASE64, V4, V4_BASE64];
@@ -70,7 +70,8 @@ export function outcomeStatus(o: Outcome, p: RemoteCommandParams, translated: bo
 
 /** Error-channel bytes for a protocol: a Status (v4, v5) or, before v4, a failure's message alone. */
 function statusBytes(protocol: string, status: ChannelStatus): Buffer | undefined {
-  if (protocol === V5 || protocol === V4 || protocol === V4_BASE64 || protocol === 'v4.channel.k8s.io') return Buffer.from(JSON.stringify(status));
+  // V4 is also the SPDY v4 protocol's name.
+  if (protocol === V5 || protocol === V4 || protocol === V4_BASE64) return Buffer.from(JSON.stringify(status));
   return status.status === 'Success' ? undefined : Buffer.from(status.message ?? '');
 }
 
@@ -111,10 +112,7 @@ export async function serveRemoteCommand(up: Upgrade, res: http.ServerResponse, 
     if (!translated && target.notRunning) return plainError(res, 500, notFound);
     if (chosen === undefined) {
       // x/net/websocket refuses the handshake with 403.
-      const e = errors.badRequest(`requested protocol(s) are not supported: [${requested.join(' ')}]; supports [${allowed.join(' ')}]`);
-      res.writeHead(403, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ ...e.toStatus(), reason: 'Forbidden', code: 403 }));
-      return;
+      throw new StatusError(403, 'Forbidden', `requested protocol(s) are not supported: [${requested.join(' ')}]; supports [${allowed.join(' ')}]`);
     }
     const ws = await acceptWebSocket(up, chosen);
     channels = wsChannels(new WsChannels(ws, chosen, p.stdin ? [0, 4] : [4]), p);
