@@ -452,7 +452,8 @@ export class Registry {
     if (!t) gvkr.set(rt, (t = { kind: Object.freeze({ group: rt.group, version: rt.version, kind: rt.kind }), resource: Object.freeze({ group: rt.group, version: rt.version, resource: rt.plural }) }));
     return {
       operation, kind: t.kind, resource: t.resource, subresource: opts.subresource ?? '', namespace: (rt.namespaced && namespace) || '', name,
-      object, oldObject, dryRun: !!opts.dryRun, userInfo: opts.user ?? ADMIN_USER, warnings: opts.warnings, resourceType: rt,
+      object, oldObject, dryRun: !!opts.dryRun, userInfo: opts.user ?? ADMIN_USER, resourceType: rt,
+      warnings: opts.warnings ?? [], auditAnnotations: new Map(),
     };
   }
 

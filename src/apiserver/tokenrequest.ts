@@ -85,6 +85,7 @@ export async function createToken(reg: Registry, namespace: string | undefined, 
   const attrs: Attributes = {
     operation: 'CREATE', kind: TOKEN_REQUEST, resource: { group: '', version: 'v1', resource: 'serviceaccounts' }, subresource: 'token',
     namespace, name, object: req, oldObject: undefined, dryRun: !!opts.dryRun, userInfo: opts.user ?? ADMIN_USER, resourceType: rt,
+    warnings: [], auditAnnotations: new Map(),
   };
   await reg.admission.admit(attrs);
   await reg.admission.validate(attrs);

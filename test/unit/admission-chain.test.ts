@@ -11,6 +11,7 @@ import { pods } from '../../src/api/resources/core.js';
 const attrs = (operation: Operation): Attributes => ({
   operation, kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, subresource: '',
   namespace: 'default', name: 'p', object: { metadata: { name: 'p' } }, oldObject: undefined, dryRun: false, userInfo: ADMIN_USER, resourceType: pods,
+  warnings: [], auditAnnotations: new Map(),
 });
 
 describe('admission chain', () => {

@@ -36,8 +36,7 @@ export const pods = defineResource({
     o.spec.serviceAccountName ??= o.spec.serviceAccount ?? 'default';
     o.spec.serviceAccount ??= o.spec.serviceAccountName;
     o.spec.enableServiceLinks ??= true;
-    o.spec.priority ??= 0;
-    o.spec.preemptionPolicy ??= 'PreemptLowerPriority';
+    // spec.priority and spec.preemptionPolicy: the Priority admission plugin (src/apiserver/admission/priority.ts).
     // The DefaultTolerationSeconds admission plugin: 300s for not-ready / unreachable.
     const tol: any[] = (o.spec.tolerations ??= []);
     for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
@@ -221,16 +220,21 @@ export const limitranges = defineResource({
   group: '', version: 'v1', kind: 'LimitRange', plural: 'limitranges', namespaced: true, shortNames: ['limits'],
   definition: 'io.k8s.api.core.v1.LimitRange',
   defaults(o) {
-    // SetDefaults_LimitRangeItem: a Container limit's max and default fill each other.
+    // SetDefaults_LimitRangeItem, for Container items: a default limit from max, a default request
+    // from the default limit, else from min (empty maps are left out, as Go's omitempty does).
+    const fill = (item: any, into: 'default' | 'defaultRequest', from: unknown) => {
+      if (!from || typeof from !== 'object') return;
+      for (const [k, v] of Object.entries(from)) {
+        if (own(item[into], k) !== undefined) continue;
+        if (!item[into] || typeof item[into] !== 'object') item[into] = {};
+        setOwn(item[into], k, v);
+      }
+    };
     for (const item of Array.isArray(o.spec?.limits) ? o.spec.limits : []) {
       if (!item || typeof item !== 'object' || item.type !== 'Container') continue;
-      item.default ??= item.max ? { ...item.max } : undefined;
-      if (item.default === undefined) delete item.default;
-      if (item.max) for (const [k, v] of Object.entries(item.max)) if (item.default && own(item.default, k) === undefined) setOwn(item.default, k, v);
-      if (item.default) {
-        item.defaultRequest ??= {};
-        for (const [k, v] of Object.entries(item.default)) if (own(item.defaultRequest, k) === undefined) setOwn(item.defaultRequest, k, own(item.min ?? {}, k) ?? v);
-      }
+      fill(item, 'default', item.max);
+      fill(item, 'defaultRequest', item.default);
+      fill(item, 'defaultRequest', item.min);
     }
   },
   validate(o) {

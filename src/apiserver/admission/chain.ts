@@ -10,24 +10,28 @@
 // clouds theirs); a name that is not listed is refused, so the order is
 // always this file's.
 import type { AdmissionPlugin, Attributes, MutationInterface, ValidationInterface } from './types.js';
+import { logger } from '../../util/log.js';
+
+/** Where a request's audit annotations go: nodeless has no audit backend, so its log (component "audit"). */
+const audit = logger('audit');
 
 /**
  * The order: kube-apiserver's AllOrderedPlugins (those a serverless cluster can have), with
  * the clouds' product rules where kube-apiserver puts in-tree plugins, before the policies and
  * webhooks; ResourceQuota stays last. A slot may stay empty: only registered plugins run.
- * Registered today: NamespaceLifecycle (by src/cluster.ts) and the clouds' (by src/nodeless.ts);
- * issue 17 fills the Kubernetes slots marked so.
+ * Registered: the Kubernetes plugins with a file named below (by src/cluster.ts) and the clouds'
+ * (by src/nodeless.ts); issue 17 fills the slots still marked so.
  */
 export const ADMISSION_ORDER = [
   'NamespaceLifecycle', //         ./namespace-lifecycle.ts: no creates in missing or terminating namespaces; immortal namespaces
-  'LimitRanger', //                issue 17: LimitRange defaults and maxima
+  'LimitRanger', //                ./limit-ranger.ts: LimitRange defaults, min/max, ratios
   'ServiceAccount', //             issue 17: the default ServiceAccount and its token volume
   'NodeRestriction', //            issue 17: what a kubelet may write
   'TaintNodesByCondition',
-  'PodSecurity', //                issue 17: Pod Security Standards per namespace
-  'Priority', //                   issue 17: PriorityClass to spec.priority
+  'PodSecurity', //                ./pod-security/admission.ts: Pod Security Standards per namespace
+  'Priority', //                   ./priority.ts: PriorityClass to spec.priority
   'DefaultTolerationSeconds', //   today a default of the Pod kind (src/api/resources/core.ts)
-  'DefaultStorageClass', //        issue 17
+  'DefaultStorageClass', //        ./default-storage-class.ts: the default class on claims without one
   'StorageObjectInUseProtection',
   'RuntimeClass',
   'DefaultIngressClass',
@@ -42,7 +46,7 @@ export const ADMISSION_ORDER = [
   'MutatingAdmissionWebhook', //   issue 17
   'ValidatingAdmissionPolicy', //  issue 17
   'ValidatingAdmissionWebhook', // issue 17
-  'ResourceQuota', //              issue 17
+  'ResourceQuota', //              ./resource-quota.ts: ResourceQuota usage and limits
 ] as const;
 
 export type AdmissionPluginName = (typeof ADMISSION_ORDER)[number];
@@ -79,12 +83,23 @@ export class AdmissionChain {
     }
   }
 
-  /** The validating phase, after the strategy validated the object as mutated. */
+  /**
+   * The validating phase, after the strategy validated the object as mutated. The audit
+   * annotations plugins added (both phases) are logged once it ends, refused or not, as the
+   * request's audit event would carry them.
+   */
   async validate(a: Attributes): Promise<void> {
-    for (const p of this.validating) {
-      if (!p.handles(a.operation)) continue;
-      const r = p.validate(a);
-      if (r) await r;
+    try {
+      for (const p of this.validating) {
+        if (!p.handles(a.operation)) continue;
+        const r = p.validate(a);
+        if (r) await r;
+      }
+    } finally {
+      if (a.auditAnnotations.size) {
+        const ref = `${a.resource.group ? `${a.resource.resource}.${a.resource.group}` : a.resource.resource} ${a.namespace ? `${a.namespace}/` : ''}${a.name}`;
+        audit.info({ user: a.userInfo.username, verb: a.operation.toLowerCase(), annotations: Object.fromEntries(a.auditAnnotations) }, `${a.operation.toLowerCase()} ${ref}`);
+      }
     }
   }
 }

@@ -1,7 +1,8 @@
 // NamespaceLifecycle, as kube-apiserver's plugin of that name
 // (k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle): nothing is
-// created in a namespace that does not exist or is being terminated, and the
-// immortal namespaces (default, kube-system, kube-public) cannot be deleted.
+// created in a namespace that does not exist or is being terminated, nothing is
+// updated in one that does not exist, and the immortal namespaces (default,
+// kube-system, kube-public) cannot be deleted.
 // Kubernetes reads namespaces from an informer and falls back to storage;
 // nodeless reads its store, which is as fast and never stale.
 import type { Registry } from '../registry.js';
@@ -23,8 +24,7 @@ export function namespaceLifecycle(registry: Registry): MutationInterface & { na
   };
   return {
     name: 'NamespaceLifecycle',
-    // Kubernetes also checks UPDATE against a missing namespace; an object cannot outlive its namespace here, so creates and deletes are enough.
-    handles: handling('CREATE', 'DELETE'),
+    handles: handling('CREATE', 'UPDATE', 'DELETE'),
     async admit(a) {
       const isNamespace = a.resource.group === '' && a.resource.resource === 'namespaces';
       if (a.operation === 'DELETE') {
@@ -35,8 +35,9 @@ export function namespaceLifecycle(registry: Registry): MutationInterface & { na
       // Access reviews are always answered: saying the namespace is missing would leak that it is (isAccessReview).
       if (a.resource.group === 'authorization.k8s.io' && a.resource.resource === 'localsubjectaccessreviews') return;
       const ns = await registry.store.get(registry.key(namespaces, undefined, a.namespace));
+      // A create or an update in a namespace that is gone: 404 for the namespace.
       if (!ns) throw errors.notFound(namespaces, a.namespace);
-      if (terminating(ns)) {
+      if (a.operation === 'CREATE' && terminating(ns)) {
         // admission.NewForbidden: named by the object's name (or its generateName), with the NamespaceTerminating cause.
         const name = a.name || a.object?.metadata.generateName || '';
         const rt = a.resourceType;

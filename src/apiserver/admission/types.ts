@@ -31,10 +31,15 @@ export interface Attributes {
   oldObject: KubeObject | undefined;
   dryRun: boolean;
   userInfo: UserInfo;
-  /** Where `Warning:` headers for the response go (warning.AddWarning): webhooks' and policies' warnings. */
-  warnings?: string[];
   /** The served type (not in Kubernetes' interface: nodeless' errors and keys are built from it). */
   resourceType: ResourceType;
+  /**
+   * Where `Warning:` headers for the response go (warning.AddWarning): webhooks', policies' and
+   * PodSecurity's warnings, each a `Warning: 299 - "…"` header (kubectl prints `Warning: …`).
+   */
+  warnings: string[];
+  /** Audit annotations (Attributes.AddAnnotation): key → value, logged as the request's audit record by the chain. */
+  auditAnnotations: Map<string, string>;
 }
 
 /** admission.Interface: the operations a plugin wants to see. */
