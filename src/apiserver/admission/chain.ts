@@ -46,7 +46,7 @@ export const ADMISSION_ORDER = [
   'MutatingAdmissionWebhook', //   issue 17
   'ValidatingAdmissionPolicy', //  issue 17
   'ValidatingAdmissionWebhook', // issue 17
-  'ResourceQuota', //              ./resource-quota.ts: ResourceQuota usage and limits
+  'ResourceQuota', //              issue 17
 ] as const;
 
 export type AdmissionPluginName = (typeof ADMISSION_ORDER)[number];
