@@ -20,6 +20,7 @@ import { startAPIServiceRegistration } from './apiserver/bootstrap/apiservices.j
 import { startFlowControlConfig } from './apiserver/bootstrap/flowcontrol.js';
 import { webhookAdmission } from './apiserver/admission/webhook/plugin.js';
 import { serviceResolver } from './apiserver/admission/webhook/services.js';
+import { validatingAdmissionPolicy } from './apiserver/admission/policy.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -79,6 +80,8 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
   const webhooks = webhookAdmission(registry, serviceResolver(registry, () => subresources.backends?.proxyTarget?.bind(subresources.backends)));
   registry.admission.register(webhooks.mutating);
   registry.admission.register(webhooks.validating);
+  const policies = validatingAdmissionPolicy(registry);
+  registry.admission.register(policies);
   // CRDs stored earlier are served again before anything else reads the catalog.
   const crds = catalog.lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
   for (const crd of (await registry.list(crds, undefined)).items) catalog.setCRD(crd, crd.metadata.name!);
@@ -107,6 +110,7 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
   }
   // What kube-apiserver's post-start hooks keep: the APIServices of what it serves, the mandatory flow control configuration.
   await webhooks.start();
-  const stops = [await startAPIServiceRegistration(registry), await startFlowControlConfig(registry), () => webhooks.close()];
+  await policies.start();
+  const stops = [await startAPIServiceRegistration(registry), await startFlowControlConfig(registry), () => webhooks.close(), () => policies.close()];
   return { name, catalog, registry, subresources, client: new InProcessClient(registry), metrics, stop: () => stops.forEach((s) => s()) };
 }

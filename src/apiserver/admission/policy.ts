@@ -1,0 +1,229 @@
+// ValidatingAdmissionPolicy, as kube-apiserver's plugin of that name runs it
+// (k8s.io/apiserver/pkg/admission/plugin/policy/validating: dispatcher.go,
+// validator.go; policy/generic CollectParams; policy/matching): every binding of
+// every policy, in name order; the request matched by the policy's
+// matchConstraints and the binding's matchResources; the params the binding
+// names; the policy's matchConditions, variables and validations in CEL with a
+// cost budget; each failed validation denied, warned about or audited per the
+// binding's validationActions. docs/admission.md tells the rules.
+import type { KubeObject, ResourceType } from '../../api/types.js';
+import { compile, RUNTIME_COST_BUDGET, toCel } from '../../api/cel/index.js';
+import { policyCelVariables } from '../../api/resources/admissionregistration.js';
+import { selectorFromLabelSelector } from '../../api/selectors.js';
+import type { CelInput } from '@bufbuild/cel';
+import type { Registry } from '../registry.js';
+import { qualifiedResource, StatusError } from '../status.js';
+import { equivalentTargets, namespaceSelectorMatches, objectSelectorMatches, requestNamespace, requestTarget, ruleMatches, type MatchTarget, type Rule } from './matching.js';
+import { admissionRequest, convertObject } from './request.js';
+import type { Attributes, ValidationInterface } from './types.js';
+import { WatchedObjects } from './watched.js';
+
+const OUT_OF_BUDGET = 'validation failed due to running out of cost budget, no further validation rules will be run';
+
+/** A policy's expressions, compiled once per version of the policy. */
+interface CompiledPolicy {
+  generation: string;
+  conditions: { name: string; c: ReturnType<typeof compile> }[];
+  variables: { name: string; c: ReturnType<typeof compile> }[];
+  validations: { v: any; c: ReturnType<typeof compile>; message?: ReturnType<typeof compile> }[];
+}
+
+interface Decision {
+  deny: boolean;
+  message: string;
+  reason?: string;
+}
+
+const REASON_CODE: Record<string, number> = { Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
+
+/** matching.Matcher: namespace and object selectors, excluded rules, then the rules (with resourceNames), exact or equivalent. */
+async function matchResources(registry: Registry, m: any, a: Attributes): Promise<MatchTarget | undefined> {
+  if (!m || typeof m !== 'object') return requestTarget(a);
+  if (!(await namespaceSelectorMatches(registry, m.namespaceSelector, a))) return undefined;
+  if (!objectSelectorMatches(m.objectSelector, a)) return undefined;
+  const named = (r: Rule) => !r.resourceNames?.length || r.resourceNames.includes(a.name);
+  const exact = requestTarget(a);
+  const excluded: Rule[] = Array.isArray(m.excludeResourceRules) ? m.excludeResourceRules : [];
+  if (excluded.some((r) => named(r) && ruleMatches(r, a, exact))) return undefined;
+  const rules: Rule[] = Array.isArray(m.resourceRules) ? m.resourceRules : [];
+  // A binding's matchResources without resourceRules takes every resource its policy matches.
+  if (rules.length === 0) return exact;
+  if (rules.some((r) => named(r) && ruleMatches(r, a, exact))) return exact;
+  if (m.matchPolicy === 'Exact') return undefined;
+  for (const t of equivalentTargets(registry, a)) if (rules.some((r) => named(r) && ruleMatches(r, a, t))) return t;
+  return undefined;
+}
+
+export function validatingAdmissionPolicy(registry: Registry): ValidationInterface & { name: 'ValidatingAdmissionPolicy'; start(): Promise<void>; close(): void } {
+  const rt = (plural: string) => registry.catalog.lookup('admissionregistration.k8s.io', 'v1', plural)!;
+  const policies = new WatchedObjects(registry, rt('validatingadmissionpolicies'));
+  const bindings = new WatchedObjects(registry, rt('validatingadmissionpolicybindings'));
+  const compiled = new Map<string, CompiledPolicy>();
+
+  const compiledFor = (p: KubeObject): CompiledPolicy => {
+    const key = `${p.metadata.uid}/${p.metadata.resourceVersion}`;
+    const hit = compiled.get(p.metadata.name!);
+    if (hit?.generation === key) return hit;
+    const s = p.spec ?? {};
+    const vars = policyCelVariables(s);
+    const names: string[] = (Array.isArray(s.variables) ? s.variables : []).map((v: any) => String(v?.name ?? ''));
+    const out: CompiledPolicy = {
+      generation: key,
+      conditions: (Array.isArray(s.matchConditions) ? s.matchConditions : []).map((c: any) => ({ name: String(c?.name), c: compile(String(c?.expression ?? ''), { variables: vars, variableNames: names }) })),
+      variables: (Array.isArray(s.variables) ? s.variables : []).map((v: any, i: number) => ({ name: String(v?.name), c: compile(String(v?.expression ?? ''), { variables: vars, variableNames: names.slice(0, i) }) })),
+      validations: (Array.isArray(s.validations) ? s.validations : []).map((v: any) => ({
+        v, c: compile(String(v?.expression ?? ''), { variables: vars, variableNames: names }),
+        ...(typeof v?.messageExpression === 'string' && v.messageExpression.trim() ? { message: compile(v.messageExpression, { variables: vars, variableNames: names }) } : {}),
+      })),
+    };
+    compiled.set(p.metadata.name!, out);
+    return out;
+  };
+
+  /**
+   * CollectParams: the binding's paramRef (a name, or a selector) read in the policy's paramKind,
+   * in the request's namespace unless it names one. Undefined params (no paramKind) evaluate once.
+   */
+  const collectParams = async (policy: KubeObject, binding: KubeObject, a: Attributes): Promise<(KubeObject | null)[]> => {
+    const kind = policy.spec?.paramKind;
+    if (!kind) return [null];
+    const ref = binding.spec?.paramRef;
+    if (!ref) throw new Error(`failed to configure binding: paramRef is required when paramKind is set`);
+    const prt: ResourceType | undefined = registry.catalog.byKind(String(kind.apiVersion), String(kind.kind));
+    if (!prt) throw new Error(`paramKind kind \`${kind.apiVersion}, Kind=${kind.kind}\` not known`);
+    let ns: string | undefined;
+    if (prt.namespaced) {
+      ns = ref.namespace || a.namespace;
+      if (!ns) throw new Error('cannot use namespaced paramRef in policy binding that matches cluster-scoped resources');
+    }
+    let params: KubeObject[] = [];
+    if (ref.name) {
+      const p = await registry.tryGet(prt, ns, ref.name);
+      if (p) params = [p];
+    } else if (ref.selector) {
+      const sel = selectorFromLabelSelector(ref.selector);
+      params = (await registry.list(prt, ns)).items.filter((o) => sel.matches(o.metadata.labels ?? {}));
+    }
+    if (params.length === 0 && ref.parameterNotFoundAction === 'Deny') throw new Error('no params found for policy binding with `Deny` parameterNotFoundAction');
+    return params;
+  };
+
+  /** One policy with one binding and one params object: the decisions of its validations (validator.Validate). */
+  const evaluate = (policy: KubeObject, cp: CompiledPolicy, a: Attributes, t: MatchTarget, params: KubeObject | null, ns: KubeObject | undefined): Decision[] => {
+    const fail = policy.spec?.failurePolicy !== 'Ignore';
+    const onError = (message: string): Decision[] => (fail ? [{ deny: true, message }] : []);
+    let budget = RUNTIME_COST_BUDGET;
+    const bindings: Record<string, CelInput> = {
+      object: toCel(convertObject(a.object, a.resourceType, t.rt) ?? null),
+      oldObject: toCel(convertObject(a.oldObject, a.resourceType, t.rt) ?? null),
+      request: toCel(admissionRequest(a, t, '')),
+      params: toCel(params),
+      // CreateNamespaceObject: the namespace's metadata, spec and status.
+      namespaceObject: toCel(ns ? { metadata: ns.metadata, spec: ns.spec, status: ns.status } : null),
+      authorizer: toCel({}),
+    };
+    const vars = new Map<string, CelInput>();
+    const varErrors = new Map<string, string>();
+    bindings.variables = toCel({});
+    /** Runs one compiled expression: its value, or the error text kube reports for it. */
+    const run = (c: ReturnType<typeof compile>, source: string, needs?: ReadonlySet<string>): { value?: unknown; error?: string; budget?: true } => {
+      if (!c.ok) return { error: c.error };
+      for (const v of needs ?? []) if (varErrors.has(v)) return { error: `expression '${source}' resulted in error: ${varErrors.get(v)}` };
+      const r = c.program.run({ ...bindings, variables: new Map(vars) as unknown as CelInput });
+      budget -= r.cost;
+      if (budget < 0) return { budget: true };
+      if (!r.ok) return { error: `expression '${source}' resulted in error: ${r.error}` };
+      return { value: r.value };
+    };
+    // matchConditions: any false skips the policy; an error is the failure policy's.
+    const condErrors: string[] = [];
+    for (const m of cp.conditions) {
+      const src = m.c.ok ? m.c.program.source : '';
+      const r = run(m.c, src, m.c.ok ? m.c.program.usesVariables : undefined);
+      if (r.budget) return onError(OUT_OF_BUDGET);
+      if (r.error) condErrors.push(r.error);
+      else if (r.value === false) return [];
+      else if (r.value !== true) condErrors.push(`expression '${src}' resulted in error: no such overload`);
+    }
+    if (condErrors.length) return onError(condErrors.length === 1 ? condErrors[0] : `[${condErrors.join(', ')}]`);
+    for (const v of cp.variables) {
+      const r = run(v.c, v.c.ok ? v.c.program.source : '', v.c.ok ? v.c.program.usesVariables : undefined);
+      if (r.budget) return onError(OUT_OF_BUDGET);
+      if (r.error) varErrors.set(v.name, r.error);
+      else vars.set(v.name, r.value as CelInput);
+    }
+    const out: Decision[] = [];
+    for (const { v, c, message } of cp.validations) {
+      const source = String(v?.expression ?? '');
+      const r = run(c, source, c.ok ? c.program.usesVariables : undefined);
+      if (r.budget) return [...out, ...onError(OUT_OF_BUDGET)];
+      if (r.error) { out.push(...onError(r.error)); continue; }
+      if (r.value === true) continue;
+      // The failure message: messageExpression's string, else message, else the expression.
+      let text = '';
+      if (message) {
+        const m = run(message, String(v.messageExpression), message.ok ? message.program.usesVariables : undefined);
+        if (m.budget) return [...out, ...onError(`failed messageExpression: ${OUT_OF_BUDGET}`)];
+        const s = typeof m.value === 'string' ? m.value.trim() : '';
+        if (s && !s.includes('\n') && s.length <= 5 * 1024) text = s;
+      }
+      if (!text && typeof v?.message === 'string' && v.message.trim()) text = v.message.trim();
+      if (!text) text = `failed expression: ${source.trim()}`;
+      out.push({ deny: true, message: text, reason: typeof v?.reason === 'string' && v.reason ? v.reason : 'Invalid' });
+    }
+    return out;
+  };
+
+  return {
+    name: 'ValidatingAdmissionPolicy',
+    handles: (op) => op === 'CREATE' || op === 'UPDATE' || op === 'DELETE' || op === 'CONNECT',
+    async validate(a) {
+      const all = bindings.all();
+      if (all.length === 0) return;
+      let denied: { policy: string; binding: string; d: Decision } | undefined;
+      let ns: KubeObject | undefined | null = null;
+      for (const policy of policies.all()) {
+        const mine = all.filter((b) => b.spec?.policyName === policy.metadata.name);
+        if (mine.length === 0) continue;
+        const t = await matchResources(registry, policy.spec?.matchConstraints, a);
+        if (!t) continue;
+        const cp = compiledFor(policy);
+        for (const binding of mine) {
+          const bt = binding.spec?.matchResources ? await matchResources(registry, binding.spec.matchResources, a) : t;
+          if (!bt) continue;
+          const actions: string[] = Array.isArray(binding.spec?.validationActions) ? binding.spec.validationActions : [];
+          let decisions: Decision[];
+          try {
+            if (ns === null) ns = await requestNamespace(registry, a);
+            const params = await collectParams(policy, binding, a);
+            decisions = params.flatMap((p) => evaluate(policy, cp, a, t, p, ns ?? undefined));
+          } catch (e) {
+            // A binding that cannot be configured (its params): the failure policy decides.
+            decisions = policy.spec?.failurePolicy === 'Ignore' ? [] : [{ deny: true, message: (e as Error).message }];
+          }
+          for (const d of decisions) {
+            if (!d.deny) continue;
+            if (actions.includes('Deny') && !denied) denied = { policy: policy.metadata.name!, binding: binding.metadata.name!, d };
+            if (actions.includes('Warn')) a.warnings?.push(`Validation failed for ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${binding.metadata.name}': ${d.message}`);
+            // Audit: kube-apiserver writes an audit annotation; nodeless keeps no audit log.
+          }
+        }
+      }
+      if (!denied) return;
+      const message = `ValidatingAdmissionPolicy '${denied.policy}' with binding '${denied.binding}' denied request: ${denied.d.message}`;
+      const reason = denied.d.reason ?? 'Invalid';
+      const name = a.name || a.object?.metadata?.generateName || 'Unknown';
+      throw new StatusError(REASON_CODE[reason] ?? 422, reason, `${qualifiedResource(a.resourceType)} "${name}" is forbidden: ${message}`, {
+        name, group: a.resource.group, kind: a.resource.resource, causes: [{ message }],
+      });
+    },
+    async start() {
+      await policies.start();
+      await bindings.start();
+    },
+    close() {
+      policies.close();
+      bindings.close();
+    },
+  };
+}
