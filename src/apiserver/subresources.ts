@@ -290,11 +290,11 @@ export class Subresources {
     const streams = this.streams(pod);
     const p: RemoteCommandParams = { kind, container, command: q.getAll('command'), stdin: flag(q, 'stdin'), stdout: flag(q, 'stdout'), stderr: flag(q, 'stderr'), tty: flag(q, 'tty') };
     if (kind === 'exec' && !p.command.length) throw errors.badRequest('you must specify at least one command for the container');
-    if (!p.stdin && !p.stdout && !p.stderr) throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
     const check = streams.check(pod, container, kind);
     if (!r.upgrade) throw errors.badRequest('Upgrade request required');
     await serveRemoteCommand(r.upgrade, res, p, {
       notRunning: !check.ok,
+      refused: !p.stdin && !p.stdout && !(p.stderr && !p.tty) ? 'you must specify at least 1 of stdin, stdout, stderr' : undefined,
       run: async (io) => {
         if (kind === 'exec') {
           const code = await streams.exec(pod, container, p.command, io);

@@ -93,6 +93,11 @@ export interface RemoteCommandRun {
   run(io: StreamIO): Promise<Outcome>;
   /** The container has no running instance: kube answers "container not found" (the kubelet's words). */
   notRunning: boolean;
+  /**
+   * What the kubelet refuses before looking for the container (no stream asked for):
+   * its plain-text 400, which clients report as "unable to upgrade connection: …".
+   */
+  refused?: string;
 }
 
 /**
@@ -101,7 +106,8 @@ export interface RemoteCommandRun {
  * kubelet's and the translator's answers and the session itself.
  */
 export async function serveRemoteCommand(up: Upgrade, res: http.ServerResponse, p: RemoteCommandParams, target: RemoteCommandRun): Promise<void> {
-  const notFound = `container not found ("${p.container}")`;
+  // The kubelet's own refusals, in its order: the options, then the container.
+  const kubelet = target.refused !== undefined ? { code: 400, text: target.refused } : target.notRunning ? { code: 500, text: `container not found ("${p.container}")` } : undefined;
   let channels: Channels;
   if (isWebSocketRequest(up.req)) {
     const requested = wsProtocols(up.req);
@@ -109,20 +115,20 @@ export async function serveRemoteCommand(up: Upgrade, res: http.ServerResponse, 
     const translated = requested.includes(V5);
     const allowed = translated ? [V5] : KUBELET_WS_PROTOCOLS;
     const chosen = negotiate(requested.length ? requested : [''], allowed);
-    if (!translated && target.notRunning) return plainError(res, 500, notFound);
+    if (!translated && kubelet) return plainError(res, kubelet.code, kubelet.text);
     if (chosen === undefined) {
       // x/net/websocket refuses the handshake with 403.
       throw new StatusError(403, 'Forbidden', `requested protocol(s) are not supported: [${requested.join(' ')}]; supports [${allowed.join(' ')}]`);
     }
     const ws = await acceptWebSocket(up, chosen);
     channels = wsChannels(new WsChannels(ws, chosen, p.stdin ? [0, 4] : [4]), p);
-    if (translated && target.notRunning) {
+    if (translated && kubelet) {
       // The translator upgraded first, then its SPDY request to the kubelet failed.
-      channels.finish(internalError(`unable to upgrade connection: ${notFound}`));
+      channels.finish(internalError(`unable to upgrade connection: ${kubelet.text}`));
       return;
     }
   } else if (isSpdyRequest(up.req)) {
-    if (target.notRunning) return plainError(res, 500, notFound);
+    if (kubelet) return plainError(res, kubelet.code, kubelet.text);
     const offered = streamProtocols(up.req);
     if (!offered.length) return plainError(res, 400, 'unable to upgrade: X-Stream-Protocol-Version is required');
     const chosen = negotiate(offered, SPDY_PROTOCOLS);
