@@ -4,6 +4,7 @@
 import type { KubeObject, ResourceType } from './types.js';
 import { builtinResources } from './resources/index.js';
 import { defineResource, metaFields } from './resources/define.js';
+import { hasRules, validateRules } from './cel/rules.js';
 
 export interface GroupInfo {
   name: string;
@@ -96,6 +97,8 @@ export class Catalog {
         crdSchema: v.schema?.openAPIV3Schema, custom: true, hasGeneration: true,
         fields: metaFields,
         scale: v.subresources?.scale,
+        // x-kubernetes-validations: the CEL rules of the version's schema (docs/admission.md).
+        ...(hasRules(v.schema?.openAPIV3Schema) ? { validate: (o: KubeObject, old?: KubeObject) => validateRules(v.schema.openAPIV3Schema, o, old) } : {}),
       });
       (rt as any).storage = !!v.storage;
       (rt as any).additionalPrinterColumns = v.additionalPrinterColumns;

@@ -3,6 +3,7 @@ import type { FieldError } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { nonNegative, notMoreThan100Percent, positive, positiveIntOrPercent } from './checks.js';
 import { validateDNS1123Subdomain } from '../selectors.js';
+import { ruleCompileErrors } from '../cel/rules.js';
 
 export const leases = defineResource({
   group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true,
@@ -78,6 +79,7 @@ export const customresourcedefinitions = defineResource({
     }
     versions.forEach((v, i) => {
       if (!v?.schema?.openAPIV3Schema) errs.push({ field: `spec.versions[${i}].schema.openAPIV3Schema`, type: 'FieldValueRequired', message: 'schemas are required' });
+      else errs.push(...ruleCompileErrors(v.schema.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`));
       const scale = v?.subresources?.scale;
       if (scale && typeof scale === 'object') errs.push(...scalePathErrors(scale, `spec.versions[${i}].subresources.scale`));
     });
