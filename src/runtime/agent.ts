@@ -256,7 +256,8 @@ export class Kubelet extends Controller implements NodeAgent {
     }
     // Readiness gates are flipped by others: Ready follows.
     if (pod.spec?.readinessGates?.length) this.markDirty(ps);
-    this.host.runtimeOf(ps).podUpdated?.(ps, pod);
+    // A container waiting on a downward API file may be done now (src/runtime/downwardwait.ts).
+    if (this.host.runtimeOf(ps).podUpdated?.(ps, pod, this.clock.now())) { this.markDirty(ps); this.lifecycle.sync(ps); }
     // `kubectl debug` added ephemeral containers: they start now.
     if (!ps.deleting && addEphemeral(ps, pod)) { this.markDirty(ps); this.lifecycle.sync(ps); }
   }

@@ -8,6 +8,7 @@ import { errors } from '../apiserver/status.js';
 import { fallbackMessage, pickInstance, renderLog, type LogLine } from './logs.js';
 import { SIMULATE_ANNOTATION, behaviourOf, containerImage, looksLikeWebServer, normalizeImage, plannedExit, type SimulationOptions } from './simulate.js';
 import type { ContainerState, PodState, Runtime, Terminated } from './types.js';
+import { downwardWait, matchingLine, type DownwardWait } from './downwardwait.js';
 
 interface Instance {
   startedAt: number;
@@ -29,10 +30,21 @@ export function simulatedLines(pod: KubeObject, c: { name: string; init: boolean
   ];
   const port = spec.ports?.[0]?.containerPort;
   const denied = behaviourOf(pod, c.name, c.init, clusterDefaults).listenDenied;
+  const wait = c.init ? downwardWait(pod, spec) : undefined;
   if (denied) { /* it dies binding its port: no "listening" line */ } else if (looksLikeWebServer(image) || port) lines.push(out(t, `listening on :${port ?? 80}`));
-  else if ((pod.metadata.ownerReferences ?? []).some((o) => o.kind === 'Job') || c.init) lines.push(out(t, 'working'));
+  else if (wait) { /* the loop's own output below */ } else if ((pod.metadata.ownerReferences ?? []).some((o) => o.kind === 'Job') || c.init) lines.push(out(t, 'working'));
   else lines.push(out(t, 'running'));
   const end = inst.end;
+  if (wait) {
+    // Each time round the loop: grep finds nothing (prints nothing), the echo, the sleep; the last look prints the line it found.
+    const until = end?.finishedAt ?? Date.now();
+    if (wait.echo !== undefined) for (let at = t; at < until && lines.length < 10_000; at += Math.max(wait.sleepMs, 1)) lines.push(out(at, wait.echo));
+    if (end && !end.stopped && end.exitCode === 0) {
+      lines.push(out(end.finishedAt, matchingLine(wait, pod) ?? ''));
+      lines.push(out(end.finishedAt, `[nodeless] container ${c.name} exited with code 0`));
+      return lines;
+    }
+  }
   if (end) {
     const f = end.finishedAt;
     if (end.stopped) lines.push(out(f, 'received SIGTERM, shutting down'));
@@ -79,6 +91,15 @@ export class SimulatedRuntime implements Runtime {
       c.exitAt = now + plan.afterMs;
       c.exitCode = plan.code;
     }
+    // An init container looping on a downward API file until its pod has some metadata (the EIP report's
+    // init container): it runs until the file matches, or its timeout (src/runtime/downwardwait.ts).
+    const wait = c.init && !c.sidecar && !pod.metadata.annotations?.[SIMULATE_ANNOTATION] ? downwardWait(pod, spec) : undefined;
+    if (wait) {
+      c.handle = wait;
+      c.exitAt = wait.timeoutMs !== undefined ? now + wait.timeoutMs : undefined;
+      c.exitCode = wait.timeoutCode;
+      this.look(c, pod, now);
+    }
     if (c.init && !c.sidecar) return;
     const b = behaviourOf(pod, c.name, c.init, this.defaults());
     const startupDelay = spec.startupProbe ? (spec.startupProbe.initialDelaySeconds ?? 0) * 1000 : 0;
@@ -92,6 +113,23 @@ export class SimulatedRuntime implements Runtime {
       c.ready = true;
       c.started = true;
     } else c.readyAt = now + Math.max(startupDelay, readyDelay);
+  }
+
+  /** A waiting container whose file now matches exits 0 (the loop's grep found the line). */
+  private look(c: ContainerState, pod: KubeObject, now: number): boolean {
+    const wait = c.handle as DownwardWait | undefined;
+    if (!wait || c.state !== 'running' && c.state !== 'waiting' || c.exitCode === 0 && c.exitAt !== undefined) return false;
+    if (matchingLine(wait, pod) === undefined) return false;
+    c.exitAt = now;
+    c.exitCode = 0;
+    return true;
+  }
+
+  /** The pod's metadata changed: the downward API files follow, and a container waiting on one may be done. */
+  podUpdated(ps: PodState, pod: KubeObject, now = Date.now()): boolean {
+    let changed = false;
+    for (const c of ps.containers) if (c.init && c.state === 'running' && c.handle) changed = this.look(c, pod, now) || changed;
+    return changed;
   }
 
   stop(_ps: PodState, c: ContainerState, _graceSec: number, now: number): void {

@@ -97,8 +97,8 @@ export interface Runtime {
   terminationMessage?(ps: PodState, c: ContainerState, pod: KubeObject, exitCode: number, at: number): string | undefined;
   /** Told when an instance ended (log followers end). */
   exited?(ps: PodState, c: ContainerState): void;
-  /** The pod object changed (downward API files follow annotations). */
-  podUpdated?(ps: PodState, pod: KubeObject): void;
+  /** The pod object changed (downward API files follow annotations); true when a container's state changed with it. */
+  podUpdated?(ps: PodState, pod: KubeObject, now?: number): boolean | void;
   /** Frees everything held for the pod (processes, files). */
   cleanup(ps: PodState): Promise<void> | void;
   /** The main processes of the pod's running containers (process runtime), for what is measured of them. */

@@ -44,7 +44,7 @@ export function formatMap(m: Record<string, string> | undefined): string {
   return Object.keys(m ?? {}).sort().map((k) => `${k}=${JSON.stringify(m![k])}`).join('\n');
 }
 
-function fieldValue(pod: KubeObject, fieldPath: string): string {
+export function fieldValue(pod: KubeObject, fieldPath: string): string {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (m) return own(own(pod.metadata, m[1]), m[2]) ?? '';
   switch (fieldPath) {

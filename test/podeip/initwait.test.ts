@@ -1,10 +1,15 @@
-// The documented init-container wait for the EIP (docs/alibaba/pod-eip.md), with the process
-// runtime: the init container really loops on the downwardAPI file until the
+// The documented init-container wait for the EIP (docs/alibaba/pod-eip.md). In the
+// simulated runtime, the report's own YAML unchanged (test/fixtures/alibaba-ack-pod-eip):
+// the init container reads the downward API file and waits until the
+// annotation is in it, then exits 0 (src/runtime/downwardwait.ts). With the
+// process runtime the loop really runs on the downwardAPI file until the
 // controller's allocated-eipAddress annotation appears in it (the file is
 // rewritten while the pod runs), then the app container starts. Paths of
 // volume mounts live under the pod's own root, $NODELESS_ROOT.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { kc, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
@@ -44,6 +49,43 @@ spec:
       - path: "annotations"
         fieldRef: {fieldPath: metadata.annotations}
 `;
+
+const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'alibaba-ack-pod-eip');
+const reportPod = fs.readFileSync(path.join(FIXTURES, 'init-container-pod.yaml'), 'utf8');
+const podJson = (name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json']));
+
+describe('init container waiting for the EIP (simulated runtime, the report\'s YAML)', () => {
+  it('waits until the downward API file has allocated-eipAddress, then exits 0 and the app starts', async () => {
+    kc(n, ['apply', '-f', '-'], reportPod.replace('name: example', 'name: example-sim'));
+    const pod = await waitFor('the app container running', () => {
+      const p = podJson('example-sim');
+      return p.status?.containerStatuses?.[0]?.state?.running && p;
+    }, 90_000, 300);
+    const addr = pod.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'];
+    assert.match(addr, /^\d+\.\d+\.\d+\.\d+$/);
+    const init = pod.status.initContainerStatuses[0].state.terminated;
+    assert.deepEqual([init.exitCode, init.reason], [0, 'Completed']);
+    // It ran for the EIP's 3 s bind, not the half second a simulated init container takes.
+    assert.ok(Date.parse(init.finishedAt) - Date.parse(init.startedAt) >= 2000, JSON.stringify(init));
+    // Its log: the loop's echo each time round, then the line grep found.
+    const log = kc(n, ['logs', 'example-sim', '-c', 'init']).trimEnd().split('\n');
+    assert.ok(log.includes('waiting for annotations'), log.join('\n'));
+    assert.equal(log.at(-2), `k8s.aliyun.com/allocated-eipAddress="${addr}"`);
+    kc(n, ['delete', 'pod', 'example-sim', '--wait=false']);
+  });
+
+  it('without the annotation it runs until its timeout kills it (busybox timeout -t: 143), and is restarted', async () => {
+    // The report's pod without the EIP annotation and with a 2 s timeout instead of 60 s.
+    kc(n, ['apply', '-f', '-'], reportPod.replace('name: example', 'name: example-none').replace(`    k8s.aliyun.com/pod-with-eip: "true"\n`, '    note: none\n').replace(`'-t' ,'60'`, `'-t' ,'2'`));
+    const st = await waitFor('the init container killed and restarted', () => {
+      const s = podJson('example-none').status?.initContainerStatuses?.[0];
+      return s?.restartCount >= 1 && s;
+    }, 60_000, 300);
+    assert.equal(st.lastState.terminated.exitCode, 143);
+    assert.equal(podJson('example-none').status.phase, 'Pending');
+    kc(n, ['delete', 'pod', 'example-none', '--wait=false']);
+  });
+});
 
 describe('init container waiting for the EIP (process runtime)', () => {
   it('loops until the downwardAPI file shows allocated-eipAddress, then the app starts', async () => {
