@@ -19,6 +19,7 @@ import { ServiceAccountKeys, TokenIssuer } from './apiserver/auth/serviceaccount
 import { ADMIN_USER } from './apiserver/auth/user.js';
 import { Cloud } from './cloud/index.js';
 import { cloudRoute } from './cloud/route.js';
+import { randomFromEnv } from './util/random.js';
 import { podAdmission } from './clouds/tencent/admission.js';
 import { EksConfig } from './clouds/tencent/eks-config.js';
 import { eksNetworkAdmission } from './clouds/tencent/network-admission.js';
@@ -99,7 +100,8 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     throw e;
   };
   // The cloud first: its clusters decide which Kubernetes APIs are served.
-  const cloud = await Cloud.open(store).catch(abandon);
+  // NODELESS_RANDOM_SEED makes the cloud's modelled randomness (a NAT's EIP per flow) repeatable.
+  const cloud = await Cloud.open(store, { random: randomFromEnv() }).catch(abandon);
   await cloud.bootstrap().catch(abandon);
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {

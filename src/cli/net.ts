@@ -43,7 +43,7 @@ export function registerNetCommands(program: Command): void {
   registerIngressCommand(net); // `net ingress EIP:PORT` lives in ingress.ts
   if (net.commands.some((c) => c.name() === 'egress')) return;
   leaf(net, 'egress <pod>', 'how a pod reaches the internet: NAT gateway route or EIP, or why it cannot', async (o, pod) => {
-    const qs = new URLSearchParams({ namespace: o.namespace, pod, ...(o.cluster ? { cluster: o.cluster } : {}) });
+    const qs = new URLSearchParams({ namespace: o.namespace, pod, ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.flows ? { flows: o.flows } : {}) });
     const view = await api(o, 'GET', `/egress?${qs}`);
     // The path exists, but a NAT at its cap drops what the pod sends (the timeouts of docs/alibaba/nat-bandwidth.md).
     const load: NatLoad | undefined = view.via === 'nat' ? await api(o, 'GET', `/natload/${encodeURIComponent(view.nat.id)}`) : undefined;
@@ -53,10 +53,15 @@ export function registerNetCommands(program: Command): void {
       console.log(JSON.stringify({ ...view, ...(load ? { natLoad: summary, saturated: load.saturated } : {}), ...(timeout ? { timeout } : {}) }, null, 2));
     } else {
       console.log(view.summary);
+      // Which address each connection leaves from: told when it can differ (a NAT with several EIPs), or when asked.
+      if (o.flows || (view.nat?.publicIps.length ?? 0) > 1) {
+        for (const [i, f] of view.flows.entries()) console.log(`flow ${i + 1}: ${f.protocol} ${f.source} → public IP ${f.publicIp}`);
+      }
       if (timeout) console.log(timeout);
     }
     if (view.via === 'none' || timeout) process.exitCode = 1;
-  }).option('-n, --namespace <ns>', 'namespace of the pod', 'default').option('--cluster <name>', 'cluster (default: default)');
+  }).option('-n, --namespace <ns>', 'namespace of the pod', 'default').option('--cluster <name>', 'cluster (default: default)')
+    .option('--flows <n>', 'connections to show, each with the public IP it leaves from (a NAT gateway with several EIPs picks one per flow at random)');
   leaf(net, 'load', 'per NAT gateway: shared bandwidth cap, demand of the pods behind it, utilisation, SATURATED', async (o) => {
     const res = await api(o, 'GET', `/natload${o.vpc ? `?vpcId=${encodeURIComponent(o.vpc)}` : ''}`);
     showDone(o, res.items, loadTable(res.items, !!o.pods));

@@ -17,11 +17,14 @@ import { SubnetModel } from './models/subnet.js';
 import { SuperNodeModel } from './models/supernode.js';
 import { VpcModel } from './models/vpc.js';
 import { CloudState } from './state.js';
+import type { Random } from '../util/random.js';
 import type { CloudChange, Cluster, Eni, QuotaName, QuotaView, SecurityGroup, SubnetView, SuperNode, Vpc } from './types.js';
 
 export interface CloudOptions {
   region?: string;
   zones?: string[];
+  /** Where the service is random (a NAT gateway's EIP per flow): Math.random unless a test injects a seeded one. */
+  random?: Random;
 }
 
 export interface BootstrapOptions {
@@ -53,8 +56,10 @@ export class Cloud {
   readonly clusters: ClusterModel;
   readonly superNodes: SuperNodeModel;
   readonly fileSystems: FileSystemModel;
+  readonly random: Random;
 
-  private constructor(private readonly state: CloudState) {
+  private constructor(private readonly state: CloudState, random: Random = Math.random) {
+    this.random = random;
     const s = state;
     this.regions = new RegionModel(s);
     this.quotas = new QuotaModel(s);
@@ -74,7 +79,7 @@ export class Cloud {
   static async open(store: Store, opts: CloudOptions = {}): Promise<Cloud> {
     const state = new CloudState(store, opts.region ?? DEFAULT_REGION, opts.zones ?? DEFAULT_ZONES);
     await state.load();
-    const cloud = new Cloud(state);
+    const cloud = new Cloud(state, opts.random);
     await cloud.fileSystems.load();
     return cloud;
   }

@@ -293,3 +293,24 @@ describe('change hook', () => {
     assert.ok(await store.get(`/cloud/eni/${eni.id}`));
   });
 });
+
+describe('egress through a NAT gateway with several EIPs', () => {
+  it('draws each flow\'s public IP from the injected randomness', async () => {
+    // Each flow takes two draws: its source port, then its EIP (< 0.5: the first, else the second).
+    const draws = [0, 0.1, 0.999, 0.9, 0.5, 0.2];
+    const cloud = await Cloud.open(new MemoryStore(), { random: () => draws.shift() ?? 0 });
+    const boot = await cloud.bootstrap();
+    const nat = await cloud.natGateways.create({ vpcId: boot.vpc.id, eipCount: 2 });
+    await cloud.routeTables.addRoute(cloud.subnets.get(boot.subnets[0].id).routeTableId, { destinationCidr: '0.0.0.0/0', nextHopType: 'nat', nextHopId: nat.id });
+    const eni = await cloud.allocatePodEni({ cluster: 'default', namespace: 'default', pod: 'p', uid: 'u', subnetId: boot.subnets[0].id, securityGroupIds: [] });
+    const { podEgress } = await import('../../src/cloud/handlers/egress.js');
+    const view = podEgress(cloud, 'default', 'default', 'p', 3);
+    const ips = nat.eipIds.map((id) => cloud.eips.get(id).address);
+    assert.deepEqual(view.flows, [
+      { protocol: 'tcp', source: `${eni.primaryIp}:32768`, publicIp: ips[0] },
+      { protocol: 'tcp', source: `${eni.primaryIp}:60971`, publicIp: ips[1] },
+      { protocol: 'tcp', source: `${eni.primaryIp}:46884`, publicIp: ips[0] },
+    ]);
+    assert.match(view.summary, /\(one per flow, at random\)$/);
+  });
+});
