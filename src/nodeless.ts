@@ -30,6 +30,7 @@ import { startSuperNodes } from './controllers/supernode.js';
 import { superNodeDeletion } from './clouds/tencent/supernode.js';
 import { startEklet } from './eklet.js';
 import { podEipAdmission, startPodEips } from './controllers/podeip/controller.js';
+import { PodEipConfig, podEipConfigValidation } from './clouds/alibaba/controller-config.js';
 import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
 import { runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
@@ -111,13 +112,15 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const informers = new SharedInformers(c.client);
     // A pod's eks-config defaults, resolved once for its admission, its kubelet and the controllers.
     const eksConfig = new EksConfig(informers);
+    // The pod EIP controller's settings (kube-system/ack-extend-network-controller), read by its webhook and by it.
+    const podEipConfig = new PodEipConfig(informers);
     // The clouds' admission plugins, each into its slot of the cluster's chain (src/apiserver/admission/chain.ts).
-    for (const plugin of [eksNetworkAdmission(cloud, name), podAdmission(cloud, name, eksConfig, c.registry), superNodeDeletion(cloud, name), podEipAdmission(), natLoadAdmission(eksConfig)]) {
+    for (const plugin of [eksNetworkAdmission(cloud, name), podAdmission(cloud, name, eksConfig, c.registry), superNodeDeletion(cloud, name), podEipAdmission(podEipConfig), podEipConfigValidation(), natLoadAdmission(eksConfig)]) {
       c.registry.admission.register(plugin);
     }
     clusters.set(name, c);
     if (opts.apiOnly) {
-      stops.push(() => eksConfig.close(), () => informers.stop());
+      stops.push(() => eksConfig.close(), () => podEipConfig.close(), () => informers.stop());
       return c;
     }
     // Controllers, scheduler and super nodes of this cluster, all through its in-process client.
@@ -135,11 +138,11 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
     c.subresources.backends = runtimeBackends(() => eklet.agents(), () => eksConfig.defaults());
     // Pod EIPs (docs/alibaba/pod-eip.md, docs/tencent/pod-eip.md): installs the PodEIP CRD and binds EIPs to annotated pods.
-    const podeips = await startPodEips(cloud, name, c.client, { informers });
+    const podeips = await startPodEips(cloud, name, c.client, { informers, config: podEipConfig });
     stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => eklet.close(), () => supernodes.stop(), () => podeips.stop());
     // NAT gateway load (docs/alibaba/nat-bandwidth.md): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
     const natload = startNatLoad(cloud, name, c.client, eksConfig, informers);
-    stops.push(() => natload.stop(), () => eksConfig.close(), () => informers.stop());
+    stops.push(() => natload.stop(), () => eksConfig.close(), () => podEipConfig.close(), () => informers.stop());
     return c;
   };
   // kube-apiserver's post-start hooks for what opening a cluster does here (cluster.ts, attach above):

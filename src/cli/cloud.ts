@@ -92,10 +92,12 @@ export function registerCloudCommands(program: Command): void {
   leaf(eip, 'allocate', 'allocate an EIP; prints its id', async (o) => {
     const res = await api(o, 'POST', '/eips', {
       bandwidthMbps: o.bandwidth === undefined ? undefined : int(o.bandwidth), internetChargeType: o.chargeType, name: o.name, description: o.description, isp: o.isp,
+      resourceGroupId: o.resourceGroup,
     });
     showDone(o, res, res.id);
-  }).option('--bandwidth <mbps>', 'bandwidth in Mbit/s').option('--charge-type <type>', 'internet charge type, e.g. TRAFFIC_POSTPAID_BY_HOUR')
-    .option('--name <name>', 'name').option('--description <text>', 'description').option('--isp <isp>', 'BGP (default), BGP_PRO, CMCC, CUCC, CTCC');
+  }).option('--bandwidth <mbps>', 'bandwidth in Mbit/s').option('--charge-type <type>', 'internet charge type: TRAFFIC_POSTPAID_BY_HOUR (default), BANDWIDTH_POSTPAID_BY_HOUR…, or Alibaba\'s PayByTraffic, PayByBandwidth')
+    .option('--name <name>', 'name').option('--description <text>', 'description').option('--isp <isp>', 'BGP (default), BGP_PRO, CMCC, CUCC, CTCC')
+    .option('--resource-group <id>', 'Alibaba resource group (rg-…; default: the account\'s default group)');
   leaf(eip, 'associate <id>', 'bind an EIP to an ENI (pod) or a NAT gateway', async (o, id) => {
     const res = await api(o, 'POST', `/eips/${encodeURIComponent(id)}/associate`, { eniId: o.eni, natId: o.nat });
     showDone(o, res, `${id} (${res.address}) associated with ${o.eni ?? o.nat}`);

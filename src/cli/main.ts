@@ -4,6 +4,7 @@ import { defaultHome } from './connect.js';
 import { registerCloudCommands } from './cloud.js';
 import { registerSuperNodeCommands } from './supernode.js';
 import { registerPodCommands } from './pods.js';
+import { registerPodEipCommands } from './podeip.js';
 
 const program = new Command();
 program.name('nodeless').description('A serverless Kubernetes cloud on one machine').showHelpAfterError();
@@ -31,6 +32,7 @@ program.command('up')
 registerCloudCommands(program);
 registerSuperNodeCommands(program);
 registerPodCommands(program);
+registerPodEipCommands(program);
 
 // One line, no stack trace: CliErrors and unexpected failures alike.
 program.parseAsync(process.argv).catch((e) => {

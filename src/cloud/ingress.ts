@@ -9,6 +9,7 @@ import { InvalidParameterValue, MissingParameter, ResourceNotFound } from './err
 import { parseIp } from './ipv4.js';
 import { q, type RouteDef } from './handlers/params.js';
 import type { SgRule } from './types.js';
+import { carriesTraffic } from './models/eip.js';
 
 /** A host on the internet (TEST-NET-1, so obviously emulated) standing for "anyone" when no source is given. */
 export const INTERNET_PEER = '192.0.2.1';
@@ -56,6 +57,10 @@ export function eipIngress(cloud: Cloud, target: string, port: number, protocol:
   const pod = at.type === 'pod' ? { cluster: at.cluster, namespace: at.namespace, name: at.pod, ip: eni.primaryIp, eniId: eni.id } : undefined;
   const who = pod ? `pod ${pod.namespace}/${pod.name}` : `node ${at.node}`;
   const view = { ...base, target: pod ? 'pod' as const : 'node' as const, pod, eniId: eni.id, securityGroupIds: eni.securityGroupIds };
+  // Associating is asynchronous: until it completes nothing arrives (a pod Ready before its EIP, docs/alibaba/pod-eip.md).
+  if (!carriesTraffic(eip)) {
+    return { ...view, allowed: false, summary: `blocked: EIP ${eip.id} (${eip.address}) is still being associated with ${eni.id} (${who}); it carries no traffic until that completes` };
+  }
   const verdict = cloud.securityGroups.evaluate(eni.securityGroupIds, { direction: 'ingress', protocol, port, peerIp: source.ip, vpcId: eni.vpcId });
   const groups = eni.securityGroupIds.length === 1 ? `security group ${eni.securityGroupIds[0]} has` : `security groups ${eni.securityGroupIds.join(', ')} have`;
   if (verdict.securityGroupId === undefined) {

@@ -81,7 +81,12 @@ export interface PodRef {
 }
 
 export type EipAssociation =
-  | { type: 'eni'; id: string; privateIp: string }
+  /**
+   * `effectiveAt`: associating is asynchronous (Alibaba's AssociateEipAddress, Tencent's AssociateAddress
+   * answer at once and the EIP carries traffic a moment later); until then nothing reaches the ENI
+   * through the EIP and its egress does not leave by it. Absent: at once.
+   */
+  | { type: 'eni'; id: string; privateIp: string; effectiveAt?: string }
   | { type: 'nat'; id: string };
 
 export interface Eip extends RecordBase {
@@ -93,6 +98,8 @@ export interface Eip extends RecordBase {
   instanceChargeType: string;
   isp: string;
   status: 'UNBIND' | 'BIND';
+  /** The resource group it belongs to (Alibaba's ResourceGroupId): the account's default group unless one was given. */
+  resourceGroupId?: string;
   association?: EipAssociation;
   /** The pod the EIP is bound to, for the pod EIP controller and for people reading `eip list`. */
   boundPod?: PodRef;
@@ -118,6 +125,8 @@ export interface EipRequest {
   isp?: string;
   name?: string;
   description?: string;
+  /** Alibaba's eip-resource-group-id (default: the account's default resource group). */
+  resourceGroupId?: string;
   releaseStrategy: 'Follow' | 'TTL' | 'Never';
   /** For TTL, in milliseconds. */
   releaseAfterMs?: number;

@@ -11,6 +11,7 @@ import { PodEipController } from '../../src/controllers/podeip/controller.js';
 import { installPodEipCrd } from '../../src/clouds/alibaba/podeip-crd.js';
 import { ALLOCATED_ANNOTATION, EIP_GATE } from '../../src/clouds/alibaba/pod-eip.js';
 import { assertBackoff, inProcess, type InProcess } from './inprocess.js';
+import { waitFor } from '../helpers/nodeless.js';
 
 let t: InProcess;
 let ctl: PodEipController;
@@ -87,6 +88,44 @@ describe('PodEipController.sync', () => {
     await drain();
     assert.equal(t.cloud.eips.list().some((e) => e.id === id), false);
     assert.equal(await podEip('ttl'), undefined);
+  });
+
+  it('without the RAM permission calls nothing and tells the pod; granted, it binds', async () => {
+    const cm = await t.cluster.client.create<KubeObject>(refs.configmaps, {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ack-extend-network-controller', namespace: 'kube-system' }, data: { ramPermission: 'false' },
+    });
+    await waitFor('the setting seen', () => !(ctl as any).settings.ramPermission);
+    const before = t.cloud.eips.list().length;
+    await podWithIp('noram');
+    await drain();
+    assert.equal(t.cloud.eips.list().length, before, 'nothing allocated');
+    assert.deepEqual([gate(await getPod('noram')).status, gate(await getPod('noram')).message],
+      ['False', 'AllocateEipAddress: Forbidden.RAM: User not authorized to operate on the specified resource, or this API doesn\'t support RAM.']);
+    assert.equal(ctl.queue.len, 0, 'nothing to retry until the permission is granted');
+    await t.cluster.client.patch(refs.configmaps, 'kube-system', cm.metadata.name!, 'merge', { data: { ramPermission: 'true' } });
+    await waitFor('queued again', () => ctl.queue.len > 0);
+    await drain();
+    t.clock.step(BIND_MS);
+    await drain();
+    assert.equal((await podEip('noram')).status.status, 'InUse');
+  });
+
+  it('the race: a newer pod naming the static EIP takes it, and the old pod\'s teardown leaves it unbound', async () => {
+    const id = (await t.cloud.eips.allocate({ name: 'race' })).id;
+    await podWithIp('old', { 'k8s.aliyun.com/pod-eip-instanceid': id });
+    await drain(); t.clock.step(BIND_MS); await drain();
+    assert.equal((await podEip('old')).status.status, 'InUse');
+    await podWithIp('new', { 'k8s.aliyun.com/pod-eip-instanceid': id });
+    await drain(); t.clock.step(BIND_MS); await drain();
+    assert.equal(t.cloud.eips.get(id).boundPod?.name, 'new');
+    assert.equal((await podEip('old')).status.status, 'InUse', 'the old PodEIP still believes it holds the EIP');
+    await t.cluster.client.delete(refs.pods, 'default', 'old', { gracePeriodSeconds: 0 });
+    await drain();
+    assert.equal(t.cloud.eips.get(id).association, undefined, 'disassociated from the new pod');
+    // The controller goes by its records: the new pod's PodEIP says InUse, so nothing binds it again.
+    await ctl.sync('default/new');
+    assert.equal(t.cloud.eips.get(id).association, undefined);
+    assert.equal((await podEip('new')).status.status, 'InUse');
   });
 
   it('retries a failing write with growing back-off, and releases the EIP the failed attempts allocated', async () => {

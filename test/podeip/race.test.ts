@@ -1,94 +1,147 @@
-// The rolling-update race of a Deployment naming one static EIP (docs/alibaba/pod-eip.md),
-// replayed with real kubectl: under RollingUpdate the new pod waits on the EIP
-// the old pod still holds (Warning event, gate False, not Ready, rollout
-// stuck) until the old pod's deletion lets it go; under Recreate the new pod
-// binds at once with no waiting event.
+// The rolling-update race over one static EIP, as the Alibaba report tells it
+// (docs/alibaba/pod-eip.md, §3.4.2), with the report's own manifests
+// (test/fixtures/alibaba-ack-pod-eip) and the real kubectl:
+//   - RollingUpdate: the new pod binds the EIP, then the old pod's teardown
+//     disassociates it, and the new pod is left without it (events on both,
+//     `nodeless net ingress` blocked, the new PodEIP still believing InUse);
+//   - the report's fixes as written: B, Recreate (its final config); C, a
+//     StatefulSet with pod-eip-release-strategy; A, the controller binding only
+//     after the rollout (opt-in: nodeless podeip config --bind-after-rollout true).
+// Every wait is on an event, a condition or the cloud's record.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, startCli, waitFor, nodelessJson as json, nodelessOk, type Running } from '../helpers/nodeless.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { kc, nodeless, startCli, waitFor, waitForReadyNode, nodelessJson as json, nodelessOk, type Running } from '../helpers/nodeless.js';
 
+const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'alibaba-ack-pod-eip');
+const fixture = (f: string) => fs.readFileSync(path.join(FIXTURES, f), 'utf8');
 const GATE = 'k8s.aliyun.com/eip';
 
-const deployment = (name: string, eipId: string, strategy: 'RollingUpdate' | 'Recreate') => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: 1
-  strategy: {type: ${strategy}}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-      annotations: {k8s.aliyun.com/pod-eip-instanceid: ${eipId}}
-    spec:
-      readinessGates: [{conditionType: "${GATE}"}]
-      containers: [{name: app, image: "nginx:1.25"}]
-`;
+/** The report's final Deployment (static EIP, readiness gate), renamed, with its strategy set back or kept. */
+const finalConfig = (name: string, eipId: string, strategy: 'RollingUpdate' | 'Recreate') => fixture('deployment-recreate.yaml')
+  .replace(/\{app: app\}/g, `{app: ${name}}`).replace(/name: app\b/g, `name: ${name}`).replace('eip-XXXXXXXlus72fax', eipId).replace('type: Recreate', `type: ${strategy}`);
 
 let n: Running;
-before(async () => { n = await startCli(); });
+before(async () => {
+  n = await startCli();
+  await waitForReadyNode(n);
+  const sg = (json(n, ['cloud', 'sg', 'list']) as any[]).find((g) => g.isDefault).id;
+  nodelessOk(n, ['cloud', 'sg', 'add-rule', sg, '--protocol', 'tcp', '--port', '9100', '--cidr', '0.0.0.0/0']);
+});
 after(async () => { await n?.stop(); });
 
 const podsOf = (app: string): any[] => JSON.parse(kc(n, ['get', 'pods', '-l', `app=${app}`, '-o', 'json'])).items;
 const cond = (p: any, type: string) => p.status?.conditions?.find((c: any) => c.type === type);
 const eventsOf = (name: string): any[] => JSON.parse(kc(n, ['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'json'])).items;
-const eip = (id: string) => (json(n, ['cloud', 'eip', 'list']) as any[]).find((e) => e.id === id);
+const eventOf = (name: string, reason: string, kind = 'Pod') => eventsOf(name).find((e) => e.reason === reason && e.involvedObject.kind === kind);
+const eip = (id: string) => json(n, ['cloud', 'eip', 'get', id]);
 const newEip = (name: string) => nodelessOk(n, ['cloud', 'eip', 'allocate', '--name', name]).split(/\s+/).pop()!;
+const podEip = (name: string) => JSON.parse(kc(n, ['get', 'podeip', name, '-o', 'json']));
+/** The pod's metrics agent answers on 9100 once the EIP carries traffic: what reaching the pod through its EIP means here. */
+const ingress = (address: string) => nodeless(n, ['net', 'ingress', `${address}:9100`]);
+const onlyPod = (app: string, not: string) => waitFor(`one ${app} pod, not ${not}`, () => {
+  const ps = podsOf(app);
+  return ps.length === 1 && ps[0].metadata.name !== not && ps[0];
+}, 120_000);
 
-describe('the rolling-update race (E5)', () => {
-  it('RollingUpdate: the new pod waits on the EIP the old pod holds until the old pod is deleted', async () => {
+describe('the rolling-update race (the report, §3.4.2)', () => {
+  it('RollingUpdate: the new pod binds the EIP, the old pod\'s teardown unbinds it, the new pod is left without it', async () => {
     const id = newEip('race');
-    kc(n, ['apply', '-f', '-'], deployment('race', id, 'RollingUpdate'));
+    const addr = eip(id).address;
+    kc(n, ['apply', '-f', '-'], finalConfig('race', id, 'RollingUpdate'));
     kc(n, ['rollout', 'status', 'deploy/race', '--timeout=120s']);
     const [old] = podsOf('race');
     assert.equal(eip(id).boundPod?.name, old.metadata.name);
 
-    kc(n, ['set', 'image', 'deploy/race', 'app=nginx:1.26']);
-    const fresh = await waitFor('the new pod waiting on the EIP', () => podsOf('race').find((p) =>
-      p.metadata.name !== old.metadata.name && cond(p, GATE)?.status === 'False'), 60_000);
-    const name = fresh.metadata.name;
-    assert.match(cond(fresh, GATE).message, new RegExp(`EIP ${id} \\(\\S+\\) is in use by pod default/${old.metadata.name}; waiting for it to be disassociated`));
-    assert.equal(cond(fresh, 'Ready')?.status, 'False');
-    const warning = eventsOf(name).find((e) => e.type === 'Warning' && e.reason === 'AllocateEIPFailed');
-    assert.ok(warning, 'a Warning event on the new pod');
-    assert.match(warning.message, new RegExp(`${id}.*in use by pod default/${old.metadata.name}`));
-    // The old pod goes only once the new one is Ready, which needs the EIP the old one holds: the rollout is stuck.
-    const stuck = kubectl(n, ['rollout', 'status', 'deploy/race', '--timeout=3s']);
-    assert.notEqual(stuck.code, 0);
-    assert.equal(eip(id).boundPod?.name, old.metadata.name);
-
-    // Deleting the old pod lets the EIP go (the event says so); the waiting pod binds it and turns Ready.
-    kc(n, ['delete', 'pod', old.metadata.name, '--wait=false']);
-    await waitFor('the disassociation event on the old pod', () => eventsOf(old.metadata.name).find((e) =>
-      e.reason === 'DisassociateEIP' && e.message.includes(id) && /disassociated: the pod is being deleted/.test(e.message)), 60_000);
+    kc(n, ['set', 'image', 'deploy/race', 'race=nginx:1.26']);
+    // The rollout finishes: the new pod took the EIP (its gate turned True), so the old pod could go.
     kc(n, ['rollout', 'status', 'deploy/race', '--timeout=120s']);
-    const bound = JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json']));
-    assert.equal(cond(bound, GATE).status, 'True');
-    assert.equal(cond(bound, GATE).reason, 'Associate eip succeed');
-    assert.equal(cond(bound, 'Ready').status, 'True');
-    assert.equal(bound.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'], eip(id).address);
-    await waitFor('only the new pod left, holding the EIP', () => {
-      const ps = podsOf('race');
-      return ps.length === 1 && ps[0].metadata.name === name && eip(id).boundPod?.name === name;
-    }, 60_000);
-    assert.ok(eventsOf(name).some((e) => e.reason === 'AllocateEIPSucceed'));
+    const fresh = await onlyPod('race', old.metadata.name);
+    const name = fresh.metadata.name;
+    const bound = await waitFor('the new pod told it has the EIP', () => eventOf(name, 'AllocateEIPSucceed'), 30_000);
+    // The old pod's teardown, which still believes it holds the EIP, disassociates it: from the new pod.
+    const teardown = await waitFor('the teardown on the old pod', () => eventOf(old.metadata.name, 'DisassociateEIP'), 60_000);
+    assert.equal(teardown.message, `EIP ${id} (${addr}) disassociated: the pod is being deleted`);
+    const lost = await waitFor('the new pod told it lost the EIP', () => eventOf(name, 'DisassociateEIP'), 60_000);
+    assert.equal(lost.type, 'Warning');
+    assert.equal(lost.message, `EIP ${id} (${addr}) was disassociated from this pod by the teardown of pod default/${old.metadata.name}, which held it before; this pod is left without it`);
+    // In this order: bound to the new pod, then taken away by the old one's teardown.
+    assert.ok(Number(bound.metadata.resourceVersion) < Number(teardown.metadata.resourceVersion));
+    // Left without it: the cloud has it unbound, traffic to it goes nowhere, yet the pod is Ready and its PodEIP says InUse.
+    assert.equal(eip(id).status, 'UNBIND');
+    const r = ingress(addr);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout.trim(), `blocked: EIP ${id} (${addr}) is not associated with anything, so nothing answers on it`);
+    const now = JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json']));
+    assert.equal(cond(now, 'Ready').status, 'True');
+    assert.equal(podEip(name).status.status, 'InUse');
+    kc(n, ['delete', 'deploy', 'race']);
   });
 
-  it('Recreate: the new pod binds the EIP cleanly, with no waiting event', async () => {
+  it('fix B, the report\'s final config (Recreate): the new pod gets the EIP and keeps it', async () => {
     const id = newEip('recreate');
-    kc(n, ['apply', '-f', '-'], deployment('recreate', id, 'Recreate'));
+    kc(n, ['apply', '-f', '-'], finalConfig('recreate', id, 'Recreate'));
     kc(n, ['rollout', 'status', 'deploy/recreate', '--timeout=120s']);
     const [old] = podsOf('recreate');
-    kc(n, ['set', 'image', 'deploy/recreate', 'app=nginx:1.26']);
+    kc(n, ['set', 'image', 'deploy/recreate', 'recreate=nginx:1.26']);
     kc(n, ['rollout', 'status', 'deploy/recreate', '--timeout=120s']);
-    const now = await waitFor('one new pod, Ready with the EIP', () => {
-      const ps = podsOf('recreate');
-      return ps.length === 1 && ps[0].metadata.name !== old.metadata.name && cond(ps[0], 'Ready')?.status === 'True' && ps[0];
-    }, 60_000);
-    assert.equal(cond(now, GATE).status, 'True');
+    const now = await onlyPod('recreate', old.metadata.name);
+    await waitFor('the new pod Ready with the EIP', () => eventOf(now.metadata.name, 'AllocateEIPSucceed'), 60_000);
+    assert.ok(eventOf(old.metadata.name, 'DisassociateEIP'), 'the old pod let it go first');
+    assert.equal(cond(JSON.parse(kc(n, ['get', 'pod', now.metadata.name, '-o', 'json'])), GATE).status, 'True');
     assert.equal(eip(id).boundPod?.name, now.metadata.name);
     assert.deepEqual(eventsOf(now.metadata.name).filter((e) => e.type === 'Warning').map((e) => e.message), []);
-    await waitFor('the old pod told the EIP was disassociated', () => eventsOf(old.metadata.name).some((e) => e.reason === 'DisassociateEIP'), 30_000);
+    assert.equal(ingress(eip(id).address).code, 0);
+    kc(n, ['delete', 'deploy', 'recreate']);
+  });
+
+  it('fix C: a StatefulSet with pod-eip-release-strategy keeps its EIP across a rolling update', async () => {
+    kc(n, ['apply', '-f', '-'], fixture('statefulset-release-strategy.yaml'));
+    const first = await waitFor('app-sts-0 bound', () => {
+      const p = JSON.parse(kc(n, ['get', 'pod', 'app-sts-0', '-o', 'json']));
+      return p.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress'] && p;
+    }, 60_000);
+    const addr = first.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'];
+    const id = podEip('app-sts-0').spec.allocationID;
+    kc(n, ['rollout', 'restart', 'sts/app-sts']);
+    kc(n, ['rollout', 'status', 'sts/app-sts', '--timeout=120s']);
+    const again = await waitFor('app-sts-0 back with its EIP', () => {
+      const p = JSON.parse(kc(n, ['get', 'pod', 'app-sts-0', '-o', 'json']));
+      return p.metadata.uid !== first.metadata.uid && p.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress'] && podEip('app-sts-0').status?.status === 'InUse' && p;
+    }, 120_000);
+    assert.equal(again.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'], addr);
+    assert.equal(podEip('app-sts-0').spec.allocationID, id);
+    assert.equal(eip(id).boundPod?.name, 'app-sts-0');
+    assert.equal(ingress(addr).code, 0);
+    kc(n, ['delete', 'sts', 'app-sts']);
+  });
+
+  it('fix A (bindAfterRollout): the new pod gets the EIP once the old one is gone, and keeps it', async () => {
+    nodelessOk(n, ['podeip', 'config', '--bind-after-rollout', 'true']);
+    try {
+      const id = newEip('after');
+      const addr = eip(id).address;
+      kc(n, ['apply', '-f', '-'], finalConfig('after', id, 'RollingUpdate'));
+      kc(n, ['rollout', 'status', 'deploy/after', '--timeout=120s']);
+      const [old] = podsOf('after');
+      kc(n, ['set', 'image', 'deploy/after', 'after=nginx:1.26']);
+      kc(n, ['rollout', 'status', 'deploy/after', '--timeout=120s']);
+      const now = await onlyPod('after', old.metadata.name);
+      const name = now.metadata.name;
+      const deferred = await waitFor('the deferral told', () => eventOf(name, 'WaitForRollout'), 30_000);
+      assert.equal(deferred.message, `EIP ${id} (${addr}) is held by pod default/${old.metadata.name} of the same Deployment after; it will be associated with this pod once that pod is gone (bindAfterRollout)`);
+      const got = await waitFor('bound after the rollout', () => eventOf(name, 'AllocateEIPSucceed'), 60_000);
+      assert.ok(Number(deferred.metadata.resourceVersion) < Number(got.metadata.resourceVersion));
+      await waitFor('InUse', () => podEip(name).status?.status === 'InUse', 30_000);
+      assert.equal(eip(id).boundPod?.name, name);
+      assert.equal(eventOf(name, 'DisassociateEIP'), undefined, 'never taken away');
+      const gate = cond(JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json'])), GATE);
+      assert.deepEqual([gate.status, gate.reason], ['True', 'Associate eip succeed']);
+      assert.equal(ingress(addr).code, 0);
+      kc(n, ['delete', 'deploy', 'after']);
+    } finally {
+      nodelessOk(n, ['podeip', 'config', '--bind-after-rollout', 'false']);
+    }
   });
 });

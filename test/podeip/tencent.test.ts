@@ -33,6 +33,8 @@ let n: Running;
 before(async () => {
   // A short "hour" makes the end of a retain-ip window observable; a short bind keeps the tests brisk.
   n = await startCli(undefined, [], { NODELESS_RETAIN_IP_HOUR_MS: '8000', NODELESS_EIP_BIND_DELAY_MS: '200' });
+  // The pods here wait for their EIP to be Ready: the webhook adds the gate (off by default, as on ACK).
+  nodelessOk(n, ['podeip', 'config', '--inject-readiness-gate', 'true']);
 });
 after(async () => { await n?.stop(); });
 

@@ -40,6 +40,7 @@ export const ADMISSION_ORDER = [
   'TencentEKSPod', //              clouds/tencent/admission.ts: eks annotations, pod size, security groups, pods-per-cluster
   'TencentSuperNodeDeletion', //   clouds/tencent/supernode.ts: kubectl delete node removes the super node
   'PodEIPReadinessGate', //        controllers/podeip/controller.ts: the k8s.aliyun.com/eip readiness gate
+  'PodEIPControllerConfig', //     clouds/alibaba/controller-config.ts: kube-system/ack-extend-network-controller's settings
   'NATEgressBandwidth', //         controllers/natload.ts: the egress-mbps annotation
   // "webhook, resourcequota, and deny plugins must go at the end" (plugins.go):
   'MutatingAdmissionPolicy', //    issue 17

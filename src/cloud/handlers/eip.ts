@@ -12,6 +12,7 @@ export const eipRoutes: RouteDef[] = [
       name: body.str('name', true),
       description: body.str('description', true),
       isp: body.str('isp', true),
+      resourceGroupId: body.str('resourceGroupId', true),
     }),
   },
   { method: 'GET', path: '/eips/:id', handle: ({ cloud, params }) => cloud.eips.get(params.id) },

@@ -31,6 +31,21 @@ export interface AllocateEipInput {
   isp?: string;
   /** The pod a controller allocates it for (see Eip.allocatedFor). */
   allocatedFor?: PodRef;
+  /** Alibaba's resource group (`rg-…`); default: the account's default resource group. */
+  resourceGroupId?: string;
+}
+
+/**
+ * The account's default resource group, which Alibaba puts a resource in when
+ * none is named (ResourceGroupId of AllocateEipAddress). One fixed id: nodeless
+ * models one account.
+ */
+export const DEFAULT_RESOURCE_GROUP = 'rg-acfmzdefault0001';
+
+/** Whether an EIP bound to an ENI carries traffic yet (the association completed), at `nowMs`. */
+export function carriesTraffic(eip: Eip, nowMs = Date.now()): boolean {
+  const a = eip.association;
+  return !!a && (a.type !== 'eni' || !a.effectiveAt || Date.parse(a.effectiveAt) <= nowMs);
 }
 
 export interface AssociateEipInput {
@@ -74,6 +89,9 @@ export class EipModel {
     oneOf(input.isp, ISPS, 'isp');
     if (input.name !== undefined && input.name !== '') checkName(input.name, 'EIP');
     if (input.description !== undefined && typeof input.description !== 'string') throw new InvalidParameter('description must be a string');
+    if (input.resourceGroupId !== undefined && (typeof input.resourceGroupId !== 'string' || !/^rg-[a-z0-9]{1,64}$/.test(input.resourceGroupId))) {
+      throw new InvalidParameterValue(`resourceGroupId ${JSON.stringify(input.resourceGroupId)} is not a resource group id (rg- and lower-case letters or digits)`);
+    }
     this.quotas.check('eips-per-region', this.s.eips.size, `region ${this.s.region}`, { adding: count });
     const free = this.poolSize() - this.s.eipByAddress.size;
     if (free < count) throw new ResourceInsufficient(`the public address pool (${EIP_POOL.join(', ')}) has ${free} address(es) left`);
@@ -91,6 +109,7 @@ export class EipModel {
       internetChargeType: input.internetChargeType ?? 'TRAFFIC_POSTPAID_BY_HOUR',
       instanceChargeType: input.instanceChargeType ?? 'POSTPAID_BY_HOUR',
       isp: input.isp ?? 'BGP',
+      resourceGroupId: input.resourceGroupId ?? DEFAULT_RESOURCE_GROUP,
       status: association ? 'BIND' : 'UNBIND',
       createdTime: now(),
     };
@@ -111,8 +130,11 @@ export class EipModel {
     return this.changed(eip);
   }
 
-  /** Binds to exactly one of an ENI (and so its pod) or a NAT gateway. */
-  async associate(id: string, target: AssociateEipInput): Promise<Eip> {
+  /**
+   * Binds to exactly one of an ENI (and so its pod) or a NAT gateway. `takesMs`: an ENI's association
+   * completes (carries traffic) that long after this call.
+   */
+  async associate(id: string, target: AssociateEipInput, opts: { takesMs?: number } = {}): Promise<Eip> {
     const eip = mustGet(this.s.eips, id);
     if (!!target.eniId === !!target.natId) throw new InvalidParameter('give exactly one of eniId and natId');
     if (eip.association) {
@@ -125,7 +147,9 @@ export class EipModel {
       const a = eni.attachedTo;
       await this.s.eips.update(eip, (e) => {
         e.status = 'BIND';
-        e.association = { type: 'eni', id: eni.id, privateIp: eni.primaryIp };
+        e.association = opts.takesMs && opts.takesMs > 0
+          ? { type: 'eni', id: eni.id, privateIp: eni.primaryIp, effectiveAt: new Date(Date.now() + opts.takesMs).toISOString() }
+          : { type: 'eni', id: eni.id, privateIp: eni.primaryIp };
         if (a.type === 'pod') e.boundPod = { cluster: a.cluster, namespace: a.namespace, name: a.pod };
       });
     } else {

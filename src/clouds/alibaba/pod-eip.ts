@@ -34,11 +34,13 @@ export function alibabaEipRequest(pod: KubeObject): EipRequest {
   if (!INSTANCE_CHARGE_TYPES.includes(inst)) throw new Error(`invalid eip-instance-charge-type ${JSON.stringify(inst)}: want PostPaid or PrePaid`);
   const isp = read(pod, 'eip-isp');
   if (isp !== undefined && !ISPS.includes(isp)) throw new Error(`invalid eip-isp ${JSON.stringify(isp)}: want one of ${ISPS.join(', ')}`);
+  const rg = read(pod, 'eip-resource-group-id');
+  if (rg !== undefined && !/^rg-[a-z0-9]{1,64}$/.test(rg)) throw new Error(`invalid eip-resource-group-id ${JSON.stringify(rg)}: want a resource group id such as rg-acfm2pz25js2xyz`);
   const rs = read(pod, 'pod-eip-release-strategy') ?? 'Follow';
   const req: EipRequest = {
     instanceId: read(pod, 'pod-eip-instanceid', 'eci-eip-instanceid'),
     bandwidthMbps: Number(bw), internetChargeType: ict, instanceChargeType: inst, isp,
-    name: read(pod, 'eip-name'), description: read(pod, 'eip-description'),
+    name: read(pod, 'eip-name'), description: read(pod, 'eip-description'), resourceGroupId: rg,
     releaseStrategy: 'Follow',
   };
   if (rs === 'Follow' || rs === 'Never') req.releaseStrategy = rs;
@@ -50,3 +52,18 @@ export function alibabaEipRequest(pod: KubeObject): EipRequest {
   }
   return req;
 }
+
+/**
+ * An EIP's internet charge type in Alibaba's words, as a PodEIP's status gives
+ * it: the EIP's own type (a static EIP keeps what it was bought with), the
+ * cloud's other spellings mapped (Tencent's TRAFFIC_POSTPAID_BY_HOUR is pay by
+ * traffic; billing by bandwidth, by the hour or by the month, is PayByBandwidth).
+ */
+export function alibabaChargeType(t: string): string {
+  if (t === 'TRAFFIC_POSTPAID_BY_HOUR') return 'PayByTraffic';
+  if (t === 'BANDWIDTH_POSTPAID_BY_HOUR' || t === 'BANDWIDTH_PREPAID_BY_MONTH') return 'PayByBandwidth';
+  return t;
+}
+
+/** Alibaba's error for a call its RAM policy does not allow (the vpc:… actions the ACK document has you grant). */
+export const RAM_DENIED = { code: 'Forbidden.RAM', message: 'User not authorized to operate on the specified resource, or this API doesn\'t support RAM.' } as const;
