@@ -24,6 +24,7 @@ import { podAdmission } from './clouds/tencent/admission.js';
 import { EksConfig } from './clouds/tencent/eks-config.js';
 import { eksNetworkAdmission } from './clouds/tencent/network-admission.js';
 import { startWorkloadControllers } from './controllers/workloads.js';
+import { serviceAccountAdmission } from './apiserver/admission/serviceaccount.js';
 import { startScheduler } from './controllers/scheduler.js';
 import { startNodeLifecycle } from './controllers/nodelifecycle.js';
 import { startSuperNodes } from './controllers/supernode.js';
@@ -129,7 +130,13 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const namespacedRefs = () => c.catalog.all()
       .filter((rt) => rt.namespaced && rt.plural !== 'events' && !rt.convert && rt.verbs.includes('list') && rt.verbs.includes('delete'))
       .map((rt) => ({ apiVersion: apiVersionOf(rt), resource: rt.plural }));
-    const workloads = startWorkloadControllers(c.client, { namespacedRefs, informers });
+    // The ServiceAccount admission plugin needs the `default` accounts the service account controller makes:
+    // it runs where the controllers do (an API-only nodeless is kube-apiserver without kube-controller-manager,
+    // with --disable-admission-plugins=ServiceAccount).
+    c.registry.admission.register(serviceAccountAdmission(c.registry));
+    const workloads = startWorkloadControllers(c.client, {
+      namespacedRefs, informers, credentials: { rootCA: creds.caCert, caKey: creds.caKey, tokenIssuer },
+    });
     const scheduler = startScheduler(c.client, { informers });
     const lifecycle = startNodeLifecycle(c.client, { informers });
     const eklet = await startEklet(cloud, name, c.client, {

@@ -129,7 +129,8 @@ function parseResourceVersion(rv: string | undefined): number {
 }
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-const generateSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)]).join('');
+/** A generated name's five random characters (names.SimpleNameGenerator: rand.String of the SafeEncodeString alphabet). */
+export const generateSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)]).join('');
 
 /** The kind and resource of a type, as admission attributes carry them (made once per type). */
 const gvkr = new WeakMap<ResourceType, Pick<Attributes, 'kind' | 'resource'>>();

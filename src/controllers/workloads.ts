@@ -1,7 +1,9 @@
 // Starts the workload control loops of kube-controller-manager against one
 // Client: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, garbage
-// collector, namespace, service account, disruption and endpoints controllers, sharing
-// one informer per resource.
+// collector, namespace, service account, disruption and endpoints controllers,
+// and, given the cluster's credentials, the root CA publisher, the
+// ServiceAccount token controller and the CSR signer, sharing one informer per
+// resource.
 import type { Client } from '../client/types.js';
 import { ControllerContext, type ControllerOptions } from './util/context.js';
 import { ReplicaSetController } from './replicaset.js';
@@ -14,6 +16,9 @@ import { NamespaceController } from './namespace.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { DisruptionController } from './disruption.js';
 import { EndpointsController } from './endpoints.js';
+import { RootCACertPublisher } from './rootcacert.js';
+import { ServiceAccountTokensController } from './serviceaccount-tokens.js';
+import { CertificateAuthority, CSRSigningController } from './csrsigning.js';
 
 export type { ControllerOptions } from './util/context.js';
 export { defaultNamespacedRefs } from './gc.js';
@@ -27,7 +32,7 @@ export interface WorkloadControllers {
 export function startWorkloadControllers(client: Client, opts: ControllerOptions = {}): WorkloadControllers {
   const namespacedRefs = opts.namespacedRefs ?? defaultNamespacedRefs;
   const ctx = new ControllerContext(client, opts);
-  const controllers = [
+  const controllers: { run(): Promise<void>; stop(): void }[] = [
     new ReplicaSetController(ctx),
     new DeploymentController(ctx),
     new StatefulSetController(ctx),
@@ -39,6 +44,14 @@ export function startWorkloadControllers(client: Client, opts: ControllerOptions
     new DisruptionController(ctx),
     new EndpointsController(ctx),
   ];
+  const creds = opts.credentials;
+  if (creds) {
+    controllers.push(
+      new RootCACertPublisher(ctx, creds.rootCA),
+      new ServiceAccountTokensController(ctx, creds.tokenIssuer, creds.rootCA),
+      new CSRSigningController(ctx, new CertificateAuthority(creds.rootCA, creds.caKey)),
+    );
+  }
   const ready = Promise.all(controllers.map((c) => c.run())).then(() => undefined);
   return {
     ready,

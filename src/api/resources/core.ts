@@ -183,7 +183,12 @@ export const secrets = defineResource({
       delete o.stringData;
     }
   },
-  validate: (o) => validateKeys(o, ['data']),
+  validate: (o) => [
+    ...validateKeys(o, ['data']),
+    // ValidateSecret: a ServiceAccount token Secret names its account (the token controller fills the rest).
+    ...((o as { type?: string }).type === 'kubernetes.io/service-account-token' && !o.metadata.annotations?.['kubernetes.io/service-account.name']
+      ? [{ field: 'metadata.annotations[kubernetes.io/service-account.name]', type: 'FieldValueRequired' as const, message: '' }] : []),
+  ],
   fields: { ...metaFields, type: (o) => o.type },
 });
 

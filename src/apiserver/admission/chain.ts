@@ -34,6 +34,7 @@ export const ADMISSION_ORDER = [
   'DefaultStorageClass', //        ./default-storage-class.ts: the default class on claims without one
   'StorageObjectInUseProtection',
   'RuntimeClass',
+  'CertificateSubjectRestriction', // ./certificates.ts: no system:masters certificates from the kube-apiserver-client signer
   'DefaultIngressClass',
   // The clouds' product rules: what the serverless control plane refuses or adds.
   'TencentEKSNetwork', //          clouds/tencent/network-admission.ts: eip-id-list, retain-ip pinning

@@ -8,6 +8,7 @@ import { Informer } from '../../client/cache/informer.js';
 import { SharedInformers } from '../../client/cache/shared.js';
 import { EventRecorder } from '../../client/record/events.js';
 import { controllerOf } from './pods.js';
+import type { TokenIssuer } from '../../apiserver/auth/serviceaccount.js';
 
 export interface ControllerOptions {
   /** Namespaced resource types the namespace controller empties and the garbage collector watches. */
@@ -16,6 +17,12 @@ export interface ControllerOptions {
   jobBackoffBaseMs?: number;
   /** The cluster's shared informers (else the controllers get their own). */
   informers?: SharedInformers;
+  /**
+   * The cluster CA and token issuer (kube-controller-manager's --root-ca-file, --cluster-signing-*-file,
+   * --service-account-private-key-file): with them run the root CA publisher, the legacy token
+   * controller and the CSR signer.
+   */
+  credentials?: { rootCA: string; caKey: string; tokenIssuer: TokenIssuer };
 }
 
 export class ControllerContext {
