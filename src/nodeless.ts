@@ -12,7 +12,7 @@ import { logger } from './util/log.js';
 
 const log = logger('nodeless');
 import { ensureCredentials } from './apiserver/pki.js';
-import { kubeconfig } from './apiserver/kubeconfig.js';
+import { certificateUsers, kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
 import { StaticTokenAuthenticator } from './apiserver/auth/authenticator.js';
 import { ServiceAccountKeys, TokenIssuer } from './apiserver/auth/serviceaccount.js';
@@ -171,7 +171,8 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   });
   const url = await server.listen().catch(abandon);
   const kubeconfigPath = path.join(home, 'kubeconfig');
-  const writeKubeconfig = () => writePrivate(kubeconfigPath, kubeconfig(url, creds.caCert, creds.token, [...clusters.keys()]));
+  // The people `nodeless user add` made keep their contexts across restarts and new clusters.
+  const writeKubeconfig = () => writePrivate(kubeconfigPath, kubeconfig(url, creds.caCert, creds.token, [...clusters.keys()], 'nodeless', certificateUsers(home)));
   try {
     writeKubeconfig();
   } catch (e) {

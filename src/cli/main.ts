@@ -5,6 +5,7 @@ import { registerCloudCommands } from './cloud.js';
 import { registerSuperNodeCommands } from './supernode.js';
 import { registerPodCommands } from './pods.js';
 import { registerPodEipCommands } from './podeip.js';
+import { registerUserCommands } from './users.js';
 
 const program = new Command();
 program.name('nodeless').description('A serverless Kubernetes cloud on one machine').showHelpAfterError();
@@ -33,6 +34,7 @@ registerCloudCommands(program);
 registerSuperNodeCommands(program);
 registerPodCommands(program);
 registerPodEipCommands(program);
+registerUserCommands(program);
 
 // One line, no stack trace: CliErrors and unexpected failures alike.
 program.parseAsync(process.argv).catch((e) => {
