@@ -5,7 +5,8 @@
 // cannot be revoked, and that group passes every authorization check).
 // docs/auth.md.
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
-import { StatusError, qualifiedResource } from '../status.js';
+import { StatusError } from '../status.js';
+import { admissionForbidden } from './forbidden.js';
 import type { ValidationInterface } from './types.js';
 import { handling } from './types.js';
 
@@ -27,10 +28,7 @@ export function certificateSubjectRestriction(): ValidationInterface & { name: '
         throw new StatusError(500, 'InternalError', `Internal error occurred: failed to parse CSR: ${(e as Error).message}`);
       }
       if (organizations.includes('system:masters')) {
-        const name = a.name || a.object?.metadata.name || '';
-        throw new StatusError(403, 'Forbidden', `${qualifiedResource(a.resourceType)} "${name}" is forbidden: use of ${SIGNER} signer with system:masters group is not allowed`, {
-          name, group: a.resourceType.group, kind: a.resourceType.plural,
-        });
+        throw admissionForbidden(a, `use of ${SIGNER} signer with system:masters group is not allowed`);
       }
     },
   };

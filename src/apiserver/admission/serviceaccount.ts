@@ -11,7 +11,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Registry } from '../registry.js';
 import { generateSuffix } from '../registry.js';
-import { StatusError, qualifiedResource } from '../status.js';
+import { admissionForbidden as forbidden } from './forbidden.js';
 import type { Attributes, MutationInterface, ValidationInterface } from './types.js';
 import { handling } from './types.js';
 import { WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS } from '../auth/serviceaccount.js';
@@ -35,13 +35,6 @@ export function tokenVolumeSource(): Record<string, unknown> {
       { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
     ],
   };
-}
-
-/** admission.NewForbidden: `pods "NAME" is forbidden: …`, the pod named by its generateName before it has a name. */
-function forbidden(a: Attributes, why: string): StatusError {
-  const name = a.name || a.object?.metadata.name || a.object?.metadata.generateName || 'Unknown';
-  const rt = a.resourceType;
-  return new StatusError(403, 'Forbidden', `${qualifiedResource(rt)} "${name}" is forbidden: ${why}`, { name, group: rt.group, kind: rt.plural });
 }
 
 const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
