@@ -113,6 +113,8 @@ try {
   console.log(`  ratio nodeless/bare: ${(ours.rps / bare.rps).toFixed(2)} (target >= 0.5)`);
   // The serverless pod quota (200 by default) would refuse most creates: raise it, as a user would.
   await raw(n, 'PUT', '/cloud/v1/quotas/pods-per-cluster', JSON.stringify({ value: 10_000_000, cluster: 'default' }));
+  // So would the security group's 2,000 instances, counting pods admitted before their ENI is attached.
+  await raw(n, 'PUT', '/cloud/v1/quotas/instances-per-security-group', JSON.stringify({ value: 10_000_000 }));
   const createUrl = `${n.url}/api/v1/namespaces/default/pods`;
   const creates = WRK
     ? loadWrk(createUrl, n.home, n.token, 'POST', JSON.stringify({ ...pod, metadata: { generateName: 'p-', labels: { app: 'bench' } } }))
@@ -122,6 +124,7 @@ try {
   const api = await startCli(undefined, ['--api-only']);
   try {
     await raw(api, 'PUT', '/cloud/v1/quotas/pods-per-cluster', JSON.stringify({ value: 10_000_000, cluster: 'default' }));
+    await raw(api, 'PUT', '/cloud/v1/quotas/instances-per-security-group', JSON.stringify({ value: 10_000_000 }));
     const url = `${api.url}/api/v1/namespaces/default/pods`;
     const only = WRK
       ? loadWrk(url, api.home, api.token, 'POST', JSON.stringify({ ...pod, metadata: { generateName: 'p-', labels: { app: 'bench' } } }))

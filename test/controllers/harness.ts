@@ -26,7 +26,7 @@ export interface Harness {
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -38,6 +38,29 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Waits until `measure` reaches `target`, failing only when it stops moving toward it for `stallMs`: a
+ * large scale-up on a busy machine may take long, but a controller that stops making progress is a bug.
+ * The failure names the last value and what `explain` says about the state then.
+ */
+export async function waitForProgress(what: string, measure: () => Promise<number>, target: number, opts: { stallMs?: number; explain?: () => Promise<string> } = {}): Promise<void> {
+  const stallMs = opts.stallMs ?? 60_000;
+  let last = NaN;
+  let since = Date.now();
+  for (;;) {
+    const v = await measure();
+    if (v === target) return;
+    if (v !== last) {
+      last = v;
+      since = Date.now();
+    } else if (Date.now() - since > stallMs) {
+      const why = opts.explain ? `; ${await opts.explain().catch((e) => String(e))}` : '';
+      throw new Error(`timed out waiting for ${what}: stuck at ${last} for ${stallMs / 1000}s${why}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -55,8 +78,10 @@ export async function startHarness(opts: { nodes?: string[]; jobBackoffBaseMs?: 
   // apiOnly: no built-in controllers, scheduler or super nodes; the test runs its own.
   const n = await startNodeless({ home, port: 0, apiOnly: true });
   const client = n.clusters.get('default')!.client;
-  // The default 200-pods quota is not what these tests are about.
+  // The cloud's quotas (200 pods per cluster, 2000 instances per security group, counting pods admitted but
+  // never given an ENI, which no pod here ever is) are not what these tests are about.
   await n.cloud.quotas.set('pods-per-cluster', 1_000_000, { cluster: 'default' });
+  await n.cloud.quotas.set('instances-per-security-group', 1_000_000);
   const nodes = opts.nodes ?? ['node-1'];
   for (const name of nodes) await addNode(client, name);
   const h: Harness = {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/types.js';
 import { refs } from '../../src/client/types.js';
 import { StatusError } from '../../src/apiserver/status.js';
-import { startHarness, waitFor, type Harness } from './harness.js';
+import { startHarness, waitFor, waitForProgress, type Harness } from './harness.js';
 
 let h: Harness;
 before(async () => { h = await startHarness(); });
@@ -79,8 +79,17 @@ test('a refused pod creation shows as ReplicaFailure and clears when it succeeds
 
 test('scales to 2000 pods and back to 0', async () => {
   await h.client.create(refs.replicasets, rs('big', 2000));
-  await waitFor('2000 pods', async () => (await getRS('big')).status?.replicas === 2000, 120_000);
+  // What the pods and the ReplicaSet look like when progress stops: the failure then says where it stuck.
+  const explain = async () => {
+    const pods = await h.pods('default', 'app=big');
+    const unbound = pods.filter((p) => !p.spec?.nodeName).length;
+    const ready = pods.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+    const terminating = pods.filter((p) => p.metadata.deletionTimestamp).length;
+    const st = (await getRS('big')).status;
+    return `${pods.length} pods (${unbound} unbound, ${ready} ready, ${terminating} terminating), ReplicaSet status ${JSON.stringify(st)}`;
+  };
+  await waitForProgress('2000 pods', async () => (await getRS('big')).status?.replicas ?? 0, 2000, { explain });
   assert.equal((await h.pods('default', 'app=big')).length, 2000);
   await h.client.patch(refs.replicasets, 'default', 'big', 'merge', { spec: { replicas: 0 } });
-  await waitFor('0 pods', async () => (await h.pods('default', 'app=big')).length === 0, 120_000);
+  await waitForProgress('0 pods', async () => (await h.pods('default', 'app=big')).length, 0, { explain });
 });

@@ -142,7 +142,7 @@ export function raw(r: Pick<Running, 'url' | 'ca' | 'token'>, method: string, p:
  * while other test files run beside this one (a wait polls with at most a
  * third of a core, and less the busier the machine is).
  */
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
