@@ -102,6 +102,8 @@ export const refs = {
   daemonsets: { apiVersion: 'apps/v1', resource: 'daemonsets' },
   controllerrevisions: { apiVersion: 'apps/v1', resource: 'controllerrevisions' },
   jobs: { apiVersion: 'batch/v1', resource: 'jobs' },
+  cronjobs: { apiVersion: 'batch/v1', resource: 'cronjobs' },
+  replicationcontrollers: { apiVersion: 'v1', resource: 'replicationcontrollers' },
   leases: { apiVersion: 'coordination.k8s.io/v1', resource: 'leases' },
   poddisruptionbudgets: { apiVersion: 'policy/v1', resource: 'poddisruptionbudgets' },
   crds: { apiVersion: 'apiextensions.k8s.io/v1', resource: 'customresourcedefinitions' },

@@ -24,7 +24,8 @@ const refKey = (r: ResourceRef) => `${r.apiVersion}/${r.resource}`;
 /** Owner kinds the GC knows before it has seen one (it learns the rest from its informers). */
 const KNOWN_KINDS: Record<string, ResourceRef> = {
   'apps/v1/Deployment': refs.deployments, 'apps/v1/ReplicaSet': refs.replicasets, 'apps/v1/StatefulSet': refs.statefulsets,
-  'apps/v1/DaemonSet': refs.daemonsets, 'apps/v1/ControllerRevision': refs.controllerrevisions, 'batch/v1/Job': refs.jobs,
+  'apps/v1/DaemonSet': refs.daemonsets, 'apps/v1/ControllerRevision': refs.controllerrevisions, 'batch/v1/Job': refs.jobs, 'batch/v1/CronJob': refs.cronjobs,
+  'v1/ReplicationController': refs.replicationcontrollers,
   'v1/Pod': refs.pods, 'v1/Node': refs.nodes, 'v1/Service': refs.services, 'v1/ConfigMap': refs.configmaps, 'v1/Secret': refs.secrets,
   'v1/ServiceAccount': refs.serviceaccounts, 'v1/Namespace': refs.namespaces, 'v1/Endpoints': refs.endpoints,
   'policy/v1/PodDisruptionBudget': refs.poddisruptionbudgets,
@@ -33,7 +34,7 @@ const KNOWN_KINDS: Record<string, ResourceRef> = {
 /** The resources the GC watches by default: the namespaced built-ins plus nodes (which own leases). */
 export function defaultNamespacedRefs(): ResourceRef[] {
   return [refs.pods, refs.services, refs.endpoints, refs.configmaps, refs.secrets, refs.serviceaccounts, refs.deployments, refs.replicasets,
-    refs.statefulsets, refs.daemonsets, refs.controllerrevisions, refs.jobs, refs.leases, refs.poddisruptionbudgets, refs.events];
+    refs.statefulsets, refs.daemonsets, refs.controllerrevisions, refs.jobs, refs.cronjobs, refs.replicationcontrollers, refs.leases, refs.poddisruptionbudgets, refs.events];
 }
 
 export class GarbageCollector {
