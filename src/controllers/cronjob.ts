@@ -152,6 +152,11 @@ export class CronJobController extends Controller {
     this.runWorkers(workers);
   }
 
+  /** As the other workload controllers start (workloads.ts): kube-controller-manager's --concurrent-cron-job-syncs, 5. */
+  run(): Promise<void> {
+    return this.start();
+  }
+
   override stop(): void {
     super.stop();
     this.cronJobs.close();

@@ -226,12 +226,17 @@ describe('CronJobController.sync', () => {
   });
 
   it('a refused create is a FailedCreate event and a retry with back-off', async () => {
+    // The earlier tests' CronJobs go first: the queue must hold this one's key alone.
+    for (const o of (await t.cluster.client.list(refs.cronjobs, { namespace: 'default' })).items) await t.cluster.client.delete(refs.cronjobs, 'default', o.metadata.name!);
+    await waitFor('cache empty', () => t.informers.informer(refs.cronjobs).list('default').length === 0);
     await create(cronJob('flaky', { schedule: '0 * * * *' }));
     await controllerAt(T0);
-    t.failures.set('create', 2);
+    t.failures.set('create', 1);
     await assert.rejects(sync('flaky'));
     assert.match((await event('flaky', 'FailedCreate')).message, /^Error creating job: create: etcdserver: request timed out$/);
-    // Through the queue now: the failure counts, and the key comes back after 5 ms, then 10 ms.
+    // Through the queue now (the same event again is a patch of its count, not a create):
+    // the failures count, and the key comes back after 5 ms, then 10 ms.
+    t.failures.set('create', 2);
     ctl!.queue.add('default/flaky');
     await ctl!.processNextWorkItem();
     await assertBackoff(ctl!.queue, 'default/flaky', clock, [5, 10], () => ctl!.processNextWorkItem());
@@ -250,8 +255,11 @@ describe('the schedule arithmetic of cronjob/utils.go', () => {
     assert.deepEqual([few.mostRecent, few.missed], [Date.parse('2025-01-01T01:00:00Z'), 'few']);
     const many = mostRecentScheduleTime(c, Date.parse('2025-01-02T00:00:00Z'), every, false);
     assert.deepEqual([many.mostRecent, many.missed], [Date.parse('2025-01-02T00:00:00Z'), 'many']);
-    const clamped = mostRecentScheduleTime(cj('2025-01-01T00:01:00Z', { sds: 300 }), Date.parse('2025-01-02T00:03:00Z'), every, true);
+    // The deadline moves the start up to now − 60 s: the 00:00 time is older than that, so nothing is due.
+    const clamped = mostRecentScheduleTime(cj('2025-01-01T00:01:00Z', { sds: 60 }), Date.parse('2025-01-02T00:07:00Z'), every, true);
     assert.deepEqual([clamped.mostRecent, clamped.missed], [undefined, 'none'], 'nothing within the deadline');
+    const within = mostRecentScheduleTime(cj('2025-01-01T00:01:00Z', { sds: 300 }), Date.parse('2025-01-02T00:03:00Z'), every, true);
+    assert.deepEqual([within.mostRecent, within.missed], [Date.parse('2025-01-02T00:00:00Z'), 'none'], 'the 00:00 time, 3 minutes ago, is within 5');
   });
   it('nextScheduleTimeDuration: from the last time, or from now once some were missed, plus 100 ms', () => {
     const c = cj('2025-01-01T00:01:00Z', { last: '2025-01-01T00:10:00Z' });

@@ -11,6 +11,7 @@ import { refs } from '../../src/client/types.js';
 import { Informer } from '../../src/client/cache/informer.js';
 import { startWorkloadControllers, type WorkloadControllers } from '../../src/controllers/workloads.js';
 import { targetNode } from '../../src/controllers/daemonset.js';
+import type { Clock } from '../../src/util/clock.js';
 
 export type PodFate = 'ready' | 'notready' | 'succeed' | 'fail' | 'pending';
 
@@ -73,7 +74,7 @@ export async function addNode(client: Client, name: string, extra: { labels?: Re
   });
 }
 
-export async function startHarness(opts: { nodes?: string[]; jobBackoffBaseMs?: number; kubelet?: boolean } = {}): Promise<Harness> {
+export async function startHarness(opts: { nodes?: string[]; jobBackoffBaseMs?: number; kubelet?: boolean; clock?: Clock } = {}): Promise<Harness> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-ctrl-'));
   // apiOnly: no built-in controllers, scheduler or super nodes; the test runs its own.
   const n = await startNodeless({ home, port: 0, apiOnly: true });
@@ -99,7 +100,7 @@ export async function startHarness(opts: { nodes?: string[]; jobBackoffBaseMs?: 
     },
   };
   const kubelet = opts.kubelet === false ? { stop() {} } : fakeKubelet(client, nodes, (p) => h.fate(p));
-  h.controllers = startWorkloadControllers(client, { jobBackoffBaseMs: opts.jobBackoffBaseMs ?? 20 });
+  h.controllers = startWorkloadControllers(client, { jobBackoffBaseMs: opts.jobBackoffBaseMs ?? 20, clock: opts.clock });
   await h.controllers.ready;
   return h;
 }

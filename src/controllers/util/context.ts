@@ -9,6 +9,7 @@ import { SharedInformers } from '../../client/cache/shared.js';
 import { EventRecorder } from '../../client/record/events.js';
 import { controllerOf } from './pods.js';
 import type { TokenIssuer } from '../../apiserver/auth/serviceaccount.js';
+import type { Clock } from '../../util/clock.js';
 
 export interface ControllerOptions {
   /** Namespaced resource types the namespace controller empties and the garbage collector watches. */
@@ -23,6 +24,8 @@ export interface ControllerOptions {
    * controller and the CSR signer.
    */
   credentials?: { rootCA: string; caKey: string; tokenIssuer: TokenIssuer };
+  /** The time of the controllers written on client/controller.ts (CronJob…): tests pass a FakeClock. */
+  clock?: Clock;
 }
 
 export class ControllerContext {
