@@ -26,7 +26,7 @@ import { ADMIN_USER, type UserInfo } from './auth/user.js';
 import { defaultAuthorizer, type Authorizer } from './auth/authorizer.js';
 import type { TokenAuthenticator } from './auth/authenticator.js';
 import type { TokenIssuer } from './auth/serviceaccount.js';
-import type { Finish, ResourceStrategy, StrategyOptions, WriteContext } from './strategies/index.js';
+import type { Finish, ResourceMetricsSource, ResourceStrategy, StrategyOptions, WriteContext } from './strategies/index.js';
 import { Strategies } from './strategies/index.js';
 import { bindPod } from './binding.js';
 
@@ -153,6 +153,8 @@ export class Registry {
   authenticator: TokenAuthenticator | undefined;
   /** What issues this cluster's ServiceAccount tokens (serviceaccounts/token, ./tokenrequest.ts); without one the subresource is not served. */
   tokenIssuer: TokenIssuer | undefined;
+  /** The pods' usage behind metrics.k8s.io (./strategies/metrics.ts): the assembly sets it where a pod runtime runs. */
+  metricsSource: ResourceMetricsSource | undefined;
 
   constructor(
     readonly cluster: string,
@@ -191,7 +193,7 @@ export class Registry {
   /** The stored JSON text as is: the fast path for GET. */
   async getRaw(rt: ResourceType, namespace: string | undefined, name: string): Promise<string> {
     const s = this.strategy(rt);
-    if (s.restGet) return JSON.stringify(await s.restGet(namespace, name));
+    if (s.restGet) return JSON.stringify(await s.restGet(namespace, name, this));
     const item = await this.store.get(this.key(rt, namespace, name));
     if (!item) throw errors.notFound(rt, name);
     return rt.convert ? JSON.stringify(rt.convert.fromStorage(JSON.parse(item.json))) : item.json;
@@ -261,7 +263,7 @@ export class Registry {
     const match = this.matcher(rt, q);
     const s = this.strategy(rt);
     if (s.restList) {
-      const items = (await s.restList(namespace)).filter((o) => !match || match(o));
+      const items = (await s.restList(namespace, this)).filter((o) => !match || match(o));
       return { items, resourceVersion: '' };
     }
     const prefix = this.prefix(rt, namespace);

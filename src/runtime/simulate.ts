@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
 import { parseGoDuration } from '../api/duration.js';
 import { listenDeniedMessage, metricsPortConflict } from './metrics.js';
+import { parseLoad, periodError, type LoadSpec } from './load.js';
 
 export const SIMULATE_ANNOTATION = 'nodeless.dev/simulate';
 export const RUNTIME_ANNOTATION = 'nodeless.dev/runtime';
@@ -42,6 +43,10 @@ export interface Behaviour {
   writeBytes?: number;
   /** …`write-after=5s` this long after each start (default: at once). */
   writeAfterMs?: number;
+  /** `cpu=300m`, `cpu=100m..900m`, `cpu=200m@0s,800m@1m`: the CPU it uses (./load.ts, docs/metrics-api.md). */
+  cpu?: LoadSpec;
+  /** `memory=200Mi` (same shapes): its working set. */
+  memory?: LoadSpec;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
@@ -63,6 +68,7 @@ function waitMs(s: string | undefined): number | undefined {
  * every container unless prefixed with `container=NAME:`. Unknown words are errors.
  * Disk (docs/tencent/system-disk.md): `image-size=12Gi` (the image's size), `pull=2s` (its pull time), `write=15Gi write-after=5s`
  * (bytes written to the container's writable layer after each start).
+ * Usage (docs/metrics-api.md): `cpu=300m memory=200Mi`, `cpu=100m..900m period=2m`, `cpu=200m@0s,800m@1m,100m@3m`.
  */
 export function parseSimulate(value: string | undefined): { all: Behaviour; byContainer: Map<string, Behaviour>; errors: string[] } {
   const all: Behaviour = {};
@@ -77,6 +83,9 @@ export function parseSimulate(value: string | undefined): { all: Behaviour; byCo
       target = byContainer.get(m[1]) ?? byContainer.set(m[1], {}).get(m[1])!;
       clause = m[2];
     }
+    // `period=2m` shapes the ranges and step lists of its own clause.
+    let period: { ms: number; word: string } | undefined;
+    const shaped: LoadSpec[] = [];
     for (const word of clause.split(/\s+/).filter(Boolean)) {
       const [k, v] = word.split('=', 2);
       if (k === 'crash-loop' && v === undefined) target.crashLoop = true;
@@ -87,7 +96,23 @@ export function parseSimulate(value: string | undefined): { all: Behaviour; byCo
       else if (k === 'pull' && waitMs(v) !== undefined) target.pullMs = waitMs(v);
       else if (k === 'write' && v !== undefined && parseBytes(v) !== undefined) target.writeBytes = parseBytes(v);
       else if (k === 'write-after' && waitMs(v) !== undefined) target.writeAfterMs = waitMs(v);
+      else if ((k === 'cpu' || k === 'memory') && v !== undefined) {
+        const spec = parseLoad(k, v);
+        if (typeof spec === 'string') errors.push(spec);
+        else {
+          target[k] = spec;
+          if (spec.kind !== 'constant') shaped.push(spec);
+        }
+      } else if (k === 'period' && v !== undefined && (waitMs(v) ?? 0) > 0) period = { ms: waitMs(v)!, word };
       else errors.push(`unknown simulate directive ${JSON.stringify(word)}`);
+    }
+    if (period) {
+      if (!shaped.length) errors.push(`${JSON.stringify(period.word)}: there is no range (100m..900m) or step list (200m@0s,800m@1m) in this clause for it to apply to`);
+      for (const l of shaped) {
+        const e = periodError(l, period.ms, period.word);
+        if (e) errors.push(e);
+        else l.periodMs = period.ms;
+      }
     }
   }
   return { all, byContainer, errors };

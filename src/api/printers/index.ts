@@ -21,6 +21,7 @@ import {
   apiServicePrinter, certificateSigningRequestPrinter, clusterRoleBindingPrinter, flowSchemaPrinter, priorityLevelConfigurationPrinter,
   roleBindingPrinter, validatingAdmissionPolicyBindingPrinter, validatingAdmissionPolicyPrinter, webhookConfigurationPrinter,
 } from './control.js';
+import { nodeMetricsPrinter, podMetricsPrinter } from './metrics.js';
 
 export { crdPrinter, type PrinterColumnDefinition } from './crd.js';
 export { defaultPrinter, nameAgePrinter } from './misc.js';
@@ -80,6 +81,8 @@ const BUILTIN: Record<string, { group: string; printer: Printer }> = {
   FlowSchema: { group: 'flowcontrol.apiserver.k8s.io', printer: flowSchemaPrinter },
   PriorityLevelConfiguration: { group: 'flowcontrol.apiserver.k8s.io', printer: priorityLevelConfigurationPrinter },
   APIService: { group: 'apiregistration.k8s.io', printer: apiServicePrinter },
+  NodeMetrics: { group: 'metrics.k8s.io', printer: nodeMetricsPrinter },
+  PodMetrics: { group: 'metrics.k8s.io', printer: podMetricsPrinter },
 };
 
 /**

@@ -13,6 +13,7 @@ import * as flowcontrol from './flowcontrol.js';
 import * as networking from './networking.js';
 import * as rbac from './rbac.js';
 import * as reviews from './reviews.js';
+import * as metrics from './metrics.js';
 
 export const builtinResources: ResourceType[] = [
   core.namespaces, core.pods, core.nodes, core.services, core.endpoints, core.events, core.configmaps, core.secrets, core.serviceaccounts,
@@ -34,4 +35,5 @@ export const builtinResources: ResourceType[] = [
   admissionregistration.validatingadmissionpolicybindings, admissionregistration.validatingwebhookconfigurations,
   flowcontrol.flowschemas, flowcontrol.prioritylevelconfigurations,
   apiregistration.apiservices,
+  metrics.nodemetrics, metrics.podmetrics,
 ];

@@ -14,6 +14,7 @@ import { RBACStrategy } from './rbac.js';
 import { IngressStrategy } from './networking.js';
 import { CertificateSigningRequestStrategy } from './certificates.js';
 import { APIServiceStrategy } from './control.js';
+import { NodeMetricsStrategy, PodMetricsStrategy } from './metrics.js';
 import {
   LocalSubjectAccessReviewStrategy, SelfSubjectAccessReviewStrategy, SelfSubjectReviewStrategy, SelfSubjectRulesReviewStrategy,
   SubjectAccessReviewStrategy, TokenReviewStrategy,
@@ -21,6 +22,7 @@ import {
 
 export { ResourceStrategy } from './strategy.js';
 export type { Finish, StoreAccess, StrategyOptions, WriteContext } from './strategy.js';
+export type { ResourceMetricsSource, PodUsagePoint, NodeUsagePoint, ContainerUsagePoint } from './metrics.js';
 
 /** coordination.k8s.io Lease: a PUT may create it (leaseStrategy.AllowCreateOnUpdate). */
 class LeaseStrategy extends ResourceStrategy {
@@ -57,6 +59,9 @@ const BUILTIN = new Map<string, new (rt: ResourceType, opts: StrategyOptions) =>
   ['authorization.k8s.io/localsubjectaccessreviews', LocalSubjectAccessReviewStrategy],
   ['authorization.k8s.io/selfsubjectaccessreviews', SelfSubjectAccessReviewStrategy],
   ['authorization.k8s.io/selfsubjectrulesreviews', SelfSubjectRulesReviewStrategy],
+  // metrics.k8s.io: computed from the pods' usage on each read (docs/metrics-api.md).
+  ['metrics.k8s.io/pods', PodMetricsStrategy],
+  ['metrics.k8s.io/nodes', NodeMetricsStrategy],
 ]);
 
 /**

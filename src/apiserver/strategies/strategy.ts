@@ -19,6 +19,7 @@ import { setOwn } from '../../util/own.js';
 import type { UserInfo } from '../auth/user.js';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { TokenAuthenticator } from '../auth/authenticator.js';
+import type { ResourceMetricsSource } from './metrics.js';
 
 /**
  * How metadata.name is validated (ValidateObjectMeta's nameFn): a DNS-1123 subdomain
@@ -32,6 +33,9 @@ export type NameValidation = 'subdomain' | 'label' | 'pathSegment' | 'any';
 export interface StoreAccess {
   readonly catalog: Catalog;
   list(rt: ResourceType, namespace: string | undefined): Promise<{ items: KubeObject[] }>;
+  get(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject>;
+  /** The pods' usage, for metrics.k8s.io (./metrics.ts); set by the assembly where a pod runtime runs. */
+  readonly metricsSource?: ResourceMetricsSource;
   /** Places a pod on a node (pods/binding): the Binding kind's storage writes the pod's. */
   bindPod(namespace: string, name: string, node: string, dryRun?: boolean): Promise<void>;
   /** Who may do what (../auth/authorizer.ts): the access reviews ask it. */
@@ -201,11 +205,11 @@ export class ResourceStrategy {
   /**
    * A type served by a REST object of its own rather than the generic store (kube-apiserver's
    * BindingREST, componentstatus REST): `restCreate` answers a POST, `restGet`/`restList` the
-   * reads; nothing is stored for such a type.
+   * reads (given the store, for what they compute from: metrics.k8s.io); nothing is stored for such a type.
    */
   restCreate?(namespace: string | undefined, body: KubeObject, ctx: WriteContext): Promise<KubeObject>;
-  restGet?(namespace: string | undefined, name: string): Promise<KubeObject>;
-  restList?(namespace: string | undefined): Promise<KubeObject[]>;
+  restGet?(namespace: string | undefined, name: string, store: StoreAccess): Promise<KubeObject>;
+  restList?(namespace: string | undefined, store: StoreAccess): Promise<KubeObject[]>;
 
   /** AfterCreate/AfterUpdate/AfterDelete: what follows a stored write (never a dry run). */
   afterCreate(_obj: KubeObject, _store: StoreAccess): void {}
