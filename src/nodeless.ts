@@ -33,7 +33,7 @@ import { startEklet } from './eklet.js';
 import { podEipAdmission, startPodEips } from './controllers/podeip/controller.js';
 import { PodEipConfig, podEipConfigValidation } from './clouds/alibaba/controller-config.js';
 import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
-import { runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
+import { metricsSource, runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
 
@@ -144,6 +144,8 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     });
     const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
     c.subresources.backends = runtimeBackends(() => eklet.agents(), () => eksConfig.defaults());
+    // metrics.k8s.io (docs/metrics-api.md): what metrics-server would scrape from the super nodes' kubelets.
+    c.registry.metricsSource = metricsSource(() => eklet.agents());
     // Pod EIPs (docs/alibaba/pod-eip.md, docs/tencent/pod-eip.md): installs the PodEIP CRD and binds EIPs to annotated pods.
     const podeips = await startPodEips(cloud, name, c.client, { informers, config: podEipConfig });
     stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => eklet.close(), () => supernodes.stop(), () => podeips.stop());

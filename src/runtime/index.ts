@@ -12,6 +12,7 @@ export { Kubelet, startNodeAgent, type NodeAgent, type NodeAgentOptions } from '
 export { PodCidrNetwork, NetworkExhaustedError, defaultNetwork } from './network.js';
 export { SIMULATE_ANNOTATION, RUNTIME_ANNOTATION, parseSimulate, type SimulationOptions } from './simulate.js';
 export { KUBELET_VERSION, RUNTIME_VERSION } from './node.js';
+export { metricsSource, METRIC_RESOLUTION_MS, type MetricsServerOptions } from './metricsserver.js';
 export { serveMetrics, metricsPortOf, metricsPortConflict, DEFAULT_METRICS_PORT } from './metrics.js';
 export type { PodNetwork, PodState, ContainerState, Runtime } from './types.js';
 

@@ -116,6 +116,11 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     return p;
   }
 
+  pid(c: ContainerState): number | undefined {
+    const h = c.handle as Handle | undefined;
+    return h && !h.exited ? h.child?.pid : undefined;
+  }
+
   pids(ps: PodState): number[] {
     return ps.containers.map((c) => (c.handle as Handle | undefined)).filter((h) => h && !h.exited && h.child?.pid).map((h) => h!.child!.pid!);
   }

@@ -103,6 +103,8 @@ export interface Runtime {
   cleanup(ps: PodState): Promise<void> | void;
   /** The main processes of the pod's running containers (process runtime), for what is measured of them. */
   pids?(ps: PodState): number[];
+  /** The main process of one running container (process runtime): what metrics-server measures of it (./metricsserver.ts). */
+  pid?(c: ContainerState): number | undefined;
   readLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions): Promise<string> | string;
   followLog(ps: PodState | undefined, pod: KubeObject, opts: LogOptions, onData: (t: string) => void, onEnd: () => void): () => void;
   /** Stops everything (agent shutdown). */

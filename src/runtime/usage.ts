@@ -143,8 +143,8 @@ export class ProcessSampler {
     return { cores: Math.max(0, cpuSeconds - ref.cpuSeconds) / (windowMs / 1000), windowMs };
   }
 
-  /** Forgets instances not in `live` (pods gone, containers restarted). */
-  retain(live: Set<string>): void {
-    for (const id of this.samples.keys()) if (!live.has(id)) this.samples.delete(id);
+  /** Forgets instances not sampled for several windows (pods gone, containers restarted, nobody asking). */
+  prune(now: number): void {
+    for (const [id, list] of this.samples) if (!list.length || list[list.length - 1].at < now - 4 * this.windowMs) this.samples.delete(id);
   }
 }

@@ -37,6 +37,9 @@ const PRIORITIES: Record<string, [number, number]> = {
   'storage.k8s.io/v1': [16800, 15],
   'scheduling.k8s.io/v1': [16600, 15],
   'node.k8s.io/v1': [16300, 15],
+  // metrics-server's own APIService (its manifests: groupPriorityMinimum 100, versionPriority 100); served
+  // here by the API server itself, so Local (docs/metrics-api.md).
+  'metrics.k8s.io/v1beta1': [100, 100],
 };
 
 /** A CRD's group-versions sort below every built-in one (crdregistration_controller.go). */

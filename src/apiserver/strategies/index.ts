@@ -22,7 +22,7 @@ import {
 
 export { ResourceStrategy } from './strategy.js';
 export type { Finish, StoreAccess, StrategyOptions, WriteContext } from './strategy.js';
-export type { ResourceMetricsSource, PodUsagePoint, NodeUsagePoint, ContainerUsagePoint } from './metrics.js';
+export type { ResourceMetricsSource, PodUsagePoint, NodeUsagePoint, ContainerUsagePoint } from './metrics-source.js';
 
 /** coordination.k8s.io Lease: a PUT may create it (leaseStrategy.AllowCreateOnUpdate). */
 class LeaseStrategy extends ResourceStrategy {

@@ -9,34 +9,7 @@ import { formatGoDuration, formatRFC3339 } from '../../api/duration.js';
 import { formatQuantity } from '../../api/quantity.js';
 import { errors, StatusError } from '../status.js';
 import { ResourceStrategy, type StoreAccess } from './strategy.js';
-
-/** One container's usage over a window: CPU as a rate, memory as the working set at its end. */
-export interface ContainerUsagePoint {
-  name: string;
-  cpuNanoCores: number;
-  memoryBytes: number;
-}
-
-/** What metrics-server keeps for a pod: the end of its window, the window, its containers' usage. */
-export interface PodUsagePoint {
-  timestamp: number;
-  windowMs: number;
-  containers: ContainerUsagePoint[];
-}
-
-export interface NodeUsagePoint {
-  timestamp: number;
-  windowMs: number;
-  cpuNanoCores: number;
-  memoryBytes: number;
-}
-
-/** Where the usage comes from (the cluster's pod runtime); undefined for what it has no metrics of. */
-export interface ResourceMetricsSource {
-  pods(pods: KubeObject[]): (PodUsagePoint | undefined)[];
-  /** `podsOn(node)`: the pods bound to it. */
-  nodes(nodes: KubeObject[], podsOn: (node: string) => KubeObject[]): (NodeUsagePoint | undefined)[];
-}
+import type { ResourceMetricsSource } from './metrics-source.js';
 
 /** The groupResource metrics-server's NotFound names (metrics.Resource("podmetrics")). */
 const NOT_FOUND = {
@@ -64,7 +37,7 @@ abstract class MetricsStrategy extends ResourceStrategy {
     return store.metricsSource ?? { pods: (ps) => ps.map(() => undefined), nodes: (ns) => ns.map(() => undefined) };
   }
 
-  protected type(store: StoreAccess, plural: 'pods' | 'nodes') {
+  protected coreType(store: StoreAccess, plural: 'pods' | 'nodes') {
     return store.catalog.lookup('', 'v1', plural)!;
   }
 }
@@ -90,11 +63,11 @@ export class PodMetricsStrategy extends MetricsStrategy {
   }
 
   override async restList(namespace: string | undefined, store: StoreAccess): Promise<KubeObject[]> {
-    return this.render((await store.list(this.type(store, 'pods'), namespace)).items, store);
+    return this.render((await store.list(this.coreType(store, 'pods'), namespace)).items, store);
   }
 
   override async restGet(namespace: string | undefined, name: string, store: StoreAccess): Promise<KubeObject> {
-    const pod = await store.get(this.type(store, 'pods'), namespace, name).catch((e) => {
+    const pod = await store.get(this.coreType(store, 'pods'), namespace, name).catch((e) => {
       throw e instanceof StatusError && e.code === 404 ? listerNotFound('pod', name) : e;
     });
     const [m] = this.render([pod], store);
@@ -105,7 +78,7 @@ export class PodMetricsStrategy extends MetricsStrategy {
 
 export class NodeMetricsStrategy extends MetricsStrategy {
   private async render(nodes: KubeObject[], store: StoreAccess): Promise<KubeObject[]> {
-    const pods = (await store.list(this.type(store, 'pods'), undefined)).items;
+    const pods = (await store.list(this.coreType(store, 'pods'), undefined)).items;
     const byNode = new Map<string, KubeObject[]>();
     for (const p of pods) {
       const n = p.spec?.nodeName;
@@ -129,11 +102,11 @@ export class NodeMetricsStrategy extends MetricsStrategy {
   }
 
   override async restList(_namespace: string | undefined, store: StoreAccess): Promise<KubeObject[]> {
-    return this.render((await store.list(this.type(store, 'nodes'), undefined)).items, store);
+    return this.render((await store.list(this.coreType(store, 'nodes'), undefined)).items, store);
   }
 
   override async restGet(_namespace: string | undefined, name: string, store: StoreAccess): Promise<KubeObject> {
-    const node = await store.get(this.type(store, 'nodes'), undefined, name).catch((e) => {
+    const node = await store.get(this.coreType(store, 'nodes'), undefined, name).catch((e) => {
       throw e instanceof StatusError && e.code === 404 ? listerNotFound('node', name) : e;
     });
     const [m] = await this.render([node], store);

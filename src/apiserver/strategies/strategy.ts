@@ -19,7 +19,7 @@ import { setOwn } from '../../util/own.js';
 import type { UserInfo } from '../auth/user.js';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { TokenAuthenticator } from '../auth/authenticator.js';
-import type { ResourceMetricsSource } from './metrics.js';
+import type { ResourceMetricsSource } from './metrics-source.js';
 
 /**
  * How metadata.name is validated (ValidateObjectMeta's nameFn): a DNS-1123 subdomain
