@@ -20,6 +20,7 @@ import { EndpointsController } from './endpoints.js';
 import { RootCACertPublisher } from './rootcacert.js';
 import { ServiceAccountTokensController } from './serviceaccount-tokens.js';
 import { CertificateAuthority, CSRSigningController } from './csrsigning.js';
+import { ResourceQuotaController } from './resourcequota.js';
 
 export type { ControllerOptions } from './util/context.js';
 export { defaultNamespacedRefs } from './gc.js';
@@ -54,10 +55,17 @@ export function startWorkloadControllers(client: Client, opts: ControllerOptions
       new CSRSigningController(ctx, new CertificateAuthority(creds.rootCA, creds.caKey)),
     );
   }
-  const ready = Promise.all(controllers.map((c) => c.run())).then(() => undefined);
+  // The resource quota controller counts what quotas name among the namespaced kinds served.
+  const quota = new ResourceQuotaController(client, {
+    clock: opts.clock,
+    informer: (ref) => ctx.informer(ref),
+    resolve: (group, resource) => namespacedRefs().find((r) => r.resource === resource && (r.apiVersion.includes('/') ? r.apiVersion.split('/')[0] : '') === group),
+  });
+  const ready = Promise.all([...controllers.map((c) => c.run()), quota.start()]).then(() => undefined);
   return {
     ready,
     stop() {
+      quota.stop();
       for (const c of controllers) c.stop();
       ctx.stop();
     },

@@ -3,7 +3,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/types.js';
 import { refs } from '../../src/client/types.js';
-import { StatusError } from '../../src/apiserver/status.js';
 import { startHarness, waitFor, waitForProgress, type Harness } from './harness.js';
 
 let h: Harness;
@@ -52,29 +51,25 @@ test('scale-down removes not-ready pods first', async () => {
 });
 
 test('a refused pod creation shows as ReplicaFailure and clears when it succeeds again', async () => {
-  let refuse = true;
-  // A stand-in for ResourceQuota, in its slot of the chain.
-  h.n.clusters.get('default')!.registry.admission.register({
-    name: 'ResourceQuota',
-    handles: (op) => op === 'CREATE',
-    validate(a) {
-      if (refuse && a.resource.resource === 'pods' && a.object!.metadata.labels?.app === 'quota') {
-        throw new StatusError(403, 'Forbidden', `pods "${a.name}" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=200, limited: pods=200`);
-      }
-    },
-  });
-  await h.client.create(refs.replicasets, rs('quota', 2));
-  const cond = await waitFor('ReplicaFailure', async () => (await getRS('quota')).status?.conditions?.find((c: any) => c.type === 'ReplicaFailure'));
+  // A real ResourceQuota (admission and the resource quota controller) that admits no pod in its namespace, then two.
+  await h.client.create(refs.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'limited' } });
+  const quotas = { apiVersion: 'v1', resource: 'resourcequotas' };
+  await h.client.create(quotas, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'pods', namespace: 'limited' }, spec: { hard: { pods: '0' } } });
+  await waitFor('the quota counted', async () => (await h.client.get(quotas, 'limited', 'pods')).status?.used?.pods === '0');
+  const r = { ...rs('quota', 2), metadata: { name: 'quota', namespace: 'limited' } };
+  await h.client.create(refs.replicasets, r);
+  const get = () => h.client.get(refs.replicasets, 'limited', 'quota');
+  const cond = await waitFor('ReplicaFailure', async () => (await get()).status?.conditions?.find((c: any) => c.type === 'ReplicaFailure'));
   assert.equal(cond.status, 'True');
   assert.equal(cond.reason, 'FailedCreate');
-  assert.match(cond.message, /exceeded quota/);
-  const ev = await waitFor('FailedCreate event', async () => (await h.client.list(refs.events, { namespace: 'default' })).items.find((e) => e.reason === 'FailedCreate' && e.involvedObject.name === 'quota'));
-  assert.match(ev.message, /^Error creating: pods ".*" is forbidden: exceeded quota/);
-  refuse = false;
+  assert.match(cond.message, /exceeded quota: pods, requested: pods=1, used: pods=0, limited: pods=0/);
+  const ev = await waitFor('FailedCreate event', async () => (await h.client.list(refs.events, { namespace: 'limited' })).items.find((e) => e.reason === 'FailedCreate' && e.involvedObject.name === 'quota'));
+  assert.match(ev.message, /^Error creating: pods "quota-.*" is forbidden: exceeded quota/);
+  await h.client.patch(quotas, 'limited', 'pods', 'merge', { spec: { hard: { pods: '2' } } });
   await waitFor('recovered', async () => {
-    const s = (await getRS('quota')).status;
+    const s = (await get()).status;
     return s?.readyReplicas === 2 && !s.conditions?.some((c: any) => c.type === 'ReplicaFailure');
-  }, 20_000);
+  }, 120_000);
 });
 
 test('scales to 2000 pods and back to 0', async () => {

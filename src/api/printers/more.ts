@@ -52,14 +52,15 @@ export const resourceQuotaPrinter = printer(
     col('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'),
   ],
   (rq, now) => {
-    // printResourceQuota: "res: used/hard" by resource name, limits.* in Limit, the rest in Request.
-    const hard = rq.status?.hard ?? rq.spec?.hard ?? {};
+    // printResourceQuota: "res: used/hard" by resource name of status.hard (empty until the resource
+    // quota controller first counts), limits.* in Limit, the rest in Request.
+    const hard = rq.status?.hard ?? {};
     const used = rq.status?.used ?? {};
     const request: string[] = [];
     const limit: string[] = [];
     for (const k of Object.keys(hard).sort()) {
       const cell = `${k}: ${q(own(used, k))}/${q(own(hard, k))}`;
-      (k.startsWith('limits') ? limit : request).push(cell);
+      (k.startsWith('limits.') ? limit : request).push(cell);
     }
     return [nameOf(rq), ageOf(rq, now), request.join(', '), limit.join(', ')];
   },

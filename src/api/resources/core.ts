@@ -413,25 +413,87 @@ export const replicationcontrollers = defineResource({
   fields: { ...metaFields, 'status.replicas': (o) => String(o.status?.replicas ?? 0) },
 });
 
-/** The resource names a quota's scopes allow (ResourceQuota validation). */
+/** The scopes a quota may name (helper.IsStandardResourceQuotaScope). */
 const QUOTA_SCOPES = ['Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass', 'CrossNamespacePodAffinity'];
+/** standardResources and standardQuotaResources (pkg/apis/core/helper), hugepages aside. */
+const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'requests.cpu', 'requests.memory', 'requests.ephemeral-storage', 'limits.cpu',
+  'limits.memory', 'limits.ephemeral-storage', 'pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps',
+  'persistentvolumeclaims', 'storage', 'requests.storage', 'services.nodeports', 'services.loadbalancers']);
+const STANDARD_QUOTA_RESOURCES = new Set([...STANDARD_RESOURCES].filter((r) => r !== 'storage'));
+const isHugePages = (r: string) => r.startsWith('hugepages-') || r.startsWith('requests.hugepages-');
+const isStandardQuotaResource = (r: string) => STANDARD_QUOTA_RESOURCES.has(r) || isHugePages(r);
+/** IsIntegerResourceName: object counts and extended resources (count/…, any other domain-qualified name) are whole numbers. */
+const isIntegerResource = (r: string) => ['pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims',
+  'services.nodeports', 'services.loadbalancers'].includes(r) || (r.includes('/') && !r.includes('kubernetes.io/') && !r.startsWith('requests.'));
+/** IsResourceQuotaScopeValidForResource: the pod scopes apply to pod counts and compute resources only. */
+function scopeValidFor(scope: string, r: string): boolean {
+  const podCount = r === 'pods';
+  const podCompute = ['cpu', 'memory', 'limits.cpu', 'limits.memory', 'requests.cpu', 'requests.memory'].includes(r);
+  if (scope === 'BestEffort') return podCount;
+  if (QUOTA_SCOPES.includes(scope)) return podCount || podCompute;
+  return true;
+}
+const goScopes = (v: unknown[]) => `[]core.ResourceQuotaScope{${v.map((x) => JSON.stringify(String(x))).join(', ')}}`;
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-zA-Z0-9]([-A-Za-z0-9_.]*[a-zA-Z0-9])?$/;
+
+/** ValidateResourceQuotaSpec: resource names and values of spec.hard, spec.scopes, spec.scopeSelector. */
+function validateQuotaSpec(s: any): FieldError[] {
+  const errs: FieldError[] = [];
+  const invalid = (field: string, message: string) => errs.push({ field, type: 'FieldValueInvalid', message });
+  const hard = s.hard && typeof s.hard === 'object' && !Array.isArray(s.hard) ? s.hard : {};
+  for (const [k, v] of Object.entries(hard)) {
+    const path = `spec.hard[${k}]`;
+    const bare = !k.includes('/');
+    if (!QUALIFIED_NAME.test(k)) invalid(path, `${JSON.stringify(k)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`);
+    else {
+      if (bare && !STANDARD_RESOURCES.has(k) && !isHugePages(k)) invalid(path, `${JSON.stringify(k)}: must be a standard resource type or fully qualified`);
+      if (bare && !isStandardQuotaResource(k)) invalid(path, `${JSON.stringify(k)}: must be a standard resource for quota`);
+    }
+    const q = typeof v === 'number' ? v : QUANTITY_RE.test(String(v)) ? quantity(v) : NaN;
+    if (Number.isNaN(q)) errs.push(quantityError(path, v));
+    else if (q < 0) invalid(path, `${JSON.stringify(String(v))}: must be greater than or equal to 0`);
+    else if (isIntegerResource(k) && !Number.isInteger(q)) invalid(path, `${JSON.stringify(String(v))}: must be an integer`);
+  }
+  const scopes: unknown[] = Array.isArray(s.scopes) ? s.scopes : [];
+  const scopeErrs = (names: string[], field: string, shown: string) => {
+    for (const sc of names) {
+      for (const k of Object.keys(hard).sort()) {
+        if (isStandardQuotaResource(k) && !scopeValidFor(sc, k)) invalid(field, `${shown}: unsupported scope applied to resource`);
+      }
+    }
+    if ((names.includes('BestEffort') && names.includes('NotBestEffort')) || (names.includes('Terminating') && names.includes('NotTerminating'))) {
+      invalid(field, `${shown}: conflicting scopes`);
+    }
+  };
+  if (scopes.length) {
+    for (const sc of scopes) if (!QUOTA_SCOPES.includes(sc as string)) invalid('spec.scopes', `${goScopes(scopes)}: unsupported scope`);
+    scopeErrs(scopes.map(String), 'spec.scopes', goScopes(scopes));
+  }
+  const exprs: any[] = Array.isArray(s.scopeSelector?.matchExpressions) ? s.scopeSelector.matchExpressions : [];
+  const base = 'spec.scopeSelector.matchExpressions';
+  for (const e of exprs) {
+    const name = String(e?.scopeName ?? '');
+    const op = String(e?.operator ?? '');
+    const values: unknown[] = Array.isArray(e?.values) ? e.values : [];
+    if (!QUOTA_SCOPES.includes(name)) invalid(`${base}.scopeName`, `${JSON.stringify(name)}: unsupported scope`);
+    if (['BestEffort', 'NotBestEffort', 'Terminating', 'NotTerminating', 'CrossNamespacePodAffinity'].includes(name) && op !== 'Exists') {
+      invalid(`${base}.operator`, `${JSON.stringify(op)}: must be 'Exist' when scope is any of ResourceQuotaScopeTerminating, ResourceQuotaScopeNotTerminating, ResourceQuotaScopeBestEffort, ResourceQuotaScopeNotBestEffort or ResourceQuotaScopeCrossNamespacePodAffinity`);
+    }
+    if (op === 'In' || op === 'NotIn') {
+      if (values.length === 0) errs.push({ field: `${base}.values`, type: 'FieldValueRequired', message: "must be at least one value when `operator` is 'In' or 'NotIn' for scope selector" });
+    } else if (op === 'Exists' || op === 'DoesNotExist') {
+      if (values.length) invalid(`${base}.values`, `[]string{${values.map((x) => JSON.stringify(String(x))).join(', ')}}: must be no value when \`operator\` is 'Exist' or 'DoesNotExist' for scope selector`);
+    } else invalid(`${base}.operator`, `${JSON.stringify(op)}: not a valid selector operator`);
+  }
+  if (exprs.length) scopeErrs(exprs.map((e) => String(e?.scopeName ?? '')), base, '&core.ScopeSelector{...}');
+  return errs;
+}
 
 export const resourcequotas = defineResource({
   group: '', version: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true, shortNames: ['quota'],
   subresources: ['status'], definition: 'io.k8s.api.core.v1.ResourceQuota',
   validate(o) {
-    const s = o.spec ?? {};
-    const errs = quantityMapErrors(s.hard, 'spec.hard');
-    for (const [k, v] of Object.entries(s.hard ?? {})) {
-      if (!/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-zA-Z0-9]([-A-Za-z0-9_.]*[a-zA-Z0-9])?$/.test(k)) {
-        errs.push({ field: `spec.hard[${k}]`, type: 'FieldValueInvalid', message: `${JSON.stringify(k)}: must be a standard resource for quota` });
-      }
-      void v;
-    }
-    (Array.isArray(s.scopes) ? s.scopes : []).forEach((sc: unknown) => {
-      if (!QUOTA_SCOPES.includes(sc as string)) errs.push({ field: 'spec.scopes', type: 'FieldValueInvalid', message: `${JSON.stringify(sc)}: unsupported scope` });
-    });
-    return errs;
+    return validateQuotaSpec(o.spec ?? {});
   },
   fields: metaFields,
 });

@@ -48,7 +48,7 @@ export const ADMISSION_ORDER = [
   'MutatingAdmissionWebhook', //   issue 17
   'ValidatingAdmissionPolicy', //  issue 17
   'ValidatingAdmissionWebhook', // issue 17
-  'ResourceQuota', //              issue 17
+  'ResourceQuota', //              ./resource-quota.ts: ResourceQuota usage and limits
 ] as const;
 
 export type AdmissionPluginName = (typeof ADMISSION_ORDER)[number];
