@@ -3,9 +3,12 @@
 // ready and available. Creates go in slow-start batches, at most 500 per
 // sync (the real controller's burstReplicas), so a quota refusal costs one
 // call and 10k replicas are reached in a few dozen syncs.
+// The same controller runs ReplicationControllers (REPLICATION_CONTROLLERS):
+// kube-controller-manager's ReplicationManager is the ReplicaSet controller
+// over RCs seen as ReplicaSets, their selector map taken as matchLabels.
 import type { KubeObject } from '../api/types.js';
-import { refs } from '../client/types.js';
-import { selectorFromLabelSelector, type LabelMatcher } from '../api/selectors.js';
+import { refs, type ResourceRef } from '../client/types.js';
+import { selectorFromLabelSelector, type LabelMatcher, type LabelSelectorObject } from '../api/selectors.js';
 import { type Informer } from '../client/cache/informer.js';
 import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext, deleteExact, Pending, ignoreNotFound, isConflict, isNamespaceTerminating, isNotFound, slowStartBatch, splitKey } from './util/context.js';
@@ -23,15 +26,34 @@ class ManageError extends Error {
   }
 }
 
+/** What differs between the kinds this controller keeps replicas of. */
+export interface ReplicaKind {
+  ref: ResourceRef;
+  kind: string;
+  /** The queue's name (as kube-controller-manager names the controller). */
+  name: string;
+  /** The object's selector as a LabelSelector. */
+  selector(o: KubeObject): LabelSelectorObject | undefined;
+}
+
+export const REPLICA_SETS: ReplicaKind = { ref: refs.replicasets, kind: 'ReplicaSet', name: 'replicaset-controller', selector: (o) => o.spec?.selector };
+
+/** A ReplicationController's spec.selector is a map of labels (defaulted from the template's by the API): matchLabels. */
+export const REPLICATION_CONTROLLERS: ReplicaKind = {
+  ref: refs.replicationcontrollers, kind: 'ReplicationController', name: 'replicationcontroller-controller',
+  selector: (o) => ({ matchLabels: o.spec?.selector ?? {} }),
+};
+
 export class ReplicaSetController {
-  private queue = new WorkQueue({ restAfterSlowSync: true, name: 'replicaset-controller' });
+  private queue: WorkQueue;
   private pending = new Pending();
   private rsInf: Informer;
   private podInf: Informer;
   private selectors = new Map<string, { gen: number; sel: LabelMatcher }>();
 
-  constructor(private ctx: ControllerContext) {
-    this.rsInf = ctx.byController(ctx.informer(refs.replicasets));
+  constructor(private ctx: ControllerContext, private readonly kind: ReplicaKind = REPLICA_SETS) {
+    this.queue = new WorkQueue({ restAfterSlowSync: true, name: kind.name });
+    this.rsInf = ctx.byController(ctx.informer(kind.ref));
     this.podInf = ctx.byController(ctx.informer(refs.pods));
     this.rsInf.on({
       add: (rs) => this.enqueue(rs),
@@ -72,7 +94,7 @@ export class ReplicaSetController {
 
   private ownerRef(pod: KubeObject) {
     const c = controllerOf(pod);
-    return c && c.kind === 'ReplicaSet' ? c : undefined;
+    return c && c.kind === this.kind.kind ? c : undefined;
   }
 
   private enqueue(rs: KubeObject) {
@@ -103,7 +125,7 @@ export class ReplicaSetController {
     const c = this.selectors.get(uid);
     if (c && c.gen === gen) return c.sel;
     try {
-      const sel = selectorFromLabelSelector(rs.spec?.selector);
+      const sel = selectorFromLabelSelector(this.kind.selector(rs));
       this.selectors.set(uid, { gen, sel });
       return sel;
     } catch {
@@ -230,13 +252,13 @@ export class ReplicaSetController {
 
   private async updateStatus(rs: KubeObject, status: any): Promise<void> {
     try {
-      await this.ctx.client.updateStatus(refs.replicasets, { ...rs, status });
+      await this.ctx.client.updateStatus(this.kind.ref, { ...rs, status });
     } catch (e) {
       if (isNotFound(e)) return;
       if (!isConflict(e)) throw e;
       // Someone wrote the RS since our cache saw it: retry once on the fresh copy.
-      const fresh = await ignoreNotFound(this.ctx.client.get(refs.replicasets, rs.metadata.namespace, rs.metadata.name!));
-      if (fresh && fresh.metadata.uid === rs.metadata.uid) await this.ctx.client.updateStatus(refs.replicasets, { ...fresh, status: { ...status, observedGeneration: Math.min(status.observedGeneration ?? 0, fresh.metadata.generation ?? 0) } });
+      const fresh = await ignoreNotFound(this.ctx.client.get(this.kind.ref, rs.metadata.namespace, rs.metadata.name!));
+      if (fresh && fresh.metadata.uid === rs.metadata.uid) await this.ctx.client.updateStatus(this.kind.ref, { ...fresh, status: { ...status, observedGeneration: Math.min(status.observedGeneration ?? 0, fresh.metadata.generation ?? 0) } });
     }
   }
 }

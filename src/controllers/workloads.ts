@@ -1,12 +1,12 @@
 // Starts the workload control loops of kube-controller-manager against one
-// Client: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, garbage
+// Client: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, garbage
 // collector, namespace, service account, disruption and endpoints controllers,
 // and, given the cluster's credentials, the root CA publisher, the
 // ServiceAccount token controller and the CSR signer, sharing one informer per
 // resource.
 import type { Client } from '../client/types.js';
 import { ControllerContext, type ControllerOptions } from './util/context.js';
-import { ReplicaSetController } from './replicaset.js';
+import { ReplicaSetController, REPLICATION_CONTROLLERS } from './replicaset.js';
 import { DeploymentController } from './deployment.js';
 import { StatefulSetController } from './statefulset.js';
 import { DaemonSetController } from './daemonset.js';
@@ -36,6 +36,7 @@ export function startWorkloadControllers(client: Client, opts: ControllerOptions
   const ctx = new ControllerContext(client, opts);
   const controllers: { run(): Promise<void>; stop(): void }[] = [
     new ReplicaSetController(ctx),
+    new ReplicaSetController(ctx, REPLICATION_CONTROLLERS),
     new DeploymentController(ctx),
     new StatefulSetController(ctx),
     new DaemonSetController(ctx),

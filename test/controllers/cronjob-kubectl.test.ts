@@ -7,13 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { refs } from '../../src/client/types.js';
 import { FakeClock } from '../../src/util/clock.js';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { startHarness, waitFor, type Harness } from './harness.js';
+import { kc as kcOf, kubectl as kubectlOf, startHarness, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
 let clock: FakeClock;
-let k: { kubeconfig: string; home: string };
 const MIN = 60_000;
 /** Generous: CI runs this on a busy 2-core machine. */
 const LONG = 90_000;
@@ -23,33 +20,11 @@ before(async () => {
   h = await startHarness({ clock });
   // Pods of Jobs succeed; anything else just runs.
   h.fate = (p) => (p.metadata.labels?.['job-name'] ? 'succeed' : 'ready');
-  k = { kubeconfig: h.n.kubeconfigPath, home: h.n.home };
 });
 after(async () => { await h.close(); });
 
-/**
- * The real kubectl, asynchronously: the API server runs in this process, so a
- * spawnSync (test/helpers/nodeless.ts' kubectl) would block the loop that serves it.
- */
-function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('kubectl', args, { env: { ...process.env, KUBECONFIG: k.kubeconfig, HOME: k.home, KUBECACHEDIR: path.join(k.home, 'kubecache') } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(input ?? '');
-  });
-}
-
-async function kc(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
+const kc = (args: string[], input?: string) => kcOf(h, args, input);
+const kubectl = (args: string[], input?: string) => kubectlOf(h, args, input);
 const events = async (name: string, reason: string) =>
   (await h.client.list(refs.events, { namespace: 'default', fieldSelector: `involvedObject.name=${name},reason=${reason}` })).items;
 

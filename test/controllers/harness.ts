@@ -2,6 +2,7 @@
 // controllers under test, and a tiny fake kubelet that binds pods to nodes
 // and sets their status the way the test wants.
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { startNodeless, type Nodeless } from '../../src/nodeless.js';
@@ -173,4 +174,30 @@ export function deployment(name: string, replicas: number, extra: { image?: stri
       template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: extra.image ?? 'nginx:1.25' }] } },
     },
   };
+}
+
+/**
+ * The real kubectl against the harness' HTTPS API, asynchronously: the API
+ * server runs in this process, so a spawnSync (test/helpers/nodeless.ts'
+ * kubectl) would block the loop that serves it.
+ */
+export function kubectl(h: Harness, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, KUBECONFIG: h.n.kubeconfigPath, HOME: h.n.home, KUBECACHEDIR: path.join(h.n.home, 'kubecache') };
+    const p = spawn('kubectl', args, { env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    p.stdin.end(input ?? '');
+  });
+}
+
+/** kubectl that must succeed; its stdout. */
+export async function kc(h: Harness, args: string[], input?: string): Promise<string> {
+  const r = await kubectl(h, args, input);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
 }
