@@ -190,6 +190,32 @@ spec: {accessModes: [ReadWriteOnce], storageClassName: ${cls}, resources: {reque
     await usedIs('q4', 'objects', { ...used, 'count/deployments.apps': '0', persistentvolumeclaims: '1', 'requests.storage': '1Gi' });
   });
 
+  it('count/<plural>.<group> of a custom resource: counted, refused, given back on delete', async () => {
+    kc(n, ['create', 'namespace', 'q8']);
+    kc(n, ['apply', '-f', '-'], `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {plural: widgets, singular: widget, kind: Widget}
+  scope: Namespaced
+  versions:
+  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+`);
+    const widget = (name: string) => `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: ${name}, namespace: q8}\n`;
+    await waitFor('widgets served', () => kubectl(n, ['get', 'widgets', '-n', 'q8']).code === 0, 60_000, 200);
+    kc(n, ['create', '-f', '-'], widget('w1'));
+    kc(n, ['create', 'quota', 'crd', '--hard=count/widgets.example.com=1', '-n', 'q8']);
+    // The controller counts what was there before the quota.
+    await usedIs('q8', 'crd', { 'count/widgets.example.com': '1' });
+    assert.equal(fails(['create', '-f', '-'], widget('w2')),
+      'Error from server (Forbidden): error when creating "STDIN": widgets.example.com "w2" is forbidden: exceeded quota: crd, requested: count/widgets.example.com=1, used: count/widgets.example.com=1, limited: count/widgets.example.com=1');
+    kc(n, ['delete', 'widget', 'w1', '-n', 'q8']);
+    await usedIs('q8', 'crd', { 'count/widgets.example.com': '0' });
+    kc(n, ['create', '-f', '-'], widget('w2'));
+    assert.deepEqual(json(['get', 'quota', 'crd', '-n', 'q8']).status.used, { 'count/widgets.example.com': '1' });
+  });
+
   it('refuses quotas with unknown resource names, bad values and scopes that do not fit, as validation does', () => {
     assert.equal(fails(['create', 'quota', 'bad', '--hard=foo=1', '-n', 'default']),
       'error: failed to create quota: ResourceQuota "bad" is invalid: [spec.hard[foo]: Invalid value: "foo": must be a standard resource type or fully qualified, spec.hard[foo]: Invalid value: "foo": must be a standard resource for quota]');
