@@ -120,6 +120,13 @@ spec:
     assert.match(described, /^Name:\s+long\nNamespace:\s+q6\nScopes:\s+NotBestEffort, NotTerminating\n/);
     assert.match(described, /\nResource\s+Used\s+Hard\n-+\s+-+\s+-+\nlimits\.cpu\s+1\s+1\n$/);
     assert.match(kc(n, ['describe', 'quota', 'term', '-n', 'q6']), /\nResource\s+Used\s+Hard\n-+\s+-+\s+-+\npods\s+1\s+1\n$/);
+    // CrossNamespacePodAffinity: pods whose affinity terms name namespaces (or select them); pods=0 forbids them here.
+    kc(n, ['create', 'quota', 'xns', '--hard=pods=0', '--scopes=CrossNamespacePodAffinity', '-n', 'q6']);
+    await usedIs('q6', 'xns', { pods: '0' });
+    const affinity = (terms: string) => `affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: db}}${terms}}]}}`;
+    assert.match(fails(['create', '-f', '-'], pod('x1', 'q6', '', affinity(', namespaces: [other]'))), /pods "x1" is forbidden: exceeded quota: xns, requested: pods=1, used: pods=0, limited: pods=0$/);
+    assert.match(fails(['create', '-f', '-'], pod('x2', 'q6', '', affinity(', namespaceSelector: {}'))), /pods "x2" is forbidden: exceeded quota: xns/);
+    kc(n, ['create', '-f', '-'], pod('x3', 'q6', '', affinity('')));
     // kubectl describe namespace lists its quotas the same way.
     assert.match(kc(n, ['describe', 'namespace', 'q6']), /Resource Quotas\n\s+Name:\s+long\n\s+Scopes:\s+NotBestEffort, NotTerminating\n[\s\S]*limits\.cpu\s+1\s+1/);
   });
