@@ -23,6 +23,7 @@ import { startFlowControlConfig } from './apiserver/bootstrap/flowcontrol.js';
 import { webhookAdmission } from './apiserver/admission/webhook/plugin.js';
 import { serviceResolver } from './apiserver/admission/webhook/services.js';
 import { validatingAdmissionPolicy } from './apiserver/admission/policy.js';
+import { conversionWebhook } from './apiserver/crdconversion.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -81,7 +82,10 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
   ]) registry.admission.register(plugin);
   const subresources = new Subresources();
   // Admission webhooks (docs/admission.md): a Service's webhook is reached through the pods the runtime serves (the pod proxy's mapping).
-  const webhooks = webhookAdmission(registry, serviceResolver(registry, () => subresources.backends?.proxyTarget?.bind(subresources.backends)));
+  const webhookServices = serviceResolver(registry, () => subresources.backends?.proxyTarget?.bind(subresources.backends));
+  const webhooks = webhookAdmission(registry, webhookServices);
+  // CRD conversion webhooks reach their Service the same way.
+  registry.conversionWebhook = conversionWebhook(webhookServices);
   registry.admission.register(webhooks.mutating);
   registry.admission.register(webhooks.validating);
   const policies = validatingAdmissionPolicy(registry);

@@ -66,10 +66,14 @@ export class Catalog {
       if (!g) out.set(rt.group, (g = { name: rt.group, versions: [], preferred: rt.version }));
       if (!g.versions.includes(rt.version)) g.versions.push(rt.version);
     }
-    for (const [name, types] of this.crdTypes) {
+    // A group only CRDs serve lists its versions as apiextensions-apiserver does: by kube's version
+    // priority (v2 > v1 > v1beta2 > v1beta1 > v1alpha1 > others), the first one preferred.
+    const builtinGroups = new Set([...this.builtinKeys].map((k) => k.slice(0, k.indexOf('/'))));
+    for (const types of this.crdTypes.values()) {
       const g = out.get(types[0]?.group ?? '');
-      if (g && types[0]) g.preferred = (types.find((t) => (t as any).storage) ?? types[0]).version;
-      void name;
+      if (!g || builtinGroups.has(g.name)) continue;
+      g.versions.sort(compareKubeAwareVersions);
+      g.preferred = g.versions[0];
     }
     return [...out.values()];
   }
@@ -85,6 +89,8 @@ export class Catalog {
     if (!crd || crd.metadata.deletionTimestamp) return;
     const s = crd.spec;
     const types: ResourceType[] = [];
+    const storageVersion = (s.versions ?? []).find((v: any) => v?.storage)?.name;
+    const strategy = s.conversion?.strategy === 'Webhook' ? 'Webhook' as const : 'None' as const;
     for (const v of s.versions ?? []) {
       if (!v.served) continue;
       // A CRD stored before validation refused its group (or an approved one naming a built-in) never shadows the built-in.
@@ -100,11 +106,27 @@ export class Catalog {
         // x-kubernetes-validations: the CEL rules of the version's schema (docs/admission.md).
         ...(hasRules(v.schema?.openAPIV3Schema) ? { validate: (o: KubeObject, old?: KubeObject) => validateRules(v.schema.openAPIV3Schema, o, old) } : {}),
       });
-      (rt as any).storage = !!v.storage;
+      // Every version is stored at the storage version and converted when read or written (docs/crd-versions.md).
+      if (storageVersion) rt.crdConversion = { storageVersion, strategy, ...(strategy === 'Webhook' ? { webhook: s.conversion?.webhook } : {}) };
+      if (v.deprecated) rt.deprecationWarning = typeof v.deprecationWarning === 'string' ? v.deprecationWarning : `${s.group}/${v.name} ${s.names.kind} is deprecated`;
       (rt as any).additionalPrinterColumns = v.additionalPrinterColumns;
       types.push(rt);
       this.byPath.set(this.key(rt.group, rt.version, rt.plural), rt);
     }
     this.crdTypes.set(name, types);
   }
+}
+
+const KUBE_VERSION = /^v(\d+)(?:(alpha|beta)(\d+))?$/;
+
+/**
+ * version.CompareKubeAwareVersionStrings as a sort order: GA before beta before alpha, higher
+ * major then higher minor first; versions not of that form last, in string order.
+ */
+export function compareKubeAwareVersions(a: string, b: string): number {
+  const ma = KUBE_VERSION.exec(a);
+  const mb = KUBE_VERSION.exec(b);
+  if (!ma || !mb) return ma ? -1 : mb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  const rank = (m: RegExpExecArray) => (m[2] === undefined ? 2 : m[2] === 'beta' ? 1 : 0);
+  return rank(mb) - rank(ma) || Number(mb[1]) - Number(ma[1]) || Number(mb[3] ?? 0) - Number(ma[3] ?? 0);
 }

@@ -125,6 +125,13 @@ export interface ResourceType {
    */
   storedAs?: { group: string; plural: string };
   convert?: { fromStorage(o: KubeObject): KubeObject; toStorage(o: KubeObject): KubeObject };
+  /**
+   * A CRD's versions (spec.conversion): objects are stored at `storageVersion` and served at this
+   * type's version, converted by rewriting apiVersion (None) or by the CRD's webhook (Webhook).
+   */
+  crdConversion?: { storageVersion: string; strategy: 'None' | 'Webhook'; webhook?: { clientConfig?: any; conversionReviewVersions?: string[] } };
+  /** A deprecated version's warning, sent with every response for it (a CRD version's deprecationWarning). */
+  deprecationWarning?: string;
 }
 
 export const apiVersionOf = (t: { group: string; version: string }): string =>

@@ -5,7 +5,7 @@ import type { FieldError, KubeObject } from '../api/types.js';
 import { decodeError } from '../api/openapi/index.js';
 import type { DeleteOptions, Registry, WriteOptions } from './registry.js';
 import { errors, StatusError } from './status.js';
-import { decodeBody, decodePatch, encodeJson, goJson, sendJson, writeOptions } from './http.js';
+import { addWarning, decodeBody, decodePatch, encodeJson, goJson, sendJson, writeOptions } from './http.js';
 import { renderingFor, toPartial, toPartialList, toTable } from './tables.js';
 import type { Subresources } from './subresources.js';
 import type { ResourceRequest } from './request.js';
@@ -60,6 +60,8 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
   // a custom resource's scale is an autoscaling/v1 Scale.
   const connect = ['proxy', 'exec', 'attach', 'portforward'].includes(r.subresource ?? '');
   const media = connect ? undefined : negotiate(r.headers.accept, { custom: rt.custom && r.subresource !== 'scale', watch: isWatch });
+  // A deprecated version (a CRD version's deprecationWarning) warns on every request, refused or not.
+  if (rt.deprecationWarning) addWarning(res, rt.deprecationWarning);
   if (r.subresource) return subs.handle(reg, r, res);
   const rendering = renderingFor(media!);
   // A verb the type does not serve has no route in kube-apiserver (componentstatuses are get/list
@@ -236,11 +238,12 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
     started = true;
   };
   let stop: () => void;
+  let end: (() => void) | undefined;
   try {
     stop = await reg.watch(rt, r.namespace, { ...listQuery(q), allowWatchBookmarks }, (type, json, obj, rv) => {
       lastRv = Math.max(lastRv, rv);
       send(wrap(type, json, obj));
-    });
+    }, () => end?.());
   } catch (e) {
     if (!(e instanceof StatusError) || (e.code !== 410 && e.code !== 504)) throw e;
     head();
@@ -251,7 +254,7 @@ async function watch(reg: Registry, r: ResourceRequest, res: http.ServerResponse
   head();
   for (const chunk of buffered) res.write(chunk);
   const timers: NodeJS.Timeout[] = [];
-  const end = () => {
+  end = () => {
     stop();
     for (const t of timers) clearTimeout(t), clearInterval(t);
     if (!res.writableEnded) res.end();

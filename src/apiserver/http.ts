@@ -85,12 +85,22 @@ export function sendJson(res: http.ServerResponse, code: number, body: unknown, 
       return;
     }
     const all: Record<string, string | string[] | number> = { 'content-type': type, 'content-length': Buffer.byteLength(text), ...sendableHeaders(headers) };
+    // Warnings set earlier (a deprecated version's: addWarning) come first, not replaced.
+    const prior = res.getHeader('warning');
+    if (prior !== undefined && all.warning !== undefined) all.warning = [...[prior].flat().map(String), ...[all.warning].flat().map(String)];
     if (res.req && !res.req.complete) all.connection = 'close';
     res.writeHead(code, all);
     res.end(text);
   } catch {
     res.destroy();
   }
+}
+
+/** A `Warning: 299 - "…"` header on whatever the response turns out to be (kube's warning.AddWarning). */
+export function addWarning(res: http.ServerResponse, text: string): void {
+  const prior = res.getHeader('warning');
+  const value = sendableHeaders({ warning: `299 - "${text.replace(/"/g, '\\"')}"` }).warning as string;
+  res.setHeader('warning', prior === undefined ? [value] : [...[prior].flat().map(String), value]);
 }
 
 // Node refuses header values with characters outside Latin-1 or with control

@@ -155,6 +155,11 @@ export class Registry {
   tokenIssuer: TokenIssuer | undefined;
   /** The pods' usage behind metrics.k8s.io (./strategies/metrics.ts): the assembly sets it where a pod runtime runs. */
   metricsSource: ResourceMetricsSource | undefined;
+  /**
+   * A CRD's conversion webhook (./crdconversion.ts): `objects` as `desiredAPIVersion`. Set by the
+   * cluster; without it a Webhook-strategy CRD's objects of another version cannot be served.
+   */
+  conversionWebhook: ((rt: ResourceType, objects: KubeObject[], desiredAPIVersion: string, list?: boolean) => Promise<KubeObject[]>) | undefined;
 
   constructor(
     readonly cluster: string,
@@ -196,6 +201,10 @@ export class Registry {
     if (s.restGet) return JSON.stringify(await s.restGet(namespace, name, this));
     const item = await this.store.get(this.key(rt, namespace, name));
     if (!item) throw errors.notFound(rt, name);
+    if (rt.crdConversion) {
+      const o = JSON.parse(item.json) as KubeObject;
+      return o.apiVersion === apiVersionOf(rt) ? item.json : JSON.stringify((await this.fromStoredCRD(rt, [o]))[0]);
+    }
     return rt.convert ? JSON.stringify(rt.convert.fromStorage(JSON.parse(item.json))) : item.json;
   }
 
@@ -205,7 +214,38 @@ export class Registry {
 
   async tryGet(rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
     const item = await this.store.get(this.key(rt, namespace, name));
-    return item ? this.decode(rt, item.json) : undefined;
+    if (!item) return undefined;
+    const o = this.decode(rt, item.json);
+    return rt.crdConversion ? (await this.fromStoredCRD(rt, [o]))[0] : o;
+  }
+
+  /**
+   * Custom resources stored at their CRD's storage version, as `rt`'s version: apiVersion
+   * rewritten (strategy None), or converted by the CRD's webhook in one ConversionReview
+   * (Webhook). Objects already at `rt`'s version are left as they are.
+   */
+  private async fromStoredCRD(rt: ResourceType, objs: KubeObject[], list = false): Promise<KubeObject[]> {
+    const av = apiVersionOf(rt);
+    const other = objs.filter((o) => o.apiVersion !== av);
+    if (other.length === 0) return objs;
+    if (rt.crdConversion?.strategy !== 'Webhook') return objs.map((o) => (o.apiVersion === av ? o : { ...o, apiVersion: av }));
+    const converted = await this.convertByWebhook(rt, other, av, list);
+    let i = 0;
+    return objs.map((o) => (o.apiVersion === av ? o : converted[i++]));
+  }
+
+  /** A custom resource in the form it is stored: its CRD's storage version (undefined when it already is). */
+  private async toStoredCRD(rt: ResourceType, obj: KubeObject): Promise<KubeObject | undefined> {
+    const c = rt.crdConversion;
+    if (!c || c.storageVersion === rt.version) return undefined;
+    const av = `${rt.group}/${c.storageVersion}`;
+    if (c.strategy !== 'Webhook') return { ...obj, apiVersion: av };
+    return (await this.convertByWebhook(rt, [obj], av))[0];
+  }
+
+  private async convertByWebhook(rt: ResourceType, objs: KubeObject[], desired: string, list = false): Promise<KubeObject[]> {
+    if (!this.conversionWebhook) throw errors.internal(`conversion webhook for ${objs[0].apiVersion}, Kind=${rt.kind} failed: no conversion webhook client`);
+    return this.conversionWebhook(rt, objs, desired, list);
   }
 
   /** A stored object as this type's version (rt.convert: a view of another version's storage). */
@@ -323,6 +363,8 @@ export class Registry {
       if (limit && items.length === limit) { cont = cursor; break; }
       cursor = p.continueAfter;
     }
+    // Selectors read metadata, the same in every version: custom resources are converted once, all together.
+    if (rt.crdConversion) items.splice(0, items.length, ...(await this.fromStoredCRD(rt, items, true)));
     if (cont && !match) remaining = snapshot ? snapshot.length - lowerBoundAfter(snapshot, cont) : await this.store.count(prefix, cont);
     const resourceVersion = String(listRv ?? atRv ?? rv);
     const token = cont && { k: cont, rv: resourceVersion, ...(atRv !== undefined ? { x: 1 } : {}) };
@@ -342,7 +384,8 @@ export class Registry {
    * is older than the retained history, 504 when a watch-list's N never arrives.
    */
   async watch(rt: ResourceType, namespace: string | undefined, q: WatchQuery,
-    onEvent: (type: WatchEventType, json: string, obj: KubeObject | undefined, rv: number) => void): Promise<() => void> {
+    onEvent: (type: WatchEventType, json: string, obj: KubeObject | undefined, rv: number) => void,
+    onFail?: (e: unknown) => void): Promise<() => void> {
     validateListOptions(q, true);
     const match = this.matcher(rt, q);
     const rv = parseResourceVersion(q.resourceVersion);
@@ -363,7 +406,7 @@ export class Registry {
     } else if (q.sendInitialEvents === false) from = rv || this.store.revision();
     else if (rv === 0) from = await initialEvents();
     else from = rv;
-    const onChange = (stored: Change) => {
+    const deliver = (stored: Change) => {
       // A view of another version's storage sees every change converted.
       const c = rt.convert ? { ...stored, json: JSON.stringify(this.decode(rt, stored.json)), prevJson: stored.prevJson === undefined ? undefined : JSON.stringify(this.decode(rt, stored.prevJson)) } : stored;
       if (!match) return onEvent(c.type, c.json, undefined, c.rv);
@@ -384,6 +427,30 @@ export class Registry {
         gone.metadata.resourceVersion = String(c.rv);
         onEvent('DELETED', JSON.stringify(gone), gone, c.rv);
       }
+    };
+    // A custom resource of another version is converted first (by its webhook, maybe): the changes
+    // are converted in turn, so the watcher hears them in order. A conversion that fails ends the
+    // watch, as kube-apiserver's watch handler stops at an event it cannot encode; the client's
+    // next list reports the error.
+    let turn = Promise.resolve();
+    let failed = false;
+    const onChange = !rt.crdConversion ? deliver : (stored: Change) => {
+      turn = turn.then(async () => {
+        if (failed) return;
+        const convert = async (json: string) => {
+          const o = JSON.parse(json) as KubeObject;
+          return o.apiVersion === apiVersionOf(rt) ? json : JSON.stringify((await this.fromStoredCRD(rt, [o]))[0]);
+        };
+        let c: Change;
+        try {
+          c = { ...stored, json: await convert(stored.json), ...(stored.prevJson === undefined ? {} : { prevJson: await convert(stored.prevJson) }) };
+        } catch (e) {
+          failed = true;
+          onFail?.(e);
+          return;
+        }
+        deliver(c);
+      });
     };
     try {
       const w = this.store.watch(this.prefix(rt, namespace), from, onChange);
@@ -440,10 +507,17 @@ export class Registry {
     return errs;
   }
 
-  /** The store's render for `obj`: stamps the revision and serializes (in the storage's version when `rt` is a view). */
-  render(obj: KubeObject, rt?: ResourceType) {
+  /**
+   * The store's render for `obj`: stamps the revision and serializes (in the storage's version when
+   * `rt` is a view; `stored` is a custom resource already converted to its storage version).
+   */
+  render(obj: KubeObject, rt?: ResourceType, stored?: KubeObject) {
     return (rv: number) => {
       obj.metadata.resourceVersion = String(rv);
+      if (stored) {
+        stored.metadata = { ...stored.metadata, resourceVersion: String(rv) };
+        return JSON.stringify(stored);
+      }
       return JSON.stringify(rt?.convert ? rt.convert.toStorage(obj) : obj);
     };
   }
@@ -508,7 +582,7 @@ export class Registry {
       if (opts.dryRun) return obj;
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.store.create(this.key(rt, namespace, m.name!), this.render(obj, rt), { readSoon: s.readSoon, ttlSeconds: s.ttlSeconds });
+          await this.store.create(this.key(rt, namespace, m.name!), this.render(obj, rt, await this.toStoredCRD(rt, obj)), { readSoon: s.readSoon, ttlSeconds: s.ttlSeconds });
           break;
         } catch (e) {
           // A generated name that collides gets another suffix (27^5 names: collisions do happen at scale).
@@ -706,7 +780,7 @@ export class Registry {
       }
       if (next.metadata.finalizers && next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
       try {
-        await this.store.update(key, this.render(next, rt), Number(om.resourceVersion), { ttlSeconds: s.ttlSeconds });
+        await this.store.update(key, this.render(next, rt, await this.toStoredCRD(rt, next)), Number(om.resourceVersion), { ttlSeconds: s.ttlSeconds });
       } catch (e) {
         if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(rt, name));
         if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(rt, name);
@@ -727,7 +801,7 @@ export class Registry {
    */
   private async remove(s: ResourceStrategy, key: string, name: string, expectedRv: number, finalObj: KubeObject): Promise<KubeObject> {
     try {
-      await this.store.delete(key, expectedRv, this.render(finalObj, s.type));
+      await this.store.delete(key, expectedRv, this.render(finalObj, s.type, await this.toStoredCRD(s.type, finalObj)));
     } catch (e) {
       if (e instanceof StoreError && e.code === 'Conflict') throw raced(errors.conflict(s.type, name));
       if (e instanceof StoreError && e.code === 'NotFound') throw errors.notFound(s.type, name);
@@ -771,7 +845,7 @@ export class Registry {
           if (graceful && grace === 0 && finalizers.length === 0) return dry ? cur : await this.remove(s, key, name, Number(m.resourceVersion), cur);
           if (graceful && grace < (m.deletionGracePeriodSeconds ?? 0)) {
             m.deletionGracePeriodSeconds = grace;
-            if (!dry) await this.store.update(key, this.render(cur, rt), Number(m.resourceVersion));
+            if (!dry) await this.store.update(key, this.render(cur, rt, await this.toStoredCRD(rt, cur)), Number(m.resourceVersion));
           }
           return cur;
         }
@@ -781,7 +855,7 @@ export class Registry {
         if (finalizers.length) m.finalizers = finalizers;
         s.prepareForDelete(cur);
         if (rt.hasGeneration) m.generation = (m.generation ?? 0) + 1;
-        if (!dry) await this.store.update(key, this.render(cur, rt), Number(m.resourceVersion));
+        if (!dry) await this.store.update(key, this.render(cur, rt, await this.toStoredCRD(rt, cur)), Number(m.resourceVersion));
         return cur;
       } catch (e) {
         if (e instanceof StatusError && e.reason === 'Conflict' && attempt < 5 && !pre) continue;

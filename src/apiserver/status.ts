@@ -144,7 +144,7 @@ export function goPrint(v: unknown): string {
   return String(v);
 }
 
-function describeType(t: FieldError['type']): string {
+export function describeType(t: FieldError['type']): string {
   switch (t) {
     case 'FieldValueRequired': return 'Required value';
     case 'FieldValueInvalid': return 'Invalid value';

@@ -134,7 +134,7 @@ function validateReviewVersions(versions: string[], requireRecognized: boolean, 
 }
 
 /** webhook.ValidateWebhookURL (https only, no user, query or fragment). */
-function validateWebhookURL(u: string, p: string): FieldError[] {
+export function validateWebhookURL(u: string, p: string): FieldError[] {
   const form = '; desired format: https://host[/path]';
   let url: URL;
   try {
@@ -158,7 +158,7 @@ function validateWebhookURL(u: string, p: string): FieldError[] {
  * name is reported on `namespace` and a missing namespace on `name`: nodeless reports them where
  * kube-apiserver does.
  */
-function validateWebhookService(svc: any, p: string): FieldError[] {
+export function validateWebhookService(svc: any, p: string): FieldError[] {
   const errs: FieldError[] = [];
   if (!str(svc.namespace)) errs.push(required(`${p}.name`));
   if (!str(svc.name)) errs.push(required(`${p}.namespace`));

@@ -10,7 +10,7 @@ import { ResourceStrategy } from './strategy.js';
  * A CRD is accepted and established as soon as it is stored (names are checked by
  * validation): what apiextensions-apiserver's naming and establishing controllers write.
  */
-function crdStatus(crd: KubeObject): void {
+function crdStatus(crd: KubeObject, storedVersions: string[]): void {
   const now = formatRFC3339();
   const names = crd.spec?.names ?? {};
   const prev: any[] = crd.status?.conditions ?? [];
@@ -20,8 +20,20 @@ function crdStatus(crd: KubeObject): void {
   crd.status = {
     acceptedNames: { plural: names.plural, singular: names.singular, kind: names.kind, listKind: names.listKind, ...(names.shortNames ? { shortNames: names.shortNames } : {}), ...(names.categories ? { categories: names.categories } : {}) },
     conditions: [cond('NamesAccepted', 'NoConflicts', 'no conflicts found'), cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
-    storedVersions: (crd.spec?.versions ?? []).filter((v: any) => v?.storage).map((v: any) => v.name),
+    storedVersions,
   };
+}
+
+/**
+ * status.storedVersions: every version objects were ever stored at, the current storage version
+ * added when a write makes it so (the CRD strategy's PrepareForCreate/PrepareForUpdate). Only a
+ * status write removes one, once a storage migration rewrote its objects (docs/crd-versions.md).
+ */
+function withStorageVersion(crd: KubeObject, stored: unknown): string[] {
+  const out = Array.isArray(stored) ? stored.filter((v): v is string => typeof v === 'string') : [];
+  const storage = (Array.isArray(crd.spec?.versions) ? crd.spec.versions : []).find((v: any) => v?.storage)?.name;
+  if (typeof storage === 'string' && !out.includes(storage)) out.push(storage);
+  return out;
 }
 
 export class CustomResourceDefinitionStrategy extends ResourceStrategy {
@@ -29,12 +41,14 @@ export class CustomResourceDefinitionStrategy extends ResourceStrategy {
 
   override prepareForCreate(crd: KubeObject): void {
     super.prepareForCreate(crd);
-    crdStatus(crd);
+    crdStatus(crd, withStorageVersion(crd, []));
   }
 
   override prepareForUpdate(crd: KubeObject, old: KubeObject, subresource: string): void {
+    // A status write sets storedVersions as it says; any other keeps them and adds the storage version.
+    const stored = subresource === 'status' ? crd.status?.storedVersions : old.status?.storedVersions;
     super.prepareForUpdate(crd, old, subresource);
-    crdStatus(crd);
+    crdStatus(crd, subresource === 'status' ? (Array.isArray(stored) ? stored.filter((v: unknown) => typeof v === 'string') : []) : withStorageVersion(crd, stored));
   }
 
   /** The catalog serves (or stops serving) the CRD's versions the moment it is stored. */

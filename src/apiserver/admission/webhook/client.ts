@@ -104,6 +104,9 @@ export async function callWebhook(cc: ClientConfig, payload: unknown, timeoutSec
     host = t.host;
     port = t.port;
   }
+  // nodeless talks to webhooks on this machine only (a test's server, a process-runtime pod): any
+  // other address is never dialled, and the call fails as an unroutable one would (docs/admission.md).
+  if (!isLoopback(host)) throw post(`dial tcp ${host.includes(':') ? `[${host}]` : host}:${port}: connect: network is unreachable`);
   let ca: string | undefined;
   if (cc.caBundle) {
     ca = Buffer.from(cc.caBundle, 'base64').toString('utf8');
@@ -149,6 +152,12 @@ export async function callWebhook(cc: ClientConfig, payload: unknown, timeoutSec
     throw new CallError(`failed to call webhook: couldn't get version/kind; json parse error: json: cannot unmarshal ${Array.isArray(decoded) ? 'array' : typeof decoded} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`);
   }
   return decoded as KubeObject;
+}
+
+/** An address of this machine's loopback interface (127.0.0.0/8, ::1, localhost). */
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
 }
 
 /** GroupVersionKind.String() of what a webhook answered: `group/version, Kind=kind`. */
