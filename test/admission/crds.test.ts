@@ -116,3 +116,158 @@ describe('x-kubernetes-validations', () => {
     assert.match(JSON.parse(r.body).message, /spec: Invalid value: "object": 'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: minReplicas must not exceed maxReplicas/);
   });
 });
+
+// Versions: v1beta1 keeps `spec.size` as a string, v1 `spec.replicas` as a number (the test
+// webhook server's /convert knows both); v1 is stored.
+function versioned(plural: string, kind: string, conversion: string, v1beta1Extra = ''): string {
+  const schema = (props: string) => `
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties: {${props}}`;
+  return `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: ${plural}.example.com}
+spec:
+  group: example.com
+  names: {plural: ${plural}, singular: ${kind.toLowerCase()}, kind: ${kind}}
+  scope: Namespaced
+  conversion:
+${conversion}
+  versions:
+  - name: v1beta1
+    served: true
+    storage: false
+${v1beta1Extra}${schema('size: {type: string}')}
+  - name: v1
+    served: true
+    storage: true${schema('replicas: {type: integer}')}
+`;
+}
+
+const obj = (plural: string) => (name: string) => JSON.parse(kc(n, ['get', plural, name, '-n', 'default', '-o', 'json']));
+
+describe('CRD versions, conversion None', () => {
+  before(() => {
+    kc(n, ['apply', '-f', '-'], versioned('widgets', 'Widget', '    strategy: None', '    deprecated: true\n'));
+    kc(n, ['wait', '--for=condition=Established', 'crd/widgets.example.com']);
+  });
+
+  it('an object written at one version is served at each, its apiVersion rewritten; the group prefers v1', () => {
+    const r = kubectl(n, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'example.com/v1beta1', kind: 'Widget', metadata: { name: 'w1', namespace: 'default' }, spec: { size: '3' } }));
+    assert.equal(r.code, 0, r.stderr);
+    // A deprecated version warns on every request, with kube's default words.
+    assert.match(r.stderr, /Warning: example\.com\/v1beta1 Widget is deprecated/);
+    const beta = kubectl(n, ['get', 'widgets.v1beta1.example.com', 'w1', '-n', 'default', '-o', 'json']);
+    assert.equal(beta.code, 0, beta.stderr);
+    assert.equal(JSON.parse(beta.stdout).apiVersion, 'example.com/v1beta1');
+    assert.equal(JSON.parse(beta.stdout).spec.size, '3');
+    const ga = JSON.parse(kc(n, ['get', 'widgets.v1.example.com', 'w1', '-n', 'default', '-o', 'json']));
+    assert.equal(ga.apiVersion, 'example.com/v1');
+    // None converts nothing but the apiVersion.
+    assert.equal(ga.spec.size, '3');
+    // Without a version kubectl uses the preferred one: kube's version priority puts v1 before v1beta1.
+    assert.equal(obj('widgets')('w1').apiVersion, 'example.com/v1');
+    assert.match(kc(n, ['api-versions']), /example\.com\/v1\nexample\.com\/v1beta1\n/);
+    const list = JSON.parse(kc(n, ['get', 'widgets.v1beta1.example.com', '-n', 'default', '-o', 'json']));
+    assert.deepEqual(list.items.map((i: any) => i.apiVersion), ['example.com/v1beta1']);
+  });
+
+  it('status.storedVersions names the storage version', () => {
+    const crd = JSON.parse(kc(n, ['get', 'crd', 'widgets.example.com', '-o', 'json']));
+    assert.deepEqual(crd.status.storedVersions, ['v1']);
+  });
+
+  it('storedVersions grows with a new storage version; a stored version cannot leave spec.versions until a status write removes it', () => {
+    kc(n, ['patch', 'crd', 'widgets.example.com', '--type=json', '-p', JSON.stringify([
+      { op: 'replace', path: '/spec/versions/0/storage', value: true }, { op: 'replace', path: '/spec/versions/1/storage', value: false },
+    ])]);
+    const crd = JSON.parse(kc(n, ['get', 'crd', 'widgets.example.com', '-o', 'json']));
+    assert.deepEqual(crd.status.storedVersions, ['v1', 'v1beta1']);
+    const dropV1 = JSON.stringify([{ op: 'remove', path: '/spec/versions/1' }]);
+    const err = fails(['patch', 'crd', 'widgets.example.com', '--type=json', '-p', dropV1]);
+    assert.match(err, /The CustomResourceDefinition "widgets\.example\.com" is invalid: status\.storedVersions\[0\]: Invalid value: "v1": missing from spec\.versions; v1 was previously a storage version, and must remain in spec\.versions until a storage migration ensures no data remains persisted in v1 and removes v1 from status\.storedVersions/);
+    // The migration done (w1 rewritten at v1beta1), storedVersions is set through the status subresource.
+    kc(n, ['patch', 'widgets.v1beta1.example.com', 'w1', '-n', 'default', '--type=merge', '-p', '{"metadata":{"labels":{"migrated":"yes"}}}']);
+    kc(n, ['patch', 'crd', 'widgets.example.com', '--subresource=status', '--type=merge', '-p', '{"status":{"storedVersions":["v1beta1"]}}']);
+    kc(n, ['patch', 'crd', 'widgets.example.com', '--type=json', '-p', dropV1]);
+    assert.equal(kubectl(n, ['get', 'widgets.v1.example.com', 'w1', '-n', 'default']).code, 1);
+    assert.equal(JSON.parse(kc(n, ['get', 'widgets.v1beta1.example.com', 'w1', '-n', 'default', '-o', 'json'])).metadata.labels.migrated, 'yes');
+  });
+
+  it('versions and conversion are validated with kube\'s words', () => {
+    const bad = (conv: string, extra = '') => versioned('bads', 'Bad', conv, extra);
+    assert.match(fails(['apply', '-f', '-'], bad('    strategy: Webhook')), /spec\.conversion\.webhookClientConfig: Required value: required when strategy is set to Webhook/);
+    assert.match(fails(['apply', '-f', '-'], bad('    strategy: Sideways')), /spec\.conversion\.strategy: Unsupported value: "Sideways": supported values: "None", "Webhook"/);
+    assert.match(fails(['apply', '-f', '-'], bad(`    strategy: Webhook\n    webhook: {conversionReviewVersions: [v9], clientConfig: {url: "http://127.0.0.1/x"}}`)),
+      /spec\.conversion\.webhookClientConfig\.url: Invalid value: "http": 'https' is the only allowed URL scheme; desired format: https:\/\/host\[\/path\].*spec\.conversion\.conversionReviewVersions: Invalid value: \[\]string\{"v9"\}: must include at least one of v1, v1beta1/s);
+    assert.match(fails(['apply', '-f', '-'], bad('    strategy: None', '    deprecationWarning: "old"\n')), /spec\.versions\[0\]\.deprecationWarning: Invalid value: "old": can only be set for deprecated versions/);
+    assert.match(fails(['apply', '-f', '-'], bad('    strategy: None').replace('name: v1beta1', 'name: v1')), /spec\.versions: Invalid value: .*must contain unique version names/s);
+  });
+});
+
+describe('CRD versions, conversion Webhook', () => {
+  const GIZMOS = () => versioned('gizmos', 'Gizmo', `    strategy: Webhook
+    webhook:
+      conversionReviewVersions: [v1]
+      clientConfig: {url: "${server.url}/convert", caBundle: ${pki.caBundle}}`);
+  before(() => {
+    kc(n, ['apply', '-f', '-'], GIZMOS());
+    kc(n, ['wait', '--for=condition=Established', 'crd/gizmos.example.com']);
+  });
+  const gizmo = (version: string, name: string) => JSON.parse(kc(n, ['get', `gizmos.${version}.example.com`, name, '-n', 'default', '-o', 'json']));
+
+  it('the webhook converts to the storage version on write and back on read, in a ConversionReview v1', async () => {
+    kc(n, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'example.com/v1beta1', kind: 'Gizmo', metadata: { name: 'g1', namespace: 'default', labels: { a: 'b' } }, spec: { size: '3' } }));
+    const ga = gizmo('v1', 'g1');
+    assert.equal(ga.apiVersion, 'example.com/v1');
+    assert.deepEqual(ga.spec, { replicas: 3 });
+    assert.equal(ga.metadata.labels.a, 'b');
+    const beta = gizmo('v1beta1', 'g1');
+    assert.deepEqual(beta.spec, { size: '3' });
+    assert.equal(beta.metadata.uid, ga.metadata.uid);
+    const reviews = (await server.seen()).filter((s) => s.path.startsWith('/convert'));
+    const toStorage = reviews.find((s) => s.body?.request?.desiredAPIVersion === 'example.com/v1')!;
+    assert.ok(toStorage, 'a ConversionReview to the storage version');
+    assert.equal(toStorage.body.apiVersion, 'apiextensions.k8s.io/v1');
+    assert.equal(toStorage.body.kind, 'ConversionReview');
+    assert.match(toStorage.path, /^\/convert\?timeout=30s$/);
+    assert.equal(toStorage.body.request.objects[0].apiVersion, 'example.com/v1beta1');
+    // A list at the other version is one review with every object.
+    kc(n, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Gizmo', metadata: { name: 'g2', namespace: 'default' }, spec: { replicas: 5 } }));
+    const before = (await server.seen()).length;
+    const list = JSON.parse(kc(n, ['get', 'gizmos.v1beta1.example.com', '-n', 'default', '-o', 'json']));
+    assert.deepEqual(list.items.map((i: any) => [i.metadata.name, i.spec.size]), [['g1', '3'], ['g2', '5']]);
+    const listReviews = (await server.seen()).slice(before).filter((s) => s.path.startsWith('/convert') && s.body.request.objects.length === 2);
+    assert.equal(listReviews.length, 1);
+  });
+
+  it('a watch at the other version sees converted objects', async () => {
+    const r = await raw(n, 'GET', '/apis/example.com/v1beta1/namespaces/default/gizmos?watch=1&resourceVersion=0&timeoutSeconds=1');
+    assert.equal(r.status, 200, r.body);
+    const events = r.body.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(events.map((e) => [e.type, e.object.apiVersion, e.object.spec.size]), [['ADDED', 'example.com/v1beta1', '3'], ['ADDED', 'example.com/v1beta1', '5']]);
+  });
+
+  it('a failing webhook is kube\'s InternalError; the storage version still reads', async () => {
+    kc(n, ['apply', '-f', '-'], GIZMOS().replace('/convert"', '/convert-fail"'));
+    const err = fails(['get', 'gizmos.v1beta1.example.com', 'g1', '-n', 'default']);
+    assert.match(err, /Error from server \(InternalError\): Internal error occurred: conversion webhook for example\.com\/v1, Kind=Gizmo failed: conversion is broken today/);
+    assert.deepEqual(gizmo('v1', 'g1').spec, { replicas: 3 });
+    // A write at v1beta1 needs the webhook too: refused, nothing stored.
+    const w = await raw(n, 'POST', '/apis/example.com/v1beta1/namespaces/default/gizmos', JSON.stringify({ apiVersion: 'example.com/v1beta1', kind: 'Gizmo', metadata: { name: 'g3' }, spec: { size: '1' } }));
+    assert.equal(w.status, 500, w.body);
+    assert.match(JSON.parse(w.body).message, /conversion webhook for example\.com\/v1beta1, Kind=Gizmo failed: conversion is broken today/);
+    assert.equal(kubectl(n, ['get', 'gizmos.v1.example.com', 'g3', '-n', 'default']).code, 1);
+  });
+
+  it('a webhook elsewhere than this machine is never dialled', () => {
+    kc(n, ['apply', '-f', '-'], GIZMOS().replace(`${server.url}/convert`, 'https://192.0.2.1/convert'));
+    const err = fails(['get', 'gizmos.v1beta1.example.com', 'g1', '-n', 'default']);
+    assert.match(err, /conversion webhook for example\.com\/v1, Kind=Gizmo failed: Post "https:\/\/192\.0\.2\.1\/convert\?timeout=30s": dial tcp 192\.0\.2\.1:443: connect: network is unreachable/);
+  });
+});
