@@ -53,7 +53,7 @@ export class SubnetNetwork implements PodNetwork {
   }
 }
 
-export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig'> {}
+export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig' | 'apiServer'> {}
 
 export interface Eklet extends SuperNodeAgents {
   /** The running node agents (the API server's logs and pod proxy find a pod's agent among them). */

@@ -101,6 +101,9 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     if (e instanceof Error && e.message.startsWith('store commit failed: ')) throw new FileWriteError(storeFile, e.message.slice('store commit failed: '.length));
     throw e;
   };
+  // The API server, once it listens: where process-runtime pods reach their cluster's API (KUBERNETES_SERVICE_HOST/PORT).
+  let serving!: (s: ApiServer) => void;
+  const served = new Promise<ApiServer>((resolve) => { serving = resolve; });
   // The cloud first: its clusters decide which Kubernetes APIs are served.
   // NODELESS_RANDOM_SEED makes the cloud's modelled randomness (a NAT's EIP per flow) repeatable.
   const cloud = await Cloud.open(store, { random: randomFromEnv() }).catch(abandon);
@@ -141,6 +144,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const lifecycle = startNodeLifecycle(c.client, { informers });
     const eklet = await startEklet(cloud, name, c.client, {
       informers, eksConfig, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation, eventLimit: opts.kubeletEvents,
+      apiServer: () => served.then((s) => s.clusterEndpoint(name)),
     });
     const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
     c.subresources.backends = runtimeBackends(() => eklet.agents(), () => eksConfig.defaults());
@@ -172,6 +176,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     ],
   });
   const url = await server.listen().catch(abandon);
+  serving(server);
   const kubeconfigPath = path.join(home, 'kubeconfig');
   // The people `nodeless user add` made keep their contexts across restarts and new clusters.
   const writeKubeconfig = () => writePrivate(kubeconfigPath, kubeconfig(url, creds.caCert, creds.token, [...clusters.keys()], 'nodeless', certificateUsers(home)));

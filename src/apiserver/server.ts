@@ -70,8 +70,16 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
 }
 
+/** A host and port an in-cluster client dials (KUBERNETES_SERVICE_HOST/PORT). */
+export interface ClusterEndpoint {
+  host: string;
+  port: number;
+}
+
 export class ApiServer {
   private server: https.Server;
+  /** The listeners of clusters other than the default one, for their in-cluster clients (clusterEndpoint). */
+  private clusterServers = new Map<string, Promise<https.Server>>();
   private readonly authn: TokenAuthenticator;
   url = '';
   private shuttingDown = false;
@@ -80,15 +88,7 @@ export class ApiServer {
 
   constructor(private opts: ApiServerOptions) {
     this.authn = opts.authenticator ?? new StaticTokenAuthenticator(opts.token, ADMIN_USER);
-    // A client certificate is asked for but not required (kube-apiserver's RequestClientCert): one the
-    // CA did not sign still lets the TLS handshake finish, and the request is then refused with a 401.
-    const clientAuth = opts.clientCA ? { requestCert: true, rejectUnauthorized: false, ca: opts.clientCA } : {};
-    this.server = https.createServer({ cert: opts.cert, key: opts.key, ...clientAuth }, (req, res) => {
-      if (log.isLevelEnabled('debug')) logRequest(req, res);
-      // sendError never throws, so no request can end in an unhandled rejection.
-      this.handle(req, res).catch((e) => sendError(res, e, (err) => log.error({ err }, 'request failed')));
-    });
-    this.server.keepAliveTimeout = 65_000;
+    this.server = this.makeServer();
     this.checks = [
       ping,
       // kube-apiserver's "log" check asks whether klog still flushes; here, whether stderr still takes writes.
@@ -96,21 +96,65 @@ export class ApiServer {
       ...(opts.health ?? []),
       { name: 'shutdown', endpoints: ['readyz'], check: () => (this.shuttingDown ? 'process is shutting down' : undefined) },
     ];
+  }
+
+  /** An HTTPS server answering as this one; with `cluster`, every request is that cluster's (no /clusters/NAME prefix). */
+  private makeServer(cluster?: string): https.Server {
+    const opts = this.opts;
+    // A client certificate is asked for but not required (kube-apiserver's RequestClientCert): one the
+    // CA did not sign still lets the TLS handshake finish, and the request is then refused with a 401.
+    const clientAuth = opts.clientCA ? { requestCert: true, rejectUnauthorized: false, ca: opts.clientCA } : {};
+    const server = https.createServer({ cert: opts.cert, key: opts.key, ...clientAuth }, (req, res) => {
+      if (log.isLevelEnabled('debug')) logRequest(req, res);
+      // sendError never throws, so no request can end in an unhandled rejection.
+      this.handle(req, res, cluster).catch((e) => sendError(res, e, (err) => log.error({ err }, 'request failed')));
+    });
+    server.keepAliveTimeout = 65_000;
     // Upgrade requests (exec, attach, port-forward; a WebSocket watch) take the same path as any
     // other: a response written on their socket answers those that are refused or not streams.
-    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const res = new http.ServerResponse(req);
       res.assignSocket(socket as import('node:net').Socket);
       res.once('finish', () => { socket.end(); setTimeout(() => socket.destroy(), 5_000).unref(); });
       socket.on('error', () => socket.destroy());
       const up: Upgrade = { req, socket, head };
       (req as any)[UPGRADE] = up;
-      this.handle(req, res).catch((e) => {
+      this.handle(req, res, cluster).catch((e) => {
         // Once the connection was taken over, an error cannot be an HTTP answer: it is closed.
         if (up.taken) socket.destroy();
         else sendError(res, e, (err) => log.error({ err }, 'request failed'));
       });
     });
+    return server;
+  }
+
+  /**
+   * Where cluster NAME's in-cluster clients reach its API (docs/auth.md, "In-cluster clients"): they
+   * know a host and a port only (KUBERNETES_SERVICE_HOST/PORT, no path), so the default cluster is
+   * this server's address and any other, served here at /clusters/NAME, gets a listener of its own
+   * on the same host (port chosen by the system, made on first use) that answers as that cluster.
+   */
+  async clusterEndpoint(name: string): Promise<ClusterEndpoint | undefined> {
+    if (!this.url) return undefined;
+    const server = name === 'default' ? this.server : await this.clusterServer(name);
+    const a = server.address() as AddressInfo;
+    // A server on every address is reached on the loopback one.
+    const host = a.address === '0.0.0.0' ? '127.0.0.1' : a.address === '::' ? '::1' : a.address;
+    return { host, port: a.port };
+  }
+
+  private clusterServer(name: string): Promise<https.Server> {
+    let p = this.clusterServers.get(name);
+    if (!p) {
+      const server = this.makeServer(name);
+      p = new Promise<https.Server>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, (this.server.address() as AddressInfo).address, () => { server.off('error', reject); resolve(server); });
+      });
+      this.clusterServers.set(name, p);
+      p.catch(() => this.clusterServers.delete(name));
+    }
+    return p;
   }
 
   listen(): Promise<string> {
@@ -127,15 +171,16 @@ export class ApiServer {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.shuttingDown = true;
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    const servers = [this.server, ...(await Promise.allSettled(this.clusterServers.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    })));
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, only?: string): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'https://localhost');
@@ -148,7 +193,7 @@ export class ApiServer {
     if (isHealthPath(path)) return serveHealth(res, path, url.searchParams, this.checks);
     // The addressed cluster's authenticator knows its ServiceAccounts; elsewhere (the cloud API, a cluster
     // that does not exist) the default cluster's answers.
-    const named = /^\/clusters\/([^/]+)/.exec(path)?.[1];
+    const named = only ?? /^\/clusters\/([^/]+)/.exec(path)?.[1];
     const authn = (named !== undefined ? this.opts.clusters.get(named) : undefined)?.registry.authenticator
       ?? this.opts.clusters.get('default')?.registry.authenticator ?? this.authn;
     const authResult = await authenticateRequest(authn, { authorization: req.headers.authorization, socket: req.socket });
@@ -160,6 +205,12 @@ export class ApiServer {
     const user = authResult.response.user;
     let bodyPromise: Promise<Buffer> | undefined;
     const body = () => (bodyPromise ??= readBody(req, this.opts.requestTimeoutMs));
+    // A cluster's own listener serves that cluster only: no cloud API, no /clusters/NAME prefix.
+    if (only !== undefined) {
+      const cluster = this.opts.clusters.get(only);
+      if (!cluster) throw new StatusError(404, 'NotFound', `cluster "${only}" not found`);
+      return this.route(cluster, req, res, path, url, body, user);
+    }
     for (const route of this.opts.routes ?? []) if (await route(req, res, url, body)) return;
 
     let cluster = this.opts.clusters.get('default');

@@ -22,6 +22,7 @@ import { defaultNetwork } from './network.js';
 import type { NfsMounts } from './nfs.js';
 import { defaultNodeIP, registerNode, renewLease, nodeStatus, type NodeSpecOptions } from './node.js';
 import { ProcessRuntime } from './process.js';
+import type { ApiEndpoint } from './incluster.js';
 import { RUNTIME_ANNOTATION, wantsProcessRuntime, type SimulationOptions } from './simulate.js';
 import { SimulatedRuntime, stateFromStatus } from './simulated.js';
 import { buildStatus } from './status.js';
@@ -60,6 +61,8 @@ export interface NodeAgentOptions extends NodeSpecOptions, ControllerOptions {
   informers?: SharedInformers;
   /** The cluster's eks-config resolver, shared with admission (else the agent gets its own). */
   eksConfig?: EksConfig;
+  /** Where process-runtime pods reach the API server (KUBERNETES_SERVICE_HOST/PORT; src/runtime/incluster.ts). */
+  apiServer?: () => Promise<ApiEndpoint | undefined>;
 }
 
 export interface NodeAgent {
@@ -271,6 +274,7 @@ export class Kubelet extends Controller implements NodeAgent {
         onExit: (ps, c, code, at, extra) => this.lifecycle.exited(ps, c, code, at, extra),
         onProbe: (ps) => { this.markDirty(ps); this.lifecycle.sync(ps); },
         event: this.host.event, podOf: (ps) => this.podOf(ps), clusterDefaults: () => this.eksConfig.defaults(),
+        apiServer: opts.apiServer, clock: this.clock,
       });
       return 'process';
     }

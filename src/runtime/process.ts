@@ -23,7 +23,12 @@ import { startProber, type ProbeEnv } from './probes.js';
 import { ContainerIO, killTree, onTerminal, resolveExecutable, Terminal, type ContainerEnv, type ProcessInstances } from './streams.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { RuntimeStartError } from './types.js';
-import { containerEnv, expand, inRoot, mountVolumes, podDirs, prepareVolumes, refreshDownward, writable, type PodDirs } from './volumes.js';
+import { containerEnv, expand, inRoot, mountVolumes, podDirs, prepareVolumes, refreshDownward, refreshTokens, writable, type PodDirs, type TokenSource } from './volumes.js';
+import { kubernetesServiceEnv, requestProjectedToken, type ApiEndpoint } from './incluster.js';
+import { realClock, type Clock, type ClockTimer } from '../util/clock.js';
+import { logger } from '../util/log.js';
+
+const log = logger('kubelet');
 import { mkdirInside, openInside, readNoFollow, within, writeInside } from './paths.js';
 import { timerDelay } from '../util/timers.js';
 
@@ -38,6 +43,10 @@ export interface ProcessRuntimeOptions {
   podOf(ps: PodState): KubeObject | undefined;
   /** kube-system/eks-config default annotations (a cluster-wide metrics-port). */
   clusterDefaults?: () => Record<string, string>;
+  /** Where the pods' processes reach the API server (KUBERNETES_SERVICE_HOST/PORT); none: not set. */
+  apiServer?: () => Promise<ApiEndpoint | undefined>;
+  /** When projected tokens are refreshed (the node agent's clock). */
+  clock?: Clock;
 }
 
 interface Handle {
@@ -63,6 +72,8 @@ interface Prepared {
   dirs: PodDirs;
   volumes: Map<string, string>;
   meta: string;
+  /** When its projected ServiceAccount tokens are next written afresh. */
+  tokenTimer?: ClockTimer;
 }
 
 /** Every live process group, so a dying nodeless takes its children along. */
@@ -110,15 +121,52 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     if (p) return p;
     const dirs = podDirs(this.o.stateDir, pod);
     for (const d of [dirs.root, dirs.host, dirs.volumes, dirs.logs]) fs.mkdirSync(d, { recursive: true });
-    const volumes = await prepareVolumes(this.o.client, pod, dirs);
+    const tokens = this.tokenSource(pod);
+    const volumes = await prepareVolumes(this.o.client, pod, dirs, tokens.source);
     p = { dirs, volumes, meta: JSON.stringify([pod.metadata.labels, pod.metadata.annotations]) };
     this.prepared.set(ps.uid, p);
+    this.keepTokens(ps, p, tokens.next());
     return p;
   }
 
   pid(c: ContainerState): number | undefined {
     const h = c.handle as Handle | undefined;
     return h && !h.exited ? h.child?.pid : undefined;
+  }
+
+  /** Requests the pod's projected tokens, remembering when the first of them wants refreshing. */
+  private tokenSource(pod: KubeObject): { source: TokenSource; next(): number | undefined } {
+    let next: number | undefined;
+    const source: TokenSource = async (tp) => {
+      const t = await requestProjectedToken(this.o.client, pod, tp, this.clock);
+      next = Math.min(next ?? Infinity, t.refreshAt);
+      return t.token;
+    };
+    return { source, next: () => next };
+  }
+
+  private get clock(): Clock {
+    return this.o.clock ?? realClock;
+  }
+
+  /**
+   * Writes the pod's tokens again when the token manager would hand out new ones; a failed request
+   * keeps the old token and is tried again a minute later (the kubelet's next volume sync).
+   */
+  private keepTokens(ps: PodState, p: Prepared, at: number | undefined): void {
+    if (at === undefined) return;
+    p.tokenTimer = this.clock.setTimeout(() => {
+      if (this.prepared.get(ps.uid) !== p) return;
+      const pod = this.o.podOf(ps);
+      if (!pod || pod.metadata.deletionTimestamp) return;
+      const tokens = this.tokenSource(pod);
+      refreshTokens(pod, p.dirs, tokens.source).then(
+        () => this.keepTokens(ps, p, tokens.next()),
+        (err) => {
+          log.warn({ err, pod: `${ps.namespace}/${ps.name}` }, 'could not refresh the pod\'s ServiceAccount token');
+          this.keepTokens(ps, p, this.clock.now() + 60_000);
+        });
+    }, Math.max(0, at - this.clock.now()));
   }
 
   pids(ps: PodState): number[] {
@@ -134,7 +182,10 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     const root = p.dirs.root;
     // A debug container (`kubectl debug --target`) joins its target: the target's environment and volumes, then its own.
     const target = spec.targetContainerName ? (pod.spec?.containers ?? []).find((x: any) => x?.name === spec.targetContainerName) : undefined;
-    const env = { ...(target ? await containerEnv(this.o.client, pod, target) : {}), ...await containerEnv(this.o.client, pod, spec) };
+    // The API server's address, as the kubelet gives every container the `kubernetes` Service's variables.
+    const endpoint = await this.o.apiServer?.();
+    const serviceEnv = endpoint ? kubernetesServiceEnv(endpoint) : {};
+    const env = { ...(target ? await containerEnv(this.o.client, pod, target, serviceEnv) : {}), ...await containerEnv(this.o.client, pod, spec, serviceEnv) };
     const roots = writable(p.dirs);
     const volEnv = { ...(target ? mountVolumes(target, p.volumes, root, roots) : {}), ...mountVolumes(spec, p.volumes, root, roots) };
     const termPath = inRoot(root, spec.terminationMessagePath ?? '/dev/termination-log');
@@ -366,10 +417,12 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     }
     const p = this.prepared.get(ps.uid);
     this.prepared.delete(ps.uid);
+    p?.tokenTimer?.stop();
     if (p) fs.rm(p.dirs.dir, { recursive: true, force: true }, () => undefined);
   }
 
   async shutdown(): Promise<void> {
+    for (const p of this.prepared.values()) p.tokenTimer?.stop();
     for (const pid of this.mine) killTree(pid, 'SIGKILL');
   }
 }

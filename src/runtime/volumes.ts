@@ -98,7 +98,7 @@ export function expand(s: string, env: Record<string, string>): string {
 }
 
 /** The container's environment: env, envFrom, downward API and config/secret references. */
-export async function containerEnv(client: Client, pod: KubeObject, spec: any): Promise<Record<string, string>> {
+export async function containerEnv(client: Client, pod: KubeObject, spec: any, serviceEnv: Record<string, string> = {}): Promise<Record<string, string>> {
   const ns = pod.metadata.namespace!;
   // Keyed by variable names from the pod spec and ConfigMap keys: no prototype.
   const env: Record<string, string> = Object.create(null);
@@ -121,8 +121,10 @@ export async function containerEnv(client: Client, pod: KubeObject, spec: any): 
         if (data && hasOwn(data, ref.key)) env[e.name] = data[ref.key];
         else if (!ref.optional) throw new RuntimeStartError('CreateContainerConfigError', `couldn't find key ${ref.key} in ${kind === 'secrets' ? 'Secret' : 'ConfigMap'} ${ns}/${ref.name}`);
       }
-    } else env[e.name] = expand(String(e.value ?? ''), env);
+    } else env[e.name] = expand(String(e.value ?? ''), Object.assign(Object.create(null), serviceEnv, env));
   }
+  // The service variables come after the container's own, which win (kubelet's makeEnvironmentVariables).
+  for (const [k, v] of Object.entries(serviceEnv)) if (!hasOwn(env, k)) env[k] = v;
   return env;
 }
 
@@ -162,8 +164,11 @@ function downwardFiles(pod: KubeObject, items: any[] | undefined): Record<string
   return out;
 }
 
-/** Fills the pod's volume directories; returns volume name → directory. */
-export async function prepareVolumes(client: Client, pod: KubeObject, dirs: PodDirs): Promise<Map<string, string>> {
+/** A projected volume's `serviceAccountToken` source → its token (the kubelet's token manager: tokens.ts). */
+export type TokenSource = (tp: { audience?: string; expirationSeconds?: number; path?: string }) => Promise<string>;
+
+/** Fills the pod's volume directories; returns volume name → directory. Without `token`, a token projection is refused. */
+export async function prepareVolumes(client: Client, pod: KubeObject, dirs: PodDirs, token?: TokenSource): Promise<Map<string, string>> {
   const ns = pod.metadata.namespace!;
   const out = new Map<string, string>();
   const roots = writable(dirs);
@@ -192,13 +197,38 @@ export async function prepareVolumes(client: Client, pod: KubeObject, dirs: PodD
         if (s.configMap) Object.assign(files, pick(await getData(client, 'configmaps', ns, s.configMap.name, !!s.configMap.optional), s.configMap.items));
         else if (s.secret) Object.assign(files, pick(await getData(client, 'secrets', ns, s.secret.name, !!s.secret.optional), s.secret.items));
         else if (s.downwardAPI) Object.assign(files, downwardFiles(pod, s.downwardAPI.items));
-        else if (s.serviceAccountToken) files[s.serviceAccountToken.path ?? 'token'] = 'nodeless-simulated-token';
+        else if (s.serviceAccountToken) {
+          if (!token) throw new RuntimeStartError('CreateContainerConfigError', `MountVolume.SetUp failed for volume "${v.name}" : this node cannot request ServiceAccount tokens`);
+          try {
+            files[s.serviceAccountToken.path ?? 'token'] = await token(s.serviceAccountToken);
+          } catch (e) {
+            // The kubelet's FailedMount words; here the container waits and is retried with back-off.
+            throw new RuntimeStartError('CreateContainerConfigError', `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
+          }
+        }
       }
       writeFiles(dir, files, roots);
     } else mkdirInside(dir, roots); // emptyDir and anything we cannot mount: an empty directory
     out.set(v.name, dir);
   }
   return out;
+}
+
+/** Writes fresh tokens into the pod's projected volumes (the kubelet's periodic remount of each projected volume). */
+export async function refreshTokens(pod: KubeObject, dirs: PodDirs, token: TokenSource): Promise<void> {
+  for (const v of pod.spec?.volumes ?? []) {
+    const files: Record<string, string> = Object.create(null);
+    for (const s of v?.projected?.sources ?? []) if (s?.serviceAccountToken) files[s.serviceAccountToken.path ?? 'token'] = await token(s.serviceAccountToken);
+    const dir = volumeDir(dirs, v.name);
+    for (const [rel, content] of Object.entries(files)) {
+      // As the kubelet's atomic writer: a reader sees the old token or the new one, never half of one.
+      const file = within(dir, rel);
+      if (file === dir) continue;
+      const tmp = path.join(path.dirname(file), `..${path.basename(file)}.tmp`);
+      writeInside(tmp, content, writable(dirs));
+      fs.renameSync(tmp, file);
+    }
+  }
 }
 
 /** Rewrites downward API files (annotations and labels change while the pod runs). */
