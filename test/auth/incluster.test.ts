@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { kc, kubectl, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 import { startNodeless, type Nodeless } from '../../src/nodeless.js';
 import { Kubelet } from '../../src/runtime/agent.js';
@@ -78,6 +80,25 @@ describe('process-runtime pods reach the API as their ServiceAccount', () => {
     kc(n, ['delete', 'pod', 'whoami', '--grace-period', '0', '--force']);
     await waitFor('the pod gone', () => kubectl(n, ['get', 'pod', 'whoami']).code !== 0);
     assert.equal((await raw({ ...n, token: line('token')! }, 'GET', '/api/v1/namespaces/default/pods')).status, 401);
+  });
+
+  it('@kubernetes/client-node in the pod: loadFromCluster($NODELESS_ROOT) finds the token, CA, namespace and address', async () => {
+    // The process runtime's "/" is $NODELESS_ROOT: client-node's in-cluster loader takes it as its path prefix.
+    const mod = pathToFileURL(createRequire(import.meta.url).resolve('@kubernetes/client-node')).href;
+    const script = `const k8s = await import(${JSON.stringify(mod)});
+      const kc = new k8s.KubeConfig();
+      kc.loadFromCluster(process.env.NODELESS_ROOT);
+      const r = await kc.makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+      console.log(JSON.stringify({ ns: kc.getContextObject(kc.currentContext).namespace, user: r.status.userInfo.username }));`;
+    kc(n, ['apply', '-f', '-'], podYaml('client-node', '', {
+      containers: [{ name: 'main', image: 'node', command: [process.execPath, '--input-type=module', '-e', script] }],
+    }));
+    await waitFor('client-node finished', () => {
+      const phase = kc(n, ['get', 'pod', 'client-node', '-o', 'jsonpath={.status.phase}']);
+      if (phase === 'Failed') throw new Error(`client-node failed: ${kc(n, ['logs', 'client-node'])}`);
+      return phase === 'Succeeded';
+    }, 90_000);
+    assert.deepEqual(JSON.parse(kc(n, ['logs', 'client-node'])), { ns: 'default', user: 'system:serviceaccount:default:default' });
   });
 
   it('a projected token for another audience is that audience\'s, not the API server\'s', async () => {
