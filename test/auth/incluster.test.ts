@@ -124,6 +124,19 @@ describe('process-runtime pods reach the API as their ServiceAccount', () => {
     assert.equal((await raw({ ...n, token }, 'GET', '/api/v1/namespaces/default/pods')).status, 401);
   });
 
+  it('a token projection is defaulted and checked as kube-apiserver does', () => {
+    const projected = (name: string, tp: Record<string, unknown>) => JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name },
+      spec: { containers: [{ name: 'main', image: 'busybox' }], volumes: [{ name: 'tok', projected: { sources: [{ serviceAccountToken: tp }] } }] },
+    });
+    const bad = kubectl(n, ['create', '-f', '-'], projected('short', { path: 'token', expirationSeconds: 60 }));
+    assert.equal(bad.stderr.trim(), 'The Pod "short" is invalid: spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes');
+    const noPath = kubectl(n, ['create', '-f', '-'], projected('nopath', { audience: 'x' }));
+    assert.equal(noPath.stderr.trim(), 'The Pod "nopath" is invalid: spec.volumes[0].projected.path: Required value');
+    const made = JSON.parse(kc(n, ['create', '-o', 'json', '-f', '-'], projected('defaulted', { path: 'token' })));
+    assert.deepEqual(made.spec.volumes[0].projected, { defaultMode: 420, sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] });
+  });
+
   it('a pod of a second cluster reaches that cluster\'s API through its own listener', async () => {
     const vpc = nodelessJson(n, ['cloud', 'vpc', 'list'])[0].id;
     const subnet = nodelessOk(n, ['cloud', 'subnet', 'create', '--vpc', vpc, '--zone', 'ap-guangzhou-3', '--cidr', '10.0.60.0/24']).trim();

@@ -49,6 +49,13 @@ export function defaultPodSpec(spec: any): void {
     if (v?.secret) v.secret.defaultMode ??= 420;
     if (v?.downwardAPI) v.downwardAPI.defaultMode ??= 420;
     if (v?.hostPath) v.hostPath.type ??= '';
+    // SetDefaults_ProjectedVolumeSource, SetDefaults_ServiceAccountTokenProjection (an hour).
+    if (v?.projected && typeof v.projected === 'object') {
+      v.projected.defaultMode ??= 420;
+      for (const src of Array.isArray(v.projected.sources) ? v.projected.sources : []) {
+        if (src?.serviceAccountToken && typeof src.serviceAccountToken === 'object') src.serviceAccountToken.expirationSeconds ??= 3600;
+      }
+    }
   }
 }
 
@@ -140,7 +147,15 @@ function validateVolumes(volumes: unknown, path: string, names: Set<string>): Fi
       if (src?.configMap) errs.push(...validateItems(src.configMap.items, `${sp}.configMap.items`, true));
       if (src?.secret) errs.push(...validateItems(src.secret.items, `${sp}.secret.items`, true));
       if (src?.downwardAPI) errs.push(...validateItems(src.downwardAPI.items, `${sp}.downwardAPI.items`, false));
-      if (typeof src?.serviceAccountToken?.path === 'string') errs.push(...localNonReservedPath(src.serviceAccountToken.path, `${sp}.serviceAccountToken.path`));
+      const tp = src?.serviceAccountToken;
+      if (tp && typeof tp === 'object') {
+        // validateProjectionSources: the TokenRequest's bounds, and a path (reported on the projection's path, as kube does).
+        const exp = tp.expirationSeconds;
+        if (typeof exp === 'number' && exp < 600) errs.push({ field: `${sp}.serviceAccountToken.expirationSeconds`, type: 'FieldValueInvalid', message: `${exp}: may not specify a duration less than 10 minutes` });
+        if (typeof exp === 'number' && exp > 2 ** 32) errs.push({ field: `${sp}.serviceAccountToken.expirationSeconds`, type: 'FieldValueInvalid', message: `${exp}: may not specify a duration larger than 2^32 seconds` });
+        if (!tp.path) errs.push({ field: `${p}.projected.path`, type: 'FieldValueRequired', message: '' });
+        else if (typeof tp.path === 'string') errs.push(...localNonReservedPath(tp.path, `${sp}.serviceAccountToken.path`));
+      }
     });
   });
   return errs;
