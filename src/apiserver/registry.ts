@@ -234,6 +234,19 @@ export class Registry {
     return objs.map((o) => (o.apiVersion === av ? o : converted[i++]));
   }
 
+  /**
+   * An object of `from`'s version as `to`'s, two versions of one stored resource (what an
+   * admission webhook or policy that matched an equivalent version is shown): a built-in view's
+   * conversion, or a custom resource's (its CRD's strategy: the conversion webhook, maybe).
+   */
+  async convertVersion(o: KubeObject, from: ResourceType, to: ResourceType): Promise<KubeObject> {
+    if (from === to) return o;
+    if (to.crdConversion) return (await this.fromStoredCRD(to, [{ ...o, apiVersion: apiVersionOf(from) }]))[0];
+    let x = from.convert ? from.convert.toStorage(o) : o;
+    if (to.convert) x = to.convert.fromStorage(x);
+    return { ...x, apiVersion: apiVersionOf(to) };
+  }
+
   /** A custom resource in the form it is stored: its CRD's storage version (undefined when it already is). */
   private async toStoredCRD(rt: ResourceType, obj: KubeObject): Promise<KubeObject | undefined> {
     const c = rt.crdConversion;

@@ -253,6 +253,29 @@ describe('CRD versions, conversion Webhook', () => {
     assert.deepEqual(events.map((e) => [e.type, e.object.apiVersion, e.object.spec.size]), [['ADDED', 'example.com/v1beta1', '3'], ['ADDED', 'example.com/v1beta1', '5']]);
   });
 
+  it('an admission webhook that matches only v1beta1 (Equivalent) is shown a v1 write as v1beta1, by the conversion webhook', async () => {
+    kc(n, ['apply', '-f', '-'], `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: gizmo-watch}
+webhooks:
+- name: gizmo-watch.test.nodeless.dev
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  matchPolicy: Equivalent
+  clientConfig: {url: "${server.url}/allow", caBundle: ${pki.caBundle}}
+  rules: [{operations: [CREATE], apiGroups: [example.com], apiVersions: [v1beta1], resources: [gizmos]}]
+`);
+    kc(n, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Gizmo', metadata: { name: 'g4', namespace: 'default' }, spec: { replicas: 7 } }));
+    const review = (await server.seen()).filter((s) => s.path.startsWith('/allow') && s.body?.request?.name === 'g4').at(-1)!;
+    assert.ok(review, 'the admission webhook was called');
+    assert.deepEqual(review.body.request.kind, { group: 'example.com', version: 'v1beta1', kind: 'Gizmo' });
+    assert.deepEqual(review.body.request.requestKind, { group: 'example.com', version: 'v1', kind: 'Gizmo' });
+    assert.equal(review.body.request.object.apiVersion, 'example.com/v1beta1');
+    assert.deepEqual(review.body.request.object.spec, { size: '7' });
+    kc(n, ['delete', 'validatingwebhookconfiguration', 'gizmo-watch']);
+  });
+
   it('a failing webhook is kube\'s InternalError; the storage version still reads', async () => {
     kc(n, ['apply', '-f', '-'], GIZMOS().replace('/convert"', '/convert-fail"'));
     const err = fails(['get', 'gizmos.v1beta1.example.com', 'g1', '-n', 'default']);

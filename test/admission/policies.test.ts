@@ -7,7 +7,7 @@
 // cost limit, and failurePolicy decides.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, raw, startCli, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(undefined, ['--api-only']); });
@@ -105,10 +105,39 @@ describe('ValidatingAdmissionPolicy', () => {
     assert.match(r.stderr, /Warning: Validation failed for ValidatingAdmissionPolicy 'replica-limit' with binding 'replica-limit-warn': replicas 5 exceed the limit of 3/);
   });
 
-  it('Audit: the request goes through without a word', () => {
+  it('Audit: the request goes through without a word; the audit record names the failure', async () => {
     const r = kubectl(n, ['apply', '-f', '-'], deployment('big', 'vap-audit', 5));
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /Warning/);
+    const want = JSON.stringify([{ expressionIndex: 0, message: 'replicas 5 exceed the limit of 3', validationActions: ['Audit'], binding: 'replica-limit-audit', policy: 'replica-limit' }]);
+    await waitFor('the audit record', () => n.output().split('\n').some((l) => l.startsWith('audit: create deployments.apps vap-audit/big') && l.includes(JSON.stringify({ 'validation.policy.admission.k8s.io/validation_failure': want }).slice(1, -1))), 60_000);
+  });
+
+  it('auditAnnotations: a string value is recorded as <policy>/<key>, null records nothing', async () => {
+    kc(n, ['apply', '-f', '-'], `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: audit-sizes}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}]
+  auditAnnotations:
+  - key: size
+    valueExpression: "has(object.data) && size(object.data) > 1 ? 'big: ' + string(size(object.data)) : null"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: audit-sizes}
+spec:
+  policyName: audit-sizes
+  validationActions: [Audit]
+  matchResources:
+    namespaceSelector: {matchLabels: {vap: audit}}
+`);
+    kc(n, ['create', 'configmap', 'small', '-n', 'vap-audit', '--from-literal=a=1']);
+    kc(n, ['create', 'configmap', 'large', '-n', 'vap-audit', '--from-literal=a=1', '--from-literal=b=2']);
+    await waitFor('the audit record', () => /audit: create configmaps vap-audit\/large .*"audit-sizes\/size":"big: 2"/.test(n.output()), 60_000);
+    assert.doesNotMatch(n.output(), /audit: create configmaps vap-audit\/small /);
   });
 
   it('parameterNotFoundAction Deny refuses when the params are gone', () => {

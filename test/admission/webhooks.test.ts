@@ -6,7 +6,7 @@
 // reinvocation. Every configuration is scoped to a namespace of its own.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, raw, startCli, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 import { makePki, startWebhookServer, type Pki, type WebhookServer } from './helpers.js';
 
 let n: Running;
@@ -99,6 +99,11 @@ describe('admission webhooks', () => {
     const r = kubectl(n, ['apply', '-f', '-'], cm('w', 'wh-warn'));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /Warning: configmaps are watched by the test webhook/);
+  });
+
+  it('a webhook\'s audit annotations are recorded under its name in the request\'s audit record', async () => {
+    // The warn webhook answered auditAnnotations {seen: yes}; nodeless has no audit backend, so the audit log line carries them.
+    await waitFor('the audit record', () => /audit: create configmaps wh-warn\/w .*"warn\.test\.nodeless\.dev\/seen":"yes"/.test(n.output()), 60_000);
   });
 
   it('failurePolicy Fail against a server that is down: kube\'s error, nothing stored; Ignore: allowed', async () => {

@@ -7,7 +7,7 @@
 // cost budget; each failed validation denied, warned about or audited per the
 // binding's validationActions. docs/admission.md tells the rules.
 import type { KubeObject, ResourceType } from '../../api/types.js';
-import { compile, RUNTIME_COST_BUDGET, toCel } from '../../api/cel/index.js';
+import { celTypeName, compile, RUNTIME_COST_BUDGET, toCel } from '../../api/cel/index.js';
 import { policyCelVariables } from '../../api/resources/admissionregistration.js';
 import { selectorFromLabelSelector } from '../../api/selectors.js';
 import type { CelInput } from '@bufbuild/cel';
@@ -26,13 +26,23 @@ interface CompiledPolicy {
   conditions: { name: string; c: ReturnType<typeof compile> }[];
   variables: { name: string; c: ReturnType<typeof compile> }[];
   validations: { v: any; c: ReturnType<typeof compile>; message?: ReturnType<typeof compile> }[];
+  /** spec.auditAnnotations: `key` and its valueExpression. */
+  audits: { key: string; c: ReturnType<typeof compile> }[];
 }
 
 interface Decision {
   deny: boolean;
   message: string;
   reason?: string;
+  /** The validation's index in the policy (the audit record's expressionIndex). */
+  index?: number;
 }
+
+/** The audit annotation kube-apiserver records for a binding's Audit action (a JSON list of the failures). */
+const VALIDATION_FAILURE_ANNOTATION = 'validation.policy.admission.k8s.io/validation_failure';
+
+/** The request's object and old object as the version a policy matched. */
+interface Versioned { object?: KubeObject; oldObject?: KubeObject }
 
 const REASON_CODE: Record<string, number> = { Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
 
@@ -75,6 +85,7 @@ export function validatingAdmissionPolicy(registry: Registry): ValidationInterfa
         v, c: compile(String(v?.expression ?? ''), { variables: vars, variableNames: names }),
         ...(typeof v?.messageExpression === 'string' && v.messageExpression.trim() ? { message: compile(v.messageExpression, { variables: vars, variableNames: names }) } : {}),
       })),
+      audits: (Array.isArray(s.auditAnnotations) ? s.auditAnnotations : []).map((x: any) => ({ key: String(x?.key ?? ''), c: compile(String(x?.valueExpression ?? ''), { variables: vars, variableNames: names }) })),
     };
     compiled.set(p.metadata.name!, out);
     return out;
@@ -109,13 +120,13 @@ export function validatingAdmissionPolicy(registry: Registry): ValidationInterfa
   };
 
   /** One policy with one binding and one params object: the decisions of its validations (validator.Validate). */
-  const evaluate = (policy: KubeObject, cp: CompiledPolicy, a: Attributes, t: MatchTarget, params: KubeObject | null, ns: KubeObject | undefined): Decision[] => {
+  const evaluate = (policy: KubeObject, cp: CompiledPolicy, a: Attributes, t: MatchTarget, objects: Versioned, params: KubeObject | null, ns: KubeObject | undefined): Decision[] => {
     const fail = policy.spec?.failurePolicy !== 'Ignore';
     const onError = (message: string): Decision[] => (fail ? [{ deny: true, message }] : []);
     let budget = RUNTIME_COST_BUDGET;
     const bindings: Record<string, CelInput> = {
-      object: toCel(convertObject(a.object, a.resourceType, t.rt) ?? null),
-      oldObject: toCel(convertObject(a.oldObject, a.resourceType, t.rt) ?? null),
+      object: toCel(objects.object ?? null),
+      oldObject: toCel(objects.oldObject ?? null),
       request: toCel(admissionRequest(a, t, '')),
       params: toCel(params),
       // CreateNamespaceObject: the namespace's metadata, spec and status.
@@ -153,7 +164,7 @@ export function validatingAdmissionPolicy(registry: Registry): ValidationInterfa
       else vars.set(v.name, r.value as CelInput);
     }
     const out: Decision[] = [];
-    for (const { v, c, message } of cp.validations) {
+    for (const [index, { v, c, message }] of cp.validations.entries()) {
       const source = String(v?.expression ?? '');
       const r = run(c, source, c.ok ? c.program.usesVariables : undefined);
       if (r.budget) return [...out, ...onError(OUT_OF_BUDGET)];
@@ -169,7 +180,22 @@ export function validatingAdmissionPolicy(registry: Registry): ValidationInterfa
       }
       if (!text && typeof v?.message === 'string' && v.message.trim()) text = v.message.trim();
       if (!text) text = `failed expression: ${source.trim()}`;
-      out.push({ deny: true, message: text, reason: typeof v?.reason === 'string' && v.reason ? v.reason : 'Invalid' });
+      out.push({ deny: true, message: text, reason: typeof v?.reason === 'string' && v.reason ? v.reason : 'Invalid', index });
+    }
+    // auditAnnotations: a string value is recorded as "<policy>/<key>" (the first one written wins);
+    // null or "" records nothing; an error or another type is the failure policy's.
+    for (const { key, c } of cp.audits) {
+      const source = c.ok ? c.program.source : '';
+      const r = run(c, source, c.ok ? c.program.usesVariables : undefined);
+      if (r.budget) return [...out, ...onError(OUT_OF_BUDGET)];
+      if (r.error) { out.push(...onError(r.error)); continue; }
+      if (r.value === null || r.value === '') continue;
+      if (typeof r.value !== 'string') {
+        out.push(...onError(`valueExpression '${source}' resulted in unsupported return type: ${celTypeName(r.value)}. Return type must be either string or null.`));
+        continue;
+      }
+      const k = `${policy.metadata.name}/${key}`;
+      if (!a.auditAnnotations.has(k)) a.auditAnnotations.set(k, r.value);
     }
     return out;
   };
@@ -181,6 +207,7 @@ export function validatingAdmissionPolicy(registry: Registry): ValidationInterfa
       const all = bindings.all();
       if (all.length === 0) return;
       let denied: { policy: string; binding: string; d: Decision } | undefined;
+      const audited: Record<string, unknown>[] = [];
       let ns: KubeObject | undefined | null = null;
       for (const policy of policies.all()) {
         const mine = all.filter((b) => b.spec?.policyName === policy.metadata.name);
@@ -196,7 +223,9 @@ export function validatingAdmissionPolicy(registry: Registry): ValidationInterfa
           try {
             if (ns === null) ns = await requestNamespace(registry, a);
             const params = await collectParams(policy, binding, a);
-            decisions = params.flatMap((p) => evaluate(policy, cp, a, t, p, ns ?? undefined));
+            // The objects as the version the policy matched (a custom resource's maybe by its conversion webhook).
+            const objects: Versioned = { object: await convertObject(registry, a.object, a.resourceType, t.rt), oldObject: await convertObject(registry, a.oldObject, a.resourceType, t.rt) };
+            decisions = params.flatMap((p) => evaluate(policy, cp, a, t, objects, p, ns ?? undefined));
           } catch (e) {
             // A binding that cannot be configured (its params): the failure policy decides.
             decisions = policy.spec?.failurePolicy === 'Ignore' ? [] : [{ deny: true, message: (e as Error).message }];
@@ -205,10 +234,12 @@ export function validatingAdmissionPolicy(registry: Registry): ValidationInterfa
             if (!d.deny) continue;
             if (actions.includes('Deny') && !denied) denied = { policy: policy.metadata.name!, binding: binding.metadata.name!, d };
             if (actions.includes('Warn')) a.warnings?.push(`Validation failed for ValidatingAdmissionPolicy '${policy.metadata.name}' with binding '${binding.metadata.name}': ${d.message}`);
-            // Audit: kube-apiserver writes an audit annotation; nodeless keeps no audit log.
+            // Audit: one entry of the request's validation_failure annotation (the chain logs it as the audit record).
+            if (actions.includes('Audit')) audited.push({ expressionIndex: d.index ?? 0, message: d.message, validationActions: actions, binding: binding.metadata.name, policy: policy.metadata.name });
           }
         }
       }
+      if (audited.length && !a.auditAnnotations.has(VALIDATION_FAILURE_ANNOTATION)) a.auditAnnotations.set(VALIDATION_FAILURE_ANNOTATION, JSON.stringify(audited));
       if (!denied) return;
       const message = `ValidatingAdmissionPolicy '${denied.policy}' with binding '${denied.binding}' denied request: ${denied.d.message}`;
       const reason = denied.d.reason ?? 'Invalid';

@@ -4,18 +4,19 @@
 // plugin/cel CreateAdmissionRequest), and the object converted to the version a
 // webhook or policy matched when it matched an equivalent one.
 import { deepCopy } from '../../api/deepcopy.js';
-import { apiVersionOf, type KubeObject, type ResourceType } from '../../api/types.js';
+import type { KubeObject, ResourceType } from '../../api/types.js';
+import type { Registry } from '../registry.js';
 import type { Attributes } from './types.js';
 import type { MatchTarget } from './matching.js';
 
-/** The object of one version as another version of the same storage (matchPolicy Equivalent). */
-export function convertObject(o: KubeObject | undefined, from: ResourceType, to: ResourceType): KubeObject | undefined {
+/**
+ * The object of one version as another version of the same storage (matchPolicy Equivalent): a
+ * built-in's conversion, a custom resource's by its CRD's strategy (its conversion webhook, which
+ * may fail with kube's InternalError).
+ */
+export async function convertObject(registry: Registry, o: KubeObject | undefined, from: ResourceType, to: ResourceType): Promise<KubeObject | undefined> {
   if (!o || from === to) return o;
-  let x = deepCopy(o);
-  if (from.convert) x = from.convert.toStorage(x);
-  if (to.convert) x = to.convert.fromStorage(x);
-  x.apiVersion = apiVersionOf(to);
-  return x;
+  return registry.convertVersion(deepCopy(o), from, to);
 }
 
 const OPTIONS_KIND: Record<string, string> = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions', CONNECT: '' };

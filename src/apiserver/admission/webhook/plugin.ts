@@ -128,8 +128,8 @@ export function webhookAdmission(registry: Registry, resolve: ServiceResolver): 
     if (!objectSelectorMatches(h.spec?.objectSelector, a)) return undefined;
     if (h.conditions.length === 0) return t;
     const bindings = {
-      object: toCel(convertObject(a.object, a.resourceType, t.rt) ?? null),
-      oldObject: toCel(convertObject(a.oldObject, a.resourceType, t.rt) ?? null),
+      object: toCel((await convertObject(registry, a.object, a.resourceType, t.rt)) ?? null),
+      oldObject: toCel((await convertObject(registry, a.oldObject, a.resourceType, t.rt)) ?? null),
       request: toCel(admissionRequest(a, t, '')),
       authorizer: toCel({}),
     };
@@ -164,8 +164,8 @@ export function webhookAdmission(registry: Registry, resolve: ServiceResolver): 
     const version = versions.find((v) => v === 'v1' || v === 'v1beta1');
     if (!version) throw new CallError(`could not create admission objects: webhook does not accept known AdmissionReview versions`);
     const uid = randomUUID();
-    const object = convertObject(a.object, a.resourceType, t.rt);
-    const oldObject = convertObject(a.oldObject, a.resourceType, t.rt);
+    const object = await convertObject(registry, a.object, a.resourceType, t.rt);
+    const oldObject = await convertObject(registry, a.oldObject, a.resourceType, t.rt);
     const review = {
       apiVersion: `admission.k8s.io/${version}`, kind: 'AdmissionReview',
       request: { ...admissionRequest(a, t, uid), ...(object ? { object } : { object: null }), ...(oldObject ? { oldObject } : { oldObject: null }) },
@@ -192,6 +192,12 @@ export function webhookAdmission(registry: Registry, resolve: ServiceResolver): 
     // warning.AddWarning: empty warnings are dropped; kube-apiserver truncates long ones (4 KiB each).
     for (const w of Array.isArray(r.warnings) ? r.warnings : []) {
       if (typeof w === 'string' && w.trim()) a.warnings?.push(w.length > 4096 ? `${w.slice(0, 4093)}...` : w);
+    }
+    // The webhook's audit annotations, as "<webhook name>/<key>" (Attributes.AddAnnotation: the first value of a key stays).
+    if (r.auditAnnotations && typeof r.auditAnnotations === 'object' && !Array.isArray(r.auditAnnotations)) {
+      for (const [k, v] of Object.entries(r.auditAnnotations)) {
+        if (typeof v === 'string' && !a.auditAnnotations.has(`${name}/${k}`)) a.auditAnnotations.set(`${name}/${k}`, v);
+      }
     }
     if (r.allowed !== true) throw refusal(name, r.status);
     if (!mutating || !hasPatch) return false;
@@ -221,7 +227,7 @@ export function webhookAdmission(registry: Registry, resolve: ServiceResolver): 
     if (!patched || typeof patched !== 'object' || Array.isArray(patched) || !patched.metadata || typeof patched.metadata !== 'object') {
       throw new StatusError(500, 'InternalError', `Internal error occurred: admission webhook "${name}" returned a patch that does not leave an object`);
     }
-    const back = convertObject(patched, t.rt, a.resourceType)!;
+    const back = (await convertObject(registry, patched, t.rt, a.resourceType))!;
     // The patched object is defaulted again (o.GetObjectDefaulter().Default), then it replaces the request's.
     registry.strategy(a.resourceType).defaults(back);
     const changed = !sameValue(a.object, back);
