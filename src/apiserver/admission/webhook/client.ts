@@ -94,7 +94,10 @@ function jsonError(body: string): string {
  */
 export async function callWebhook(cc: ClientConfig, payload: unknown, timeoutSeconds: number, resolve: ServiceResolver): Promise<KubeObject> {
   const url = webhookURL(cc, timeoutSeconds);
-  const post = (why: string) => new CallError(`failed to call webhook: Post "${url.toString()}": ${why}`);
+  // Go prints the URL as configured (a service's with its port, :443 too), where Node's URL drops a default port.
+  const shown = cc.url ? `${cc.url}${url.search}`
+    : `https://${cc.service?.name}.${cc.service?.namespace}.svc:${cc.service?.port ?? 443}${cc.service?.path ?? ''}${url.search}`;
+  const post = (why: string) => new CallError(`failed to call webhook: Post "${shown}": ${why}`);
   let host = url.hostname.replace(/^\[|\]$/g, '');
   let port = Number(url.port || 443);
   const servername = host;
