@@ -31,7 +31,7 @@ function crud(kindCmd: Command, kind: string, path: string, filters: Record<stri
 }
 
 export function registerCloudCommands(program: Command): void {
-  const cloud = program.command('cloud').description('the emulated cloud: VPCs, subnets, route tables, NAT, EIPs, security groups, ENIs, quotas');
+  const cloud = program.command('cloud').description('the emulated cloud: VPCs, subnets, route tables, NAT, EIPs, security groups, ENIs, disks, quotas');
 
   const region = cloud.command('region').description('regions and zones');
   leaf(region, 'list', 'list regions and their zones', async (o) => showList(o, 'region', (await api(o, 'GET', '/regions')).items)).alias('ls');
@@ -138,6 +138,18 @@ export function registerCloudCommands(program: Command): void {
   crud(cluster, 'cluster', '/clusters', {}, false);
 
   registerFileSystemCommands(cloud);
+
+  const disk = cloud.command('disk').description('cloud disks (CBS): the volumes of PersistentVolumes, one zone each');
+  crud(disk, 'disk', '/disks', { zone: ['zone', 'only disks in this zone'], state: ['state', 'ATTACHED or UNATTACHED'], cluster: ['cluster', 'only disks of this cluster'] });
+  leaf(disk, 'create', 'create a disk; prints its id', async (o) => {
+    const res = await api(o, 'POST', '/disks', { zone: o.zone, sizeGiB: int(o.size), type: o.type, name: o.name });
+    showDone(o, res, res.id);
+  }).requiredOption('--zone <zone>', 'zone, e.g. ap-guangzhou-3').requiredOption('--size <GiB>', 'size in GiB')
+    .option('--type <type>', 'CLOUD_PREMIUM (default), CLOUD_SSD, CLOUD_BASIC; cloud_essd…; gp3…').option('--name <name>', 'name');
+  leaf(disk, 'resize <id> <GiB>', 'grow a disk to GiB', async (o, id, size) => {
+    const res = await api(o, 'POST', `/disks/${encodeURIComponent(id)}/resize`, { sizeGiB: int(size) });
+    showDone(o, res, `${id} ${res.sizeGiB}GiB`);
+  });
 
   const quota = cloud.command('quota').description('quotas; `set` is the emulated support ticket');
   leaf(quota, 'list', 'list quotas with their limits and usage', async (o) => {

@@ -8,6 +8,7 @@ import { EipModel } from './models/eip.js';
 import type { AllocatePodEniInput, FindEniInput } from './models/eni.js';
 import { EniModel } from './models/eni.js';
 import { FileSystemModel } from './models/filesystem.js';
+import { DiskModel } from './models/disk.js';
 import { NatGatewayModel } from './models/natgateway.js';
 import { QuotaModel } from './models/quota.js';
 import { DEFAULT_REGION, DEFAULT_ZONES, RegionModel } from './models/region.js';
@@ -56,6 +57,7 @@ export class Cloud {
   readonly clusters: ClusterModel;
   readonly superNodes: SuperNodeModel;
   readonly fileSystems: FileSystemModel;
+  readonly disks: DiskModel;
   readonly random: Random;
 
   private constructor(private readonly state: CloudState, random: Random = Math.random) {
@@ -73,6 +75,7 @@ export class Cloud {
     this.clusters = new ClusterModel(s, this.quotas);
     this.superNodes = new SuperNodeModel(s, this.clusters);
     this.fileSystems = new FileSystemModel(s, this.enis);
+    this.disks = new DiskModel(s, this.quotas, this.regions);
   }
 
   /** Loads all cloud records from the store and rebuilds the in-memory indexes (IP bitmaps…). */
@@ -81,6 +84,7 @@ export class Cloud {
     await state.load();
     const cloud = new Cloud(state, opts.random);
     await cloud.fileSystems.load();
+    await cloud.disks.load();
     return cloud;
   }
 

@@ -110,6 +110,16 @@ export const COLUMNS: Record<string, Column[]> = {
     { header: 'EXPORTS', get: (r) => r.exports.map((e: any) => `${e.path} ${e.clients.map((c: any) => `${c.host}(${c.options.join(',')})`).join(' ')}`).join('; ') || '<none>' },
     { header: 'AGE', get: (r) => age(r.createdTime) },
   ],
+  disk: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'ZONE', get: (r) => r.zone },
+    { header: 'TYPE', get: (r) => r.type },
+    { header: 'SIZE', get: (r) => `${r.sizeGiB}GiB` },
+    { header: 'STATE', get: (r) => r.state },
+    { header: 'ATTACHED-TO', get: (r) => r.attachedTo ? `${r.attachedTo.cluster ? `${r.attachedTo.cluster}/` : ''}${r.attachedTo.node}` : '<none>' },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
   quota: [
     { header: 'NAME', get: (r) => r.name },
     { header: 'SCOPE', get: (r) => r.cluster ? `cluster ${r.cluster}` : r.scope },

@@ -4,7 +4,7 @@
 export type CloudKind =
   | 'vpc' | 'subnet' | 'routetable' | 'natgateway' | 'eip'
   | 'securitygroup' | 'eni' | 'cluster' | 'supernode' | 'quota'
-  | 'cfs' | 'nfs';
+  | 'cfs' | 'nfs' | 'disk';
 
 /** Prefix of the ids of each kind, as the real cloud spells them. Quotas are keyed by name, not by id. */
 export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
@@ -21,6 +21,8 @@ export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
   cfs: 'cfs',
   // Self-managed NFS servers have no cloud id of their own; nodeless gives them one.
   nfs: 'nfs',
+  // Tencent CBS names its disks disk-xxxxxxxx (CreateDisks' DiskIdSet).
+  disk: 'disk',
 };
 
 /** Human name of each kind, used in error messages. */
@@ -37,6 +39,7 @@ export const KIND_LABEL: Record<CloudKind, string> = {
   quota: 'quota',
   cfs: 'CFS file system',
   nfs: 'NFS server',
+  disk: 'cloud disk',
 };
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';

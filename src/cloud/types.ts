@@ -215,7 +215,8 @@ export type QuotaName =
   | 'eips-per-region'
   | 'nat-gateways-per-vpc'
   | 'subnets-per-vpc'
-  | 'vpcs-per-region';
+  | 'vpcs-per-region'
+  | 'disks-per-region';
 
 /** A quota raised or lowered from its default; `cluster` only for pods-per-cluster. */
 export interface QuotaOverride {
@@ -262,6 +263,29 @@ export interface FileSystem extends RecordBase {
   eniId: string;
   /** The server's /etc/exports; a CFS file system exports `/` to its (default, allow-all) permission group. */
   exports: NfsExport[];
+}
+
+/** Where a cloud disk is attached: the node (a super node's pod VM) of a cluster. */
+export interface DiskAttachment {
+  cluster?: string;
+  node: string;
+}
+
+/**
+ * A cloud disk (Tencent CBS, docs/storage.md): a block device in one zone, attachable to one
+ * instance of that zone at a time. `state` as DescribeDisks' DiskState (UNATTACHED / ATTACHED).
+ */
+export interface Disk extends RecordBase {
+  name: string;
+  zone: string;
+  /** Size in GiB (CBS' DiskSize, "GB" in its API, 2^30 bytes in its driver). */
+  sizeGiB: number;
+  /** CLOUD_PREMIUM, CLOUD_SSD, … */
+  type: string;
+  chargeType: string;
+  state: 'UNATTACHED' | 'ATTACHED';
+  attachedTo?: DiskAttachment;
+  tags: Tags;
 }
 
 export type ChangeKind = CloudKind;

@@ -14,6 +14,8 @@ export const QUOTAS: Record<QuotaName, { default: number; scope: QuotaView['scop
   'nat-gateways-per-vpc': { default: 3, scope: 'vpc' },
   'subnets-per-vpc': { default: 100, scope: 'vpc' },
   'vpcs-per-region': { default: 20, scope: 'region' },
+  // Cloud disks (docs/storage.md): nodeless' default, not a published number.
+  'disks-per-region': { default: 500, scope: 'region' },
 };
 
 export const isQuotaName = (n: unknown): n is QuotaName => typeof n === 'string' && Object.hasOwn(QUOTAS, n);
@@ -21,6 +23,9 @@ export const isQuotaName = (n: unknown): n is QuotaName => typeof n === 'string'
 const overrideId = (name: QuotaName, cluster?: string) => (cluster ? `${name}:${cluster}` : name);
 
 export class QuotaModel {
+  /** The disks in the region (the disk model keeps its own table and tells it here). */
+  diskCount?: () => number;
+
   constructor(private readonly s: CloudState) {}
 
   /** The limit in force: a cluster's own value, else the region-wide value, else the default. */
@@ -83,6 +88,7 @@ export class QuotaModel {
     if (name === 'pods-per-cluster' && cluster) q.used = this.s.podsByCluster.get(cluster) ?? 0;
     if (name === 'eips-per-region') q.used = this.s.eips.size;
     if (name === 'vpcs-per-region') q.used = this.s.vpcs.size;
+    if (name === 'disks-per-region') q.used = this.diskCount?.();
     return q;
   }
 }
