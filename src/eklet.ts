@@ -53,7 +53,10 @@ export class SubnetNetwork implements PodNetwork {
   }
 }
 
-export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig' | 'apiServer'> {}
+export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig' | 'apiServer'> {
+  /** The disk driver's zone label (its CSI topology key): each node carries its zone under it too (docs/storage.md). */
+  topologyKey?: string;
+}
 
 export interface Eklet extends SuperNodeAgents {
   /** The running node agents (the API server's logs and pod proxy find a pod's agent among them). */
@@ -65,6 +68,7 @@ export interface Eklet extends SuperNodeAgents {
 /** The eklets of one cluster's super nodes; addresses retained for retain-ip pods are loaded before any starts. */
 export async function startEklet(cloud: Cloud, cluster: string, client: Client, opts: EkletOptions = {}): Promise<Eklet> {
   const agents = new Map<string, NodeAgent>(); // by super node id
+  const { topologyKey: _topologyKey, ...agentOpts } = opts;
   // Shared by the cluster's super nodes: a retain-ip pod may come back on another one.
   const retained = new RetainedIps(cloud);
   const retainIp = new RetainIpController(cloud, client, retained, { informers: opts.informers });
@@ -76,7 +80,7 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
       const subnet = cloud.subnets.get(sn.subnetId);
       const agent = startNodeAgent(client, {
         nodeName: sn.name,
-        labels: superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''),
+        labels: { ...superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''), ...(opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {}) },
         capacity: superNodeCapacity(subnet.totalIpCount),
         // A super node's own address is taken from its subnet's reserved range: shown, never contacted.
         network: new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name, retained),
@@ -88,7 +92,7 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
         hostPerPod: true,
         // Events of a super node's pods come from `eklet, <node>` (the FAQ's FreeDiskSpaceFailed), not from a kubelet.
         eventComponent: EKLET_COMPONENT,
-        ...opts,
+        ...agentOpts,
       });
       agents.set(sn.id, agent);
       await agent.ready;

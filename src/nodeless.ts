@@ -33,6 +33,7 @@ import { startEklet } from './eklet.js';
 import { podEipAdmission, startPodEips } from './controllers/podeip/controller.js';
 import { PodEipConfig, podEipConfigValidation } from './clouds/alibaba/controller-config.js';
 import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
+import { clusterStorage, startStorage } from './controllers/storage/index.js';
 import { metricsSource, runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
@@ -140,11 +141,13 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const workloads = startWorkloadControllers(c.client, {
       namespacedRefs, informers, credentials: { rootCA: creds.caCert, caKey: creds.caKey, tokenIssuer },
     });
-    const scheduler = startScheduler(c.client, { informers });
+    const scheduler = startScheduler(c.client, { informers, volumeBinding: true });
     const lifecycle = startNodeLifecycle(c.client, { informers });
     const eklet = await startEklet(cloud, name, c.client, {
       informers, eksConfig, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation, eventLimit: opts.kubeletEvents,
       apiServer: () => served.then((s) => s.clusterEndpoint(name)),
+      // The node plugin of the cloud's disk driver labels each node with its zone under the driver's topology key.
+      topologyKey: clusterStorage(cloud, name).topologyKey,
     });
     const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
     c.subresources.backends = runtimeBackends(() => eklet.agents(), () => eksConfig.defaults());
@@ -152,7 +155,9 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     c.registry.metricsSource = metricsSource(() => eklet.agents());
     // Pod EIPs (docs/alibaba/pod-eip.md, docs/tencent/pod-eip.md): installs the PodEIP CRD and binds EIPs to annotated pods.
     const podeips = await startPodEips(cloud, name, c.client, { informers, config: podEipConfig });
-    stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => eklet.close(), () => supernodes.stop(), () => podeips.stop());
+    // Storage (docs/storage.md): the default StorageClass, the PV and attach/detach controllers, the cloud's CSI driver.
+    const storage = await startStorage(cloud, name, c.client, { informers });
+    stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => eklet.close(), () => supernodes.stop(), () => podeips.stop(), () => storage.stop());
     // NAT gateway load (docs/alibaba/nat-bandwidth.md): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
     const natload = startNatLoad(cloud, name, c.client, eksConfig, informers);
     stops.push(() => natload.stop(), () => eksConfig.close(), () => podEipConfig.close(), () => informers.stop());

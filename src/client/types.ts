@@ -108,4 +108,8 @@ export const refs = {
   poddisruptionbudgets: { apiVersion: 'policy/v1', resource: 'poddisruptionbudgets' },
   crds: { apiVersion: 'apiextensions.k8s.io/v1', resource: 'customresourcedefinitions' },
   podeips: { apiVersion: 'alibabacloud.com/v1beta1', resource: 'podeips' },
+  persistentvolumeclaims: { apiVersion: 'v1', resource: 'persistentvolumeclaims' },
+  persistentvolumes: { apiVersion: 'v1', resource: 'persistentvolumes' },
+  storageclasses: { apiVersion: 'storage.k8s.io/v1', resource: 'storageclasses' },
+  volumeattachments: { apiVersion: 'storage.k8s.io/v1', resource: 'volumeattachments' },
 } satisfies Record<string, ResourceRef>;

@@ -197,6 +197,8 @@ export interface Cluster extends RecordBase {
   /** Container network: the subnets pods take their IPs from. */
   subnetIds: string[];
   endpointAccess: EndpointAccess;
+  /** The cloud whose product the cluster is (issue 20 adds Alibaba and AWS clusters); absent: Tencent. */
+  cloud?: 'tencent' | 'alibaba' | 'aws';
 }
 
 export type SuperNodeState = 'running' | 'draining';

@@ -13,7 +13,8 @@ import { InformerView, SharedInformers } from '../client/cache/shared.js';
 import { Controller, type ControllerOptions } from '../client/controller.js';
 import { ItemExponentialFailureRateLimiter } from '../client/workqueue/ratelimiter.js';
 import type { ClockTimer } from '../util/clock.js';
-import { defaultFilters, explainUnschedulable, filterNodes, newNodeInfo, scoreNode, type NodeFilter, type NodeInfo } from './scheduling/filters.js';
+import { VolumeBinder } from './scheduling/volumebinding.js';
+import { defaultFilters, explainPreFilter, explainUnschedulable, filterNodes, newNodeInfo, scoreNode, type NodeFilter, type NodeInfo } from './scheduling/filters.js';
 import { podRequests, type Resources } from '../api/resource.js';
 import { formatRFC3339 } from '../api/duration.js';
 
@@ -25,6 +26,8 @@ export interface SchedulerOptions extends ControllerOptions {
   concurrency?: number;
   /** The cluster's shared informers (else the scheduler gets its own). */
   informers?: SharedInformers;
+  /** Run the VolumeBinding plugin (claims, volume topology, WaitForFirstConsumer: scheduling/volumebinding.ts). */
+  volumeBinding?: boolean;
 }
 
 const terminal = (p: KubeObject) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
@@ -77,6 +80,7 @@ export class Scheduler extends Controller {
   private sinceYield = 0;
   private stopped = false;
   private readonly podHandlers: InformerHandlers<KubeObject>;
+  private readonly volumes?: VolumeBinder;
 
   constructor(private client: Client, private opts: SchedulerOptions = {}) {
     super(opts.schedulerName ?? 'default-scheduler', { ...opts, rateLimiter: opts.rateLimiter ?? new ItemExponentialFailureRateLimiter(POD_BACKOFF.initialMs, POD_BACKOFF.maxMs) });
@@ -86,6 +90,7 @@ export class Scheduler extends Controller {
     this.shared = opts.informers ?? new SharedInformers(client);
     this.nodes = new InformerView(this.shared.informer(refs.nodes));
     this.pods = new InformerView(this.shared.informer(refs.pods));
+    if (opts.volumeBinding) this.volumes = new VolumeBinder(client, this.shared, () => this.retryUnschedulable());
     this.nodes.on({ add: (n) => this.onNode(n), update: (_o, n) => this.onNode(n), delete: (n) => { this.infos.delete(n.metadata.name!); } });
     this.podHandlers = {
       add: (p) => this.onPod(p),
@@ -119,6 +124,7 @@ export class Scheduler extends Controller {
   async start(workers = this.opts.concurrency ?? 32): Promise<void> {
     // Nodes first, so the first pods are not judged against an empty cluster.
     await this.nodes.hasSynced();
+    await this.volumes?.hasSynced();
     if (this.stopped) return;
     this.pods.on(this.podHandlers);
     // A safety net: unschedulable pods are tried again every 30 s even when nothing we watch changed.
@@ -204,10 +210,13 @@ export class Scheduler extends Controller {
       this.unschedulable.add(key);
       return this.setCondition(pod, 'SchedulingGated', 'Scheduling is blocked due to non-empty scheduling gates');
     }
-    const { feasible, failures, total } = filterNodes(pod, this.infos.values(), this.filters);
+    const volumes = this.volumes?.prepare(pod, this.clock);
+    // VolumeBinding's Filter runs after the default plugins it follows in kube-scheduler, before any added ones.
+    const filters = volumes?.filter ? [...defaultFilters, volumes.filter, ...(this.opts.filters ?? [])] : this.filters;
+    const { feasible, failures, total } = volumes?.fail ? { feasible: [], failures: [], total: this.infos.size } : filterNodes(pod, this.infos.values(), filters);
     if (feasible.length === 0) {
       this.unschedulable.add(key);
-      const message = explainUnschedulable(pod, total, failures);
+      const message = volumes?.fail ? explainPreFilter(pod, total, volumes.fail) : explainUnschedulable(pod, total, failures);
       const last = this.lastMessage.get(key);
       const now = this.clock.now();
       if (last?.message !== message || now - last.at > 300_000) {
@@ -227,6 +236,15 @@ export class Scheduler extends Controller {
     }
     const node = best.node.metadata.name!;
     this.account(key, node, req); // assume: later pods see this one's usage before the binding lands
+    if (volumes?.bind) {
+      // PreBind: the claims bound for this node (a volume found, or one provisioned in its zone) before the pod is.
+      try {
+        await volumes.bind(node);
+      } catch (e) {
+        if (this.placed.get(key)?.node === node) this.account(key, undefined);
+        throw new BindingRejected(`running PreBind plugin "VolumeBinding": ${(e as Error).message}`);
+      }
+    }
     try {
       await this.client.createSubresource(refs.pods, ns, name, 'binding', {
         apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: ns }, target: { apiVersion: 'v1', kind: 'Node', name: node },
@@ -283,6 +301,7 @@ export class Scheduler extends Controller {
     this.retryTimer?.stop();
     this.nodes.close();
     this.pods.close();
+    this.volumes?.close();
     this.recorder.stop();
     if (!this.opts.informers) this.shared.stop();
   }

@@ -185,6 +185,7 @@ export class StatefulSetController {
   }
 
   private async createPod(sts: KubeObject, pod: KubeObject): Promise<KubeObject> {
+    await this.createClaims(sts, pod);
     try {
       const created = await this.ctx.client.create(refs.pods, pod);
       this.ctx.recorder.record(sts, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} successful`);
@@ -193,6 +194,33 @@ export class StatefulSetController {
       if (isAlreadyExists(e) || isNamespaceTerminating(e)) return pod;
       this.ctx.recorder.record(sts, 'Warning', 'FailedCreate', `create Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} failed error: ${(e as Error).message}`);
       throw e;
+    }
+  }
+
+  /**
+   * createPersistentVolumeClaims: each volumeClaimTemplate's claim <template>-<pod>, made before the pod
+   * if missing, labelled with the selector's matchLabels (kept when the pod goes: retention Retain).
+   */
+  private async createClaims(sts: KubeObject, pod: KubeObject): Promise<void> {
+    const ns = sts.metadata.namespace;
+    for (const vct of sts.spec?.volumeClaimTemplates ?? []) {
+      const tpl = vct?.metadata?.name;
+      if (!tpl) continue;
+      const name = `${tpl}-${pod.metadata.name}`;
+      if (await this.ctx.client.tryGet(refs.persistentvolumeclaims, ns, name)) continue;
+      const claim: KubeObject = {
+        apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+        metadata: { name, namespace: ns, labels: { ...(vct.metadata.labels ?? {}), ...(sts.spec?.selector?.matchLabels ?? {}) }, ...(vct.metadata.annotations ? { annotations: { ...vct.metadata.annotations } } : {}) },
+        spec: deepCopy(vct.spec ?? {}),
+      };
+      try {
+        await this.ctx.client.create(refs.persistentvolumeclaims, claim);
+        this.ctx.recorder.record(sts, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} success`);
+      } catch (e) {
+        if (isAlreadyExists(e) || isNamespaceTerminating(e)) continue;
+        this.ctx.recorder.record(sts, 'Warning', 'FailedCreate', `create Claim ${name} for Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} failed error: ${(e as Error).message}`);
+        throw e;
+      }
     }
   }
 

@@ -164,6 +164,18 @@ export function explainUnschedulable(pod: KubeObject, numNodes: number, failures
   return msg;
 }
 
+/**
+ * The FailedScheduling message when a PreFilter plugin refuses the pod outright (every node is
+ * unresolvable for it): `0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.
+ * preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.`
+ */
+export function explainPreFilter(pod: KubeObject, numNodes: number, reason: string): string {
+  if (numNodes === 0) return 'no nodes available to schedule pods';
+  const msg = `0/${numNodes} nodes are available: ${reason}.`;
+  if (pod.spec?.preemptionPolicy === 'Never') return `${msg} preemption: not eligible due to preemptionPolicy=Never.`;
+  return `${msg} preemption: 0/${numNodes} nodes are available: ${numNodes} Preemption is not helpful for scheduling.`;
+}
+
 /** Filters `pod` against every node; returns the feasible nodes and the failures. */
 export function filterNodes(pod: KubeObject, nodes: Iterable<NodeInfo>, filters: NodeFilter[] = defaultFilters): { feasible: NodeInfo[]; failures: FilterResult[]; total: number } {
   const req = podRequests(pod);
