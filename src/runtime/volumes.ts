@@ -26,6 +26,8 @@ export interface PodDirs {
   logs: string;
   /** NFS file systems' contents, shared by the pods of this state directory. */
   filesystems: string;
+  /** Persistent volumes' contents, one directory per volume (a cloud disk's id), outliving the pods that mount them. */
+  disks: string;
 }
 
 export function podDirs(stateDir: string, pod: KubeObject): PodDirs {
@@ -33,6 +35,7 @@ export function podDirs(stateDir: string, pod: KubeObject): PodDirs {
   return {
     dir, root: path.join(dir, 'root'), host: path.join(dir, 'host'), volumes: path.join(dir, 'volumes'), logs: path.join(dir, 'logs'),
     filesystems: path.join(stateDir, 'filesystems'),
+    disks: path.join(stateDir, 'disks'),
   };
 }
 
@@ -129,7 +132,27 @@ export async function containerEnv(client: Client, pod: KubeObject, spec: any, s
 }
 
 /** Where a pod may write: its own directory, and the shared NFS file systems its mounts link to. */
-export const writable = (dirs: PodDirs): string[] => [dirs.dir, dirs.filesystems];
+export const writable = (dirs: PodDirs): string[] => [dirs.dir, dirs.filesystems, dirs.disks];
+
+/**
+ * A claim's volume: the directory of the PersistentVolume it is bound to, named after the volume's
+ * disk (its CSI volumeHandle) or, for other volumes, the PV. The same directory whichever pod
+ * mounts it and however often, so what a StatefulSet pod wrote is there for its successor
+ * (docs/storage.md). An unbound claim cannot be mounted yet: the container waits and is retried.
+ */
+async function claimDir(client: Client, ns: string, volume: string, claimName: unknown, dirs: PodDirs): Promise<string> {
+  const unmounted = (why: string) => new RuntimeStartError('ContainerCreating', `Unable to attach or mount volumes: unmounted volumes=[${volume}]: ${why}`);
+  const claim = typeof claimName === 'string' && claimName ? await client.tryGet(refs.persistentvolumeclaims, ns, claimName) : undefined;
+  if (!claim) throw unmounted(`persistentvolumeclaim "${String(claimName)}" not found`);
+  const pvName = claim.spec?.volumeName;
+  if (!pvName || claim.status?.phase !== 'Bound') throw unmounted(`persistentvolumeclaim "${claimName}" is not bound`);
+  const pv = await client.tryGet(refs.persistentvolumes, undefined, pvName);
+  if (!pv) throw unmounted(`persistentvolume "${pvName}" not found`);
+  const key = String(pv.spec?.csi?.volumeHandle ?? `pv-${pvName}`).replace(/[^A-Za-z0-9._-]/g, '_');
+  const dir = path.join(dirs.disks, key === '.' || key === '..' ? `pv-${pvName}` : key);
+  mkdirInside(dir, [dirs.disks]);
+  return dir;
+}
 
 /**
  * A volume's directory. Its name is a path element under volumes/: API validation keeps names to
@@ -188,7 +211,8 @@ export async function prepareVolumes(client: Client, pod: KubeObject, dirs: PodD
       const key = nfsSource(pod.metadata.uid, v.name) ?? `server-${String(v.nfs.server ?? '').replace(/[^A-Za-z0-9._-]/g, '_')}`;
       dir = inRoot(path.join(dirs.filesystems, key), v.nfs.path ?? '/');
       mkdirInside(dir, [dirs.filesystems]);
-    } else if (v.configMap) writeFiles(dir, pick(await getData(client, 'configmaps', ns, v.configMap.name, !!v.configMap.optional), v.configMap.items), roots);
+    } else if (v.persistentVolumeClaim) dir = await claimDir(client, ns, v.name, v.persistentVolumeClaim.claimName, dirs);
+    else if (v.configMap) writeFiles(dir, pick(await getData(client, 'configmaps', ns, v.configMap.name, !!v.configMap.optional), v.configMap.items), roots);
     else if (v.secret) writeFiles(dir, pick(await getData(client, 'secrets', ns, v.secret.secretName, !!v.secret.optional), v.secret.items), roots, 0o600);
     else if (v.downwardAPI) writeFiles(dir, downwardFiles(pod, v.downwardAPI.items), roots);
     else if (v.projected) {

@@ -4,12 +4,12 @@ import { defineResource, metaFields } from './define.js';
 import { defaultPodSpec, validatePodSpec, validateTemplateSelected } from './podspec.js';
 import { intOrPercentValue, nonNegative, notMoreThan100Percent, positiveIntOrPercent, showIntOrString } from './checks.js';
 
-function validateWorkload(o: KubeObject): FieldError[] {
+function validateWorkload(o: KubeObject, podSpec = o.spec?.template?.spec): FieldError[] {
   const errs: FieldError[] = [];
   errs.push(...nonNegative(o.spec?.replicas, 'spec.replicas'));
   errs.push(...nonNegative(o.spec?.minReadySeconds, 'spec.minReadySeconds'));
   errs.push(...validateTemplateSelected(o.spec?.selector, o.spec?.template, 'spec.template'));
-  errs.push(...validatePodSpec(o.spec?.template?.spec, 'spec.template.spec'));
+  errs.push(...validatePodSpec(podSpec, 'spec.template.spec'));
   return errs;
 }
 
@@ -48,7 +48,14 @@ function validateDeployment(o: KubeObject): FieldError[] {
 /** ValidateStatefulSetSpec's numbers, pod management policy and rolling update. */
 function validateStatefulSet(o: KubeObject): FieldError[] {
   const s = o.spec ?? {};
-  const errs = validateWorkload(o);
+  // The pods' volumes include one per volumeClaimTemplate (kube leaves the template's volumes unchecked
+  // for this reason; nodeless checks them with the claims in, so mounts of a claim template are valid).
+  const spec = s.template?.spec;
+  const claims = (Array.isArray(s.volumeClaimTemplates) ? s.volumeClaimTemplates : []).map((t: any) => t?.metadata?.name).filter((x: unknown): x is string => typeof x === 'string' && !!x);
+  const podSpec = spec && typeof spec === 'object' && claims.length
+    ? { ...spec, volumes: [...(Array.isArray(spec.volumes) ? spec.volumes : []), ...claims.filter((c: string) => !(spec.volumes ?? []).some((v: any) => v?.name === c)).map((c: string) => ({ name: c, persistentVolumeClaim: { claimName: c } }))] }
+    : spec;
+  const errs = validateWorkload(o, podSpec);
   if (s.ordinals) errs.push(...nonNegative(s.ordinals.start, 'spec.ordinals.start'));
   if (s.podManagementPolicy !== undefined && !['OrderedReady', 'Parallel'].includes(s.podManagementPolicy)) {
     errs.push({ field: 'spec.podManagementPolicy', type: 'FieldValueInvalid', message: `${JSON.stringify(s.podManagementPolicy)}: must be 'OrderedReady' or 'Parallel'` });

@@ -24,7 +24,7 @@ import { formatRFC3339 } from '../../api/duration.js';
 import { deepCopy } from '../../api/deepcopy.js';
 import type { Cloud } from '../../cloud/cloud.js';
 import { CloudError } from '../../cloud/errors.js';
-import { GiB, type StorageProfile } from '../../cloud/storage.js';
+import type { StorageProfile } from '../../cloud/storage.js';
 import { isConflict, isNotFound } from '../util/context.js';
 import { isTerminal } from '../util/pods.js';
 import {
@@ -235,9 +235,12 @@ export class CsiDriver extends Controller {
     const v = c.spec?.volumeName ? this.volumes.get(undefined, c.spec.volumeName) : undefined;
     if (!v || v.spec?.csi?.driver !== this.driver) return;
     const want = claimRequest(c);
-    if (want > volumeCapacity(v)) return this.controllerExpand(c, v, want);
-    const shown = c.status?.capacity?.storage;
-    if (shown !== undefined && v.metadata.annotations?.[ANN_PRE_RESIZE_CAPACITY] !== undefined) await this.nodeExpand(c, v);
+    if (want > volumeCapacity(v)) {
+      // The cache may not show this resizer's last write yet: decide on the volume as it is.
+      const fresh = await this.client.get(refs.persistentvolumes, undefined, v.metadata.name!);
+      if (want > volumeCapacity(fresh)) return this.controllerExpand(c, fresh, want);
+    }
+    if (c.status?.allocatedResourceStatuses?.storage === 'NodeResizePending') await this.nodeExpand(c, v);
   }
 
   /** ControllerExpandVolume: the disk and the PV grow; the claim waits for the node to grow its file system. */
@@ -284,17 +287,20 @@ export class CsiDriver extends Controller {
   private async nodeExpand(c: KubeObject, v: KubeObject): Promise<void> {
     const pod = this.pods.list(c.metadata.namespace).find((p) => p.status?.phase === 'Running' && !isTerminal(p) && p.spec?.nodeName && podClaims(p).includes(claimKey(c)));
     if (!pod) return; // waits for a pod, as FileSystemResizePending says
+    // The volume first: without the pre-resize capacity the PV controller no longer holds the claim's capacity back.
+    const pv = await this.client.get(refs.persistentvolumes, undefined, v.metadata.name!);
+    if (pv.metadata.annotations?.[ANN_PRE_RESIZE_CAPACITY] !== undefined) {
+      delete pv.metadata.annotations[ANN_PRE_RESIZE_CAPACITY];
+      await this.client.update(refs.persistentvolumes, pv);
+    }
     const fresh = await this.client.get(refs.persistentvolumeclaims, c.metadata.namespace, c.metadata.name!);
     const status = deepCopy(fresh.status ?? {});
-    status.capacity = { ...(status.capacity ?? {}), storage: v.spec.capacity.storage };
+    status.capacity = { ...(status.capacity ?? {}), storage: pv.spec.capacity.storage };
     status.conditions = (status.conditions ?? []).filter((x: any) => x.type !== 'FileSystemResizePending' && x.type !== 'Resizing');
     if (!status.conditions.length) delete status.conditions;
     delete status.allocatedResourceStatuses;
     await this.client.updateStatus(refs.persistentvolumeclaims, { ...fresh, status });
-    const next = deepCopy(v);
-    delete next.metadata.annotations![ANN_PRE_RESIZE_CAPACITY];
-    await this.client.update(refs.persistentvolumes, next);
-    const message = `MountVolume.NodeExpandVolume succeeded for volume "${v.metadata.name}" ${pod.spec.nodeName}`;
+    const message = `MountVolume.NodeExpandVolume succeeded for volume "${pv.metadata.name}" ${pod.spec.nodeName}`;
     const kubelet = this.kubelet(pod.spec.nodeName);
     kubelet.record(pod, 'Normal', 'FileSystemResizeSuccessful', message);
     kubelet.record(c, 'Normal', 'FileSystemResizeSuccessful', message);
@@ -374,4 +380,3 @@ export class CsiDriver extends Controller {
   }
 }
 
-export const bytesToGiB = (b: number) => Math.ceil(b / GiB);

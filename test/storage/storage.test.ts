@@ -1,0 +1,330 @@
+// Storage through the real kubectl and the nodeless CLI (docs/storage.md): the cloud's
+// default StorageClass, a StatefulSet whose claims are provisioned as cloud disks in the
+// zones of the super nodes its pods land on (and whose pods then only fit those zones),
+// data that outlives a pod, expansion, static binding, reclaim Delete and Retain, and the
+// PV controller's and kube-scheduler's words for claims that cannot be bound.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+
+let n: Running;
+const ZONE_KEY = 'topology.com.tencent.cloud.csi.cbs/zone';
+before(async () => {
+  n = await startCli(undefined, ['--allow-process-runtime']);
+  await waitForReadyNode(n);
+  // One super node per zone: the default one has the first zone's subnet, add the other two.
+  const first = nodelessJson(n, ['supernode', 'list'])[0];
+  for (const s of nodelessJson(n, ['cloud', 'subnet', 'list'])) {
+    if (s.isDefault && s.id !== first.subnetId) nodelessOk(n, ['supernode', 'add', '--subnet', s.id, '--name', `sn-${s.zone}`]);
+  }
+  await waitFor('3 Ready nodes', () => (kc(n, ['get', 'nodes']).match(/ Ready /g) ?? []).length === 3, 60_000);
+});
+after(async () => {
+  kubectl(n, ['delete', 'sts', '--all', '--wait=false']);
+  kubectl(n, ['delete', 'pods', '--all', '--grace-period=0', '--force']);
+  await n?.stop();
+});
+
+const json = (args: string[]) => JSON.parse(kc(n, [...args, '-o', 'json']));
+const events = (name: string) => json(['get', 'events', '--field-selector', `involvedObject.name=${name}`]).items as any[];
+const eventWith = (name: string, reason: string, text: string, timeoutMs = 60_000) =>
+  waitFor(`${reason} "${text}" on ${name}`, () => events(name).find((e) => e.reason === reason && e.message.includes(text)), timeoutMs);
+const disks = () => nodelessJson(n, ['cloud', 'disk', 'list']) as any[];
+const claimPhase = (name: string, phase: string) => waitFor(`pvc ${name} ${phase}`, () => json(['get', 'pvc', name]).status?.phase === phase, 60_000);
+
+describe('the default StorageClass', () => {
+  it('is Tencent CBS: the CSI driver, default, WaitForFirstConsumer, expandable, with CBS parameters', () => {
+    const sc = json(['get', 'sc', 'cbs']);
+    assert.equal(sc.provisioner, 'com.tencent.cloud.csi.cbs');
+    assert.equal(sc.metadata.annotations['storageclass.kubernetes.io/is-default-class'], 'true');
+    assert.equal(sc.volumeBindingMode, 'WaitForFirstConsumer');
+    assert.equal(sc.reclaimPolicy, 'Delete');
+    assert.equal(sc.allowVolumeExpansion, true);
+    assert.equal(sc.parameters.diskType, 'CLOUD_PREMIUM');
+    assert.match(kc(n, ['get', 'sc']), /cbs \(default\)\s+com\.tencent\.cloud\.csi\.cbs\s+Delete\s+WaitForFirstConsumer\s+true/);
+  });
+
+  it('labels every super node with its zone under the driver topology key', () => {
+    for (const node of json(['get', 'nodes']).items) assert.equal(node.metadata.labels[ZONE_KEY], node.metadata.labels['topology.kubernetes.io/zone']);
+  });
+});
+
+describe('a StatefulSet with volumeClaimTemplates across zones', () => {
+  const sts = `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}, annotations: {nodeless.dev/runtime: process}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: db
+        image: busybox:1.36
+        command: [sh, -c, 'echo "$HOSTNAME started" >> $NODELESS_ROOT/data/log; exec sleep 3600']
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 15Gi}}}
+`;
+  const podNode = (pod: string) => json(['get', 'pod', pod]).spec.nodeName as string;
+  const nodeZone = (node: string) => json(['get', 'node', node]).metadata.labels['topology.kubernetes.io/zone'] as string;
+
+  it('provisions one disk per claim in the zone of the node its pod was scheduled to', async () => {
+    kc(n, ['apply', '-f', '-'], sts);
+    kc(n, ['rollout', 'status', 'sts/db', '--timeout=120s']);
+    const zones = new Set<string>();
+    for (const i of [0, 1, 2]) {
+      const pvc = json(['get', 'pvc', `data-db-${i}`]);
+      assert.equal(pvc.status.phase, 'Bound');
+      assert.equal(pvc.spec.storageClassName, 'cbs', 'the default class, set by admission');
+      assert.equal(pvc.metadata.labels.app, 'db');
+      // CBS sizes are multiples of 10 GB: 15Gi asks for a 20 GiB disk.
+      assert.equal(pvc.status.capacity.storage, '20Gi');
+      const zone = nodeZone(podNode(`db-${i}`));
+      zones.add(zone);
+      assert.equal(pvc.metadata.annotations['volume.kubernetes.io/selected-node'], podNode(`db-${i}`));
+      const pv = json(['get', 'pv', pvc.spec.volumeName]);
+      assert.equal(pv.metadata.name, `pvc-${pvc.metadata.uid}`);
+      assert.equal(pv.status.phase, 'Bound');
+      assert.equal(pv.spec.csi.driver, 'com.tencent.cloud.csi.cbs');
+      assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms, [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [zone] }] }]);
+      const disk = disks().find((d) => d.id === pv.spec.csi.volumeHandle);
+      assert.ok(disk, `disk ${pv.spec.csi.volumeHandle} in the cloud`);
+      assert.equal(disk.zone, zone);
+      assert.equal(disk.sizeGiB, 20);
+      assert.equal(disk.type, 'CLOUD_PREMIUM');
+      assert.equal(disk.name, `default/${pv.metadata.name}`);
+      await waitFor(`${disk.id} attached`, () => disks().find((d) => d.id === disk.id)?.state === 'ATTACHED');
+      const va = await waitFor('an attached VolumeAttachment', () => json(['get', 'volumeattachments']).items.find((x: any) => x.spec.source.persistentVolumeName === pv.metadata.name && x.status?.attached));
+      assert.equal(va.spec.attacher, 'com.tencent.cloud.csi.cbs');
+      assert.equal(va.spec.nodeName, podNode(`db-${i}`));
+      assert.match(va.metadata.name, /^csi-[0-9a-f]{64}$/);
+    }
+    assert.equal(zones.size, 3, 'the pods spread over the three zones');
+    const ev = events('data-db-0').map((e) => `${e.reason}: ${e.message}`);
+    assert.ok(ev.includes('WaitForFirstConsumer: waiting for first consumer to be created before binding'), ev.join('\n'));
+    assert.ok(ev.some((e) => e.startsWith("ExternalProvisioning: Waiting for a volume to be created either by the external provisioner 'com.tencent.cloud.csi.cbs'")), ev.join('\n'));
+    assert.ok(ev.includes('Provisioning: External provisioner is provisioning volume for claim "default/data-db-0"'), ev.join('\n'));
+    assert.ok(ev.some((e) => /^ProvisioningSucceeded: Successfully provisioned volume pvc-/.test(e)), ev.join('\n'));
+    const stsEvents = events('db').map((e) => e.message);
+    assert.ok(stsEvents.includes('create Claim data-db-0 Pod db-0 in StatefulSet db success'), stsEvents.join('\n'));
+    // The cloud's quota counts the disks.
+    const quota = nodelessJson(n, ['cloud', 'quota', 'list']).find((q: any) => q.name === 'disks-per-region');
+    assert.equal(quota.used, 3);
+  });
+
+  it('keeps what a pod wrote for the pod that replaces it', async () => {
+    const uid = json(['get', 'pod', 'db-1']).metadata.uid;
+    kc(n, ['delete', 'pod', 'db-1']);
+    await waitFor('db-1 back and running', () => {
+      const p = json(['get', 'pod', 'db-1']);
+      return p.metadata.uid !== uid && p.status.phase === 'Running';
+    }, 90_000);
+    const log = await waitFor('two starts in the log', () => {
+      const out = kc(n, ['exec', 'db-1', '--', 'sh', '-c', 'cat $NODELESS_ROOT/data/log']);
+      return out.split('\n').filter(Boolean).length === 2 ? out : undefined;
+    });
+    assert.deepEqual(log.trim().split('\n'), ['db-1 started', 'db-1 started']);
+  });
+
+  it('schedules a pod only where its disk is: other zones have a volume node affinity conflict', async () => {
+    const node = podNode('db-0');
+    kc(n, ['cordon', node]);
+    try {
+      const uid = json(['get', 'pod', 'db-0']).metadata.uid;
+      kc(n, ['delete', 'pod', 'db-0', '--wait=false']);
+      await waitFor('db-0 recreated', () => json(['get', 'pods']).items.find((p: any) => p.metadata.name === 'db-0' && p.metadata.uid !== uid), 60_000);
+      const ev = await eventWith('db-0', 'FailedScheduling', 'volume node affinity conflict', 90_000);
+      assert.equal(ev.message, '0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) had volume node affinity conflict. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
+      assert.equal(json(['get', 'pod', 'db-0']).status.phase, 'Pending');
+    } finally {
+      kc(n, ['uncordon', node]);
+    }
+    await waitFor('db-0 running again on its zone\'s node', () => {
+      const p = json(['get', 'pod', 'db-0']);
+      return p.status.phase === 'Running' && p.spec.nodeName === node;
+    }, 90_000);
+  });
+
+  it('grows a disk when its claim asks for more, and the claim once the node has grown the file system', async () => {
+    kc(n, ['patch', 'pvc', 'data-db-0', '-p', '{"spec":{"resources":{"requests":{"storage":"35Gi"}}}}']);
+    const pvName = json(['get', 'pvc', 'data-db-0']).spec.volumeName;
+    await waitFor('claim capacity 35Gi', () => json(['get', 'pvc', 'data-db-0']).status.capacity?.storage === '35Gi', 60_000);
+    const pv = json(['get', 'pv', pvName]);
+    assert.equal(pv.spec.capacity.storage, '35Gi');
+    assert.equal(disks().find((d) => d.id === pv.spec.csi.volumeHandle).sizeGiB, 35);
+    const pvc = json(['get', 'pvc', 'data-db-0']);
+    assert.equal(pvc.status.conditions, undefined, 'no resize condition left');
+    assert.equal(pvc.status.allocatedResources.storage, '35Gi');
+    const ev = events('data-db-0').map((e) => `${e.reason}: ${e.message}`);
+    assert.ok(ev.includes(`Resizing: External resizer is resizing volume ${pvName}`), ev.join('\n'));
+    assert.ok(ev.includes('FileSystemResizeRequired: Require file system resize of volume on node'), ev.join('\n'));
+    assert.ok(ev.some((e) => e.startsWith(`FileSystemResizeSuccessful: MountVolume.NodeExpandVolume succeeded for volume "${pvName}"`)), ev.join('\n'));
+  });
+
+  it('deletes the disk of a released claim with reclaim policy Delete', async () => {
+    kc(n, ['scale', 'sts', 'db', '--replicas=2']);
+    await waitFor('db-2 gone', () => kubectl(n, ['get', 'pod', 'db-2']).code !== 0, 60_000);
+    const pv = json(['get', 'pvc', 'data-db-2']).spec.volumeName;
+    const disk = json(['get', 'pv', pv]).spec.csi.volumeHandle;
+    kc(n, ['delete', 'pvc', 'data-db-2']);
+    await waitFor('PV gone', () => kubectl(n, ['get', 'pv', pv]).code !== 0, 60_000);
+    assert.equal(disks().find((d) => d.id === disk), undefined, 'the disk is deleted');
+  });
+});
+
+describe('claims that cannot be bound', () => {
+  it('stays Pending with the controller\'s event for a class that does not exist', async () => {
+    kc(n, ['apply', '-f', '-'], `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: nope}
+spec: {storageClassName: x, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`);
+    const ev = await eventWith('nope', 'ProvisioningFailed', 'not found');
+    assert.equal(ev.message, 'storageclass.storage.k8s.io "x" not found');
+    assert.equal(ev.type, 'Warning');
+    assert.equal(ev.source.component, 'persistentvolume-controller');
+    assert.equal(json(['get', 'pvc', 'nope']).status.phase, 'Pending');
+  });
+
+  it('keeps a pod with an unbound Immediate claim from being scheduled', async () => {
+    kc(n, ['apply', '-f', '-'], `
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: elsewhere}
+provisioner: example.com/nowhere
+volumeBindingMode: Immediate
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: waiting}
+spec: {storageClassName: elsewhere, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: needs-waiting}
+spec:
+  containers: [{name: c, image: nginx}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: waiting}}]
+`);
+    const ev = await eventWith('needs-waiting', 'FailedScheduling', 'unbound');
+    assert.equal(ev.message, '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
+    await eventWith('waiting', 'ExternalProvisioning', "the external provisioner 'example.com/nowhere'");
+    kc(n, ['delete', 'pod', 'needs-waiting', '--grace-period=0', '--force']);
+  });
+
+  it('tells a pod whose claim does not exist', async () => {
+    kc(n, ['run', 'no-claim', '--image=nginx', '--overrides', '{"spec":{"volumes":[{"name":"d","persistentVolumeClaim":{"claimName":"missing"}}]}}']);
+    const ev = await eventWith('no-claim', 'FailedScheduling', 'missing');
+    assert.equal(ev.message, '0/3 nodes are available: persistentvolumeclaim "missing" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
+    kc(n, ['delete', 'pod', 'no-claim', '--grace-period=0', '--force']);
+  });
+});
+
+describe('static volumes', () => {
+  const pv = (name: string, size: string, extra = '') => `
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: ${name}, labels: {tier: ${name === 'gold' ? 'gold' : 'plain'}}}
+spec:
+  capacity: {storage: ${size}}
+  accessModes: [ReadWriteOnce]
+  storageClassName: manual
+  hostPath: {path: /srv/${name}}
+${extra}
+---`;
+
+  it('binds a claim to the smallest matching volume, by class, size, access mode and selector', async () => {
+    kc(n, ['apply', '-f', '-'], pv('gold', '2Gi') + pv('small', '1Gi') + pv('big', '10Gi') + pv('pinned', '3Gi', '  claimRef: {namespace: default, name: wants-pinned}') + `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: any-1g}
+spec: {storageClassName: manual, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: gold-1g}
+spec: {storageClassName: manual, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}, selector: {matchLabels: {tier: gold}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: wants-big}
+spec: {storageClassName: manual, volumeName: big, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: wants-pinned}
+spec: {storageClassName: manual, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: many-writers}
+spec: {storageClassName: manual, accessModes: [ReadWriteMany], resources: {requests: {storage: 1Gi}}}
+`);
+    for (const c of ['any-1g', 'gold-1g', 'wants-big', 'wants-pinned']) await claimPhase(c, 'Bound');
+    assert.equal(json(['get', 'pvc', 'any-1g']).spec.volumeName, 'small');
+    assert.equal(json(['get', 'pvc', 'gold-1g']).spec.volumeName, 'gold');
+    assert.equal(json(['get', 'pvc', 'wants-big']).spec.volumeName, 'big');
+    assert.equal(json(['get', 'pvc', 'wants-pinned']).spec.volumeName, 'pinned');
+    const small = json(['get', 'pv', 'small']);
+    assert.equal(small.status.phase, 'Bound');
+    assert.equal(small.spec.claimRef.name, 'any-1g');
+    assert.equal(small.metadata.annotations['pv.kubernetes.io/bound-by-controller'], 'yes');
+    assert.equal(json(['get', 'pvc', 'any-1g']).status.capacity.storage, '1Gi');
+    assert.equal(json(['get', 'pvc', 'wants-big']).metadata.annotations['pv.kubernetes.io/bind-completed'], 'yes');
+    // Nothing offers ReadWriteMany and the class provisions nothing: the claim waits.
+    const ev = await eventWith('many-writers', 'ProvisioningFailed', 'manual');
+    assert.equal(ev.message, 'storageclass.storage.k8s.io "manual" not found');
+    assert.equal(json(['get', 'pvc', 'many-writers']).status.phase, 'Pending');
+  });
+
+  it('releases a Retain volume when its claim goes, and fails a Delete volume no provisioner made', async () => {
+    kc(n, ['delete', 'pvc', 'any-1g']);
+    await waitFor('small Released', () => json(['get', 'pv', 'small']).status.phase === 'Released');
+    kc(n, ['patch', 'pv', 'big', '-p', '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}']);
+    kc(n, ['delete', 'pvc', 'wants-big']);
+    await waitFor('big Failed', () => json(['get', 'pv', 'big']).status.phase === 'Failed');
+    const ev = await eventWith('big', 'VolumeFailedDelete', 'no deletable volume plugin matched');
+    assert.equal(ev.message, 'error getting deleter volume plugin for volume "big": no deletable volume plugin matched');
+  });
+
+  it('keeps a provisioned disk whose class says Retain, detached once its pod is gone', async () => {
+    kc(n, ['apply', '-f', '-'], `
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: cbs-retain}
+provisioner: com.tencent.cloud.csi.cbs
+parameters: {diskType: CLOUD_SSD}
+reclaimPolicy: Retain
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: keep}
+spec: {storageClassName: cbs-retain, accessModes: [ReadWriteOnce], resources: {requests: {storage: 100Gi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: keeper}
+spec:
+  containers: [{name: c, image: nginx}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: keep}}]
+`);
+    await claimPhase('keep', 'Bound');
+    const pvName = json(['get', 'pvc', 'keep']).spec.volumeName;
+    const id = json(['get', 'pv', pvName]).spec.csi.volumeHandle;
+    await waitFor('attached', () => disks().find((d) => d.id === id)?.state === 'ATTACHED');
+    assert.equal(disks().find((d) => d.id === id).type, 'CLOUD_SSD');
+    kc(n, ['delete', 'pod', 'keeper', '--grace-period=0', '--force']);
+    kc(n, ['delete', 'pvc', 'keep']);
+    await waitFor('Released', () => json(['get', 'pv', pvName]).status.phase === 'Released');
+    await waitFor('detached', () => disks().find((d) => d.id === id)?.state === 'UNATTACHED');
+    assert.equal(json(['get', 'pv', pvName]).spec.persistentVolumeReclaimPolicy, 'Retain');
+  });
+});
