@@ -164,6 +164,8 @@ kind: PersistentVolumeClaim
 metadata: {name: ${name}}
 spec: {accessModes: [ReadWriteOnce], ${cls === undefined ? '' : `storageClassName: "${cls}", `}resources: {requests: {storage: 1Gi}}}
 `;
+    // Without the cluster's own default class (cbs, docs/storage.md) first.
+    kc(n, ['delete', 'storageclass', 'cbs']);
     kc(n, ['create', '-f', '-'], claim('before'));
     assert.equal(json(['get', 'pvc', 'before']).spec.storageClassName, undefined);
     kc(n, ['create', '-f', '-'], sc('slow', false));

@@ -83,9 +83,11 @@ export class AttachDetachController extends Controller {
         want.set(p.spec.nodeName, list);
       }
     }
-    // Detach from nodes no pod needs it on.
+    // Detach from nodes no pod needs it on: only attachments this controller makes (a CSI volume's, by their
+    // name), not one someone created for a volume of another kind.
     for (const va of existing) {
       if (want.has(va.spec?.nodeName) || va.metadata.deletionTimestamp) continue;
+      if (!csi || va.spec?.attacher !== csi.driver || va.metadata.name !== attachmentName(csi.volumeHandle, csi.driver, va.spec?.nodeName)) continue;
       try {
         await this.client.delete(refs.volumeattachments, undefined, va.metadata.name!);
       } catch (e) {
