@@ -2,7 +2,7 @@
 // Logs and the pod proxy come from the pod runtime and the super node agent,
 // which plug in through `PodBackends` so the API server does not depend on them.
 import type http from 'node:http';
-import type { KubeObject } from '../api/types.js';
+import type { KubeObject, ResourceType } from '../api/types.js';
 import type { Registry, WriteOptions } from './registry.js';
 import type { ResourceRequest } from './request.js';
 import { DecodeError, errors, StatusError, statusBody } from './status.js';
@@ -54,6 +54,46 @@ export interface PodBackends {
 function flag(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
   return v !== null && !['0', 'false', 'f'].includes(v.toLowerCase());
+}
+
+
+/** The autoscaling/v1 Scale view of an object: spec.replicas, status.replicas and the selector (as the scale subresource shows it). */
+export function scaleOf(rt: ResourceType, o: KubeObject): KubeObject {
+  const s = rt.scale!;
+  const selPath = s.labelSelectorPath;
+  let selector = selPath ? getPath(o, selPath) : undefined;
+  if (selector === undefined && o.spec?.selector) selector = labelSelectorToString(o.spec.selector);
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+    spec: { replicas: getPath(o, s.specReplicasPath) ?? 0 },
+    status: { replicas: getPath(o, s.statusReplicasPath) ?? 0, ...(typeof selector === 'string' && selector ? { selector } : {}) },
+  };
+}
+
+/** GET …/scale: a type without the subresource is the path's NotFound. */
+export async function readScale(reg: Registry, rt: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
+  if (!rt.scale) throw errors.notFoundPath(`${rt.plural}/scale`);
+  // A built-in kind's ScaleREST names its own resource in the NotFound: deployments/scale.apps "web" not found.
+  const o = await reg.get(rt, namespace, name).catch((e) => {
+    throw e instanceof StatusError && e.code === 404 && !rt.custom ? errors.notFound({ group: rt.group, plural: `${rt.plural}/scale` }, name) : e;
+  });
+  return scaleOf(rt, o);
+}
+
+/**
+ * PUT …/scale: sets the object's replicas (a write to the object itself, under the scale request's
+ * options: a dry run stores nothing); `rv`, when given, must be the object's resourceVersion.
+ */
+export async function writeScale(reg: Registry, rt: ResourceType, namespace: string | undefined, name: string, replicas: unknown, rv: string | undefined, opts: WriteOptions = {}): Promise<KubeObject> {
+  if (!rt.scale) throw errors.notFoundPath(`${rt.plural}/scale`);
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+    throw errors.invalid({ kind: 'Scale', group: 'autoscaling' }, name, [{ field: 'spec.replicas', type: 'FieldValueInvalid', message: `${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` }]);
+  }
+  const cur = await reg.get(rt, namespace, name);
+  if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(rt, name);
+  setPath(cur, rt.scale.specReplicasPath, replicas);
+  return scaleOf(rt, await reg.update(rt, namespace, name, cur, { ...opts, subresource: undefined }));
 }
 
 /** The pod strategy's validateContainer: the named container must exist; none named picks the only one. */
@@ -150,24 +190,10 @@ export class Subresources {
     throw errors.methodNotAllowed(`${r.method} ${rt.plural}/${sub}`);
   }
 
-  /** autoscaling/v1 Scale view of spec.replicas and the selector. */
-  private toScale(rt: ResourceRequest['rt'], o: KubeObject) {
-    const s = rt.scale!;
-    const selPath = s.labelSelectorPath;
-    let selector = selPath ? getPath(o, selPath) : undefined;
-    if (selector === undefined && o.spec?.selector) selector = labelSelectorToString(o.spec.selector);
-    return {
-      kind: 'Scale', apiVersion: 'autoscaling/v1',
-      metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
-      spec: { replicas: getPath(o, s.specReplicasPath) ?? 0 },
-      status: { replicas: getPath(o, s.statusReplicasPath) ?? 0, ...(typeof selector === 'string' && selector ? { selector } : {}) },
-    };
-  }
-
   private async scale(reg: Registry, r: ResourceRequest, res: http.ServerResponse) {
     const { rt, namespace, name } = r;
     if (!rt.scale) throw errors.notFoundPath(`${rt.plural}/scale`);
-    if (r.method === 'GET') return sendJson(res, 200, this.toScale(rt, await reg.get(rt, namespace, name!)));
+    if (r.method === 'GET') return sendJson(res, 200, await readScale(reg, rt, namespace, name!));
     let replicas: unknown;
     let rv: string | undefined;
     let opts: WriteOptions;
@@ -182,7 +208,7 @@ export class Subresources {
     } else if (r.method === 'PATCH') {
       const { kind, patch } = decodePatch(r.headers['content-type'], r.body);
       opts = writeOptions(r.query, 'scale', 'Patch', kind);
-      const cur = this.toScale(rt, await reg.get(rt, namespace, name!));
+      const cur = scaleOf(rt, await reg.get(rt, namespace, name!));
       let next: any;
       try {
         next = kind === 'json' ? jsonPatch(cur, patch as any) : mergePatch(cur, patch);
@@ -193,15 +219,7 @@ export class Subresources {
       if (bad !== undefined) throw new DecodeError(SCALE_KIND, bad, next).forPatch(kind, patch);
       replicas = next?.spec?.replicas;
     } else throw errors.methodNotAllowed(`${r.method} ${rt.plural}/scale`);
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw errors.invalid({ kind: 'Scale', group: 'autoscaling' }, name!, [{ field: 'spec.replicas', type: 'FieldValueInvalid', message: `${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` }]);
-    }
-    const cur = await reg.get(rt, namespace, name!);
-    if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(rt, name!);
-    setPath(cur, rt.scale.specReplicasPath, replicas);
-    // The write is to the object itself (its spec), under the scale request's options: a dry run stores nothing.
-    const updated = await reg.update(rt, namespace, name!, cur, { ...opts, subresource: undefined, user: r.user });
-    return sendJson(res, 200, this.toScale(rt, updated));
+    return sendJson(res, 200, await writeScale(reg, rt, namespace, name!, replicas, rv, { ...opts, user: r.user }));
   }
 
   /** pods/NAME/binding: what a scheduler posts to place a pod; a dry run checks it and stores nothing. */

@@ -111,6 +111,14 @@ export class HttpClient implements Client {
     return this.request('DELETE', await this.path(ref, ns, name), { apiVersion: 'v1', kind: 'DeleteOptions', ...opts });
   }
 
+  async getScale(ref: ResourceRef, ns: string | undefined, name: string): Promise<KubeObject> {
+    return this.request('GET', await this.path(ref, ns, name, 'scale'));
+  }
+
+  async updateScale(ref: ResourceRef, ns: string | undefined, name: string, scale: KubeObject): Promise<KubeObject> {
+    return this.request('PUT', await this.path(ref, ns, name, 'scale'), scale);
+  }
+
   async createSubresource(ref: ResourceRef, ns: string | undefined, name: string, subresource: string, body: unknown): Promise<unknown> {
     return this.request('POST', await this.path(ref, ns, name, subresource), body);
   }

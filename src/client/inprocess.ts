@@ -3,7 +3,7 @@
 import type { KubeObject, ResourceType } from '../api/types.js';
 import type { Registry } from '../apiserver/registry.js';
 import { StatusError } from '../apiserver/status.js';
-import { bindPod, evictPod } from '../apiserver/subresources.js';
+import { bindPod, evictPod, readScale, writeScale } from '../apiserver/subresources.js';
 import { createToken } from '../apiserver/tokenrequest.js';
 import type { Client, DeleteOpts, ListOpts, ObjectList, PatchType, ResourceRef, WatchEvent, WatchHandle, WatchOpts, WriteOpts } from './types.js';
 import { ApiError } from './types.js';
@@ -61,6 +61,14 @@ export class InProcessClient implements Client {
 
   async delete(ref: ResourceRef, ns: string | undefined, name: string, opts: DeleteOpts = {}): Promise<KubeObject | undefined> {
     return this.call(() => this.reg.delete(this.rt(ref), ns, name, opts));
+  }
+
+  getScale(ref: ResourceRef, ns: string | undefined, name: string): Promise<KubeObject> {
+    return this.call(() => readScale(this.reg, this.rt(ref), ns, name));
+  }
+
+  updateScale(ref: ResourceRef, ns: string | undefined, name: string, scale: KubeObject): Promise<KubeObject> {
+    return this.call(() => writeScale(this.reg, this.rt(ref), ns, name, scale?.spec?.replicas ?? 0, scale?.metadata?.resourceVersion));
   }
 
   async createSubresource(ref: ResourceRef, ns: string | undefined, name: string, subresource: string, body: any): Promise<unknown> {

@@ -81,6 +81,10 @@ export interface Client {
     opts?: WriteOpts & { subresource?: string },
   ): Promise<T>;
   delete(ref: ResourceRef, namespace: string | undefined, name: string, opts?: DeleteOpts): Promise<KubeObject | undefined>;
+  /** GET the scale subresource: an autoscaling/v1 Scale (client-go's scale client, what the HPA controller reads). */
+  getScale(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KubeObject>;
+  /** PUT the scale subresource (spec.replicas; metadata.resourceVersion, when set, must match). */
+  updateScale(ref: ResourceRef, namespace: string | undefined, name: string, scale: KubeObject): Promise<KubeObject>;
   /** POST to a subresource (binding, eviction). */
   createSubresource(ref: ResourceRef, namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<unknown>;
   watch<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: WatchOpts, onEvent: (e: WatchEvent<T>) => void): WatchHandle;
@@ -103,6 +107,7 @@ export const refs = {
   controllerrevisions: { apiVersion: 'apps/v1', resource: 'controllerrevisions' },
   jobs: { apiVersion: 'batch/v1', resource: 'jobs' },
   cronjobs: { apiVersion: 'batch/v1', resource: 'cronjobs' },
+  horizontalpodautoscalers: { apiVersion: 'autoscaling/v2', resource: 'horizontalpodautoscalers' },
   replicationcontrollers: { apiVersion: 'v1', resource: 'replicationcontrollers' },
   leases: { apiVersion: 'coordination.k8s.io/v1', resource: 'leases' },
   poddisruptionbudgets: { apiVersion: 'policy/v1', resource: 'poddisruptionbudgets' },

@@ -1,5 +1,5 @@
 // Starts the workload control loops of kube-controller-manager against one
-// Client: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, garbage
+// Client: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, HorizontalPodAutoscaler, garbage
 // collector, namespace, service account, disruption and endpoints controllers,
 // and, given the cluster's credentials, the root CA publisher, the
 // ServiceAccount token controller and the CSR signer, sharing one informer per
@@ -11,6 +11,7 @@ import { DeploymentController } from './deployment.js';
 import { StatefulSetController } from './statefulset.js';
 import { DaemonSetController } from './daemonset.js';
 import { JobController } from './job.js';
+import { HorizontalController } from './hpa/controller.js';
 import { CronJobController } from './cronjob.js';
 import { GarbageCollector, defaultNamespacedRefs } from './gc.js';
 import { NamespaceController } from './namespace.js';
@@ -42,6 +43,7 @@ export function startWorkloadControllers(client: Client, opts: ControllerOptions
     new DaemonSetController(ctx),
     new JobController(ctx),
     new CronJobController(client, { informers: opts.informers, clock: opts.clock }),
+    new HorizontalController(client, { informers: opts.informers, clock: opts.clock }),
     new GarbageCollector(ctx, namespacedRefs),
     new NamespaceController(ctx, namespacedRefs),
     new ServiceAccountController(ctx),
