@@ -9,7 +9,7 @@ import { DecodeError, errors, StatusError, statusBody } from './status.js';
 import { decodeError } from '../api/openapi/index.js';
 import { queryBool, queryInt64, queryTime } from './params.js';
 import type { FieldError } from '../api/types.js';
-import { decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
+import { addWarning, decodeBody, decodePatch, sendJson, writeOptions } from './http.js';
 import { jsonPatch, mergePatch } from './patch/index.js';
 import { selectorFromLabelSelector, labelSelectorToString } from '../api/selectors.js';
 import { renderingFor, toTable } from './tables.js';
@@ -163,7 +163,9 @@ export class Subresources {
         // serviceaccounts/NAME/token: create only (./tokenrequest.ts).
         if (r.method !== 'POST') throw errors.methodNotAllowed(`${r.method} serviceaccounts/token`);
         const opts = writeOptions(r.query, 'token', 'Create');
-        const out = await createToken(reg, r.namespace, r.name, decodeBody(r.headers['content-type'], r.body), { dryRun: opts.dryRun, user: r.user });
+        const warnings: string[] = [];
+        const out = await createToken(reg, r.namespace, r.name, decodeBody(r.headers['content-type'], r.body), { dryRun: opts.dryRun, fieldValidation: opts.fieldValidation, warnings, user: r.user });
+        for (const w of warnings) addWarning(res, w);
         return sendJson(res, 201, out);
       }
       default:

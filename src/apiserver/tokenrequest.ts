@@ -6,9 +6,9 @@
 // optionally bound to a Pod, Secret or Node so that it dies with it. Nothing is
 // stored. docs/auth.md.
 import type { FieldError, KubeObject } from '../api/types.js';
-import { decodeError } from '../api/openapi/index.js';
+import { validateDefinition } from '../api/openapi/validate.js';
 import { formatRFC3339 } from '../api/duration.js';
-import type { Registry } from './registry.js';
+import { removePath, type Registry } from './registry.js';
 import { DecodeError, errors, StatusError } from './status.js';
 import type { Attributes } from './admission/types.js';
 import type { UserInfo } from './auth/user.js';
@@ -45,6 +45,8 @@ function boundConflict(kind: string, name: string, uid: string): StatusError {
 
 export interface TokenRequestOptions {
   dryRun?: boolean;
+  /** Unknown fields: refused (Strict), a warning (Warn, the default) or dropped silently (Ignore), as for any write. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   user?: UserInfo;
   warnings?: string[];
 }
@@ -60,8 +62,15 @@ export async function createToken(reg: Registry, namespace: string | undefined, 
   if ((req.kind !== undefined && req.kind !== '' && req.kind !== 'TokenRequest') || (req.apiVersion && !['authentication.k8s.io/v1', 'authentication.k8s.io/v1beta1'].includes(req.apiVersion))) {
     throw errors.badRequest(`the API version in the data (${req.apiVersion ?? ''}) does not match the expected API version (authentication.k8s.io/v1)`);
   }
-  const bad = decodeError('io.k8s.api.authentication.v1.TokenRequest', req);
-  if (bad !== undefined) throw new DecodeError(TOKEN_REQUEST, bad, req);
+  const checked = validateDefinition('io.k8s.api.authentication.v1.TokenRequest', req);
+  if (checked.decodeError !== undefined) throw new DecodeError(TOKEN_REQUEST, checked.decodeError, req);
+  if (checked.unknownFields.length) {
+    const unknown = checked.unknownFields.map((f) => `unknown field "${f}"`);
+    if (opts.fieldValidation === 'Strict') throw errors.badRequest(`strict decoding error: ${unknown.join(', ')}`);
+    if ((opts.fieldValidation ?? 'Warn') === 'Warn') opts.warnings?.push(...unknown);
+    // Go's decoder has nowhere to put them: they are not in the answer.
+    for (const f of checked.unknownFields) removePath(req, f);
+  }
   req.apiVersion = 'authentication.k8s.io/v1';
   req.kind = 'TokenRequest';
   req.metadata ??= {};
@@ -89,6 +98,8 @@ export async function createToken(reg: Registry, namespace: string | undefined, 
   };
   await reg.admission.admit(attrs);
   await reg.admission.validate(attrs);
+  // Webhooks' and policies' warnings reach the client as Warning headers.
+  opts.warnings?.push(...attrs.warnings);
 
   let pod: KubeObject | undefined;
   let secret: KubeObject | undefined;

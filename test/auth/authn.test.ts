@@ -106,6 +106,23 @@ describe('ServiceAccount tokens (TokenRequest API)', () => {
     assert.equal((await raw(n, 'GET', '/api/v1/namespaces/default/serviceaccounts/robot/token')).status, 405);
   });
 
+  it('unknown fields in a TokenRequest are dropped with a warning, or refused under fieldValidation=Strict', async () => {
+    const body = '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","__proto__":{"polluted":true},"spec":{"bogus":1,"audiences":["a"]}}';
+    const url = '/api/v1/namespaces/default/serviceaccounts/robot/token';
+    const warned = await raw(n, 'POST', url, body);
+    assert.equal(warned.status, 201, warned.body);
+    const tr = JSON.parse(warned.body);
+    assert.equal(Object.hasOwn(tr, '__proto__'), false);
+    assert.equal(({} as any).polluted, undefined);
+    assert.deepEqual(Object.keys(tr.spec).sort(), ['audiences', 'expirationSeconds']);
+    assert.deepEqual(tr.spec.audiences, ['a']);
+    // (Node's client joins the two Warning headers.)
+    assert.equal(String(warned.headers.warning), '299 - "unknown field \\"__proto__\\"", 299 - "unknown field \\"spec.bogus\\""');
+    const strict = await raw(n, 'POST', `${url}?fieldValidation=Strict`, body);
+    assert.equal(strict.status, 400);
+    assert.equal(JSON.parse(strict.body).message, 'strict decoding error: unknown field "__proto__", unknown field "spec.bogus"');
+  });
+
   it('a Secret-bound token (--bound-object-kind Secret) dies with the Secret', async () => {
     kc(n, ['create', 'secret', 'generic', 'anchor', '--from-literal', 'a=b']);
     const uid = kc(n, ['get', 'secret', 'anchor', '-o', 'jsonpath={.metadata.uid}']);

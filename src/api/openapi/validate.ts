@@ -511,7 +511,12 @@ export function validateObject(rt: ResourceType, obj: unknown): Validation {
  * decoder would give, or undefined.
  */
 export function decodeError(definition: string, obj: unknown): string | undefined {
+  return validateDefinition(definition, obj).decodeError;
+}
+
+/** validateObject for a body of one built-in definition that is not a stored type (a TokenRequest). */
+export function validateDefinition(definition: string, obj: unknown): Validation {
   const n = builtinNode(definition);
   const root = n.struct ? n : { ...n, struct: definition.slice(definition.lastIndexOf('.') + 1) };
-  return run(root, obj, true).decodeError;
+  return run(root, obj, true);
 }
