@@ -53,7 +53,7 @@ export class SubnetNetwork implements PodNetwork {
   }
 }
 
-export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig' | 'apiServer'> {
+export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'hiddenPaths' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig' | 'apiServer'> {
   /** The disk driver's zone label (its CSI topology key): each node carries its zone under it too (docs/storage.md). */
   topologyKey?: string;
 }

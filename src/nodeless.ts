@@ -34,7 +34,7 @@ import { podEipAdmission, startPodEips } from './controllers/podeip/controller.j
 import { PodEipConfig, podEipConfigValidation } from './clouds/alibaba/controller-config.js';
 import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
 import { clusterStorage, startStorage } from './controllers/storage/index.js';
-import { metricsSource, runtimeBackends, type NodeAgentOptions } from './runtime/index.js';
+import { metricsSource, namespaceSupport, runtimeBackends, type NamespaceSupport, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
 
@@ -72,6 +72,8 @@ export interface Nodeless {
   clusters: Map<string, Cluster>;
   /** The idle heap compaction (absent when turned off). */
   compaction?: IdleCompaction;
+  /** With --allow-process-runtime: whether process pods run in Linux namespaces here, or why not. */
+  processNamespaces?: NamespaceSupport;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,13 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   const retain = Number(process.env.NODELESS_RETAIN_CHANGES) || undefined;
   // The process runtime's pod directories hold Secret volumes: owner-only, like the store.
   privateDir(path.join(home, 'pods'));
+  // What this machine allows process pods, found out (and said) once at start; each node agent sees the same.
+  let processNamespaces: NamespaceSupport | undefined;
+  if (opts.allowProcessRuntime) {
+    processNamespaces = namespaceSupport(path.join(home, 'pods'));
+    if (processNamespaces.available) log.info(`process runtime: pods run in their own Linux namespaces (mount, UTS, IPC, PID${processNamespaces.userns ? ', in a user namespace' : ''})`);
+    else log.warn(`process runtime: Linux namespaces are not available (${processNamespaces.reason}); process pods run on this machine with their paths under $NODELESS_ROOT`);
+  }
   const storeFile = path.join(home, 'state.db');
   const store = new SqliteStore(storeFile, { retainChanges: retain });
   const clusters = new Map<string, Cluster>();
@@ -144,7 +153,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const scheduler = startScheduler(c.client, { informers, volumeBinding: true });
     const lifecycle = startNodeLifecycle(c.client, { informers });
     const eklet = await startEklet(cloud, name, c.client, {
-      informers, eksConfig, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), simulation: opts.simulation, eventLimit: opts.kubeletEvents,
+      informers, eksConfig, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), hiddenPaths: [home], simulation: opts.simulation, eventLimit: opts.kubeletEvents,
       apiServer: () => served.then((s) => s.clusterEndpoint(name)),
       // The node plugin of the cloud's disk driver labels each node with its zone under the driver's topology key.
       topologyKey: clusterStorage(cloud, name).topologyKey,
@@ -211,7 +220,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   });
   let closed = false;
   return {
-    url, home, token: creds.token, caCert: creds.caCert, kubeconfigPath, store, cloud, clusters, compaction,
+    url, home, token: creds.token, caCert: creds.caCert, kubeconfigPath, store, cloud, clusters, compaction, processNamespaces,
     async close() {
       if (closed) return;
       closed = true;

@@ -70,6 +70,8 @@ export async function runUp(o: UpOptions): Promise<void> {
   console.log(`nodeless is up at ${n.url}`);
   console.log(`  home:       ${n.home}`);
   console.log(`  kubeconfig: ${n.kubeconfigPath}`);
+  const ns = n.processNamespaces;
+  if (ns) console.log(ns.available ? `  processes:  process pods run in their own Linux namespaces${ns.userns ? ' (a user namespace)' : ''}` : `  processes:  no Linux namespaces here (${ns.reason}); process pods run under $NODELESS_ROOT`);
   console.log('');
   console.log(`  export KUBECONFIG=${n.kubeconfigPath}`);
   console.log('  kubectl get nodes');

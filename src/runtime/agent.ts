@@ -23,6 +23,7 @@ import type { NfsMounts } from './nfs.js';
 import { defaultNodeIP, registerNode, renewLease, nodeStatus, type NodeSpecOptions } from './node.js';
 import { ProcessRuntime } from './process.js';
 import type { ApiEndpoint } from './incluster.js';
+import type { NamespaceSupport } from './namespaces.js';
 import { RUNTIME_ANNOTATION, wantsProcessRuntime, type SimulationOptions } from './simulate.js';
 import { SimulatedRuntime, stateFromStatus } from './simulated.js';
 import { buildStatus } from './status.js';
@@ -35,6 +36,10 @@ export interface NodeAgentOptions extends NodeSpecOptions, ControllerOptions {
   allowProcessRuntime?: boolean;
   /** Where process-runtime pods get their directories (required for them). */
   stateDir?: string;
+  /** Host paths process-runtime containers never see (nodeless' home; default: stateDir). */
+  hiddenPaths?: string[];
+  /** What the process runtime may use (default: what this machine allows, namespaces.ts); tests force the fallback. */
+  processNamespaces?: NamespaceSupport;
   /** Lease renewal period (default 10s) and duration (default 40s). */
   leaseRenewMs?: number;
   leaseDurationSeconds?: number;
@@ -275,6 +280,14 @@ export class Kubelet extends Controller implements NodeAgent {
         onProbe: (ps) => { this.markDirty(ps); this.lifecycle.sync(ps); },
         event: this.host.event, podOf: (ps) => this.podOf(ps), clusterDefaults: () => this.eksConfig.defaults(),
         apiServer: opts.apiServer, clock: this.clock,
+        hiddenPaths: opts.hiddenPaths, namespaces: opts.processNamespaces,
+        // The kubelet's watches of the ConfigMaps and Secrets its pods' volumes read: updates reach the files.
+        watchObjects: (onChange) => {
+          const views = (['configmaps', 'secrets'] as const).map((kind) => new InformerView(this.shared.informer(refs[kind])).on({
+            add: (o) => onChange(kind, o), update: (_old, o) => onChange(kind, o), delete: (o) => onChange(kind, o),
+          }));
+          return () => { for (const v of views) v.close(); };
+        },
       });
       return 'process';
     }

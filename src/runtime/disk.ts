@@ -3,8 +3,9 @@
 // (src/clouds/tencent/disk.ts), which may be a
 // reused disk from the image cache (no Pulling, "already present on machine");
 // simulated containers write to it (`nodeless.dev/simulate: write=15Gi
-// write-after=5s`), process-runtime pods are measured (the bytes under their
-// root directory, and files their processes deleted but hold open); a periodic check runs image and container GC and the
+// write-after=5s`), process-runtime pods are measured (the bytes of their
+// containers' writable layers, or of their root directory without namespaces, and files
+// their processes deleted but hold open); a periodic check runs image and container GC and the
 // pod-eviction-threshold restart, with the documented events. Settings are the
 // pod's eks.tke.cloud.tencent.com/* annotations over kube-system/eks-config.
 import fs from 'node:fs';
@@ -223,7 +224,7 @@ export class PodDisks {
       if (rec.wipe && !ps.containers.some((x) => x !== c && x.state === 'running')) {
         rec.wipe = false;
         const pod = this.host.podOf(ps);
-        if (pod && this.host.stateDir) wipeWritable(podDirs(this.host.stateDir, pod).root);
+        if (pod) for (const d of this.writable(ps, pod)) wipeWritable(d);
       }
       return;
     }
@@ -241,6 +242,12 @@ export class PodDisks {
     if (!rec.key || ps.runtime === 'process') return;
     const images = rec.disk.images().map(({ name, bytes }) => ({ name, bytes }));
     this.cache.release({ zone: this.host.zone, key: rec.key, images, releasedAt: Date.now(), from: `${ps.namespace}/${ps.name}` });
+  }
+
+  /** A process pod's writable layers: its containers' overlay upper directories (or, without namespaces, its root/). */
+  private writable(ps: PodState, pod: KubeObject): string[] {
+    const rt = this.host.runtimeOf(ps);
+    return rt.writableDirs?.(ps, pod) ?? (this.host.stateDir ? [podDirs(this.host.stateDir, pod).root] : []);
   }
 
   /** Usage in percent, for tests and `describe`-like output. */
@@ -272,8 +279,8 @@ export class PodDisks {
       if (ps.runtime === 'process' && now >= rec.nextMeasureAt) {
         rec.nextMeasureAt = now + MEASURE_EVERY_MS;
         if (this.host.stateDir) {
-          // The files under its root, and those its processes deleted but still hold open (the FAQ's lsof cause).
-          const size = dirSize(podDirs(this.host.stateDir, pod).root) + deletedOpenBytes(this.host.runtimeOf(ps).pids?.(ps) ?? []);
+          // Its writable layers, and the files its processes deleted but still hold open (the FAQ's lsof cause).
+          const size = this.writable(ps, pod).reduce((n, d) => n + dirSize(d), 0) + deletedOpenBytes(this.host.runtimeOf(ps).pids?.(ps) ?? []);
           rec.disk.write(PROCESS_ROOTFS, size - rec.measured);
           rec.measured = size;
         }
@@ -319,7 +326,7 @@ export class PodDisks {
   }
 }
 
-/** Bytes of regular files under `dir` (symlinks, i.e. volume mounts, not followed); bounded so a huge tree stays cheap. */
+/** Bytes of regular files under `dir` (symlinks, i.e. the fallback's volume mounts, not followed); bounded so a huge tree stays cheap. */
 export function dirSize(dir: string, limit = 100_000): number {
   let total = 0;
   let seen = 0;
@@ -337,7 +344,7 @@ export function dirSize(dir: string, limit = 100_000): number {
   return total;
 }
 
-/** A restarted container starts with an empty writable layer: the files under the pod's root go, volume mounts (symlinks) stay. */
+/** A restarted container starts with an empty writable layer: the files under the layer (or the fallback's root) go, volume links stay. */
 function wipeWritable(dir: string): void {
   let entries: fs.Dirent[];
   try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }

@@ -24,14 +24,21 @@ function realRoots(roots: string[]): string[] {
   });
 }
 
-/** Where `p` really is: its deepest existing ancestor resolved through symlinks, the rest appended. */
-function realLocation(p: string): string {
+/**
+ * Where `p` really is: its deepest existing ancestor resolved through symlinks, the rest appended.
+ * A symlink whose target does not exist (yet) is followed too: something made at its name would land
+ * where it points.
+ */
+export function realLocation(p: string, hops = 0): string {
   const rest: string[] = [];
   let cur = path.resolve(p);
   for (;;) {
     try {
       return path.join(fs.realpathSync(cur), ...rest.reverse());
     } catch {
+      let link: string | undefined;
+      try { if (fs.lstatSync(cur).isSymbolicLink()) link = fs.readlinkSync(cur); } catch { /* missing */ }
+      if (link !== undefined && hops < 40) return realLocation(path.join(path.resolve(path.dirname(cur), link), ...rest.reverse()), hops + 1);
       const parent = path.dirname(cur);
       if (parent === cur) return path.join(cur, ...rest.reverse());
       rest.push(path.basename(cur));

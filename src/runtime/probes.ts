@@ -1,5 +1,5 @@
-// Probes for the process runtime: exec (run the command in the pod's
-// environment), httpGet and tcpSocket against 127.0.0.1, with the kubelet's
+// Probes for the process runtime: exec (run the command in the container's
+// environment, inside its namespaces when it has them), httpGet and tcpSocket against 127.0.0.1, with the kubelet's
 // timeouts, periods and thresholds, and its Unhealthy event wording.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -16,6 +16,8 @@ export interface ProbeEnv {
   env: Record<string, string>;
   /** Named container ports → numbers. */
   ports: Record<string, number>;
+  /** A container in namespaces: the argv that runs a command inside it (cwd and env are then its own). */
+  wrap?: (argv: string[]) => string[];
 }
 
 const resolvePort = (p: unknown, env: ProbeEnv): number => (typeof p === 'number' ? p : /^\d+$/.test(String(p)) ? Number(p) : env.ports[String(p)] ?? 0);
@@ -25,7 +27,8 @@ function execProbe(cmd: string[], timeoutMs: number, env: ProbeEnv): Promise<Pro
     let out = '';
     let child;
     try {
-      child = spawn(cmd[0], cmd.slice(1), { cwd: env.cwd, env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const argv = env.wrap ? env.wrap(cmd) : cmd;
+      child = spawn(argv[0], argv.slice(1), { cwd: env.wrap ? '/' : env.cwd, env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       resolve({ ok: false, output: (e as Error).message });
       return;

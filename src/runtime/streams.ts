@@ -13,8 +13,11 @@
 //   with `stty -F` on it, which also sends the program SIGWINCH.
 // - port-forward connects to the port on this host, where process pods listen.
 //
-// A runtime that runs pods in their own namespaces changes `spawnIn` (nsenter)
-// and `connectPort`; the protocols do not change. docs/streaming.md.
+// A container in namespaces of its own (namespaces.ts) gives `enter`: exec
+// then runs through nsenter into its namespaces, root, working directory and
+// user, and its executable is looked up in its root. Port-forward needs no
+// change: process pods share this machine's network. The protocols do not
+// change. docs/streaming.md, docs/process-runtime.md.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -32,8 +35,11 @@ import type { PodState, Runtime } from './types.js';
 /** What exec needs of a running container instance. */
 export interface ContainerEnv {
   env: Record<string, string>;
+  /** The working directory (in the container's root when `enter` is given). */
   cwd: string;
   io: ContainerIO;
+  /** A container in namespaces: how a command is run inside it, and where its root is seen from here. */
+  enter?: { wrap(argv: string[]): string[]; root(): string };
 }
 
 /** What streams.ts needs of a node agent. */
@@ -97,23 +103,27 @@ export function onTerminal(argv: string[], env: Record<string, string>): { file:
   return { file: 'script', args: ['-q', '-e', '-c', `${restore}exec ${argv.map(shellQuote).join(' ')}`, '/dev/null'], env: { ...env, SHELL: '/bin/sh' } };
 }
 
-/** The terminal a `script` process made: found as its child's stdin, resized with stty. */
+/**
+ * The terminal a `script` process made: found as the stdin of the first process below `topPid`
+ * that has one (script's child; in a container, below nsenter and script inside), resized with stty.
+ */
 export class Terminal {
   private pts?: Promise<string | undefined>;
 
-  constructor(private scriptPid: number) {}
+  constructor(private topPid: number) {}
 
   private find(): Promise<string | undefined> {
     return (this.pts ??= (async () => {
       for (let i = 0; i < 200; i++) {
         try {
-          const child = fs.readFileSync(`/proc/${this.scriptPid}/task/${this.scriptPid}/children`, 'utf8').trim().split(/\s+/)[0];
-          if (child) {
-            const pts = fs.readlinkSync(`/proc/${child}/fd/0`);
-            if (pts.startsWith('/dev/pts/')) return pts;
+          for (const pid of tree(this.topPid).slice(1)) {
+            try {
+              // A container's terminal is in its own devpts: reached through the process's fd, not by name.
+              if (/\/dev\/pts\/\d+$/.test(fs.readlinkSync(`/proc/${pid}/fd/0`))) return `/proc/${pid}/fd/0`;
+            } catch { /* gone */ }
           }
         } catch { /* not yet */ }
-        if (!fs.existsSync(`/proc/${this.scriptPid}`)) return undefined;
+        if (!fs.existsSync(`/proc/${this.topPid}`)) return undefined;
         await new Promise((r) => setTimeout(r, 10));
       }
       return undefined;
@@ -123,7 +133,8 @@ export class Terminal {
   async resize(size: TerminalSize): Promise<void> {
     if (!(size.width > 0 && size.height > 0 && size.width < 65536 && size.height < 65536)) return;
     const pts = await this.find();
-    if (!pts) return;
+    // Not found yet (a loaded machine: the program is not on its terminal yet): looked for again next time.
+    if (!pts) { this.pts = undefined; return; }
     await new Promise<void>((r) => execFile('stty', ['-F', pts, 'rows', String(Math.floor(size.height)), 'cols', String(Math.floor(size.width))], () => r()));
   }
 }
@@ -204,13 +215,16 @@ export class ContainerIO extends EventEmitter {
 
 // ---- exec ----
 
-/** Where an executable named by argv[0] is, as execve with the container's PATH finds it; or runc's error. */
-export function resolveExecutable(file: string, env: Record<string, string>, cwd: string): string {
+/**
+ * Where an executable named by argv[0] is, as execve with the container's PATH finds it; or runc's
+ * error. `root`: the container's root as seen from here (the path returned is the container's).
+ */
+export function resolveExecutable(file: string, env: Record<string, string>, cwd: string, root = ''): string {
   const runnable = (p: string) => {
     try {
-      const st = fs.statSync(p);
+      const st = fs.statSync(root + p);
       if (!st.isFile()) return false;
-      fs.accessSync(p, fs.constants.X_OK);
+      fs.accessSync(root + p, fs.constants.X_OK);
       return true;
     } catch {
       return false;
@@ -235,17 +249,23 @@ export async function execIn(target: ContainerEnv, command: string[], io: Stream
   const execId = randomBytes(32).toString('hex');
   let file: string;
   try {
-    file = resolveExecutable(command[0], target.env, target.cwd);
+    file = resolveExecutable(command[0], target.env, target.cwd, target.enter?.root());
   } catch (e) {
     throw new Error(`error executing command in container: failed to exec in container: failed to start exec "${execId}": OCI runtime exec failed: exec failed: unable to start container process: ${(e as Error).message}`);
   }
-  const argv = [file, ...command.slice(1)];
-  const run = io.tty ? onTerminal([command[0], ...command.slice(1)], target.env) : { file, args: argv.slice(1), env: target.env };
+  // In namespaces the command is run by nsenter, inside (a terminal too: its session must be in the
+  // container's PID namespace for the shell's job control); its argv0 is the command as given.
+  let run: { file: string; args: string[]; env: Record<string, string> };
+  if (target.enter) {
+    const inner = io.tty ? onTerminal(command, target.env) : { file: command[0], args: command.slice(1), env: target.env };
+    const argv = target.enter.wrap([inner.file, ...inner.args]);
+    run = { file: argv[0], args: argv.slice(1), env: inner.env };
+  } else run = io.tty ? onTerminal(command, target.env) : { file, args: command.slice(1), env: target.env };
   const child: ChildProcess = spawn(run.file, run.args, {
-    cwd: target.cwd, env: run.env, detached: true,
+    cwd: target.enter ? '/' : target.cwd, env: run.env, detached: true,
     // A terminal always gets a stdin pipe: script reads end-of-file as the end of the session.
     stdio: [io.stdin || io.tty ? 'pipe' : 'ignore', 'pipe', io.tty ? 'ignore' : 'pipe'],
-    argv0: command[0],
+    ...(target.enter ? {} : { argv0: command[0] }),
   });
   try {
     await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject); });

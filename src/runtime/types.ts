@@ -99,6 +99,8 @@ export interface Runtime {
   exited?(ps: PodState, c: ContainerState): void;
   /** The pod object changed (downward API files follow annotations); true when a container's state changed with it. */
   podUpdated?(ps: PodState, pod: KubeObject, now?: number): boolean | void;
+  /** Where the pod's writable layers are, as the disk measures them (process runtime). */
+  writableDirs?(ps: PodState, pod: KubeObject): string[];
   /** Frees everything held for the pod (processes, files). */
   cleanup(ps: PodState): Promise<void> | void;
   /** The main processes of the pod's running containers (process runtime), for what is measured of them. */

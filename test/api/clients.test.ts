@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
-import { kc, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 const PY_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'python');
 
@@ -39,7 +39,7 @@ let n: Running;
 before(async () => { n = await startCli(undefined, ['--allow-process-runtime']); });
 after(async () => { await n?.stop(); });
 
-/** A process-runtime pod that prints "ready", waits for `go` to exist, then prints "after". */
+/** A process-runtime pod that prints "ready", waits for `go` (a path in its container) to exist, then prints "after". */
 function gatedPod(name: string, go: string): string {
   return JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, annotations: { 'nodeless.dev/runtime': 'process' } },
@@ -64,14 +64,14 @@ describe('the official Python client', () => {
   });
 
   it('follows a log: read_namespaced_pod_log(follow=True) streams a line written after it started reading', async () => {
-    const go = path.join(n.home, 'py-go');
+    const go = '/tmp/py-go';
     kc(n, ['create', '-f', '-'], gatedPod('py-follow', go));
     await running('py-follow');
     const r = await python('log_follow.py', [n.kubeconfig, 'default', 'py-follow', go]);
     assert.equal(r.code, 0, r.out);
     // timestamps=True as the Python client spells it: each line starts with an RFC 3339 time.
     assert.match(r.out, /^\d{4}-\d\d-\d\dT\S+Z ready\n\S+Z after\n$/);
-    assert.ok(fs.existsSync(go));
+    assert.equal(kubectl(n, ['exec', 'py-follow', '--', 'test', '-f', go]).code, 0);
     // sinceTime (kubectl logs --since-time) keeps the lines from that time on.
     assert.equal(kc(n, ['logs', 'py-follow', '--since-time=2000-01-01T00:00:00Z']), 'ready\nafter\n');
     assert.equal(kc(n, ['logs', 'py-follow', '--since-time=2999-01-01T00:00:00Z']), '');
@@ -103,7 +103,7 @@ describe('@kubernetes/client-node 1.x', () => {
   });
 
   it('follows a log: a line written after the stream opened arrives on it', async () => {
-    const go = path.join(n.home, 'cn-go');
+    const go = '/tmp/cn-go';
     kc(n, ['create', '-f', '-'], gatedPod('cn-follow', go));
     await running('cn-follow');
     let text = '';
@@ -111,7 +111,7 @@ describe('@kubernetes/client-node 1.x', () => {
     const abort = await new k8s.Log(config()).log('default', 'cn-follow', 'main', sink, { follow: true });
     try {
       await waitFor('"ready" on the stream', () => text.includes('ready\n'));
-      fs.writeFileSync(go, '');
+      kc(n, ['exec', 'cn-follow', '--', 'touch', go]);
       await waitFor('"after" on the same stream', () => text.includes('after\n'));
       assert.equal(text, 'ready\nafter\n');
     } finally {

@@ -75,7 +75,8 @@ export async function startCli(home = tempHome(), extraArgs: string[] = [], env:
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => { live.delete(proc); r(code); }));
   const deadline = Date.now() + 60_000;
-  while (!/nodeless is up at (\S+)/.test(out)) {
+  // Up to the banner's last line: what it says (the process mode, processPods) has all arrived.
+  while (!/nodeless is up at (\S+)[^]*Press Ctrl-C to stop\./.test(out)) {
     if (proc.exitCode !== null) throw new Error(`nodeless exited early (${proc.exitCode}):\n${out}`);
     if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`nodeless did not start in time:\n${out}`); }
     await new Promise((r) => setTimeout(r, 50));
@@ -205,3 +206,16 @@ spec:
     spec:
       containers: [{name: app, image: "nginx:1.25"}]
 `;
+
+/**
+ * How a running nodeless runs process-runtime pods, as it said at start (src/cli/up.ts):
+ * 'namespaces' (paths in the manifest are the container's own), 'userns' (the same, in a user
+ * namespace that maps only root), or 'fallback' (host processes, paths under $NODELESS_ROOT).
+ * docs/process-runtime.md.
+ */
+export function processPods(r: Pick<Running, 'output'>): 'namespaces' | 'userns' | 'fallback' | undefined {
+  const line = /processes: {2}(.*)/.exec(r.output())?.[1];
+  if (!line) return undefined;
+  if (line.startsWith('no Linux namespaces')) return 'fallback';
+  return line.includes('(a user namespace)') ? 'userns' : 'namespaces';
+}

@@ -2,15 +2,17 @@
 
 Usage: log_follow.py KUBECONFIG NAMESPACE POD GO_FILE
 
-The pod prints "ready", waits for GO_FILE to exist, then prints "after". This follows its log
-with read_namespaced_pod_log(follow=True, _preload_content=False), creates GO_FILE once "ready"
-came through the open stream, and exits 0 when "after" comes through the same stream: the
-second line can only arrive if the response streams. Prints each line it read.
+The pod prints "ready", waits for GO_FILE (a path in its container) to exist, then prints "after".
+This follows its log with read_namespaced_pod_log(follow=True, _preload_content=False), creates
+GO_FILE in the container (an exec through kubernetes.stream) once "ready" came through the open
+stream, and exits 0 when "after" comes through the same stream: the second line can only arrive
+if the response streams. Prints each line it read.
 """
 import signal
 import sys
 
 from kubernetes import client, config
+from kubernetes.stream import stream
 
 kubeconfig, namespace, name, go_file = sys.argv[1:5]
 signal.alarm(90)  # never hang the test run
@@ -25,7 +27,8 @@ for chunk in resp.stream(64):
         text = line.decode()
         print(text, flush=True)
         if text.endswith(" ready"):
-            open(go_file, "w").close()
+            stream(client.CoreV1Api().connect_get_namespaced_pod_exec, name, namespace, command=["touch", go_file],
+                   stderr=True, stdin=False, stdout=True, tty=False)
         if text.endswith(" after"):
             resp.release_conn()
             sys.exit(0)

@@ -9,9 +9,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { refs } from '../../src/client/types.js';
 import { startScheduler } from '../../src/controllers/scheduler.js';
-import { startNodeAgent, type NodeAgent } from '../../src/runtime/index.js';
+import { namespaceSupport, startNodeAgent, type NodeAgent } from '../../src/runtime/index.js';
 import { cstatus, getPod, harness, pod, waitFor, type Harness } from './harness.js';
 
+// The fallback (no namespaces: paths under $NODELESS_ROOT); test/runtime/namespaces.test.ts runs manifests as written.
+const FALLBACK = namespaceSupport('/nonexistent', { NODELESS_PROCESS_NAMESPACES: 'off' });
 const proc = { annotations: { 'nodeless.dev/runtime': 'process' } };
 const sh = (name: string, script: string, extra: any = {}, container: any = {}, meta: any = {}) =>
   pod(name, { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script], ...container }], ...extra }, { ...proc, ...meta });
@@ -24,7 +26,7 @@ describe('process runtime confinement', () => {
     h = await harness();
     stateDir = path.join(h.home, 'agent');
     const s = startScheduler(h.client);
-    agent = startNodeAgent(h.client, { nodeName: 'proc-1', allowProcessRuntime: true, stateDir, simulation: { timeScale: 0 } });
+    agent = startNodeAgent(h.client, { nodeName: 'proc-1', allowProcessRuntime: true, stateDir, processNamespaces: FALLBACK, simulation: { timeScale: 0 } });
     h.cleanup.push(() => s.stop(), () => agent.stop());
     await agent.ready;
     await h.client.create(refs.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default' }, data: { planted: 'from the configmap' } });
@@ -89,7 +91,8 @@ describe('process runtime confinement', () => {
     await waitFor('the symlink planted', () => fs.existsSync(path.join(podDir, 'root', 'planted')));
     await h.client.patch(refs.pods, 'default', 'downlink', 'merge', { metadata: { labels: { app: 'two' } } });
     const labels = path.join(podDir, 'volumes', 'podinfo', 'labels');
-    await waitFor('the labels file rewritten', () => !fs.lstatSync(labels).isSymbolicLink() && fs.readFileSync(labels, 'utf8') === 'app="two"');
+    // The atomic writer puts its own link back (labels -> ..data/labels) and writes a new timestamped directory.
+    await waitFor('the labels file rewritten', () => fs.readlinkSync(labels) === '..data/labels' && fs.readFileSync(labels, 'utf8') === 'app="two"');
     assert.equal(fs.readFileSync(victim, 'utf8'), 'precious');
     await h.client.delete(refs.pods, 'default', 'downlink', { gracePeriodSeconds: 0 });
   });

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { refs } from '../../src/client/types.js';
 import { startScheduler } from '../../src/controllers/scheduler.js';
-import { runtimeBackends, startNodeAgent, type NodeAgent } from '../../src/runtime/index.js';
+import { namespaceSupport, runtimeBackends, startNodeAgent, type NodeAgent } from '../../src/runtime/index.js';
 import { cond, cstatus, eventsFor, getPod, harness, pod, waitFor, type Harness } from './harness.js';
 
+// The fallback (no namespaces: paths under $NODELESS_ROOT); test/runtime/namespaces.test.ts runs manifests as written.
+const FALLBACK = namespaceSupport('/nonexistent', { NODELESS_PROCESS_NAMESPACES: 'off' });
 const proc = { annotations: { 'nodeless.dev/runtime': 'process' } };
 const sh = (name: string, script: string, extra: any = {}, container: any = {}, meta: any = {}) =>
   pod(name, { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script], ...container }], ...extra },
@@ -22,7 +24,7 @@ describe('node agent, process runtime', () => {
   before(async () => {
     h = await harness();
     const s = startScheduler(h.client);
-    agent = startNodeAgent(h.client, { nodeName: 'proc-1', allowProcessRuntime: true, stateDir: path.join(h.home, 'agent'), simulation: { timeScale: 0 } });
+    agent = startNodeAgent(h.client, { nodeName: 'proc-1', allowProcessRuntime: true, stateDir: path.join(h.home, 'agent'), processNamespaces: FALLBACK, simulation: { timeScale: 0 } });
     h.cleanup.push(() => s.stop(), () => agent.stop());
     await agent.ready;
   });

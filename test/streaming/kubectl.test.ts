@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { kc, kubectl, raw, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, processPods, raw, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 import { echoServer, freePort, holdings, kubectlBg, noLeaks, portForward, processPod, running } from './helpers.js';
 
 const SPDY = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
@@ -56,7 +56,8 @@ describe('kubectl exec', () => {
     it(`runs in the container's environment and returns its exit code (${proto})`, () => {
       const r = withEnv(env, ['exec', 'web', '-c', 'app', '--', 'sh', '-c', 'echo "$MY_VAR in $(pwd)"; echo to-stderr >&2; test "$PWD" = "$NODELESS_ROOT/work" && exit 3']);
       assert.equal(r.code, 3, r.stderr);
-      assert.match(r.stdout, /^from-the-pod in \/.*\/root\/work\n$/);
+      // The container's own working directory: /work in its own root, or under $NODELESS_ROOT without namespaces (docs/process-runtime.md).
+      assert.match(r.stdout, processPods(n) === 'fallback' ? /^from-the-pod in \/.*\/root\/work\n$/ : /^from-the-pod in \/work\n$/);
       assert.match(r.stderr, /to-stderr\ncommand terminated with exit code 3\n/);
       const cat = withEnv(env, ['exec', '-i', 'web', '-c', 'app', '--', 'sh', '-c', 'cat; echo done'], 'line one\nline two\n');
       assert.equal(cat.code, 0, cat.stderr);
@@ -110,7 +111,7 @@ describe('kubectl cp', () => {
     fs.writeFileSync(path.join(src, 'a/one.txt'), 'one\n');
     fs.writeFileSync(path.join(src, 'a/b/c/bin'), randomBytes(300_000));
     fs.writeFileSync(path.join(src, 'a/b/empty'), '');
-    // The process runtime shares this machine's file system: the container's /tmp is this /tmp.
+    // A path in the container (its root is an overlay of this machine's: nothing lands in this /tmp).
     const inside = path.join(os.tmpdir(), `cp-in-${process.pid}`);
     const back = fs.mkdtempSync(path.join(os.tmpdir(), 'cp-back-'));
     try {

@@ -209,7 +209,7 @@ spec:
   containers:
   - name: main
     image: busybox
-    command: [sh, -c, 'echo hello from $POD_NAME; echo "bye now" > $NODELESS_TERMINATION_LOG; exit 3']
+    command: [sh, -c, 'echo hello from $POD_NAME; echo "bye now" > "\${NODELESS_TERMINATION_LOG:-/dev/termination-log}"; exit 3']
     env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
 `);
     await waitFor('proc failed', () => JSON.parse(kc(n, ['get', 'pod', 'proc', '-o', 'json'])).status.phase === 'Failed', 60_000);
