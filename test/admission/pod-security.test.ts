@@ -193,3 +193,18 @@ describe('PodSecurity on a namespace made stricter', () => {
     assert.deepEqual(warnings(ok(['label', 'namespace', 'psa-x', 'team=a']).stderr), []);
   });
 });
+
+// Not PodSecurity, but pod validation the admission plugins count on: ResourceQuota and
+// LimitRanger add up requests and limits, so a negative one never reaches them.
+describe('pod validation of resources', () => {
+  it('refuses negative requests and limits, in pods and in templates, as ValidateNonnegativeQuantity words it', () => {
+    assert.equal(fails(['apply', '-f', '-'], pod('neg', 'default', '', 'resources: {requests: {cpu: "-0.5"}, limits: {memory: -1}}')),
+      'The Pod "neg" is invalid: \n'
+      + '* spec.containers[0].resources.limits[memory]: Invalid value: "-1": must be greater than or equal to 0\n'
+      + '* spec.containers[0].resources.requests[cpu]: Invalid value: "-500m": must be greater than or equal to 0\n'
+      // Defaulting copied the limit into the requests, as kube's does before validation.
+      + '* spec.containers[0].resources.requests[memory]: Invalid value: "-1": must be greater than or equal to 0');
+    assert.equal(fails(['set', 'resources', 'deployment/web', '-n', 'psa-r', '--requests=memory=-1Gi']),
+      'error: failed to patch resources update to pod template Deployment.apps "web" is invalid: spec.template.spec.containers[0].resources.requests[memory]: Invalid value: "-1Gi": must be greater than or equal to 0');
+  });
+});

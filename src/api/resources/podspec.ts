@@ -2,6 +2,7 @@
 import type { FieldError } from '../types.js';
 import { own, setOwn } from '../../util/own.js';
 import { validateEphemeralContainers } from './ephemeral.js';
+import { formatQuantity, parseQuantity } from '../quantity.js';
 import { dns1123Label, inclusiveRange, localDescendingPath, localNonReservedPath, noBacksteps, nonNegative, portNumOrName, positive } from './checks.js';
 
 const RESOURCE_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[a-zA-Z0-9]([-A-Za-z0-9_.]*[a-zA-Z0-9])?$/;
@@ -74,13 +75,18 @@ function validateContainers(list: unknown, path: string, required: boolean, errs
     else if (names.has(c.name)) errs.push({ field: `${p}.name`, type: 'FieldValueDuplicate', message: JSON.stringify(c.name) });
     else names.add(c.name);
     if (!c.image) errs.push({ field: `${p}.image`, type: 'FieldValueRequired', message: '' });
-    for (const kind of ['requests', 'limits'] as const) {
+    // Limits first, as ValidateResourceRequirements reports them.
+    for (const kind of ['limits', 'requests'] as const) {
       const r = c.resources?.[kind];
       if (!r || typeof r !== 'object') continue;
       for (const [k, v] of Object.entries(r)) {
         if (!RESOURCE_NAME.test(k)) errs.push({ field: `${p}.resources.${kind}[${k}]`, type: 'FieldValueInvalid', message: `${JSON.stringify(k)}: must be a standard resource name` });
-        if (typeof v === 'number' ? v < 0 : !QUANTITY.test(String(v))) {
+        const q = typeof v === 'number' || QUANTITY.test(String(v)) ? parseQuantity(v) : undefined;
+        if (!q) {
           errs.push({ field: `${p}.resources.${kind}[${k}]`, type: 'FieldValueInvalid', message: `${JSON.stringify(v)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` });
+        } else if (q.nano < 0n) {
+          // ValidateNonnegativeQuantity: the value as Quantity.String() prints it. Quotas and limit ranges add these up.
+          errs.push({ field: `${p}.resources.${kind}[${k}]`, type: 'FieldValueInvalid', message: `${JSON.stringify(formatQuantity(q))}: must be greater than or equal to 0` });
         }
       }
     }

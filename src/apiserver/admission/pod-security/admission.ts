@@ -82,8 +82,18 @@ export function podSecurity(registry: Registry): ValidationInterface & { name: '
   const namespaces = registry.catalog.lookup('', 'v1', 'namespaces')!;
   const pods = registry.catalog.lookup('', 'v1', 'pods')!;
 
-  /** The namespace's labels; a namespace that is gone has none (NamespaceLifecycle, earlier in the chain, refused the request already). */
-  const labelsOf = async (ns: string): Promise<unknown> => (await registry.tryGet(namespaces, undefined, ns))?.metadata.labels;
+  /**
+   * The policy of a namespace, from its labels; a namespace that is gone has none (NamespaceLifecycle,
+   * earlier in the chain, refused the request already). Pods come in bursts in one namespace: the
+   * last namespace's policy is kept for as long as its version is the stored one.
+   */
+  let last: { key: string; rv: number; result: ReturnType<typeof policyToEvaluate> } | undefined;
+  const policyOf = async (ns: string): Promise<ReturnType<typeof policyToEvaluate>> => {
+    const item = await registry.store.get(registry.key(namespaces, undefined, ns));
+    if (!item) return policyToEvaluate(undefined);
+    if (last?.key !== item.key || last.rv !== item.rv) last = { key: item.key, rv: item.rv, result: policyToEvaluate(JSON.parse(item.json).metadata?.labels) };
+    return last.result;
+  };
 
   /**
    * EvaluatePod: enforce (pods only) refuses, audit annotates, warn warns — the last not when
@@ -112,7 +122,7 @@ export function podSecurity(registry: Registry): ValidationInterface & { name: '
 
   async function validatePod(a: Attributes): Promise<void> {
     if (IGNORED_POD_SUBRESOURCES.has(a.subresource) || !a.object) return;
-    const { policy, errors: policyErrors } = policyToEvaluate(await labelsOf(a.namespace));
+    const { policy, errors: policyErrors } = await policyOf(a.namespace);
     // Every mode privileged: nothing to look at. (kube also annotates such a pod's audit event
     // with enforce-policy privileged:latest; nodeless leaves that out, as it would log a line for
     // every pod of every namespace that never opted in.)
@@ -123,7 +133,7 @@ export function podSecurity(registry: Registry): ValidationInterface & { name: '
 
   async function validatePodController(a: Attributes, template: (o: KubeObject) => unknown): Promise<void> {
     if (a.subresource || !a.object) return;
-    const { policy, errors: policyErrors } = policyToEvaluate(await labelsOf(a.namespace));
+    const { policy, errors: policyErrors } = await policyOf(a.namespace);
     if (!policyErrors.length && policy.warn.level === 'privileged' && policy.audit.level === 'privileged') return;
     const t = obj(template(a.object));
     if (!t) return;
