@@ -122,12 +122,14 @@ export function podSecurity(registry: Registry): ValidationInterface & { name: '
 
   async function validatePod(a: Attributes): Promise<void> {
     if (IGNORED_POD_SUBRESOURCES.has(a.subresource) || !a.object) return;
+    // An update that changes nothing the checks see is allowed whatever the namespace says (kube
+    // reads the namespace first; the answer is the same, and most pod updates are these).
+    if (a.operation === 'UPDATE' && a.oldObject && !significantPodUpdate(a.object, a.oldObject)) return;
     const { policy, errors: policyErrors } = await policyOf(a.namespace);
     // Every mode privileged: nothing to look at. (kube also annotates such a pod's audit event
     // with enforce-policy privileged:latest; nodeless leaves that out, as it would log a line for
     // every pod of every namespace that never opted in.)
     if (!policyErrors.length && fullyPrivileged(policy)) return;
-    if (a.operation === 'UPDATE' && a.oldObject && !significantPodUpdate(a.object, a.oldObject)) return;
     evaluate(a, policy, policyErrors, a.object.metadata, a.object.spec, true);
   }
 
