@@ -10,6 +10,7 @@ import type { KubeObject } from '../../src/api/types.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { HorizontalController } from '../../src/controllers/hpa/controller.js';
 import { DEFAULT_CALC, groupPods, podMetricsOf, rawResourceReplicas, resourceReplicas } from '../../src/controllers/hpa/replicas.js';
+import { Normalizer, type Condition } from '../../src/controllers/hpa/normalize.js';
 import { inProcess, type InProcess } from './inprocess.js';
 import { waitFor } from './harness.js';
 
@@ -252,6 +253,29 @@ describe('HorizontalPodAutoscaler', () => {
     assert.equal(cond(h, 'AbleToScale').message, 'the HPA controller was unable to get the target\'s current scale: no matches for kind "Widget" in group "example.com"');
   });
 
+  it('two HPAs over the same pods: AmbiguousSelector on both, nothing scaled', async () => {
+    await deployment('twin', 1);
+    await pod('twin', 'twin-a', 200);
+    await hpa('twin', { metrics: cpuAt(50) });
+    await sync('twin');
+    assert.equal(await replicas('twin'), 2);
+    await t.cluster.client.create(refs.horizontalpodautoscalers, {
+      apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'twin-2', namespace: 'default' },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'twin' }, maxReplicas: 10, metrics: cpuAt(50) },
+    });
+    const h = await sync('twin-2');
+    const sa = cond(h, 'ScalingActive');
+    assert.deepEqual([sa.status, sa.reason, sa.message], ['False', 'AmbiguousSelector', 'pods by selector app=twin are controlled by multiple HPAs: [default/twin default/twin-2]']);
+    assert.equal((await event('twin-2', 'AmbiguousSelector')).message, sa.message);
+    assert.equal(await replicas('twin'), 2);
+    // Once the second is gone, the first scales again.
+    await t.cluster.client.delete(refs.horizontalpodautoscalers, 'default', 'twin-2');
+    await waitFor('twin-2 gone from the cache', () => !t.informers.informer(refs.horizontalpodautoscalers).get('default', 'twin-2'));
+    await ctl!.sync('default/twin-2');
+    await sync('twin');
+    assert.equal(cond(await t.cluster.client.get(refs.horizontalpodautoscalers, 'default', 'twin'), 'ScalingActive').reason, 'ValidMetricFound');
+  });
+
   it('scales a custom resource through its scale subresource', async () => {
     await t.cluster.client.create(refs.crds, {
       apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'workers.example.com' },
@@ -331,5 +355,49 @@ describe('replica calculation (replica_calculator.go)', () => {
     assert.equal(pm.get('a')!.value, 150);
     assert.equal(pm.get('a')!.windowMs, 15_000);
     assert.equal(podMetricsOf(items, 'cpu', 'y').get('a')!.value, 50);
+  });
+});
+
+describe('behavior (horizontal.go normalizeDesiredReplicasWithBehaviors)', () => {
+  const run = (n: Normalizer, key: string, b: any, current: number, desired: number, now: number, min = 1, max = 100) => {
+    const conds: Condition[] = [];
+    const out = n.normalizeWithBehavior(key, b, current, desired, min, max, now, (c) => conds.push(c));
+    return { out, able: conds.find((c) => c.type === 'AbleToScale')!, limited: conds.find((c) => c.type === 'ScalingLimited')! };
+  };
+  const policies = (type: string, value: number, periodSeconds = 60) => [{ type, value, periodSeconds }];
+
+  it('Percent policies round up on the way up and truncate on the way down; Min picks the smaller change', () => {
+    const n = new Normalizer();
+    const up = { scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: policies('Percent', 50) }, scaleDown: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: policies('Percent', 50) } };
+    // 3 × 1.5 = 4.5 → 5.
+    assert.equal(run(n, 'a', up, 3, 20, 0).out, 5);
+    // 9 × 0.5 = 4.5 → 4.
+    assert.equal(run(n, 'b', up, 9, 1, 0).out, 4);
+    const min = { scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Min', policies: [...policies('Pods', 1), ...policies('Percent', 100)] }, scaleDown: up.scaleDown };
+    const r = run(n, 'c', min, 4, 20, 0);
+    assert.deepEqual([r.out, r.limited.status, r.limited.reason], [5, 'True', 'ScaleUpLimit']);
+  });
+
+  it('a scale-up stabilization window applies the lowest recent recommendation', () => {
+    const n = new Normalizer();
+    const b = { scaleUp: { stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: policies('Pods', 100) }, scaleDown: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: policies('Percent', 100) } };
+    n.recordInitial('k', 2, 0);
+    const first = run(n, 'k', b, 2, 6, 1000);
+    assert.deepEqual([first.out, first.able.reason], [2, 'ScaleUpStabilized']);
+    assert.equal(first.able.message, 'recent recommendations were lower than current one, applying the lowest recent recommendation');
+    // 60.5 s later the initial 2 has left the window; the 6 from t=1 s is still in it.
+    const later = run(n, 'k', b, 2, 8, 60_500);
+    assert.deepEqual([later.out, later.able.reason], [6, 'ScaleUpStabilized']);
+  });
+
+  it('scale events in a policy period count against it; a scale-down in the period gives room back', () => {
+    const n = new Normalizer();
+    const b: any = { scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: policies('Pods', 2) }, scaleDown: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: policies('Pods', 2) } };
+    assert.equal(run(n, 'e', b, 2, 10, 0).out, 4);
+    n.storeScaleEvent('e', b, 2, 4, 0);
+    assert.equal(run(n, 'e', b, 4, 10, 30_000).out, 4);
+    n.storeScaleEvent('e', b, 4, 3, 30_000);
+    // Start of period: 3 − 2 added + 1 removed = 2; + 2 = 4.
+    assert.equal(run(n, 'e', b, 3, 10, 40_000).out, 4);
   });
 });

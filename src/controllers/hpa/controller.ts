@@ -59,6 +59,8 @@ export class HorizontalController extends Controller {
   private readonly normalizer: Normalizer;
   private readonly syncPeriodMs: number;
   private readonly calc: typeof DEFAULT_CALC;
+  /** Each HPA's target selector as last seen (hpaSelectors): what finds pods two HPAs would both scale. */
+  private readonly selectors = new Map<string, LabelMatcher>();
 
   constructor(private client: Client, private opts: HPAControllerOptions = {}) {
     super('horizontal-pod-autoscaler', opts);
@@ -103,6 +105,7 @@ export class HorizontalController extends Controller {
     const hpa = this.hpas.get(key.slice(0, i), key.slice(i + 1));
     if (!hpa) {
       this.normalizer.forget(key);
+      this.selectors.delete(key);
       return;
     }
     try {
@@ -278,14 +281,30 @@ export class HorizontalController extends Controller {
       set({ type: 'ScalingActive', status: 'False', reason: 'InvalidSelector', message: "the HPA target's scale is missing a selector" });
       return 'selector is required';
     }
+    let parsed: LabelMatcher;
     try {
-      return parseLabelSelector(s);
+      parsed = parseLabelSelector(s);
     } catch (e) {
       const msg = `couldn't convert selector into a corresponding internal selector object: ${errText(e)}`;
       this.recorder.record(hpa, 'Warning', 'InvalidSelector', msg);
       set({ type: 'ScalingActive', status: 'False', reason: 'InvalidSelector', message: msg });
       return msg;
     }
+    // Pods that another HPA's selector also matches are not this HPA's to scale alone (hpaSelectors).
+    const ns = hpa.metadata.namespace!;
+    this.selectors.set(keyOf(hpa), parsed);
+    const pods = this.pods.list(ns).filter((p) => parsed.matches(p.metadata.labels ?? {}));
+    const selecting = new Set<string>();
+    for (const [key, sel] of this.selectors) {
+      if (key.startsWith(`${ns}/`) && pods.some((p) => sel.matches(p.metadata.labels ?? {}))) selecting.add(key);
+    }
+    if (selecting.size > 1) {
+      const msg = `pods by selector ${parsed.toString()} are controlled by multiple HPAs: [${[...selecting].sort().join(' ')}]`;
+      this.recorder.record(hpa, 'Warning', 'AmbiguousSelector', msg);
+      set({ type: 'ScalingActive', status: 'False', reason: 'AmbiguousSelector', message: msg });
+      return msg;
+    }
+    return parsed;
   }
 
   /** computeReplicasForMetric for Resource and ContainerResource metrics; the other types need adapters nodeless does not serve. */
