@@ -8,6 +8,7 @@
 // the runtime, which never import each other.
 import type { KubeObject } from './api/types.js';
 import type { Client } from './client/types.js';
+import { refs } from './client/types.js';
 import type { Cloud } from './cloud/cloud.js';
 import type { SuperNode } from './cloud/types.js';
 import { SG_ANNOTATION } from './clouds/tencent/admission.js';
@@ -46,11 +47,16 @@ export class SubnetNetwork implements PodNetwork {
     return { ip: eni.primaryIp };
   }
 
-  async release(pod: KubeObject): Promise<void> {
-    const eni = this.cloud.findEniByPod({ cluster: this.cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid });
-    if (!eni || this.retained?.isRetained(eni.id) || this.retained?.keep(pod, eni)) return;
-    await this.cloud.releaseEni(eni.id);
+  release(pod: KubeObject): Promise<void> {
+    return releasePodEni(this.cloud, this.cluster, pod, this.retained);
   }
+}
+
+/** Frees a gone pod's ENI, unless retain-ip keeps its address for the pod's name. */
+async function releasePodEni(cloud: Cloud, cluster: string, pod: KubeObject, retained?: RetainedIps): Promise<void> {
+  const eni = cloud.findEniByPod({ cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid });
+  if (!eni || retained?.isRetained(eni.id) || retained?.keep(pod, eni)) return;
+  await cloud.releaseEni(eni.id);
 }
 
 export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'hiddenPaths' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig' | 'apiServer'> {
@@ -73,6 +79,16 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
   const retained = new RetainedIps(cloud);
   const retainIp = new RetainIpController(cloud, client, retained, { informers: opts.informers });
   await retainIp.start();
+  // A pod deleted off a node no agent here runs (its super node was removed; the pod garbage collector
+  // force-deletes such pods, docs/controllers-podgc.md): nobody else tears it down, so its ENI is freed here.
+  const running = new Set<string>(); // node names
+  const pods = opts.informers?.informer(refs.pods);
+  const onPodGone = (pod: KubeObject) => {
+    const node = pod.spec?.nodeName;
+    if (node && !running.has(node)) void releasePodEni(cloud, cluster, pod, retained).catch(() => undefined);
+  };
+  const handlers = { delete: onPodGone };
+  pods?.on(handlers);
   return {
     agents: () => [...agents.values()],
     async start(sn: SuperNode) {
@@ -95,15 +111,18 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
         ...agentOpts,
       });
       agents.set(sn.id, agent);
+      running.add(sn.name);
       await agent.ready;
     },
     async stop(sn: SuperNode) {
       const agent = agents.get(sn.id);
       agents.delete(sn.id);
+      running.delete(sn.name);
       await agent?.stop();
     },
     async close() {
       retainIp.stop();
+      pods?.off(handlers);
       await Promise.all([...agents.values()].map((a) => a.stop()));
       agents.clear();
     },

@@ -37,6 +37,7 @@ import { clusterStorage, startStorage } from './controllers/storage/index.js';
 import { metricsSource, namespaceSupport, runtimeBackends, type NamespaceSupport, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
+import type { Clock } from './util/clock.js';
 
 export interface NodelessOptions {
   home: string;
@@ -59,6 +60,10 @@ export interface NodelessOptions {
    * whole seconds as kube-apiserver takes it; below a second (0) they are kept for good.
    */
   eventTTLMs?: number;
+  /** Terminated pods kept before the oldest are deleted (kube-controller-manager's --terminated-pod-gc-threshold; default 12500, 0: no limit). */
+  terminatedPodGCThreshold?: number;
+  /** The time of the controllers that take a clock (CronJob, pod GC): tests step a FakeClock instead of waiting. */
+  controllerClock?: Clock;
 }
 
 export interface Nodeless {
@@ -148,6 +153,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // with --disable-admission-plugins=ServiceAccount).
     c.registry.admission.register(serviceAccountAdmission(c.registry));
     const workloads = startWorkloadControllers(c.client, {
+      terminatedPodGCThreshold: opts.terminatedPodGCThreshold, clock: opts.controllerClock,
       namespacedRefs, informers, credentials: { rootCA: creds.caCert, caKey: creds.caKey, tokenIssuer },
     });
     const scheduler = startScheduler(c.client, { informers, volumeBinding: true });

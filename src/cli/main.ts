@@ -21,13 +21,14 @@ program.command('up')
   .option('--event-burst <n>', 'events a kubelet may write at once before --event-qps applies (default 100)')
   .option('--request-timeout <duration>', 'how long a request body may take to arrive, as kube-apiserver --request-timeout (default 60s)')
   .option('--event-ttl <duration>', 'how long Events are kept after their last write, as kube-apiserver --event-ttl (default 1h; 0: for good)')
+  .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted, as kube-controller-manager --terminated-pod-gc-threshold (default 12500; 0: no limit)')
   .option('--log-level <level>', 'least level logged on stderr: trace, debug (every request), info, warn or error', 'info')
   .option('--log-format <format>', 'text (one line per message) or json (pino\'s JSON lines)', 'text')
   // Imported here, not at the top: the server's modules take half a second to
   // load, which every other subcommand (a thin client of the API) would pay.
   .action(async (o) => (await import('./up.js')).runUp({
     home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime, apiOnly: !!o.apiOnly,
-    eventQps: o.eventQps, eventBurst: o.eventBurst, requestTimeout: o.requestTimeout, eventTtl: o.eventTtl, logLevel: o.logLevel, logFormat: o.logFormat,
+    eventQps: o.eventQps, eventBurst: o.eventBurst, requestTimeout: o.requestTimeout, eventTtl: o.eventTtl, terminatedPodGcThreshold: o.terminatedPodGcThreshold, logLevel: o.logLevel, logFormat: o.logFormat,
   }));
 
 registerCloudCommands(program);

@@ -17,6 +17,8 @@ export interface UpOptions {
   requestTimeout?: string;
   /** How long Events are kept after their last write, a Go duration (kube-apiserver's --event-ttl). */
   eventTtl?: string;
+  /** Terminated pods kept before the oldest are deleted (kube-controller-manager's --terminated-pod-gc-threshold). */
+  terminatedPodGcThreshold?: string;
   /** The least level logged: trace, debug, info (default), warn, error. */
   logLevel?: string;
   /** text (default: one human line per message) or json (pino's JSON lines). */
@@ -49,6 +51,7 @@ export async function runUp(o: UpOptions): Promise<void> {
     if (ms === undefined || ms < 0) throw new CliError(`--event-ttl must be a duration of 0 or more such as 1h or 30m, got "${o.eventTtl}"`);
     eventTTLMs = ms;
   }
+  const terminatedPodGCThreshold = count('--terminated-pod-gc-threshold', o.terminatedPodGcThreshold);
   const level = o.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(level as LogLevel)) throw new CliError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   const format = o.logFormat ?? 'text';
@@ -61,7 +64,7 @@ export async function runUp(o: UpOptions): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (the server keeps running)'));
   let n;
   try {
-    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, requestTimeoutMs, eventTTLMs });
+    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, requestTimeoutMs, eventTTLMs, terminatedPodGCThreshold });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') throw new CliError(`port ${o.port} on ${o.host} is already in use (another nodeless or API server?); choose another with --port`);
     if (e?.code === 'EACCES') throw new CliError(`not allowed to listen on ${o.host}:${o.port}; choose a port above 1024 with --port`);

@@ -15,7 +15,7 @@ const write = (name: string, text: string) => {
 describe('serverless CLI', () => {
   it('refuses a kubelet event rate that is not a whole number, before starting anything', () => {
     const home = tempHome();
-    for (const [flag, value] of [['--event-qps', '-1'], ['--event-burst', 'many']]) {
+    for (const [flag, value] of [['--event-qps', '-1'], ['--event-burst', 'many'], ['--terminated-pod-gc-threshold', '1.5']]) {
       const r = nodeless({ home }, ['up', '--port', '0', flag, value]);
       assert.equal(r.code, 1);
       assert.equal(r.stderr.trim(), `error: ${flag} must be a whole number of 0 or more, got "${value}"`);

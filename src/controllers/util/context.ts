@@ -26,6 +26,8 @@ export interface ControllerOptions {
   credentials?: { rootCA: string; caKey: string; tokenIssuer: TokenIssuer };
   /** The time of the controllers written on client/controller.ts (CronJob…): tests pass a FakeClock. */
   clock?: Clock;
+  /** kube-controller-manager's --terminated-pod-gc-threshold (default 12500; 0: no limit). */
+  terminatedPodGCThreshold?: number;
 }
 
 export class ControllerContext {
