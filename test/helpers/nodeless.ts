@@ -104,7 +104,8 @@ export interface KubectlResult {
 /** Runs the real kubectl against a running nodeless. */
 export function kubectl(r: Pick<Running, 'kubeconfig' | 'home'>, args: string[], input?: string): KubectlResult {
   const res = spawnSync('kubectl', args, {
-    input, encoding: 'utf8', timeout: 60_000,
+    // Past the default 1 MiB, spawnSync cuts the output and fails: `get pods -o json` of 200 running pods is about that.
+    input, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, KUBECONFIG: r.kubeconfig, HOME: r.home, KUBECACHEDIR: path.join(r.home, 'kubecache') },
   });
   return { code: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
