@@ -95,6 +95,17 @@ describe('PodSecurity enforce', () => {
       'securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}}'));
   });
 
+  it('judges the ephemeral container kubectl debug adds: refused with the legacy profile, admitted with --profile=restricted', () => {
+    const r = kubectl(n, ['debug', 'pod/good', '-n', 'psa-r', '--image=busybox:1.36', '--', 'true']);
+    assert.notEqual(r.code, 0);
+    const name = /Defaulting debug container name to (debugger-[a-z0-9]{5})/.exec(r.stdout)?.[1];
+    assert.ok(name, r.stdout);
+    const want = `Error from server (Forbidden): pods "good" is forbidden: violates PodSecurity "restricted:latest": ${RESTRICTED_PLAIN.replaceAll('"c"', `"${name}"`)}`;
+    assert.ok(r.stderr.includes(want), r.stderr);
+    ok(['debug', 'pod/good', '-n', 'psa-r', '--image=busybox:1.36', '--profile=restricted', '--', 'true']);
+    assert.equal(JSON.parse(kc(n, ['get', 'pod', 'good', '-n', 'psa-r', '-o', 'json'])).spec.ephemeralContainers.length, 1);
+  });
+
   it('warns about a Deployment\'s template (warn follows enforce) and its ReplicaSet\'s pods are refused', async () => {
     const r = ok(['create', 'deployment', 'web', '--image=nginx:1.25', '-n', 'psa-r']);
     assert.deepEqual(warnings(r.stderr), [`would violate PodSecurity "restricted:latest": ${RESTRICTED_PLAIN.replaceAll('"c"', '"nginx"')}`]);
