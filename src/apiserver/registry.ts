@@ -719,7 +719,8 @@ export class Registry {
   }
 
   private applyPatch(rt: ResourceType, live: KubeObject | undefined, applied: KubeObject, opts: WriteOptions) {
-    return serverSideApply(live, applied, { manager: opts.fieldManager!, force: !!opts.force, apiVersion: apiVersionOf(rt), now: formatRFC3339(), kind: rt.kind });
+    // An apply to the status subresource applies (and records ownership of) status only; the main resource's leaves status to it.
+    return serverSideApply(live, applied, { manager: opts.fieldManager!, force: !!opts.force, apiVersion: apiVersionOf(rt), now: formatRFC3339(), kind: rt.kind, subresource: opts.subresource, hasStatus: !!rt.hasStatus });
   }
 
   /**

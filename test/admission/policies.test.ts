@@ -223,4 +223,41 @@ spec:
     kc(n, ['patch', 'validatingadmissionpolicy', 'expensive', '--type=merge', '-p', '{"spec":{"failurePolicy":"Ignore"}}']);
     kc(n, ['create', '-f', '-'], big);
   });
+
+  it('status.typeChecking: the status controller warns of fields the matched kinds do not have, per kind, in cel-go\'s words', async () => {
+    const expr = 'object.spec.replicsa <= 5';
+    const msg = "'no image in ' + object.metadata.nam";
+    const policy = (e: string) => `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: typo-check}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [replicasets, deployments]}]
+  validations:
+  - expression: "${e}"
+  - expression: "object.spec.template.spec.containers.all(c, has(c.image) && c.imagePullPolicy != 'Sometimes')"
+    messageExpression: "${msg}"
+`;
+    const status = async (generation: number) => waitFor(`observedGeneration ${generation}`, () => {
+      const p = JSON.parse(kc(n, ['get', 'validatingadmissionpolicy', 'typo-check', '-o', 'json']));
+      return p.status?.observedGeneration === generation && p.status;
+    }, 60_000);
+    kc(n, ['apply', '-f', '-'], policy(expr));
+    // cel-go's issue: the position of the field's dot, the source line, a caret under it.
+    const issue = (source: string, field: string) => {
+      const at = source.indexOf(`.${field}`);
+      return `ERROR: <input>:1:${at + 1}: undefined field '${field}'\n | ${source}\n | ${'.'.repeat(at)}^`;
+    };
+    const perKind = (source: string, field: string) => ['Deployment', 'ReplicaSet'].map((k) => `apps/v1, Kind=${k}: ${issue(source, field)}\n`).join('\n');
+    assert.deepEqual((await status(1)).typeChecking, { expressionWarnings: [
+      { fieldRef: 'spec.validations[0].expression', warning: perKind(expr, 'replicsa') },
+      { fieldRef: 'spec.validations[1].messageExpression', warning: perKind(msg, 'nam') },
+    ] });
+    // The policy still runs: a type checking warning refuses nothing by itself.
+    kc(n, ['apply', '-f', '-'], policy('object.spec.replicas <= 5'));
+    assert.deepEqual((await status(2)).typeChecking, { expressionWarnings: [
+      { fieldRef: 'spec.validations[1].messageExpression', warning: perKind(msg, 'nam') },
+    ] });
+  });
 });

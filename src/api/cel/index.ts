@@ -44,7 +44,7 @@ export interface Program {
 export type Compiled = { ok: true; program: Program } | { ok: false; error: string };
 
 /** cel-go's error text: `ERROR: <input>:L:C: message`, the source line and a caret under the column. */
-function celError(source: string, offset: number, message: string): string {
+export function celError(source: string, offset: number, message: string): string {
   const before = source.slice(0, Math.max(0, offset));
   const line = before.split('\n').length;
   const lineStart = before.lastIndexOf('\n') + 1;

@@ -17,6 +17,11 @@ import { equivalentTargets, namespaceSelectorMatches, objectSelectorMatches, req
 import { admissionRequest, convertObject } from './request.js';
 import type { Attributes, ValidationInterface } from './types.js';
 import { WatchedObjects } from './watched.js';
+import { typeCheck, type Schema } from '../../api/cel/typecheck.js';
+import { crdDefinitions, definitions, kindDefinition } from '../../api/openapi/defs.js';
+import { logger } from '../../util/log.js';
+
+const log = logger('validatingadmissionpolicy-status-controller');
 
 const OUT_OF_BUDGET = 'validation failed due to running out of cost budget, no further validation rules will be run';
 
@@ -62,6 +67,73 @@ async function matchResources(registry: Registry, m: any, a: Attributes): Promis
   if (m.matchPolicy === 'Exact') return undefined;
   for (const t of equivalentTargets(registry, a)) if (rules.some((r) => named(r) && ruleMatches(r, a, t))) return t;
   return undefined;
+}
+
+/** What kube-controller-manager's status controller is called: its field manager. */
+const STATUS_CONTROLLER = 'validatingadmissionpolicy-status-controller';
+/** typechecking.go's maxTypesToCheck. */
+const MAX_TYPES_TO_CHECK = 10;
+
+/**
+ * The kinds a policy's expressions are type checked against (TypeChecker.typesToCheck): every
+ * group × version × resource of its matchConstraints' rules, a rule with a wildcard skipped,
+ * subresources left out, at most 10, sorted by group, version and kind.
+ */
+function typesToCheck(registry: Registry, policy: KubeObject): ResourceType[] {
+  const out = new Map<string, ResourceType>();
+  const noWildcard = (xs: unknown) => (Array.isArray(xs) && xs.every((x) => typeof x === 'string' && !x.includes('*')) ? (xs as string[]) : []);
+  for (const r of Array.isArray(policy.spec?.matchConstraints?.resourceRules) ? policy.spec.matchConstraints.resourceRules : []) {
+    const groups = noWildcard(r?.apiGroups);
+    const versions = noWildcard(r?.apiVersions);
+    const resources = noWildcard(r?.resources).filter((x) => !x.includes('/'));
+    for (const g of groups) for (const v of versions) for (const res of resources) {
+      const rt = registry.catalog.lookup(g, v, res);
+      if (rt && out.size < MAX_TYPES_TO_CHECK) out.set(`${rt.group}/${rt.version}/${rt.kind}`, rt);
+    }
+  }
+  const key = (rt: ResourceType) => [rt.group, rt.version, rt.kind];
+  return [...out.values()].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+    return 0;
+  });
+}
+
+/** The OpenAPI schema of a kind (a CRD's published one for a custom resource). */
+function kindSchema(rt: ResourceType | undefined): Schema | undefined {
+  if (!rt) return undefined;
+  const name = kindDefinition(rt);
+  if (!name) return undefined;
+  return rt.custom || rt.crdSchema ? crdDefinitions(rt)[name] : definitions()[name];
+}
+
+/**
+ * status.typeChecking.expressionWarnings (TypeChecker.CheckContext): each validation's expression
+ * and messageExpression checked with `object`/`oldObject` of each matched kind and `params` of
+ * the paramKind; a warning lists the kinds it fails for, `<gvk>: <cel-go's issues>`.
+ */
+function expressionWarnings(registry: Registry, policy: KubeObject): { fieldRef: string; warning: string }[] {
+  const kinds = typesToCheck(registry, policy);
+  if (kinds.length === 0) return [];
+  const pk = policy.spec?.paramKind;
+  const params = pk ? kindSchema(registry.catalog.byKind(String(pk.apiVersion), String(pk.kind))) : undefined;
+  const resolve = (ref: string) => definitions()[ref];
+  const check = (expr: string): string | undefined => {
+    const results = kinds.flatMap((rt) => {
+      const object = kindSchema(rt);
+      const issues = typeCheck(expr, { object, oldObject: object, params }, resolve);
+      return issues ? [`${rt.group}/${rt.version}, Kind=${rt.kind}: ${issues}\n`] : [];
+    });
+    return results.length ? results.join('\n') : undefined;
+  };
+  const out: { fieldRef: string; warning: string }[] = [];
+  (Array.isArray(policy.spec?.validations) ? policy.spec.validations : []).forEach((v: any, i: number) => {
+    const e = typeof v?.expression === 'string' ? check(v.expression) : undefined;
+    if (e) out.push({ fieldRef: `spec.validations[${i}].expression`, warning: e });
+    const m = typeof v?.messageExpression === 'string' && v.messageExpression ? check(v.messageExpression) : undefined;
+    if (m) out.push({ fieldRef: `spec.validations[${i}].messageExpression`, warning: m });
+  });
+  return out;
 }
 
 export function validatingAdmissionPolicy(registry: Registry): ValidationInterface & { name: 'ValidatingAdmissionPolicy'; start(): Promise<void>; close(): void } {
@@ -249,6 +321,25 @@ export function validatingAdmissionPolicy(registry: Registry): ValidationInterfa
       });
     },
     async start() {
+      // kube-controller-manager's ValidatingAdmissionPolicy status controller, run beside the plugin
+      // that follows the policies: a policy whose generation is newer than status.observedGeneration
+      // gets its type checking written (server-side apply of status, forced), one write at a time.
+      let writes = Promise.resolve();
+      policies.onChange = (name, p) => {
+        if (!p || !(Number(p.metadata.generation ?? 0) > Number(p.status?.observedGeneration ?? 0))) return;
+        writes = writes.then(async () => {
+          const cur = policies.get(name);
+          if (!cur || cur.metadata.uid !== p.metadata.uid || !(Number(cur.metadata.generation ?? 0) > Number(cur.status?.observedGeneration ?? 0))) return;
+          const warnings = expressionWarnings(registry, cur);
+          const status = { observedGeneration: cur.metadata.generation, typeChecking: warnings.length ? { expressionWarnings: warnings } : {} };
+          await registry.patch(rt('validatingadmissionpolicies'), undefined, name, 'apply',
+            { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name }, status },
+            { fieldManager: STATUS_CONTROLLER, force: true, subresource: 'status' });
+        }).catch((e) => {
+          // A policy deleted or changed meanwhile: its next change (or none) says what to do.
+          if (!(e instanceof StatusError && (e.code === 404 || e.code === 409))) log.warn({ err: e, policy: name }, 'writing the policy\'s status failed');
+        });
+      };
       await policies.start();
       await bindings.start();
     },

@@ -12,6 +12,8 @@ export class WatchedObjects {
   private stop: (() => void) | undefined;
   /** Bumped on every change: what a plugin derives from the objects is rebuilt when it moves. */
   generation = 0;
+  /** Told of every object listed at start and every change after (undefined for a deletion). */
+  onChange: ((name: string, o: KubeObject | undefined) => void) | undefined;
 
   constructor(private readonly registry: Registry, private readonly rt: ResourceType) {}
 
@@ -20,6 +22,7 @@ export class WatchedObjects {
     const list = await this.registry.list(this.rt, undefined);
     for (const o of list.items) this.byName.set(o.metadata.name!, o);
     this.generation++;
+    for (const o of list.items) this.onChange?.(o.metadata.name!, o);
     const prefix = this.registry.prefix(this.rt);
     const w = this.registry.store.watch(prefix, Number(list.resourceVersion), (c) => {
       const o = JSON.parse(c.json) as KubeObject;
@@ -29,6 +32,7 @@ export class WatchedObjects {
       else this.byName.set(name, o);
       this.sorted = undefined;
       this.generation++;
+      this.onChange?.(name, c.type === 'DELETED' ? undefined : o);
     });
     this.stop = () => w.stop();
   }
