@@ -31,6 +31,25 @@ describe('HttpClient', () => {
     await assert.rejects(c.create(refs.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name', namespace: 'default' } }), (e: any) => e instanceof ApiError && e.code === 422);
   });
 
+  it('reads and writes the scale subresource, over HTTP as in process', async () => {
+    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'sc', namespace: 'default' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'sc' } }, template: { metadata: { labels: { app: 'sc' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } };
+    await c.create(refs.deployments, d);
+    const inproc = n.clusters.get('default')!.client;
+    for (const [client, replicas] of [[c, 3], [inproc, 4]] as const) {
+      const scale = await client.getScale(refs.deployments, 'default', 'sc');
+      assert.deepEqual([scale.kind, scale.apiVersion, scale.status.selector], ['Scale', 'autoscaling/v1', 'app=sc']);
+      const out = await client.updateScale(refs.deployments, 'default', 'sc', { ...scale, spec: { replicas } });
+      assert.equal(out.spec.replicas, replicas);
+      assert.equal((await c.get(refs.deployments, 'default', 'sc')).spec.replicas, replicas);
+      // A stale resourceVersion is a conflict; a missing object the ScaleREST's NotFound.
+      await assert.rejects(client.updateScale(refs.deployments, 'default', 'sc', scale), (e: any) => e instanceof ApiError && e.code === 409);
+      await assert.rejects(client.getScale(refs.deployments, 'default', 'nope'), (e: any) => e instanceof ApiError && e.code === 404 && e.message === 'deployments/scale.apps "nope" not found');
+      await assert.rejects(client.getScale(refs.configmaps, 'default', 'x'), (e: any) => e instanceof ApiError && e.code === 404);
+    }
+    await c.delete(refs.deployments, 'default', 'sc');
+  });
+
   it('feeds an informer from a watch', async () => {
     const inf = new Informer(c, refs.configmaps, { namespace: 'default' }).start();
     await inf.hasSynced();
