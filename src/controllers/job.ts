@@ -111,7 +111,7 @@ export class JobController {
     }
     if (isFinished(job.status)) {
       await Promise.all(pods.filter(hasFinalizer).map((p) => this.removeFinalizer(p)));
-      return this.ttl(job);
+      return;
     }
     const uid = job.metadata.uid!;
     const status: any = deepCopy(job.status ?? {});
@@ -231,7 +231,8 @@ export class JobController {
     }
     for (const k of ['active', 'succeeded', 'failed']) if (!status[k]) delete status[k];
     if (!deepEqual(status, job.status ?? {})) job = await this.ctx.client.updateStatus(refs.jobs, { ...job, status });
-    if (isFinished(status)) return this.ttl(job);
+    // ttlSecondsAfterFinished is the TTL-after-finished controller's (ttlafterfinished.ts).
+    if (isFinished(status)) return;
     if (requeueMs !== undefined) this.queue.addAfter(key, requeueMs + 50);
   }
 
@@ -286,20 +287,5 @@ export class JobController {
       await deleteExact(this.ctx.client, refs.pods, p);
       this.ctx.recorder.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
     }));
-  }
-
-  /** ttlSecondsAfterFinished: delete the finished Job (and, through the GC, its pods) when its time is up. */
-  private async ttl(job: KubeObject): Promise<void> {
-    const ttl = job.spec?.ttlSecondsAfterFinished;
-    if (ttl === undefined || ttl === null) return;
-    const fin = (job.status?.conditions ?? []).find((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-    const at = (parseTime(job.status?.completionTime ?? fin?.lastTransitionTime) ?? Date.now()) + ttl * 1000;
-    const left = at - Date.now();
-    if (left > 0) {
-      this.queue.addAfter(`${job.metadata.namespace}/${job.metadata.name}`, left + 50);
-      return;
-    }
-    // The TTL-after-finished controller deletes with Foreground propagation.
-    await ignoreNotFound(this.ctx.client.delete(refs.jobs, job.metadata.namespace, job.metadata.name!, { propagationPolicy: 'Foreground', preconditions: { uid: job.metadata.uid } }));
   }
 }

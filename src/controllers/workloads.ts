@@ -1,6 +1,6 @@
 // Starts the workload control loops of kube-controller-manager against one
 // Client: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, HorizontalPodAutoscaler, garbage
-// collector, pod garbage collector, namespace, service account, disruption and endpoints controllers,
+// collector, pod garbage collector, TTL-after-finished, namespace, service account, disruption and endpoints controllers,
 // and, given the cluster's credentials, the root CA publisher, the
 // ServiceAccount token controller and the CSR signer, sharing one informer per
 // resource.
@@ -14,6 +14,7 @@ import { JobController } from './job.js';
 import { HorizontalController } from './hpa/controller.js';
 import { CronJobController } from './cronjob.js';
 import { PodGCController } from './podgc.js';
+import { TTLAfterFinishedController } from './ttlafterfinished.js';
 import { GarbageCollector, defaultNamespacedRefs } from './gc.js';
 import { NamespaceController } from './namespace.js';
 import { ServiceAccountController } from './serviceaccount.js';
@@ -45,6 +46,7 @@ export function startWorkloadControllers(client: Client, opts: ControllerOptions
     new JobController(ctx),
     new CronJobController(client, { informers: opts.informers, clock: opts.clock }),
     new HorizontalController(client, { informers: opts.informers, clock: opts.clock }),
+    new TTLAfterFinishedController(client, { informers: opts.informers, clock: opts.clock }),
     new PodGCController(client, { informers: opts.informers, clock: opts.clock, terminatedPodThreshold: opts.terminatedPodGCThreshold }),
     new GarbageCollector(ctx, namespacedRefs),
     new NamespaceController(ctx, namespacedRefs),
