@@ -75,7 +75,7 @@ describe('core/v1 kinds', () => {
     assert.match(kc(n, ['get', 'podtemplate', 'pt']), /pt\s+c\s+nginx\s+app=x/);
   });
 
-  it('ReplicationControllers: selector from the template, {replicas: 0} on create, scale subresource, selector checks', () => {
+  it('ReplicationControllers: selector from the template, {replicas: 0} on create, scale subresource, selector checks', async () => {
     const rc = JSON.parse(kc(n, ['create', '-f', '-', '-o', 'json'], 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: rc1}\nspec: {replicas: 2, template: {metadata: {labels: {app: rc1}}, spec: {containers: [{name: c, image: nginx}]}}}\n'));
     assert.deepEqual(rc.status, { replicas: 0 });
     assert.deepEqual(rc.spec.selector, { app: 'rc1' });
@@ -86,7 +86,10 @@ describe('core/v1 kinds', () => {
     assert.deepEqual(header(kc(n, ['get', 'rc', '-o', 'wide'])), ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
     assert.match(fails(['create', '-f', '-'], 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: rc2}\nspec: {selector: {app: other}, template: {metadata: {labels: {app: mine}}, spec: {containers: [{name: c, image: nginx}]}}}\n'),
       /spec.template.metadata.labels: Invalid value: map\[string\]string\{"app":"mine"\}: selector does not match template labels/);
-    assert.equal(kc(n, ['get', 'rc', '--field-selector=status.replicas=0', '-o', 'name']).trim(), 'replicationcontroller/rc1');
+    // The ReplicationController controller makes the pods: status.replicas (a field selector) follows.
+    await waitFor('rc1 to report 4 replicas', () => json(['get', 'rc', 'rc1']).status?.replicas === 4);
+    assert.equal(kc(n, ['get', 'rc', '--field-selector=status.replicas=4', '-o', 'name']).trim(), 'replicationcontroller/rc1');
+    assert.equal(kc(n, ['get', 'rc', '--field-selector=status.replicas=0', '-o', 'name']).trim(), '');
   });
 
   it('componentstatuses are read-only and healthy; bindings place a pod', async () => {
