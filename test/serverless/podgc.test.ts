@@ -1,9 +1,11 @@
+// The pod garbage collector in a whole nodeless (docs/controllers-podgc.md).
 // A pod left on a removed super node (issue 19): the DaemonSet pod a super
 // node may be removed with is deleted by its DaemonSet, but no kubelet is left
 // to finish it, so it would stay Terminating for good and keep its subnet
 // address. The pod garbage collector force-deletes it once the node has been
-// gone for its quarantine, and the eklet frees its ENI. A whole nodeless in
-// this process, its controllers on a FakeClock stepped past the quarantine.
+// gone for its quarantine, and the eklet frees its ENI. And finished pods
+// past --terminated-pod-gc-threshold (1 here) go, oldest first. A whole
+// nodeless in this process, its controllers on a FakeClock stepped on.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -24,7 +26,7 @@ const LONG = 120_000;
 
 before(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'nodeless-podgc-'));
-  n = await startNodeless({ home, port: 0, controllerClock: clock, idleCompaction: false });
+  n = await startNodeless({ home, port: 0, controllerClock: clock, idleCompaction: false, terminatedPodGCThreshold: 1 });
   client = n.clusters.get('default')!.client;
 });
 after(async () => {
@@ -64,4 +66,21 @@ test('the DaemonSet pod of a removed super node is force-deleted by the pod GC a
   assert.ok(clock.now() - start > QUARANTINE_MS, 'not before the quarantine');
   await waitFor('ENI freed', () => !eniOf(), LONG);
   assert.equal(n.cloud.subnets.get(subnet.id).usedIpCount, used - 1, 'the subnet has the address back');
+});
+
+test('--terminated-pod-gc-threshold: past it, the oldest finished pods are deleted', async () => {
+  const done = (name: string) => client.create(refs.pods, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', annotations: { 'nodeless.dev/simulate': 'exit=0 after=1s' } },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] },
+  });
+  await done('done-1');
+  await waitFor('done-1 Succeeded', async () => (await client.get(refs.pods, 'default', 'done-1')).status?.phase === 'Succeeded', LONG);
+  await done('done-2');
+  await waitFor('done-2 Succeeded', async () => (await client.get(refs.pods, 'default', 'done-2')).status?.phase === 'Succeeded', LONG);
+  // Two finished pods, one kept: the older goes at the next pass.
+  await waitFor('done-1 deleted', async () => {
+    clock.step(GC_CHECK_PERIOD_MS);
+    return !(await client.tryGet(refs.pods, 'default', 'done-1'));
+  }, LONG);
+  assert.equal((await client.get(refs.pods, 'default', 'done-2')).status.phase, 'Succeeded');
 });
