@@ -63,6 +63,9 @@ export const customresourcedefinitions = defineResource({
       s.names.listKind ??= `${s.names.kind}List`;
     }
     s.conversion ??= { strategy: 'None' };
+    // SetDefaults_ServiceReference: a conversion webhook's service is on port 443.
+    const svc = s.conversion?.webhook?.clientConfig?.service;
+    if (svc && typeof svc === 'object' && svc.port == null) svc.port = 443;
   },
   validate(o, old) {
     const errs: FieldError[] = [];
