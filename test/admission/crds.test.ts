@@ -286,6 +286,11 @@ webhooks:
     assert.equal(w.status, 500, w.body);
     assert.match(JSON.parse(w.body).message, /conversion webhook for example\.com\/v1beta1, Kind=Gizmo failed: conversion is broken today/);
     assert.equal(kubectl(n, ['get', 'gizmos.v1.example.com', 'g3', '-n', 'default']).code, 1);
+    // Garbage, and an answer for another request, are kube's errors too.
+    kc(n, ['apply', '-f', '-'], GIZMOS().replace('/convert"', '/garbage"'));
+    assert.match(fails(['get', 'gizmos.v1beta1.example.com', 'g1', '-n', 'default']), /conversion webhook for example\.com\/v1, Kind=Gizmo failed: couldn't get version\/kind; json parse error: invalid character 'h' looking for beginning of value/);
+    kc(n, ['apply', '-f', '-'], GIZMOS().replace('/convert"', '/wrong-uid"'));
+    assert.match(fails(['get', 'gizmos.v1beta1.example.com', 'g1', '-n', 'default']), /conversion webhook for example\.com\/v1, Kind=Gizmo failed: expected webhook response of apiextensions\.k8s\.io\/v1, Kind=ConversionReview, got admission\.k8s\.io\/v1, Kind=AdmissionReview/);
   });
 
   it('a webhook elsewhere than this machine is never dialled', () => {
