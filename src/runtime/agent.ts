@@ -278,6 +278,7 @@ export class Kubelet extends Controller implements NodeAgent {
         client: this.client, stateDir: opts.stateDir, hostIP: this.hostIP,
         onExit: (ps, c, code, at, extra) => this.lifecycle.exited(ps, c, code, at, extra),
         onProbe: (ps) => { this.markDirty(ps); this.lifecycle.sync(ps); },
+        kill: (ps, c, grace, message) => this.lifecycle.stopContainer(ps, c, grace, message),
         event: this.host.event, podOf: (ps) => this.podOf(ps), clusterDefaults: () => this.eksConfig.defaults(),
         apiServer: opts.apiServer, clock: this.clock,
         hiddenPaths: opts.hiddenPaths, namespaces: opts.processNamespaces,

@@ -90,6 +90,23 @@ function collected(ps: PodState, names: string[]): void {
   }
 }
 
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** kube-apiserver's default (SetDefaults_Container): Always for `:latest` or no tag, else IfNotPresent. */
+export function defaultPullPolicy(image: string): PullPolicy {
+  const tag = image.includes('@') ? 'digest' : image.split('/').pop()!.split(':')[1];
+  return !tag || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+/** A container's pull policy, as defaulted by the API. */
+export const pullPolicyOf = (spec: any, image: string): PullPolicy =>
+  (['Always', 'IfNotPresent', 'Never'].includes(spec?.imagePullPolicy) ? spec.imagePullPolicy : defaultPullPolicy(image));
+
+/** How soon a Never image that is not there is looked for again (the pod worker's next sync). */
+const NEVER_PULL_RETRY_MS = 10_000;
+/** An Always pull of an image the disk has: a manifest round trip to the registry. */
+const PRESENT_PULL_MS = 300;
+
 export class PodDisks {
   private records = new Map<PodState, PodRecord>();
   private pulls = new WeakMap<ContainerState, PullState>();
@@ -144,9 +161,9 @@ export class PodDisks {
    * reused disk; no space: Failed, FreeDiskSpaceFailed, then a retry after the
    * kubelet's image pull back-off (10s doubling to 5m).
    */
-  pull(ps: PodState, pod: KubeObject, c: ContainerState, image: string, now: number): number | undefined {
+  pull(ps: PodState, pod: KubeObject, c: ContainerState, image: string, now: number, policy: PullPolicy = defaultPullPolicy(image)): number | undefined {
     if (ps.runtime === 'process') {
-      // The process runs the host's binaries: the image is recorded, not pulled, and takes no room.
+      // The process runs the host's binaries: every image is on this machine, recorded, not pulled, and takes no room.
       this.record(ps, pod);
       this.host.event(ps, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
       return undefined;
@@ -154,6 +171,25 @@ export class PodDisks {
     const rec = this.record(ps, pod);
     let st = this.pulls.get(c);
     if (st && st.until > now) return (c.waitUntil = st.until);
+    if (!st && policy === 'Never' && !rec.disk.hasImage(image)) {
+      // The kubelet's image manager (shouldPullImage): Never and not on the disk is an error, tried again at the next sync.
+      const msg = `Container image "${image}" is not present with pull policy of Never`;
+      c.reason = 'ErrImageNeverPull';
+      c.message = msg;
+      this.host.event(ps, 'Warning', 'ErrImageNeverPull', msg, c);
+      this.host.dirty(ps);
+      return (c.waitUntil = now + NEVER_PULL_RETRY_MS * (this.host.simulation.timeScale ?? 1));
+    }
+    if (!st && policy === 'Always' && rec.disk.hasImage(image)) {
+      // Always pulls, even an image the disk has: the registry is asked, the layers are there (a short pull).
+      const bytes = rec.disk.images().find((i) => i.name === image)?.bytes ?? 0;
+      rec.disk.pull(image, bytes);
+      this.host.event(ps, 'Normal', 'Pulling', `Pulling image "${image}"`, c);
+      const took = Math.round(PRESENT_PULL_MS * (this.host.simulation.timeScale ?? 1));
+      st = { until: now + took, phase: 'pulling', ok: true, events: [], tookMs: took, bytes, failures: 0 };
+      this.pulls.set(c, st);
+      if (st.until > now) return (c.waitUntil = st.until);
+    }
     if (!st || st.phase === 'backoff') {
       const { bytes, pullMs } = containerImage(pod, c.name, image, this.host.simulation);
       const free = rec.disk.freeBytes();

@@ -3,16 +3,19 @@
 // CrashLoopBackOff curve, readiness, active deadline and graceful
 // termination. Runtimes only start and stop instances; everything else is here.
 import type { KubeObject } from '../api/types.js';
-import type { PodDisks } from './disk.js';
+import { pullPolicyOf, type PodDisks } from './disk.js';
 import type { SimulationOptions } from './simulate.js';
 import { podPhase } from './status.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { RuntimeStartError } from './types.js';
+import { timerDelay } from '../util/timers.js';
 
 export const BACKOFF_START_MS = 10_000;
 export const BACKOFF_MAX_MS = 300_000;
 /** A container that ran this long without failing starts over at the shortest back-off. */
 export const BACKOFF_RESET_MS = 600_000;
+/** The kubelet's minimumGracePeriodInSeconds: what a container gets to stop after its preStop hook, at least. */
+export const MIN_GRACE_SECONDS = 2;
 
 export interface LifecycleHost {
   runtimeOf(ps: PodState): Runtime;
@@ -52,10 +55,11 @@ export function newPodState(pod: KubeObject, runtime: PodState['runtime'], now =
     startedAt: undefined, term: undefined, last: undefined,
     restarts: 0, ready: false, started: false, created: false, pulled: false, waitUntil: undefined, backoff: 0,
     exitAt: undefined, exitCode: undefined, readyAt: undefined, stopping: undefined, restartOnStop: undefined, starting: undefined, handle: undefined,
+    hook: undefined, pendingExit: undefined, hookError: undefined,
   });
   return {
     key: `${pod.metadata.namespace}/${pod.metadata.name}`, uid: pod.metadata.uid!, namespace: pod.metadata.namespace!, name: pod.metadata.name!,
-    runtime, ip: undefined, sandbox: 'none', deleting: false, finalizing: false, wakeAt: 0, startTime: now,
+    runtime, ip: undefined, sandbox: 'none', deleting: false, finalizing: false, killBy: 0, wakeAt: 0, startTime: now,
     done: undefined, doneReason: undefined, doneMessage: undefined,
     // concat, not spread: an array built by spreading keeps room for 16 more elements (100k pods).
     containers: (spec.initContainers ?? []).map((c: any) => mk(c, true)).concat((spec.containers ?? []).map((c: any) => mk(c, false))),
@@ -81,6 +85,7 @@ export function addEphemeral(ps: PodState, pod: KubeObject): boolean {
       name: e.name, init: false, sidecar: false, ephemeral: true, state: 'waiting', reason: 'ContainerCreating', message: undefined,
       startedAt: undefined, term: undefined, last: undefined, restarts: 0, ready: false, started: false, created: false, pulled: false,
       waitUntil: undefined, backoff: 0, exitAt: undefined, exitCode: undefined, readyAt: undefined, stopping: undefined, restartOnStop: undefined, starting: undefined, handle: undefined,
+      hook: undefined, pendingExit: undefined, hookError: undefined,
     });
     added = true;
   }
@@ -164,10 +169,11 @@ export class PodLifecycle {
     const image = String(spec.image ?? '');
     if (!c.pulled) {
       // Pulling, a reused disk's "already present", or no space and a retry later: the disk decides.
-      const wait = this.host.disks.pull(ps, pod, c, image, now);
+      const wait = this.host.disks.pull(ps, pod, c, image, now, pullPolicyOf(spec, image));
       if (wait !== undefined) return wait;
       c.pulled = true;
     } else if (c.created) {
+      // A restart: IfNotPresent and Never find the image the last instance ran (Always pulls again: exited()).
       this.host.event(ps, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
     }
     c.waitUntil = undefined;
@@ -177,6 +183,13 @@ export class PodLifecycle {
 
   private start(ps: PodState, pod: KubeObject, c: ContainerState, spec: any, now: number): void {
     const runtime = this.host.runtimeOf(ps);
+    let announced = false;
+    const announce = () => {
+      if (announced) return;
+      announced = true;
+      this.host.event(ps, 'Normal', 'Created', `Created container: ${c.name}`, c);
+      this.host.event(ps, 'Normal', 'Started', `Started container ${c.name}`, c);
+    };
     const began = () => {
       if (c.created) c.restarts++;
       c.created = true;
@@ -185,9 +198,32 @@ export class PodLifecycle {
       c.reason = c.message = undefined;
       c.term = undefined;
       this.host.disks.started(ps, c, pod, now);
-      this.host.event(ps, 'Normal', 'Created', `Created container: ${c.name}`, c);
-      this.host.event(ps, 'Normal', 'Started', `Started container ${c.name}`, c);
+      announce();
       this.host.dirty(ps);
+    };
+    // postStart runs once the process does; until it returns the container is not running, and the pod's
+    // next container waits (the kubelet starts them one by one). A failed hook kills the instance.
+    const postStart = spec.lifecycle?.postStart;
+    const afterStart = (): Promise<void> | void => {
+      if (ps.finalizing) return;
+      if (!postStart || !runtime.runHook) { began(); return; }
+      announce();
+      const ctrl = new AbortController();
+      c.hook = ctrl;
+      return runtime.runHook(ps, c, pod, postStart, ctrl.signal).then((failure) => {
+        c.hook = undefined;
+        began();
+        const exit = c.pendingExit;
+        c.pendingExit = undefined;
+        if (failure !== undefined && !exit) {
+          // The event keeps the hook's output out (it may hold secrets); the waiting message has it.
+          this.host.event(ps, 'Warning', 'FailedPostStartHook', 'PostStartHook failed', c);
+          c.hookError = failure;
+          c.restartOnStop = true;
+          this.stopContainer(ps, c, pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30, 'FailedPostStartHook');
+        }
+        if (exit) this.exited(ps, c, exit.code, exit.at, exit.extra, false);
+      });
     };
     const failed = (e: unknown) => {
       const reason = e instanceof RuntimeStartError ? e.reason : 'CreateContainerError';
@@ -204,11 +240,11 @@ export class PodLifecycle {
       const r = runtime.start(ps, c, spec, pod, now);
       if (r && typeof (r as Promise<void>).then === 'function') {
         c.starting = true;
-        (r as Promise<void>).then(() => {
+        (r as Promise<void>).then(() => afterStart()).then(() => {
           c.starting = false;
           // Force-deleted while it started: nobody will look after it, stop it now.
           if (ps.finalizing) { runtime.stop(ps, c, 0, this.host.now()); return; }
-          began();
+          if (c.state === 'waiting') began();
           this.sync(ps);
         }, (e) => { c.starting = false; if (!ps.finalizing) failed(e); });
       } else began();
@@ -222,7 +258,11 @@ export class PodLifecycle {
    * the first restart is immediate, then 10s, 20s, 40s … 5m of CrashLoopBackOff.
    */
   exited(ps: PodState, c: ContainerState, exitCode: number, at: number, extra: { message?: string; signal?: number; reason?: string } = {}, resync = true): void {
+    // Ended while its postStart hook ran: the hook is cut short, the exit counts once it returned.
+    if (c.state !== 'running' && c.starting && c.hook) { c.pendingExit = { code: exitCode, at, extra }; c.hook.abort(); return; }
     if (c.state !== 'running') return;
+    c.hook?.abort();
+    c.hook = undefined;
     this.host.disks.exited(ps, c);
     const pod = this.host.podOf(ps);
     const runtime = this.host.runtimeOf(ps);
@@ -246,12 +286,16 @@ export class PodLifecycle {
       runtime.exited?.(ps, c);
     } else {
       if (at - (c.startedAt ?? at) >= BACKOFF_RESET_MS) c.backoff = 0;
+      // imagePullPolicy Always: each start pulls (the kubelet's image manager asks the registry every time).
+      if (pod && pullPolicyOf(this.specOf(pod, c), String(this.specOf(pod, c).image ?? '')) === 'Always') c.pulled = false;
       c.last = term;
       c.term = undefined;
       c.state = 'waiting';
       if (c.backoff === 0) {
         c.backoff = BACKOFF_START_MS;
-        c.reason = 'ContainerCreating';
+        // After a failed postStart the kubelet shows the hook's error until the next start (its reason cache).
+        c.reason = c.hookError ? 'PostStartHookError' : 'ContainerCreating';
+        c.message = c.hookError;
         c.waitUntil = undefined;
       } else {
         c.reason = 'CrashLoopBackOff';
@@ -262,22 +306,60 @@ export class PodLifecycle {
       }
       runtime.exited?.(ps, c);
     }
+    c.hookError = undefined;
     if (resync) this.sync(ps);
+  }
+
+  /**
+   * Stops a running instance as the kubelet's killContainer does: the Killing event, the preStop hook
+   * (cut short when the grace period ends; FailedPreStopHook if it fails), then SIGTERM with what is left
+   * of the grace period (2 s at least), SIGKILL after it.
+   */
+  stopContainer(ps: PodState, c: ContainerState, graceSec: number, message = `Stopping container ${c.name}`): void {
+    const pod = this.host.podOf(ps);
+    const runtime = this.host.runtimeOf(ps);
+    const now = this.host.now();
+    c.stopping = true;
+    this.host.event(ps, 'Normal', 'Killing', message, c);
+    const preStop = pod ? this.specOf(pod, c).lifecycle?.preStop : undefined;
+    if (!preStop || graceSec <= 0 || !pod) { runtime.stop(ps, c, graceSec, now); return; }
+    // The simulated runtime runs no handler: exec and httpGet answer at once, a sleep takes its time (within the grace period).
+    if (!runtime.runHook) { runtime.stop(ps, c, graceSec, now + Math.min(Number(preStop.sleep?.seconds) || 0, graceSec) * 1000); return; }
+    const ctrl = new AbortController();
+    c.hook = ctrl;
+    const timer = setTimeout(() => ctrl.abort(), timerDelay(graceSec * 1000));
+    void runtime.runHook(ps, c, pod, preStop, ctrl.signal).then((failure) => {
+      clearTimeout(timer);
+      const cut = ctrl.signal.aborted;
+      if (c.hook === ctrl) c.hook = undefined;
+      // Cut short by the grace period: the kubelet stops waiting for it, it has not failed.
+      if (failure !== undefined && !cut) this.host.event(ps, 'Warning', 'FailedPreStopHook', 'PreStopHook failed', c);
+      if (c.state !== 'running') return;
+      const spent = Math.floor((this.host.now() - now) / 1000);
+      runtime.stop(ps, c, Math.max(graceSec - spent, MIN_GRACE_SECONDS), this.host.now());
+    });
   }
 
   /** Stops every running container (deletion, or a finished pod's sidecars). */
   private stopAll(ps: PodState, pod: KubeObject, now: number, forDeletion: boolean): boolean {
     let running = false;
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-    for (const c of ps.containers) {
+    if (!ps.killBy) ps.killBy = now + grace * 1000;
+    const live = (c: ContainerState) => c.starting || c.state === 'running';
+    // Sidecars (init containers with restartPolicy Always) outlive the app containers: they are stopped once
+    // those are gone, the last one first, each with what is left of the grace period.
+    const apps = ps.containers.filter((c) => !c.sidecar && live(c));
+    const order = apps.length ? apps : ps.containers.filter((c) => c.sidecar && live(c)).slice(-1);
+    if (!apps.length && order.length) running = true;
+    for (const c of order) {
       // A start under way counts as running: it is stopped once it has started.
       if (c.starting) { running = true; continue; }
       if (c.state !== 'running') continue;
       running = true;
       if (c.stopping) continue;
-      c.stopping = true;
-      this.host.event(ps, 'Normal', 'Killing', `Stopping container ${c.name}`, c);
-      this.host.runtimeOf(ps).stop(ps, c, forDeletion ? grace : 0, now);
+      // A finished pod's sidecars are asked to stop too (SIGTERM, its grace period), as the kubelet does.
+      const left = c.sidecar ? Math.max(Math.ceil((ps.killBy - now) / 1000), grace > 0 ? MIN_GRACE_SECONDS : 0) : forDeletion ? grace : 0;
+      this.stopContainer(ps, c, left);
     }
     if (running) {
       // The simulated runtime stops by setting exitAt: look again right away.

@@ -27,6 +27,7 @@ import { criLine, fallbackMessage, parseCriLine, pickInstance, renderLog, type L
 import { listenDeniedMessage, metricsPortConflict, metricsPortOf } from './metrics.js';
 import { guardPort } from './portguard.js';
 import { startProber, type ProbeEnv } from './probes.js';
+import { runHandler } from './hooks.js';
 import { ContainerIO, killTree, onTerminal, resolveExecutable, Terminal, type ContainerEnv, type ProcessInstances } from './streams.js';
 import type { ContainerState, PodState, Runtime } from './types.js';
 import { RuntimeStartError } from './types.js';
@@ -56,6 +57,8 @@ export interface ProcessRuntimeOptions {
   onExit(ps: PodState, c: ContainerState, code: number, at: number, extra: { message?: string; signal?: number; reason?: string }): void;
   /** A probe changed ready/started. */
   onProbe(ps: PodState): void;
+  /** Stops an instance the kubelet's way (Killing event, preStop hook, grace period): a failed liveness or startup probe. */
+  kill?(ps: PodState, c: ContainerState, graceSec: number, message: string): void;
   event: LifecycleHost['event'];
   podOf(ps: PodState): KubeObject | undefined;
   /** kube-system/eks-config default annotations (a cluster-wide metrics-port). */
@@ -94,6 +97,8 @@ interface Handle {
   mntns?: string;
   /** Holds the mount namespace open, so its id is not another container's while we may signal by it. */
   nsfd?: number;
+  /** Where exec probes and hooks run (its environment, or inside its namespaces). */
+  probeEnv?: ProbeEnv;
 }
 
 interface Prepared {
@@ -494,10 +499,11 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     child.on('exit', (code, sig) => setTimeout(() => finish(code, sig), 500));
     c.started = !spec.startupProbe;
     c.ready = c.started && !spec.readinessProbe;
-    this.probe(ps, c, spec, pod, h, {
+    h.probeEnv = {
       cwd: launch.cwd, env: launch.env, wrap: enter?.wrap,
       ports: Object.fromEntries((spec.ports ?? []).filter((x: any) => x.name).map((x: any) => [x.name, x.containerPort])),
-    });
+    };
+    this.probe(ps, c, spec, pod, h, h.probeEnv);
   }
 
   /** Where the process sees a path of the pod's directory (a tmpfs layer is only in the sandbox's mount namespace). */
@@ -533,9 +539,11 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     const grace = (probe: any) => probe.terminationGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     const restart = (kind: string, probe: any) => {
       if (c.stopping || h.exited) return;
-      this.o.event(ps, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe, will be restarted`, c);
-      c.stopping = true;
+      const why = `Container ${c.name} failed ${kind} probe, will be restarted`;
       c.restartOnStop = true;
+      if (this.o.kill) { this.o.kill(ps, c, grace(probe), why); return; }
+      this.o.event(ps, 'Normal', 'Killing', why, c);
+      c.stopping = true;
       this.stop(ps, c, grace(probe), Date.now());
     };
     if (spec.startupProbe) {
@@ -568,6 +576,14 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
       msg = fallbackMessage(this.lines(h.logPath).map((l) => l.text).join('\n'));
     }
     return msg || undefined;
+  }
+
+  /** A lifecycle hook in the running instance (hooks.ts): exec inside it, httpGet to its port, sleep. */
+  runHook(ps: PodState, c: ContainerState, pod: KubeObject, handler: any, signal: AbortSignal): Promise<string | undefined> {
+    const h = c.handle as Handle | undefined;
+    // A refused instance (no process) has nothing to run a hook in.
+    if (!h?.probeEnv || h.exited) return Promise.resolve(undefined);
+    return runHandler(handler, h.probeEnv, { pod: `${ps.name}_${ps.namespace}(${ps.uid})`, container: c.name, podIP: ps.ip ?? pod.status?.podIP ?? '127.0.0.1' }, signal);
   }
 
   stop(_ps: PodState, c: ContainerState, graceSec: number, _now?: number): void {

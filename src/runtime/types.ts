@@ -62,6 +62,12 @@ export interface ContainerState {
   starting?: boolean;
   /** Runtime-private handle (process runtime: the child). */
   handle?: unknown;
+  /** A lifecycle hook under way (postStart, preStop): aborting it ends it early. */
+  hook?: AbortController;
+  /** An exit reported while postStart ran (the instance is not running yet for the lifecycle). */
+  pendingExit?: { code: number; at: number; extra: { message?: string; signal?: number; reason?: string } };
+  /** Why the last instance was killed after its postStart hook failed (the waiting message of PostStartHookError). */
+  hookError?: string;
 }
 
 export type RuntimeName = 'simulated' | 'process';
@@ -82,6 +88,8 @@ export interface PodState {
   doneMessage?: string;
   deleting: boolean;
   finalizing: boolean;
+  /** While terminating: when the grace period ends (ms), so sidecars stopped after the app containers get what is left. */
+  killBy: number;
   /** Next time the pod's clock needs a look (0 = none). */
   wakeAt: number;
 }
@@ -91,6 +99,8 @@ export interface Runtime {
   readonly name: RuntimeName;
   /** Starts an instance of `c`: sets exitAt/readyAt (simulated) or spawns it (process). Throws RuntimeStartError to leave it waiting. */
   start(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, now: number): Promise<void> | void;
+  /** Runs a lifecycle handler (postStart, preStop) in a running instance: the kubelet's failure message, or undefined (hooks.ts). */
+  runHook?(ps: PodState, c: ContainerState, pod: KubeObject, handler: any, signal: AbortSignal): Promise<string | undefined>;
   /** Asks a running instance to stop within `graceSec`; the runtime reports the exit through the agent. */
   stop(ps: PodState, c: ContainerState, graceSec: number, now: number): void;
   /** The termination message for an instance that ended by itself (simulated FallbackToLogsOnError). */
