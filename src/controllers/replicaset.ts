@@ -15,6 +15,7 @@ import { ControllerContext, deleteExact, Pending, ignoreNotFound, isConflict, is
 import { claim } from './util/claim.js';
 import { compareForDeletion, controllerOf, isPodActive, isPodReady, podAvailability, podFromTemplate, nowIso } from './util/pods.js';
 import { deepEqual } from './util/hash.js';
+import type { EventRecorder } from '../client/record/events.js';
 
 /** At most this many creates or deletes per sync, as kube-controller-manager's burstReplicas. */
 export const BURST_REPLICAS = 500;
@@ -32,20 +33,23 @@ export interface ReplicaKind {
   kind: string;
   /** The queue's name (as kube-controller-manager names the controller). */
   name: string;
+  /** The source of its events (kube-controller-manager's recorder for it). */
+  component: string;
   /** The object's selector as a LabelSelector. */
   selector(o: KubeObject): LabelSelectorObject | undefined;
 }
 
-export const REPLICA_SETS: ReplicaKind = { ref: refs.replicasets, kind: 'ReplicaSet', name: 'replicaset-controller', selector: (o) => o.spec?.selector };
+export const REPLICA_SETS: ReplicaKind = { ref: refs.replicasets, kind: 'ReplicaSet', name: 'replicaset-controller', component: 'replicaset-controller', selector: (o) => o.spec?.selector };
 
 /** A ReplicationController's spec.selector is a map of labels (defaulted from the template's by the API): matchLabels. */
 export const REPLICATION_CONTROLLERS: ReplicaKind = {
-  ref: refs.replicationcontrollers, kind: 'ReplicationController', name: 'replicationcontroller-controller',
+  ref: refs.replicationcontrollers, kind: 'ReplicationController', name: 'replicationmanager', component: 'replication-controller',
   selector: (o) => ({ matchLabels: o.spec?.selector ?? {} }),
 };
 
 export class ReplicaSetController {
   private queue: WorkQueue;
+  private readonly recorder: EventRecorder;
   private pending = new Pending();
   private rsInf: Informer;
   private podInf: Informer;
@@ -53,6 +57,7 @@ export class ReplicaSetController {
 
   constructor(private ctx: ControllerContext, private readonly kind: ReplicaKind = REPLICA_SETS) {
     this.queue = new WorkQueue({ restAfterSlowSync: true, name: kind.name });
+    this.recorder = ctx.recorderFor(kind.component);
     this.rsInf = ctx.byController(ctx.informer(kind.ref));
     this.podInf = ctx.byController(ctx.informer(refs.pods));
     this.rsInf.on({
@@ -175,12 +180,12 @@ export class ReplicaSetController {
           else throw e;
         }
         if (!this.podInf.get(created.metadata.namespace, created.metadata.name!)) this.pending.created(uid, created.metadata.name!);
-        this.ctx.recorder.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+        this.recorder.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
       });
       if (error) {
         // A namespace being terminated refuses creates: nothing to report, the RS is about to go.
         if (isNamespaceTerminating(error)) return false;
-        this.ctx.recorder.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(error as Error).message}`);
+        this.recorder.record(rs, 'Warning', 'FailedCreate', `Error creating: ${(error as Error).message}`);
         throw new ManageError(error, 'create');
       }
       return n < -diff;
@@ -192,7 +197,7 @@ export class ReplicaSetController {
       const results = await Promise.allSettled(victims.map(async (p) => {
         try {
           await deleteExact(this.ctx.client, refs.pods, p);
-          this.ctx.recorder.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+          this.recorder.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
         } catch (e) {
           this.pending.observedDelete(uid, p.metadata.name!);
           if (!isNotFound(e)) throw e;
@@ -200,7 +205,7 @@ export class ReplicaSetController {
       }));
       const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
       if (failed) {
-        this.ctx.recorder.record(rs, 'Warning', 'FailedDelete', `Error deleting: ${(failed.reason as Error).message}`);
+        this.recorder.record(rs, 'Warning', 'FailedDelete', `Error deleting: ${(failed.reason as Error).message}`);
         throw new ManageError(failed.reason, 'delete');
       }
       return n < diff;

@@ -40,13 +40,14 @@ test('an RC keeps its replicas: pods from the template owned by it, status count
   }
   const row = (await kc(['get', 'rc', 'web', '--no-headers'])).trim().split(/\s+/);
   assert.deepEqual(row.slice(0, 4), ['web', '3', '3', '3'], 'NAME DESIRED CURRENT READY');
-  assert.match(await kc(['describe', 'rc', 'web']), /SuccessfulCreate\s+\S+\s+\S+\s+Created pod: web-[a-z0-9]{5}/);
+  // From: the recorder kube-controller-manager gives its ReplicationManager.
+  assert.match(await kc(['describe', 'rc', 'web']), /SuccessfulCreate\s+\S+\s+replication-controller\s+Created pod: web-[a-z0-9]{5}/);
 });
 
 test('kubectl scale rc: down deletes pods (SuccessfulDelete), and an orphan pod that matches is adopted', async () => {
   assert.equal((await kc(['scale', 'rc', 'web', '--replicas=1'])).trim(), 'replicationcontroller/web scaled');
   await waitFor('1 pod', async () => (await pods()).length === 1 && (await rc()).status?.replicas === 1, LONG);
-  assert.match(await kc(['describe', 'rc', 'web']), /SuccessfulDelete\s+\S+\s+\S+\s+Deleted pod: web-[a-z0-9]{5}/);
+  assert.match(await kc(['describe', 'rc', 'web']), /SuccessfulDelete\s+\S+\s+replication-controller\s+Deleted pod: web-[a-z0-9]{5}/);
   // A bare pod with the RC's labels: the RC adopts it, then has one too many and deletes one.
   await kc(['run', 'stray', '--image=nginx', '--labels=app=web']);
   await waitFor('adopted or deleted', async () => {

@@ -35,11 +35,23 @@ export class ControllerContext {
   private readonly ownInformers: boolean;
   private indexed = new Set<string>();
   readonly recorder: EventRecorder;
+  private readonly recorders = new Map<string, EventRecorder>();
 
   constructor(readonly client: Client, readonly opts: ControllerOptions = {}, component = 'kube-controller-manager') {
     this.recorder = new EventRecorder(client, { component });
     this.ownInformers = !opts.informers;
     this.informers = opts.informers ?? new SharedInformers(client);
+  }
+
+  /**
+   * The recorder of one of kube-controller-manager's controllers, whose name its
+   * events carry as their source (`replicaset-controller`, `replication-controller`…),
+   * as `kubectl describe` shows them under From.
+   */
+  recorderFor(component: string): EventRecorder {
+    let r = this.recorders.get(component);
+    if (!r) this.recorders.set(component, (r = new EventRecorder(this.client, { component })));
+    return r;
   }
 
   /** The shared informer of a resource (started on first use). */
@@ -65,6 +77,7 @@ export class ControllerContext {
   }
 
   stop(): void {
+    for (const r of this.recorders.values()) r.stop();
     if (this.ownInformers) this.informers.stop();
   }
 }
