@@ -8,6 +8,7 @@ import { namespaceLifecycle } from './apiserver/admission/namespace-lifecycle.js
 import { limitRanger } from './apiserver/admission/limit-ranger.js';
 import { priority } from './apiserver/admission/priority.js';
 import { defaultStorageClass } from './apiserver/admission/default-storage-class.js';
+import { persistentVolumeClaimResize, storageObjectInUseProtection } from './apiserver/admission/storage-protection.js';
 import { certificateSubjectRestriction } from './apiserver/admission/certificates.js';
 import { resourceQuota } from './apiserver/admission/resource-quota.js';
 import { podSecurity } from './apiserver/admission/pod-security/admission.js';
@@ -79,7 +80,7 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
     : opts.authenticator;
   // The cluster's own admission plugins (the clouds add theirs: src/nodeless.ts); the order is admission/chain.ts's.
   for (const plugin of [
-    namespaceLifecycle(registry), limitRanger(registry), podSecurity(registry), priority(registry), defaultStorageClass(registry), certificateSubjectRestriction(), resourceQuota(registry),
+    namespaceLifecycle(registry), limitRanger(registry), podSecurity(registry), priority(registry), defaultStorageClass(registry), storageObjectInUseProtection(), persistentVolumeClaimResize(registry), certificateSubjectRestriction(), resourceQuota(registry),
   ]) registry.admission.register(plugin);
   const subresources = new Subresources();
   // Admission webhooks (docs/admission.md): a Service's webhook is reached through the pods the runtime serves (the pod proxy's mapping).

@@ -25,8 +25,10 @@ const fails = (args: string[], input?: string) => {
 
 describe('core/v1 kinds', () => {
   it('PersistentVolumeClaims: Pending on create, kube columns, immutable spec but for a bound claim\'s expansion', async () => {
-    // storageClassName "": no class, so only a volume made below binds it (the PV controller runs: docs/storage.md).
-    const pvc = JSON.parse(kc(n, ['create', '-f', '-', '-o', 'json'], 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec: {storageClassName: "", accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n'));
+    // A class that provisions nothing but allows expansion (PersistentVolumeClaimResize): only the volume made below binds
+    // the claim (the PV controller runs: docs/storage.md).
+    kc(n, ['create', '-f', '-'], 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: growable}\nprovisioner: kubernetes.io/no-provisioner\nallowVolumeExpansion: true\n');
+    const pvc = JSON.parse(kc(n, ['create', '-f', '-', '-o', 'json'], 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec: {storageClassName: growable, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n'));
     assert.deepEqual(pvc.status, { phase: 'Pending' });
     assert.equal(pvc.spec.volumeMode, 'Filesystem');
     assert.deepEqual(header(kc(n, ['get', 'pvc', '-o', 'wide'])), ['NAME', 'STATUS', 'VOLUME', 'CAPACITY', 'ACCESS MODES', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'AGE', 'VOLUMEMODE']);
@@ -34,13 +36,13 @@ describe('core/v1 kinds', () => {
       /spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims/);
     // Unbound: even the request is fixed. Bound (by the PV controller, to the volume made now): it may grow, not shrink below capacity.
     assert.match(fails(['patch', 'pvc', 'data', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}']), /spec is immutable/);
-    kc(n, ['create', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-data}\nspec: {storageClassName: "", capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], hostPath: {path: /data}}\n');
+    kc(n, ['create', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-data}\nspec: {storageClassName: growable, capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], hostPath: {path: /data}}\n');
     await waitFor('data bound', () => json(['get', 'pvc', 'data']).status.phase === 'Bound');
     kc(n, ['patch', 'pvc', 'data', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}']);
     assert.equal(json(['get', 'pvc', 'data']).spec.resources.requests.storage, '2Gi');
     assert.match(fails(['patch', 'pvc', 'data', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"500Mi"}}}}']),
       /spec.resources.requests.storage: Forbidden: field can not be less than status.capacity/);
-    assert.match(kc(n, ['get', 'pvc', 'data']), /data\s+Bound\s+pv-data\s+1Gi\s+RWO\s+<unset>/);
+    assert.match(kc(n, ['get', 'pvc', 'data']), /data\s+Bound\s+pv-data\s+1Gi\s+RWO\s+growable\s+<unset>/);
     assert.match(fails(['create', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: bad}\nspec: {resources: {requests: {storage: 1Gi}}}\n'),
       /spec.accessModes: Required value: at least 1 access mode is required/);
   });

@@ -284,6 +284,23 @@ spec: {storageClassName: manual, accessModes: [ReadWriteMany], resources: {reque
     assert.equal(json(['get', 'pvc', 'many-writers']).status.phase, 'Pending');
   });
 
+  it('refuses to grow a claim whose class does not allow expansion', () => {
+    const r = kubectl(n, ['patch', 'pvc', 'gold-1g', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /persistentvolumeclaims "gold-1g" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize/);
+  });
+
+  it('keeps a bound volume being deleted until its claim lets go (pv-protection)', async () => {
+    assert.deepEqual(json(['get', 'pv', 'gold']).metadata.finalizers, ['kubernetes.io/pv-protection']);
+    kc(n, ['delete', 'pv', 'gold', '--wait=false']);
+    assert.ok(json(['get', 'pv', 'gold']).metadata.deletionTimestamp);
+    // kubectl shows a volume being deleted as Terminating; it is still Bound.
+    assert.match(kc(n, ['get', 'pv', 'gold']), /gold\s+2Gi\s+RWO\s+Retain\s+Terminating\s+default\/gold-1g/);
+    assert.equal(json(['get', 'pv', 'gold']).status.phase, 'Bound');
+    kc(n, ['delete', 'pvc', 'gold-1g']);
+    await waitFor('gold gone', () => kubectl(n, ['get', 'pv', 'gold']).code !== 0, 60_000);
+  });
+
   it('releases a Retain volume when its claim goes, and fails a Delete volume no provisioner made', async () => {
     kc(n, ['delete', 'pvc', 'any-1g']);
     await waitFor('small Released', () => json(['get', 'pv', 'small']).status.phase === 'Released');
@@ -321,8 +338,14 @@ spec:
     const id = json(['get', 'pv', pvName]).spec.csi.volumeHandle;
     await waitFor('attached', () => disks().find((d) => d.id === id)?.state === 'ATTACHED');
     assert.equal(disks().find((d) => d.id === id).type, 'CLOUD_SSD');
+    // In use: the claim stays (Terminating, kubernetes.io/pvc-protection) until its pod is gone.
+    assert.deepEqual(json(['get', 'pvc', 'keep']).metadata.finalizers, ['kubernetes.io/pvc-protection']);
+    kc(n, ['delete', 'pvc', 'keep', '--wait=false']);
+    assert.ok(json(['get', 'pvc', 'keep']).metadata.deletionTimestamp);
+    assert.match(kc(n, ['get', 'pvc', 'keep']), /keep\s+Terminating\s+pvc-/);
+    assert.equal(json(['get', 'pvc', 'keep']).status.phase, 'Bound');
     kc(n, ['delete', 'pod', 'keeper', '--grace-period=0', '--force']);
-    kc(n, ['delete', 'pvc', 'keep']);
+    await waitFor('the claim gone', () => kubectl(n, ['get', 'pvc', 'keep']).code !== 0, 60_000);
     await waitFor('Released', () => json(['get', 'pv', pvName]).status.phase === 'Released');
     await waitFor('detached', () => disks().find((d) => d.id === id)?.state === 'UNATTACHED');
     assert.equal(json(['get', 'pv', pvName]).spec.persistentVolumeReclaimPolicy, 'Retain');

@@ -310,8 +310,13 @@ function validateClaimUpdate(o: KubeObject, old: KubeObject): FieldError[] {
   const bound = o.status?.phase === 'Bound';
   if (bound && next.resources?.requests && own(next.resources.requests, 'storage') !== undefined) {
     const want = own(next.resources.requests, 'storage');
-    const has = own(o.status?.capacity ?? {}, 'storage');
-    if (has !== undefined && quantity(want) < quantity(has)) errs.push({ field: 'spec.resources.requests.storage', type: 'FieldValueForbidden', message: 'field can not be less than status.capacity' });
+    const before = own(prev.resources?.requests ?? {}, 'storage');
+    const has = own(old.status?.capacity ?? {}, 'storage');
+    // Only a smaller request is judged: down to just above status.capacity, to recover from a failed expansion
+    // (a claim bound to a volume bigger than it asked may keep its request, however the capacity compares).
+    if (before !== undefined && quantity(want) < quantity(before) && has !== undefined && quantity(want) <= quantity(has)) {
+      errs.push({ field: 'spec.resources.requests.storage', type: 'FieldValueForbidden', message: 'field can not be less than status.capacity' });
+    }
     setOwn(next.resources.requests, 'storage', own(prev.resources?.requests ?? {}, 'storage'));
   }
   if (!prev.volumeName) prev.volumeName = next.volumeName;

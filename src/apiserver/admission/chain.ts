@@ -32,7 +32,8 @@ export const ADMISSION_ORDER = [
   'Priority', //                   ./priority.ts: PriorityClass to spec.priority
   'DefaultTolerationSeconds', //   today a default of the Pod kind (src/api/resources/core.ts)
   'DefaultStorageClass', //        ./default-storage-class.ts: the default class on claims without one
-  'StorageObjectInUseProtection',
+  'StorageObjectInUseProtection', // ./storage-protection.ts: the pvc-protection and pv-protection finalizers
+  'PersistentVolumeClaimResize', //  ./storage-protection.ts: expansion only where the class allows it
   'RuntimeClass',
   'CertificateSubjectRestriction', // ./certificates.ts: no system:masters certificates from the kube-apiserver-client signer
   'DefaultIngressClass',

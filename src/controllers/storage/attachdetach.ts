@@ -41,7 +41,7 @@ export class AttachDetachController extends Controller {
     this.attachments = new InformerView(informers.informer(refs.volumeattachments));
     const podInformer = informers.informer(refs.pods);
     // Pods by the claims they use, so a volume's pods are found without a scan.
-    try { podInformer.addIndex('storage-claims', (p) => podClaims(p)); } catch { /* already added by another user of the informer */ }
+    podInformer.addIndex('storage-claims', (p) => podClaims(p));
     this.pods = new InformerView(podInformer);
     const onPod = (p: KubeObject) => {
       for (const k of podClaims(p)) {

@@ -14,6 +14,7 @@ import { isAlreadyExists } from '../util/context.js';
 import { PersistentVolumeController } from './binder.js';
 import { AttachDetachController } from './attachdetach.js';
 import { CsiDriver } from './csi.js';
+import { StorageProtectionController } from './protection.js';
 
 const PROFILES: Record<CloudName, StorageProfile> = { tencent: tencentStorage, alibaba: alibabaStorage, aws: awsStorage };
 
@@ -50,15 +51,13 @@ export async function startStorage(cloud: Cloud, cluster: string, client: Client
   const binder = new PersistentVolumeController(client, opts.informers, opts);
   const ad = new AttachDetachController(client, opts.informers, opts);
   const csi = new CsiDriver(client, cloud, opts.informers, { ...opts, cluster, profile });
-  void binder.start();
-  void ad.start();
-  void csi.start();
+  const protection = new StorageProtectionController(client, opts.informers, opts);
+  const controllers = [binder, ad, csi, protection];
+  for (const c of controllers) void c.start();
   return {
     profile,
     stop() {
-      binder.stop();
-      ad.stop();
-      csi.stop();
+      for (const c of controllers) c.stop();
     },
   };
 }
