@@ -224,7 +224,9 @@ export class Registry {
    * rewritten (strategy None), or converted by the CRD's webhook in one ConversionReview
    * (Webhook). Objects already at `rt`'s version are left as they are.
    */
-  private async fromStoredCRD(rt: ResourceType, objs: KubeObject[], list = false): Promise<KubeObject[]> {
+  private async fromStoredCRD(served: ResourceType, objs: KubeObject[], list = false): Promise<KubeObject[]> {
+    // The CRD as it is now: a watch (or a long request) started before a change of its conversion uses the new one.
+    const rt = this.catalog.lookup(served.group, served.version, served.plural) ?? served;
     const av = apiVersionOf(rt);
     const other = objs.filter((o) => o.apiVersion !== av);
     if (other.length === 0) return objs;

@@ -4,6 +4,7 @@
 // kubectl, with kube-apiserver's words.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import { kc, kubectl, raw, startCli, type Running } from '../helpers/nodeless.js';
 import { makePki, startWebhookServer, type Pki, type WebhookServer } from './helpers.js';
 
@@ -251,6 +252,31 @@ describe('CRD versions, conversion Webhook', () => {
     assert.equal(r.status, 200, r.body);
     const events = r.body.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(events.map((e) => [e.type, e.object.apiVersion, e.object.spec.size]), [['ADDED', 'example.com/v1beta1', '3'], ['ADDED', 'example.com/v1beta1', '5']]);
+  });
+
+  it('a watch at the other version ends when a change cannot be converted', async () => {
+    // A watch that has delivered its initial events; then the webhook fails and g2 changes.
+    const lines: string[] = [];
+    let gotFirst!: () => void;
+    const first = new Promise<void>((r) => (gotFirst = r));
+    const ended = new Promise<void>((resolve, reject) => {
+      https.get(new URL('/apis/example.com/v1beta1/namespaces/default/gizmos?watch=1&resourceVersion=0&timeoutSeconds=600', n.url), { ca: n.ca, headers: { authorization: `Bearer ${n.token}` } }, (res) => {
+        let buf = '';
+        res.on('data', (c) => {
+          buf += c;
+          for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) lines.push(buf.slice(0, i));
+          if (lines.length >= 2) gotFirst();
+        });
+        res.on('end', resolve);
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    await first;
+    kc(n, ['apply', '-f', '-'], GIZMOS().replace('/convert"', '/convert-fail"'));
+    kc(n, ['label', 'gizmos.v1.example.com', 'g2', '-n', 'default', 'touched=yes']);
+    await ended;
+    assert.deepEqual(lines.map((l) => JSON.parse(l).type), ['ADDED', 'ADDED'], 'the change that could not be converted is not sent');
+    kc(n, ['apply', '-f', '-'], GIZMOS());
   });
 
   it('an admission webhook that matches only v1beta1 (Equivalent) is shown a v1 write as v1beta1, by the conversion webhook', async () => {
