@@ -830,7 +830,8 @@ export class Registry {
   /**
    * DELETE: the admission plugins, then: objects with finalizers, objects whose strategy
    * gives them a grace period (a pod on a node) and objects deleted in phases (a namespace)
-   * get a deletionTimestamp and go once nothing holds them; others go at once.
+   * get a deletionTimestamp and go once nothing holds them (answered as such); others go at once,
+   * answered as the strategy's deletedResult says.
    */
   async delete(rt: ResourceType, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
     const s = this.strategy(rt);
@@ -855,10 +856,10 @@ export class Registry {
       const grace = s.checkGracefulDelete?.(cur, opts) ?? 0;
       const key = this.key(rt, namespace, name);
       try {
-        if (finalizers.length === 0 && grace === 0 && !s.deleteMarksFirst) return dry ? cur : await this.remove(s, key, name, Number(m.resourceVersion), cur);
+        if (finalizers.length === 0 && grace === 0 && !s.deleteMarksFirst) return s.deletedResult(dry ? cur : await this.remove(s, key, name, Number(m.resourceVersion), cur));
         if (m.deletionTimestamp) {
           // Already terminating: a shorter grace period may still cut it short (kubectl delete --force).
-          if (graceful && grace === 0 && finalizers.length === 0) return dry ? cur : await this.remove(s, key, name, Number(m.resourceVersion), cur);
+          if (graceful && grace === 0 && finalizers.length === 0) return s.deletedResult(dry ? cur : await this.remove(s, key, name, Number(m.resourceVersion), cur));
           if (graceful && grace < (m.deletionGracePeriodSeconds ?? 0)) {
             m.deletionGracePeriodSeconds = grace;
             if (!dry) await this.store.update(key, this.render(cur, rt, await this.toStoredCRD(rt, cur)), Number(m.resourceVersion));
@@ -888,7 +889,9 @@ export class Registry {
     const out: KubeObject[] = [];
     for (const o of items) {
       try {
-        out.push(await this.delete(rt, o.metadata.namespace, o.metadata.name!, opts));
+        await this.delete(rt, o.metadata.namespace, o.metadata.name!, opts);
+        // The items as listed, as the generic store's DeleteCollection answers (not each DELETE's answer, a Status for most kinds).
+        out.push(o);
       } catch (e) {
         if (!(e instanceof StatusError && e.code === 404)) throw e;
       }

@@ -38,6 +38,11 @@ function withStorageVersion(crd: KubeObject, stored: unknown): string[] {
 
 export class CustomResourceDefinitionStrategy extends ResourceStrategy {
   override readonly allowUnconditionalUpdate = false;
+  /**
+   * The CRD storage's Delete answers the CRD it marked terminating (its customresourcecleanup
+   * finalizer waits for the custom resources to go): here it goes at once, answered the same way.
+   */
+  override readonly returnDeletedObject = true;
 
   override prepareForCreate(crd: KubeObject): void {
     super.prepareForCreate(crd);
@@ -65,7 +70,10 @@ export class CustomResourceDefinitionStrategy extends ResourceStrategy {
   }
 }
 
-/** customResourceStrategy: the generic rules, but a PUT must name the version it replaces. */
+/**
+ * customResourceStrategy: the generic rules, but a PUT must name the version it replaces. Its
+ * store (customresource/etcd.go) leaves ReturnDeletedObject unset: a DELETE answers a Status.
+ */
 export class CustomResourceStrategy extends ResourceStrategy {
   override readonly allowUnconditionalUpdate = false;
 

@@ -26,6 +26,7 @@ export function qosClass(pod: KubeObject): string {
 }
 
 export class PodStrategy extends ResourceStrategy {
+  override readonly returnDeletedObject = true;
   /** A new pod is Pending, with the QoS class its (admitted) resources give it. */
   override prepareForCreate(obj: KubeObject): void {
     obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
@@ -74,6 +75,7 @@ export class NamespaceStrategy extends ResourceStrategy {
   override readonly nameValidation: NameValidation = 'label';
   /** Namespace storage's Delete: the first DELETE moves it to Terminating for the namespace controller to empty. */
   override readonly deleteMarksFirst = true;
+  override readonly returnDeletedObject = true;
 
   /** The status a create brings is kept (its phase defaults to Active). */
   override prepareForCreate(): void {}
@@ -100,6 +102,7 @@ export class NodeStrategy extends ResourceStrategy {
 
 export class ServiceStrategy extends ResourceStrategy {
   override readonly nameValidation: NameValidation = 'label';
+  override readonly returnDeletedObject = true;
   /** The cluster's service IPs and node ports (each cluster's Registry has its own strategies). */
   private readonly allocator = new ServiceIPAllocator();
 

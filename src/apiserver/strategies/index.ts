@@ -29,6 +29,14 @@ class LeaseStrategy extends ResourceStrategy {
   override readonly allowCreateOnUpdate = true;
 }
 
+/**
+ * The storages that set ReturnDeletedObject in kube-apiserver 1.32 (pkg/registry/GROUP/KIND/storage/storage.go)
+ * and need nothing else here: a DELETE answers the object, not a Status.
+ */
+class DeletedObjectStrategy extends ResourceStrategy {
+  override readonly returnDeletedObject = true;
+}
+
 /** By group/resource, as kube-apiserver keeps one storage per GroupResource. */
 const BUILTIN = new Map<string, new (rt: ResourceType, opts: StrategyOptions) => ResourceStrategy>([
   ['/pods', PodStrategy],
@@ -41,6 +49,13 @@ const BUILTIN = new Map<string, new (rt: ResourceType, opts: StrategyOptions) =>
   ['/endpoints', EndpointsStrategy],
   ['/bindings', BindingStrategy],
   ['/componentstatuses', ComponentStatusStrategy],
+  ['/serviceaccounts', DeletedObjectStrategy],
+  ['/persistentvolumes', DeletedObjectStrategy],
+  ['/persistentvolumeclaims', DeletedObjectStrategy],
+  ['storage.k8s.io/storageclasses', DeletedObjectStrategy],
+  ['storage.k8s.io/volumeattachments', DeletedObjectStrategy],
+  ['storage.k8s.io/csidrivers', DeletedObjectStrategy],
+  ['storage.k8s.io/csinodes', DeletedObjectStrategy],
   // events.k8s.io Events are the core Events' storage, with its rules.
   ['events.k8s.io/events', EventStrategy],
   ['scheduling.k8s.io/priorityclasses', PriorityClassStrategy],

@@ -16,6 +16,7 @@ import { deepCopy } from '../../api/deepcopy.js';
 import { validateDNS1123Label, validateDNS1123Subdomain } from '../../api/selectors.js';
 import type { FieldError, KubeObject, ResourceType } from '../../api/types.js';
 import { setOwn } from '../../util/own.js';
+import { statusBody } from '../status.js';
 import type { UserInfo } from '../auth/user.js';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { TokenAuthenticator } from '../auth/authenticator.js';
@@ -115,6 +116,12 @@ export class ResourceStrategy {
    * waits on it (a Namespace: its controller empties it first).
    */
   readonly deleteMarksFirst: boolean = false;
+  /**
+   * Store.ReturnDeletedObject: whether a DELETE that removed the object answers the object as
+   * deleted (pods, services, namespaces, the volume kinds...) or a Status naming it (every other
+   * kind, custom resources too). An object left terminating is answered either way (docs/apiserver.md, "What DELETE answers").
+   */
+  readonly returnDeletedObject: boolean = false;
 
   /** Messages for an invalid metadata.name (empty when it is valid). */
   validateName(name: string): string[] {
@@ -189,6 +196,16 @@ export class ResourceStrategy {
 
   /** Refuses a DELETE before anything else runs (a REST storage's own Delete: the system PriorityClasses). */
   beforeDelete?(obj: KubeObject): void;
+
+  /**
+   * Store.finalizeDelete: what a DELETE that removed `obj` (or would have, in a dry run) answers:
+   * the object, or a Status whose details name it, its group, its resource (in `kind`: "Yes we
+   * set Kind field to resource", says the generic store) and its uid.
+   */
+  deletedResult(obj: KubeObject): KubeObject {
+    if (this.returnDeletedObject) return obj;
+    return statusBody('Success', 0, undefined, undefined, { name: obj.metadata.name, group: this.type.group, kind: this.type.plural, uid: obj.metadata.uid }) as unknown as KubeObject;
+  }
 
   /** Marks an object on its first DELETE, beside deletionTimestamp (a Namespace's Terminating phase). */
   prepareForDelete(_obj: KubeObject): void {}
