@@ -8,6 +8,7 @@ import { errors } from '../../apiserver/status.js';
 import type { Cloud } from '../../cloud/cloud.js';
 import { CloudError } from '../../cloud/errors.js';
 import type { SuperNode } from '../../cloud/types.js';
+import { GPU_RESOURCE, SUPPORTED_GPU_COUNTS } from './podsize.js';
 
 /**
  * The component a super node's events come from: Tencent's eklet, not a kubelet (the FAQ's
@@ -28,9 +29,16 @@ export function superNodeLabels(sn: SuperNode, region: string): Record<string, s
   };
 }
 
-/** A super node's capacity: large, with one pod per address of its subnet. */
+/**
+ * A super node's capacity: large, with one pod per address of its subnet, and GPUs for each of
+ * those pods at the largest GPU size (8 cards): a GPU pod gets a VM of its own sized by the GPU
+ * rules (podsize.ts), so the node never runs out of cards before it runs out of addresses
+ * (docs/tencent/super-nodes.md, "Capacity").
+ */
 export function superNodeCapacity(subnetIpCount: number): Record<string, string> {
-  return { cpu: '960', memory: '3840Gi', pods: String(Math.max(subnetIpCount, 1)), 'ephemeral-storage': '20Ti' };
+  const pods = Math.max(subnetIpCount, 1);
+  const cards = Math.max(...SUPPORTED_GPU_COUNTS);
+  return { cpu: '960', memory: '3840Gi', pods: String(pods), 'ephemeral-storage': '20Ti', [GPU_RESOURCE]: String(pods * cards) };
 }
 
 /** The NetworkUnavailable condition of a super node whose subnet has (or has no) free address. */
