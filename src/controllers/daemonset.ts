@@ -119,7 +119,7 @@ export class DaemonSetController {
       else if (!shouldContinue) toDelete.push(...have);
       else if (have.length) {
         const failed = have.filter((p) => p.status?.phase === 'Failed');
-        for (const p of failed) this.ctx.recorder.record(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${p.metadata.namespace}/${p.metadata.name} on node ${n}, will try to kill it`);
+        for (const p of failed) this.ctx.recorderFor('daemonset-controller').record(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${p.metadata.namespace}/${p.metadata.name} on node ${n}, will try to kill it`);
         toDelete.push(...failed);
         const running = have.filter((p) => p.status?.phase !== 'Failed');
         if (running.length === 0 && shouldRun) toCreate.push(n);
@@ -211,16 +211,16 @@ export class DaemonSetController {
       na.requiredDuringSchedulingIgnoredDuringExecution = { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] };
       try {
         const created = await client.create(refs.pods, pod);
-        this.ctx.recorder.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+        this.ctx.recorderFor('daemonset-controller').record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
       } catch (e) {
-        this.ctx.recorder.record(ds, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+        this.ctx.recorderFor('daemonset-controller').record(ds, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
         errors.push(e);
       }
     }));
     const seen = new Set<string>();
     await Promise.all(toDelete.filter((p) => !seen.has(p.metadata.uid!) && seen.add(p.metadata.uid!)).map(async (p) => {
       await deleteExact(client, refs.pods, p);
-      this.ctx.recorder.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+      this.ctx.recorderFor('daemonset-controller').record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
     }));
     if (errors.length) throw errors[0];
   }

@@ -105,7 +105,7 @@ export class DeploymentController {
       return;
     }
     if (sel.empty) {
-      this.ctx.recorder.record(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
+      this.recorder.record(d, 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       if ((d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 0)) {
         await this.ctx.client.updateStatus(refs.deployments, { ...d, status: { ...(d.status ?? {}), observedGeneration: d.metadata.generation } });
       }
@@ -123,7 +123,7 @@ export class DeploymentController {
   /** @internal used by Sync */
   get client() { return this.ctx.client; }
   /** @internal */
-  get recorder() { return this.ctx.recorder; }
+  get recorder() { return this.ctx.recorderFor('deployment-controller'); }
   /** @internal */
   podsOfRS(rs: KubeObject): KubeObject[] { return this.podInf.byIndex('controller', rs.metadata.uid!); }
   /** @internal */

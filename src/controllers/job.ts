@@ -169,7 +169,7 @@ export class JobController {
       }
       if (failure) {
         status.conditions = [...(status.conditions ?? []), jobCondition('FailureTarget', failure[0], failure[1])];
-        this.ctx.recorder.record(job, 'Warning', failure[0], failure[1]);
+        this.ctx.recorderFor('job-controller').record(job, 'Warning', failure[0], failure[1]);
       }
     }
     // Success: enough completions (or, without completions, one success and nothing left running).
@@ -190,7 +190,7 @@ export class JobController {
         status.conditions = [...(status.conditions ?? []), jobCondition(final, target.reason, target.message)];
         if (final === 'Complete') {
           status.completionTime = nowIso();
-          this.ctx.recorder.record(job, 'Normal', 'Completed', 'Job completed');
+          this.ctx.recorderFor('job-controller').record(job, 'Normal', 'Completed', 'Job completed');
         }
       }
     } else if (suspended) {
@@ -199,12 +199,12 @@ export class JobController {
       if (!cond(status, 'Suspended')) {
         status.conditions = [...(status.conditions ?? []).filter((c: any) => c.type !== 'Suspended'), jobCondition('Suspended', 'JobSuspended', 'Job suspended')];
         delete status.startTime;
-        this.ctx.recorder.record(job, 'Normal', 'Suspended', 'Job suspended');
+        this.ctx.recorderFor('job-controller').record(job, 'Normal', 'Suspended', 'Job suspended');
       }
     } else {
       if (cond(status, 'Suspended')) {
         status.conditions = [...status.conditions.filter((c: any) => c.type !== 'Suspended'), { ...jobCondition('Suspended', 'JobResumed', 'Job resumed'), status: 'False' }];
-        this.ctx.recorder.record(job, 'Normal', 'Resumed', 'Job resumed');
+        this.ctx.recorderFor('job-controller').record(job, 'Normal', 'Resumed', 'Job resumed');
       }
       let want = completions === undefined ? (succeeded > 0 ? Math.min(active.length, parallelism) : parallelism) : Math.min(parallelism, Math.max(0, completions - succeeded));
       if (indexed && completions !== undefined) want = Math.min(parallelism, completions - doneIdx.size);
@@ -272,11 +272,11 @@ export class JobController {
         }
       }
       const created = await this.ctx.client.create(refs.pods, pod);
-      this.ctx.recorder.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+      this.ctx.recorderFor('job-controller').record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
     });
     if (error) {
       if (isNamespaceTerminating(error)) return ok;
-      this.ctx.recorder.record(job, 'Warning', 'FailedCreate', `Error creating: ${(error as Error).message}`);
+      this.ctx.recorderFor('job-controller').record(job, 'Warning', 'FailedCreate', `Error creating: ${(error as Error).message}`);
       throw error;
     }
     return ok;
@@ -285,7 +285,7 @@ export class JobController {
   private async deletePods(job: KubeObject, pods: KubeObject[]): Promise<void> {
     await Promise.all(pods.map(async (p) => {
       await deleteExact(this.ctx.client, refs.pods, p);
-      this.ctx.recorder.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+      this.ctx.recorderFor('job-controller').record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
     }));
   }
 }

@@ -188,11 +188,11 @@ export class StatefulSetController {
     await this.createClaims(sts, pod);
     try {
       const created = await this.ctx.client.create(refs.pods, pod);
-      this.ctx.recorder.record(sts, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} successful`);
+      this.ctx.recorderFor('statefulset-controller').record(sts, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} successful`);
       return created;
     } catch (e) {
       if (isAlreadyExists(e) || isNamespaceTerminating(e)) return pod;
-      this.ctx.recorder.record(sts, 'Warning', 'FailedCreate', `create Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} failed error: ${(e as Error).message}`);
+      this.ctx.recorderFor('statefulset-controller').record(sts, 'Warning', 'FailedCreate', `create Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} failed error: ${(e as Error).message}`);
       throw e;
     }
   }
@@ -215,10 +215,10 @@ export class StatefulSetController {
       };
       try {
         await this.ctx.client.create(refs.persistentvolumeclaims, claim);
-        this.ctx.recorder.record(sts, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} success`);
+        this.ctx.recorderFor('statefulset-controller').record(sts, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} success`);
       } catch (e) {
         if (isAlreadyExists(e) || isNamespaceTerminating(e)) continue;
-        this.ctx.recorder.record(sts, 'Warning', 'FailedCreate', `create Claim ${name} for Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} failed error: ${(e as Error).message}`);
+        this.ctx.recorderFor('statefulset-controller').record(sts, 'Warning', 'FailedCreate', `create Claim ${name} for Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} failed error: ${(e as Error).message}`);
         throw e;
       }
     }
@@ -226,7 +226,7 @@ export class StatefulSetController {
 
   private async deletePod(sts: KubeObject, pod: KubeObject): Promise<void> {
     await deleteExact(this.ctx.client, refs.pods, pod);
-    this.ctx.recorder.record(sts, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} successful`);
+    this.ctx.recorderFor('statefulset-controller').record(sts, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} successful`);
   }
 
   private async writeStatus(sts: KubeObject, pods: (KubeObject | undefined)[], current: KubeObject, update: KubeObject): Promise<void> {

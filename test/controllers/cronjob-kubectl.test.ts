@@ -48,6 +48,8 @@ test('kubectl create cronjob: the scheduled Job runs at its minute, the CronJob 
   const describe = await kc(['describe', 'cronjob', 'hello']);
   assert.match(describe, new RegExp(`SuccessfulCreate\\s+\\S+\\s+cronjob-controller\\s+Created job ${job}`));
   assert.match(describe, new RegExp(`SawCompletedJob\\s+\\S+\\s+cronjob-controller\\s+Saw completed job: ${job}, condition: Complete`));
+  // The Job's own pods are the Job controller's, named as kube-controller-manager names it.
+  assert.match(await kc(['describe', 'job', job]), new RegExp(`SuccessfulCreate\\s+\\S+\\s+job-controller\\s+Created pod: ${job}-[a-z0-9]{5}`));
   const row = (await kc(['get', 'cronjob', 'hello', '--no-headers'])).trim().split(/\s+/);
   assert.deepEqual(row.slice(0, 5), ['hello', '*/1', '*', '*', '*'], 'schedule column');
 });
