@@ -26,6 +26,7 @@ import { webhookAdmission } from './apiserver/admission/webhook/plugin.js';
 import { serviceResolver } from './apiserver/admission/webhook/services.js';
 import { validatingAdmissionPolicy } from './apiserver/admission/policy.js';
 import { conversionWebhook } from './apiserver/crdconversion.js';
+import { reconcileBootstrapPolicy } from './apiserver/bootstrap/rbac.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -101,6 +102,8 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
       await registry.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     }
   }
+  // The bootstrap roles and bindings (kube-apiserver's rbac/bootstrap-roles post-start hook).
+  await reconcileBootstrapPolicy(registry);
   // The Service every cluster has, at the first address of the service range (no selector: it is the API server itself).
   const services = catalog.lookup('', 'v1', 'services')!;
   if (!(await registry.tryGet(services, 'default', 'kubernetes'))) {

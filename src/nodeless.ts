@@ -25,6 +25,7 @@ import { EksConfig } from './clouds/tencent/eks-config.js';
 import { eksNetworkAdmission } from './clouds/tencent/network-admission.js';
 import { startWorkloadControllers } from './controllers/workloads.js';
 import { serviceAccountAdmission } from './apiserver/admission/serviceaccount.js';
+import { startClusterRoleAggregation } from './controllers/clusterroleaggregation.js';
 import { startScheduler } from './controllers/scheduler.js';
 import { startNodeLifecycle } from './controllers/nodelifecycle.js';
 import { startSuperNodes } from './controllers/supernode.js';
@@ -138,6 +139,10 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
       c.registry.admission.register(plugin);
     }
     clusters.set(name, c);
+    // ClusterRole aggregation (admin, edit, view) runs even for an API server alone: without it the
+    // bootstrap roles users are bound to would grant nothing.
+    const aggregation = startClusterRoleAggregation(c.client, { informers });
+    stops.push(() => aggregation.stop());
     if (opts.apiOnly) {
       stops.push(() => eksConfig.close(), () => podEipConfig.close(), () => informers.stop());
       return c;

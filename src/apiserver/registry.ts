@@ -23,7 +23,9 @@ import { hasOwn } from '../util/own.js';
 import { AdmissionChain } from './admission/chain.js';
 import type { Attributes, Operation } from './admission/types.js';
 import { ADMIN_USER, type UserInfo } from './auth/user.js';
-import { defaultAuthorizer, type Authorizer } from './auth/authorizer.js';
+import { DecisionCache, forbiddenError, PrivilegedGroupAuthorizer, UnionAuthorizer, type AuthorizationAttributes, type AuthorizationResult, type Authorizer } from './auth/authorizer.js';
+import { RbacAuthorizer, type RbacObjects } from './auth/rbac.js';
+import { NodeAuthorizer } from './auth/node.js';
 import type { TokenAuthenticator } from './auth/authenticator.js';
 import type { TokenIssuer } from './auth/serviceaccount.js';
 import type { Finish, ResourceMetricsSource, ResourceStrategy, StrategyOptions, WriteContext } from './strategies/index.js';
@@ -143,8 +145,20 @@ export class Registry {
   readonly admission = new AdmissionChain();
   /** Each type's strategy (./strategies). */
   private readonly strategies: Strategies;
-  /** What the access reviews ask (SubjectAccessReview and friends): ./auth/authorizer.ts. */
-  authorizer: Authorizer = defaultAuthorizer();
+  /** The cluster's roles and bindings, read from its store and kept until one changes (./auth/rbac.ts). */
+  readonly rbac = new RbacAuthorizer(() => this.rbacObjects());
+  /**
+   * Who may do what (./auth/authorizer.ts): kube-apiserver's chain, the privileged group, then
+   * --authorization-mode=Node,RBAC. Every request is authorized by it (`authorize`), and the
+   * access reviews ask it.
+   */
+  readonly authorizer: Authorizer = new UnionAuthorizer([
+    new PrivilegedGroupAuthorizer(),
+    new NodeAuthorizer((node, ns) => this.podsOnNode(node, ns)),
+    this.rbac,
+  ]);
+  /** The authorizer's decisions per user, forgotten when an RBAC object changes. */
+  private readonly decisions = new DecisionCache(this.authorizer);
   /**
    * Who a bearer token is in this cluster (the administrator's token, this cluster's ServiceAccount
    * tokens): what the server and a TokenReview ask (src/nodeless.ts sets it). Without one, a
@@ -173,6 +187,35 @@ export class Registry {
   /** POST pods/NAME/binding and namespaces/NS/bindings. */
   bindPod(namespace: string, name: string, node: string, dryRun = false): Promise<void> {
     return bindPod(this, namespace, name, node, dryRun);
+  }
+
+  /**
+   * Authorizes a request (kube-apiserver's WithAuthorization filter): resolves when allowed,
+   * throws the 403 kube-apiserver answers otherwise. Decisions are cached per user until the
+   * roles or bindings change.
+   */
+  async authorize(a: AuthorizationAttributes): Promise<AuthorizationResult> {
+    const r = await this.decisions.authorize(a);
+    if (r.decision !== 'Allow') throw forbiddenError(a, r.reason);
+    return r;
+  }
+
+  /** A role or binding changed (the RBAC strategy says so after each write): decisions are made again. */
+  rbacChanged(): void {
+    this.rbac.invalidate();
+    this.decisions.clear();
+  }
+
+  private async rbacObjects(): Promise<RbacObjects> {
+    const all = async (plural: string) => (await this.list(this.catalog.lookup('rbac.authorization.k8s.io', 'v1', plural)!, undefined)).items;
+    const [roles, clusterRoles, roleBindings, clusterRoleBindings] = await Promise.all(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'].map(all));
+    return { roles, clusterRoles, roleBindings, clusterRoleBindings };
+  }
+
+  /** The pods bound to a node in a namespace: what the Node authorizer lets its kubelet read. */
+  private async podsOnNode(node: string, namespace: string): Promise<KubeObject[]> {
+    const pods = this.catalog.lookup('', 'v1', 'pods')!;
+    return (await this.list(pods, namespace || undefined)).items.filter((p) => p.spec?.nodeName === node);
   }
 
   /** The strategy of a type: what is particular about it. */
@@ -581,6 +624,7 @@ export class Registry {
     if (rt.hasGeneration) m.generation = 1;
     else delete m.generation;
     s.defaults(obj);
+    if (s.checkWrite) await s.checkWrite(obj, undefined, this.writeContext(opts));
     const attrs = this.attributes('CREATE', rt, namespace, m.name ?? '', obj, undefined, opts);
     await this.admission.admit(attrs);
     s.prepareForCreate(obj, this.writeContext(opts));
@@ -766,6 +810,7 @@ export class Registry {
     m.generation = om.generation;
     if (m.generation === undefined) delete m.generation;
     s.defaults(next);
+    if (s.checkWrite) await s.checkWrite(next, old, this.writeContext(opts));
     const attrs = this.attributes('UPDATE', rt, namespace, name, next, old, opts);
     await this.admission.admit(attrs);
     s.prepareForUpdate(next, old, sub);

@@ -24,6 +24,9 @@ import { serveOpenAPIv2 } from './openapiv2.js';
 import type { Upgrade } from './streaming/upgrade.js';
 import { authenticateRequest, StaticTokenAuthenticator, type TokenAuthenticator } from './auth/authenticator.js';
 import { ADMIN_USER, type UserInfo } from './auth/user.js';
+import { attributesOf, requestInfo, RequestInfoError } from './auth/requestinfo.js';
+import { impersonate, wantsImpersonation } from './auth/impersonation.js';
+import type { AuthorizationResult } from './auth/authorizer.js';
 
 /** The upgrade (socket and early bytes) of a request that came through the server's 'upgrade' event. */
 const UPGRADE = Symbol('nodeless.upgrade');
@@ -43,8 +46,8 @@ export interface IssuerDiscovery {
   jwks(): Promise<unknown>;
 }
 
-/** Something mounted beside Kubernetes (the cloud API, metrics, the console). */
-export type ExtraRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: () => Promise<Buffer>) => Promise<boolean>;
+/** Something mounted beside Kubernetes (the cloud API, metrics, the console); `user` is who asks (./auth). */
+export type ExtraRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: () => Promise<Buffer>, user: UserInfo) => Promise<boolean>;
 
 export interface ApiServerOptions {
   host: string;
@@ -202,24 +205,32 @@ export class ApiServer {
       if (path.startsWith('/cloud/')) return sendJson(res, 401, { code: 'Unauthorized', message: 'missing or invalid bearer token: use the token in the nodeless home (token file or kubeconfig)' });
       throw errors.unauthorized();
     }
-    const user = authResult.response.user;
+    const authenticated = authResult.response.user;
+    let cluster: ClusterApi | undefined;
+    if (only !== undefined) {
+      // A cluster's own listener serves that cluster only: no cloud API, no /clusters/NAME prefix.
+      cluster = this.opts.clusters.get(only);
+      if (!cluster) throw new StatusError(404, 'NotFound', `cluster "${only}" not found`);
+    } else {
+      cluster = this.opts.clusters.get('default');
+      const m = /^\/clusters\/([^/]+)(\/.*)?$/.exec(path);
+      if (m) {
+        cluster = this.opts.clusters.get(m[1]);
+        if (!cluster) throw new StatusError(404, 'NotFound', `cluster "${m[1]}" not found`);
+        path = m[2] ?? '/';
+      }
+    }
+    // Impersonation (--as) is authorized by the roles of the cluster the request is for (the
+    // default cluster's for what is mounted beside Kubernetes).
+    let user = authenticated;
+    if (wantsImpersonation(req.headers)) {
+      const authz = cluster ?? this.opts.clusters.values().next().value;
+      if (!authz) throw errors.forbidden({ plural: 'users', group: '' }, req.headers['impersonate-user'] as string ?? '', 'no cluster to authorize impersonation');
+      user = await impersonate(req.headersDistinct, authenticated, (a) => authz.registry.authorizer.authorize(a) as Promise<AuthorizationResult>);
+    }
     let bodyPromise: Promise<Buffer> | undefined;
     const body = () => (bodyPromise ??= readBody(req, this.opts.requestTimeoutMs));
-    // A cluster's own listener serves that cluster only: no cloud API, no /clusters/NAME prefix.
-    if (only !== undefined) {
-      const cluster = this.opts.clusters.get(only);
-      if (!cluster) throw new StatusError(404, 'NotFound', `cluster "${only}" not found`);
-      return this.route(cluster, req, res, path, url, body, user);
-    }
-    for (const route of this.opts.routes ?? []) if (await route(req, res, url, body)) return;
-
-    let cluster = this.opts.clusters.get('default');
-    const m = /^\/clusters\/([^/]+)(\/.*)?$/.exec(path);
-    if (m) {
-      cluster = this.opts.clusters.get(m[1]);
-      if (!cluster) throw new StatusError(404, 'NotFound', `cluster "${m[1]}" not found`);
-      path = m[2] ?? '/';
-    }
+    if (only === undefined) for (const route of this.opts.routes ?? []) if (await route(req, res, url, body, user)) return;
     if (!cluster) throw errors.notFoundPath(path);
     return this.route(cluster, req, res, path, url, body, user);
   }
@@ -253,6 +264,15 @@ export class ApiServer {
   private async route(c: ClusterApi, req: http.IncomingMessage, res: http.ServerResponse, path: string, url: URL, body: () => Promise<Buffer>, user: UserInfo): Promise<void> {
     const parts = path.split('/').filter(Boolean).map(decodeSegment);
     const method = req.method ?? 'GET';
+    // Every request is authorized on what its method and path ask (kube's RequestInfo), before any handler.
+    let info;
+    try {
+      info = requestInfo(method, path.split('/').map((seg) => (seg ? decodeSegment(seg) : seg)).join('/') || '/', url.searchParams);
+    } catch (e) {
+      if (e instanceof RequestInfoError) throw errors.badRequest(e.message);
+      throw e;
+    }
+    await c.registry.authorize(attributesOf(user, info));
     const host = req.headers.host ?? '127.0.0.1';
     if (parts.length === 0) {
       return sendJson(res, 200, { paths: ['/.well-known/openid-configuration', '/api', '/api/v1', '/apis', ...c.catalog.groups().flatMap((g) => g.versions.map((v) => `/apis/${g.name}/${v}`)), '/healthz', '/livez', '/metrics', '/openapi/v2', '/openapi/v3', '/openid/v1/jwks', '/readyz', '/version'] });

@@ -112,6 +112,7 @@ export const refs = {
   leases: { apiVersion: 'coordination.k8s.io/v1', resource: 'leases' },
   poddisruptionbudgets: { apiVersion: 'policy/v1', resource: 'poddisruptionbudgets' },
   crds: { apiVersion: 'apiextensions.k8s.io/v1', resource: 'customresourcedefinitions' },
+  clusterroles: { apiVersion: 'rbac.authorization.k8s.io/v1', resource: 'clusterroles' },
   podeips: { apiVersion: 'alibabacloud.com/v1beta1', resource: 'podeips' },
   persistentvolumeclaims: { apiVersion: 'v1', resource: 'persistentvolumeclaims' },
   persistentvolumes: { apiVersion: 'v1', resource: 'persistentvolumes' },

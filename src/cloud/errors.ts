@@ -37,6 +37,15 @@ export class InvalidCidrOverlap extends CloudError {
   constructor(message: string) { super('InvalidCidr.Overlap', message, 400); }
 }
 
+/**
+ * The caller may not use the cloud API: only the cluster administrators (Kubernetes'
+ * system:masters) are the cloud account's owners here (docs/auth.md). Tencent Cloud's code for
+ * a request CAM does not allow.
+ */
+export class UnauthorizedOperation extends CloudError {
+  constructor(message: string) { super('UnauthorizedOperation', message, 403); }
+}
+
 export class ResourceNotFound extends CloudError {
   constructor(kind: string, id: string) { super('ResourceNotFound', `${kind} ${id} does not exist`, 404); }
 }

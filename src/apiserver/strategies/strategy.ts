@@ -21,6 +21,7 @@ import type { UserInfo } from '../auth/user.js';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { TokenAuthenticator } from '../auth/authenticator.js';
 import type { ResourceMetricsSource } from './metrics-source.js';
+import type { RbacAuthorizer } from '../auth/rbac.js';
 
 /**
  * How metadata.name is validated (ValidateObjectMeta's nameFn): a DNS-1123 subdomain
@@ -43,6 +44,10 @@ export interface StoreAccess {
   readonly authorizer: Authorizer;
   /** Who a token is (../auth/authenticator.ts): a TokenReview asks it. */
   readonly authenticator: TokenAuthenticator | undefined;
+  /** The RBAC rules in force (../auth/rbac.ts): what a user holds, what a role grants. */
+  readonly rbac: RbacAuthorizer;
+  /** A role or binding was written: authorization decisions are made again. */
+  rbacChanged(): void;
 }
 
 /** One write, as a hook sees it. */
@@ -170,6 +175,13 @@ export class ResourceStrategy {
    * the object as returned, its status filled. The store calls it instead of storing.
    */
   review?(obj: KubeObject, ctx: WriteContext): Promise<KubeObject> | KubeObject;
+
+  /**
+   * A check of the write as a whole before admission (a REST storage's own Create/Update
+   * wrapper: RBAC's escalation prevention), given the object as decoded and defaulted and, on
+   * an update, the stored one. Throws to refuse.
+   */
+  checkWrite?(obj: KubeObject, old: KubeObject | undefined, ctx: WriteContext): Promise<void>;
 
   /** Validate: the type's own rules (metadata is validated by the store). */
   validate(obj: KubeObject): FieldError[] {
