@@ -62,6 +62,8 @@ async function releasePodEni(cloud: Cloud, cluster: string, pod: KubeObject, ret
 export interface EkletOptions extends Pick<NodeAgentOptions, 'allowProcessRuntime' | 'stateDir' | 'hiddenPaths' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig' | 'apiServer'> {
   /** The disk driver's zone label (its CSI topology key): each node carries its zone under it too (docs/storage.md). */
   topologyKey?: string;
+  /** The client a super node's agent uses: its kubelet's identity, `system:node:NAME` (default: `client`). */
+  clientFor?: (nodeName: string) => Client;
 }
 
 export interface Eklet extends SuperNodeAgents {
@@ -94,7 +96,8 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
     async start(sn: SuperNode) {
       if (agents.has(sn.id)) return;
       const subnet = cloud.subnets.get(sn.subnetId);
-      const agent = startNodeAgent(client, {
+      const { clientFor, ...agentOpts } = opts;
+      const agent = startNodeAgent(clientFor?.(sn.name) ?? client, {
         nodeName: sn.name,
         labels: { ...superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''), ...(opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {}) },
         capacity: superNodeCapacity(subnet.totalIpCount),

@@ -16,7 +16,8 @@ import { certificateUsers, kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
 import { StaticTokenAuthenticator } from './apiserver/auth/authenticator.js';
 import { ServiceAccountKeys, TokenIssuer } from './apiserver/auth/serviceaccount.js';
-import { ADMIN_USER } from './apiserver/auth/user.js';
+import { ADMIN_USER, KUBE_SCHEDULER, serviceAccountUser } from './apiserver/auth/user.js';
+import { nodeUser } from './apiserver/auth/node.js';
 import { Cloud } from './cloud/index.js';
 import { cloudRoute } from './cloud/route.js';
 import { randomFromEnv } from './util/random.js';
@@ -141,7 +142,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     clusters.set(name, c);
     // ClusterRole aggregation (admin, edit, view) runs even for an API server alone: without it the
     // bootstrap roles users are bound to would grant nothing.
-    const aggregation = startClusterRoleAggregation(c.client, { informers });
+    const aggregation = startClusterRoleAggregation(c.client.as(serviceAccountUser('kube-system', 'clusterrole-aggregation-controller')), { informers });
     stops.push(() => aggregation.stop());
     if (opts.apiOnly) {
       stops.push(() => eksConfig.close(), () => podEipConfig.close(), () => informers.stop());
@@ -161,9 +162,12 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
       terminatedPodGCThreshold: opts.terminatedPodGCThreshold, clock: opts.controllerClock,
       namespacedRefs, informers, credentials: { rootCA: creds.caCert, caKey: creds.caKey, tokenIssuer },
     });
-    const scheduler = startScheduler(c.client, { informers, volumeBinding: true });
+    // The scheduler and each super node's kubelet act as themselves (docs/auth.md): kube-scheduler's user
+    // and system:node:NAME, with the rules the bootstrap policy and the Node authorizer give them.
+    const scheduler = startScheduler(c.client.as(KUBE_SCHEDULER, 'kube-scheduler'), { informers, volumeBinding: true });
     const lifecycle = startNodeLifecycle(c.client, { informers });
     const eklet = await startEklet(cloud, name, c.client, {
+      clientFor: (node) => c.client.as(nodeUser(node), 'kubelet'),
       informers, eksConfig, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), hiddenPaths: [home], simulation: opts.simulation, eventLimit: opts.kubeletEvents,
       apiServer: () => served.then((s) => s.clusterEndpoint(name)),
       // The node plugin of the cloud's disk driver labels each node with its zone under the driver's topology key.

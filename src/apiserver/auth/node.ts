@@ -58,6 +58,17 @@ function references(pod: KubeObject, kind: Kind): Set<string> {
 
 const NO_OPINION: AuthorizationResult = Object.freeze({ decision: 'NoOpinion', reason: '' });
 
+/**
+ * authorizeLease / authorizeCSINode: a node's own object (a create names none: NodeRestriction
+ * admission checks the name then), with the verbs a kubelet uses, in the lease namespace for a Lease.
+ */
+function ownObject(node: string, a: AuthorizationAttributes, what: string, plural: string, namespace?: string): AuthorizationResult {
+  if (!['get', 'create', 'update', 'patch', 'delete'].includes(a.verb)) return { decision: 'NoOpinion', reason: `can only get, create, update, patch, or delete a ${what}` };
+  if (namespace !== undefined && a.namespace !== namespace) return { decision: 'NoOpinion', reason: `can only access ${plural} in the ${JSON.stringify(namespace)} system namespace` };
+  if (a.verb !== 'create' && a.name !== node) return { decision: 'NoOpinion', reason: `can only access ${what} with the same name as the requesting node` };
+  return { decision: 'Allow', reason: '' };
+}
+
 export class NodeAuthorizer implements Authorizer {
   /** `podsOn(node, namespace)`: the pods bound to the node in the namespace. */
   constructor(private readonly podsOn: (node: string, namespace: string) => Promise<KubeObject[]>) {}
@@ -78,12 +89,8 @@ export class NodeAuthorizer implements Authorizer {
         case '/serviceaccounts':
           if (a.verb !== 'create' || a.subresource !== 'token' || !a.name) return { decision: 'NoOpinion', reason: 'can only create tokens for individual service accounts' };
           return this.related(node, 'serviceaccount', a);
-        case 'coordination.k8s.io/leases':
-          if (a.namespace !== 'kube-node-lease' || a.name !== node) return { decision: 'NoOpinion', reason: 'can only access node lease with the same name as the requesting node' };
-          break;
-        case 'storage.k8s.io/csinodes':
-          if (a.name !== node) return { decision: 'NoOpinion', reason: 'can only access CSINode with the same name as the requesting node' };
-          break;
+        case 'coordination.k8s.io/leases': return ownObject(node, a, 'node lease', 'leases', 'kube-node-lease');
+        case 'storage.k8s.io/csinodes': return ownObject(node, a, 'CSINode', 'CSINode');
       }
     }
     return rulesAllow(a, NODE_RULES) ? { decision: 'Allow', reason: '' } : NO_OPINION;

@@ -52,3 +52,11 @@ export function splitServiceAccountUsername(username: string): { namespace: stri
   if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
   return { namespace: parts[0], name: parts[1] };
 }
+
+/** user.KubeScheduler: who kube-scheduler is (bound to system:kube-scheduler and system:volume-scheduler). */
+export const KUBE_SCHEDULER: UserInfo = Object.freeze({ username: 'system:kube-scheduler', groups: Object.freeze([ALL_AUTHENTICATED]) as string[] });
+
+/** A ServiceAccount's user (serviceaccount.UserInfo): kube-controller-manager's controllers run as those of kube-system. */
+export function serviceAccountUser(namespace: string, name: string): UserInfo {
+  return { username: serviceAccountUsername(namespace, name), groups: [...serviceAccountGroups(namespace), ALL_AUTHENTICATED] };
+}
