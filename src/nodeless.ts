@@ -158,14 +158,16 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // it runs where the controllers do (an API-only nodeless is kube-apiserver without kube-controller-manager,
     // with --disable-admission-plugins=ServiceAccount).
     c.registry.admission.register(serviceAccountAdmission(c.registry));
+    // kube-controller-manager's controllers, each as its ServiceAccount in kube-system (--use-service-account-credentials).
+    const controllerClient = (sa: string) => c.client.as(serviceAccountUser('kube-system', sa), sa);
     const workloads = startWorkloadControllers(c.client, {
       terminatedPodGCThreshold: opts.terminatedPodGCThreshold, clock: opts.controllerClock,
-      namespacedRefs, informers, credentials: { rootCA: creds.caCert, caKey: creds.caKey, tokenIssuer },
+      namespacedRefs, informers, clientFor: controllerClient, credentials: { rootCA: creds.caCert, caKey: creds.caKey, tokenIssuer },
     });
     // The scheduler and each super node's kubelet act as themselves (docs/auth.md): kube-scheduler's user
     // and system:node:NAME, with the rules the bootstrap policy and the Node authorizer give them.
     const scheduler = startScheduler(c.client.as(KUBE_SCHEDULER, 'kube-scheduler'), { informers, volumeBinding: true });
-    const lifecycle = startNodeLifecycle(c.client, { informers });
+    const lifecycle = startNodeLifecycle(controllerClient('node-controller'), { informers });
     const eklet = await startEklet(cloud, name, c.client, {
       clientFor: (node) => c.client.as(nodeUser(node), 'kubelet'),
       informers, eksConfig, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), hiddenPaths: [home], simulation: opts.simulation, eventLimit: opts.kubeletEvents,

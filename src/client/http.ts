@@ -95,8 +95,8 @@ export class HttpClient implements Client {
     return this.request('POST', await this.path(ref, obj.metadata.namespace), obj, this.writeQuery(opts));
   }
 
-  async update<T extends KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOpts): Promise<T> {
-    return this.request('PUT', await this.path(ref, obj.metadata.namespace, obj.metadata.name), obj, this.writeQuery(opts));
+  async update<T extends KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOpts & { subresource?: string }): Promise<T> {
+    return this.request('PUT', await this.path(ref, obj.metadata.namespace, obj.metadata.name, opts?.subresource), obj, this.writeQuery(opts));
   }
 
   async updateStatus<T extends KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOpts): Promise<T> {

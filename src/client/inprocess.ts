@@ -91,10 +91,10 @@ export class InProcessClient implements Client {
     });
   }
 
-  update<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteOpts = {}): Promise<T> {
+  update<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteOpts & { subresource?: string } = {}): Promise<T> {
     return this.call(async () => {
       const rt = this.rt(ref);
-      await this.authorize('update', rt, obj.metadata.namespace, obj.metadata.name);
+      await this.authorize('update', rt, obj.metadata.namespace, obj.metadata.name, opts.subresource);
       return this.reg.update(rt, obj.metadata.namespace, obj.metadata.name!, deepCopy(obj), this.withUser({ ...opts })) as Promise<T>;
     });
   }
@@ -124,11 +124,19 @@ export class InProcessClient implements Client {
   }
 
   getScale(ref: ResourceRef, ns: string | undefined, name: string): Promise<KubeObject> {
-    return this.call(() => readScale(this.reg, this.rt(ref), ns, name));
+    return this.call(async () => {
+      const rt = this.rt(ref);
+      await this.authorize('get', rt, ns, name, 'scale');
+      return readScale(this.reg, rt, ns, name);
+    });
   }
 
   updateScale(ref: ResourceRef, ns: string | undefined, name: string, scale: KubeObject): Promise<KubeObject> {
-    return this.call(() => writeScale(this.reg, this.rt(ref), ns, name, scale?.spec?.replicas ?? 0, scale?.metadata?.resourceVersion));
+    return this.call(async () => {
+      const rt = this.rt(ref);
+      await this.authorize('update', rt, ns, name, 'scale');
+      return writeScale(this.reg, rt, ns, name, scale?.spec?.replicas ?? 0, scale?.metadata?.resourceVersion);
+    });
   }
 
   async createSubresource(ref: ResourceRef, ns: string | undefined, name: string, subresource: string, body: any): Promise<unknown> {

@@ -73,7 +73,8 @@ export interface Client {
   tryGet<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string): Promise<T | undefined>;
   list<T extends KubeObject = KubeObject>(ref: ResourceRef, opts?: ListOpts): Promise<ObjectList<T>>;
   create<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOpts): Promise<T>;
-  update<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOpts): Promise<T>;
+  /** PUT; `subresource` writes through one (a Namespace's `finalize`). */
+  update<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOpts & { subresource?: string }): Promise<T>;
   /** PUT to the status subresource. */
   updateStatus<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOpts): Promise<T>;
   patch<T extends KubeObject = KubeObject>(

@@ -208,7 +208,9 @@ class Sync implements DeploymentSync {
 
   private async setRevision(rev: string): Promise<void> {
     if (this.d.metadata.annotations?.[REVISION] === rev) return;
-    this.d = await this.client.patch(refs.deployments, this.d.metadata.namespace, this.d.metadata.name!, 'merge', { metadata: { annotations: { [REVISION]: rev } } });
+    // An update, as kube's deployment controller writes it (its role may update Deployments, not patch them);
+    // a conflict is retried with the next sync.
+    this.d = await this.client.update(refs.deployments, { ...this.d, metadata: { ...this.d.metadata, annotations: { ...(this.d.metadata.annotations ?? {}), [REVISION]: rev } } });
   }
 
   /** getNewReplicaSet: the RS of the current template, brought up to date, or created when asked. */

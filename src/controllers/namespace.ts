@@ -49,6 +49,7 @@ export class NamespaceController {
       this.queue.addAfter(name, 500);
       return;
     }
-    await ignoreNotFound(this.ctx.client.update(refs.namespaces, { ...ns, spec: { ...(ns.spec ?? {}), finalizers: fin.filter((f) => f !== 'kubernetes') } }));
+    // Through the finalize subresource, as kube's namespace controller does (its role may update nothing else).
+    await ignoreNotFound(this.ctx.client.update(refs.namespaces, { ...ns, spec: { ...(ns.spec ?? {}), finalizers: fin.filter((f) => f !== 'kubernetes') } }, { subresource: 'finalize' }));
   }
 }

@@ -37,32 +37,39 @@ export interface WorkloadControllers {
 export function startWorkloadControllers(client: Client, opts: ControllerOptions = {}): WorkloadControllers {
   const namespacedRefs = opts.namespacedRefs ?? defaultNamespacedRefs;
   const ctx = new ControllerContext(client, opts);
+  // Each controller as its own ServiceAccount (kube's --use-service-account-credentials), bound by the
+  // bootstrap policy to its system:controller:NAME ClusterRole.
+  const as = (sa: string) => ctx.forController(sa);
   const controllers: { run(): Promise<void>; stop(): void }[] = [
-    new ReplicaSetController(ctx),
-    new ReplicaSetController(ctx, REPLICATION_CONTROLLERS),
-    new DeploymentController(ctx),
-    new StatefulSetController(ctx),
-    new DaemonSetController(ctx),
-    new JobController(ctx),
-    new CronJobController(client, { informers: opts.informers, clock: opts.clock }),
-    new HorizontalController(client, { informers: opts.informers, clock: opts.clock }),
-    new TTLAfterFinishedController(client, { informers: opts.informers, clock: opts.clock }),
-    new PodGCController(client, { informers: opts.informers, clock: opts.clock, terminatedPodThreshold: opts.terminatedPodGCThreshold }),
-    new GarbageCollector(ctx, namespacedRefs),
-    new NamespaceController(ctx, namespacedRefs),
-    new ServiceAccountController(ctx),
-    new DisruptionController(ctx),
-    new EndpointsController(ctx),
+    new ReplicaSetController(as('replicaset-controller')),
+    new ReplicaSetController(as('replication-controller'), REPLICATION_CONTROLLERS),
+    new DeploymentController(as('deployment-controller')),
+    new StatefulSetController(as('statefulset-controller')),
+    new DaemonSetController(as('daemon-set-controller')),
+    new JobController(as('job-controller')),
+    new CronJobController(ctx.clientAs('cronjob-controller'), { informers: opts.informers, clock: opts.clock }),
+    new HorizontalController(ctx.clientAs('horizontal-pod-autoscaler'), { informers: opts.informers, clock: opts.clock }),
+    new TTLAfterFinishedController(ctx.clientAs('ttl-after-finished-controller'), { informers: opts.informers, clock: opts.clock }),
+    new PodGCController(ctx.clientAs('pod-garbage-collector'), { informers: opts.informers, clock: opts.clock, terminatedPodThreshold: opts.terminatedPodGCThreshold }),
+    new GarbageCollector(as('generic-garbage-collector'), namespacedRefs),
+    new NamespaceController(as('namespace-controller'), namespacedRefs),
+    new ServiceAccountController(as('service-account-controller')),
+    new DisruptionController(as('disruption-controller')),
+    new EndpointsController(as('endpoint-controller')),
   ];
   const creds = opts.credentials;
   if (creds) {
     controllers.push(
-      new RootCACertPublisher(ctx, creds.rootCA),
+      new RootCACertPublisher(as('root-ca-cert-publisher'), creds.rootCA),
+      // kube-controller-manager starts the token controller with its root credentials, not an account's
+      // (the accounts' tokens are what it makes).
       new ServiceAccountTokensController(ctx, creds.tokenIssuer, creds.rootCA),
-      new CSRSigningController(ctx, new CertificateAuthority(creds.rootCA, creds.caKey)),
+      new CSRSigningController(as('certificate-controller'), new CertificateAuthority(creds.rootCA, creds.caKey)),
     );
   }
-  // The resource quota controller counts what quotas name among the namespaced kinds served.
+  // The resource quota controller counts what quotas name among the namespaced kinds served. It
+  // keeps the context's client: it reads each quota from the store (kube's reads its cache, so its
+  // role may list and watch but not get).
   const quota = new ResourceQuotaController(client, {
     clock: opts.clock,
     informer: (ref) => ctx.informer(ref),

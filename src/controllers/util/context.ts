@@ -28,6 +28,12 @@ export interface ControllerOptions {
   clock?: Clock;
   /** kube-controller-manager's --terminated-pod-gc-threshold (default 12500; 0: no limit). */
   terminatedPodGCThreshold?: number;
+  /**
+   * The client a controller acts through, by its ServiceAccount name in kube-system
+   * (kube-controller-manager's --use-service-account-credentials: `replicaset-controller`…);
+   * by default every controller uses the context's client.
+   */
+  clientFor?: (serviceAccount: string) => Client;
 }
 
 export class ControllerContext {
@@ -37,7 +43,7 @@ export class ControllerContext {
   readonly recorder: EventRecorder;
   private readonly recorders = new Map<string, EventRecorder>();
 
-  constructor(readonly client: Client, readonly opts: ControllerOptions = {}, component = 'kube-controller-manager') {
+  constructor(readonly client: Client, readonly opts: ControllerOptions = {}, private readonly component = 'kube-controller-manager') {
     this.recorder = new EventRecorder(client, { component });
     this.ownInformers = !opts.informers;
     this.informers = opts.informers ?? new SharedInformers(client);
@@ -52,6 +58,26 @@ export class ControllerContext {
     let r = this.recorders.get(component);
     if (!r) this.recorders.set(component, (r = new EventRecorder(this.client, { component })));
     return r;
+  }
+
+  /** The client of a controller's ServiceAccount (the context's own without `clientFor`). */
+  clientAs(serviceAccount: string): Client {
+    return this.opts.clientFor?.(serviceAccount) ?? this.client;
+  }
+
+  /**
+   * The context one controller works in: the same informers and indexes, its own client (its
+   * ServiceAccount's identity, `clientFor`) and event recorders.
+   */
+  forController(serviceAccount: string): ControllerContext {
+    if (!this.opts.clientFor) return this;
+    const client = this.clientAs(serviceAccount);
+    const child = Object.create(this) as ControllerContext;
+    Object.defineProperty(child, 'client', { value: client });
+    Object.defineProperty(child, 'recorder', { value: new EventRecorder(client, { component: this.component }) });
+    // Its recorders (recorderFor) write as it too.
+    Object.defineProperty(child, 'recorders', { value: new Map<string, EventRecorder>() });
+    return child;
   }
 
   /** The shared informer of a resource (started on first use). */
