@@ -8,7 +8,7 @@ import { refs } from '../client/types.js';
 import { selectorFromLabelSelector } from '../api/selectors.js';
 import { type Informer } from '../client/cache/informer.js';
 import { WorkQueue } from '../client/workqueue/queue.js';
-import { ControllerContext, deleteExact, isAlreadyExists, isNotFound, splitKey } from './util/context.js';
+import { ControllerContext, deleteExact, isAlreadyExists, isConflict, isNotFound, splitKey } from './util/context.js';
 import { claim } from './util/claim.js';
 import { controllerOf, controllerRef } from './util/pods.js';
 import { computeHash, deepEqual } from './util/hash.js';
@@ -207,10 +207,19 @@ class Sync implements DeploymentSync {
   }
 
   private async setRevision(rev: string): Promise<void> {
-    if (this.d.metadata.annotations?.[REVISION] === rev) return;
-    // An update, as kube's deployment controller writes it (its role may update Deployments, not patch them);
-    // a conflict is retried with the next sync.
-    this.d = await this.client.update(refs.deployments, { ...this.d, metadata: { ...this.d.metadata, annotations: { ...(this.d.metadata.annotations ?? {}), [REVISION]: rev } } });
+    // An update, as kube's deployment controller writes it (its role may update Deployments, not patch
+    // them); a conflict reads the Deployment again and retries (client-go's RetryOnConflict), so the
+    // annotation lands on the newest version as the merge patch it replaces did.
+    for (let attempt = 0; ; attempt++) {
+      if (this.d.metadata.annotations?.[REVISION] === rev) return;
+      try {
+        this.d = await this.client.update(refs.deployments, { ...this.d, metadata: { ...this.d.metadata, annotations: { ...(this.d.metadata.annotations ?? {}), [REVISION]: rev } } });
+        return;
+      } catch (e) {
+        if (!isConflict(e) || attempt >= 4) throw e;
+        this.d = await this.client.get(refs.deployments, this.d.metadata.namespace, this.d.metadata.name!);
+      }
+    }
   }
 
   /** getNewReplicaSet: the RS of the current template, brought up to date, or created when asked. */

@@ -1,6 +1,6 @@
 // rbac.authorization.k8s.io/v1: Roles, ClusterRoles and their bindings, stored and
 // validated as kube-apiserver does (pkg/apis/rbac/validation, pkg/apis/rbac/v1/defaults.go).
-// What they grant is issue 17's RBAC authorizer (src/apiserver/auth/authorizer.ts).
+// What they grant is the RBAC authorizer's (src/apiserver/auth/rbac.ts, docs/auth.md).
 import type { FieldError, KubeObject } from '../types.js';
 import { defineResource, metaFields } from './define.js';
 import { dnsSubdomain, goStrings, invalid, invalidShown, list, notSupported, pathSegmentErrors, required, str } from './validation.js';
