@@ -13,6 +13,20 @@ import { Informer } from '../../src/client/cache/informer.js';
 import { startWorkloadControllers, type WorkloadControllers } from '../../src/controllers/workloads.js';
 import { targetNode } from '../../src/controllers/daemonset.js';
 import type { Clock } from '../../src/util/clock.js';
+import { serviceAccountUser } from '../../src/apiserver/auth/user.js';
+import { configureLogging } from '../../src/util/log.js';
+
+// Every log line of this process passes here on its way to stderr, so a harness can tell whether a
+// controller was refused by RBAC: in a controller such a 403 is otherwise only a retried sync.
+const refusals: string[] = [];
+configureLogging({
+  sink: {
+    write(line) {
+      if (/is forbidden: User "system:serviceaccount:kube-system:/.test(line)) refusals.push(line);
+      process.stderr.write(line);
+    },
+  },
+});
 
 export type PodFate = 'ready' | 'notready' | 'succeed' | 'fail' | 'pending';
 
@@ -98,10 +112,20 @@ export async function startHarness(opts: { nodes?: string[]; jobBackoffBaseMs?: 
       await new Promise((r) => setTimeout(r, 50));
       await n.close();
       fs.rmSync(home, { recursive: true, force: true });
+      const refused = refusals.slice(seen);
+      if (refused.length) throw new Error(`a controller was refused by RBAC:\n${refused.join('')}`);
     },
   };
+  const seen = refusals.length;
   const kubelet = opts.kubelet === false ? { stop() {} } : fakeKubelet(client, nodes, (p) => h.fate(p));
-  h.controllers = startWorkloadControllers(client, { jobBackoffBaseMs: opts.jobBackoffBaseMs ?? 20, clock: opts.clock });
+  // Each controller as its kube-system ServiceAccount, as nodeless runs them: a rule its bootstrap role
+  // lacks is a 403 that fails the test (docs/auth.md).
+  const cluster = n.clusters.get('default')!;
+  h.controllers = startWorkloadControllers(client, {
+    jobBackoffBaseMs: opts.jobBackoffBaseMs ?? 20,
+    clock: opts.clock,
+    clientFor: (sa) => cluster.client.as(serviceAccountUser('kube-system', sa), sa),
+  });
   await h.controllers.ready;
   return h;
 }
