@@ -167,7 +167,9 @@ describe('ServiceAccount tokens (TokenRequest API)', () => {
     kc(n, ['create', 'serviceaccount', 'doomed']);
     const oldUid = kc(n, ['get', 'sa', 'doomed', '-o', 'jsonpath={.metadata.uid}']);
     const token = kc(n, ['create', 'token', 'doomed']).trim();
-    assert.equal((await raw(as(token), 'GET', '/api/v1/namespaces/default/configmaps')).status, 200);
+    // Discovery is every authenticated user's (system:discovery); the account itself may do nothing more.
+    assert.equal((await raw(as(token), 'GET', '/api')).status, 200);
+    assert.equal((await raw(as(token), 'GET', '/api/v1/namespaces/default/configmaps')).status, 403);
     kc(n, ['delete', 'sa', 'doomed']);
     const r = await raw(as(token), 'GET', '/api/v1/namespaces/default/configmaps');
     assert.equal(r.status, 401);
