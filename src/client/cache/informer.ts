@@ -221,6 +221,9 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (!expired && this.stopped) return;
       } catch (e) {
         if (this.stopped) return;
+        // As client-go's reflector: a list that fails is told (a 403 would otherwise leave a
+        // controller waiting for its cache in silence), then retried after a back-off.
+        log.error({ resource: this.ref.resource }, `failed to list ${this.ref.resource}: ${(e as Error)?.message ?? String(e)}`);
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 5000);
       }

@@ -80,6 +80,15 @@ export class ControllerContext {
     return child;
   }
 
+  /**
+   * The informers every controller shares. They list and watch with the context's own client, as
+   * kube-controller-manager's shared informer factory uses its root credentials, whatever account
+   * each controller then writes as.
+   */
+  get shared(): SharedInformers {
+    return this.informers;
+  }
+
   /** The shared informer of a resource (started on first use). */
   informer<T extends KubeObject = KubeObject>(ref: ResourceRef): Informer<T> {
     return this.informers.informer<T>(ref);
