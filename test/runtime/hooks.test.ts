@@ -4,7 +4,8 @@
 // before SIGTERM (deletion, a failed liveness probe), bounded by the grace
 // period, FailedPreStopHook when it fails; init containers with
 // restartPolicy Always start before the next init container, keep running
-// and are stopped after the app containers. Paths are written
+// and are stopped after the app containers; startupProbe holds started and
+// ready, and restarts a container that never starts. Paths are written
 // $NODELESS_ROOT/…, which is the container's own path where pods run in
 // namespaces (the variable is unset there) and the pod's directory in the
 // fallback: the file runs in both modes.
@@ -186,5 +187,42 @@ spec:
     assert.equal(logOf(['sidecar', '-c', 'shipper']), 'stopped after: main finished\n');
     assert.equal(status(p, 'shipper').state.terminated.exitCode, 0);
     assert.equal(status(p, 'main').state.terminated.exitCode, 0);
+  });
+});
+
+describe('startupProbe', () => {
+  it('holds started and ready until it passes; one that keeps failing restarts the container', async () => {
+    kc(n, ['apply', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata: {name: slowstart, annotations: {nodeless.dev/runtime: process}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    startupProbe: {exec: {command: [sh, -c, 'test -f $NODELESS_ROOT/tmp/up']}, periodSeconds: 1, failureThreshold: 600}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: neverstarts, annotations: {nodeless.dev/runtime: process}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    startupProbe: {exec: {command: ['false']}, periodSeconds: 1, failureThreshold: 2}
+`);
+    const s = await waitFor('slowstart running, not started', () => { const s = status(get('slowstart'), 'main'); return s?.state?.running && s; }, 90_000, 300);
+    assert.deepEqual([s.started, s.ready], [false, false]);
+    kc(n, ['exec', 'slowstart', '--', 'sh', '-c', 'touch $NODELESS_ROOT/tmp/up']);
+    await waitFor('slowstart started and ready', () => { const s = status(get('slowstart'), 'main'); return s?.started === true && s.ready === true; }, 60_000, 300);
+    const killing = await event('neverstarts', 'Killing', 'main');
+    assert.equal(killing.message, 'Container main failed startup probe, will be restarted');
+    await waitFor('neverstarts restarted', () => status(get('neverstarts'), 'main')?.restartCount >= 1, 60_000, 300);
+    assert.equal(status(get('slowstart'), 'main').restartCount, 0);
+    kc(n, ['delete', 'pod', 'slowstart', 'neverstarts', '--wait=false']);
   });
 });
