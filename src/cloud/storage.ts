@@ -29,6 +29,8 @@ export interface StorageProfile {
   driver: string;
   /** The node label / PV nodeAffinity key of the zone (the driver's AccessibleTopology). */
   topologyKey: string;
+  /** How many of the driver's volumes one node can have attached (CSINode allocatable), where the cloud says. */
+  attachLimit?: number;
   /** The filesystem a PV's csi.fsType says when the class names none. */
   defaultFsType: string;
   /** The StorageClass every cluster of the cloud has. */

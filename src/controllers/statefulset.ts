@@ -168,6 +168,8 @@ export class StatefulSetController {
         if (ordered) return wait;
         continue;
       }
+      // whenScaled: Delete: the claims follow the pod they belong to (the garbage collector deletes them after it).
+      if (sts.spec?.persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete') await this.claimsOwnedBy(sts, pod);
       await this.deletePod(sts, pod);
       if (ordered) return wait;
     }
@@ -213,6 +215,10 @@ export class StatefulSetController {
         metadata: { name, namespace: ns, labels: { ...(vct.metadata.labels ?? {}), ...(sts.spec?.selector?.matchLabels ?? {}) }, ...(vct.metadata.annotations ? { annotations: { ...vct.metadata.annotations } } : {}) },
         spec: deepCopy(vct.spec ?? {}),
       };
+      // persistentVolumeClaimRetentionPolicy whenDeleted: Delete: the claim goes with the StatefulSet (garbage collector).
+      if (sts.spec?.persistentVolumeClaimRetentionPolicy?.whenDeleted === 'Delete') {
+        claim.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: sts.metadata.name!, uid: sts.metadata.uid!, blockOwnerDeletion: true }];
+      }
       try {
         await this.ctx.client.create(refs.persistentvolumeclaims, claim);
         this.ctx.recorderFor('statefulset-controller').record(sts, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} success`);
@@ -221,6 +227,20 @@ export class StatefulSetController {
         this.ctx.recorderFor('statefulset-controller').record(sts, 'Warning', 'FailedCreate', `create Claim ${name} for Pod ${pod.metadata.name} in StatefulSet ${sts.metadata.name} failed error: ${(e as Error).message}`);
         throw e;
       }
+    }
+  }
+
+  /** Makes each of a condemned pod's claims the pod's rather than the StatefulSet's (updateClaimOwnerRefForSetAndPod). */
+  private async claimsOwnedBy(sts: KubeObject, pod: KubeObject): Promise<void> {
+    for (const vct of sts.spec?.volumeClaimTemplates ?? []) {
+      const tpl = vct?.metadata?.name;
+      if (!tpl) continue;
+      const claim = await this.ctx.client.tryGet(refs.persistentvolumeclaims, sts.metadata.namespace, `${tpl}-${pod.metadata.name}`);
+      if (!claim || (claim.metadata.ownerReferences ?? []).some((r: any) => r.uid === pod.metadata.uid)) continue;
+      // Owned by the pod alone: the garbage collector deletes an object only once all its owners are gone.
+      const others = (claim.metadata.ownerReferences ?? []).filter((r: any) => r.uid !== sts.metadata.uid);
+      claim.metadata.ownerReferences = [...others, { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name!, uid: pod.metadata.uid!, blockOwnerDeletion: true }];
+      await ignoreStale(this.ctx.client.update(refs.persistentvolumeclaims, claim));
     }
   }
 

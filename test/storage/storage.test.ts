@@ -1,8 +1,8 @@
 // Storage through the real kubectl and the nodeless CLI (docs/storage.md): the cloud's
-// default StorageClass, a StatefulSet whose claims are provisioned as cloud disks in the
-// zones of the super nodes its pods land on (and whose pods then only fit those zones),
-// data that outlives a pod, expansion, static binding, reclaim Delete and Retain, and the
-// PV controller's and kube-scheduler's words for claims that cannot be bound.
+// default StorageClass and CSI registration, a StatefulSet whose claims are provisioned as
+// cloud disks in the zones of the super nodes its pods land on (and whose pods then only
+// fit those zones), data that outlives a pod, expansion, reclaim Delete, and claims that go
+// with their StatefulSet. Static binding and unbindable claims: claims.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
@@ -44,8 +44,14 @@ describe('the default StorageClass', () => {
     assert.match(kc(n, ['get', 'sc']), /cbs \(default\)\s+com\.tencent\.cloud\.csi\.cbs\s+Delete\s+WaitForFirstConsumer\s+true/);
   });
 
-  it('labels every super node with its zone under the driver topology key', () => {
-    for (const node of json(['get', 'nodes']).items) assert.equal(node.metadata.labels[ZONE_KEY], node.metadata.labels['topology.kubernetes.io/zone']);
+  it('labels every super node with its zone under the driver topology key, and registers the driver on it (CSINode)', async () => {
+    for (const node of json(['get', 'nodes']).items) {
+      assert.equal(node.metadata.labels[ZONE_KEY], node.metadata.labels['topology.kubernetes.io/zone']);
+      const csinode = await waitFor(`CSINode ${node.metadata.name}`, () => kubectl(n, ['get', 'csinode', node.metadata.name, '-o', 'json']).code === 0 && json(['get', 'csinode', node.metadata.name]));
+      assert.deepEqual(csinode.spec.drivers, [{ name: 'com.tencent.cloud.csi.cbs', nodeID: node.metadata.name, topologyKeys: [ZONE_KEY], allocatable: { count: 20 } }]);
+      assert.deepEqual(csinode.metadata.ownerReferences.map((r: any) => [r.kind, r.name, r.uid]), [['Node', node.metadata.name, node.metadata.uid]]);
+    }
+    assert.equal(json(['get', 'csidriver', 'com.tencent.cloud.csi.cbs']).spec.attachRequired, true);
   });
 });
 
@@ -178,176 +184,36 @@ spec:
   });
 });
 
-describe('claims that cannot be bound', () => {
-  it('stays Pending with the controller\'s event for a class that does not exist', async () => {
+describe('a StatefulSet whose claims go with it (persistentVolumeClaimRetentionPolicy Delete)', () => {
+  it('deletes a scaled-away pod\'s claim, and the rest with the StatefulSet, with their disks', async () => {
     kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: nope}
-spec: {storageClassName: x, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
-`);
-    const ev = await eventWith('nope', 'ProvisioningFailed', 'not found');
-    assert.equal(ev.message, 'storageclass.storage.k8s.io "x" not found');
-    assert.equal(ev.type, 'Warning');
-    assert.equal(ev.source.component, 'persistentvolume-controller');
-    assert.equal(json(['get', 'pvc', 'nope']).status.phase, 'Pending');
-  });
-
-  it('keeps a pod with an unbound Immediate claim from being scheduled', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata: {name: elsewhere}
-provisioner: example.com/nowhere
-volumeBindingMode: Immediate
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: waiting}
-spec: {storageClassName: elsewhere, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: needs-waiting}
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: cache}
 spec:
-  containers: [{name: c, image: nginx}]
-  volumes: [{name: d, persistentVolumeClaim: {claimName: waiting}}]
+  serviceName: cache
+  replicas: 2
+  podManagementPolicy: Parallel
+  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Delete}
+  selector: {matchLabels: {app: cache}}
+  template:
+    metadata: {labels: {app: cache}}
+    spec:
+      containers: [{name: c, image: redis:7}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Gi}}}
 `);
-    const ev = await eventWith('needs-waiting', 'FailedScheduling', 'unbound');
-    assert.equal(ev.message, '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
-    await eventWith('waiting', 'ExternalProvisioning', "the external provisioner 'example.com/nowhere'");
-    kc(n, ['delete', 'pod', 'needs-waiting', '--grace-period=0', '--force']);
-  });
-
-  it('tells a pod whose claim does not exist', async () => {
-    kc(n, ['run', 'no-claim', '--image=nginx', '--overrides', '{"spec":{"volumes":[{"name":"d","persistentVolumeClaim":{"claimName":"missing"}}]}}']);
-    const ev = await eventWith('no-claim', 'FailedScheduling', 'missing');
-    assert.equal(ev.message, '0/3 nodes are available: persistentvolumeclaim "missing" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
-    kc(n, ['delete', 'pod', 'no-claim', '--grace-period=0', '--force']);
-  });
-});
-
-describe('static volumes', () => {
-  const pv = (name: string, size: string, extra = '') => `
-apiVersion: v1
-kind: PersistentVolume
-metadata: {name: ${name}, labels: {tier: ${name === 'gold' ? 'gold' : 'plain'}}}
-spec:
-  capacity: {storage: ${size}}
-  accessModes: [ReadWriteOnce]
-  storageClassName: manual
-  hostPath: {path: /srv/${name}}
-${extra}
----`;
-
-  it('binds a claim to the smallest matching volume, by class, size, access mode and selector', async () => {
-    kc(n, ['apply', '-f', '-'], pv('gold', '2Gi') + pv('small', '1Gi') + pv('big', '10Gi') + pv('pinned', '3Gi', '  claimRef: {namespace: default, name: wants-pinned}') + `
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: any-1g}
-spec: {storageClassName: manual, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: gold-1g}
-spec: {storageClassName: manual, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}, selector: {matchLabels: {tier: gold}}}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: wants-big}
-spec: {storageClassName: manual, volumeName: big, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: wants-pinned}
-spec: {storageClassName: manual, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: many-writers}
-spec: {storageClassName: manual, accessModes: [ReadWriteMany], resources: {requests: {storage: 1Gi}}}
-`);
-    for (const c of ['any-1g', 'gold-1g', 'wants-big', 'wants-pinned']) await claimPhase(c, 'Bound');
-    assert.equal(json(['get', 'pvc', 'any-1g']).spec.volumeName, 'small');
-    assert.equal(json(['get', 'pvc', 'gold-1g']).spec.volumeName, 'gold');
-    assert.equal(json(['get', 'pvc', 'wants-big']).spec.volumeName, 'big');
-    assert.equal(json(['get', 'pvc', 'wants-pinned']).spec.volumeName, 'pinned');
-    const small = json(['get', 'pv', 'small']);
-    assert.equal(small.status.phase, 'Bound');
-    assert.equal(small.spec.claimRef.name, 'any-1g');
-    assert.equal(small.metadata.annotations['pv.kubernetes.io/bound-by-controller'], 'yes');
-    assert.equal(json(['get', 'pvc', 'any-1g']).status.capacity.storage, '1Gi');
-    assert.equal(json(['get', 'pvc', 'wants-big']).metadata.annotations['pv.kubernetes.io/bind-completed'], 'yes');
-    // Nothing offers ReadWriteMany and the class provisions nothing: the claim waits.
-    const ev = await eventWith('many-writers', 'ProvisioningFailed', 'manual');
-    assert.equal(ev.message, 'storageclass.storage.k8s.io "manual" not found');
-    assert.equal(json(['get', 'pvc', 'many-writers']).status.phase, 'Pending');
-  });
-
-  it('refuses to grow a claim whose class does not allow expansion', () => {
-    const r = kubectl(n, ['patch', 'pvc', 'gold-1g', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}']);
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /persistentvolumeclaims "gold-1g" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize/);
-  });
-
-  it('keeps a bound volume being deleted until its claim lets go (pv-protection)', async () => {
-    assert.deepEqual(json(['get', 'pv', 'gold']).metadata.finalizers, ['kubernetes.io/pv-protection']);
-    kc(n, ['delete', 'pv', 'gold', '--wait=false']);
-    assert.ok(json(['get', 'pv', 'gold']).metadata.deletionTimestamp);
-    // kubectl shows a volume being deleted as Terminating; it is still Bound.
-    assert.match(kc(n, ['get', 'pv', 'gold']), /gold\s+2Gi\s+RWO\s+Retain\s+Terminating\s+default\/gold-1g/);
-    assert.equal(json(['get', 'pv', 'gold']).status.phase, 'Bound');
-    kc(n, ['delete', 'pvc', 'gold-1g']);
-    await waitFor('gold gone', () => kubectl(n, ['get', 'pv', 'gold']).code !== 0, 60_000);
-  });
-
-  it('releases a Retain volume when its claim goes, and fails a Delete volume no provisioner made', async () => {
-    kc(n, ['delete', 'pvc', 'any-1g']);
-    await waitFor('small Released', () => json(['get', 'pv', 'small']).status.phase === 'Released');
-    kc(n, ['patch', 'pv', 'big', '-p', '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}']);
-    kc(n, ['delete', 'pvc', 'wants-big']);
-    await waitFor('big Failed', () => json(['get', 'pv', 'big']).status.phase === 'Failed');
-    const ev = await eventWith('big', 'VolumeFailedDelete', 'no deletable volume plugin matched');
-    assert.equal(ev.message, 'error getting deleter volume plugin for volume "big": no deletable volume plugin matched');
-  });
-
-  it('keeps a provisioned disk whose class says Retain, detached once its pod is gone', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata: {name: cbs-retain}
-provisioner: com.tencent.cloud.csi.cbs
-parameters: {diskType: CLOUD_SSD}
-reclaimPolicy: Retain
-volumeBindingMode: WaitForFirstConsumer
----
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: keep}
-spec: {storageClassName: cbs-retain, accessModes: [ReadWriteOnce], resources: {requests: {storage: 100Gi}}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: keeper}
-spec:
-  containers: [{name: c, image: nginx}]
-  volumes: [{name: d, persistentVolumeClaim: {claimName: keep}}]
-`);
-    await claimPhase('keep', 'Bound');
-    const pvName = json(['get', 'pvc', 'keep']).spec.volumeName;
-    const id = json(['get', 'pv', pvName]).spec.csi.volumeHandle;
-    await waitFor('attached', () => disks().find((d) => d.id === id)?.state === 'ATTACHED');
-    assert.equal(disks().find((d) => d.id === id).type, 'CLOUD_SSD');
-    // In use: the claim stays (Terminating, kubernetes.io/pvc-protection) until its pod is gone.
-    assert.deepEqual(json(['get', 'pvc', 'keep']).metadata.finalizers, ['kubernetes.io/pvc-protection']);
-    kc(n, ['delete', 'pvc', 'keep', '--wait=false']);
-    assert.ok(json(['get', 'pvc', 'keep']).metadata.deletionTimestamp);
-    assert.match(kc(n, ['get', 'pvc', 'keep']), /keep\s+Terminating\s+pvc-/);
-    assert.equal(json(['get', 'pvc', 'keep']).status.phase, 'Bound');
-    kc(n, ['delete', 'pod', 'keeper', '--grace-period=0', '--force']);
-    await waitFor('the claim gone', () => kubectl(n, ['get', 'pvc', 'keep']).code !== 0, 60_000);
-    await waitFor('Released', () => json(['get', 'pv', pvName]).status.phase === 'Released');
-    await waitFor('detached', () => disks().find((d) => d.id === id)?.state === 'UNATTACHED');
-    assert.equal(json(['get', 'pv', pvName]).spec.persistentVolumeReclaimPolicy, 'Retain');
+    kc(n, ['rollout', 'status', 'sts/cache', '--timeout=120s']);
+    const disksOf = () => ['data-cache-0', 'data-cache-1'].map((c) => json(['get', 'pv', json(['get', 'pvc', c]).spec.volumeName]).spec.csi.volumeHandle);
+    const [d0, d1] = disksOf();
+    assert.deepEqual(json(['get', 'pvc', 'data-cache-0']).metadata.ownerReferences.map((r: any) => [r.kind, r.name]), [['StatefulSet', 'cache']]);
+    kc(n, ['scale', 'sts', 'cache', '--replicas=1']);
+    await waitFor('data-cache-1 gone', () => kubectl(n, ['get', 'pvc', 'data-cache-1']).code !== 0, 90_000);
+    await waitFor('its disk deleted', () => !disks().some((d) => d.id === d1), 60_000);
+    assert.ok(disks().some((d) => d.id === d0));
+    kc(n, ['delete', 'sts', 'cache']);
+    await waitFor('data-cache-0 gone', () => kubectl(n, ['get', 'pvc', 'data-cache-0']).code !== 0, 90_000);
+    await waitFor('its disk deleted', () => !disks().some((d) => d.id === d0), 60_000);
   });
 });

@@ -12,6 +12,8 @@ export const tencentStorage: StorageProfile = {
   cloud: 'tencent',
   driver: CBS_DRIVER,
   topologyKey: 'topology.com.tencent.cloud.csi.cbs/zone',
+  // README_CBS, "Volume Attach Limit": 20 CBS disks per node.
+  attachLimit: 20,
   defaultFsType: 'ext4',
   defaultClass: () => ({
     apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',

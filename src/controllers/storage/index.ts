@@ -15,6 +15,7 @@ import { PersistentVolumeController } from './binder.js';
 import { AttachDetachController } from './attachdetach.js';
 import { CsiDriver } from './csi.js';
 import { StorageProtectionController } from './protection.js';
+import { CsiNodeRegistrar } from './csinode.js';
 
 const PROFILES: Record<CloudName, StorageProfile> = { tencent: tencentStorage, alibaba: alibabaStorage, aws: awsStorage };
 
@@ -52,7 +53,8 @@ export async function startStorage(cloud: Cloud, cluster: string, client: Client
   const ad = new AttachDetachController(client, opts.informers, opts);
   const csi = new CsiDriver(client, cloud, opts.informers, { ...opts, cluster, profile });
   const protection = new StorageProtectionController(client, opts.informers, opts);
-  const controllers = [binder, ad, csi, protection];
+  const registrar = new CsiNodeRegistrar(client, opts.informers, profile, opts);
+  const controllers = [binder, ad, csi, protection, registrar];
   for (const c of controllers) void c.start();
   return {
     profile,
