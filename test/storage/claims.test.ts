@@ -79,6 +79,33 @@ spec:
   });
 });
 
+describe('Immediate binding', () => {
+  it('provisions at once in a zone a node has, and the claim\'s pod goes to that zone', async () => {
+    kc(n, ['apply', '-f', '-'], `
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: cbs-now}
+provisioner: com.tencent.cloud.csi.cbs
+volumeBindingMode: Immediate
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: now}
+spec: {storageClassName: cbs-now, accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Gi}}}
+`);
+    await claimPhase('now', 'Bound');
+    const pvc = json(['get', 'pvc', 'now']);
+    assert.equal(pvc.metadata.annotations['volume.kubernetes.io/selected-node'], undefined, 'no node was waited for');
+    const pv = json(['get', 'pv', pvc.spec.volumeName]);
+    const zone = pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0];
+    assert.equal(disks().find((d) => d.id === pv.spec.csi.volumeHandle).zone, zone);
+    kc(n, ['run', 'uses-now', '--image=nginx', '--overrides', '{"spec":{"volumes":[{"name":"d","persistentVolumeClaim":{"claimName":"now"}}]}}']);
+    const node = await waitFor('scheduled', () => json(['get', 'pod', 'uses-now']).spec.nodeName);
+    assert.equal(json(['get', 'node', node]).metadata.labels['topology.kubernetes.io/zone'], zone);
+    kc(n, ['delete', 'pod', 'uses-now', '--grace-period=0', '--force']);
+  });
+});
+
 describe('static volumes', () => {
   const pv = (name: string, size: string, extra = '') => `
 apiVersion: v1
