@@ -261,6 +261,72 @@ describe('kubectl auth can-i and whoami, the access reviews', () => {
     assert.deepEqual(JSON.parse(who).status.userInfo, { username: 'alice', groups: ['devs', 'system:authenticated'] });
   });
 
+  it('a ServiceAccount may do nothing but discover and review itself until a binding names it', () => {
+    const sa = ['--as', 'system:serviceaccount:team:default'];
+    const no = kubectl(n, ['auth', 'can-i', 'create', 'pods', '-n', 'team', ...sa]);
+    assert.deepEqual([no.code, no.stdout.trim()], [1, 'no']);
+    assert.equal(canI(['create', 'selfsubjectreviews.authentication.k8s.io', ...sa]), 'yes');
+    const rows = kc(n, ['auth', 'can-i', '--list', '-n', 'team', ...sa]).trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(rows.filter((r) => !r[0].startsWith('[')).map((r) => r[0]).sort(),
+      ['selfsubjectaccessreviews.authorization.k8s.io', 'selfsubjectreviews.authentication.k8s.io', 'selfsubjectrulesreviews.authorization.k8s.io']);
+    kc(n, ['create', 'rolebinding', 'sa-edit', '-n', 'team', '--clusterrole=edit', '--serviceaccount=team:default']);
+    assert.equal(canI(['create', 'pods', '-n', 'team', ...sa]), 'yes');
+    assert.equal(canI(['create', 'pods', '-n', 'default', ...sa]), 'no');
+    // The groups every account is in: a binding to system:serviceaccounts:team grants them all.
+    assert.equal(canI(['list', 'configmaps', '-n', 'team', '--as', 'system:serviceaccount:team:other']), 'no');
+    kc(n, ['create', 'rolebinding', 'team-accounts-view', '-n', 'team', '--clusterrole=view', '--group=system:serviceaccounts:team']);
+    assert.equal(canI(['list', 'configmaps', '-n', 'team', '--as', 'system:serviceaccount:team:other', '--as-group', 'system:serviceaccounts:team']), 'yes');
+  });
+
+  it('can-i --list shows the administrator everything', () => {
+    const rows = kc(n, ['auth', 'can-i', '--list']).trim().split('\n').map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(rows[0], ['Resources', 'Non-Resource', 'URLs', 'Resource', 'Names', 'Verbs']);
+    assert.deepEqual(rows[1], ['*.*', '[]', '[]', '[*]']);
+    assert.deepEqual(rows[2], ['[*]', '[]', '[*]']);
+  });
+
+  it('kubectl auth reconcile creates roles and bindings, then adds only what is missing', () => {
+    const yaml = (verbs: string) => `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: recon, namespace: team}
+rules:
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [${verbs}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: recon, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: recon}
+subjects:
+- {kind: User, name: carol, apiGroup: rbac.authorization.k8s.io}
+`;
+    const first = kubectl(n, ['auth', 'reconcile', '-f', '-'], yaml('get'));
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, 'role.rbac.authorization.k8s.io/recon reconciled\nrolebinding.rbac.authorization.k8s.io/recon reconciled\n');
+    assert.match(first.stderr, /reconciliation required create\n\tmissing rules added:\n\t\t\{Verbs:\[get\] APIGroups:\[apps\] Resources:\[deployments\] ResourceNames:\[\] NonResourceURLs:\[\]\}/);
+    assert.equal(canI(['get', 'deployments.apps', '-n', 'team', '--as', 'carol']), 'yes');
+    assert.equal(canI(['list', 'deployments.apps', '-n', 'team', '--as', 'carol']), 'no');
+    // Again with one more verb: the role gains it, the binding already has its subject.
+    const second = kubectl(n, ['auth', 'reconcile', '-f', '-'], yaml('get, list'));
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /reconciliation required update\n\tmissing rules added:\n\t\t\{Verbs:\[list\] APIGroups:\[apps\]/);
+    assert.doesNotMatch(second.stderr, /missing subjects added/);
+    assert.equal(canI(['list', 'deployments.apps', '-n', 'team', '--as', 'carol']), 'yes');
+    const rb = JSON.parse(kc(n, ['get', 'rolebinding', 'recon', '-n', 'team', '-o', 'json']));
+    assert.deepEqual(rb.subjects, [{ kind: 'User', name: 'carol', apiGroup: 'rbac.authorization.k8s.io' }]);
+    // A user who may update roles reconciles only what they hold themselves: escalation prevention.
+    kc(n, ['create', 'role', 'role-editor', '-n', 'team', '--verb=get,update', '--resource=roles,rolebindings']);
+    kc(n, ['create', 'rolebinding', 'carol-role-editor', '-n', 'team', '--role=role-editor', '--user=carol']);
+    const carol = kubectl(n, ['auth', 'reconcile', '-f', '-', '--as', 'carol'], yaml('get, list, delete'));
+    assert.equal(carol.code, 1);
+    assert.equal(carol.stderr.trim(), 'Error from server (Forbidden): roles.rbac.authorization.k8s.io "recon" is forbidden: user "carol" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n'
+      + '{APIGroups:["apps"], Resources:["deployments"], Verbs:["delete"]}');
+    assert.equal(canI(['delete', 'deployments.apps', '-n', 'team', '--as', 'carol']), 'no');
+    assert.equal(kubectl(n, ['auth', 'reconcile', '-f', '-', '--as', 'carol'], yaml('get, list')).code, 0);
+  });
+
   it('a SubjectAccessReview gives RBAC\'s reason: the binding and role that allowed it', async () => {
     const sar = (user: string, verb: string) => raw(n, 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', JSON.stringify({
       apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user, resourceAttributes: { namespace: 'team', verb, resource: 'pods' } },
