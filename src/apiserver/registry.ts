@@ -145,6 +145,8 @@ export class Registry {
   readonly admission = new AdmissionChain();
   /** Each type's strategy (./strategies). */
   private readonly strategies: Strategies;
+  /** Whether a type's DELETE answers the object rather than a Status (its strategy's returnDeletedObject): the OpenAPI documents say which. */
+  readonly deleteReturnsObject = (rt: ResourceType): boolean => this.strategy(rt).returnDeletedObject;
   /** The cluster's roles and bindings, read from its store and kept until one changes (./auth/rbac.ts). */
   readonly rbac = new RbacAuthorizer(() => this.rbacObjects());
   /**

@@ -281,10 +281,10 @@ export class ApiServer {
     if (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks') return this.serveIssuerDiscovery(c, req, res, path);
     if (parts[0] === 'metrics' && parts.length === 1) return serveMetrics(c, method, res);
     if (parts[0] === 'openapi') {
-      if (parts[1] === 'v2' && parts.length === 2) return serveOpenAPIv2(req, res, openapiV2(c.catalog.all()));
-      if (parts[1] === 'v3' && parts.length === 2) return sendJson(res, 200, openapiV3Root(c.catalog.all()));
+      if (parts[1] === 'v2' && parts.length === 2) return serveOpenAPIv2(req, res, openapiV2(c.catalog.all(), undefined, c.registry.deleteReturnsObject));
+      if (parts[1] === 'v3' && parts.length === 2) return sendJson(res, 200, openapiV3Root(c.catalog.all(), undefined, c.registry.deleteReturnsObject));
       if (parts[1] === 'v3') {
-        const doc = openapiV3GroupVersion(parts.slice(2).join('/'), c.catalog.all());
+        const doc = openapiV3GroupVersion(parts.slice(2).join('/'), c.catalog.all(), undefined, c.registry.deleteReturnsObject);
         if (!doc) throw errors.notFoundPath(path);
         return sendJson(res, 200, doc, { 'cache-control': url.searchParams.has('hash') ? 'public, immutable' : 'no-cache, private' });
       }

@@ -90,6 +90,18 @@ describe('what DELETE answers', () => {
     assert.deepEqual([del.code, del.stdout], [0, 'widget.del.nodeless.test "w2" deleted\n'], del.stderr);
   });
 
+  it('the OpenAPI documents say so: a ConfigMap\'s DELETE answers a Status, a Pod\'s a Pod (v2 and v3)', async () => {
+    const v2 = (await ok('GET', '/openapi/v2')).body;
+    const ref2 = (p: string) => v2.paths[p].delete.responses['200'].schema.$ref;
+    assert.equal(ref2('/api/v1/namespaces/{namespace}/configmaps/{name}'), '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Status');
+    assert.equal(ref2('/api/v1/namespaces/{namespace}/pods/{name}'), '#/definitions/io.k8s.api.core.v1.Pod');
+    assert.equal(ref2('/apis/apps/v1/namespaces/{namespace}/deployments/{name}'), '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Status');
+    const v3 = (await ok('GET', '/openapi/v3/api/v1')).body;
+    const ref3 = (p: string) => v3.paths[p].delete.responses['202'].content['application/json'].schema.$ref;
+    assert.equal(ref3('/api/v1/namespaces/{namespace}/configmaps/{name}'), '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Status');
+    assert.equal(ref3('/api/v1/persistentvolumes/{name}'), '#/components/schemas/io.k8s.api.core.v1.PersistentVolume');
+  });
+
   it('kubectl delete (waiting on the uid it reads from either answer) and the Python client read them', async () => {
     kubectl(n, ['create', 'configmap', 'k1']);
     kubectl(n, ['create', 'serviceaccount', 'k2']);

@@ -13,8 +13,16 @@ const CODE_DESC: Record<string, string> = { '200': 'OK', '201': 'Created', '202'
 /** Meta kinds every group-version document carries (request/response bodies of the generic endpoints). */
 const META_ROOTS = ['Status', 'DeleteOptions', 'Patch', 'WatchEvent', 'APIResourceList'].map((k) => META + k);
 
+/**
+ * Whether a type's DELETE answers the object (its storage's ReturnDeletedObject; the API
+ * server's strategies know) rather than a Status: the delete operation's response type.
+ */
+export type DeleteReturnsObject = (rt: ResourceType) => boolean;
+const statusAlways: DeleteReturnsObject = () => false;
+
 interface Built {
   key: string;
+  deleteReturnsObject: DeleteReturnsObject;
   byGv: Map<string, ResourceType[]>;
   v3: Map<string, { doc: Schema; hash: string }>;
   root?: Schema;
@@ -44,15 +52,16 @@ function resourcesKey(resources: ResourceType[]): string {
 /** "api/v1" or "apis/<group>/<version>", the keys of the /openapi/v3 index. */
 export const gvPath = (group: string, version: string): string => gvPrefix(group, version).slice(1);
 
-function built(resources: ResourceType[], generation?: number): Built {
-  const key = generation !== undefined ? `generation:${generation}` : resourcesKey(resources);
+function built(resources: ResourceType[], generation?: number, deleteReturnsObject?: DeleteReturnsObject): Built {
+  // Documents built with the server's answer to deleteReturnsObject and without it are told apart.
+  const key = `${deleteReturnsObject ? 'd' : '-'}${generation !== undefined ? `generation:${generation}` : resourcesKey(resources)}`;
   if (cache?.key === key) return cache;
   const byGv = new Map<string, ResourceType[]>();
   for (const r of resources) {
     const p = gvPath(r.group, r.version);
     (byGv.get(p) ?? byGv.set(p, []).get(p)!).push(r);
   }
-  cache = { key, byGv, v3: new Map() };
+  cache = { key, deleteReturnsObject: deleteReturnsObject ?? statusAlways, byGv, v3: new Map() };
   return cache;
 }
 
@@ -127,9 +136,9 @@ function v3Op(op: Op): Schema {
   return out;
 }
 
-function buildV3(resources: ResourceType[]): Schema {
+function buildV3(resources: ResourceType[], deleteReturnsObject: DeleteReturnsObject): Schema {
   const { group, version } = resources[0];
-  const items = sortedPaths([discoveryPath(group, version), ...resources.flatMap(resourcePaths)]);
+  const items = sortedPaths([discoveryPath(group, version), ...resources.flatMap((rt) => resourcePaths(rt, deleteReturnsObject(rt)))]);
   const extra: Record<string, Schema> = {};
   for (const r of resources) if (r.custom || r.crdSchema) Object.assign(extra, crdDefinitions(r));
   const roots = new Set<string>([...META_ROOTS, ...Object.keys(extra)]);
@@ -162,7 +171,7 @@ function v3Entry(b: Built, gv: string): { doc: Schema; hash: string } | undefine
   if (e) return e;
   const rts = b.byGv.get(gv);
   if (!rts) return undefined;
-  const doc = buildV3(rts);
+  const doc = buildV3(rts, b.deleteReturnsObject);
   // Uppercase hex SHA-512 of the document, like Kubernetes; kubectl caches by the URL holding it.
   const hash = createHash('sha512').update(JSON.stringify(doc)).digest('hex').toUpperCase();
   b.v3.set(gv, (e = { doc, hash }));
@@ -172,8 +181,8 @@ function v3Entry(b: Built, gv: string): { doc: Schema; hash: string } | undefine
 const normalizeGv = (p: string) => p.replace(/^\/+/, '').replace(/^openapi\/v3\//, '').replace(/\/+$/, '');
 
 /** GET /openapi/v3: one entry per served group-version, its URL carrying the document hash. */
-export function openapiV3Root(resources: ResourceType[], generation?: number): Schema {
-  const b = built(resources, generation);
+export function openapiV3Root(resources: ResourceType[], generation?: number, deleteReturnsObject?: DeleteReturnsObject): Schema {
+  const b = built(resources, generation, deleteReturnsObject);
   if (!b.root) {
     const paths: Schema = {};
     for (const gv of [...b.byGv.keys()].sort()) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${v3Entry(b, gv)!.hash}` };
@@ -183,13 +192,13 @@ export function openapiV3Root(resources: ResourceType[], generation?: number): S
 }
 
 /** GET /openapi/v3/<gvPath> ("api/v1", "apis/apps/v1"); undefined if that group-version is not served. */
-export function openapiV3GroupVersion(gv: string, resources: ResourceType[], generation?: number): Schema | undefined {
-  return v3Entry(built(resources, generation), normalizeGv(gv))?.doc;
+export function openapiV3GroupVersion(gv: string, resources: ResourceType[], generation?: number, deleteReturnsObject?: DeleteReturnsObject): Schema | undefined {
+  return v3Entry(built(resources, generation, deleteReturnsObject), normalizeGv(gv))?.doc;
 }
 
 /** The hash in the root's serverRelativeURL (for ETag / immutable caching of the group-version document). */
-export function openapiV3Hash(gv: string, resources: ResourceType[], generation?: number): string | undefined {
-  return v3Entry(built(resources, generation), normalizeGv(gv))?.hash;
+export function openapiV3Hash(gv: string, resources: ResourceType[], generation?: number, deleteReturnsObject?: DeleteReturnsObject): string | undefined {
+  return v3Entry(built(resources, generation, deleteReturnsObject), normalizeGv(gv))?.hash;
 }
 
 // ---------------------------------------------------------------- v2
@@ -230,13 +239,13 @@ function v2Op(op: Op): Schema {
 }
 
 /** GET /openapi/v2 (as an object; the server encodes it, kubectl asks for protobuf). */
-export function openapiV2(resources: ResourceType[], generation?: number): Schema {
-  const b = built(resources, generation);
+export function openapiV2(resources: ResourceType[], generation?: number, deleteReturnsObject?: DeleteReturnsObject): Schema {
+  const b = built(resources, generation, deleteReturnsObject);
   if (b.v2) return b.v2;
   const items: PathItem[] = [];
   const defs: Schema = { ...definitions() };
   for (const [, rts] of [...b.byGv].sort(([a], [c]) => (a < c ? -1 : 1))) {
-    items.push(discoveryPath(rts[0].group, rts[0].version), ...rts.flatMap(resourcePaths));
+    items.push(discoveryPath(rts[0].group, rts[0].version), ...rts.flatMap((rt) => resourcePaths(rt, b.deleteReturnsObject(rt))));
     for (const r of rts) {
       if (!(r.custom || r.crdSchema)) continue;
       for (const [n, s] of Object.entries(crdDefinitions(r))) defs[n] = toV2CrdSchema(s);

@@ -2,5 +2,5 @@
 // Built-in schemas come from zz_generated.definitions.json (scripts/gen-openapi.ts);
 // custom resources bring their CRD's openAPIV3Schema in ResourceType.crdSchema.
 export { definitions, crdDefinitionName } from './defs.js';
-export { openapiV2, openapiV3Root, openapiV3GroupVersion, openapiV3Hash, gvPath } from './documents.js';
+export { openapiV2, openapiV3Root, openapiV3GroupVersion, openapiV3Hash, gvPath, type DeleteReturnsObject } from './documents.js';
 export { validateObject, decodeError } from './validate.js';

@@ -115,8 +115,11 @@ export const groupTag = (group: string, version: string) => {
 
 export const gvPrefix = (group: string, version: string) => (group ? `/apis/${group}/${version}` : `/api/${version}`);
 
-/** The path items of one resource type. */
-export function resourcePaths(rt: ResourceType): PathItem[] {
+/**
+ * The path items of one resource type. `deleteReturnsObject`: a DELETE answers the object, not a
+ * Status (kube-apiserver's installer documents the storage's DeleteReturnsDeletedObject so).
+ */
+export function resourcePaths(rt: ResourceType, deleteReturnsObject = false): PathItem[] {
   const kindDef = kindDefinition(rt);
   if (!kindDef) return [];
   const listDef = listDefinition(rt) ?? '';
@@ -171,7 +174,7 @@ export function resourcePaths(rt: ResourceType): PathItem[] {
     description: `delete ${what}`,
     params: DELETE,
     body: { def: DELETE_OPTIONS },
-    responses: { '200': def, '202': def },
+    responses: deleteReturnsObject ? { '200': def, '202': def } : { '200': STATUS, '202': STATUS },
   });
   const removeAll: Maker = (opId, what) => ({
     ...base(opId),
