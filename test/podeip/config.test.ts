@@ -19,11 +19,11 @@ import { kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, wai
 const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'alibaba-ack-pod-eip');
 const fixture = (f: string) => fs.readFileSync(path.join(FIXTURES, f), 'utf8');
 const GATE = 'k8s.aliyun.com/eip';
-const BIND_MS = 4000;
+const BIND_MS = 8000;
 
 let n: Running;
 before(async () => {
-  // A slow association (4 s from AssociateEipAddress to traffic), so a pod without the gate is surely Ready first.
+  // A slow association (8 s from AssociateEipAddress to traffic, which a busy machine still needs to look in between), so a pod without the gate is surely Ready first.
   n = await startCli(undefined, [], { NODELESS_EIP_BIND_DELAY_MS: String(BIND_MS) });
   await waitForReadyNode(n);
   // The region's default group lets only the VPC in; open port 80 to the internet, as the report's users would.
@@ -54,10 +54,11 @@ describe('the readiness gate', () => {
     assert.equal(podJson('unguarded').spec.readinessGates, undefined);
     const ready = await waitFor('Ready', () => cond(podJson('unguarded'), 'Ready')?.status === 'True', 60_000, 50);
     assert.ok(ready);
-    // Ready, and the EIP does not work yet: not associated, or associated but not carrying traffic.
-    assert.notEqual(podEip('unguarded')?.status?.status, 'InUse');
+    // Ready, and the EIP does not work yet: not associated, or associated but not carrying traffic
+    // (traffic first, the quickest look, then the PodEIP).
     const early = nodeless(n, ['net', 'ingress', `${addr}:80`]);
     assert.equal(early.code, 1, early.stdout);
+    assert.notEqual(podEip('unguarded')?.status?.status, 'InUse');
     assert.match(early.stdout, new RegExp(`^blocked: EIP ${id} \\(${addr.replace(/\./g, '\\.')}\\) is (not associated with anything|still being associated with eni-\\S+ \\(pod default/unguarded\\); it carries no traffic until that completes)`));
     // Later the EIP is bound and the same connection gets through.
     await waitFor('PodEIP InUse', () => podEip('unguarded')?.status?.status === 'InUse', 60_000);
