@@ -97,6 +97,7 @@ export const refs = {
   nodes: { apiVersion: 'v1', resource: 'nodes' },
   services: { apiVersion: 'v1', resource: 'services' },
   endpoints: { apiVersion: 'v1', resource: 'endpoints' },
+  endpointslices: { apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices' },
   events: { apiVersion: 'v1', resource: 'events' },
   configmaps: { apiVersion: 'v1', resource: 'configmaps' },
   secrets: { apiVersion: 'v1', resource: 'secrets' },

@@ -11,7 +11,7 @@ import { isPodReady, nowIso } from './util/pods.js';
 import { deepEqual } from './util/hash.js';
 
 /** A Service port's targetPort on one pod: a number, or a named container port looked up in the pod. */
-function targetPort(svcPort: any, pod: KubeObject): number | undefined {
+export function targetPort(svcPort: any, pod: KubeObject): number | undefined {
   const t = svcPort.targetPort ?? svcPort.port;
   if (typeof t === 'number') return t;
   if (/^\d+$/.test(String(t))) return Number(t);

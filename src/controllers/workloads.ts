@@ -1,6 +1,6 @@
 // Starts the workload control loops of kube-controller-manager against one
 // Client: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, HorizontalPodAutoscaler, garbage
-// collector, pod garbage collector, TTL-after-finished, namespace, service account, disruption and endpoints controllers,
+// collector, pod garbage collector, TTL-after-finished, namespace, service account, disruption, endpoints and endpointslice controllers,
 // and, given the cluster's credentials, the root CA publisher, the
 // ServiceAccount token controller and the CSR signer, sharing one informer per
 // resource.
@@ -20,6 +20,7 @@ import { NamespaceController } from './namespace.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { DisruptionController } from './disruption.js';
 import { EndpointsController } from './endpoints.js';
+import { EndpointSliceController } from './endpointslice.js';
 import { RootCACertPublisher } from './rootcacert.js';
 import { ServiceAccountTokensController } from './serviceaccount-tokens.js';
 import { CertificateAuthority, CSRSigningController } from './csrsigning.js';
@@ -56,6 +57,7 @@ export function startWorkloadControllers(client: Client, opts: ControllerOptions
     new ServiceAccountController(as('service-account-controller')),
     new DisruptionController(as('disruption-controller')),
     new EndpointsController(as('endpoint-controller')),
+    new EndpointSliceController(as('endpointslice-controller')),
   ];
   const creds = opts.credentials;
   if (creds) {
