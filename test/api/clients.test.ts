@@ -6,22 +6,13 @@
 // ended at once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { kc, kubectl, startCli, waitFor, type Running } from '../helpers/nodeless.js';
-
-const PY_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'python');
-
-/** A python3 that imports `kubernetes`: the one on PATH, else Debian's (pyenv shims hide it). */
-function findPython(): string {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(py, ['-c', 'import kubernetes'], { stdio: 'ignore' }).status === 0) return py;
-  }
-  throw new Error('no python3 with the kubernetes client: apt-get install -y python3-kubernetes (.ci/run does)');
-}
+import { findPython, PY_DIR } from '../helpers/python.js';
 
 /** Runs a script of test/python and gives its exit code and output (it bounds itself with an alarm). */
 function python(script: string, args: string[]): Promise<{ code: number | null; out: string }> {

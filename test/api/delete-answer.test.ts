@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { kubectl, raw, startCli, type Running } from '../helpers/nodeless.js';
+import { findPython, PY_DIR } from '../helpers/python.js';
 
 let n: Running;
 before(async () => { n = await startCli(undefined, ['--api-only']); });
@@ -118,13 +119,3 @@ describe('what DELETE answers', () => {
     ]);
   });
 });
-
-const PY_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'python');
-
-/** A python3 that imports `kubernetes`: the one on PATH, else Debian's (pyenv shims hide it). */
-function findPython(): string {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(py, ['-c', 'import kubernetes'], { stdio: 'ignore' }).status === 0) return py;
-  }
-  throw new Error('no python3 with the kubernetes client: apt-get install -y python3-kubernetes (.ci/run does)');
-}

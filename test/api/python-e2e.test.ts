@@ -6,30 +6,24 @@
 // as in any cluster since 1.21). A test leaving that list fails here until the list is updated.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startCli, type Running } from '../helpers/nodeless.js';
+import { findPython, PY_DIR } from '../helpers/python.js';
 
-const E2E = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'python', 'e2e');
+const E2E = path.join(PY_DIR, 'e2e');
 
 let n: Running;
 before(async () => { n = await startCli(); });
 after(async () => { await n?.stop(); });
 
-/** A python3 that imports `kubernetes`: the one on PATH, else Debian's (pyenv shims hide it). */
-function findPython(): string {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(py, ['-c', 'import kubernetes'], { stdio: 'ignore' }).status === 0) return py;
-  }
-  throw new Error('no python3 with the kubernetes client: apt-get install -y python3-kubernetes (.ci/run does)');
-}
 
 interface Outcome { test: string; outcome: string; detail: string }
 
 function runSuite(): Promise<{ code: number | null; results: Outcome[]; log: string }> {
   return new Promise((resolve, reject) => {
-    // 60 s per test: a loaded machine is slow; no test here waits on anything that may not come.
-    const p = spawn(findPython(), [path.join(E2E, 'run.py'), n.kubeconfig, '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // 120 s per test: a loaded machine is slow (the tests poll for their pods on their own).
+    const p = spawn(findPython(), [path.join(E2E, 'run.py'), n.kubeconfig, '120'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let log = '';
     p.stdout.on('data', (d) => (out += d));
