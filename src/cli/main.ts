@@ -6,6 +6,7 @@ import { registerSuperNodeCommands } from './supernode.js';
 import { registerPodCommands } from './pods.js';
 import { registerPodEipCommands } from './podeip.js';
 import { registerUserCommands } from './users.js';
+import { registerDoctorCommand } from './doctor.js';
 
 const program = new Command();
 program.name('nodeless').description('A serverless Kubernetes cloud on one machine').showHelpAfterError();
@@ -36,6 +37,7 @@ registerSuperNodeCommands(program);
 registerPodCommands(program);
 registerPodEipCommands(program);
 registerUserCommands(program);
+registerDoctorCommand(program);
 
 // One line, no stack trace: CliErrors and unexpected failures alike.
 program.parseAsync(process.argv).catch((e) => {

@@ -1,0 +1,248 @@
+// `nodeless doctor`'s checks: read-only looks at a cluster's API objects and
+// the cloud model, each one an incident of the source documents seen coming
+// (docs/doctor.md names each check's source). Pure functions of the objects
+// the caller fetched, so the CLI and tests share them. Both clouds' pod EIP
+// dialects are read here, which is why this lives beside the clouds, not in one.
+import type { KubeObject } from '../api/types.js';
+import { cidrContainsIp, parseCidr, parseIp } from '../cloud/ipv4.js';
+import type { QuotaView, RouteTable } from '../cloud/types.js';
+import { EKS_PREFIX, effectiveAnnotations, eksSettings, CONNTRACK_UDP_TIMEOUT_SEC } from './tencent/annotations.js';
+import { tencentWantsEip } from './tencent/pod-eip.js';
+import { alibabaWantsEip, EIP_GATE } from './alibaba/pod-eip.js';
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface Finding {
+  check: string;
+  severity: Severity;
+  /** Affected objects, as `deploy/ns/name`, `pod/ns/name`, `subnet-…`, `sg-…`. */
+  objects: string[];
+  /** What will happen and why. */
+  message: string;
+  /** The source document under ../shared/seeds/ and the docs/ page. */
+  source: { seed: string; doc: string };
+  /** The command that fixes it. */
+  fix: string;
+}
+
+export interface DoctorInput {
+  cluster: string;
+  /** The cluster's container subnets (its super nodes' subnets), with live address counts. */
+  subnets: { id: string; name: string; availableIpCount: number; routeTableId: string }[];
+  superNodes: { name: string; subnetId: string }[];
+  quotas: QuotaView[];
+  securityGroups: { id: string; name: string; instanceCount: number }[];
+  routeTables: Pick<RouteTable, 'id' | 'routes'>[];
+  natGatewayIds: string[];
+  deployments: KubeObject[];
+  statefulSets: KubeObject[];
+  hpas: KubeObject[];
+  pods: KubeObject[];
+  /** `pod.annotations` of ConfigMap kube-system/eks-config, parsed (the cluster's pod defaults). */
+  clusterDefaults: Record<string, string>;
+}
+
+/** The checks, in the order they are reported. */
+export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route'] as const;
+
+const NOTES = 'tencent-eks-serverless-notes.en.txt';
+const FAQ = 'tencent-tke-serverless-faq.zh.md';
+const ACK = 'alibaba-ack-pod-eip.zh.md';
+/** The ipvs TCP timeout gRPC's long idle connections need (a 30-minute idle timeout: docs/tencent/ipvs.md). */
+export const GRPC_IDLE_SEC = 1800;
+
+const ref = (kind: string, o: KubeObject) => `${kind}/${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`;
+
+/** maxSurge of a RollingUpdate Deployment, resolved as the deployment controller does (percent rounds up; default 25%). */
+export function maxSurge(d: KubeObject): number {
+  const replicas = d.spec?.replicas ?? 1;
+  if (d.spec?.strategy?.type === 'Recreate') return 0;
+  const v = d.spec?.strategy?.rollingUpdate?.maxSurge ?? '25%';
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)%$/.exec(String(v));
+  return m ? Math.ceil((replicas * Number(m[1])) / 100) : Number(v) || 0;
+}
+
+function matches(selector: any, labels: Record<string, string> | undefined): boolean {
+  const want: Record<string, string> = selector?.matchLabels ?? {};
+  return Object.keys(want).length > 0 && Object.entries(want).every(([k, v]) => labels?.[k] === v);
+}
+
+function checkSubnetHeadroom(i: DoctorInput): Finding[] {
+  const free = i.subnets.reduce((n, s) => n + s.availableIpCount, 0);
+  const where = i.subnets.map((s) => `${s.id} has ${s.availableIpCount}`).join(', ') || 'no container subnet';
+  const hpaMax = (kind: string, name: string, ns: string): number | undefined => i.hpas.find((h) => (h.metadata?.namespace ?? 'default') === ns
+    && h.spec?.scaleTargetRef?.kind === kind && h.spec?.scaleTargetRef?.name === name)?.spec?.maxReplicas;
+  const out: Finding[] = [];
+  const look = (kind: 'Deployment' | 'StatefulSet', short: string, w: KubeObject, surge: number) => {
+    const ns = w.metadata?.namespace ?? 'default';
+    const max = hpaMax(kind, w.metadata!.name!, ns);
+    const replicas = Math.max(w.spec?.replicas ?? 1, max ?? 0);
+    // Pods that hold an address now keep it until the rollout replaces them: only the rest is new.
+    const held = i.pods.filter((p) => (p.metadata?.namespace ?? 'default') === ns && p.status?.podIP && matches(w.spec?.selector, p.metadata?.labels)).length;
+    const need = Math.max(0, replicas + surge - held);
+    if (need <= free) return;
+    const how = `${replicas} replicas${max !== undefined ? ` (HPA max ${max})` : ''}${surge ? ` + maxSurge ${surge}` : ''}${held ? `, ${held} held now` : ''}`;
+    out.push({
+      check: 'subnet-headroom', severity: 'critical', objects: [`${short}/${ns}/${w.metadata!.name}`, ...i.subnets.map((s) => s.id)],
+      message: `the next rollout of ${short}/${w.metadata!.name} needs ${need} addresses (${how}); ${where}: the pods past that stay Pending with EKLetHasInsufficientSubnetIP (a pod takes its IP from the container subnet)`,
+      source: { seed: `${FAQ} ("Pod 因子网 IP 耗尽调度失败时，该如何处理？")`, doc: 'docs/tencent/super-nodes.md' },
+      fix: `nodeless supernode add --cluster ${i.cluster} --subnet <subnet with free addresses>`,
+    });
+  };
+  for (const d of i.deployments) look('Deployment', 'deploy', d, maxSurge(d));
+  for (const s of i.statefulSets) look('StatefulSet', 'sts', s, 0);
+  return out;
+}
+
+function level(used: number, limit: number): Severity | undefined {
+  if (limit > 0 && used >= limit) return 'critical';
+  if (limit > 0 && used >= 0.8 * limit) return 'warning';
+  return undefined;
+}
+
+function checkQuotas(i: DoctorInput): Finding[] {
+  const out: Finding[] = [];
+  const source = { seed: `${NOTES} ("Pay Attention to Quota Limits")`, doc: 'docs/tencent/quotas.md' };
+  const pods = i.quotas.find((q) => q.name === 'pods-per-cluster');
+  const podSev = pods && level(pods.used ?? 0, pods.limit);
+  if (pods && podSev) {
+    out.push({
+      check: 'quota', severity: podSev, objects: [`cluster/${i.cluster}`],
+      message: `cluster ${i.cluster} runs ${pods.used} of its ${pods.limit} pods (quota pods-per-cluster): past it, new pods are refused with QuotaExceeded`,
+      source, fix: `nodeless cloud quota set pods-per-cluster <n> --cluster ${i.cluster}   (the emulated support ticket)`,
+    });
+  }
+  const sgLimit = i.quotas.find((q) => q.name === 'instances-per-security-group')?.limit ?? 2000;
+  for (const sg of i.securityGroups) {
+    const sev = level(sg.instanceCount, sgLimit);
+    if (!sev) continue;
+    out.push({
+      check: 'quota', severity: sev, objects: [sg.id],
+      message: `security group ${sg.id} (${sg.name}) has ${sg.instanceCount} of ${sgLimit} instances (quota instances-per-security-group): past it, pods bound to it are refused with QuotaExceeded`,
+      source, fix: `nodeless cloud quota set instances-per-security-group <n>, or spread pods over groups with annotation ${EKS_PREFIX}security-group-id`,
+    });
+  }
+  return out;
+}
+
+/** The objects whose pods the pod checks read: workloads' templates, and pods no controller owns. */
+function templates(i: DoctorInput): { ref: string; pod: KubeObject; owner?: KubeObject }[] {
+  const tpl = (w: KubeObject): KubeObject => ({ metadata: { ...(w.spec?.template?.metadata ?? {}), namespace: w.metadata?.namespace }, spec: w.spec?.template?.spec });
+  return [
+    ...i.deployments.map((d) => ({ ref: ref('deploy', d), pod: tpl(d), owner: d })),
+    ...i.statefulSets.map((s) => ({ ref: ref('sts', s), pod: tpl(s), owner: s })),
+    ...i.pods.filter((p) => !(p.metadata?.ownerReferences ?? []).some((o: any) => o.controller)).map((p) => ({ ref: ref('pod', p), pod: p })),
+  ];
+}
+
+function checkMetricsPort(i: DoctorInput): Finding[] {
+  const out: Finding[] = [];
+  for (const t of templates(i)) {
+    const port = eksSettings(effectiveAnnotations(t.pod, i.clusterDefaults)).metricsPort;
+    const bad = [...(t.pod.spec?.containers ?? []), ...(t.pod.spec?.initContainers ?? [])]
+      .filter((c: any) => (c.ports ?? []).some((p: any) => p?.containerPort === port)).map((c: any) => c.name);
+    if (!bad.length) continue;
+    out.push({
+      check: 'metrics-port', severity: 'critical', objects: [t.ref],
+      message: `container(s) ${bad.join(', ')} of ${t.ref} declare port ${port}, the super node's own metrics port: the container fails at every start with "listen() to 0.0.0.0:${port}, backlog 511 failed (1: Operation not permitted)"`,
+      source: { seed: `${NOTES} ("Port 9100"); ${FAQ} ("9100 端口问题")`, doc: 'docs/tencent/metrics-port.md' },
+      fix: `kubectl patch ${t.ref.split('/')[0]} ${t.ref.split('/')[2]} -n ${t.ref.split('/')[1]} -p '{"spec":{"template":{"metadata":{"annotations":{"${EKS_PREFIX}metrics-port":"9110"}}}}}'`,
+    });
+  }
+  return out;
+}
+
+function checkIpvs(i: DoctorInput): Finding[] {
+  const out: Finding[] = [];
+  const source = { seed: `${NOTES} ("ipvs Timeout Issues")`, doc: 'docs/tencent/ipvs.md' };
+  for (const t of templates(i)) {
+    const ann = effectiveAnnotations(t.pod, i.clusterDefaults);
+    const s = eksSettings(ann);
+    const containers: any[] = t.pod.spec?.containers ?? [];
+    const istio = containers.some((c) => c.name === 'istio-proxy') || ann['sidecar.istio.io/inject'] === 'true';
+    const grpc = containers.some((c) => (c.ports ?? []).some((p: any) => /grpc/i.test(`${p?.name ?? ''} ${p?.appProtocol ?? ''}`)));
+    // Only where the workload shows it needs more: an explicit short setting, an istio sidecar, a gRPC port.
+    if (s.ipvsUdpTimeoutSec < CONNTRACK_UDP_TIMEOUT_SEC && (ann[`${EKS_PREFIX}ipvs-udp-timeout`] !== undefined || istio)) {
+      out.push({
+        check: 'ipvs-timeout', severity: 'warning', objects: [t.ref],
+        message: `${t.ref}: ipvs UDP timeout ${s.ipvsUdpTimeoutSec}s is shorter than conntrack's ${CONNTRACK_UDP_TIMEOUT_SEC}s: after CoreDNS scales, DNS answers come from a new backend, match no conntrack entry, and queries time out`,
+        source, fix: `set annotation ${EKS_PREFIX}ipvs-udp-timeout: "${CONNTRACK_UDP_TIMEOUT_SEC}s" on the pod template`,
+      });
+    }
+    if (s.ipvsTcpTimeoutSec < GRPC_IDLE_SEC && (ann[`${EKS_PREFIX}ipvs-tcp-timeout`] !== undefined || grpc)) {
+      out.push({
+        check: 'ipvs-timeout', severity: 'warning', objects: [t.ref],
+        message: `${t.ref}: ipvs TCP timeout ${s.ipvsTcpTimeoutSec}s is shorter than a long-lived gRPC connection's ${GRPC_IDLE_SEC}s idle time: ipvs forgets the idle connection and answers its next packet with RST (Connection reset by peer)`,
+        source, fix: `set annotation ${EKS_PREFIX}ipvs-tcp-timeout: "${GRPC_IDLE_SEC}s" on the pod template, or a TCP keepalive shorter than ${s.ipvsTcpTimeoutSec}s`,
+      });
+    }
+  }
+  return out;
+}
+
+const staticEip = (pod: KubeObject): boolean => {
+  const a = pod.metadata?.annotations ?? {};
+  return ['k8s.aliyun.com/', 'network.alibabacloud.com/'].some((p) => !!(a[`${p}pod-eip-instanceid`] || a[`${p}eci-eip-instanceid`]));
+};
+
+function checkEip(i: DoctorInput): Finding[] {
+  const out: Finding[] = [];
+  for (const t of templates(i)) {
+    if (!tencentWantsEip(t.pod) && !alibabaWantsEip(t.pod)) continue;
+    const gated = (t.pod.spec?.readinessGates ?? []).some((g: any) => g?.conditionType === EIP_GATE);
+    if (!gated) {
+      out.push({
+        check: 'eip-readiness-gate', severity: 'warning', objects: [t.ref],
+        message: `${t.ref} asks for an EIP without readiness gate ${EIP_GATE}: the pod turns Ready before its EIP is bound, and traffic sent to the EIP meanwhile is lost`,
+        source: { seed: `${ACK} (§3.4.1)`, doc: 'docs/alibaba/pod-eip.md' },
+        fix: `add spec.readinessGates: [{conditionType: ${EIP_GATE}}] to the pod template, or: nodeless podeip config --cluster ${i.cluster} --inject-readiness-gate true`,
+      });
+    }
+    const d = t.owner?.kind === 'Deployment' || t.ref.startsWith('deploy/') ? t.owner : undefined;
+    if (d && staticEip(t.pod) && d.spec?.strategy?.type !== 'Recreate') {
+      out.push({
+        check: 'eip-rolling-update', severity: 'critical', objects: [t.ref],
+        message: `${t.ref} names one static EIP and updates by RollingUpdate: during the next rollout the new pod binds the EIP while the old one runs, then the old pod's teardown unbinds it, and the new pod is left without it`,
+        source: { seed: `${ACK} (§3.4.2)`, doc: 'docs/alibaba/pod-eip.md' },
+        fix: `kubectl patch ${t.ref.split('/')[0]} ${t.ref.split('/')[2]} -n ${t.ref.split('/')[1]} -p '{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null}}}'   (or a StatefulSet with pod-eip-release-strategy "10m")`,
+      });
+    }
+  }
+  return out;
+}
+
+/** The route a packet to the internet takes from a subnet's table (longest prefix containing 8.8.8.8, as the cloud's egress()). */
+function internetRoute(rtb: Pick<RouteTable, 'routes'>) {
+  const probe = parseIp('8.8.8.8')!;
+  return rtb.routes.map((r) => ({ r, c: parseCidr(r.destinationCidr) })).filter((x) => cidrContainsIp(x.c, probe))
+    .sort((a, b) => b.c.prefix - a.c.prefix)[0]?.r;
+}
+
+function checkEgress(i: DoctorInput): Finding[] {
+  const out: Finding[] = [];
+  for (const subnet of i.subnets) {
+    const rtb = i.routeTables.find((r) => r.id === subnet.routeTableId);
+    if (!rtb) continue;
+    const route = internetRoute(rtb);
+    if (route?.nextHopType === 'nat' && i.natGatewayIds.includes(route.nextHopId)) continue;
+    const nodes = new Set(i.superNodes.filter((n) => n.subnetId === subnet.id).map((n) => n.name));
+    // A pod with its own EIP leaves by it; the others on this subnet have no way out.
+    const stuck = i.pods.filter((p) => nodes.has(p.spec?.nodeName) && !tencentWantsEip(p) && !alibabaWantsEip(p)).map((p) => ref('pod', p));
+    const why = route ? `its internet route ${route.destinationCidr} goes to ${route.nextHopType} ${route.nextHopId}, not to a NAT gateway` : 'it has no 0.0.0.0/0 route';
+    out.push({
+      check: 'egress-route', severity: stuck.length ? 'warning' : 'info', objects: [subnet.id, rtb.id, ...stuck],
+      message: `route table ${rtb.id} of subnet ${subnet.id}: ${why}; ${stuck.length ? `${stuck.length} pod(s) without an EIP there cannot reach the internet` : 'pods placed there without an EIP will not reach the internet'}`,
+      source: { seed: `${NOTES} ("Accessing Public Network")`, doc: 'docs/tencent/egress.md' },
+      fix: `nodeless cloud rtb add-route ${rtb.id} --destination 0.0.0.0/0 --next-hop-type nat --next-hop <nat gateway id>   (or bind an EIP to the pods)`,
+    });
+  }
+  return out;
+}
+
+/** Every finding for one cluster, critical first. */
+export function diagnose(i: DoctorInput): Finding[] {
+  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i)];
+  const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+  return all.sort((a, b) => rank[a.severity] - rank[b.severity]);
+}
