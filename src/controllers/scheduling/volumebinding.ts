@@ -157,7 +157,11 @@ export class VolumeBinder {
       };
       const done = () => {
         timer?.stop();
-        for (const k of keys) this.waiters.get(k)?.delete(check);
+        for (const k of keys) {
+          const set = this.waiters.get(k);
+          set?.delete(check);
+          if (set?.size === 0) this.waiters.delete(k);
+        }
       };
       for (const k of keys) {
         let set = this.waiters.get(k);
