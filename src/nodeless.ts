@@ -1,5 +1,6 @@
 // Assembles a running nodeless: store, clusters, API server, credentials,
 // kubeconfig. `nodeless up` and the tests both start it through here.
+import type { CloudName } from './cloud/storage.js';
 import { SharedInformers } from './client/cache/shared.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +44,8 @@ import type { Clock } from './util/clock.js';
 
 export interface NodelessOptions {
   home: string;
+  /** The cloud of a new home's cluster `default` (default Tencent; docs/aws.md). */
+  cloud?: CloudName;
   host?: string;
   port?: number;
   /** Let pods annotated nodeless.dev/runtime=process run as local processes. */
@@ -124,7 +127,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   // The cloud first: its clusters decide which Kubernetes APIs are served.
   // NODELESS_RANDOM_SEED makes the cloud's modelled randomness (a NAT's EIP per flow) repeatable.
   const cloud = await Cloud.open(store, { random: randomFromEnv() }).catch(abandon);
-  await cloud.bootstrap().catch(abandon);
+  await cloud.bootstrap({ cloud: opts.cloud }).catch(abandon);
   /** Opens one cluster's API and starts what runs it. */
   const attach = async (name: string) => {
     const c = await openCluster(name, store, { eventTTLSeconds: Math.floor((opts.eventTTLMs ?? DEFAULT_EVENT_TTL_MS) / 1000), authenticator, tokenIssuer });

@@ -39,10 +39,10 @@ export function registerCloudCommands(program: Command): void {
   const vpc = cloud.command('vpc').description('virtual private clouds');
   crud(vpc, 'vpc', '/vpcs');
   leaf(vpc, 'create', 'create a VPC; prints its id', async (o) => {
-    const res = await api(o, 'POST', '/vpcs', { cidr: o.cidr, name: o.name, enableDnsHostnames: o.dnsHostnames, enableDnsSupport: o.dnsSupport });
+    const res = await api(o, 'POST', '/vpcs', { cidr: o.cidr, name: o.name, enableDnsHostnames: o.dnsHostnames, enableDnsSupport: o.dnsSupport, cloud: o.cloud });
     showDone(o, res, res.id);
   }).requiredOption('--cidr <cidr>', 'private IPv4 block, e.g. 172.16.0.0/16').option('--name <name>', 'name')
-    .option('--dns-hostnames', 'enable DNS hostnames').option('--no-dns-support', 'disable DNS resolution in the VPC');
+    .option('--cloud <cloud>', 'tencent (default), alibaba or aws: the region, zones and id style of the VPC').option('--dns-hostnames', 'enable DNS hostnames').option('--no-dns-support', 'disable DNS resolution in the VPC');
 
   const subnet = cloud.command('subnet').description('subnets (pods take their IPs from them)');
   crud(subnet, 'subnet', '/subnets', { vpc: ['vpcId', 'only subnets of this VPC'], zone: ['zone', 'only subnets in this zone'] });

@@ -17,6 +17,7 @@ program.command('up')
   .option('--port <n>', 'HTTPS port', '6443')
   .option('--host <addr>', 'listen address', '127.0.0.1')
   .option('--allow-process-runtime', 'let pods annotated nodeless.dev/runtime=process run as local processes', false)
+  .option('--cloud <cloud>', 'cloud of a new home\'s cluster default: tencent, alibaba or aws (an AWS one starts in us-east-1\'s default VPC with no nodes)', 'tencent')
   .option('--api-only', 'serve the Kubernetes and cloud APIs only: no controllers, scheduler or super nodes', false)
   .option('--event-qps <n>', 'events per second each super node\'s kubelet may write, as kubelet --event-qps (0: unlimited; default 50)')
   .option('--event-burst <n>', 'events a kubelet may write at once before --event-qps applies (default 100)')
@@ -28,7 +29,7 @@ program.command('up')
   // Imported here, not at the top: the server's modules take half a second to
   // load, which every other subcommand (a thin client of the API) would pay.
   .action(async (o) => (await import('./up.js')).runUp({
-    home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime, apiOnly: !!o.apiOnly,
+    cloud: o.cloud, home: o.home, port: Number(o.port), host: o.host, allowProcessRuntime: !!o.allowProcessRuntime, apiOnly: !!o.apiOnly,
     eventQps: o.eventQps, eventBurst: o.eventBurst, requestTimeout: o.requestTimeout, eventTtl: o.eventTtl, terminatedPodGcThreshold: o.terminatedPodGcThreshold, logLevel: o.logLevel, logFormat: o.logFormat,
   }));
 

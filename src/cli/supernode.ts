@@ -36,7 +36,8 @@ export function registerSuperNodeCommands(program: Command): void {
   const cluster = program.command('cluster').description('serverless clusters (each with its own Kubernetes API and kubeconfig context)');
   leaf(cluster, 'list', 'list clusters', async (o) => showList(o, 'cluster', (await api(o, 'GET', '/clusters')).items)).alias('ls');
   leaf(cluster, 'create <name>', 'create a cluster in a VPC with one or more container subnets', async (o, name) => {
-    const res = await api(o, 'POST', '/clusters', { name, vpcId: o.vpc, subnetIds: o.subnet });
-    showDone(o, res, `cluster ${res.name} (${res.id}) created; kubectl --context nodeless-${res.name}`);
-  }).option('--vpc <id>', 'VPC (default: the default VPC)').requiredOption('--subnet <id>', 'container subnet (repeat for more)', (v: string, p: string[] = []) => [...p, v]);
+    const res = await api(o, 'POST', '/clusters', { name, vpcId: o.vpc, subnetIds: o.subnet, cloud: o.cloud });
+    showDone(o, res, `cluster ${res.name} (${res.id}) created on ${res.cloud ?? 'tencent'}; kubectl --context nodeless-${res.name}`);
+  }).option('--vpc <id>', 'VPC (default: the default VPC of the cloud)').option('--subnet <id>', 'container subnet (repeat for more; default: every subnet of the VPC)', (v: string, p: string[] = []) => [...p, v])
+    .option('--cloud <cloud>', 'tencent (default), alibaba or aws; the first cluster on a cloud makes its default VPC and subnets');
 }

@@ -2,6 +2,7 @@
 import { startNodeless } from '../nodeless.js';
 import { parseGoDuration } from '../api/duration.js';
 import { CliError } from './connect.js';
+import type { CloudName } from '../cloud/storage.js';
 import { configureLogging, logger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../util/log.js';
 
 export interface UpOptions {
@@ -10,6 +11,8 @@ export interface UpOptions {
   host: string;
   allowProcessRuntime: boolean;
   apiOnly?: boolean;
+  /** tencent (default), alibaba or aws: the cloud of a new home's cluster `default`. */
+  cloud?: string;
   /** Kubelet event rate, as kubelet's --event-qps (0: unlimited) and --event-burst. */
   eventQps?: string;
   eventBurst?: string;
@@ -51,6 +54,8 @@ export async function runUp(o: UpOptions): Promise<void> {
     if (ms === undefined || ms < 0) throw new CliError(`--event-ttl must be a duration of 0 or more such as 1h or 30m, got "${o.eventTtl}"`);
     eventTTLMs = ms;
   }
+  const cloudName = o.cloud ?? 'tencent';
+  if (!['tencent', 'alibaba', 'aws'].includes(cloudName)) throw new CliError(`--cloud must be tencent, alibaba or aws, got "${o.cloud}"`);
   const terminatedPodGCThreshold = count('--terminated-pod-gc-threshold', o.terminatedPodGcThreshold);
   const level = o.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(level as LogLevel)) throw new CliError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
@@ -64,7 +69,7 @@ export async function runUp(o: UpOptions): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (the server keeps running)'));
   let n;
   try {
-    n = await startNodeless({ home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, requestTimeoutMs, eventTTLMs, terminatedPodGCThreshold });
+    n = await startNodeless({ cloud: cloudName as CloudName, home: o.home, port: o.port, host: o.host, allowProcessRuntime: o.allowProcessRuntime, apiOnly: o.apiOnly, kubeletEvents, requestTimeoutMs, eventTTLMs, terminatedPodGCThreshold });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') throw new CliError(`port ${o.port} on ${o.host} is already in use (another nodeless or API server?); choose another with --port`);
     if (e?.code === 'EACCES') throw new CliError(`not allowed to listen on ${o.host}:${o.port}; choose a port above 1024 with --port`);

@@ -19,6 +19,9 @@ import { SuperNodeModel } from './models/supernode.js';
 import { VpcModel } from './models/vpc.js';
 import { CloudState } from './state.js';
 import type { Random } from '../util/random.js';
+import type { CloudName } from './storage.js';
+import type { CreateClusterInput } from './models/cluster.js';
+import { checkCloud, cloudOf } from './models/region.js';
 import type { CloudChange, Cluster, Eni, QuotaName, QuotaView, SecurityGroup, SubnetView, SuperNode, Vpc } from './types.js';
 
 export interface CloudOptions {
@@ -31,6 +34,8 @@ export interface CloudOptions {
 export interface BootstrapOptions {
   /** Also create one super node per default subnet for the default cluster (first start only). */
   superNodes?: boolean;
+  /** The cloud cluster `default` is made on (first start only; default Tencent). */
+  cloud?: CloudName;
 }
 
 /** What bootstrap found or made. */
@@ -98,21 +103,12 @@ export class Cloud {
    * and return them (idempotent; each missing piece is made again).
    */
   async bootstrap(opts: BootstrapOptions = {}): Promise<BootstrapResult> {
-    let created = false;
-    let vpc = this.vpcs.defaultVpc();
-    if (!vpc) {
-      vpc = await this.vpcs.create({ cidr: '10.0.0.0/16', name: 'default', isDefault: true });
-      created = true;
+    const cloud = checkCloud(opts.cloud);
+    const existing = this.state.clusterByName.has('default') ? this.clusters.get('default') : undefined;
+    if (existing && cloudOf(existing) !== cloud) {
+      throw new Error(`cluster default of this home is on ${cloudOf(existing)}, not ${cloud}: --cloud chooses the cloud of a new home's default cluster (add one on ${cloud} with \`nodeless cluster create NAME --cloud ${cloud}\`)`);
     }
-    const subnets: SubnetView[] = [];
-    for (const [i, zone] of this.state.zones.entries()) {
-      let subnet = this.subnets.list({ vpcId: vpc.id, zone }).find((x) => x.isDefault);
-      if (!subnet) {
-        subnet = await this.subnets.create({ vpcId: vpc.id, zone, cidr: `10.0.${i + 1}.0/24`, name: `default-${zone}`, isDefault: true });
-        created = true;
-      }
-      subnets.push(subnet);
-    }
+    let { vpc, subnets, created } = await this.defaultNetwork(cloud);
     let securityGroup = this.securityGroups.defaultGroup();
     if (!securityGroup) {
       securityGroup = await this.securityGroups.create({
@@ -124,18 +120,49 @@ export class Cloud {
       });
       created = true;
     }
-    let cluster = this.state.clusterByName.has('default') ? this.clusters.get('default') : undefined;
+    let cluster = existing;
     let superNodes: SuperNode[] = [];
     if (!cluster) {
-      cluster = await this.clusters.create({ name: 'default', vpcId: vpc.id, subnetIds: subnets.map((x) => x.id) });
+      cluster = await this.clusters.create({ name: 'default', vpcId: vpc.id, subnetIds: subnets.map((x) => x.id), cloud });
       created = true;
-      if (opts.superNodes) {
+      if (opts.superNodes && cloud === 'tencent') {
         for (const subnet of subnets) superNodes.push(await this.superNodes.create({ clusterName: 'default', subnetId: subnet.id }));
       }
     } else {
       superNodes = this.superNodes.list({ cluster: 'default' });
     }
     return { vpc, subnets, securityGroup, cluster, superNodes, created };
+  }
+
+  /**
+   * The default VPC of `cloud`'s region and its default subnet per zone, made where missing
+   * (each missing piece again, so a half-made network is completed on the next call).
+   */
+  async defaultNetwork(cloud: CloudName): Promise<{ vpc: Vpc; subnets: SubnetView[]; created: boolean }> {
+    let created = false;
+    const { vpcCidr, subnetCidr } = this.regions.defaults(cloud);
+    let vpc = this.vpcs.defaultVpc(cloud);
+    if (!vpc) {
+      vpc = await this.vpcs.create({ cidr: vpcCidr, name: 'default', isDefault: true, cloud });
+      created = true;
+    }
+    const subnets: SubnetView[] = [];
+    for (const [i, zone] of this.regions.of(cloud).zones.entries()) {
+      let subnet = this.subnets.list({ vpcId: vpc.id, zone }).find((x) => x.isDefault);
+      if (!subnet) {
+        subnet = await this.subnets.create({ vpcId: vpc.id, zone, cidr: subnetCidr(i), name: `default-${zone}`, isDefault: true });
+        created = true;
+      }
+      subnets.push(subnet);
+    }
+    return { vpc, subnets, created };
+  }
+
+  /** A cluster on its cloud; with no VPC named, in the cloud's default VPC, made the first time it is needed. */
+  async createCluster(input: CreateClusterInput): Promise<Cluster> {
+    const cloud = checkCloud(input.cloud);
+    if (input.vpcId === undefined) await this.defaultNetwork(cloud);
+    return this.clusters.create(input);
   }
 
   /** The pod's ENI with an IP from `subnetId`; durable before it resolves, idempotent per pod uid. */

@@ -16,6 +16,7 @@ const age = (t: unknown) => {
 
 export const COLUMNS: Record<string, Column[]> = {
   region: [
+    { header: 'CLOUD', get: (r) => r.cloud ?? 'tencent' },
     { header: 'REGION', get: (r) => r.region },
     { header: 'ZONES', get: (r) => r.zones.join(',') },
   ],
@@ -23,6 +24,7 @@ export const COLUMNS: Record<string, Column[]> = {
     { header: 'ID', get: (r) => r.id },
     { header: 'NAME', get: (r) => r.name },
     { header: 'CIDR', get: (r) => r.cidr },
+    { header: 'CLOUD', get: (r) => r.cloud ?? 'tencent' },
     { header: 'DEFAULT', get: (r) => r.isDefault },
     { header: 'DNS', get: (r) => `support=${r.enableDnsSupport},hostnames=${r.enableDnsHostnames}` },
     { header: 'AGE', get: (r) => age(r.createdTime) },
@@ -86,6 +88,7 @@ export const COLUMNS: Record<string, Column[]> = {
   cluster: [
     { header: 'ID', get: (r) => r.id },
     { header: 'NAME', get: (r) => r.name },
+    { header: 'CLOUD', get: (r) => r.cloud ?? 'tencent' },
     { header: 'VPC', get: (r) => r.vpcId },
     { header: 'SUBNETS', get: (r) => r.subnetIds.join(',') },
     { header: 'ENDPOINT', get: (r) => [r.endpointAccess?.public ? 'public' : '', r.endpointAccess?.private ? 'private' : ''].filter(Boolean).join('+') },

@@ -83,3 +83,18 @@ export class Unauthorized extends CloudError {
 export class InvalidAction extends CloudError {
   constructor(method: string, path: string) { super('InvalidAction', `no cloud API action for ${method} ${path}`, 404); }
 }
+
+/**
+ * EC2's refusal of an id it does not know, in its words (`InvalidSubnetID.NotFound`: "The subnet ID
+ * 'subnet-…' does not exist"; docs/aws.md). EC2 answers these with HTTP 400.
+ */
+export function ec2NotFound(kind: 'vpc' | 'subnet', id: string): CloudError {
+  return kind === 'vpc'
+    ? new CloudError('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`, 400)
+    : new CloudError('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`, 400);
+}
+
+/** EKS's InvalidParameterException (HTTP 400), e.g. "Subnets specified must be in the same VPC". */
+export class EksInvalidParameter extends CloudError {
+  constructor(message: string) { super('InvalidParameterException', message, 400); }
+}

@@ -51,10 +51,21 @@ export function randomSuffix(length = 8): string {
   return s;
 }
 
-/** A fresh id for `kind` that `taken` does not already hold. */
-export function newId(kind: keyof typeof ID_PREFIX, taken: (id: string) => boolean): string {
+/** 17 random lowercase hex digits, as EC2's current ids (`vpc-0a1b2c3d4e5f67890`; docs/aws.md). */
+export function awsSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 17; i++) s += '0123456789abcdef'[Math.floor(Math.random() * 16)];
+  return s;
+}
+
+/**
+ * A fresh id for `kind` that `taken` does not already hold: Tencent's 8 base36 characters, or
+ * for a resource of an AWS VPC EC2's 17 hex digits (the prefixes are the same but for AWS's
+ * `nat-` and `sg-`, which match ours already).
+ */
+export function newId(kind: keyof typeof ID_PREFIX, taken: (id: string) => boolean, cloud?: string): string {
   for (;;) {
-    const id = `${ID_PREFIX[kind]}-${randomSuffix()}`;
+    const id = `${ID_PREFIX[kind]}-${cloud === 'aws' ? awsSuffix() : randomSuffix()}`;
     if (!taken(id)) return id;
   }
 }

@@ -14,10 +14,14 @@ export interface RecordBase {
 export interface Region {
   region: string;
   zones: string[];
+  /** The cloud whose region this is (docs/aws.md). */
+  cloud?: 'tencent' | 'alibaba' | 'aws';
 }
 
 export interface Vpc extends RecordBase {
   name: string;
+  /** The cloud the VPC is in (absent: Tencent): its zones, id style and error codes (docs/aws.md). */
+  cloud?: 'tencent' | 'alibaba' | 'aws';
   cidr: string;
   isDefault: boolean;
   enableDnsSupport: boolean;

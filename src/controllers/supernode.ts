@@ -96,9 +96,10 @@ export class SuperNodeController extends Controller {
    */
   async start(workers = 4): Promise<void> {
     // A new cluster starts with one super node on its first subnet (docs/tencent/super-nodes.md).
+    // Not on AWS: a new EKS cluster has no nodes until a node group or Fargate profile gives it some (docs/aws.md).
     if (this.own().length === 0) {
       const c = this.cloud.clusters.get(this.cluster);
-      if (c.subnetIds[0]) await this.cloud.superNodes.create({ clusterName: this.cluster, subnetId: c.subnetIds[0] });
+      if (c.subnetIds[0] && c.cloud !== 'aws') await this.cloud.superNodes.create({ clusterName: this.cluster, subnetId: c.subnetIds[0] });
     }
     // Removal is refused while pods other than DaemonSet pods remain (S3). Asked of the API, not the cache: a guard must be right.
     this.offs.push(this.cloud.superNodes.addDeleteGuard(async (sn) => {

@@ -1,5 +1,6 @@
 // REST handlers for VPCs.
 import { items, type RouteDef } from './params.js';
+import type { CloudName } from '../storage.js';
 
 export const vpcRoutes: RouteDef[] = [
   { method: 'GET', path: '/vpcs', handle: ({ cloud }) => items(cloud.vpcs.list()) },
@@ -11,6 +12,7 @@ export const vpcRoutes: RouteDef[] = [
       tags: body.object('tags'),
       enableDnsSupport: body.bool('enableDnsSupport'),
       enableDnsHostnames: body.bool('enableDnsHostnames'),
+      cloud: body.str('cloud', true) as CloudName | undefined,
     }),
   },
   { method: 'GET', path: '/vpcs/:id', handle: ({ cloud, params }) => cloud.vpcs.get(params.id) },

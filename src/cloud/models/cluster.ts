@@ -1,12 +1,14 @@
 // Clusters: a serverless cluster lives in one VPC and takes pod IPs from its
 // container-network subnets (docs/tencent/super-nodes.md). The Kubernetes side owns the objects;
 // this is the cloud's record of the cluster.
-import { InvalidParameterValue, ResourceInUse, ResourceNotFound } from '../errors.js';
+import { EksInvalidParameter, ec2NotFound, InvalidParameterValue, ResourceInUse, ResourceNotFound } from '../errors.js';
+import type { CloudName } from '../storage.js';
 import { newId } from '../ids.js';
 import type { CloudState } from '../state.js';
 import { now } from '../state.js';
 import type { Cluster, EndpointAccess } from '../types.js';
 import { checkDnsLabel, clone, mustGet } from './common.js';
+import { checkCloud, cloudOf } from './region.js';
 import type { QuotaModel } from './quota.js';
 
 export interface CreateClusterInput {
@@ -16,6 +18,8 @@ export interface CreateClusterInput {
   /** Default: every subnet of the VPC. */
   subnetIds?: string[];
   endpointAccess?: Partial<EndpointAccess>;
+  /** The cloud whose product the cluster is (default Tencent); its VPC must be of that cloud. */
+  cloud?: CloudName;
 }
 
 export class ClusterModel {
@@ -41,20 +45,32 @@ export class ClusterModel {
     const name = checkDnsLabel(input.name, 'cluster name');
     const taken = this.s.clusterByName.get(name);
     if (taken) throw new InvalidParameterValue(`cluster name ${name} is already used by ${taken}`);
-    const vpc = input.vpcId ? mustGet(this.s.vpcs, input.vpcId) : this.s.vpcs.all().find((v) => v.isDefault);
-    if (!vpc) throw new InvalidParameterValue('no vpcId given and the region has no default VPC');
+    const cloud = checkCloud(input.cloud);
+    const aws = cloud === 'aws';
+    // An AWS cluster is refused in EC2's and EKS's words (docs/aws.md).
+    if (aws && input.vpcId !== undefined && !this.s.vpcs.has(input.vpcId)) throw ec2NotFound('vpc', String(input.vpcId));
+    const vpc = input.vpcId ? mustGet(this.s.vpcs, input.vpcId) : this.s.vpcs.all().find((v) => v.isDefault && cloudOf(v) === cloud);
+    if (!vpc) throw new InvalidParameterValue(`no vpcId given and the ${cloud} region has no default VPC`);
+    if (cloudOf(vpc) !== cloud) throw new InvalidParameterValue(`VPC ${vpc.id} is a ${cloudOf(vpc)} VPC; a cluster on ${cloud} needs a VPC of ${cloud}`);
     let subnetIds = input.subnetIds ?? this.s.subnets.all().filter((x) => x.vpcId === vpc.id).map((x) => x.id);
     if (!Array.isArray(subnetIds)) throw new InvalidParameterValue('subnetIds must be a list of subnet ids');
     subnetIds = [...new Set(subnetIds)];
     if (subnetIds.length === 0) throw new InvalidParameterValue(`a cluster needs at least one subnet of VPC ${vpc.id} for its pods`);
     for (const id of subnetIds) {
+      if (aws && !this.s.subnets.has(id)) throw ec2NotFound('subnet', id);
       const subnet = mustGet(this.s.subnets, id);
-      if (subnet.vpcId !== vpc.id) throw new InvalidParameterValue(`subnet ${id} is in VPC ${subnet.vpcId}, not in the cluster's VPC ${vpc.id}`);
+      if (subnet.vpcId !== vpc.id) {
+        if (aws) throw new EksInvalidParameter('Subnets specified must be in the same VPC');
+        throw new InvalidParameterValue(`subnet ${id} is in VPC ${subnet.vpcId}, not in the cluster's VPC ${vpc.id}`);
+      }
+    }
+    if (aws && new Set(subnetIds.map((id) => this.s.subnets.get(id)!.zone)).size < 2) {
+      throw new EksInvalidParameter('Subnets specified must be in at least two different AZs');
     }
     const endpointAccess = checkEndpointAccess(input.endpointAccess);
     const cluster: Cluster = {
       id: newId('cluster', (x) => this.s.clusters.has(x)),
-      name, vpcId: vpc.id, subnetIds, endpointAccess, createdTime: now(),
+      name, vpcId: vpc.id, subnetIds, endpointAccess, createdTime: now(), ...(cloud === 'tencent' ? {} : { cloud }),
     };
     await this.s.clusters.insert(cluster);
     this.s.emit({ kind: 'cluster', type: 'created', id: cluster.id, object: clone(cluster) });

@@ -126,7 +126,7 @@ export class EniModel {
         `subnet ${subnet.id} (${subnet.cidr}) has no IP address available: ${view.totalIpCount} usable, ${view.usedIpCount} in use`);
     }
     const eni: Eni = {
-      id: newId('eni', (x) => this.s.enis.has(x)),
+      id: newId('eni', (x) => this.s.enis.has(x), this.s.vpcs.get(subnet.vpcId)?.cloud),
       subnetId: subnet.id,
       vpcId: subnet.vpcId,
       zone: subnet.zone,

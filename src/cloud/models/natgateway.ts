@@ -54,7 +54,7 @@ export class NatGatewayModel {
     const count = reuse.length ? 0 : input.eipCount === undefined ? 1 : checkInt(input.eipCount, 'eipCount', 1, 10);
     if (count) this.eips.checkAllocate(input.eip ?? {}, count);
 
-    const id = newId('natgateway', (x) => this.s.natGateways.has(x));
+    const id = newId('natgateway', (x) => this.s.natGateways.has(x), vpc.cloud);
     const writes: Promise<unknown>[] = [];
     const eipIds = reuse.map((e) => e.id);
     for (const e of reuse) {

@@ -15,7 +15,7 @@ export const NEXT_HOP_TYPES: NextHopType[] = ['local', 'nat', 'eip', 'peering', 
 /** A route table record for `vpc` (not yet stored), with the VPC's local route. */
 export function newRouteTable(s: CloudState, vpc: Vpc, name: string, isDefault: boolean): RouteTable {
   return {
-    id: newId('routetable', (x) => s.routeTables.has(x)),
+    id: newId('routetable', (x) => s.routeTables.has(x), vpc.cloud),
     vpcId: vpc.id,
     name,
     isDefault,

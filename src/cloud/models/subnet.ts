@@ -9,7 +9,7 @@ import { now } from '../state.js';
 import type { Subnet, SubnetView, Tags } from '../types.js';
 import { checkName, checkTags, clone, mustGet } from './common.js';
 import type { QuotaModel } from './quota.js';
-import type { RegionModel } from './region.js';
+import { cloudOf, type RegionModel } from './region.js';
 
 /** Addresses of every subnet the cloud keeps: network, gateway (first host), broadcast. */
 export const RESERVED_PER_SUBNET = 3;
@@ -57,7 +57,7 @@ export class SubnetModel {
 
   async create(input: CreateSubnetInput): Promise<SubnetView> {
     const vpc = mustGet(this.s.vpcs, input.vpcId);
-    const zone = this.regions.checkZone(input.zone);
+    const zone = this.regions.checkZone(input.zone, cloudOf(vpc));
     const cidr = parseCidr(input.cidr, 'subnet CIDR');
     const vpcCidr = parseCidr(vpc.cidr);
     if (!cidrContains(vpcCidr, cidr)) {
@@ -76,7 +76,7 @@ export class SubnetModel {
     const name = input.name === undefined ? undefined : checkName(input.name, 'subnet');
     const tags = checkTags(input.tags);
     const defaultRtb = this.s.routeTables.all().find((t) => t.vpcId === vpc.id && t.isDefault);
-    const id = newId('subnet', (x) => this.s.subnets.has(x));
+    const id = newId('subnet', (x) => this.s.subnets.has(x), vpc.cloud);
     const subnet: Subnet = {
       id,
       vpcId: vpc.id,

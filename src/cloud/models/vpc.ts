@@ -7,6 +7,8 @@ import type { CloudState } from '../state.js';
 import { now } from '../state.js';
 import type { Tags, Vpc } from '../types.js';
 import { checkName, checkTags, clone, mustGet } from './common.js';
+import { checkCloud, cloudOf } from './region.js';
+import type { CloudName } from '../storage.js';
 import type { QuotaModel } from './quota.js';
 import { newRouteTable } from './routetable.js';
 
@@ -17,6 +19,8 @@ export interface CreateVpcInput {
   enableDnsSupport?: boolean;
   enableDnsHostnames?: boolean;
   isDefault?: boolean;
+  /** Default: Tencent. */
+  cloud?: CloudName;
 }
 
 export interface UpdateVpcInput {
@@ -37,8 +41,9 @@ export class VpcModel {
     return clone(mustGet(this.s.vpcs, id));
   }
 
-  defaultVpc(): Vpc | undefined {
-    return this.s.vpcs.all().find((v) => v.isDefault);
+  /** The default VPC of `cloud`'s region (each cloud's region has its own). */
+  defaultVpc(cloud: CloudName = 'tencent'): Vpc | undefined {
+    return this.s.vpcs.all().find((v) => v.isDefault && cloudOf(v) === cloud);
   }
 
   async create(input: CreateVpcInput): Promise<Vpc> {
@@ -51,11 +56,13 @@ export class VpcModel {
     }
     const name = input.name === undefined ? '' : checkName(input.name, 'VPC');
     const tags = checkTags(input.tags);
-    if (input.isDefault && this.defaultVpc()) throw new InvalidParameterValue('the region already has a default VPC');
+    const cloud = checkCloud(input.cloud);
+    if (input.isDefault && this.defaultVpc(cloud)) throw new InvalidParameterValue('the region already has a default VPC');
     this.quotas.check('vpcs-per-region', this.s.vpcs.size, `region ${this.s.region}`);
-    const id = newId('vpc', (x) => this.s.vpcs.has(x));
+    const id = newId('vpc', (x) => this.s.vpcs.has(x), cloud);
     const vpc: Vpc = {
       id,
+      ...(cloud === 'tencent' ? {} : { cloud }),
       name: name || id,
       cidr: cidr.text,
       isDefault: input.isDefault ?? false,
