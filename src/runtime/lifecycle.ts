@@ -190,7 +190,9 @@ export class PodLifecycle {
       this.host.event(ps, 'Normal', 'Created', `Created container: ${c.name}`, c);
       this.host.event(ps, 'Normal', 'Started', `Started container ${c.name}`, c);
     };
+    let begun = false;
     const began = () => {
+      begun = true;
       if (c.created) c.restarts++;
       c.created = true;
       c.state = 'running';
@@ -244,7 +246,8 @@ export class PodLifecycle {
           c.starting = false;
           // Force-deleted while it started: nobody will look after it, stop it now.
           if (ps.finalizing) { runtime.stop(ps, c, 0, this.host.now()); return; }
-          if (c.state === 'waiting') began();
+          // (postStart's end already made it running; an exit meanwhile may have ended it again)
+          if (!begun) began();
           this.sync(ps);
         }, (e) => { c.starting = false; if (!ps.finalizing) failed(e); });
       } else began();
@@ -327,6 +330,7 @@ export class PodLifecycle {
     if (!runtime.runHook) { runtime.stop(ps, c, graceSec, now + Math.min(Number(preStop.sleep?.seconds) || 0, graceSec) * 1000); return; }
     const ctrl = new AbortController();
     c.hook = ctrl;
+    const instance = c.handle;
     const timer = setTimeout(() => ctrl.abort(), timerDelay(graceSec * 1000));
     void runtime.runHook(ps, c, pod, preStop, ctrl.signal).then((failure) => {
       clearTimeout(timer);
@@ -334,7 +338,8 @@ export class PodLifecycle {
       if (c.hook === ctrl) c.hook = undefined;
       // Cut short by the grace period: the kubelet stops waiting for it, it has not failed.
       if (failure !== undefined && !cut) this.host.event(ps, 'Warning', 'FailedPreStopHook', 'PreStopHook failed', c);
-      if (c.state !== 'running') return;
+      // The instance ended meanwhile (and may have been started again): nothing of this stop is left to do.
+      if (c.state !== 'running' || c.handle !== instance) return;
       const spent = Math.floor((this.host.now() - now) / 1000);
       runtime.stop(ps, c, Math.max(graceSec - spent, MIN_GRACE_SECONDS), this.host.now());
     });
@@ -352,8 +357,8 @@ export class PodLifecycle {
     const order = apps.length ? apps : ps.containers.filter((c) => c.sidecar && live(c)).slice(-1);
     if (!apps.length && order.length) running = true;
     for (const c of order) {
-      // A start under way counts as running: it is stopped once it has started.
-      if (c.starting) { running = true; continue; }
+      // A start under way counts as running: it is stopped once it has started (a postStart hook is cut short).
+      if (c.starting) { c.hook?.abort(); running = true; continue; }
       if (c.state !== 'running') continue;
       running = true;
       if (c.stopping) continue;

@@ -94,6 +94,29 @@ spec:
   });
 });
 
+describe('postStart that does not return', () => {
+  it('keeps the container from running, and does not hold the pod\'s deletion', async () => {
+    kc(n, ['apply', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata: {name: poststuck, annotations: {nodeless.dev/runtime: process}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox
+    command: [sh, -c, 'exec sleep 3600']
+    lifecycle: {postStart: {sleep: {seconds: 3600}}}
+`);
+    // The process started (Started), the hook holds it: not running yet.
+    await event('poststuck', 'Started', 'main');
+    const s = await waitFor('poststuck\'s status', () => status(get('poststuck'), 'main'), 60_000, 300);
+    assert.equal(s.state.waiting?.reason, 'ContainerCreating', JSON.stringify(s));
+    const r = kubectl(n, ['delete', 'pod', 'poststuck', '--timeout=90s']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
+
 describe('preStop', () => {
   it('runs before SIGTERM when a failed liveness probe restarts the container', async () => {
     kc(n, ['apply', '-f', '-'], `
@@ -202,7 +225,7 @@ spec:
   - name: main
     image: busybox
     command: [sh, -c, 'exec sleep 3600']
-    startupProbe: {exec: {command: [sh, -c, 'test -f $NODELESS_ROOT/tmp/up']}, periodSeconds: 1, failureThreshold: 600}
+    startupProbe: {exec: {command: [sh, -c, 'test -f $NODELESS_ROOT/up']}, periodSeconds: 1, failureThreshold: 600}
 ---
 apiVersion: v1
 kind: Pod
@@ -217,7 +240,7 @@ spec:
 `);
     const s = await waitFor('slowstart running, not started', () => { const s = status(get('slowstart'), 'main'); return s?.state?.running && s; }, 90_000, 300);
     assert.deepEqual([s.started, s.ready], [false, false]);
-    kc(n, ['exec', 'slowstart', '--', 'sh', '-c', 'touch $NODELESS_ROOT/tmp/up']);
+    kc(n, ['exec', 'slowstart', '--', 'sh', '-c', 'touch $NODELESS_ROOT/up']);
     await waitFor('slowstart started and ready', () => { const s = status(get('slowstart'), 'main'); return s?.started === true && s.ready === true; }, 60_000, 300);
     const killing = await event('neverstarts', 'Killing', 'main');
     assert.equal(killing.message, 'Container main failed startup probe, will be restarted');
