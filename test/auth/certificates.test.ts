@@ -166,6 +166,26 @@ describe('nodeless user add', () => {
     assert.equal(JSON.parse(kc(n, ['auth', 'whoami', '-o', 'json'])).status.userInfo.username, 'nodeless-admin', 'the current context is still the administrator\'s');
   });
 
+  it('a person made so may do what RBAC grants them and their groups, and is refused the rest in kube-apiserver\'s words', () => {
+    assert.equal(nodeless(n, ['user', 'add', 'erin', '--group', 'qa']).code, 0);
+    const erin = (args: string[], input?: string) => kubectl(n, ['--context', 'erin', ...args], input);
+    kc(n, ['create', 'namespace', 'qa-team']);
+    const refused = erin(['get', 'pods', '-n', 'qa-team']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim(), 'Error from server (Forbidden): pods is forbidden: User "erin" cannot list resource "pods" in API group "" in the namespace "qa-team"');
+    // A binding to one of the certificate's groups (its O) grants it to the person.
+    kc(n, ['create', 'rolebinding', 'qa-edit', '-n', 'qa-team', '--clusterrole=edit', '--group=qa']);
+    assert.equal(erin(['create', 'configmap', 'c', '-n', 'qa-team', '--from-literal=a=b']).code, 0);
+    assert.equal(erin(['get', 'configmap', 'c', '-n', 'qa-team', '-o', 'jsonpath={.data.a}']).stdout, 'b');
+    assert.equal(erin(['delete', 'configmap', 'c', '-n', 'qa-team']).code, 0);
+    assert.equal(erin(['auth', 'can-i', 'create', 'deployments.apps', '-n', 'qa-team']).stdout.trim(), 'yes');
+    // edit grants no roles, and nothing outside the namespace.
+    assert.equal(erin(['create', 'role', 'r', '-n', 'qa-team', '--verb=get', '--resource=pods']).stderr.trim(),
+      'Error from server (Forbidden): roles.rbac.authorization.k8s.io is forbidden: User "erin" cannot create resource "roles" in API group "rbac.authorization.k8s.io" in the namespace "qa-team"');
+    assert.equal(erin(['get', 'nodes']).stderr.trim(), 'Error from server (Forbidden): nodes is forbidden: User "erin" cannot list resource "nodes" in API group "" at the cluster scope');
+    assert.equal(erin(['get', 'pods', '-n', 'default']).code, 1);
+  });
+
   it('refuses names that are not file-safe, the administrator\'s name, and system:masters', () => {
     assert.equal(nodeless(n, ['user', 'add', '../evil']).stderr.trim(), 'error: invalid user name "../evil": letters, digits and @ . _ : - only');
     assert.match(nodeless(n, ['user', 'add', 'nodeless']).stderr, /"nodeless" is the administrator's kubeconfig user/);
