@@ -10,6 +10,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { AuthorizationAttributes, AuthorizationResult, Authorizer, NonResourceRule, ResourceRule, Rules } from './authorizer.js';
 import type { UserInfo } from './user.js';
+import { selectorFromLabelSelector, SelectorError } from '../../api/selectors.js';
 
 /** rbacv1.PolicyRule. */
 export interface PolicyRule {
@@ -387,4 +388,45 @@ export function compactRule(r: PolicyRule): string {
   if (r.resourceNames?.length) parts.push(`ResourceNames:[${r.resourceNames.map((g) => JSON.stringify(g)).join(' ')}]`);
   parts.push(`Verbs:[${r.verbs.map((g) => JSON.stringify(g)).join(' ')}]`);
   return `{${parts.join(', ')}}`;
+}
+
+// ---- aggregation (pkg/controller/clusterroleaggregation) --------------------------------
+
+/** A rule as data (JSON), for kube's "rule already present" comparison (DeepEqual). */
+const ruleKey = (r: unknown) => JSON.stringify(r, Object.keys(r as object).sort());
+
+/** Whether a ClusterRole is aggregated (has an aggregationRule with selectors). */
+export const isAggregated = (cr: KubeObject): boolean => Array.isArray((cr as any).aggregationRule?.clusterRoleSelectors);
+
+/**
+ * The rules an aggregated ClusterRole gets: those of every ClusterRole its selectors match (itself
+ * excepted), the roles in name order, each rule once; undefined when its rules are already those.
+ */
+export function aggregatedRules(role: KubeObject, all: KubeObject[]): unknown[] | undefined {
+  const name = role.metadata.name;
+  const rules: unknown[] = [];
+  const seen = new Set<string>();
+  for (const sel of (role as any).aggregationRule.clusterRoleSelectors as unknown[]) {
+    let matcher;
+    try {
+      matcher = selectorFromLabelSelector(sel as any);
+    } catch (e) {
+      // A selector validation let through cannot match anything: nothing is gathered by it.
+      if (e instanceof SelectorError) continue;
+      throw e;
+    }
+    const matched = all.filter((cr) => cr.metadata.name !== name && matcher.matches(cr.metadata.labels))
+      .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1));
+    for (const cr of matched) {
+      for (const rule of Array.isArray((cr as any).rules) ? (cr as any).rules : []) {
+        const k = ruleKey(rule);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        rules.push(rule);
+      }
+    }
+  }
+  const current: unknown[] = Array.isArray((role as any).rules) ? (role as any).rules : [];
+  if (current.length === rules.length && current.every((r, i) => ruleKey(r) === ruleKey(rules[i]))) return undefined;
+  return rules;
 }

@@ -13,7 +13,7 @@ import {
   AUTOUPDATE_ANNOTATION, BOOTSTRAP_LABEL, CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, CONTROLLER_CLUSTER_ROLES, NAMESPACE_ROLE_BINDINGS, NAMESPACE_ROLES,
   type BootstrapBinding, type BootstrapSubject,
 } from '../auth/bootstrappolicy.js';
-import { rulesOf, uncovered, type PolicyRule } from '../auth/rbac.js';
+import { aggregatedRules, isAggregated, rulesOf, uncovered, type PolicyRule } from '../auth/rbac.js';
 
 const GROUP = 'rbac.authorization.k8s.io';
 const API_VERSION = `${GROUP}/v1`;
@@ -107,4 +107,23 @@ export async function reconcileBootstrapPolicy(reg: Registry): Promise<void> {
   for (const b of CLUSTER_ROLE_BINDINGS) await reconcileBinding(reg, b);
   for (const role of NAMESPACE_ROLES) await reconcileRole(reg, 'roles', 'Role', role.namespace, role.name, role.rules, {});
   for (const b of NAMESPACE_ROLE_BINDINGS) await reconcileBinding(reg, b);
+  // One pass of the aggregation controller's work before the API is served: `admin`, `edit` and
+  // `view` grant what they aggregate from the first request on, and the controller (which keeps
+  // them so afterwards) has nothing to write at start.
+  // Aggregated roles aggregate one another (view into edit into admin): until nothing changes.
+  const rt = reg.catalog.lookup(GROUP, 'v1', 'clusterroles')!;
+  const all = (await reg.list(rt, undefined)).items;
+  const aggregated = all.filter(isAggregated);
+  const changed = new Set<KubeObject>();
+  for (let pass = 0, again = true; again && pass <= aggregated.length; pass++) {
+    again = false;
+    for (const role of aggregated) {
+      const rules = aggregatedRules(role, all);
+      if (!rules) continue;
+      (role as any).rules = rules;
+      changed.add(role);
+      again = true;
+    }
+  }
+  for (const role of changed) await reg.update(rt, undefined, role.metadata.name!, role).catch(ignore(404, 409));
 }

@@ -222,9 +222,9 @@ export class Informer<T extends KubeObject = KubeObject> {
       } catch (e) {
         if (this.stopped) return;
         // As client-go's reflector: a list that keeps failing is told (a 403 would otherwise leave a
-        // controller waiting for its cache in silence), then retried after a back-off. A first failure
-        // is not: a custom resource's informer may start a moment before its CRD is served.
-        if (backoff > 100) log.error({ resource: this.ref.resource }, `failed to list ${this.ref.resource}: ${(e as Error)?.message ?? String(e)}`);
+        // controller waiting for its cache in silence), then retried after a back-off. The first few
+        // (a second and a half) are not: a custom resource's informer may start before its CRD is served.
+        if (backoff >= 800) log.error({ resource: this.ref.resource }, `failed to list ${this.ref.resource}: ${(e as Error)?.message ?? String(e)}`);
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 5000);
       }
