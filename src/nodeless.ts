@@ -37,6 +37,7 @@ import { podEipAdmission, startPodEips } from './controllers/podeip/controller.j
 import { PodEipConfig, podEipConfigValidation } from './clouds/alibaba/controller-config.js';
 import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
 import { clusterStorage, startStorage } from './controllers/storage/index.js';
+import { ServiceLBController } from './controllers/servicelb.js';
 import { metricsSource, namespaceSupport, runtimeBackends, type NamespaceSupport, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
@@ -186,6 +187,10 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const podeips = await startPodEips(cloud, name, c.client, { informers, config: podEipConfig });
     // Storage (docs/storage.md): the default StorageClass, the PV and attach/detach controllers, the cloud's CSI driver.
     const storage = await startStorage(cloud, name, c.client, { informers });
+    // Services of type LoadBalancer (docs/services.md): the cloud's CLB/SLB/NLB, as the cloud controller manager makes them.
+    const servicelb = new ServiceLBController(c.client, cloud, name, { informers });
+    void servicelb.start();
+    stops.push(() => servicelb.stop());
     stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => eklet.close(), () => supernodes.stop(), () => podeips.stop(), () => storage.stop());
     // NAT gateway load (docs/alibaba/nat-bandwidth.md): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
     const natload = startNatLoad(cloud, name, c.client, eksConfig, informers);

@@ -139,6 +139,8 @@ export function registerCloudCommands(program: Command): void {
 
   registerFileSystemCommands(cloud);
 
+  const lb = cloud.command('lb').alias('loadbalancer').description('load balancers (CLB/SLB/NLB) of Services of type LoadBalancer');
+  crud(lb, 'loadbalancer', '/loadbalancers', { cluster: ['cluster', 'only load balancers of this cluster'] }, false);
   const disk = cloud.command('disk').description('cloud disks (CBS): the volumes of PersistentVolumes, one zone each');
   crud(disk, 'disk', '/disks', { zone: ['zone', 'only disks in this zone'], state: ['state', 'ATTACHED or UNATTACHED'], cluster: ['cluster', 'only disks of this cluster'] });
   leaf(disk, 'create', 'create a disk; prints its id', async (o) => {

@@ -12,6 +12,7 @@ import { ingressRoutes } from './ingress.js';
 import { eniRoutes } from './handlers/eni.js';
 import { fileSystemRoutes } from './handlers/filesystem.js';
 import { diskRoutes } from './handlers/disk.js';
+import { loadBalancerRoutes } from './handlers/loadbalancer.js';
 import { natGatewayRoutes } from './handlers/natgateway.js';
 import { natLoadRoutes } from './handlers/natload.js';
 import { Body, type RouteDef } from './handlers/params.js';
@@ -47,7 +48,7 @@ interface CompiledRoute {
 const ROUTES: CompiledRoute[] = [
   ...regionRoutes, ...vpcRoutes, ...subnetRoutes, ...routeTableRoutes, ...natGatewayRoutes, ...eipRoutes,
   ...securityGroupRoutes, ...eniRoutes, ...clusterRoutes, ...superNodeRoutes, ...quotaRoutes, ...egressRoutes, ...ingressRoutes, ...natLoadRoutes,
-  ...fileSystemRoutes, ...diskRoutes,
+  ...fileSystemRoutes, ...diskRoutes, ...loadBalancerRoutes,
 ].map((def) => ({ def, segments: def.path.split('/').filter(Boolean) }));
 
 function match(method: string, path: string): { def: RouteDef; params: Record<string, string> } | undefined {

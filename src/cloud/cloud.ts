@@ -9,6 +9,7 @@ import type { AllocatePodEniInput, FindEniInput } from './models/eni.js';
 import { EniModel } from './models/eni.js';
 import { FileSystemModel } from './models/filesystem.js';
 import { DiskModel } from './models/disk.js';
+import { LoadBalancerModel } from './models/loadbalancer.js';
 import { NatGatewayModel } from './models/natgateway.js';
 import { QuotaModel } from './models/quota.js';
 import { DEFAULT_REGION, DEFAULT_ZONES, RegionModel } from './models/region.js';
@@ -63,6 +64,7 @@ export class Cloud {
   readonly superNodes: SuperNodeModel;
   readonly fileSystems: FileSystemModel;
   readonly disks: DiskModel;
+  readonly loadBalancers: LoadBalancerModel;
   readonly random: Random;
 
   private constructor(private readonly state: CloudState, random: Random = Math.random) {
@@ -81,6 +83,7 @@ export class Cloud {
     this.superNodes = new SuperNodeModel(s, this.clusters);
     this.fileSystems = new FileSystemModel(s, this.enis);
     this.disks = new DiskModel(s, this.quotas, this.regions);
+    this.loadBalancers = new LoadBalancerModel(s, this.quotas, this.eips, this.enis);
   }
 
   /** Loads all cloud records from the store and rebuilds the in-memory indexes (IP bitmaps…). */
@@ -90,6 +93,7 @@ export class Cloud {
     const cloud = new Cloud(state, opts.random);
     await cloud.fileSystems.load();
     await cloud.disks.load();
+    await cloud.loadBalancers.load();
     return cloud;
   }
 

@@ -123,6 +123,15 @@ export const COLUMNS: Record<string, Column[]> = {
     { header: 'ATTACHED-TO', get: (r) => r.attachedTo ? `${r.attachedTo.cluster ? `${r.attachedTo.cluster}/` : ''}${r.attachedTo.node}` : '<none>' },
     { header: 'AGE', get: (r) => age(r.createdTime) },
   ],
+  loadbalancer: [
+    { header: 'ID', get: (r) => r.id },
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'PRODUCT', get: (r) => r.product },
+    { header: 'SCHEME', get: (r) => r.scheme },
+    { header: 'ADDRESS', get: (r) => r.address },
+    { header: 'SERVICE', get: (r) => `${r.cluster}/${r.service}` },
+    { header: 'AGE', get: (r) => age(r.createdTime) },
+  ],
   quota: [
     { header: 'NAME', get: (r) => r.name },
     { header: 'SCOPE', get: (r) => r.cluster ? `cluster ${r.cluster}` : r.scope },

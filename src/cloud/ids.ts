@@ -4,7 +4,7 @@
 export type CloudKind =
   | 'vpc' | 'subnet' | 'routetable' | 'natgateway' | 'eip'
   | 'securitygroup' | 'eni' | 'cluster' | 'supernode' | 'quota'
-  | 'cfs' | 'nfs' | 'disk';
+  | 'cfs' | 'nfs' | 'disk' | 'loadbalancer';
 
 /** Prefix of the ids of each kind, as the real cloud spells them. Quotas are keyed by name, not by id. */
 export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
@@ -23,6 +23,8 @@ export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
   nfs: 'nfs',
   // Tencent CBS names its disks disk-xxxxxxxx (CreateDisks' DiskIdSet).
   disk: 'disk',
+  // Tencent CLB and Alibaba SLB ids both start lb- (lb-xxxxxxxx); AWS names an NLB by its ARN, nodeless by this id.
+  loadbalancer: 'lb',
 };
 
 /** Human name of each kind, used in error messages. */
@@ -40,6 +42,7 @@ export const KIND_LABEL: Record<CloudKind, string> = {
   cfs: 'CFS file system',
   nfs: 'NFS server',
   disk: 'cloud disk',
+  loadbalancer: 'load balancer',
 };
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';

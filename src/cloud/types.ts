@@ -222,7 +222,8 @@ export type QuotaName =
   | 'nat-gateways-per-vpc'
   | 'subnets-per-vpc'
   | 'vpcs-per-region'
-  | 'disks-per-region';
+  | 'disks-per-region'
+  | 'load-balancers-per-region';
 
 /** A quota raised or lowered from its default; `cluster` only for pods-per-cluster. */
 export interface QuotaOverride {
@@ -269,6 +270,26 @@ export interface FileSystem extends RecordBase {
   eniId: string;
   /** The server's /etc/exports; a CFS file system exports `/` to its (default, allow-all) permission group. */
   exports: NfsExport[];
+}
+
+/**
+ * A cloud load balancer made for a Service of type LoadBalancer (docs/services.md): Tencent CLB,
+ * Alibaba SLB or AWS NLB by the cluster's cloud. A public one's address is an EIP; an internal
+ * one's is held by an ENI in the chosen subnet.
+ */
+export interface LoadBalancer extends RecordBase {
+  name: string;
+  /** CLB, SLB or NLB. */
+  product: string;
+  scheme: 'internet' | 'internal';
+  address: string;
+  eipId?: string;
+  eniId?: string;
+  subnetId?: string;
+  cluster: string;
+  /** The Service it serves (namespace/name) and that Service's uid. */
+  service: string;
+  serviceUid: string;
 }
 
 /** Where a cloud disk is attached: the node (a super node's pod VM) of a cluster. */

@@ -16,6 +16,8 @@ export const QUOTAS: Record<QuotaName, { default: number; scope: QuotaView['scop
   'vpcs-per-region': { default: 20, scope: 'region' },
   // Cloud disks (docs/storage.md): nodeless' default, not a published number.
   'disks-per-region': { default: 500, scope: 'region' },
+  // Load balancers of Services (docs/services.md): nodeless' default, not a published number.
+  'load-balancers-per-region': { default: 20, scope: 'region' },
 };
 
 export const isQuotaName = (n: unknown): n is QuotaName => typeof n === 'string' && Object.hasOwn(QUOTAS, n);
@@ -25,6 +27,8 @@ const overrideId = (name: QuotaName, cluster?: string) => (cluster ? `${name}:${
 export class QuotaModel {
   /** The disks in the region (the disk model keeps its own table and tells it here). */
   diskCount?: () => number;
+  /** The load balancers in the region (kept by the load balancer model). */
+  loadBalancerCount?: () => number;
 
   constructor(private readonly s: CloudState) {}
 
@@ -89,6 +93,7 @@ export class QuotaModel {
     if (name === 'eips-per-region') q.used = this.s.eips.size;
     if (name === 'vpcs-per-region') q.used = this.s.vpcs.size;
     if (name === 'disks-per-region') q.used = this.diskCount?.();
+    if (name === 'load-balancers-per-region') q.used = this.loadBalancerCount?.();
     return q;
   }
 }
