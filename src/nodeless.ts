@@ -15,6 +15,7 @@ const log = logger('nodeless');
 import { ensureCredentials } from './apiserver/pki.js';
 import { certificateUsers, kubeconfig } from './apiserver/kubeconfig.js';
 import { openCluster, type Cluster } from './cluster.js';
+import { registerDoctorMetric } from './doctor.js';
 import { StaticTokenAuthenticator } from './apiserver/auth/authenticator.js';
 import { ServiceAccountKeys, TokenIssuer } from './apiserver/auth/serviceaccount.js';
 import { ADMIN_USER, KUBE_SCHEDULER, serviceAccountUser } from './apiserver/auth/user.js';
@@ -144,6 +145,8 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
       c.registry.admission.register(plugin);
     }
     clusters.set(name, c);
+    // nodeless doctor's findings as a gauge on the cluster's /metrics (docs/doctor.md).
+    if (c.metrics) registerDoctorMetric(c.metrics.registry, cloud, name, c.client);
     // ClusterRole aggregation (admin, edit, view) runs even for an API server alone: without it the
     // bootstrap roles users are bound to would grant nothing.
     const aggregation = startClusterRoleAggregation(c.client.as(serviceAccountUser('kube-system', 'clusterrole-aggregation-controller')), { informers });

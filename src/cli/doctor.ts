@@ -4,8 +4,8 @@
 // objects, what will happen and why (the source document), and the fix.
 // Exits 1 when a finding is critical, so a CI pipeline can stop (docs/doctor.md).
 import type { Command } from 'commander';
-import { diagnose, type DoctorInput, type Finding } from '../clouds/doctor.js';
-import { EKS_CONFIG, parseClusterDefaults } from '../clouds/tencent/annotations.js';
+import { diagnose, doctorInput, type DoctorInput, type Finding } from '../clouds/doctor.js';
+import { EKS_CONFIG } from '../clouds/tencent/annotations.js';
 import { api, CloudCliError, leaf } from './common.js';
 import { connect, request } from './connect.js';
 
@@ -30,22 +30,11 @@ export async function gather(o: { home: string }, clusterName: string): Promise<
     kube(o, prefix, '/apis/autoscaling/v2/horizontalpodautoscalers', true), kube(o, prefix, '/api/v1/pods'),
     kube(o, prefix, `/api/v1/namespaces/${EKS_CONFIG.namespace}/configmaps/${EKS_CONFIG.name}`, true),
   ]);
-  // The container network: the super nodes' subnets (the cluster's own list when it has no node yet).
-  const ids = new Set<string>(superNodes.items.length ? superNodes.items.map((n: any) => n.subnetId) : cluster.subnetIds);
-  return {
-    cluster: cluster.name,
-    subnets: subnets.items.filter((s: any) => ids.has(s.id)),
-    superNodes: superNodes.items,
-    quotas: quotas.items,
-    securityGroups: sgs.items,
-    routeTables: rtbs.items,
-    natGatewayIds: nats.items.map((n: any) => n.id),
-    deployments: deps.items,
-    statefulSets: stss.items,
-    hpas: hpas?.items ?? [],
-    pods: pods.items,
-    clusterDefaults: parseClusterDefaults(cm?.data?.[EKS_CONFIG.key]),
-  };
+  return doctorInput({
+    cluster, superNodes: superNodes.items, subnets: subnets.items, quotas: quotas.items, securityGroups: sgs.items,
+    routeTables: rtbs.items, natGateways: nats.items, deployments: deps.items, statefulSets: stss.items,
+    hpas: hpas?.items ?? [], pods: pods.items, eksConfig: cm,
+  });
 }
 
 function table(findings: Finding[]): string {

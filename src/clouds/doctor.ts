@@ -6,7 +6,7 @@
 import type { KubeObject } from '../api/types.js';
 import { cidrContainsIp, parseCidr, parseIp } from '../cloud/ipv4.js';
 import type { QuotaView, RouteTable } from '../cloud/types.js';
-import { EKS_PREFIX, effectiveAnnotations, eksSettings, CONNTRACK_UDP_TIMEOUT_SEC } from './tencent/annotations.js';
+import { EKS_CONFIG, EKS_PREFIX, effectiveAnnotations, eksSettings, parseClusterDefaults, CONNTRACK_UDP_TIMEOUT_SEC } from './tencent/annotations.js';
 import { tencentWantsEip } from './tencent/pod-eip.js';
 import { alibabaWantsEip, EIP_GATE } from './alibaba/pod-eip.js';
 
@@ -238,6 +238,43 @@ function checkEgress(i: DoctorInput): Finding[] {
     });
   }
   return out;
+}
+
+/** What doctor reads, as the cloud API and the Kubernetes API return it (over HTTP or in process). */
+export interface DoctorSources {
+  cluster: { name: string; subnetIds: string[] };
+  superNodes: { name: string; subnetId: string }[];
+  subnets: DoctorInput['subnets'];
+  quotas: QuotaView[];
+  securityGroups: DoctorInput['securityGroups'];
+  routeTables: DoctorInput['routeTables'];
+  natGateways: { id: string }[];
+  deployments: KubeObject[];
+  statefulSets: KubeObject[];
+  hpas: KubeObject[];
+  pods: KubeObject[];
+  /** ConfigMap kube-system/eks-config, when there is one. */
+  eksConfig?: KubeObject;
+}
+
+export function doctorInput(s: DoctorSources): DoctorInput {
+  // The container network: the super nodes' subnets (the cluster's own list when it has no node yet).
+  const ids = new Set<string>(s.superNodes.length ? s.superNodes.map((n) => n.subnetId) : s.cluster.subnetIds);
+  return {
+    cluster: s.cluster.name,
+    subnets: s.subnets.filter((x) => ids.has(x.id)),
+    superNodes: s.superNodes, quotas: s.quotas, securityGroups: s.securityGroups, routeTables: s.routeTables,
+    natGatewayIds: s.natGateways.map((n) => n.id),
+    deployments: s.deployments, statefulSets: s.statefulSets, hpas: s.hpas, pods: s.pods,
+    clusterDefaults: parseClusterDefaults((s.eksConfig as any)?.data?.[EKS_CONFIG.key]),
+  };
+}
+
+/** Findings per check and severity, every pair present (0 included), for the nodeless_doctor_findings gauge. */
+export function findingCounts(findings: Finding[]): { check: string; severity: Severity; count: number }[] {
+  return CHECKS.flatMap((check) => (['critical', 'warning', 'info'] as const).map((severity) => ({
+    check, severity, count: findings.filter((f) => f.check === check && f.severity === severity).length,
+  })));
 }
 
 /** Every finding for one cluster, critical first. */

@@ -4,7 +4,7 @@
 // and the same cluster with the fix applied (the finding gone).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, nodeless, nodelessJson, nodelessOk, startCli, type Running } from '../helpers/nodeless.js';
+import { kc, nodeless, nodelessJson, nodelessOk, raw, startCli, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(undefined, ['--api-only']); });
@@ -19,6 +19,13 @@ function doctor(): { code: number; findings: any[] } {
   return { code: res.code, findings };
 }
 const of = (check: string, obj: string) => doctor().findings.filter((f) => f.check === check && f.objects.includes(obj));
+/** The value of nodeless_doctor_findings{check,severity} on the cluster's /metrics. */
+async function gauge(check: string, severity: string): Promise<number | undefined> {
+  const res = await raw(n, 'GET', '/metrics');
+  assert.equal(res.status, 200);
+  const m = new RegExp(`^nodeless_doctor_findings\\{check="${check}",severity="${severity}"\\} (\\d+)$`, 'm').exec(res.body);
+  return m ? Number(m[1]) : undefined;
+}
 const apply = (yaml: string) => kc(n, ['apply', '-f', '-'], yaml);
 
 const deploy = (name: string, replicas: number, opts: { annotations?: string; ports?: string; strategy?: string; gates?: string } = {}) => `
@@ -67,14 +74,17 @@ describe('nodeless doctor', () => {
     kc(n, ['delete', 'deploy/web']);
   });
 
-  it('metrics port: a container declaring 9100, fixed by the metrics-port annotation', () => {
+  it('metrics port: a container declaring 9100, fixed by the metrics-port annotation; counted on /metrics', async () => {
+    assert.equal(await gauge('metrics-port', 'critical'), 0);
     apply(deploy('exporter', 1, { ports: '{containerPort: 9100}' }));
     const [f] = of('metrics-port', 'deploy/default/exporter');
     assert.equal(f?.severity, 'critical');
     assert.match(f.message, /listen\(\) to 0\.0\.0\.0:9100, backlog 511 failed \(1: Operation not permitted\)/);
     assert.equal(f.source.doc, 'docs/tencent/metrics-port.md');
+    assert.equal(await gauge('metrics-port', 'critical'), 1);
     apply(deploy('exporter', 1, { ports: '{containerPort: 9100}', annotations: 'eks.tke.cloud.tencent.com/metrics-port: "9110"' }));
     assert.deepEqual(of('metrics-port', 'deploy/default/exporter'), []);
+    assert.equal(await gauge('metrics-port', 'critical'), 0);
     kc(n, ['delete', 'deploy/exporter']);
   });
 
