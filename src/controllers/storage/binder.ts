@@ -15,7 +15,7 @@ import { EventRecorder } from '../../client/record/events.js';
 import { Controller, type ControllerOptions } from '../../client/controller.js';
 import { formatRFC3339 } from '../../api/duration.js';
 import { deepCopy } from '../../api/deepcopy.js';
-import { isConflict, isNotFound } from '../util/context.js';
+import { ignoreStale, isConflict, isNotFound } from '../util/context.js';
 import {
   ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_DYNAMICALLY_PROVISIONED, ANN_PRE_RESIZE_CAPACITY, ANN_SELECTED_NODE,
   ANN_STORAGE_PROVISIONER, claimClass, claimKey, findMatchingVolume, isVolumeBoundToClaim, volumeMismatch,
@@ -210,7 +210,7 @@ export class PersistentVolumeController extends Controller {
       delete next.spec.claimRef.uid;
       delete next.spec.claimRef.resourceVersion;
     }
-    const saved = await this.write(() => this.client.update(refs.persistentvolumes, next));
+    const saved = await ignoreStale(this.client.update(refs.persistentvolumes, next));
     if (saved) await this.setVolumePhase(saved, 'Available');
   }
 
@@ -222,7 +222,7 @@ export class PersistentVolumeController extends Controller {
       const next = deepCopy(v);
       next.spec.claimRef = { kind: 'PersistentVolumeClaim', namespace: c.metadata.namespace, name: c.metadata.name, uid: c.metadata.uid, apiVersion: 'v1', resourceVersion: c.metadata.resourceVersion };
       if (!ref) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' };
-      vol = await this.write(() => this.client.update(refs.persistentvolumes, next));
+      vol = await ignoreStale(this.client.update(refs.persistentvolumes, next));
       if (!vol) return;
     }
     vol = await this.setVolumePhase(vol, 'Bound');
@@ -236,7 +236,7 @@ export class PersistentVolumeController extends Controller {
         annotations[ANN_BOUND_BY_CONTROLLER] = 'yes';
       }
       next.metadata.annotations = annotations;
-      claim = await this.write(() => this.client.update(refs.persistentvolumeclaims, next));
+      claim = await ignoreStale(this.client.update(refs.persistentvolumeclaims, next));
       if (!claim) return;
     }
     await this.setClaimPhase(claim, 'Bound', vol);
@@ -257,7 +257,7 @@ export class PersistentVolumeController extends Controller {
       else if (!c.status?.capacity?.storage || c.status?.phase !== 'Bound') status.capacity = { ...(v.spec?.capacity ?? {}) };
     }
     if (JSON.stringify(status) === JSON.stringify(c.status ?? {})) return;
-    await this.write(() => this.client.updateStatus(refs.persistentvolumeclaims, { ...c, status }));
+    await ignoreStale(this.client.updateStatus(refs.persistentvolumeclaims, { ...c, status }));
   }
 
   private async setVolumePhase(v: KubeObject, phase: string, message?: string): Promise<KubeObject | undefined> {
@@ -265,16 +265,7 @@ export class PersistentVolumeController extends Controller {
     const status: any = { ...(v.status ?? {}), phase, lastPhaseTransitionTime: formatRFC3339(this.clock.now()) };
     if (message !== undefined) status.message = message;
     else delete status.message;
-    return this.write(() => this.client.updateStatus(refs.persistentvolumes, { ...v, status }));
+    return ignoreStale(this.client.updateStatus(refs.persistentvolumes, { ...v, status }));
   }
 
-  /** A write from a cached copy: a conflict or a vanished object means a newer version is on its way, which queues the key again. */
-  private async write(fn: () => Promise<KubeObject>): Promise<KubeObject | undefined> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (isConflict(e) || isNotFound(e)) return undefined;
-      throw e;
-    }
-  }
 }

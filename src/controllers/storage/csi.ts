@@ -25,7 +25,7 @@ import { deepCopy } from '../../api/deepcopy.js';
 import type { Cloud } from '../../cloud/cloud.js';
 import { CloudError } from '../../cloud/errors.js';
 import type { StorageProfile } from '../../cloud/storage.js';
-import { isConflict, isNotFound } from '../util/context.js';
+import { ignoreStale, isConflict, isNotFound } from '../util/context.js';
 import { isTerminal } from '../util/pods.js';
 import {
   ANN_DYNAMICALLY_PROVISIONED, ANN_PRE_RESIZE_CAPACITY, claimClass, claimKey, claimProvisioner, claimRequest, podClaims, selectedNode, volumeCapacity,
@@ -337,7 +337,7 @@ export class CsiDriver extends Controller {
       if ((va.metadata.finalizers ?? []).includes(fin)) {
         const next = deepCopy(va);
         next.metadata.finalizers = next.metadata.finalizers!.filter((f: string) => f !== fin);
-        await this.write(() => this.client.update(refs.volumeattachments, next));
+        await ignoreStale(this.client.update(refs.volumeattachments, next));
       }
       return;
     }
@@ -346,7 +346,7 @@ export class CsiDriver extends Controller {
     if (!(va.metadata.finalizers ?? []).includes(fin)) {
       const next = deepCopy(va);
       next.metadata.finalizers = [...(next.metadata.finalizers ?? []), fin];
-      const saved = await this.write(() => this.client.update(refs.volumeattachments, next));
+      const saved = await ignoreStale(this.client.update(refs.volumeattachments, next));
       if (!saved) return;
       current = saved;
     }
@@ -366,17 +366,9 @@ export class CsiDriver extends Controller {
     const status = error
       ? { attached: false, attachError: { time: formatRFC3339(this.clock.now()), message: error } }
       : { attached: true, attachmentMetadata: { diskId: id! } };
-    await this.write(() => this.client.updateStatus(refs.volumeattachments, { ...current, status }));
+    await ignoreStale(this.client.updateStatus(refs.volumeattachments, { ...current, status }));
     if (error) throw new Error(`attaching ${va.metadata.name}: ${error}`);
   }
 
-  private async write(fn: () => Promise<KubeObject>): Promise<KubeObject | undefined> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (isConflict(e) || isNotFound(e)) return undefined;
-      throw e;
-    }
-  }
 }
 
