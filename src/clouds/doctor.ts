@@ -53,9 +53,8 @@ export const GRPC_IDLE_SEC = 1800;
 
 const ref = (kind: string, o: KubeObject) => `${kind}/${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`;
 
-/** maxSurge of a RollingUpdate Deployment, resolved as the deployment controller does (percent rounds up; default 25%). */
-export function maxSurge(d: KubeObject): number {
-  const replicas = d.spec?.replicas ?? 1;
+/** maxSurge of a RollingUpdate Deployment at `replicas`, resolved as the deployment controller does (percent rounds up; default 25%). */
+export function maxSurge(d: KubeObject, replicas: number = d.spec?.replicas ?? 1): number {
   if (d.spec?.strategy?.type === 'Recreate') return 0;
   const v = d.spec?.strategy?.rollingUpdate?.maxSurge ?? '25%';
   if (typeof v === 'number') return v;
@@ -74,10 +73,12 @@ function checkSubnetHeadroom(i: DoctorInput): Finding[] {
   const hpaMax = (kind: string, name: string, ns: string): number | undefined => i.hpas.find((h) => (h.metadata?.namespace ?? 'default') === ns
     && h.spec?.scaleTargetRef?.kind === kind && h.spec?.scaleTargetRef?.name === name)?.spec?.maxReplicas;
   const out: Finding[] = [];
-  const look = (kind: 'Deployment' | 'StatefulSet', short: string, w: KubeObject, surge: number) => {
+  const look = (kind: 'Deployment' | 'StatefulSet', short: string, w: KubeObject) => {
     const ns = w.metadata?.namespace ?? 'default';
     const max = hpaMax(kind, w.metadata!.name!, ns);
     const replicas = Math.max(w.spec?.replicas ?? 1, max ?? 0);
+    // The surge of a rollout at the HPA's maximum is a share of that maximum; a StatefulSet replaces pods one by one.
+    const surge = kind === 'Deployment' ? maxSurge(w, replicas) : 0;
     // Pods that hold an address now keep it until the rollout replaces them: only the rest is new.
     const held = i.pods.filter((p) => (p.metadata?.namespace ?? 'default') === ns && p.status?.podIP && matches(w.spec?.selector, p.metadata?.labels)).length;
     const need = Math.max(0, replicas + surge - held);
@@ -90,8 +91,8 @@ function checkSubnetHeadroom(i: DoctorInput): Finding[] {
       fix: `nodeless supernode add --cluster ${i.cluster} --subnet <subnet with free addresses>`,
     });
   };
-  for (const d of i.deployments) look('Deployment', 'deploy', d, maxSurge(d));
-  for (const s of i.statefulSets) look('StatefulSet', 'sts', s, 0);
+  for (const d of i.deployments) look('Deployment', 'deploy', d);
+  for (const s of i.statefulSets) look('StatefulSet', 'sts', s);
   return out;
 }
 

@@ -71,7 +71,27 @@ describe('nodeless doctor', () => {
     assert.match(table.stdout, /^\d+ critical, \d+ warning, \d+ info$/m);
     kc(n, ['scale', 'deploy/web', `--replicas=${free - Math.ceil(free / 4) - 1}`]);
     assert.deepEqual(of('subnet-headroom', 'deploy/default/web'), []);
-    kc(n, ['delete', 'deploy/web']);
+    // An HPA may take the Deployment to its maxReplicas: the rollout then needs room for that many.
+    kc(n, ['autoscale', 'deploy/web', '--min=1', `--max=${free}`, '--cpu-percent=80']);
+    assert.match(of('subnet-headroom', 'deploy/default/web')[0]?.message ?? '', new RegExp(`needs ${free + Math.ceil(free / 4)} addresses \\(${free} replicas \\(HPA max ${free}\\) \\+ maxSurge`));
+    kc(n, ['delete', 'hpa/web', 'deploy/web']);
+    // A StatefulSet replaces its pods one by one (no surge): only more replicas than addresses is short.
+    const sts = (replicas: number) => `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: ${replicas}
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: "postgres:16"}]}
+`;
+    apply(sts(free + 1));
+    assert.match(of('subnet-headroom', 'sts/default/db')[0]?.message ?? '', new RegExp(`^the next rollout of sts/db needs ${free + 1} addresses \\(${free + 1} replicas\\)`));
+    apply(sts(free));
+    assert.deepEqual(of('subnet-headroom', 'sts/default/db'), []);
+    kc(n, ['delete', 'sts/db']);
   });
 
   it('metrics port: a container declaring 9100, fixed by the metrics-port annotation; counted on /metrics', async () => {
