@@ -39,6 +39,7 @@ import { PodEipConfig, podEipConfigValidation } from './clouds/alibaba/controlle
 import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
 import { clusterStorage, startStorage } from './controllers/storage/index.js';
 import { ServiceLBController } from './controllers/servicelb.js';
+import { IngressLBController } from './controllers/ingresslb.js';
 import { metricsSource, namespaceSupport, runtimeBackends, type NamespaceSupport, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
@@ -193,7 +194,9 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // Services of type LoadBalancer (docs/services.md): the cloud's CLB/SLB/NLB, as the cloud controller manager makes them.
     const servicelb = new ServiceLBController(c.client, cloud, name, { informers });
     void servicelb.start();
-    stops.push(() => servicelb.stop());
+    const ingresslb = new IngressLBController(c.client, cloud, name, { informers });
+    ingresslb.start().catch((e) => log.error({ err: e }, 'the ingress controller could not start'));
+    stops.push(() => servicelb.stop(), () => ingresslb.stop());
     stops.push(() => workloads.stop(), () => scheduler.stop(), () => lifecycle.stop(), () => eklet.close(), () => supernodes.stop(), () => podeips.stop(), () => storage.stop());
     // NAT gateway load (docs/alibaba/nat-bandwidth.md): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
     const natload = startNatLoad(cloud, name, c.client, eksConfig, informers);

@@ -98,6 +98,8 @@ export const refs = {
   services: { apiVersion: 'v1', resource: 'services' },
   endpoints: { apiVersion: 'v1', resource: 'endpoints' },
   endpointslices: { apiVersion: 'discovery.k8s.io/v1', resource: 'endpointslices' },
+  ingresses: { apiVersion: 'networking.k8s.io/v1', resource: 'ingresses' },
+  ingressclasses: { apiVersion: 'networking.k8s.io/v1', resource: 'ingressclasses' },
   events: { apiVersion: 'v1', resource: 'events' },
   configmaps: { apiVersion: 'v1', resource: 'configmaps' },
   secrets: { apiVersion: 'v1', resource: 'secrets' },
