@@ -114,6 +114,7 @@ describe('Ingress', () => {
 kind: Ingress
 metadata: {name: applied, namespace: default}
 spec:
+  ingressClassName: traefik
   defaultBackend: {service: {name: web, port: {number: 80}}}
 `);
     const r = spawnSync('kubectl', ['edit', 'ingress', 'web'], {
@@ -126,6 +127,7 @@ spec:
     assert.equal(web.spec.tls[0].secretName, 'other-cert');
     assert.equal(web.spec.rules[0].http.paths[0].backend.service.name, 'svc9');
     assert.equal(web.metadata.generation, 4);
+    // Of a class no controller serves here (a class-less one would be the cloud's ingress controller's): no address.
     assert.deepEqual(getJson(['get', 'ingress', 'applied']).status, { loadBalancer: {} });
     kc(n, ['delete', 'ingress', 'applied']);
     kc(n, ['create', 'ingress', 'sweep-1', '--rule=a.com/=s:80']);
