@@ -14,7 +14,7 @@ async function localFindings(cloud: Cloud, name: string, kube: Client) {
   return diagnose(doctorInput({
     cluster, superNodes: cloud.superNodes.list({ cluster: name }), subnets: cloud.subnets.list(), quotas: cloud.quotas.list({ cluster: name }),
     securityGroups: cloud.securityGroups.list(), routeTables: cloud.routeTables.list({ vpcId: cluster.vpcId }),
-    natGateways: cloud.natGateways.list({ vpcId: cluster.vpcId }),
+    natGateways: cloud.natGateways.list({ vpcId: cluster.vpcId }), fileSystems: cloud.fileSystems.list({ vpcId: cluster.vpcId }),
     deployments: await list('apps/v1', 'deployments'), statefulSets: await list('apps/v1', 'statefulsets'),
     hpas: await list('autoscaling/v2', 'horizontalpodautoscalers').catch(() => []), pods: await list('v1', 'pods'), eksConfig,
   }));

@@ -4,8 +4,9 @@
 // the caller fetched, so the CLI and tests share them. Both clouds' pod EIP
 // dialects are read here, which is why this lives beside the clouds, not in one.
 import type { KubeObject } from '../api/types.js';
-import { cidrContainsIp, parseCidr, parseIp } from '../cloud/ipv4.js';
-import type { QuotaView, RouteTable } from '../cloud/types.js';
+import { cidrContainsIp, formatIp, parseCidr, parseIp } from '../cloud/ipv4.js';
+import { answerMount } from '../cloud/models/exports.js';
+import type { FileSystem, QuotaView, RouteTable } from '../cloud/types.js';
 import { EKS_CONFIG, EKS_PREFIX, effectiveAnnotations, eksSettings, parseClusterDefaults, CONNTRACK_UDP_TIMEOUT_SEC } from './tencent/annotations.js';
 import { tencentWantsEip } from './tencent/pod-eip.js';
 import { alibabaWantsEip, EIP_GATE } from './alibaba/pod-eip.js';
@@ -28,12 +29,14 @@ export interface Finding {
 export interface DoctorInput {
   cluster: string;
   /** The cluster's container subnets (its super nodes' subnets), with live address counts. */
-  subnets: { id: string; name: string; availableIpCount: number; routeTableId: string }[];
+  subnets: { id: string; name: string; availableIpCount: number; routeTableId: string; cidr?: string }[];
   superNodes: { name: string; subnetId: string }[];
   quotas: QuotaView[];
   securityGroups: { id: string; name: string; instanceCount: number }[];
   routeTables: Pick<RouteTable, 'id' | 'routes'>[];
   natGatewayIds: string[];
+  /** The VPC's CFS file systems and NFS servers, with their exports. */
+  fileSystems: Pick<FileSystem, 'id' | 'type' | 'address' | 'exports'>[];
   deployments: KubeObject[];
   statefulSets: KubeObject[];
   hpas: KubeObject[];
@@ -43,7 +46,7 @@ export interface DoctorInput {
 }
 
 /** The checks, in the order they are reported. */
-export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route'] as const;
+export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route', 'nfs-insecure'] as const;
 
 const NOTES = 'tencent-eks-serverless-notes.en.txt';
 const FAQ = 'tencent-tke-serverless-faq.zh.md';
@@ -241,6 +244,30 @@ function checkEgress(i: DoctorInput): Finding[] {
   return out;
 }
 
+function checkNfs(i: DoctorInput): Finding[] {
+  const out: Finding[] = [];
+  const first = i.subnets.find((s) => s.cidr);
+  // A pod's own address; a template's pods will take one from the container subnets.
+  const anyPodIp = first?.cidr ? formatIp(parseCidr(first.cidr).base + 4) : undefined;
+  for (const t of templates(i)) {
+    for (const v of (t.pod.spec?.volumes ?? []) as any[]) {
+      if (!v?.nfs?.server) continue;
+      const server = i.fileSystems.find((f) => f.type === 'nfs' && f.address === v.nfs.server);
+      const ip = t.pod.status?.podIP ?? anyPodIp;
+      if (!server || !ip) continue;
+      const answer = answerMount(server.exports, String(v.nfs.path ?? '/'), ip);
+      if (answer.ok || answer.reason !== 'insecure') continue;
+      out.push({
+        check: 'nfs-insecure', severity: 'critical', objects: [t.ref, server.id],
+        message: `${t.ref} mounts ${v.nfs.server}:${v.nfs.path} (volume ${v.name}), whose export lacks the insecure option: the pod mounts from a port above 1024 and stays ContainerCreating with FailedMount "mount.nfs: Operation not permitted"`,
+        source: { seed: `${FAQ} (FAQ10 "挂载自建的 nfs 时，事件报 Operation not permitted")`, doc: 'docs/tencent/nfs-volumes.md' },
+        fix: `add insecure to the export in /etc/exports, e.g. nodeless cloud nfs update ${server.id} --export '${v.nfs.path} <cidr>(rw,insecure)'`,
+      });
+    }
+  }
+  return out;
+}
+
 /** What doctor reads, as the cloud API and the Kubernetes API return it (over HTTP or in process). */
 export interface DoctorSources {
   cluster: { name: string; subnetIds: string[] };
@@ -250,6 +277,7 @@ export interface DoctorSources {
   securityGroups: DoctorInput['securityGroups'];
   routeTables: DoctorInput['routeTables'];
   natGateways: { id: string }[];
+  fileSystems?: DoctorInput['fileSystems'];
   deployments: KubeObject[];
   statefulSets: KubeObject[];
   hpas: KubeObject[];
@@ -266,6 +294,7 @@ export function doctorInput(s: DoctorSources): DoctorInput {
     subnets: s.subnets.filter((x) => ids.has(x.id)),
     superNodes: s.superNodes, quotas: s.quotas, securityGroups: s.securityGroups, routeTables: s.routeTables,
     natGatewayIds: s.natGateways.map((n) => n.id),
+    fileSystems: s.fileSystems ?? [],
     deployments: s.deployments, statefulSets: s.statefulSets, hpas: s.hpas, pods: s.pods,
     clusterDefaults: parseClusterDefaults((s.eksConfig as any)?.data?.[EKS_CONFIG.key]),
   };
@@ -280,7 +309,7 @@ export function findingCounts(findings: Finding[]): { check: string; severity: S
 
 /** Every finding for one cluster, critical first. */
 export function diagnose(i: DoctorInput): Finding[] {
-  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i)];
+  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i), ...checkNfs(i)];
   const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
   return all.sort((a, b) => rank[a.severity] - rank[b.severity]);
 }

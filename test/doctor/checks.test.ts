@@ -145,6 +145,18 @@ spec:
     assert.deepEqual(doctor().findings.filter((x) => x.check === 'egress-route' && x.objects.includes(node.subnetId)), []);
   });
 
+  it('NFS: a pod mounting an export without insecure (critical), fixed by the option', () => {
+    const [cluster] = nodelessJson(n, ['cluster', 'list']);
+    const server = nodelessJson(n, ['cloud', 'nfs', 'create', '--vpc', cluster.vpcId, '--subnet', cluster.subnetIds[0], '--export', '/data 10.0.0.0/16(rw)']);
+    apply(`apiVersion: v1\nkind: Pod\nmetadata: {name: files}\nspec:\n  containers: [{name: app, image: "nginx:1.25", volumeMounts: [{name: d, mountPath: /d}]}]\n  volumes: [{name: d, nfs: {server: "${server.address}", path: /data}}]\n`);
+    const [f] = of('nfs-insecure', 'pod/default/files');
+    assert.equal(f?.severity, 'critical');
+    assert.match(f.message, /lacks the insecure option.*mount\.nfs: Operation not permitted/);
+    assert.match(f.source.seed, /FAQ10/);
+    nodelessOk(n, ['cloud', 'nfs', 'update', server.id, '--export', '/data 10.0.0.0/16(rw,insecure)']);
+    assert.deepEqual(of('nfs-insecure', 'pod/default/files'), []);
+  });
+
   it('an unknown cluster is an error naming the clusters', () => {
     const res = nodeless(n, ['doctor', '--cluster', 'nope']);
     assert.equal(res.code, 1);
