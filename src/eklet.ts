@@ -15,6 +15,7 @@ import { SG_ANNOTATION } from './clouds/tencent/admission.js';
 import { RetainedIps } from './clouds/tencent/retain-ip.js';
 import { RetainIpController } from './controllers/retainip.js';
 import { EKLET_COMPONENT, superNodeCapacity, superNodeLabels } from './clouds/tencent/supernode.js';
+import { nodeGroupCapacity, nodeGroupLabels } from './clouds/aws/index.js';
 import type { SuperNodeAgents } from './controllers/supernode.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from './runtime/index.js';
 import { NfsMounts } from './runtime/nfs.js';
@@ -99,8 +100,11 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
       const { clientFor, ...agentOpts } = opts;
       const agent = startNodeAgent(clientFor?.(sn.name) ?? client, {
         nodeName: sn.name,
-        labels: { ...superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''), ...(opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {}) },
-        capacity: superNodeCapacity(subnet.totalIpCount),
+        // An EKS node group's instance: EKS's labels, and its type's CPU, memory and max pods (docs/aws.md).
+        labels: sn.instance
+          ? { ...nodeGroupLabels(sn.instance, sn.zone, cloud.regions.of('aws').region, sn.name), ...(opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {}) }
+          : { ...superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''), ...(opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {}) },
+        capacity: sn.instance ? nodeGroupCapacity(sn.instance) : superNodeCapacity(subnet.totalIpCount),
         // A super node's own address is taken from its subnet's reserved range: shown, never contacted.
         network: new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name, retained),
         // NFS volumes mount from CFS / NFS servers of the subnet's VPC (docs/tencent/volumes.md); each pod is its own host.

@@ -6,6 +6,7 @@ import { registerSuperNodeCommands } from './supernode.js';
 import { registerPodCommands } from './pods.js';
 import { registerPodEipCommands } from './podeip.js';
 import { registerUserCommands } from './users.js';
+import { registerNodeGroupCommands } from './nodegroup.js';
 import { registerDoctorCommand } from './doctor.js';
 
 const program = new Command();
@@ -38,6 +39,7 @@ registerSuperNodeCommands(program);
 registerPodCommands(program);
 registerPodEipCommands(program);
 registerUserCommands(program);
+registerNodeGroupCommands(program);
 registerDoctorCommand(program);
 
 // One line, no stack trace: CliErrors and unexpected failures alike.

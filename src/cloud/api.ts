@@ -22,6 +22,7 @@ import { routeTableRoutes } from './handlers/routetable.js';
 import { securityGroupRoutes } from './handlers/securitygroup.js';
 import { subnetRoutes } from './handlers/subnet.js';
 import { superNodeRoutes } from './handlers/supernode.js';
+import { nodeGroupRoutes } from './handlers/nodegroup.js';
 import { vpcRoutes } from './handlers/vpc.js';
 
 export const API_PREFIX = '/cloud/v1';
@@ -47,7 +48,7 @@ interface CompiledRoute {
 
 const ROUTES: CompiledRoute[] = [
   ...regionRoutes, ...vpcRoutes, ...subnetRoutes, ...routeTableRoutes, ...natGatewayRoutes, ...eipRoutes,
-  ...securityGroupRoutes, ...eniRoutes, ...clusterRoutes, ...superNodeRoutes, ...quotaRoutes, ...egressRoutes, ...ingressRoutes, ...natLoadRoutes,
+  ...securityGroupRoutes, ...eniRoutes, ...clusterRoutes, ...superNodeRoutes, ...nodeGroupRoutes, ...quotaRoutes, ...egressRoutes, ...ingressRoutes, ...natLoadRoutes,
   ...fileSystemRoutes, ...diskRoutes, ...loadBalancerRoutes,
 ].map((def) => ({ def, segments: def.path.split('/').filter(Boolean) }));
 

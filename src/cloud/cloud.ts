@@ -11,6 +11,7 @@ import { FileSystemModel } from './models/filesystem.js';
 import { DiskModel } from './models/disk.js';
 import { LoadBalancerModel } from './models/loadbalancer.js';
 import { NatGatewayModel } from './models/natgateway.js';
+import { NodeGroupModel } from './models/nodegroup.js';
 import { QuotaModel } from './models/quota.js';
 import { DEFAULT_REGION, DEFAULT_ZONES, RegionModel } from './models/region.js';
 import { RouteTableModel } from './models/routetable.js';
@@ -62,6 +63,7 @@ export class Cloud {
   readonly enis: EniModel;
   readonly clusters: ClusterModel;
   readonly superNodes: SuperNodeModel;
+  readonly nodeGroups: NodeGroupModel;
   readonly fileSystems: FileSystemModel;
   readonly disks: DiskModel;
   readonly loadBalancers: LoadBalancerModel;
@@ -81,6 +83,7 @@ export class Cloud {
     this.enis = new EniModel(s, this.quotas, this.subnets, this.eips);
     this.clusters = new ClusterModel(s, this.quotas);
     this.superNodes = new SuperNodeModel(s, this.clusters);
+    this.nodeGroups = new NodeGroupModel(s, this.clusters, this.enis, this.superNodes);
     this.fileSystems = new FileSystemModel(s, this.enis);
     this.disks = new DiskModel(s, this.quotas, this.regions);
     this.loadBalancers = new LoadBalancerModel(s, this.quotas, this.eips, this.enis);

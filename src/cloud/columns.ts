@@ -94,6 +94,16 @@ export const COLUMNS: Record<string, Column[]> = {
     { header: 'ENDPOINT', get: (r) => [r.endpointAccess?.public ? 'public' : '', r.endpointAccess?.private ? 'private' : ''].filter(Boolean).join('+') },
     { header: 'AGE', get: (r) => age(r.createdTime) },
   ],
+  nodegroup: [
+    { header: 'NAME', get: (r) => r.name },
+    { header: 'CLUSTER', get: (r) => r.clusterName },
+    { header: 'INSTANCE-TYPE', get: (r) => r.instanceType },
+    { header: 'DESIRED', get: (r) => r.desiredSize },
+    { header: 'MIN', get: (r) => r.minSize },
+    { header: 'MAX', get: (r) => r.maxSize },
+    { header: 'INSTANCES', get: (r) => (r.instances ?? []).length },
+    { header: 'SUBNETS', get: (r) => r.subnetIds.join(',') },
+  ],
   supernode: [
     { header: 'ID', get: (r) => r.id },
     { header: 'NAME', get: (r) => r.name },

@@ -4,7 +4,7 @@
 export type CloudKind =
   | 'vpc' | 'subnet' | 'routetable' | 'natgateway' | 'eip'
   | 'securitygroup' | 'eni' | 'cluster' | 'supernode' | 'quota'
-  | 'cfs' | 'nfs' | 'disk' | 'loadbalancer';
+  | 'cfs' | 'nfs' | 'disk' | 'loadbalancer' | 'nodegroup';
 
 /** Prefix of the ids of each kind, as the real cloud spells them. Quotas are keyed by name, not by id. */
 export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
@@ -25,6 +25,8 @@ export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
   disk: 'disk',
   // Tencent CLB and Alibaba SLB ids both start lb- (lb-xxxxxxxx); AWS names an NLB by its ARN, nodeless by this id.
   loadbalancer: 'lb',
+  // EKS names node groups by name; the record's key is nodeless's.
+  nodegroup: 'ng',
 };
 
 /** Human name of each kind, used in error messages. */
@@ -43,6 +45,7 @@ export const KIND_LABEL: Record<CloudKind, string> = {
   nfs: 'NFS server',
   disk: 'cloud disk',
   loadbalancer: 'load balancer',
+  nodegroup: 'node group',
 };
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';

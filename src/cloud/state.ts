@@ -17,7 +17,7 @@ import { IpBitmap } from './bitmap.js';
 import type { CloudKind } from './ids.js';
 import { parseCidr, parseIp } from './ipv4.js';
 import type {
-  CloudChange, Cluster, Eip, Eni, NatGateway, QuotaOverride, RouteTable, SecurityGroup, Subnet, SuperNode, Vpc,
+  CloudChange, Cluster, Eip, Eni, NatGateway, NodeGroup, QuotaOverride, RouteTable, SecurityGroup, Subnet, SuperNode, Vpc,
 } from './types.js';
 import { deepCopy } from '../api/deepcopy.js';
 
@@ -161,6 +161,7 @@ export class CloudState {
   readonly enis: Table<Eni>;
   readonly clusters: Table<Cluster>;
   readonly superNodes: Table<SuperNode>;
+  readonly nodeGroups: Table<NodeGroup>;
   readonly quotas: Table<QuotaOverride>;
 
   // Derived indexes, rebuilt from the rows on start.
@@ -191,6 +192,7 @@ export class CloudState {
     this.securityGroups = new Table('securitygroup', store);
     this.clusters = new Table('cluster', store);
     this.superNodes = new Table('supernode', store);
+    this.nodeGroups = new Table('nodegroup', store);
     this.natGateways = new Table('natgateway', store);
     this.eips = new Table('eip', store);
     this.enis = new Table('eni', store);
@@ -200,7 +202,7 @@ export class CloudState {
 
   /** Tables in load order: what a row refers to is loaded before it. */
   tables(): Table<Row>[] {
-    return [this.vpcs, this.routeTables, this.subnets, this.securityGroups, this.clusters, this.superNodes,
+    return [this.vpcs, this.routeTables, this.subnets, this.securityGroups, this.clusters, this.nodeGroups, this.superNodes,
       this.natGateways, this.eips, this.enis, this.quotas] as unknown as Table<Row>[];
   }
 

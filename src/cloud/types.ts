@@ -213,6 +213,28 @@ export interface SuperNode extends RecordBase {
   subnetId: string;
   zone: string;
   state: SuperNodeState;
+  /** Set when the node is an EC2 instance of an EKS managed node group (docs/aws.md), not a super node. */
+  instance?: NodeGroupInstance;
+}
+
+export interface NodeGroupInstance {
+  instanceId: string;
+  instanceType: string;
+  nodegroup: string;
+  privateIp: string;
+  /** The instance's primary ENI (its address). */
+  eniId: string;
+}
+
+/** An EKS managed node group: its instances are SuperNode rows with `instance` set. */
+export interface NodeGroup extends RecordBase {
+  name: string;
+  clusterName: string;
+  instanceType: string;
+  subnetIds: string[];
+  minSize: number;
+  maxSize: number;
+  desiredSize: number;
 }
 
 export type QuotaName =

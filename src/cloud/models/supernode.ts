@@ -87,8 +87,21 @@ export class SuperNodeModel {
     return clone(current);
   }
 
+  /** Terminates a node group's instance: the guards (no pods left but DaemonSet pods) apply, the last-node rule does not. */
+  async removeInstance(id: string): Promise<SuperNode | undefined> {
+    const node = this.s.superNodes.get(id);
+    if (!node) return undefined;
+    for (const guard of this.guards) await guard(clone(node));
+    const current = this.s.superNodes.get(id);
+    if (!current) return clone(node);
+    await this.s.superNodes.remove(current);
+    this.s.emit({ kind: 'supernode', type: 'deleted', id, object: clone(current) });
+    return clone(current);
+  }
+
   private checkNotLast(node: SuperNode): void {
-    const siblings = this.s.superNodes.all().filter((n) => n.clusterName === node.clusterName);
+    if (node.instance) return; // an EC2 instance, not a super node: its node group decides
+    const siblings = this.s.superNodes.all().filter((n) => n.clusterName === node.clusterName && !n.instance);
     if (siblings.length <= 1) {
       throw new UnsupportedOperation(`super node ${node.name} is the last super node of cluster ${node.clusterName}; a cluster must keep at least one`);
     }

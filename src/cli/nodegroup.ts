@@ -1,0 +1,42 @@
+// `nodeless nodegroup create|scale|delete|list`: EKS managed node groups of an AWS cluster
+// (docs/aws.md). The names and flags are a contract (issue 20): scripts use them.
+import type { Command } from 'commander';
+import { CliError } from './connect.js';
+import { api, leaf, showDone, showList } from './common.js';
+
+/** A flag that must be a whole number ≥ 0 (or absent). */
+function count(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < 0) throw new CliError(`${flag} must be a whole number of 0 or more, got "${text}"`);
+  return v;
+}
+
+const clusterQuery = (o: any) => (o.cluster ? `?cluster=${encodeURIComponent(o.cluster)}` : '');
+
+export function registerNodeGroupCommands(program: Command): void {
+  const ng = program.command('nodegroup').description('EKS managed node groups of an AWS cluster: EC2 instances that become Nodes');
+  leaf(ng, 'list', 'list node groups and their instances', async (o) => {
+    showList(o, 'nodegroup', (await api(o, 'GET', `/nodegroups${clusterQuery(o)}`)).items);
+  }).option('--cluster <name>', 'only this cluster').alias('ls');
+  leaf(ng, 'create', 'create a node group; its instances register as Nodes', async (o) => {
+    const subnetIds = String(o.subnets).split(',').map((s) => s.trim()).filter(Boolean);
+    const res = await api(o, 'POST', '/nodegroups', {
+      cluster: o.cluster, name: o.name, instanceType: o.instanceType, subnetIds,
+      desiredSize: count('--desired', o.desired), minSize: count('--min', o.min), maxSize: count('--max', o.max),
+    });
+    showDone(o, res, `node group ${res.name} created in cluster ${res.clusterName}: ${res.desiredSize} × ${res.instanceType}`);
+  }).requiredOption('--cluster <name>', 'the AWS cluster').requiredOption('--name <name>', 'node group name')
+    .requiredOption('--instance-type <type>', 'EC2 instance type, e.g. m5.large').requiredOption('--subnets <ids>', 'comma-separated subnets of the cluster\'s VPC')
+    .requiredOption('--desired <n>', 'desired number of instances').option('--min <n>', 'minimum size (default 1, or 0 when --desired 0)').option('--max <n>', 'maximum size (default --desired)');
+  leaf(ng, 'scale <name>', 'set the desired size (and --min/--max); instances are launched or terminated', async (o, name) => {
+    const res = await api(o, 'PATCH', `/nodegroups/${encodeURIComponent(name)}${clusterQuery(o)}`, {
+      desiredSize: count('--desired', o.desired), minSize: count('--min', o.min), maxSize: count('--max', o.max),
+    });
+    showDone(o, res, `node group ${res.name} scaled to ${res.desiredSize}`);
+  }).requiredOption('--desired <n>', 'desired number of instances').option('--min <n>', 'minimum size').option('--max <n>', 'maximum size').option('--cluster <name>', 'cluster (when two clusters have a group of that name)');
+  leaf(ng, 'delete <name>', 'terminate every instance of the group (refused while one runs pods other than DaemonSet pods), then the group', async (o, name) => {
+    const res = await api(o, 'DELETE', `/nodegroups/${encodeURIComponent(name)}${clusterQuery(o)}`);
+    showDone(o, res, `node group ${res.name} deleted`);
+  }).option('--cluster <name>', 'cluster (when two clusters have a group of that name)').alias('rm');
+}

@@ -1,0 +1,149 @@
+// EKS managed node groups (docs/aws.md "Managed node groups"): one instance type, subnets of the
+// cluster's VPC, a desired size within [min, max]. Each instance is an EC2 instance with a primary
+// ENI in one of the group's subnets (spread over them in turn, as the group's Auto Scaling group
+// balances its zones) and a node named after its private address (`ip-172-31-0-23.ec2.internal`).
+// Its row is a SuperNode with `instance` set, so the node agent registers and runs it as a Node.
+import { CloudError, EksInvalidParameter, ec2NotFound, InvalidParameterValue } from '../errors.js';
+import { awsSuffix, newId } from '../ids.js';
+import type { CloudState } from '../state.js';
+import { now } from '../state.js';
+import type { NodeGroup, SuperNode } from '../types.js';
+import { checkDnsLabel, clone } from './common.js';
+import type { ClusterModel } from './cluster.js';
+import type { EniModel } from './eni.js';
+import { instanceType } from './instancetypes.js';
+import type { SuperNodeModel } from './supernode.js';
+
+export interface CreateNodeGroupInput {
+  cluster: string;
+  name: string;
+  instanceType: string;
+  subnetIds: string[];
+  desiredSize: number;
+  minSize?: number;
+  maxSize?: number;
+}
+
+/** EKS's 404 for a node group it does not know. */
+const notFound = (name: string) => new CloudError('ResourceNotFoundException', `No node group found for name: ${name}.`, 404);
+
+export class NodeGroupModel {
+  constructor(private readonly s: CloudState, private readonly clusters: ClusterModel, private readonly enis: EniModel, private readonly superNodes: SuperNodeModel) {}
+
+  list(filter: { cluster?: string } = {}): NodeGroup[] {
+    return this.s.nodeGroups.all().filter((g) => !filter.cluster || g.clusterName === filter.cluster).map(clone);
+  }
+
+  get(name: string, cluster?: string): NodeGroup {
+    return clone(this.find(name, cluster));
+  }
+
+  /** The group's instances (SuperNode rows), oldest first. */
+  instances(g: NodeGroup): SuperNode[] {
+    return this.s.superNodes.all().filter((n) => n.clusterName === g.clusterName && n.instance?.nodegroup === g.name);
+  }
+
+  private find(name: string, cluster?: string): NodeGroup {
+    const hits = this.s.nodeGroups.all().filter((g) => g.name === name && (!cluster || g.clusterName === cluster));
+    if (hits.length === 0) throw notFound(String(name));
+    if (hits.length > 1) throw new InvalidParameterValue(`node group ${name} exists in clusters ${hits.map((g) => g.clusterName).join(', ')}; name the cluster`);
+    return hits[0];
+  }
+
+  async create(input: CreateNodeGroupInput): Promise<NodeGroup> {
+    const cluster = this.clusters.find(input.cluster);
+    if (cluster.cloud !== 'aws') throw new InvalidParameterValue(`cluster ${cluster.name} is a ${cluster.cloud ?? 'tencent'} cluster: managed node groups are an EKS feature (create the cluster with --cloud aws)`);
+    const name = checkDnsLabel(input.name, 'node group name');
+    if (this.s.nodeGroups.all().some((g) => g.clusterName === cluster.name && g.name === name)) {
+      throw new CloudError('ResourceInUseException', `NodeGroup already exists with name ${name} and cluster name ${cluster.name}`, 409);
+    }
+    const type = instanceType(input.instanceType);
+    if (!Array.isArray(input.subnetIds) || input.subnetIds.length === 0) throw new EksInvalidParameter('Subnets are required');
+    const subnetIds = [...new Set(input.subnetIds)];
+    for (const id of subnetIds) {
+      const subnet = this.s.subnets.get(id);
+      if (!subnet) throw ec2NotFound('subnet', id);
+      if (subnet.vpcId !== cluster.vpcId) throw new EksInvalidParameter(`Specified subnets must belong to cluster's vpc ${cluster.vpcId}`);
+    }
+    const desiredSize = input.desiredSize;
+    const minSize = input.minSize ?? Math.min(1, desiredSize);
+    const maxSize = input.maxSize ?? Math.max(1, desiredSize);
+    checkSizes(minSize, maxSize, desiredSize);
+    const group: NodeGroup = {
+      id: newId('nodegroup', (x) => this.s.nodeGroups.has(x)),
+      name, clusterName: cluster.name, instanceType: type.name, subnetIds, minSize, maxSize, desiredSize, createdTime: now(),
+    };
+    await this.s.nodeGroups.insert(group);
+    this.s.emit({ kind: 'nodegroup', type: 'created', id: group.id, object: clone(group) });
+    await this.reconcile(group);
+    return clone(group);
+  }
+
+  async scale(name: string, input: { cluster?: string; desiredSize: number; minSize?: number; maxSize?: number }): Promise<NodeGroup> {
+    const group = this.find(name, input.cluster);
+    const minSize = input.minSize ?? group.minSize;
+    const maxSize = input.maxSize ?? group.maxSize;
+    checkSizes(minSize, maxSize, input.desiredSize);
+    await this.s.nodeGroups.update(group, (g) => { g.desiredSize = input.desiredSize; g.minSize = minSize; g.maxSize = maxSize; });
+    this.s.emit({ kind: 'nodegroup', type: 'updated', id: group.id, object: clone(group) });
+    await this.reconcile(group);
+    return clone(group);
+  }
+
+  /** Terminates every instance (each refused while it runs pods other than DaemonSet pods), then the group. */
+  async delete(name: string, cluster?: string): Promise<NodeGroup> {
+    const group = this.find(name, cluster);
+    for (const sn of this.instances(group).reverse()) await this.terminate(sn);
+    await this.s.nodeGroups.remove(group);
+    this.s.emit({ kind: 'nodegroup', type: 'deleted', id: group.id, object: clone(group) });
+    return clone(group);
+  }
+
+  /** Launches or terminates instances until the group has its desired size; newest go first. */
+  private async reconcile(group: NodeGroup): Promise<void> {
+    let have = this.instances(group);
+    while (have.length < group.desiredSize) {
+      await this.launch(group, group.subnetIds[have.length % group.subnetIds.length]);
+      have = this.instances(group);
+    }
+    while (have.length > group.desiredSize) {
+      await this.terminate(have[have.length - 1]);
+      have = this.instances(group);
+    }
+  }
+
+  private async launch(group: NodeGroup, subnetId: string): Promise<void> {
+    const instanceId = `i-${awsSuffix()}`;
+    // The primary ENI takes the instance's address; EC2's own refusal when the subnet is full.
+    const eni = await this.enis.allocateNode({ subnetId, node: instanceId, cluster: group.clusterName }).catch((e) => {
+      if (e instanceof CloudError && e.code === 'ResourceInsufficient') throw new CloudError('InsufficientFreeAddressesInSubnet', `There are not enough free addresses in subnet '${subnetId}' to satisfy the requested number of instances.`, 400);
+      throw e;
+    });
+    const node: SuperNode = {
+      id: newId('supernode', (x) => this.s.superNodes.has(x)),
+      // us-east-1's private DNS names: ip-<address with dashes>.ec2.internal.
+      name: `ip-${eni.primaryIp.replaceAll('.', '-')}.ec2.internal`,
+      clusterName: group.clusterName, subnetId, zone: eni.zone, state: 'running', createdTime: now(),
+      instance: { instanceId, instanceType: group.instanceType, nodegroup: group.name, privateIp: eni.primaryIp, eniId: eni.id },
+    };
+    await this.s.superNodes.insert(node);
+    this.s.emit({ kind: 'supernode', type: 'created', id: node.id, object: clone(node) });
+  }
+
+  private async terminate(sn: SuperNode): Promise<void> {
+    await this.superNodes.removeInstance(sn.id);
+    if (sn.instance && this.s.enis.has(sn.instance.eniId)) await this.enis.release(sn.instance.eniId);
+  }
+}
+
+/** EKS's scaling config rules (nodeless's wording; the code is EKS's). */
+function checkSizes(min: unknown, max: unknown, desired: unknown): void {
+  for (const [what, v] of [['desiredSize', desired], ['minSize', min], ['maxSize', max]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new EksInvalidParameter(`${what} must be a whole number of 0 or more, got ${JSON.stringify(v)}`);
+  }
+  if ((max as number) < 1) throw new EksInvalidParameter('maxSize must be at least 1');
+  if ((min as number) > (max as number)) throw new EksInvalidParameter(`minSize ${min} can't be greater than maxSize ${max}`);
+  if ((desired as number) < (min as number) || (desired as number) > (max as number)) {
+    throw new EksInvalidParameter(`desiredSize ${desired} must be between minSize ${min} and maxSize ${max}`);
+  }
+}

@@ -1,0 +1,21 @@
+// What a managed node group's instance looks like as a Kubernetes Node (docs/aws.md): the labels
+// EKS puts on it and its capacity, with the VPC CNI's max pods as allocatable pods.
+import { INSTANCE_TYPES, maxPods } from '../../cloud/models/instancetypes.js';
+import type { NodeGroupInstance } from '../../cloud/types.js';
+
+export function nodeGroupLabels(inst: NodeGroupInstance, zone: string, region: string, hostname: string): Record<string, string> {
+  return {
+    'node.kubernetes.io/instance-type': inst.instanceType, 'beta.kubernetes.io/instance-type': inst.instanceType,
+    'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': region,
+    'failure-domain.beta.kubernetes.io/zone': zone, 'failure-domain.beta.kubernetes.io/region': region,
+    'eks.amazonaws.com/nodegroup': inst.nodegroup, 'eks.amazonaws.com/capacityType': 'ON_DEMAND',
+    'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': hostname,
+  };
+}
+
+/** vCPUs and memory of the type, pods = ENIs × (IPv4 per ENI − 1) + 2 (the kubelet's --max-pods on EKS). */
+export function nodeGroupCapacity(inst: NodeGroupInstance): Record<string, string> {
+  const t = INSTANCE_TYPES.get(inst.instanceType);
+  if (!t) return { pods: '0' };
+  return { cpu: String(t.vcpu), memory: `${t.memoryMiB}Mi`, pods: String(maxPods(t)), 'ephemeral-storage': '20Gi' };
+}
