@@ -65,6 +65,9 @@ describe('EKS managed node groups', () => {
     await waitFor('3 Ready nodes', () => { const l = nodes(n); return l.length === 3 && l.every(ready) ? l : undefined; });
     const r = nodeless(n, ['nodegroup', 'scale', 'ng1', '--desired', '4']);
     assert.match(r.stderr, /InvalidParameterException: desiredSize 4 must be between minSize 1 and maxSize 3/);
+    const one = nodes(n)[0].metadata.name;
+    const del = nodeless(n, ['supernode', 'remove', one]);
+    assert.match(del.stderr, /is instance i-[0-9a-f]{17} of node group ng1; scale the node group instead/);
     nodelessOk(n, ['nodegroup', 'scale', 'ng1', '--desired', '1']);
     await waitFor('1 node', () => (nodes(n).length === 1 ? true : undefined));
   });

@@ -76,6 +76,8 @@ export class SuperNodeModel {
   /** The last super node of a cluster can never be removed (tencent-tke-serverless-faq). */
   async delete(idOrName: string): Promise<SuperNode> {
     const node = this.find(idOrName);
+    // An EC2 instance of a node group goes with its group (which also frees its ENI and keeps the size right).
+    if (node.instance) throw new UnsupportedOperation(`${node.name} is instance ${node.instance.instanceId} of node group ${node.instance.nodegroup}; scale the node group instead: nodeless nodegroup scale ${node.instance.nodegroup} --desired N`);
     this.checkNotLast(node);
     for (const guard of this.guards) await guard(clone(node));
     // The guards awaited: look again, the world may have moved.
