@@ -11,6 +11,16 @@ import type { IngressView } from '../cloud/ingress.js';
 import { metricsPortOf } from '../runtime/metrics.js';
 import { api, leaf, showDone } from './common.js';
 import { CliError, connect, request } from './connect.js';
+import { evaluatePolicies, type PolicyVerdict } from '../api/netpolicy.js';
+
+/** The verdict of the NetworkPolicies of a pod's namespace on one connection (docs/services.md). */
+export async function policyVerdict(home: string | undefined, cluster: string, pod: KubeObject, direction: 'Ingress' | 'Egress', ip: string, port: number, protocol: string): Promise<PolicyVerdict> {
+  const prefix = cluster === 'default' ? '' : `/clusters/${encodeURIComponent(cluster)}`;
+  const ns = pod.metadata.namespace ?? 'default';
+  const res = await request(connect(home), 'GET', `${prefix}/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/networkpolicies`);
+  const items: KubeObject[] = res.status === 200 ? res.body.items ?? [] : [];
+  return evaluatePolicies(direction, pod, { ip }, port, protocol.toUpperCase(), items);
+}
 
 export interface Listener {
   /** The container that listens, or `metrics-agent` for the pod VM's own metrics port. */
@@ -58,6 +68,15 @@ export function registerIngressCommand(net: Command): void {
       const res = await request(connect(o.home), 'GET', `${prefix}/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}`);
       const found = res.status === 200 ? findListener(res.body, port, protocol) : { why: `pod ${p.namespace}/${p.name} no longer exists (HTTP ${res.status})` };
       listener = found.listener;
+      // The pod's NetworkPolicies come after the security groups: a policy that selects the pod for Ingress must allow the source.
+      if (listener && res.status === 200) {
+        const v = await policyVerdict(o.home, p.cluster, res.body, 'Ingress', o.from ?? '0.0.0.0', port, protocol);
+        if (!v.allowed) {
+          showDone(o, { ...view, listener, reachable: false, networkPolicy: v, summary: `blocked: ${v.reason} (${view.summary})` }, `blocked: ${v.reason} (${view.summary})`);
+          process.exitCode = 1;
+          return;
+        }
+      }
       summary = listener
         ? `${view.summary} → ${listener.by === 'metrics-agent' ? 'the pod\'s metrics agent' : `container ${listener.by}`} listening on ${port}/${listener.protocol}: reachable`
         : `refused: ${found.why} (${view.summary})`;

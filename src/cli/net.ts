@@ -9,7 +9,8 @@ import type { Command } from 'commander';
 import { formatTable, type Column } from '../cloud/columns.js';
 import { saturationMessage, type NatLoad } from '../cloud/natload.js';
 import { api, leaf, showDone } from './common.js';
-import { registerIngressCommand } from './ingress.js';
+import { policyVerdict, registerIngressCommand } from './ingress.js';
+import { connect, request } from './connect.js';
 
 /** The one `net` command of the program, created on first use so pods.ts and this file share it. */
 export function netCommand(program: Command): Command {
@@ -48,6 +49,21 @@ export function registerNetCommands(program: Command): void {
     // The path exists, but a NAT at its cap drops what the pod sends (the timeouts of docs/alibaba/nat-bandwidth.md).
     const load: NatLoad | undefined = view.via === 'nat' ? await api(o, 'GET', `/natload/${encodeURIComponent(view.nat.id)}`) : undefined;
     const timeout = load?.saturated ? saturationMessage(load) : undefined;
+    // A NetworkPolicy that selects the pod for Egress must allow the destination (docs/services.md).
+    if (view.via !== 'none') {
+      const cluster = o.cluster ?? 'default';
+      const prefix = cluster === 'default' ? '' : `/clusters/${encodeURIComponent(cluster)}`;
+      const res = await request(connect(o.home), 'GET', `${prefix}/api/v1/namespaces/${encodeURIComponent(o.namespace)}/pods/${encodeURIComponent(pod)}`);
+      if (res.status === 200) {
+        const v = await policyVerdict(o.home, cluster, res.body, 'Egress', o.to, Number(o.port), o.protocol);
+        if (!v.allowed) {
+          const summary = `blocked: ${v.reason} (${view.summary})`;
+          showDone(o, { ...view, networkPolicy: v, summary }, summary);
+          process.exitCode = 1;
+          return;
+        }
+      }
+    }
     if (o.output === 'json') {
       const { pods: _pods, ...summary } = load ?? ({} as Partial<NatLoad>);
       console.log(JSON.stringify({ ...view, ...(load ? { natLoad: summary, saturated: load.saturated } : {}), ...(timeout ? { timeout } : {}) }, null, 2));
@@ -61,6 +77,8 @@ export function registerNetCommands(program: Command): void {
     }
     if (view.via === 'none' || timeout) process.exitCode = 1;
   }).option('-n, --namespace <ns>', 'namespace of the pod', 'default').option('--cluster <name>', 'cluster (default: default)')
+    .option('--to <ip>', 'destination address the NetworkPolicies are checked against (default 0.0.0.0: anywhere on the internet)', '0.0.0.0')
+    .option('--port <n>', 'destination port for the NetworkPolicies', '443').option('--protocol <p>', 'TCP, UDP or SCTP', 'TCP')
     .option('--flows <n>', 'connections to show, each with the public IP it leaves from (a NAT gateway with several EIPs picks one per flow at random)');
   leaf(net, 'load', 'per NAT gateway: shared bandwidth cap, demand of the pods behind it, utilisation, SATURATED', async (o) => {
     const res = await api(o, 'GET', `/natload${o.vpc ? `?vpcId=${encodeURIComponent(o.vpc)}` : ''}`);
