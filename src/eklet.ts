@@ -105,6 +105,7 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
           ? { ...nodeGroupLabels(sn.instance, sn.zone, cloud.regions.of('aws').region, sn.name), ...(opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {}) }
           : { ...superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''), ...(opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {}) },
         capacity: sn.instance ? nodeGroupCapacity(sn.instance) : superNodeCapacity(subnet.totalIpCount),
+        ...(sn.instance ? { taints: sn.instance.taints, internalIP: sn.instance.privateIp } : {}),
         // A super node's own address is taken from its subnet's reserved range: shown, never contacted.
         network: new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name, retained),
         // NFS volumes mount from CFS / NFS servers of the subnet's VPC (docs/tencent/volumes.md); each pod is its own host.

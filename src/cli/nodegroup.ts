@@ -12,6 +12,28 @@ function count(flag: string, text: string | undefined): number | undefined {
   return v;
 }
 
+/** `k=v,k2=v2` (as eksctl's --node-labels). */
+function labels(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of text.split(',').filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new CliError(`--labels takes key=value pairs separated by commas, got "${part}"`);
+    out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `key=value:Effect,key:Effect` (kubectl taint's syntax). */
+function taints(text: string | undefined): { key: string; value?: string; effect: string }[] | undefined {
+  if (text === undefined) return undefined;
+  return text.split(',').filter(Boolean).map((part) => {
+    const m = /^([^=:]+)(?:=([^:]*))?:(.+)$/.exec(part);
+    if (!m) throw new CliError(`--taints takes key=value:Effect items separated by commas, got "${part}"`);
+    return m[2] === undefined ? { key: m[1], effect: m[3] } : { key: m[1], value: m[2], effect: m[3] };
+  });
+}
+
 const clusterQuery = (o: any) => (o.cluster ? `?cluster=${encodeURIComponent(o.cluster)}` : '');
 
 export function registerNodeGroupCommands(program: Command): void {
@@ -24,11 +46,13 @@ export function registerNodeGroupCommands(program: Command): void {
     const res = await api(o, 'POST', '/nodegroups', {
       cluster: o.cluster, name: o.name, instanceType: o.instanceType, subnetIds,
       desiredSize: count('--desired', o.desired), minSize: count('--min', o.min), maxSize: count('--max', o.max),
+      labels: labels(o.labels), taints: taints(o.taints),
     });
     showDone(o, res, `node group ${res.name} created in cluster ${res.clusterName}: ${res.desiredSize} × ${res.instanceType}`);
   }).requiredOption('--cluster <name>', 'the AWS cluster').requiredOption('--name <name>', 'node group name')
     .requiredOption('--instance-type <type>', 'EC2 instance type, e.g. m5.large').requiredOption('--subnets <ids>', 'comma-separated subnets of the cluster\'s VPC')
-    .requiredOption('--desired <n>', 'desired number of instances').option('--min <n>', 'minimum size (default 1, or 0 when --desired 0)').option('--max <n>', 'maximum size (default --desired)');
+    .requiredOption('--desired <n>', 'desired number of instances').option('--min <n>', 'minimum size (default 1, or 0 when --desired 0)').option('--max <n>', 'maximum size (default --desired)')
+    .option('--labels <k=v,...>', 'Kubernetes labels of every instance\'s Node').option('--taints <key=value:Effect,...>', 'taints of every instance\'s Node (NoSchedule, PreferNoSchedule, NoExecute)');
   leaf(ng, 'scale <name>', 'set the desired size (and --min/--max); instances are launched or terminated', async (o, name) => {
     const res = await api(o, 'PATCH', `/nodegroups/${encodeURIComponent(name)}${clusterQuery(o)}`, {
       desiredSize: count('--desired', o.desired), minSize: count('--min', o.min), maxSize: count('--max', o.max),

@@ -224,6 +224,9 @@ export interface NodeGroupInstance {
   privateIp: string;
   /** The instance's primary ENI (its address). */
   eniId: string;
+  /** The group's Kubernetes labels and taints when the instance was launched. */
+  labels?: Record<string, string>;
+  taints?: { key: string; value?: string; effect: string }[];
 }
 
 /** An EKS managed node group: its instances are SuperNode rows with `instance` set. */
@@ -235,6 +238,9 @@ export interface NodeGroup extends RecordBase {
   minSize: number;
   maxSize: number;
   desiredSize: number;
+  /** Kubernetes labels and taints every instance's Node gets. */
+  labels?: Record<string, string>;
+  taints?: { key: string; value?: string; effect: string }[];
 }
 
 export type QuotaName =

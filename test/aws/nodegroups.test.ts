@@ -50,6 +50,20 @@ describe('EKS managed node groups', () => {
     }
   });
 
+  it('gives a group\'s labels and taints to its Nodes, and refuses a bad taint effect', async () => {
+    nodelessOk(n, ['nodegroup', 'create', '--cluster', 'default', '--name', 'gpu', '--instance-type', 't3.medium', '--subnets', subnets[2].id, '--desired', '1', '--labels', 'team=ml,tier=batch', '--taints', 'dedicated=ml:NoSchedule']);
+    const node = await waitFor('the gpu node', () => nodes(n).find((x) => x.metadata.labels['eks.amazonaws.com/nodegroup'] === 'gpu' && ready(x)));
+    assert.equal(node.metadata.labels.team, 'ml');
+    assert.equal(node.metadata.labels.tier, 'batch');
+    assert.deepEqual(node.spec.taints, [{ key: 'dedicated', value: 'ml', effect: 'NoSchedule' }]);
+    assert.equal(node.status.allocatable.pods, '17');
+    assert.equal(node.metadata.labels['topology.kubernetes.io/zone'], 'us-east-1c');
+    const r = nodeless(n, ['nodegroup', 'create', '--cluster', 'default', '--name', 'bad', '--instance-type', 't3.medium', '--subnets', subnets[0].id, '--desired', '1', '--taints', 'a=b:Sometimes']);
+    assert.match(r.stderr, /InvalidParameterException: taint .* needs a key, an optional value and an effect of NoSchedule, PreferNoSchedule, NoExecute/);
+    nodelessOk(n, ['nodegroup', 'delete', 'gpu']);
+    await waitFor('2 nodes again', () => (nodes(n).length === 2 ? true : undefined));
+  });
+
   it('runs a pod on an instance', async () => {
     kc(n, ['run', 'web', '--image=nginx', '--restart=Never']);
     const pod = await waitFor('pod Running', () => {

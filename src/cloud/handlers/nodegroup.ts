@@ -12,6 +12,7 @@ export const nodeGroupRoutes: RouteDef[] = [
       cluster: body.str('cluster'), name: body.str('name'), instanceType: body.str('instanceType'),
       subnetIds: body.strList('subnetIds') ?? [], desiredSize: body.int('desiredSize') as number,
       minSize: body.int('minSize'), maxSize: body.int('maxSize'),
+      labels: body.object('labels'), taints: body.raw('taints') as never,
     }),
   },
   { method: 'GET', path: '/nodegroups/:name', handle: ({ cloud, params, query }) => cloud.nodeGroups.get(params.name, q(query, 'cluster')) },

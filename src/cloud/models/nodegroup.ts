@@ -22,6 +22,35 @@ export interface CreateNodeGroupInput {
   desiredSize: number;
   minSize?: number;
   maxSize?: number;
+  labels?: Record<string, string>;
+  taints?: { key: string; value?: string; effect: string }[];
+}
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+/** Kubernetes label keys and values, checked before they reach a Node; kept in a prototype-free map. */
+function checkLabels(labels: unknown): Record<string, string> | undefined {
+  if (labels === undefined) return undefined;
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) throw new EksInvalidParameter('labels must be an object of string values');
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(labels)) {
+    if (!LABEL_KEY.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) throw new EksInvalidParameter(`label ${JSON.stringify(k)}=${JSON.stringify(v)} is not a valid Kubernetes label`);
+    out[k] = v;
+  }
+  return { ...out };
+}
+
+function checkTaints(taints: unknown): { key: string; value?: string; effect: string }[] | undefined {
+  if (taints === undefined) return undefined;
+  if (!Array.isArray(taints)) throw new EksInvalidParameter('taints must be a list');
+  return taints.map((t) => {
+    if (typeof t !== 'object' || t === null || typeof t.key !== 'string' || !LABEL_KEY.test(t.key) || (t.value !== undefined && (typeof t.value !== 'string' || !LABEL_VALUE.test(t.value))) || !EFFECTS.includes(t.effect)) {
+      throw new EksInvalidParameter(`taint ${JSON.stringify(t)} needs a key, an optional value and an effect of ${EFFECTS.join(', ')}`);
+    }
+    return t.value === undefined ? { key: t.key, effect: t.effect } : { key: t.key, value: t.value, effect: t.effect };
+  });
 }
 
 /** EKS's 404 for a node group it does not know. */
@@ -69,9 +98,12 @@ export class NodeGroupModel {
     const minSize = input.minSize ?? Math.min(1, desiredSize);
     const maxSize = input.maxSize ?? Math.max(1, desiredSize);
     checkSizes(minSize, maxSize, desiredSize);
+    const labels = checkLabels(input.labels);
+    const taints = checkTaints(input.taints);
     const group: NodeGroup = {
       id: newId('nodegroup', (x) => this.s.nodeGroups.has(x)),
       name, clusterName: cluster.name, instanceType: type.name, subnetIds, minSize, maxSize, desiredSize, createdTime: now(),
+      ...(labels ? { labels } : {}), ...(taints?.length ? { taints } : {}),
     };
     await this.s.nodeGroups.insert(group);
     this.s.emit({ kind: 'nodegroup', type: 'created', id: group.id, object: clone(group) });
@@ -124,7 +156,10 @@ export class NodeGroupModel {
       // us-east-1's private DNS names: ip-<address with dashes>.ec2.internal.
       name: `ip-${eni.primaryIp.replaceAll('.', '-')}.ec2.internal`,
       clusterName: group.clusterName, subnetId, zone: eni.zone, state: 'running', createdTime: now(),
-      instance: { instanceId, instanceType: group.instanceType, nodegroup: group.name, privateIp: eni.primaryIp, eniId: eni.id },
+      instance: {
+        instanceId, instanceType: group.instanceType, nodegroup: group.name, privateIp: eni.primaryIp, eniId: eni.id,
+        ...(group.labels ? { labels: group.labels } : {}), ...(group.taints ? { taints: group.taints } : {}),
+      },
     };
     await this.s.superNodes.insert(node);
     this.s.emit({ kind: 'supernode', type: 'created', id: node.id, object: clone(node) });

@@ -5,6 +5,8 @@ import type { NodeGroupInstance } from '../../cloud/types.js';
 
 export function nodeGroupLabels(inst: NodeGroupInstance, zone: string, region: string, hostname: string): Record<string, string> {
   return {
+    // The group's own labels first: EKS's take precedence over a user label of the same key.
+    ...inst.labels,
     'node.kubernetes.io/instance-type': inst.instanceType, 'beta.kubernetes.io/instance-type': inst.instanceType,
     'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': region,
     'failure-domain.beta.kubernetes.io/zone': zone, 'failure-domain.beta.kubernetes.io/region': region,
