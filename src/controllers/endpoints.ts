@@ -59,20 +59,7 @@ export class EndpointsController {
     this.svcInf = ctx.informer(refs.services);
     this.podInf = ctx.informer(refs.pods);
     this.epInf = ctx.informer(refs.endpoints);
-    const onSvc = (s: KubeObject) => this.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
-    this.svcInf.on({ add: onSvc, update: (_o, s) => onSvc(s), delete: onSvc });
-    const onPod = (p: KubeObject) => {
-      for (const s of this.svcInf.list(p.metadata.namespace)) {
-        if (s.spec?.selector && Object.keys(s.spec.selector).length && selectorFromSet(s.spec.selector).matches(p.metadata.labels)) onSvc(s);
-      }
-    };
-    this.podInf.on({
-      add: onPod, delete: onPod,
-      update: (o, p) => {
-        onPod(p);
-        if (!deepEqual(o.metadata.labels, p.metadata.labels)) onPod(o);
-      },
-    });
+    queueServicesOnChange(this.svcInf, this.podInf, (key) => this.queue.add(key));
   }
 
   async run(): Promise<void> {
@@ -118,4 +105,25 @@ export class EndpointsController {
       }
     }
   }
+}
+
+/**
+ * What the Endpoints and EndpointSlice controllers both react to: a Service's own changes, and a change
+ * of any pod its selector matches (before and after a relabel), each as the Service's key.
+ */
+export function queueServicesOnChange(svcInf: Informer, podInf: Informer, add: (key: string) => void): void {
+  const onSvc = (s: KubeObject) => add(`${s.metadata.namespace}/${s.metadata.name}`);
+  svcInf.on({ add: onSvc, update: (_o, s) => onSvc(s), delete: onSvc });
+  const onPod = (p: KubeObject) => {
+    for (const s of svcInf.list(p.metadata.namespace)) {
+      if (s.spec?.selector && Object.keys(s.spec.selector).length && selectorFromSet(s.spec.selector).matches(p.metadata.labels)) onSvc(s);
+    }
+  };
+  podInf.on({
+    add: onPod, delete: onPod,
+    update: (o, p) => {
+      onPod(p);
+      if (!deepEqual(o.metadata.labels, p.metadata.labels)) onPod(o);
+    },
+  });
 }

@@ -11,7 +11,7 @@ import { WorkQueue } from '../client/workqueue/queue.js';
 import { ControllerContext, ignoreNotFound, ignoreStale } from './util/context.js';
 import { isPodReady, isTerminal, nowIso } from './util/pods.js';
 import { deepEqual } from './util/hash.js';
-import { targetPort } from './endpoints.js';
+import { queueServicesOnChange, targetPort } from './endpoints.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -94,20 +94,7 @@ export class EndpointSliceController {
     this.podInf = ctx.informer(refs.pods);
     this.sliceInf = ctx.informer(refs.endpointslices);
     this.nodeInf = ctx.informer(refs.nodes);
-    const onSvc = (s: KubeObject) => this.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
-    this.svcInf.on({ add: onSvc, update: (_o, s) => onSvc(s), delete: onSvc });
-    const onPod = (p: KubeObject) => {
-      for (const s of this.svcInf.list(p.metadata.namespace)) {
-        if (s.spec?.selector && Object.keys(s.spec.selector).length && selectorFromSet(s.spec.selector).matches(p.metadata.labels)) onSvc(s);
-      }
-    };
-    this.podInf.on({
-      add: onPod, delete: onPod,
-      update: (o, p) => {
-        onPod(p);
-        if (!deepEqual(o.metadata.labels, p.metadata.labels)) onPod(o);
-      },
-    });
+    queueServicesOnChange(this.svcInf, this.podInf, (key) => this.queue.add(key));
     // A slice changed or removed by someone else is put back as the controller wants it.
     const onSlice = (sl: KubeObject) => {
       const svc = sl.metadata.labels?.[SERVICE_NAME_LABEL];
