@@ -8,8 +8,7 @@
 import type http from 'node:http';
 import { errors } from '../status.js';
 import { forbiddenError, type AuthorizationAttributes, type AuthorizationResult } from './authorizer.js';
-import { splitServiceAccount } from './rbac.js';
-import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, type UserInfo } from './user.js';
+import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, splitServiceAccountUsername, type UserInfo } from './user.js';
 
 const USER = 'impersonate-user';
 const GROUP = 'impersonate-group';
@@ -55,7 +54,7 @@ export async function impersonate(headers: Record<string, string[] | undefined>,
   };
   let username: string;
   let groups: string[] = [];
-  const sa = splitServiceAccount(user);
+  const sa = splitServiceAccountUsername(user);
   if (sa) {
     await ask({ apiGroup: '', apiVersion: 'v1', resource: 'serviceaccounts', namespace: sa.namespace, name: sa.name });
     username = user;

@@ -9,7 +9,7 @@
 // bindings only. docs/auth.md.
 import type { KubeObject } from '../../api/types.js';
 import type { AuthorizationAttributes, AuthorizationResult, Authorizer, NonResourceRule, ResourceRule, Rules } from './authorizer.js';
-import type { UserInfo } from './user.js';
+import { serviceAccountUsername, type UserInfo } from './user.js';
 import { selectorFromLabelSelector, SelectorError } from '../../api/selectors.js';
 
 /** rbacv1.PolicyRule. */
@@ -88,22 +88,12 @@ export const rulesAllow = (a: AuthorizationAttributes, rules: PolicyRule[]) => r
 
 // ---- subjects ---------------------------------------------------------------------------
 
-export const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
-
-/** serviceaccount.SplitUsername: `system:serviceaccount:NS:NAME`, both valid names. */
-export function splitServiceAccount(username: string): { namespace: string; name: string } | undefined {
-  if (!username.startsWith(SERVICE_ACCOUNT_PREFIX)) return undefined;
-  const parts = username.slice(SERVICE_ACCOUNT_PREFIX.length).split(':');
-  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
-  return { namespace: parts[0], name: parts[1] };
-}
-
 /** Index keys a subject is filed under; a ServiceAccount without a namespace takes its binding's. */
 function subjectKey(s: Subject, bindingNamespace: string): string | undefined {
   switch (s.kind) {
     case 'User': return `u\0${s.name}`;
     case 'Group': return `g\0${s.name}`;
-    case 'ServiceAccount': return `u\0${SERVICE_ACCOUNT_PREFIX}${s.namespace || bindingNamespace}:${s.name}`;
+    case 'ServiceAccount': return `u\0${serviceAccountUsername(s.namespace || bindingNamespace, s.name)}`;
   }
   return undefined;
 }
