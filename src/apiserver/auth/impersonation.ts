@@ -8,7 +8,7 @@
 import type http from 'node:http';
 import { errors } from '../status.js';
 import { forbiddenError, type AuthorizationAttributes, type AuthorizationResult } from './authorizer.js';
-import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, splitServiceAccountUsername, type UserInfo } from './user.js';
+import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, serviceAccountGroups, splitServiceAccountUsername, type UserInfo } from './user.js';
 
 const USER = 'impersonate-user';
 const GROUP = 'impersonate-group';
@@ -52,17 +52,15 @@ export async function impersonate(headers: Record<string, string[] | undefined>,
     const r = await authorize(attrs);
     if (r.decision !== 'Allow') throw forbiddenError(attrs, r.reason);
   };
-  let username: string;
+  const username = user;
   let groups: string[] = [];
   const sa = splitServiceAccountUsername(user);
   if (sa) {
     await ask({ apiGroup: '', apiVersion: 'v1', resource: 'serviceaccounts', namespace: sa.namespace, name: sa.name });
-    username = user;
     // A service account's groups are known: they are added unless groups were asked for.
-    if (!groupsAsked.length) groups = ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`];
+    if (!groupsAsked.length) groups = serviceAccountGroups(sa.namespace);
   } else {
     await ask({ apiGroup: '', apiVersion: 'v1', resource: 'users', name: user });
-    username = user;
   }
   for (const g of groupsAsked) {
     await ask({ apiGroup: '', apiVersion: 'v1', resource: 'groups', name: g });
