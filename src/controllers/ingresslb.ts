@@ -10,7 +10,7 @@ import { Controller, type ControllerOptions } from '../client/controller.js';
 import { EventRecorder } from '../client/record/events.js';
 import type { Cloud } from '../cloud/cloud.js';
 import { CloudError } from '../cloud/errors.js';
-import { isAlreadyExists, isNotFound } from './util/context.js';
+import { ignoreNotFound, isAlreadyExists, splitKey } from './util/context.js';
 
 export const IS_DEFAULT_INGRESS_CLASS = 'ingressclass.kubernetes.io/is-default-class';
 
@@ -73,9 +73,7 @@ export class IngressLBController extends Controller {
   }
 
   async sync(key: string): Promise<void> {
-    const at = key.indexOf('/');
-    const ns = key.slice(0, at);
-    const name = key.slice(at + 1);
+    const [ns, name] = splitKey(key);
     const ing = this.ingresses.get(ns, name);
     const tag = `ingress/${ns}/${name}`;
     // Load balancers this Ingress name had under another uid, or that it no longer wants.
@@ -98,10 +96,6 @@ export class IngressLBController extends Controller {
     }
     const ingress = [{ ip: lb.address }];
     if (JSON.stringify(ing.status?.loadBalancer?.ingress ?? []) === JSON.stringify(ingress)) return;
-    try {
-      await this.client.updateStatus(refs.ingresses, { ...ing, status: { ...ing.status, loadBalancer: { ingress } } });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    await ignoreNotFound(this.client.updateStatus(refs.ingresses, { ...ing, status: { ...ing.status, loadBalancer: { ingress } } }));
   }
 }

@@ -11,7 +11,7 @@ import { EventRecorder } from '../client/record/events.js';
 import { deepCopy } from '../api/deepcopy.js';
 import type { Cloud } from '../cloud/cloud.js';
 import { CloudError } from '../cloud/errors.js';
-import { isNotFound } from './util/context.js';
+import { ignoreNotFound, splitKey } from './util/context.js';
 
 export const LB_CLEANUP_FINALIZER = 'service.kubernetes.io/load-balancer-cleanup';
 export const TENCENT_INTERNAL_SUBNET = 'service.kubernetes.io/qcloud-loadbalancer-internal-subnetid';
@@ -66,8 +66,8 @@ export class ServiceLBController extends Controller {
   }
 
   async sync(key: string): Promise<void> {
-    const i = key.indexOf('/');
-    const svc = this.services.get(key.slice(0, i), key.slice(i + 1));
+    const [ns, name] = splitKey(key);
+    const svc = this.services.get(ns, name);
     if (!svc) return;
     const lb = svc.metadata.uid ? this.cloud.loadBalancers.findByService(this.cluster, svc.metadata.uid) : undefined;
     if (!wantsLB(svc)) {
@@ -84,7 +84,7 @@ export class ServiceLBController extends Controller {
       if (svc.spec?.type !== 'LoadBalancer' && svc.status?.loadBalancer?.ingress) {
         await this.update(next);
         const fresh = await this.client.tryGet(refs.services, svc.metadata.namespace, svc.metadata.name!);
-        if (fresh) await this.client.updateStatus(refs.services, { ...fresh, status: { ...fresh.status, loadBalancer: {} } }).catch((e) => { if (!isNotFound(e)) throw e; });
+        if (fresh) await ignoreNotFound(this.client.updateStatus(refs.services, { ...fresh, status: { ...fresh.status, loadBalancer: {} } }));
         return;
       }
       await this.update(next);
@@ -121,12 +121,7 @@ export class ServiceLBController extends Controller {
     }
   }
 
-  private async update(o: KubeObject): Promise<KubeObject | undefined> {
-    try {
-      return await this.client.update(refs.services, o);
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+  private update(o: KubeObject): Promise<KubeObject | undefined> {
+    return ignoreNotFound(this.client.update(refs.services, o));
   }
 }
