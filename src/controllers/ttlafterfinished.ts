@@ -8,10 +8,11 @@
 // expired is queued again for the moment it is, on the controller's clock.
 import type { KubeObject } from '../api/types.js';
 import type { Client } from '../client/types.js';
-import { ApiError, refs } from '../client/types.js';
+import { refs } from '../client/types.js';
 import { InformerView, SharedInformers } from '../client/cache/shared.js';
 import { keyOf } from '../client/cache/informer.js';
 import { Controller, type ControllerOptions } from '../client/controller.js';
+import { deleteExact, splitKey } from './util/context.js';
 
 export interface TTLAfterFinishedOptions extends ControllerOptions {
   /** The cluster's shared informers (else its own). */
@@ -56,25 +57,14 @@ export class TTLAfterFinishedController extends Controller {
 
   /** processJob: the cached Job first; if expired, the API's copy, checked again, then deleted. */
   async sync(key: string): Promise<void> {
-    const i = key.indexOf('/');
-    const cached = this.jobs.get(key.slice(0, i), key.slice(i + 1));
+    const [ns, name] = splitKey(key);
+    const cached = this.jobs.get(ns, name);
     if (!cached || cached.metadata.deletionTimestamp || !this.expired(cached)) return;
-    let fresh: KubeObject;
-    try {
-      fresh = await this.client.get(refs.jobs, cached.metadata.namespace, cached.metadata.name!);
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 404) return;
-      throw e;
-    }
-    // The TTL may have been changed since the cache saw it.
-    if (fresh.metadata.deletionTimestamp || !this.expired(fresh)) return;
+    const fresh = await this.client.tryGet(refs.jobs, cached.metadata.namespace, cached.metadata.name!);
+    // Gone, or the TTL changed since the cache saw it.
+    if (!fresh || fresh.metadata.deletionTimestamp || !this.expired(fresh)) return;
     this.log.info({ job: key }, 'Cleaning up Job');
-    try {
-      await this.client.delete(refs.jobs, fresh.metadata.namespace, fresh.metadata.name!, { propagationPolicy: 'Foreground', preconditions: { uid: fresh.metadata.uid } });
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 404) return;
-      throw e;
-    }
+    await deleteExact(this.client, refs.jobs, fresh, { propagationPolicy: 'Foreground' });
   }
 
   /**
