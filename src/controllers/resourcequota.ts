@@ -14,7 +14,7 @@ import { Controller, type ControllerOptions } from '../client/controller.js';
 import type { Informer } from '../client/cache/informer.js';
 import { keyOf } from '../client/cache/informer.js';
 import type { Client, ResourceRef } from '../client/types.js';
-import { isConflict, isNotFound } from './util/context.js';
+import { isConflict, isNotFound, splitKey } from './util/context.js';
 import type { ClockTimer } from '../util/clock.js';
 
 /** --resource-quota-sync-period's default. */
@@ -103,15 +103,10 @@ export class ResourceQuotaController extends Controller {
 
   /** syncResourceQuota: status.hard from spec.hard, status.used counted anew for every hard resource. */
   async sync(key: string): Promise<void> {
-    const [ns, name] = key.split('/');
+    const [ns, name] = splitKey(key);
     // The stored quota, not the cache: admission may have charged it a moment ago.
-    let q: KubeObject;
-    try {
-      q = await this.client.get(QUOTAS, ns, name);
-    } catch (e) {
-      if (isNotFound(e)) return;
-      throw e;
-    }
+    const q = await this.client.tryGet(QUOTAS, ns, name);
+    if (!q) return;
     const hard = parseResourceList(q.spec?.hard);
     const hardNames = [...hard.keys()];
     let used: ResourceList = parseResourceList(q.status?.used);
