@@ -77,8 +77,12 @@ describe('EKS managed node groups', () => {
   it('scales up and down through nodegroup scale', async () => {
     nodelessOk(n, ['nodegroup', 'scale', 'ng1', '--desired', '3']);
     await waitFor('3 Ready nodes', () => { const l = nodes(n); return l.length === 3 && l.every(ready) ? l : undefined; });
-    const r = nodeless(n, ['nodegroup', 'scale', 'ng1', '--desired', '4']);
+    let r = nodeless(n, ['nodegroup', 'scale', 'ng1', '--desired', '4']);
     assert.match(r.stderr, /InvalidParameterException: desiredSize 4 must be between minSize 1 and maxSize 3/);
+    // An absurd size is refused before any instance is launched (it once launched until the subnet ran out).
+    r = nodeless(n, ['nodegroup', 'scale', 'ng1', '--desired', '100000000000000000000', '--max', '100000000000000000000']);
+    assert.match(r.stderr, /InvalidParameterException: maxSize 100000000000000000000 is more than the 450 nodes a managed node group may have/);
+    assert.equal(nodes(n).length, 3);
     const one = nodes(n)[0].metadata.name;
     const del = nodeless(n, ['supernode', 'remove', one]);
     assert.match(del.stderr, /is instance i-[0-9a-f]{17} of node group ng1; scale the node group instead/);

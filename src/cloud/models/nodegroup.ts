@@ -171,12 +171,17 @@ export class NodeGroupModel {
   }
 }
 
+const MAX_GROUP_NODES = 450;
+
 /** EKS's scaling config rules (nodeless's wording; the code is EKS's). */
 function checkSizes(min: unknown, max: unknown, desired: unknown): void {
   for (const [what, v] of [['desiredSize', desired], ['minSize', min], ['maxSize', max]] as const) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new EksInvalidParameter(`${what} must be a whole number of 0 or more, got ${JSON.stringify(v)}`);
   }
   if ((max as number) < 1) throw new EksInvalidParameter('maxSize must be at least 1');
+  // EKS's quota of nodes per managed node group; a group launches its instances one by one, so an
+  // unbounded size would keep the request launching until the subnet runs out of addresses.
+  if ((max as number) > MAX_GROUP_NODES) throw new EksInvalidParameter(`maxSize ${max} is more than the ${MAX_GROUP_NODES} nodes a managed node group may have`);
   if ((min as number) > (max as number)) throw new EksInvalidParameter(`minSize ${min} can't be greater than maxSize ${max}`);
   if ((desired as number) < (min as number) || (desired as number) > (max as number)) {
     throw new EksInvalidParameter(`desiredSize ${desired} must be between minSize ${min} and maxSize ${max}`);
