@@ -70,6 +70,22 @@ export class Table<T extends Row> {
     this.attach(rec);
   }
 
+  /** Adds every row of this kind stored in `store`, page by page, each through `fix` first if given. */
+  async loadAll(store: Store = this.store, fix?: (rec: T) => void): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.list(`/cloud/${this.kind}/`, { limit: 10_000, after });
+      for (const item of page.items) {
+        const rec = JSON.parse(item.json) as T;
+        rec.rv = item.rv;
+        fix?.(rec);
+        this.load(rec);
+      }
+      if (!page.continueAfter) break;
+      after = page.continueAfter;
+    }
+  }
+
   /** Makes `rec` visible at once and resolves when it is durable; undone if the write fails. */
   async insert(rec: T): Promise<T> {
     this.attach(rec);
@@ -207,22 +223,14 @@ export class CloudState {
   }
 
   async load(): Promise<void> {
+    const enis = this.enis as unknown as Table<Row>;
     for (const table of this.tables()) {
-      let after: string | undefined;
-      const prefix = `/cloud/${table.kind}/`;
-      for (;;) {
-        const page = await this.store.list(prefix, { limit: 10_000, after });
-        for (const item of page.items) {
-          const rec = JSON.parse(item.json) as Row;
-          rec.rv = item.rv;
-          if (table === (this.enis as unknown as Table<Row>) && Array.isArray((rec as Eni).securityGroupIds)) (rec as Eni).securityGroupIds = sharedGroups((rec as Eni).securityGroupIds);
-          table.load(rec);
-        }
-        if (!page.continueAfter) break;
-        after = page.continueAfter;
-      }
+      await table.loadAll(this.store, table === enis ? (rec) => {
+        if (Array.isArray((rec as Eni).securityGroupIds)) (rec as Eni).securityGroupIds = sharedGroups((rec as Eni).securityGroupIds);
+      } : undefined);
     }
   }
+
 
   onChange(listener: (c: CloudChange) => void): () => void {
     this.listeners.add(listener);

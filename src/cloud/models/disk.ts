@@ -64,14 +64,9 @@ export class DiskModel {
   }
 
   async load(store: Store = this.s.store): Promise<void> {
-    let after: string | undefined;
-    for (;;) {
-      const page = await store.list('/cloud/disk/', { limit: 10_000, after });
-      for (const item of page.items) this.table.load({ ...(JSON.parse(item.json) as Disk), rv: item.rv });
-      if (!page.continueAfter) break;
-      after = page.continueAfter;
-    }
+    await this.table.loadAll(store);
   }
+
 
   list(filter: DiskFilter = {}): Disk[] {
     return this.table.all().filter((d) => (!filter.zone || d.zone === filter.zone)

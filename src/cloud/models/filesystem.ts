@@ -44,16 +44,9 @@ export class FileSystemModel {
 
   /** Reads the records from the store (their ENIs, loaded with the cloud, already hold the addresses). */
   async load(store: Store = this.s.store): Promise<void> {
-    for (const table of [this.cfs, this.nfs]) {
-      let after: string | undefined;
-      for (;;) {
-        const page = await store.list(`/cloud/${table.kind}/`, { limit: 10_000, after });
-        for (const item of page.items) table.load({ ...(JSON.parse(item.json) as FileSystem), rv: item.rv });
-        if (!page.continueAfter) break;
-        after = page.continueAfter;
-      }
-    }
+    for (const table of [this.cfs, this.nfs]) await table.loadAll(store);
   }
+
 
   private table(type: unknown): Table<FileSystem> {
     if (type === 'cfs') return this.cfs;

@@ -32,14 +32,9 @@ export class LoadBalancerModel {
   }
 
   async load(store: Store = this.s.store): Promise<void> {
-    let after: string | undefined;
-    for (;;) {
-      const page = await store.list('/cloud/loadbalancer/', { limit: 10_000, after });
-      for (const item of page.items) this.table.load({ ...(JSON.parse(item.json) as LoadBalancer), rv: item.rv });
-      if (!page.continueAfter) break;
-      after = page.continueAfter;
-    }
+    await this.table.loadAll(store);
   }
+
 
   list(filter: { cluster?: string } = {}): LoadBalancer[] {
     return this.table.all().filter((l) => !filter.cluster || l.cluster === filter.cluster).map(clone);
