@@ -10,13 +10,12 @@
 //   ramPermission        the controller's RAM role may call the EIP API (default true; false: Forbidden.RAM)
 //   bindAfterRollout     fix A of the report: a Deployment's new pod gets the static EIP its old pod holds
 //                        only once that old pod is gone (default false)
-import type { FieldError, KubeObject } from '../../api/types.js';
+import type { FieldError } from '../../api/types.js';
 import type { ValidationInterface } from '../../apiserver/admission/types.js';
 import { handling } from '../../apiserver/admission/types.js';
 import { errors } from '../../apiserver/status.js';
-import type { Informer } from '../../client/cache/informer.js';
-import { InformerView, type SharedInformers } from '../../client/cache/shared.js';
-import { refs } from '../../client/types.js';
+import { WatchedConfigMap } from '../../client/cache/configmap.js';
+import type { SharedInformers } from '../../client/cache/shared.js';
 
 export const PODEIP_CONFIG = { namespace: 'kube-system', name: 'ack-extend-network-controller' } as const;
 
@@ -73,54 +72,34 @@ export function podEipConfigValidation(): ValidationInterface & { name: 'PodEIPC
  * ConfigMaps; `onChange` tells the controller to look at its pods again.
  */
 export class PodEipConfig {
-  private readonly informer: Informer;
-  private readonly view: InformerView;
-  private current: PodEipSettings = { ...DEFAULT_PODEIP_SETTINGS };
-  private rv = 0;
-  private readonly listeners = new Set<() => void>();
+  private readonly cm: WatchedConfigMap<Readonly<PodEipSettings>>;
 
-  constructor(private readonly informers: SharedInformers) {
-    this.informer = informers.informer(refs.configmaps, { namespace: PODEIP_CONFIG.namespace });
-    this.view = new InformerView(this.informer, (cm) => cm.metadata.name === PODEIP_CONFIG.name);
-    this.view.on({ add: (cm) => this.observe(cm), update: (_o, cm) => this.observe(cm), delete: (cm) => this.observe(cm, true) });
+  constructor(informers: SharedInformers) {
+    this.cm = new WatchedConfigMap<Readonly<PodEipSettings>>(informers, {
+      namespace: PODEIP_CONFIG.namespace, name: PODEIP_CONFIG.name,
+      parse: parsePodEipConfig, same: (a, b) => KEYS.every((k) => a[k] === b[k]),
+    });
   }
 
   /** The settings as last seen. */
   settings(): Readonly<PodEipSettings> {
-    return this.current;
+    return this.cm.value();
   }
 
   /** The freshest settings (admission): waits for the first list, and reads the ConfigMap while the informer re-lists. */
-  async fresh(): Promise<Readonly<PodEipSettings>> {
-    await this.view.hasSynced();
-    if (!this.informer.watching) {
-      const cm = await this.informers.client.tryGet(refs.configmaps, PODEIP_CONFIG.namespace, PODEIP_CONFIG.name);
-      if (cm) this.observe(cm);
-    }
-    return this.current;
+  fresh(): Promise<Readonly<PodEipSettings>> {
+    return this.cm.fresh();
   }
 
   hasSynced(): Promise<void> {
-    return this.view.hasSynced();
+    return this.cm.hasSynced();
   }
 
   onChange(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return this.cm.onChange(fn);
   }
 
   close(): void {
-    this.view.close();
-    this.listeners.clear();
-  }
-
-  private observe(cm: KubeObject, deleted = false): void {
-    const rv = Number(cm.metadata.resourceVersion) || 0;
-    if (rv < this.rv) return;
-    this.rv = rv;
-    const next = parsePodEipConfig(deleted ? undefined : cm.data);
-    if (KEYS.every((k) => next[k] === this.current[k])) return;
-    this.current = next;
-    for (const fn of this.listeners) fn();
+    this.cm.close();
   }
 }

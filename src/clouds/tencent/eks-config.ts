@@ -11,74 +11,47 @@
 // change at once. Until then, and while the informer re-lists after a broken
 // watch, admission reads the ConfigMap itself (fresh()).
 import type { KubeObject } from '../../api/types.js';
-import type { Informer } from '../../client/cache/informer.js';
-import { InformerView, type SharedInformers } from '../../client/cache/shared.js';
-import { refs } from '../../client/types.js';
+import { WatchedConfigMap } from '../../client/cache/configmap.js';
+import type { SharedInformers } from '../../client/cache/shared.js';
 import { EKS_CONFIG, effectiveAnnotations, parseClusterDefaults, podEksSettings, type EksSettings } from './annotations.js';
 
 export class EksConfig {
-  private readonly informer: Informer;
-  private readonly view: InformerView;
-  /** The defaults as last seen, and the resourceVersion they come from (0: no ConfigMap). */
-  private current: Readonly<Record<string, string>> = parseClusterDefaults(undefined);
-  private rv = 0;
-  private readonly listeners = new Set<() => void>();
+  private readonly cm: WatchedConfigMap<Readonly<Record<string, string>>>;
 
-  constructor(private readonly informers: SharedInformers) {
-    this.informer = informers.informer(refs.configmaps, { namespace: EKS_CONFIG.namespace });
-    this.view = new InformerView(this.informer, (cm) => cm.metadata.name === EKS_CONFIG.name);
-    this.view.on({ add: (cm) => this.observe(cm), update: (_o, cm) => this.observe(cm), delete: (cm) => this.observe(cm, true) });
+  constructor(informers: SharedInformers) {
+    this.cm = new WatchedConfigMap(informers, {
+      namespace: EKS_CONFIG.namespace, name: EKS_CONFIG.name, resetWhenAbsent: true,
+      parse: (data) => parseClusterDefaults(data?.[EKS_CONFIG.key]), same: (a, b) => a === b,
+    });
   }
 
   /** The cluster defaults as last seen (the kubelets and controllers, which act on pods already admitted). */
   defaults(): Readonly<Record<string, string>> {
-    return this.current;
+    return this.cm.value();
   }
 
   /** The freshest defaults (admission): waits for the informer's first list, and reads the ConfigMap while it re-lists. */
-  async fresh(): Promise<Readonly<Record<string, string>>> {
-    await this.view.hasSynced();
-    if (!this.informer.watching) {
-      const cm = await this.informers.client.tryGet(refs.configmaps, EKS_CONFIG.namespace, EKS_CONFIG.name);
-      if (cm) this.observe(cm);
-      else if (!this.informer.watching) this.set(parseClusterDefaults(undefined), this.rv);
-    }
-    return this.current;
+  fresh(): Promise<Readonly<Record<string, string>>> {
+    return this.cm.fresh();
   }
 
   /** The pod's annotations over the cluster defaults (the pod wins). */
-  effective(pod: KubeObject, defaults = this.current): Record<string, string> {
+  effective(pod: KubeObject, defaults = this.cm.value()): Record<string, string> {
     return effectiveAnnotations(pod, defaults);
   }
 
   /** The pod's typed settings, with EKS's defaults for what neither sets. */
-  settings(pod: KubeObject, defaults = this.current): EksSettings {
+  settings(pod: KubeObject, defaults = this.cm.value()): EksSettings {
     return podEksSettings(defaults, pod.metadata?.annotations);
   }
 
   /** Calls `fn` whenever the defaults change; returns the function that stops it. */
   onChange(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return this.cm.onChange(fn);
   }
 
   /** Stops listening to the shared informer (which runs on for the cluster's other components). */
   close(): void {
-    this.view.close();
-    this.listeners.clear();
-  }
-
-  /** Takes a version of the ConfigMap unless a newer one was seen (a read-through and the watch may cross). */
-  private observe(cm: KubeObject, deleted = false): void {
-    const rv = Number(cm.metadata.resourceVersion) || 0;
-    if (rv < this.rv) return;
-    this.set(parseClusterDefaults(deleted ? undefined : cm.data?.[EKS_CONFIG.key]), rv);
-  }
-
-  private set(defaults: Readonly<Record<string, string>>, rv: number): void {
-    this.rv = rv;
-    if (defaults === this.current) return;
-    this.current = defaults;
-    for (const fn of this.listeners) fn();
+    this.cm.close();
   }
 }
