@@ -22,18 +22,19 @@ export async function gather(o: { home: string }, clusterName: string): Promise<
   if (!cluster) throw new CloudCliError('ResourceNotFound', `cluster ${clusterName} not found (clusters: ${clusters.map((c) => c.name).join(', ') || 'none'})`);
   const prefix = cluster.name === 'default' ? '' : `/clusters/${encodeURIComponent(cluster.name)}`;
   const q = encodeURIComponent(cluster.name);
-  const [superNodes, subnets, quotas, sgs, rtbs, nats, fss, deps, stss, hpas, pods, cm] = await Promise.all([
+  const [superNodes, subnets, quotas, sgs, rtbs, nats, fss, deps, stss, hpas, pods, cm, events] = await Promise.all([
     api(o as any, 'GET', `/supernodes?cluster=${q}`), api(o as any, 'GET', '/subnets'), api(o as any, 'GET', `/quotas?cluster=${q}`),
     api(o as any, 'GET', '/securitygroups'), api(o as any, 'GET', `/routetables?vpcId=${encodeURIComponent(cluster.vpcId)}`),
     api(o as any, 'GET', `/natgateways?vpcId=${encodeURIComponent(cluster.vpcId)}`), api(o as any, 'GET', `/filesystems?vpcId=${encodeURIComponent(cluster.vpcId)}`),
     kube(o, prefix, '/apis/apps/v1/deployments'), kube(o, prefix, '/apis/apps/v1/statefulsets'),
     kube(o, prefix, '/apis/autoscaling/v2/horizontalpodautoscalers', true), kube(o, prefix, '/api/v1/pods'),
     kube(o, prefix, `/api/v1/namespaces/${EKS_CONFIG.namespace}/configmaps/${EKS_CONFIG.name}`, true),
+    kube(o, prefix, '/api/v1/events?fieldSelector=type%3DWarning'),
   ]);
   return doctorInput({
     cluster, superNodes: superNodes.items, subnets: subnets.items, quotas: quotas.items, securityGroups: sgs.items,
     routeTables: rtbs.items, natGateways: nats.items, fileSystems: fss.items, deployments: deps.items, statefulSets: stss.items,
-    hpas: hpas?.items ?? [], pods: pods.items, eksConfig: cm,
+    hpas: hpas?.items ?? [], pods: pods.items, eksConfig: cm, events: events.items,
   });
 }
 

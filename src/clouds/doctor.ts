@@ -43,10 +43,12 @@ export interface DoctorInput {
   pods: KubeObject[];
   /** `pod.annotations` of ConfigMap kube-system/eks-config, parsed (the cluster's pod defaults). */
   clusterDefaults: Record<string, string>;
+  /** The cluster's Warning events (the disk check reads the super nodes' GC events from them). */
+  events: KubeObject[];
 }
 
 /** The checks, in the order they are reported. */
-export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route', 'nfs-insecure'] as const;
+export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route', 'nfs-insecure', 'disk-gc'] as const;
 
 const NOTES = 'tencent-eks-serverless-notes.en.txt';
 const FAQ = 'tencent-tke-serverless-faq.zh.md';
@@ -268,6 +270,58 @@ function checkNfs(i: DoctorInput): Finding[] {
   return out;
 }
 
+/** The disk events a super node reports for a pod (docs/tencent/system-disk.md), worst first. */
+const DISK_EVENTS = ['ImageGCFailed', 'EvictionThresholdMet', 'FreeDiskSpaceFailed'] as const;
+
+function checkDisk(i: DoctorInput): Finding[] {
+  const out: Finding[] = [];
+  const source = { seed: `${FAQ} ("Pod 磁盘满了（ImageGCFailed）如何处理？"; FAQ9 "复用镜像异常问题说明")`, doc: 'docs/tencent/system-disk.md' };
+  // Disk pressure now: a live pod its super node reported a GC event for.
+  for (const p of i.pods) {
+    if (p.metadata?.deletionTimestamp) continue;
+    const ns = p.metadata?.namespace ?? 'default';
+    const evs = i.events.filter((e) => e.involvedObject?.kind === 'Pod' && e.involvedObject?.name === p.metadata?.name
+      && (e.involvedObject?.namespace ?? 'default') === ns && (!e.involvedObject?.uid || e.involvedObject.uid === p.metadata?.uid));
+    const reason = DISK_EVENTS.find((r) => evs.some((e) => e.reason === r));
+    if (!reason) continue;
+    const ev = evs.find((e) => e.reason === reason)!;
+    const s = eksSettings(effectiveAnnotations(p, i.clusterDefaults));
+    const what = reason === 'ImageGCFailed'
+      ? `image GC at ${s.imageGcHigh}% found no unused image to remove: the disk is full of what GC cannot collect (temporary output, seen with du; files deleted but held open, seen with lsof)${s.podEvictionThreshold === undefined ? ', and nothing restarts the pod (pod-eviction-threshold is off): its next writes fail with "no space left on device"' : `; the pod is restarted in place above ${s.podEvictionThreshold}%`}`
+      : reason === 'EvictionThresholdMet'
+        ? `its system disk went above pod-eviction-threshold ${s.podEvictionThreshold ?? '?'}% and the pod is restarted in place (its containers' writable layers are lost)`
+        : 'a pull did not fit on its (reused) system disk and image GC freed only part of what it wanted: the pod waits for the next GC rounds before it runs';
+    out.push({
+      check: 'disk-gc', severity: reason === 'FreeDiskSpaceFailed' || (reason === 'ImageGCFailed' && s.podEvictionThreshold !== undefined) ? 'warning' : reason === 'ImageGCFailed' ? 'critical' : 'warning',
+      objects: [ref('pod', p)],
+      message: `${ref('pod', p)}: ${reason} "${ev.message}"${ev.count > 1 ? ` (${ev.count} times)` : ''}: ${what}`,
+      source,
+      fix: reason === 'FreeDiskSpaceFailed'
+        ? `none needed (the GC goes on until the pull fits); to avoid it, a larger disk: annotation ${EKS_PREFIX}root-cbs-size, or no disk reuse`
+        : `kubectl exec -n ${ns} ${p.metadata?.name} -- du -sh /   (and lsof | grep deleted); then annotation ${EKS_PREFIX}root-cbs-size: "<GiB>", or ${EKS_PREFIX}pod-eviction-threshold: "85"`,
+    });
+  }
+  // Thresholds that keep the disk from being cleaned, on the templates.
+  for (const t of templates(i)) {
+    const s = eksSettings(effectiveAnnotations(t.pod, i.clusterDefaults));
+    const why: string[] = [];
+    if (s.podEvictionThreshold !== undefined && s.podEvictionThreshold <= s.imageGcHigh) {
+      why.push(`pod-eviction-threshold ${s.podEvictionThreshold}% is not above image-gc-high-threshold ${s.imageGcHigh}%: the pod is restarted before image GC removes any unused image, and the images stay after the restart, so it can restart again and again`);
+    } else if (s.podEvictionThreshold !== undefined && !s.mustKeepLastContainer && s.podEvictionThreshold <= s.containerGcThreshold) {
+      why.push(`pod-eviction-threshold ${s.podEvictionThreshold}% is not above container-gc-threshold ${s.containerGcThreshold}%: the pod is restarted before its exited containers are removed`);
+    }
+    if (s.mustKeepLastContainer && s.podEvictionThreshold === undefined) {
+      why.push(`must-keep-last-container keeps exited containers past container-gc-threshold ${s.containerGcThreshold}% and no pod-eviction-threshold is set: their space is never freed, and once the disk is full writes fail with "no space left on device"`);
+    }
+    if (!why.length) continue;
+    out.push({
+      check: 'disk-gc', severity: 'warning', objects: [t.ref], message: `${t.ref}: ${why.join('; ')}`, source,
+      fix: `set ${EKS_PREFIX}pod-eviction-threshold above ${Math.max(s.imageGcHigh, s.mustKeepLastContainer ? 0 : s.containerGcThreshold)} (e.g. "90"), or drop ${EKS_PREFIX}must-keep-last-container, on the pod template`,
+    });
+  }
+  return out;
+}
+
 /** What doctor reads, as the cloud API and the Kubernetes API return it (over HTTP or in process). */
 export interface DoctorSources {
   cluster: { name: string; subnetIds: string[] };
@@ -284,6 +338,8 @@ export interface DoctorSources {
   pods: KubeObject[];
   /** ConfigMap kube-system/eks-config, when there is one. */
   eksConfig?: KubeObject;
+  /** Warning events of the cluster. */
+  events?: KubeObject[];
 }
 
 export function doctorInput(s: DoctorSources): DoctorInput {
@@ -297,6 +353,7 @@ export function doctorInput(s: DoctorSources): DoctorInput {
     fileSystems: s.fileSystems ?? [],
     deployments: s.deployments, statefulSets: s.statefulSets, hpas: s.hpas, pods: s.pods,
     clusterDefaults: parseClusterDefaults((s.eksConfig as any)?.data?.[EKS_CONFIG.key]),
+    events: s.events ?? [],
   };
 }
 
@@ -309,7 +366,7 @@ export function findingCounts(findings: Finding[]): { check: string; severity: S
 
 /** Every finding for one cluster, critical first. */
 export function diagnose(i: DoctorInput): Finding[] {
-  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i), ...checkNfs(i)];
+  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i), ...checkNfs(i), ...checkDisk(i)];
   const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
   return all.sort((a, b) => rank[a.severity] - rank[b.severity]);
 }
