@@ -42,12 +42,7 @@ function execHook(cmd: string[], env: ProbeEnv, signal: AbortSignal): Promise<{ 
 }
 
 function httpHook(g: any, env: ProbeEnv, t: HookTarget, signal: AbortSignal): Promise<string | undefined> {
-  const port = typeof g.port === 'number' ? g.port : /^\d+$/.test(String(g.port)) ? Number(g.port) : env.ports[String(g.port)] ?? 0;
-  const scheme = String(g.scheme ?? 'HTTP').toLowerCase() === 'https' ? 'https' : 'http';
-  const host = g.host ? String(g.host) : t.podIP;
-  let p = String(g.path ?? '');
-  if (p && !p.startsWith('/')) p = `/${p}`;
-  const url = `${scheme}://${host}:${port}${p}`;
+  const { url, host, port, path: p, scheme } = httpTarget(g, t.podIP, env.ports);
   // Process pods listen on this machine's network: the pod's own address is reached here.
   const connectTo = g.host ? host : '127.0.0.1';
   return new Promise((resolve) => {
@@ -65,12 +60,43 @@ function httpHook(g: any, env: ProbeEnv, t: HookTarget, signal: AbortSignal): Pr
   });
 }
 
+const whoseOf = (t: Pick<HookTarget, 'pod' | 'container'>) => `for Container ${JSON.stringify(t.container)} in Pod ${JSON.stringify(t.pod)}`;
+
+/** The URL an httpGet handler asks for, and the host:port it dials (the named port resolved through `ports`). */
+function httpTarget(g: any, podIP: string, ports: Record<string, number>): { url: string; host: string; port: number; path: string; scheme: string } {
+  const port = typeof g.port === 'number' ? g.port : /^\d+$/.test(String(g.port)) ? Number(g.port) : ports[String(g.port)] ?? 0;
+  const scheme = String(g.scheme ?? 'HTTP').toLowerCase() === 'https' ? 'https' : 'http';
+  const host = g.host ? String(g.host) : podIP;
+  let path = String(g.path ?? '');
+  if (path && !path.startsWith('/')) path = `/${path}`;
+  return { url: `${scheme}://${host}:${port}${path}`, host, port, path, scheme };
+}
+
+/**
+ * What the kubelet reports for a handler that failed, without running it: the simulated runtime's
+ * `post-start=fail` / `pre-stop=fail` (an exec command that exits 1 with no output, an httpGet
+ * whose port refuses the connection, a sleep cut short).
+ */
+export function simulatedHookFailure(handler: any, t: HookTarget, ports: Record<string, number> = {}): string {
+  const whose = whoseOf(t);
+  if (handler?.exec?.command?.length) {
+    const cmd: string[] = handler.exec.command.map(String);
+    return `Exec lifecycle hook (${goList(cmd)}) ${whose} failed - error: command '${cmd.join(' ')}' exited with 1: , message: ""`;
+  }
+  if (handler?.httpGet) {
+    const h = httpTarget(handler.httpGet, t.podIP, ports);
+    return `HTTP lifecycle hook (${handler.httpGet.path ?? ''}) ${whose} failed - error: Get "${h.url}": dial tcp ${h.host}:${h.port}: connect: connection refused`;
+  }
+  if (handler?.sleep) return `Sleep lifecycle hook (${Number(handler.sleep.seconds ?? 0)}) ${whose} failed - error: container terminated before sleep hook finished`;
+  return `Cannot run handler: invalid handler: ${JSON.stringify(handler)}`;
+}
+
 /**
  * Runs one handler; the kubelet's failure message, or undefined when it succeeded. `signal` ends it early
  * (the grace period ran out, or the container is gone).
  */
 export async function runHandler(handler: any, env: ProbeEnv, t: HookTarget, signal: AbortSignal): Promise<string | undefined> {
-  const whose = `for Container ${JSON.stringify(t.container)} in Pod ${JSON.stringify(t.pod)}`;
+  const whose = whoseOf(t);
   if (handler?.exec?.command?.length) {
     const cmd: string[] = handler.exec.command.map(String);
     const r = await execHook(cmd, env, signal);

@@ -141,8 +141,10 @@ export class PodLifecycle {
       if (c.sidecar) {
         if (c.state === 'running' && c.started) continue;
       } else if (c.state === 'terminated' && c.term?.exitCode === 0) continue;
-      initsDone = false;
       soon(this.progress(ps, pod, c, now));
+      // A sidecar that started at once (simulated, no startupProbe) lets the next init container go now.
+      if (c.sidecar && c.state === 'running' && c.started) continue;
+      initsDone = false;
       break;
     }
     if (initsDone) {
@@ -217,15 +219,16 @@ export class PodLifecycle {
         began();
         const exit = c.pendingExit;
         c.pendingExit = undefined;
-        if (failure !== undefined && !exit) {
-          // The event keeps the hook's output out (it may hold secrets); the waiting message has it.
-          this.host.event(ps, 'Warning', 'FailedPostStartHook', 'PostStartHook failed', c);
-          c.hookError = failure;
-          c.restartOnStop = true;
-          this.stopContainer(ps, c, pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30, 'FailedPostStartHook');
-        }
+        if (failure !== undefined && !exit) postStartFailed(failure);
         if (exit) this.exited(ps, c, exit.code, exit.at, exit.extra, false);
       });
+    };
+    const postStartFailed = (failure: string) => {
+      // The event keeps the hook's output out (it may hold secrets); the waiting message has it.
+      this.host.event(ps, 'Warning', 'FailedPostStartHook', 'PostStartHook failed', c);
+      c.hookError = failure;
+      c.restartOnStop = true;
+      this.stopContainer(ps, c, pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30, 'FailedPostStartHook');
     };
     const failed = (e: unknown) => {
       const reason = e instanceof RuntimeStartError ? e.reason : 'CreateContainerError';
@@ -250,7 +253,12 @@ export class PodLifecycle {
           if (!begun) began();
           this.sync(ps);
         }, (e) => { c.starting = false; if (!ps.finalizing) failed(e); });
-      } else began();
+      } else {
+        began();
+        // A runtime that runs no handler (simulated) says at once whether the hook failed.
+        const failure = postStart && !runtime.runHook ? runtime.hookFailure?.(ps, c, pod, 'postStart', postStart) : undefined;
+        if (failure !== undefined) postStartFailed(failure);
+      }
     } catch (e) {
       failed(e);
     }
@@ -326,8 +334,13 @@ export class PodLifecycle {
     this.host.event(ps, 'Normal', 'Killing', message, c);
     const preStop = pod ? this.specOf(pod, c).lifecycle?.preStop : undefined;
     if (!preStop || graceSec <= 0 || !pod) { runtime.stop(ps, c, graceSec, now); return; }
-    // The simulated runtime runs no handler: exec and httpGet answer at once, a sleep takes its time (within the grace period).
-    if (!runtime.runHook) { runtime.stop(ps, c, graceSec, now + Math.min(Number(preStop.sleep?.seconds) || 0, graceSec) * 1000); return; }
+    // The simulated runtime runs no handler: exec and httpGet answer at once (failing when the annotation says so),
+    // a sleep takes its time (within the grace period).
+    if (!runtime.runHook) {
+      if (runtime.hookFailure?.(ps, c, pod, 'preStop', preStop) !== undefined) this.host.event(ps, 'Warning', 'FailedPreStopHook', 'PreStopHook failed', c);
+      runtime.stop(ps, c, graceSec, now + Math.min(Number(preStop.sleep?.seconds) || 0, graceSec) * 1000);
+      return;
+    }
     const ctrl = new AbortController();
     c.hook = ctrl;
     const instance = c.handle;

@@ -47,6 +47,8 @@ export interface Behaviour {
   cpu?: LoadSpec;
   /** `memory=200Mi` (same shapes): its working set. */
   memory?: LoadSpec;
+  /** `post-start=fail`, `pre-stop=fail`: the container's lifecycle hook of that kind fails (docs/lifecycle-hooks.md). */
+  failHooks?: Array<'postStart' | 'preStop'>;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
@@ -69,6 +71,7 @@ function waitMs(s: string | undefined): number | undefined {
  * Disk (docs/tencent/system-disk.md): `image-size=12Gi` (the image's size), `pull=2s` (its pull time), `write=15Gi write-after=5s`
  * (bytes written to the container's writable layer after each start).
  * Usage (docs/metrics-api.md): `cpu=300m memory=200Mi`, `cpu=100m..900m period=2m`, `cpu=200m@0s,800m@1m,100m@3m`.
+ * Hooks (docs/lifecycle-hooks.md): `post-start=fail`, `pre-stop=fail` (the handler fails as the kubelet reports it).
  */
 export function parseSimulate(value: string | undefined): { all: Behaviour; byContainer: Map<string, Behaviour>; errors: string[] } {
   const all: Behaviour = {};
@@ -96,6 +99,10 @@ export function parseSimulate(value: string | undefined): { all: Behaviour; byCo
       else if (k === 'pull' && waitMs(v) !== undefined) target.pullMs = waitMs(v);
       else if (k === 'write' && v !== undefined && parseBytes(v) !== undefined) target.writeBytes = parseBytes(v);
       else if (k === 'write-after' && waitMs(v) !== undefined) target.writeAfterMs = waitMs(v);
+      else if ((k === 'post-start' || k === 'pre-stop') && v === 'fail') {
+        const hook = k === 'post-start' ? 'postStart' : 'preStop';
+        target.failHooks = [...(target.failHooks ?? []).filter((h) => h !== hook), hook];
+      }
       else if ((k === 'cpu' || k === 'memory') && v !== undefined) {
         const spec = parseLoad(k, v);
         if (typeof spec === 'string') errors.push(spec);

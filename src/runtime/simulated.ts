@@ -9,6 +9,7 @@ import { fallbackMessage, pickInstance, renderLog, type LogLine } from './logs.j
 import { SIMULATE_ANNOTATION, behaviourOf, containerImage, looksLikeWebServer, normalizeImage, plannedExit, type SimulationOptions } from './simulate.js';
 import type { ContainerState, PodState, Runtime, Terminated } from './types.js';
 import { downwardWait, matchingLine, type DownwardWait } from './downwardwait.js';
+import { simulatedHookFailure } from './hooks.js';
 
 interface Instance {
   startedAt: number;
@@ -132,10 +133,19 @@ export class SimulatedRuntime implements Runtime {
     return changed;
   }
 
+  /** No handler runs here: a hook fails when the annotation says so (`post-start=fail`, `pre-stop=fail`), with the kubelet's message. */
+  hookFailure(ps: PodState, c: ContainerState, pod: KubeObject, kind: 'postStart' | 'preStop', handler: any): string | undefined {
+    if (!behaviourOf(pod, c.name, c.init, this.defaults()).failHooks?.includes(kind)) return undefined;
+    const spec = specOf(pod, c);
+    const ports = Object.fromEntries((spec.ports ?? []).filter((x: any) => x?.name).map((x: any) => [x.name, x.containerPort]));
+    return simulatedHookFailure(handler, { pod: `${ps.name}_${ps.namespace}(${ps.uid})`, container: c.name, podIP: ps.ip ?? pod.status?.podIP ?? '' }, ports);
+  }
+
   stop(_ps: PodState, c: ContainerState, _graceSec: number, now: number): void {
-    // A simulated process handles SIGTERM at once and exits cleanly.
+    // A simulated process handles SIGTERM at once and exits cleanly; one killed because its postStart hook
+    // failed dies of the SIGTERM (128+15) before it set up anything, so Never/OnFailure pods see a failure.
     c.exitAt = now;
-    c.exitCode = 0;
+    c.exitCode = c.hookError !== undefined ? 143 : 0;
   }
 
   terminationMessage(_ps: PodState, c: ContainerState, pod: KubeObject, exitCode: number, at: number): string | undefined {

@@ -101,6 +101,8 @@ export interface Runtime {
   start(ps: PodState, c: ContainerState, spec: any, pod: KubeObject, now: number): Promise<void> | void;
   /** Runs a lifecycle handler (postStart, preStop) in a running instance: the kubelet's failure message, or undefined (hooks.ts). */
   runHook?(ps: PodState, c: ContainerState, pod: KubeObject, handler: any, signal: AbortSignal): Promise<string | undefined>;
+  /** Runtimes that run no handler (simulated): whether the hook fails, at once, and the kubelet's message if so. */
+  hookFailure?(ps: PodState, c: ContainerState, pod: KubeObject, kind: 'postStart' | 'preStop', handler: any): string | undefined;
   /** Asks a running instance to stop within `graceSec`; the runtime reports the exit through the agent. */
   stop(ps: PodState, c: ContainerState, graceSec: number, now: number): void;
   /** The termination message for an instance that ended by itself (simulated FallbackToLogsOnError). */
