@@ -1,7 +1,9 @@
 // Each pod's 20 GiB system disk (see docs/tencent/system-disk.md), wired into
 // the node agent: image pulls go through the pod's PodDisk
 // (src/clouds/tencent/disk.ts), which may be a
-// reused disk from the image cache (no Pulling, "already present on machine");
+// reused disk from the image cache (no Pulling, "already present on machine"),
+// in both runtimes (the process runtime's images are an account kept as the
+// simulated one's, the programs it runs being this machine's);
 // simulated containers write to it (`nodeless.dev/simulate: write=15Gi
 // write-after=5s`), process-runtime pods are measured (the bytes of their
 // containers' writable layers, or of their root directory without namespaces, and files
@@ -129,8 +131,16 @@ export class PodDisks {
     if (rec) return rec;
     const reuseKey = reuseKeyOf(pod, this.host.eksConfig.effective(pod));
     const key = reuseKey === undefined ? undefined : intern(reuseKey); // one per workload, held by each of its pods
-    const reused = key && ps.runtime !== 'process' ? this.cache.take(this.host.zone, key) : undefined;
+    // Both runtimes keep the same account of the images on a pod's disk (a process pod runs this machine's
+    // programs, but pulls, reuse and imagePullPolicy are the kubelet's all the same: docs/lifecycle-hooks.md).
+    const reused = key ? this.cache.take(this.host.zone, key) : undefined;
     const disk = new PodDisk({ capacityBytes: this.settings(pod).rootDiskGiB * GiB, images: reused?.images });
+    // Images on the disk before the pod starts (`nodeless.dev/simulate: pre-pulled`): a node image, pulled by nobody here.
+    for (const c of ps.containers) {
+      if (!behaviourOf(pod, c.name, c.init, this.host.eksConfig.defaults()).prePulled) continue;
+      const image = this.imageOf(pod, c);
+      if (image && !disk.hasImage(image)) disk.pull(image, containerImage(pod, c.name, image, this.host.simulation).bytes);
+    }
     rec = { disk, key, nextGcAt: 0, nextMeasureAt: 0, measured: 0, wipe: false };
     this.records.set(ps, rec);
     for (const f of lackingFeatures(pod)) this.host.event(ps, 'Warning', 'FeatureNotAvailable', lackingMessage(pod, f));
@@ -141,10 +151,10 @@ export class PodDisks {
     }
     // A pod adopted after a nodeless restart: its images are on the disk already.
     for (const c of ps.containers) {
-      if (!c.pulled || ps.runtime === 'process') continue;
+      if (!c.pulled) continue;
       const image = this.imageOf(pod, c);
       if (!disk.hasImage(image)) disk.pull(image, containerImage(pod, c.name, image, this.host.simulation).bytes);
-      if (c.state === 'running' && disk.hasImage(image)) disk.startContainer(instance(c), image);
+      if (c.state === 'running' && disk.hasImage(image) && ps.runtime !== 'process') disk.startContainer(instance(c), image);
     }
     return rec;
   }
@@ -162,12 +172,6 @@ export class PodDisks {
    * kubelet's image pull back-off (10s doubling to 5m).
    */
   pull(ps: PodState, pod: KubeObject, c: ContainerState, image: string, now: number, policy: PullPolicy = defaultPullPolicy(image)): number | undefined {
-    if (ps.runtime === 'process') {
-      // The process runs the host's binaries: every image is on this machine, recorded, not pulled, and takes no room.
-      this.record(ps, pod);
-      this.host.event(ps, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, c);
-      return undefined;
-    }
     const rec = this.record(ps, pod);
     let st = this.pulls.get(c);
     if (st && st.until > now) return (c.waitUntil = st.until);
@@ -275,8 +279,8 @@ export class PodDisks {
     this.records.delete(ps);
     this.hot.delete(ps);
     for (const t of rec.timers ?? []) clearTimeout(t);
-    if (!rec.key || ps.runtime === 'process') return;
-    const images = rec.disk.images().map(({ name, bytes }) => ({ name, bytes }));
+    if (!rec.key) return;
+    const images = rec.disk.images().filter((i) => i.name !== PROCESS_ROOTFS).map(({ name, bytes }) => ({ name, bytes }));
     this.cache.release({ zone: this.host.zone, key: rec.key, images, releasedAt: Date.now(), from: `${ps.namespace}/${ps.name}` });
   }
 

@@ -47,6 +47,8 @@ export interface Behaviour {
   cpu?: LoadSpec;
   /** `memory=200Mi` (same shapes): its working set. */
   memory?: LoadSpec;
+  /** `pre-pulled`: the image is on the pod's disk before it starts (a node image; docs/lifecycle-hooks.md). */
+  prePulled?: boolean;
   /** `post-start=fail`, `pre-stop=fail`: the container's lifecycle hook of that kind fails (docs/lifecycle-hooks.md). */
   failHooks?: Array<'postStart' | 'preStop'>;
 }
@@ -71,7 +73,8 @@ function waitMs(s: string | undefined): number | undefined {
  * Disk (docs/tencent/system-disk.md): `image-size=12Gi` (the image's size), `pull=2s` (its pull time), `write=15Gi write-after=5s`
  * (bytes written to the container's writable layer after each start).
  * Usage (docs/metrics-api.md): `cpu=300m memory=200Mi`, `cpu=100m..900m period=2m`, `cpu=200m@0s,800m@1m,100m@3m`.
- * Hooks (docs/lifecycle-hooks.md): `post-start=fail`, `pre-stop=fail` (the handler fails as the kubelet reports it).
+ * Hooks and images (docs/lifecycle-hooks.md): `post-start=fail`, `pre-stop=fail` (the handler fails as the kubelet
+ * reports it), `pre-pulled` (the image is on the pod's disk before it starts).
  */
 export function parseSimulate(value: string | undefined): { all: Behaviour; byContainer: Map<string, Behaviour>; errors: string[] } {
   const all: Behaviour = {};
@@ -92,6 +95,7 @@ export function parseSimulate(value: string | undefined): { all: Behaviour; byCo
     for (const word of clause.split(/\s+/).filter(Boolean)) {
       const [k, v] = word.split('=', 2);
       if (k === 'crash-loop' && v === undefined) target.crashLoop = true;
+      else if (k === 'pre-pulled' && v === undefined) target.prePulled = true;
       else if (k === 'exit' && v !== undefined && /^\d+$/.test(v) && Number(v) < 256) target.exitCode = Number(v);
       else if (k === 'after' && waitMs(v) !== undefined) target.afterMs = waitMs(v);
       else if (k === 'ready' && (v === 'false' || v === 'true')) target.ready = v === 'true';
