@@ -79,7 +79,8 @@ export function evaluatePolicies(direction: 'Ingress' | 'Egress', pod: KubeObjec
   const selecting = policies.filter((np) => (np.metadata.namespace ?? 'default') === ns && policyTypes(np).includes(direction)
     && selectorFromLabelSelector(np.spec?.podSelector ?? {}).matches(pod.metadata.labels ?? {}));
   const names = selecting.map((np) => `${ns}/${np.metadata.name}`);
-  const what = direction === 'Ingress' ? `from ${other.ip} to port ${port}/${protocol}` : `to ${other.ip} port ${port}/${protocol}`;
+  const peer = other.pod ? `pod ${other.pod.metadata.namespace}/${other.pod.metadata.name} (${other.ip})` : other.ip;
+  const what = direction === 'Ingress' ? `from ${peer} to port ${port}/${protocol}` : `to ${peer} port ${port}/${protocol}`;
   if (!selecting.length) return { allowed: true, policies: [], reason: `no NetworkPolicy selects the pod for ${direction}` };
   const dest = direction === 'Ingress' ? pod : other.pod;
   for (const np of selecting) {

@@ -1,5 +1,7 @@
 // `nodeless net ingress EIP:PORT`: whether a connection from the internet
-// reaches a pod's port through its EIP (docs/alibaba/pod-eip.md). The cloud answers the
+// reaches a pod's port through its EIP (docs/alibaba/pod-eip.md); with a pod's
+// private address (POD_IP:PORT) and `--from-pod`, a connection inside the VPC
+// from another pod, whose labels the NetworkPolicies' selectors look at. The cloud answers the
 // network half (GET /cloud/v1/ingress: EIP → ENI → security groups); this
 // command then asks the pod's cluster whether anything listens on the port
 // (a running container declaring it, or the pod VM's metrics agent, S9).
@@ -11,15 +13,32 @@ import type { IngressView } from '../cloud/ingress.js';
 import { metricsPortOf } from '../runtime/metrics.js';
 import { api, leaf, showDone } from './common.js';
 import { CliError, connect, request } from './connect.js';
-import { evaluatePolicies, type PolicyVerdict } from '../api/netpolicy.js';
+import { evaluatePolicies, type Peer, type PolicyVerdict } from '../api/netpolicy.js';
 
 /** The verdict of the NetworkPolicies of a pod's namespace on one connection (docs/services.md). */
-export async function policyVerdict(home: string | undefined, cluster: string, pod: KubeObject, direction: 'Ingress' | 'Egress', ip: string, port: number, protocol: string): Promise<PolicyVerdict> {
+export async function policyVerdict(home: string | undefined, cluster: string, pod: KubeObject, direction: 'Ingress' | 'Egress', peer: string | Peer, port: number, protocol: string): Promise<PolicyVerdict> {
   const prefix = cluster === 'default' ? '' : `/clusters/${encodeURIComponent(cluster)}`;
   const ns = pod.metadata.namespace ?? 'default';
   const res = await request(connect(home), 'GET', `${prefix}/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/networkpolicies`);
   const items: KubeObject[] = res.status === 200 ? res.body.items ?? [] : [];
-  return evaluatePolicies(direction, pod, { ip }, port, protocol.toUpperCase(), items);
+  return evaluatePolicies(direction, pod, typeof peer === 'string' ? { ip: peer } : peer, port, protocol.toUpperCase(), items);
+}
+
+/**
+ * `--from-pod [NS/]NAME`: the pod a connection comes from, as a NetworkPolicy peer (its address, its labels
+ * and its namespace's labels, for podSelector and namespaceSelector).
+ */
+async function sourcePod(home: string | undefined, cluster: string, ref: string): Promise<Peer & { cluster: string }> {
+  const [ns, name] = ref.includes('/') ? ref.split('/', 2) : ['default', ref];
+  if (!ns || !name) throw new CliError(`--from-pod wants [NAMESPACE/]NAME, got ${JSON.stringify(ref)}`);
+  const prefix = cluster === 'default' ? '' : `/clusters/${encodeURIComponent(cluster)}`;
+  const c = connect(home);
+  const res = await request(c, 'GET', `${prefix}/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`);
+  if (res.status !== 200) throw new CliError(`--from-pod: pod ${ns}/${name} of cluster ${cluster}: ${res.body?.message ?? `HTTP ${res.status}`}`);
+  const ip = res.body.status?.podIP;
+  if (!ip) throw new CliError(`--from-pod: pod ${ns}/${name} has no IP yet, so it sends nothing`);
+  const nsRes = await request(c, 'GET', `${prefix}/api/v1/namespaces/${encodeURIComponent(ns)}`);
+  return { ip, pod: res.body, namespaceLabels: nsRes.status === 200 ? nsRes.body.metadata?.labels ?? {} : {}, cluster };
 }
 
 export interface Listener {
@@ -58,7 +77,10 @@ export function registerIngressCommand(net: Command): void {
   leaf(net, 'ingress <eip:port>', 'whether a connection from the internet reaches a pod port through its EIP and security groups', async (o, target) => {
     const { address, port } = parseTarget(target);
     const protocol = String(o.protocol).toLowerCase();
-    const qs = new URLSearchParams({ address, port: String(port), protocol, ...(o.from ? { from: o.from } : {}) });
+    if (o.from && o.fromPod) throw new CliError('--from and --from-pod name the same thing: give one');
+    const src = o.fromPod ? await sourcePod(o.home, o.cluster ?? 'default', String(o.fromPod)) : undefined;
+    const from: string | undefined = src?.ip ?? o.from;
+    const qs = new URLSearchParams({ address, port: String(port), protocol, ...(from ? { from } : {}) });
     const view: IngressView = await api(o, 'GET', `/ingress?${qs}`);
     let summary = view.summary;
     let listener: Listener | undefined;
@@ -70,7 +92,9 @@ export function registerIngressCommand(net: Command): void {
       listener = found.listener;
       // The pod's NetworkPolicies come after the security groups: a policy that selects the pod for Ingress must allow the source.
       if (listener && res.status === 200) {
-        const v = await policyVerdict(o.home, p.cluster, res.body, 'Ingress', o.from ?? '0.0.0.0', port, protocol);
+        // A pod of the same cluster is a peer the policies' pod and namespace selectors can match; anything else is an address.
+        const peer: string | Peer = src && src.cluster === p.cluster ? src : from ?? '0.0.0.0';
+        const v = await policyVerdict(o.home, p.cluster, res.body, 'Ingress', peer, port, protocol);
         if (!v.allowed) {
           showDone(o, { ...view, listener, reachable: false, networkPolicy: v, summary: `blocked: ${v.reason} (${view.summary})` }, `blocked: ${v.reason} (${view.summary})`);
           process.exitCode = 1;
@@ -87,5 +111,7 @@ export function registerIngressCommand(net: Command): void {
     const reachable = view.allowed && !!listener;
     showDone(o, { ...view, listener: listener ?? null, reachable, summary }, summary);
     if (!reachable) process.exitCode = 1;
-  }).option('--protocol <p>', 'tcp or udp', 'tcp').option('--from <ip>', 'source address on the internet (default: anyone, 0.0.0.0/0)');
+  }).option('--protocol <p>', 'tcp or udp', 'tcp').option('--from <ip>', 'source address on the internet (default: anyone, 0.0.0.0/0), or in the VPC for a pod\'s private address')
+    .option('--from-pod <[ns/]name>', 'the connection comes from this pod (its address; its labels and namespace for the NetworkPolicies)')
+    .option('--cluster <name>', 'cluster of --from-pod (default: default)');
 }
