@@ -32,6 +32,7 @@ import { startClusterRoleAggregation } from './controllers/clusterroleaggregatio
 import { startScheduler } from './controllers/scheduler.js';
 import { startNodeLifecycle } from './controllers/nodelifecycle.js';
 import { startSuperNodes } from './controllers/supernode.js';
+import { startStages } from './controllers/stages.js';
 import { superNodeDeletion } from './clouds/tencent/supernode.js';
 import { startEklet } from './eklet.js';
 import { podEipAdmission, startPodEips } from './controllers/podeip/controller.js';
@@ -40,7 +41,7 @@ import { natLoadAdmission, startNatLoad } from './controllers/natload.js';
 import { clusterStorage, startStorage } from './controllers/storage/index.js';
 import { ServiceLBController } from './controllers/servicelb.js';
 import { IngressLBController } from './controllers/ingresslb.js';
-import { metricsSource, namespaceSupport, runtimeBackends, type NamespaceSupport, type NodeAgentOptions } from './runtime/index.js';
+import { metricsSource, namespaceSupport, runtimeBackends, type NamespaceSupport, type NodeAgent, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
 import type { Clock } from './util/clock.js';
@@ -176,13 +177,22 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // and system:node:NAME, with the rules the bootstrap policy and the Node authorizer give them.
     const scheduler = startScheduler(c.client.as(KUBE_SCHEDULER, 'kube-scheduler'), { informers, volumeBinding: true });
     const lifecycle = startNodeLifecycle(controllerClient('node-controller'), { informers });
+    // kwok Stages (docs/stages.md): when there are Stages for pods or nodes, they drive the simulated ones.
+    let agents: () => NodeAgent[] = () => [];
+    const stages = await startStages(c.client, {
+      informers,
+      ownedElsewhere: (kind, o) => kind === 'Pod' && agents().some((a) => a.podState(o.metadata.namespace ?? 'default', o.metadata.name!)),
+    });
+    stops.push(() => stages.stop());
     const eklet = await startEklet(cloud, name, c.client, {
+      stageDriven: (kind, o) => stages.drives(kind, o),
       clientFor: (node) => c.client.as(nodeUser(node), 'kubelet'),
       informers, eksConfig, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), hiddenPaths: [home], simulation: opts.simulation, eventLimit: opts.kubeletEvents,
       apiServer: () => served.then((s) => s.clusterEndpoint(name)),
       // The node plugin of the cloud's disk driver labels each node with its zone under the driver's topology key.
       topologyKey: clusterStorage(cloud, name).topologyKey,
     });
+    agents = () => eklet.agents();
     const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
     c.subresources.backends = runtimeBackends(() => eklet.agents(), () => eksConfig.defaults());
     // metrics.k8s.io (docs/metrics-api.md): what metrics-server would scrape from the super nodes' kubelets.

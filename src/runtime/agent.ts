@@ -68,6 +68,11 @@ export interface NodeAgentOptions extends NodeSpecOptions, ControllerOptions {
   eksConfig?: EksConfig;
   /** Where process-runtime pods reach the API server (KUBERNETES_SERVICE_HOST/PORT; src/runtime/incluster.ts). */
   apiServer?: () => Promise<ApiEndpoint | undefined>;
+  /**
+   * Objects kwok Stages drive (src/controllers/stages.ts, docs/stages.md): a pod new to this agent that
+   * stages drive is left to them; the node's status is theirs too (the agent still renews its Lease).
+   */
+  stageDriven?: (kind: 'Pod' | 'Node', o: KubeObject) => boolean;
 }
 
 export interface NodeAgent {
@@ -222,7 +227,7 @@ export class Kubelet extends Controller implements NodeAgent {
       this.node = cur;
       const ready = (cur.status?.conditions ?? []).find((c: any) => c.type === 'Ready')?.status;
       // Like the kubelet: post status when it changed (here: someone marked us not Ready), else every 5 minutes.
-      if (ready !== 'True' || this.clock.now() - this.lastStatusPost > 300_000) {
+      if ((ready !== 'True' || this.clock.now() - this.lastStatusPost > 300_000) && !this.opts.stageDriven?.('Node', cur)) {
         this.node = await this.client.updateStatus(refs.nodes, { ...cur, status: nodeStatus(this.opts, cur.status, this.clock.now()) });
         this.lastStatusPost = this.clock.now();
       }
@@ -249,6 +254,8 @@ export class Kubelet extends Controller implements NodeAgent {
     // The informer caught up with our last status write: nothing to bridge any more (and 100k pods at rest hold no entry).
     if (ps && this.writeRv.get(ps)?.rv === pod.metadata.resourceVersion) this.writeRv.delete(ps);
     if (!ps) {
+      // kwok Stages simulate this pod instead (docs/stages.md, "Precedence"); a pod already running here stays.
+      if (this.opts.stageDriven?.('Pod', pod)) return;
       ps = newPodState(pod, this.runtimeFor(pod), this.clock.now());
       this.states.set(ps.key, ps); // the state's own key string: one per pod, not two
       if (pod.status?.containerStatuses?.length || pod.status?.podIP) this.adopt(pod, ps);

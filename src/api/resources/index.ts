@@ -14,6 +14,7 @@ import * as networking from './networking.js';
 import * as rbac from './rbac.js';
 import * as reviews from './reviews.js';
 import * as metrics from './metrics.js';
+import * as stages from './stages.js';
 
 export const builtinResources: ResourceType[] = [
   core.namespaces, core.pods, core.nodes, core.services, core.endpoints, core.events, core.configmaps, core.secrets, core.serviceaccounts,
@@ -36,4 +37,6 @@ export const builtinResources: ResourceType[] = [
   flowcontrol.flowschemas, flowcontrol.prioritylevelconfigurations,
   apiregistration.apiservices,
   metrics.nodemetrics, metrics.podmetrics,
+  // kwok's Stage (docs/stages.md).
+  stages.stages,
 ];
