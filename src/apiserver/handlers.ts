@@ -59,7 +59,7 @@ export async function handleResource(reg: Registry, subs: Subresources, r: Resou
   // connect subresources (proxy, exec, attach, portforward) answer what their backend or stream sends;
   // a custom resource's scale is an autoscaling/v1 Scale.
   const connect = ['proxy', 'exec', 'attach', 'portforward'].includes(r.subresource ?? '');
-  const media = connect ? undefined : negotiate(r.headers.accept, { custom: rt.custom && r.subresource !== 'scale', watch: isWatch });
+  const media = connect ? undefined : negotiate(r.headers.accept, { custom: (rt.custom || !!rt.crdSchema) && r.subresource !== 'scale', watch: isWatch });
   // A deprecated version (a CRD version's deprecationWarning) warns on every request, refused or not.
   if (rt.deprecationWarning) addWarning(res, rt.deprecationWarning);
   if (r.subresource) return subs.handle(reg, r, res);
