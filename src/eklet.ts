@@ -15,7 +15,7 @@ import { SG_ANNOTATION } from './clouds/tencent/admission.js';
 import { RetainedIps } from './clouds/tencent/retain-ip.js';
 import { RetainIpController } from './controllers/retainip.js';
 import { EKLET_COMPONENT, superNodeCapacity, superNodeLabels } from './clouds/tencent/supernode.js';
-import { nodeGroupCapacity, nodeGroupLabels } from './clouds/aws/index.js';
+import { FARGATE_TAINT, fargateNodeCapacity, fargateNodeLabels, joinBlocked, nodeGroupCapacity, nodeGroupLabels, registryCheck } from './clouds/aws/index.js';
 import type { SuperNodeAgents } from './controllers/supernode.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from './runtime/index.js';
 import { NfsMounts } from './runtime/nfs.js';
@@ -51,6 +51,13 @@ export class SubnetNetwork implements PodNetwork {
   release(pod: KubeObject): Promise<void> {
     return releasePodEni(this.cloud, this.cluster, pod, this.retained);
   }
+}
+
+/** A Fargate pod has its node's address: the node is its micro-VM, with one ENI (docs/aws/fargate.md). */
+class FargateNetwork implements PodNetwork {
+  constructor(private ip: string) {}
+  async allocate(): Promise<{ ip: string }> { return { ip: this.ip }; }
+  async release(): Promise<void> { /* the address goes with the node */ }
 }
 
 /** Frees a gone pod's ENI, unless retain-ip keeps its address for the pod's name. */
@@ -97,17 +104,29 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
     async start(sn: SuperNode) {
       if (agents.has(sn.id)) return;
       const subnet = cloud.subnets.get(sn.subnetId);
+      // An instance that cannot pull the EKS images from ECR never joins (docs/aws/private-subnets.md):
+      // refused here, retried by the super node controller when the VPC's routes or endpoints change.
+      const blocked = sn.instance ? joinBlocked(cloud, sn.subnetId) : undefined;
+      if (blocked) throw new Error(`instance ${sn.instance!.instanceId} (${sn.name}): ${blocked}`);
       const { clientFor, ...agentOpts } = opts;
+      const aws = sn.instance || sn.fargate;
+      const zoneLabel = opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {};
       const agent = startNodeAgent(clientFor?.(sn.name) ?? client, {
         nodeName: sn.name,
-        // An EKS node group's instance: EKS's labels, and its type's CPU, memory and max pods (docs/aws.md).
+        // An EKS node group's instance: EKS's labels, and its type's CPU, memory and max pods (docs/aws.md);
+        // a Fargate pod's node: its provisioned vCPU and memory, one pod, EKS's taint (docs/aws/fargate.md).
         labels: sn.instance
-          ? { ...nodeGroupLabels(sn.instance, sn.zone, cloud.regions.of('aws').region, sn.name), ...(opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {}) }
-          : { ...superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''), ...(opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {}) },
-        capacity: sn.instance ? nodeGroupCapacity(sn.instance) : superNodeCapacity(subnet.totalIpCount),
+          ? { ...nodeGroupLabels(sn.instance, sn.zone, cloud.regions.of('aws').region, sn.name), ...zoneLabel }
+          : sn.fargate
+            ? { ...fargateNodeLabels(sn.fargate, sn.zone, cloud.regions.of('aws').region, sn.name), ...zoneLabel }
+            : { ...superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''), ...zoneLabel },
+        capacity: sn.instance ? nodeGroupCapacity(sn.instance) : sn.fargate ? fargateNodeCapacity(sn.fargate) : superNodeCapacity(subnet.totalIpCount),
         ...(sn.instance ? { taints: sn.instance.taints, internalIP: sn.instance.privateIp } : {}),
+        ...(sn.fargate ? { taints: [FARGATE_TAINT], internalIP: sn.fargate.privateIp } : {}),
+        // EKS nodes pull through their subnet's routes and VPC endpoints.
+        ...(aws ? { registry: registryCheck(cloud, sn.subnetId) } : {}),
         // A super node's own address is taken from its subnet's reserved range: shown, never contacted.
-        network: new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name, retained),
+        network: sn.fargate ? new FargateNetwork(sn.fargate.privateIp) : new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name, retained),
         // NFS volumes mount from CFS / NFS servers of the subnet's VPC (docs/tencent/volumes.md); each pod is its own host.
         nfs: new NfsMounts((server, path, ip) => {
           const r = cloud.fileSystems.mountRequest({ vpcId: subnet.vpcId, server, path, clientIp: ip });

@@ -33,6 +33,8 @@ import { startScheduler } from './controllers/scheduler.js';
 import { startNodeLifecycle } from './controllers/nodelifecycle.js';
 import { startSuperNodes } from './controllers/supernode.js';
 import { startStages } from './controllers/stages.js';
+import { startFargateScheduler } from './controllers/fargate.js';
+import { fargateAdmission } from './clouds/aws/fargate.js';
 import { superNodeDeletion } from './clouds/tencent/supernode.js';
 import { startEklet } from './eklet.js';
 import { podEipAdmission, startPodEips } from './controllers/podeip/controller.js';
@@ -143,7 +145,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // The pod EIP controller's settings (kube-system/ack-extend-network-controller), read by its webhook and by it.
     const podEipConfig = new PodEipConfig(informers);
     // The clouds' admission plugins, each into its slot of the cluster's chain (src/apiserver/admission/chain.ts).
-    for (const plugin of [eksNetworkAdmission(cloud, name), podAdmission(cloud, name, eksConfig, c.registry), superNodeDeletion(cloud, name), podEipAdmission(podEipConfig), podEipConfigValidation(), natLoadAdmission(eksConfig)]) {
+    for (const plugin of [eksNetworkAdmission(cloud, name), podAdmission(cloud, name, eksConfig, c.registry), superNodeDeletion(cloud, name), podEipAdmission(podEipConfig), podEipConfigValidation(), natLoadAdmission(eksConfig), fargateAdmission(cloud, name)]) {
       c.registry.admission.register(plugin);
     }
     clusters.set(name, c);
@@ -194,6 +196,9 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     });
     agents = () => eklet.agents();
     const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
+    // EKS's fargate-scheduler (docs/aws/fargate.md): a node per Fargate pod, acting as kube-scheduler does.
+    const fargate = await startFargateScheduler(cloud, name, c.client.as(KUBE_SCHEDULER, 'fargate-scheduler'), { informers });
+    stops.push(() => fargate.stop());
     c.subresources.backends = runtimeBackends(() => eklet.agents(), () => eksConfig.defaults());
     // metrics.k8s.io (docs/metrics-api.md): what metrics-server would scrape from the super nodes' kubelets.
     c.registry.metricsSource = metricsSource(() => eklet.agents());

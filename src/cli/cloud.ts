@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { api, CloudCliError, leaf, showDone, showList, showOne } from './common.js';
 import { registerFileSystemCommands } from './filesystem.js';
+import { registerVpcEndpointCommands } from './vpcendpoint.js';
 
 const int = (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new CloudCliError('InvalidParameter', `${v} is not an integer`);
@@ -61,7 +62,7 @@ export function registerCloudCommands(program: Command): void {
   leaf(rtb, 'add-route <id>', 'add a route, e.g. --destination 0.0.0.0/0 --next-hop-type nat --next-hop nat-…', async (o, id) => {
     const res = await api(o, 'POST', `/routetables/${encodeURIComponent(id)}/routes`, { destinationCidr: o.destination, nextHopType: o.nextHopType, nextHopId: o.nextHop });
     showDone(o, res, `${o.destination} -> ${o.nextHop} added to ${id}`);
-  }).requiredOption('--destination <cidr>', 'destination CIDR').option('--next-hop-type <type>', 'nat, eip, peering, vpn, ccn, cvm or havip', 'nat')
+  }).requiredOption('--destination <cidr>', 'destination CIDR').option('--next-hop-type <type>', 'nat, eip, peering, vpn, ccn, cvm, havip or igw (AWS)', 'nat')
     .requiredOption('--next-hop <id>', 'next hop id');
   leaf(rtb, 'delete-route <id>', 'delete the route to a destination', async (o, id) => {
     const res = await api(o, 'DELETE', `/routetables/${encodeURIComponent(id)}/routes?destinationCidr=${encodeURIComponent(o.destination)}`);
@@ -71,6 +72,8 @@ export function registerCloudCommands(program: Command): void {
     const res = await api(o, 'POST', `/routetables/${encodeURIComponent(id)}/associate`, { subnetId: o.subnet });
     showDone(o, res, `${o.subnet} associated with ${id}`);
   }).requiredOption('--subnet <id>', 'subnet id');
+
+  registerVpcEndpointCommands(cloud);
 
   const nat = cloud.command('nat').alias('natgateway').description('NAT gateways');
   crud(nat, 'natgateway', '/natgateways', { vpc: ['vpcId', 'only gateways of this VPC'] });

@@ -7,6 +7,7 @@ import { registerPodCommands } from './pods.js';
 import { registerPodEipCommands } from './podeip.js';
 import { registerUserCommands } from './users.js';
 import { registerNodeGroupCommands } from './nodegroup.js';
+import { registerFargateCommands } from './fargate.js';
 import { registerDoctorCommand } from './doctor.js';
 
 const program = new Command();
@@ -40,6 +41,7 @@ registerPodCommands(program);
 registerPodEipCommands(program);
 registerUserCommands(program);
 registerNodeGroupCommands(program);
+registerFargateCommands(program);
 registerDoctorCommand(program);
 
 // One line, no stack trace: CliErrors and unexpected failures alike.

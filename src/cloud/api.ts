@@ -23,6 +23,8 @@ import { securityGroupRoutes } from './handlers/securitygroup.js';
 import { subnetRoutes } from './handlers/subnet.js';
 import { superNodeRoutes } from './handlers/supernode.js';
 import { nodeGroupRoutes } from './handlers/nodegroup.js';
+import { fargateRoutes } from './handlers/fargate.js';
+import { vpcEndpointRoutes } from './handlers/vpcendpoint.js';
 import { vpcRoutes } from './handlers/vpc.js';
 
 export const API_PREFIX = '/cloud/v1';
@@ -48,7 +50,7 @@ interface CompiledRoute {
 
 const ROUTES: CompiledRoute[] = [
   ...regionRoutes, ...vpcRoutes, ...subnetRoutes, ...routeTableRoutes, ...natGatewayRoutes, ...eipRoutes,
-  ...securityGroupRoutes, ...eniRoutes, ...clusterRoutes, ...superNodeRoutes, ...nodeGroupRoutes, ...quotaRoutes, ...egressRoutes, ...ingressRoutes, ...natLoadRoutes,
+  ...securityGroupRoutes, ...eniRoutes, ...clusterRoutes, ...superNodeRoutes, ...nodeGroupRoutes, ...fargateRoutes, ...vpcEndpointRoutes, ...quotaRoutes, ...egressRoutes, ...ingressRoutes, ...natLoadRoutes,
   ...fileSystemRoutes, ...diskRoutes, ...loadBalancerRoutes,
 ].map((def) => ({ def, segments: def.path.split('/').filter(Boolean) }));
 

@@ -12,6 +12,8 @@ import { DiskModel } from './models/disk.js';
 import { LoadBalancerModel } from './models/loadbalancer.js';
 import { NatGatewayModel } from './models/natgateway.js';
 import { NodeGroupModel } from './models/nodegroup.js';
+import { FargateModel } from './models/fargate.js';
+import { VpcEndpointModel } from './models/vpcendpoint.js';
 import { QuotaModel } from './models/quota.js';
 import { DEFAULT_REGION, DEFAULT_ZONES, RegionModel } from './models/region.js';
 import { RouteTableModel } from './models/routetable.js';
@@ -64,6 +66,8 @@ export class Cloud {
   readonly clusters: ClusterModel;
   readonly superNodes: SuperNodeModel;
   readonly nodeGroups: NodeGroupModel;
+  readonly fargate: FargateModel;
+  readonly vpcEndpoints: VpcEndpointModel;
   readonly fileSystems: FileSystemModel;
   readonly disks: DiskModel;
   readonly loadBalancers: LoadBalancerModel;
@@ -84,6 +88,8 @@ export class Cloud {
     this.clusters = new ClusterModel(s, this.quotas);
     this.superNodes = new SuperNodeModel(s, this.clusters);
     this.nodeGroups = new NodeGroupModel(s, this.clusters, this.enis, this.superNodes);
+    this.fargate = new FargateModel(s, this.clusters, this.enis, this.superNodes, this.routeTables);
+    this.vpcEndpoints = new VpcEndpointModel(s, this.routeTables);
     this.fileSystems = new FileSystemModel(s, this.enis);
     this.disks = new DiskModel(s, this.quotas, this.regions);
     this.loadBalancers = new LoadBalancerModel(s, this.quotas, this.eips, this.enis);

@@ -4,7 +4,7 @@
 export type CloudKind =
   | 'vpc' | 'subnet' | 'routetable' | 'natgateway' | 'eip'
   | 'securitygroup' | 'eni' | 'cluster' | 'supernode' | 'quota'
-  | 'cfs' | 'nfs' | 'disk' | 'loadbalancer' | 'nodegroup';
+  | 'cfs' | 'nfs' | 'disk' | 'loadbalancer' | 'nodegroup' | 'fargateprofile' | 'vpcendpoint';
 
 /** Prefix of the ids of each kind, as the real cloud spells them. Quotas are keyed by name, not by id. */
 export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
@@ -27,6 +27,10 @@ export const ID_PREFIX: Record<Exclude<CloudKind, 'quota'>, string> = {
   loadbalancer: 'lb',
   // EKS names node groups by name; the record's key is nodeless's.
   nodegroup: 'ng',
+  // EKS names Fargate profiles by name; the record's key is nodeless's.
+  fargateprofile: 'fp',
+  // EC2's VPC endpoint ids: vpce-0a1b2c3d4e5f67890.
+  vpcendpoint: 'vpce',
 };
 
 /** Human name of each kind, used in error messages. */
@@ -46,6 +50,8 @@ export const KIND_LABEL: Record<CloudKind, string> = {
   disk: 'cloud disk',
   loadbalancer: 'load balancer',
   nodegroup: 'node group',
+  fargateprofile: 'Fargate profile',
+  vpcendpoint: 'VPC endpoint',
 };
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';

@@ -17,7 +17,7 @@ import { IpBitmap } from './bitmap.js';
 import type { CloudKind } from './ids.js';
 import { parseCidr, parseIp } from './ipv4.js';
 import type {
-  CloudChange, Cluster, Eip, Eni, NatGateway, NodeGroup, QuotaOverride, RouteTable, SecurityGroup, Subnet, SuperNode, Vpc,
+  CloudChange, Cluster, Eip, Eni, FargateProfile, NatGateway, NodeGroup, VpcEndpoint, QuotaOverride, RouteTable, SecurityGroup, Subnet, SuperNode, Vpc,
 } from './types.js';
 import { deepCopy } from '../api/deepcopy.js';
 
@@ -178,6 +178,8 @@ export class CloudState {
   readonly clusters: Table<Cluster>;
   readonly superNodes: Table<SuperNode>;
   readonly nodeGroups: Table<NodeGroup>;
+  readonly fargateProfiles: Table<FargateProfile>;
+  readonly vpcEndpoints: Table<VpcEndpoint>;
   readonly quotas: Table<QuotaOverride>;
 
   // Derived indexes, rebuilt from the rows on start.
@@ -209,6 +211,8 @@ export class CloudState {
     this.clusters = new Table('cluster', store);
     this.superNodes = new Table('supernode', store);
     this.nodeGroups = new Table('nodegroup', store);
+    this.fargateProfiles = new Table('fargateprofile', store);
+    this.vpcEndpoints = new Table('vpcendpoint', store);
     this.natGateways = new Table('natgateway', store);
     this.eips = new Table('eip', store);
     this.enis = new Table('eni', store);
@@ -218,7 +222,7 @@ export class CloudState {
 
   /** Tables in load order: what a row refers to is loaded before it. */
   tables(): Table<Row>[] {
-    return [this.vpcs, this.routeTables, this.subnets, this.securityGroups, this.clusters, this.nodeGroups, this.superNodes,
+    return [this.vpcs, this.routeTables, this.subnets, this.securityGroups, this.clusters, this.nodeGroups, this.fargateProfiles, this.superNodes, this.vpcEndpoints,
       this.natGateways, this.eips, this.enis, this.quotas] as unknown as Table<Row>[];
   }
 

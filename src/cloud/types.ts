@@ -48,7 +48,8 @@ export interface SubnetView extends Subnet {
   usedIpCount: number;
 }
 
-export type NextHopType = 'local' | 'nat' | 'eip' | 'peering' | 'vpn' | 'ccn' | 'cvm' | 'havip';
+// 'igw': an AWS internet gateway (the AWS default VPC's main route table sends 0.0.0.0/0 to one; docs/aws/private-subnets.md).
+export type NextHopType = 'local' | 'nat' | 'eip' | 'peering' | 'vpn' | 'ccn' | 'cvm' | 'havip' | 'igw';
 
 export interface Route {
   destinationCidr: string;
@@ -215,6 +216,44 @@ export interface SuperNode extends RecordBase {
   state: SuperNodeState;
   /** Set when the node is an EC2 instance of an EKS managed node group (docs/aws.md), not a super node. */
   instance?: NodeGroupInstance;
+  /** Set when the node is the Fargate micro-VM of one pod (docs/aws/fargate.md). */
+  fargate?: FargateInstance;
+}
+
+/** The Fargate node of one pod: its profile, its pod, its ENI and what Fargate provisioned for it. */
+export interface FargateInstance {
+  profile: string;
+  namespace: string;
+  pod: string;
+  uid: string;
+  privateIp: string;
+  eniId: string;
+  /** The provisioned combination, e.g. 0.25 and 0.5 (the CapacityProvisioned annotation "0.25vCPU 0.5GB"). */
+  vcpu: number;
+  memoryGB: number;
+}
+
+/** An EKS Fargate profile (docs/aws/fargate.md): which pods run on Fargate, in which private subnets. */
+export interface FargateProfile extends RecordBase {
+  name: string;
+  clusterName: string;
+  arn: string;
+  podExecutionRoleArn: string;
+  subnetIds: string[];
+  selectors: { namespace: string; labels?: Record<string, string> }[];
+  /** CREATING until then (EKS takes a while to create a profile), ACTIVE after. */
+  activeAt: string;
+}
+
+/** An AWS VPC endpoint (docs/aws/private-subnets.md): Interface (ENIs in subnets) or Gateway (routes in route tables). */
+export interface VpcEndpoint extends RecordBase {
+  vpcId: string;
+  serviceName: string;
+  type: 'Interface' | 'Gateway';
+  subnetIds: string[];
+  routeTableIds: string[];
+  privateDnsEnabled: boolean;
+  state: 'available';
 }
 
 export interface NodeGroupInstance {

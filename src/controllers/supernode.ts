@@ -73,6 +73,9 @@ export class SuperNodeController extends Controller {
     this.offs.push(this.cloud.onChange((ch) => {
       if (ch.kind === 'supernode') {
         if ((ch.object as SuperNode).clusterName === this.cluster) this.queue.add(ch.id);
+      } else if (ch.kind === 'routetable' || ch.kind === 'vpcendpoint' || ch.kind === 'natgateway') {
+        // An EKS instance that could not reach ECR may join now (docs/aws/private-subnets.md).
+        for (const sn of this.own()) if (sn.instance && !this.started.has(sn.id)) this.queue.add(sn.id);
       } else if (ch.kind === 'subnet') {
         // Every allocation reports its subnet; the sync compares with the cached Node and writes only a change.
         for (const sn of this.own()) if (sn.subnetId === ch.id) this.queue.add(sn.id);

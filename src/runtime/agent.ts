@@ -16,7 +16,7 @@ import { PodClock } from './clock.js';
 import { Controller, type ControllerOptions } from '../client/controller.js';
 import { WorkQueue } from '../client/workqueue/queue.js';
 import { sameValue } from '../util/equal.js';
-import { PodDisks } from './disk.js';
+import { PodDisks, type PullBlock } from './disk.js';
 import { addEphemeral, newPodState, PodLifecycle, type LifecycleHost } from './lifecycle.js';
 import { defaultNetwork } from './network.js';
 import type { NfsMounts } from './nfs.js';
@@ -73,6 +73,8 @@ export interface NodeAgentOptions extends NodeSpecOptions, ControllerOptions {
    * stages drive is left to them; the node's status is theirs too (the agent still renews its Lease).
    */
   stageDriven?: (kind: 'Pod' | 'Node', o: KubeObject) => boolean;
+  /** Whether this node reaches an image's registry (default: always); see PullBlock in ./disk.ts. */
+  registry?: (image: string) => PullBlock | undefined;
 }
 
 export interface NodeAgent {
@@ -151,7 +153,7 @@ export class Kubelet extends Controller implements NodeAgent {
     this.disks = new PodDisks({
       client, eksConfig: this.eksConfig, zone: opts.labels?.['topology.kubernetes.io/zone'] ?? this.nodeName, simulation: this.simulation, stateDir: opts.stateDir,
       event: (ps, type, reason, message, c) => this.host.event(ps, type, reason, message, c), podOf: (ps) => this.podOf(ps), runtimeOf: (ps) => this.host.runtimeOf(ps),
-      dirty: (ps) => this.markDirty(ps), sync: (ps) => this.lifecycle.sync(ps),
+      dirty: (ps) => this.markDirty(ps), sync: (ps) => this.lifecycle.sync(ps), registry: opts.registry,
     });
     this.host = this.lifecycleHost();
     this.lifecycle = new PodLifecycle(this.host);

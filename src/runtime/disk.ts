@@ -19,6 +19,7 @@ import { refs } from '../client/types.js';
 import type { EksSettings } from '../clouds/tencent/annotations.js';
 import type { EksConfig } from '../clouds/tencent/eks-config.js';
 import { GiB, PodDisk, type DiskEvent } from '../clouds/tencent/disk.js';
+import type { PullBlock } from '../clouds/aws/registry.js';
 import { datedDiskSettings, lackingFeatures, lackingMessage } from '../clouds/tencent/feature-dates.js';
 import { intern } from '../client/cache/compact.js';
 import { ImageCache, reuseKeyOf } from './imagecache.js';
@@ -49,7 +50,11 @@ export interface DiskHost {
   runtimeOf(ps: PodState): Runtime;
   dirty(ps: PodState): void;
   sync(ps: PodState): void;
+  /** Whether the node reaches an image's registry; undefined: it does (the default). */
+  registry?: (image: string) => PullBlock | undefined;
 }
+
+export type { PullBlock };
 
 interface PodRecord {
   disk: PodDisk;
@@ -195,6 +200,18 @@ export class PodDisks {
       if (st.until > now) return (c.waitUntil = st.until);
     }
     if (!st || st.phase === 'backoff') {
+      const blocked = this.host.registry?.(image);
+      if (blocked) {
+        // The registry does not answer: Pulling, then Failed with containerd's error once the dial gives up.
+        this.host.event(ps, 'Normal', 'Pulling', `Pulling image "${image}"`, c);
+        const events: DiskEvent[] = [
+          { type: 'Warning', reason: 'Failed', message: `Failed to pull image "${image}": ${blocked.cause}` },
+          { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
+        ];
+        st = { until: now + blocked.afterMs, phase: 'pulling', ok: false, events, tookMs: blocked.afterMs, bytes: 0, failures: st?.failures ?? 0 };
+        this.pulls.set(c, st);
+        return (c.waitUntil = st.until);
+      }
       const { bytes, pullMs } = containerImage(pod, c.name, image, this.host.simulation);
       const free = rec.disk.freeBytes();
       const r = rec.disk.pull(image, bytes);

@@ -15,6 +15,7 @@ export { KUBELET_VERSION, RUNTIME_VERSION } from './node.js';
 export { metricsSource, METRIC_RESOLUTION_MS, type MetricsServerOptions } from './metricsserver.js';
 export { serveMetrics, metricsPortOf, metricsPortConflict, DEFAULT_METRICS_PORT } from './metrics.js';
 export type { PodNetwork, PodState, ContainerState, Runtime } from './types.js';
+export type { PullBlock } from './disk.js';
 export { namespaceSupport, type NamespaceSupport } from './namespaces.js';
 
 /**

@@ -44,6 +44,7 @@ export const ADMISSION_ORDER = [
   'PodEIPReadinessGate', //        controllers/podeip/controller.ts: the k8s.aliyun.com/eip readiness gate
   'PodEIPControllerConfig', //     clouds/alibaba/controller-config.ts: kube-system/ack-extend-network-controller's settings
   'NATEgressBandwidth', //         controllers/natload.ts: the egress-mbps annotation
+  'EKSFargateProfile', //          clouds/aws/fargate.ts: EKS's Fargate webhook (fargate-scheduler, CapacityProvisioned)
   // "webhook, resourcequota, and deny plugins must go at the end" (plugins.go):
   'MutatingAdmissionPolicy', //    issue 17
   'MutatingAdmissionWebhook', //   issue 17

@@ -2,15 +2,15 @@
 // tables are associated with subnets. Egress to the internet needs a
 // `0.0.0.0/0 -> NAT gateway` route in the subnet's table (docs/tencent/egress.md), so
 // `egress()` answers "how does a pod in this subnet reach the internet?".
-import { InvalidParameterValue, MissingParameter, ResourceInUse, ResourceNotFound, UnsupportedOperation } from '../errors.js';
-import { newId } from '../ids.js';
+import { CloudError, InvalidParameterValue, MissingParameter, ResourceInUse, ResourceNotFound, UnsupportedOperation } from '../errors.js';
+import { awsSuffix, newId } from '../ids.js';
 import { cidrContains, cidrContainsIp, parseCidr, parseIp } from '../ipv4.js';
 import type { CloudState } from '../state.js';
 import { now } from '../state.js';
 import type { NatGateway, NextHopType, Route, RouteTable, RouteTableView, Vpc } from '../types.js';
 import { checkName, clone, mustGet } from './common.js';
 
-export const NEXT_HOP_TYPES: NextHopType[] = ['local', 'nat', 'eip', 'peering', 'vpn', 'ccn', 'cvm', 'havip'];
+export const NEXT_HOP_TYPES: NextHopType[] = ['local', 'nat', 'eip', 'peering', 'vpn', 'ccn', 'cvm', 'havip', 'igw'];
 
 /** A route table record for `vpc` (not yet stored), with the VPC's local route. */
 export function newRouteTable(s: CloudState, vpc: Vpc, name: string, isDefault: boolean): RouteTable {
@@ -19,7 +19,12 @@ export function newRouteTable(s: CloudState, vpc: Vpc, name: string, isDefault: 
     vpcId: vpc.id,
     name,
     isDefault,
-    routes: [{ destinationCidr: vpc.cidr, nextHopType: 'local', nextHopId: vpc.id, description: 'local route of the VPC' }],
+    routes: [
+      { destinationCidr: vpc.cidr, nextHopType: 'local', nextHopId: vpc.id, description: 'local route of the VPC' },
+      // AWS's default VPC comes with an internet gateway and a main route table sending 0.0.0.0/0 to it:
+      // its default subnets are public (docs/aws/private-subnets.md). nodeless models no other internet gateway.
+      ...(isDefault && vpc.isDefault && vpc.cloud === 'aws' ? [{ destinationCidr: '0.0.0.0/0', nextHopType: 'igw' as const, nextHopId: `igw-${awsSuffix()}`, description: 'the default VPC\'s internet gateway' }] : []),
+    ],
     createdTime: now(),
   };
 }
@@ -95,6 +100,10 @@ export class RouteTableModel {
       if (nat.vpcId !== vpc.id) throw new InvalidParameterValue(`NAT gateway ${nat.id} is in VPC ${nat.vpcId}, not in ${vpc.id}`);
     }
     if (input.nextHopType === 'eip') mustGet(this.s.eips, input.nextHopId);
+    if (input.nextHopType === 'igw' && !this.internetGateways(vpc.id).includes(input.nextHopId)) {
+      // EC2 CreateRoute's answer for a gateway it does not know (the only one nodeless has is the AWS default VPC's).
+      throw new CloudError('InvalidInternetGatewayID.NotFound', `The internetGateway ID '${input.nextHopId}' does not exist`, 400);
+    }
     const route: Route = { destinationCidr: dest.text, nextHopType: input.nextHopType, nextHopId: input.nextHopId };
     if (input.description) route.description = String(input.description);
     await this.s.routeTables.update(rtb, (t) => { t.routes.push(route); });
@@ -139,6 +148,17 @@ export class RouteTableModel {
       }
     }
     return best ? clone(best) : undefined;
+  }
+
+  /** The internet gateways of a VPC (the AWS default VPC's, named by its main table's route). */
+  internetGateways(vpcId: string): string[] {
+    return [...new Set(this.s.routeTables.all().filter((t) => t.vpcId === vpcId).flatMap((t) => t.routes.filter((r) => r.nextHopType === 'igw').map((r) => r.nextHopId)))];
+  }
+
+  /** AWS's public subnet: its route table has a route to an internet gateway (EKS Fargate takes only private ones). */
+  isPublic(subnetId: string): boolean {
+    const subnet = mustGet(this.s.subnets, subnetId);
+    return (this.s.routeTables.get(subnet.routeTableId)?.routes ?? []).some((r) => r.nextHopType === 'igw');
   }
 
   /** The path to the internet from `subnetId` (a public test address stands for "the internet"). */

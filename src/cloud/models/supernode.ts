@@ -77,6 +77,7 @@ export class SuperNodeModel {
   async delete(idOrName: string): Promise<SuperNode> {
     const node = this.find(idOrName);
     // An EC2 instance of a node group goes with its group (which also frees its ENI and keeps the size right).
+    if (node.fargate) throw new UnsupportedOperation(`${node.name} is the Fargate node of pod ${node.fargate.namespace}/${node.fargate.pod}; it goes when the pod is deleted`);
     if (node.instance) throw new UnsupportedOperation(`${node.name} is instance ${node.instance.instanceId} of node group ${node.instance.nodegroup}; scale the node group instead: nodeless nodegroup scale ${node.instance.nodegroup} --desired N`);
     this.checkNotLast(node);
     for (const guard of this.guards) await guard(clone(node));
@@ -103,7 +104,7 @@ export class SuperNodeModel {
 
   private checkNotLast(node: SuperNode): void {
     if (node.instance) return; // an EC2 instance, not a super node: its node group decides
-    const siblings = this.s.superNodes.all().filter((n) => n.clusterName === node.clusterName && !n.instance);
+    const siblings = this.s.superNodes.all().filter((n) => n.clusterName === node.clusterName && !n.instance && !n.fargate);
     if (siblings.length <= 1) {
       throw new UnsupportedOperation(`super node ${node.name} is the last super node of cluster ${node.clusterName}; a cluster must keep at least one`);
     }

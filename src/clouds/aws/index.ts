@@ -4,3 +4,5 @@
 // profiles, endpoint access and private subnets. The IaaS they build on (VPC, subnet, ENI, the
 // instance types) is src/cloud's, shared by every cloud.
 export { nodeGroupCapacity, nodeGroupLabels } from './nodegroup.js';
+export { CAPACITY_ANNOTATION, FARGATE_SCHEDULER, FARGATE_TAINT, fargateAdmission, fargateNodeCapacity, fargateNodeLabels, fargateSize, PROFILE_LABEL } from './fargate.js';
+export { joinBlocked, registryCheck } from './registry.js';
