@@ -27,11 +27,16 @@ import { serviceResolver } from './apiserver/admission/webhook/services.js';
 import { validatingAdmissionPolicy } from './apiserver/admission/policy.js';
 import { conversionWebhook } from './apiserver/crdconversion.js';
 import { reconcileBootstrapPolicy } from './apiserver/bootstrap/rbac.js';
+import { ApiFaults } from './apiserver/faults.js';
+import { DelayedStore } from './store/delay.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export interface Cluster extends ClusterApi {
   client: InProcessClient;
+  /** Where faults slow the cluster's store (store-slow; docs/faults.md). */
+  storeFaults: DelayedStore;
+  apiFaults: ApiFaults;
   /** Stops what the API server keeps up by itself (APIService registration, FlowSchema status). */
   stop(): void;
 }
@@ -68,7 +73,9 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
     for (const rt of catalog.all()) counts.set(groupResource(rt.group, rt.plural), await store.count(registry.prefix(rt)));
     return counts;
   });
-  const registry = new Registry(name, metrics.instrumentStore(store), catalog, opts);
+  // Faults slow the store's writes inside what the metrics time (docs/faults.md).
+  const storeFaults = new DelayedStore(store);
+  const registry = new Registry(name, metrics.instrumentStore(storeFaults.store), catalog, opts);
   // The cluster's token authenticators, in kube-apiserver's order: the static token, then ServiceAccount tokens.
   registry.tokenIssuer = opts.tokenIssuer;
   registry.authenticator = opts.tokenIssuer
@@ -125,5 +132,5 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
   await webhooks.start();
   await policies.start();
   const stops = [await startAPIServiceRegistration(registry), await startFlowControlConfig(registry), () => webhooks.close(), () => policies.close()];
-  return { name, catalog, registry, subresources, client: new InProcessClient(registry), metrics, stop: () => stops.forEach((s) => s()) };
+  return { name, catalog, registry, subresources, client: new InProcessClient(registry), metrics, storeFaults, apiFaults: new ApiFaults(), stop: () => stops.forEach((s) => s()) };
 }

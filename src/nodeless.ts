@@ -45,6 +45,9 @@ import { ServiceLBController } from './controllers/servicelb.js';
 import { IngressLBController } from './controllers/ingresslb.js';
 import { metricsSource, namespaceSupport, runtimeBackends, type NamespaceSupport, type NodeAgent, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
+import { FaultController } from './controllers/faults/controller.js';
+import { faultAdmission } from './controllers/faults/admission.js';
+import { apiServerErrors, cloudCalls, storeSlow } from './controllers/faults/effects.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
 import type { Clock } from './util/clock.js';
 
@@ -216,6 +219,16 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // NAT gateway load (docs/alibaba/nat-bandwidth.md): pods' modelled egress traffic, EgressTimeout events when their NAT saturates.
     const natload = startNatLoad(cloud, name, c.client, eksConfig, informers);
     stops.push(() => natload.stop(), () => eksConfig.close(), () => podEipConfig.close(), () => informers.stop());
+    // Injected faults (docs/faults.md): each kind's effect at its injection point.
+    c.registry.admission.register(faultAdmission({
+      cloud, cluster: name, client: c.client,
+      resources: () => c.catalog.all().flatMap((rt) => (rt.group ? [rt.plural, `${rt.plural}.${rt.group}`] : [rt.plural])),
+    }));
+    const faults = new FaultController(c.client, {
+      'apiserver-errors': apiServerErrors(c.apiFaults), 'store-slow': storeSlow(c.storeFaults), ...cloudCalls(cloud, name),
+    }, { informers, clock: opts.controllerClock });
+    void faults.start();
+    stops.push(() => faults.stop());
     return c;
   };
   // kube-apiserver's post-start hooks for what opening a cluster does here (cluster.ts, attach above):

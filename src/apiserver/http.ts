@@ -116,6 +116,7 @@ function sendableHeaders(headers: Record<string, string | string[]>): Record<str
 export function sendError(res: http.ServerResponse, e: unknown, log?: (e: unknown) => void): void {
   let status: unknown;
   let code = 500;
+  const headers: Record<string, string> = {};
   try {
     let se: StatusError;
     if (e instanceof StatusError) se = e;
@@ -129,10 +130,13 @@ export function sendError(res: http.ServerResponse, e: unknown, log?: (e: unknow
     }
     code = se.code;
     status = se.toStatus();
+    // A client waits as long as the answer says (client-go reads the header of a 429 or 5xx).
+    const retry = se.details?.retryAfterSeconds;
+    if (typeof retry === 'number' && retry > 0 && (code === 429 || code >= 500)) headers['retry-after'] = String(retry);
   } catch {
     status = errors.internal('the error could not be rendered').toStatus();
   }
-  sendJson(res, code, status);
+  sendJson(res, code, status, headers);
 }
 
 function safeString(v: unknown): string {

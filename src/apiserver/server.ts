@@ -27,6 +27,7 @@ import { ADMIN_USER, type UserInfo } from './auth/user.js';
 import { attributesOf, requestInfo, RequestInfoError } from './auth/requestinfo.js';
 import { impersonate, wantsImpersonation } from './auth/impersonation.js';
 import type { AuthorizationResult } from './auth/authorizer.js';
+import type { ApiFaults } from './faults.js';
 
 /** The upgrade (socket and early bytes) of a request that came through the server's 'upgrade' event. */
 const UPGRADE = Symbol('nodeless.upgrade');
@@ -38,6 +39,8 @@ export interface ClusterApi {
   subresources: Subresources;
   /** This cluster's API server metrics (metrics.ts): /metrics, /clusters/NAME/metrics. */
   metrics?: ApiMetrics;
+  /** Injected API server faults (faults.ts; docs/faults.md). */
+  apiFaults?: ApiFaults;
 }
 
 /** The service account issuer: its name, and the key set that verifies its tokens. */
@@ -342,6 +345,8 @@ export class ApiServer {
       res.once('close', end);
       upgrade?.socket.once('close', end);
     }
+    // An injected fault may answer first (apiserver-errors; docs/faults.md).
+    if (c.apiFaults && await c.apiFaults.intercept(info.verb, group, rt.plural, res)) return;
     return handleResource(c.registry, c.subresources, {
       rt, namespace, name, subresource, rest: tail.length ? '/' + tail.join('/') : subresource === 'proxy' && path.endsWith('/') ? '/' : undefined,
       method, query: url.searchParams, headers: req.headers, body: method === 'GET' || (req as any)[UPGRADE] ? Buffer.alloc(0) : await body(),

@@ -9,6 +9,7 @@ import { registerUserCommands } from './users.js';
 import { registerNodeGroupCommands } from './nodegroup.js';
 import { registerFargateCommands } from './fargate.js';
 import { registerDoctorCommand } from './doctor.js';
+import { registerFaultCommands } from './fault.js';
 
 const program = new Command();
 program.name('nodeless').description('A serverless Kubernetes cloud on one machine').showHelpAfterError();
@@ -43,6 +44,7 @@ registerUserCommands(program);
 registerNodeGroupCommands(program);
 registerFargateCommands(program);
 registerDoctorCommand(program);
+registerFaultCommands(program);
 
 // One line, no stack trace: CliErrors and unexpected failures alike.
 program.parseAsync(process.argv).catch((e) => {

@@ -54,6 +54,11 @@ const ROUTES: CompiledRoute[] = [
   ...fileSystemRoutes, ...diskRoutes, ...loadBalancerRoutes,
 ].map((def) => ({ def, segments: def.path.split('/').filter(Boolean) }));
 
+/** The resources of the cloud API (the first segment of its paths): what cloud faults can target. */
+export function cloudApiResources(): string[] {
+  return [...new Set(ROUTES.map((r) => r.segments[0]).filter((x) => x && !x.startsWith(':')))].sort();
+}
+
 function match(method: string, path: string): { def: RouteDef; params: Record<string, string> } | undefined {
   const parts = path.split('/').filter(Boolean);
   for (const { def, segments } of ROUTES) {
@@ -95,6 +100,8 @@ export async function handleCloudRequest(cloud: Cloud, req: CloudRequest): Promi
       req = { ...req, body: parsed };
     }
     const body = new Body(req.body);
+    // An injected fault may slow or refuse the call (docs/faults.md).
+    await cloud.faults.call(rest!.split('/')[1] ?? '');
     const result = await found.def.handle({ cloud, params: found.params, query: req.query, body });
     return { status: found.def.status ?? 200, body: result };
   } catch (e) {

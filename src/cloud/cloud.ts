@@ -22,6 +22,7 @@ import { SubnetModel } from './models/subnet.js';
 import { SuperNodeModel } from './models/supernode.js';
 import { VpcModel } from './models/vpc.js';
 import { CloudState } from './state.js';
+import { CloudFaults } from './faults.js';
 import type { Random } from '../util/random.js';
 import type { CloudName } from './storage.js';
 import type { CreateClusterInput } from './models/cluster.js';
@@ -72,6 +73,8 @@ export class Cloud {
   readonly disks: DiskModel;
   readonly loadBalancers: LoadBalancerModel;
   readonly random: Random;
+  /** Injected faults (docs/faults.md). */
+  readonly faults = new CloudFaults();
 
   private constructor(private readonly state: CloudState, random: Random = Math.random) {
     this.random = random;
@@ -179,7 +182,8 @@ export class Cloud {
   }
 
   /** The pod's ENI with an IP from `subnetId`; durable before it resolves, idempotent per pod uid. */
-  allocatePodEni(input: AllocatePodEniInput): Promise<Eni> {
+  async allocatePodEni(input: AllocatePodEniInput): Promise<Eni> {
+    await this.faults.call('enis');
     return this.enis.allocatePod(input);
   }
 

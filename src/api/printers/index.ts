@@ -24,6 +24,7 @@ import {
 import { nodeMetricsPrinter, podMetricsPrinter } from './metrics.js';
 
 export { crdPrinter, type PrinterColumnDefinition } from './crd.js';
+import { crdPrinter } from './crd.js';
 export { defaultPrinter, nameAgePrinter } from './misc.js';
 export { summarizePod, type PodSummary } from './pod.js';
 export { nodeRoles, nodeStatus, serviceExternalIP, servicePorts, formatEndpoints } from './core.js';
@@ -83,6 +84,15 @@ const BUILTIN: Record<string, { group: string; printer: Printer }> = {
   APIService: { group: 'apiregistration.k8s.io', printer: apiServicePrinter },
   NodeMetrics: { group: 'metrics.k8s.io', printer: nodeMetricsPrinter },
   PodMetrics: { group: 'metrics.k8s.io', printer: podMetricsPrinter },
+  // nodeless's own kinds (docs/faults.md): printed as a CRD's additionalPrinterColumns would be.
+  Fault: {
+    group: 'nodeless.dev',
+    printer: crdPrinter([
+      { name: 'Kind', type: 'string', jsonPath: '.spec.kind' }, { name: 'Target', type: 'string', jsonPath: '.spec.target' },
+      { name: 'Phase', type: 'string', jsonPath: '.status.phase' }, { name: 'For', type: 'string', jsonPath: '.spec.for' },
+      { name: 'Ends', type: 'string', jsonPath: '.status.endTime' },
+    ]),
+  },
 };
 
 /**

@@ -15,6 +15,7 @@ import * as rbac from './rbac.js';
 import * as reviews from './reviews.js';
 import * as metrics from './metrics.js';
 import * as stages from './stages.js';
+import * as faults from './faults.js';
 
 export const builtinResources: ResourceType[] = [
   core.namespaces, core.pods, core.nodes, core.services, core.endpoints, core.events, core.configmaps, core.secrets, core.serviceaccounts,
@@ -39,4 +40,6 @@ export const builtinResources: ResourceType[] = [
   metrics.nodemetrics, metrics.podmetrics,
   // kwok's Stage (docs/stages.md).
   stages.stages,
+  // nodeless's own kinds (docs/faults.md).
+  faults.faults,
 ];

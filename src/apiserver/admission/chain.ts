@@ -45,6 +45,7 @@ export const ADMISSION_ORDER = [
   'PodEIPControllerConfig', //     clouds/alibaba/controller-config.ts: kube-system/ack-extend-network-controller's settings
   'NATEgressBandwidth', //         controllers/natload.ts: the egress-mbps annotation
   'EKSFargateProfile', //          clouds/aws/fargate.ts: EKS's Fargate webhook (fargate-scheduler, CapacityProvisioned)
+  'FaultTarget', //                controllers/faults/admission.ts: a Fault's target exists; the same fault is not injected twice
   // "webhook, resourcequota, and deny plugins must go at the end" (plugins.go):
   'MutatingAdmissionPolicy', //    issue 17
   'MutatingAdmissionWebhook', //   issue 17

@@ -1,0 +1,42 @@
+// The store's fault injection point (docs/faults.md, store-slow): a Store
+// whose writes wait before they commit while a delay is set, as writes do on a
+// struggling etcd (a slow disk's fsync, a lost leader). The API server's
+// etcd_request_duration_seconds times the wait (it wraps this store), so the
+// slowness shows where an operator would look for it.
+import type { Store } from './types.js';
+
+const WRITES = new Set(['create', 'update', 'delete']);
+
+export class DelayedStore {
+  /** The store to hand out: `inner` with writes delayed while delays are set. */
+  readonly store: Store;
+  private readonly delays = new Map<string, number>();
+
+  constructor(inner: Store) {
+    this.store = new Proxy(inner, {
+      get: (target, prop) => {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== 'function') return value;
+        if (typeof prop !== 'string' || !WRITES.has(prop)) return value.bind(target);
+        return async (...args: unknown[]) => {
+          const ms = this.delayMs;
+          if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+          return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+  }
+
+  /** Sets (or replaces) the delay of fault `id`; the longest delay set applies. */
+  set(id: string, ms: number): void {
+    this.delays.set(id, ms);
+  }
+
+  delete(id: string): boolean {
+    return this.delays.delete(id);
+  }
+
+  get delayMs(): number {
+    return this.delays.size ? Math.max(...this.delays.values()) : 0;
+  }
+}
