@@ -17,6 +17,7 @@ import { Controller, type ControllerOptions } from '../client/controller.js';
 import { WorkQueue } from '../client/workqueue/queue.js';
 import { sameValue } from '../util/equal.js';
 import { PodDisks, type PullBlock } from './disk.js';
+import { ATTACH_WAIT_MS, unableToAttachMessage, VolumeAttachWait } from './attach.js';
 import { addEphemeral, newPodState, PodLifecycle, type LifecycleHost } from './lifecycle.js';
 import { defaultNetwork } from './network.js';
 import type { NfsMounts } from './nfs.js';
@@ -118,6 +119,10 @@ export class Kubelet extends Controller implements NodeAgent {
   private stopped = false;
   private readonly podClock: PodClock;
   private readonly disks: PodDisks;
+  /** Attachable volumes (CSI, VolumeAttachment) the pods wait for before their sandbox (./attach.ts). */
+  private readonly attach: VolumeAttachWait;
+  /** Pods waiting for a volume to be attached: since when the current wait (2m3s, then FailedMount) runs. */
+  private readonly attachWaits = new Map<PodState, number>();
   private readonly host: LifecycleHost;
   private readonly lifecycle: PodLifecycle;
   /** Pod status writes, one per pod at a time (the kubelet's status manager). */
@@ -154,6 +159,10 @@ export class Kubelet extends Controller implements NodeAgent {
       client, eksConfig: this.eksConfig, zone: opts.labels?.['topology.kubernetes.io/zone'] ?? this.nodeName, simulation: this.simulation, stateDir: opts.stateDir,
       event: (ps, type, reason, message, c) => this.host.event(ps, type, reason, message, c), podOf: (ps) => this.podOf(ps), runtimeOf: (ps) => this.host.runtimeOf(ps),
       dirty: (ps) => this.markDirty(ps), sync: (ps) => this.lifecycle.sync(ps), registry: opts.registry,
+    });
+    this.attach = new VolumeAttachWait(this.shared, this.nodeName, () => {
+      // An attachment (or claim, volume, driver) changed: the waiting pods look again now.
+      for (const ps of this.attachWaits.keys()) this.podClock.wake(ps, this.clock.now());
     });
     this.host = this.lifecycleHost();
     this.lifecycle = new PodLifecycle(this.host);
@@ -351,6 +360,7 @@ export class Kubelet extends Controller implements NodeAgent {
     ps.finalizing = true;
     this.disks.release(ps, pod);
     this.opts.nfs?.forget(ps.uid);
+    this.attachWaits.delete(ps);
     this.writeRv.delete(ps);
     void this.network.release(pod ?? { metadata: { uid: ps.uid, name: ps.name, namespace: ps.namespace }, status: { podIP: ps.ip } }).catch(() => undefined);
   }
@@ -371,6 +381,21 @@ export class Kubelet extends Controller implements NodeAgent {
         this.recorder.record(this.podRef(ps), type, reason, message, fieldPath);
       },
       createSandbox: (ps, pod) => {
+        // The kubelet waits for the pod's attachable volumes before it makes the sandbox (WaitForAttachAndMount).
+        const unattached = this.attach.unattached(pod);
+        if (unattached.length) {
+          const now = this.clock.now();
+          let since = this.attachWaits.get(ps);
+          if (since === undefined) this.attachWaits.set(ps, (since = now));
+          else if (now - since >= ATTACH_WAIT_MS) {
+            host.event(ps, 'Warning', 'FailedMount', unableToAttachMessage(unattached));
+            this.attachWaits.set(ps, (since = now));
+          }
+          ps.sandbox = 'failed';
+          this.podClock.wake(ps, since + ATTACH_WAIT_MS);
+          return;
+        }
+        this.attachWaits.delete(ps);
         this.network.allocate(pod).then(({ ip }) => {
           if (this.stopped) return;
           if (ps.finalizing || this.states.get(ps.key) !== ps) { void this.network.release(pod); return; }
@@ -496,6 +521,7 @@ export class Kubelet extends Controller implements NodeAgent {
     if (!this.opts.informers) this.shared.stop();
     this.podClock.stop();
     this.disks.stop();
+    this.attach.close();
     this.simulated.shutdown();
     await this.processRt?.shutdown();
   }

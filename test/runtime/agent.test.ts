@@ -2,11 +2,13 @@
 // (src/runtime/agent.ts): the node's key registers the Node and renews its
 // Lease every leaseRenewMs of the clock, a failed registration is retried
 // with growing back-off, a pod's key starts it (its status written through
-// the status queue) and a deleted pod's key frees what it held.
+// the status queue) and a deleted pod's key frees what it held; a pod whose
+// CSI volume is not attached waits (FailedMount after the kubelet's 2m3s).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { refs } from '../../src/client/types.js';
 import { Kubelet } from '../../src/runtime/agent.js';
+import { attachmentName } from '../../src/api/volumeattachment.js';
 import { assertBackoff, inProcess, type InProcess } from '../controllers/inprocess.js';
 import { waitFor } from '../controllers/harness.js';
 
@@ -89,5 +91,41 @@ describe('Kubelet.sync', () => {
     await assertBackoff(k.statusQueue, 'default/flaky', t.clock, [5, 10], () => k.processNextStatusWrite());
     assert.equal(k.statusQueue.numRequeues('default/flaky'), 0);
     await settle('flaky Running', async () => (await t.cluster.client.get(refs.pods, 'default', 'flaky')).status?.phase === 'Running');
+  });
+});
+
+describe('attachable volumes', () => {
+  it('a pod waits for its CSI volume\'s VolumeAttachment: FailedMount every 2m3s, then it starts once attached', async () => {
+    const c = t.cluster.client;
+    await c.create(refs.persistentvolumes, {
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv-a' },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], csi: { driver: 'ebs.csi.aws.com', volumeHandle: 'vol-1' }, claimRef: { namespace: 'default', name: 'claim-a' } },
+    });
+    await c.create(refs.persistentvolumeclaims, {
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'claim-a', namespace: 'default' },
+      spec: { volumeName: 'pv-a', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
+    await c.create(refs.pods, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db', namespace: 'default' },
+      spec: { nodeName: 'n1', containers: [{ name: 'db', image: 'nginx:1.27' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'claim-a' } }] },
+    });
+    const events = async () => (await c.list(refs.events, { namespace: 'default' })).items.filter((e) => e.involvedObject?.name === 'db');
+    await settle('db taken on', async () => k.podState('default', 'db'));
+    t.clock.step(122_000);
+    await settle('db seen again', async () => true);
+    assert.equal((await events()).some((e) => e.reason === 'FailedMount'), false, 'not before 2m3s');
+    t.clock.step(1_000);
+    const failed = await settle('FailedMount', async () => (await events()).find((e) => e.reason === 'FailedMount'));
+    assert.equal(failed.message, 'Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[data], failed to process volumes=[]: context deadline exceeded');
+    const waiting = await c.get(refs.pods, 'default', 'db');
+    assert.equal(waiting.status?.phase, 'Pending');
+    assert.equal((await events()).some((e) => e.reason === 'Started'), false);
+
+    const va = await c.create(refs.volumeattachments, {
+      apiVersion: 'storage.k8s.io/v1', kind: 'VolumeAttachment', metadata: { name: attachmentName('vol-1', 'ebs.csi.aws.com', 'n1') },
+      spec: { attacher: 'ebs.csi.aws.com', nodeName: 'n1', source: { persistentVolumeName: 'pv-a' } },
+    });
+    await c.updateStatus(refs.volumeattachments, { ...va, status: { attached: true } });
+    await settle('db Running once attached', async () => (await c.get(refs.pods, 'default', 'db')).status?.phase === 'Running');
   });
 });

@@ -4,8 +4,10 @@
 // attached to every node that runs a pod with its claim, and detached from
 // nodes that no longer do. A ReadWriteOnce volume attached to one node is not
 // attached to another (Multi-Attach error); the pod is told when its volume is
-// attached. Keys: PV names. docs/storage.md.
-import { createHash } from 'node:crypto';
+// attached, or that attaching it failed (FailedAttachVolume, the attacher's
+// error); the kubelet waits for the attachment before the pod's containers
+// start (src/runtime/attach.ts). Keys: PV names. docs/storage.md.
+import { attachmentName } from '../../api/volumeattachment.js';
 import type { KubeObject } from '../../api/types.js';
 import { refs, type Client } from '../../client/types.js';
 import { InformerView, type SharedInformers } from '../../client/cache/shared.js';
@@ -17,9 +19,8 @@ import { podClaims } from './volumes.js';
 
 export const AD_CONTROLLER = 'attachdetach-controller';
 
-/** getAttachmentName in the CSI attacher. */
-export const attachmentName = (volumeHandle: string, driver: string, node: string): string =>
-  `csi-${createHash('sha256').update(`${volumeHandle}${driver}${node}`).digest('hex')}`;
+/** getAttachmentName in the CSI attacher (shared with the kubelet, which waits for it). */
+export { attachmentName };
 
 /** A volume only one node may have at a time. */
 const exclusive = (pv: KubeObject): boolean => !(pv.spec?.accessModes ?? []).some((m: string) => m === 'ReadWriteMany' || m === 'ReadOnlyMany');
@@ -101,6 +102,7 @@ export class AttachDetachController extends Controller {
       const mine = existing.find((va) => va.metadata.name === name);
       if (mine) {
         if (mine.status?.attached) this.tellAttached(pods, pvName);
+        else if (mine.status?.attachError?.message) this.tellFailed(pods, pvName, mine.status.attachError);
         continue;
       }
       // Multi-Attach: an exclusive volume already on (or going to) another node is not attached here.
@@ -119,6 +121,17 @@ export class AttachDetachController extends Controller {
       } catch (e) {
         if (!isAlreadyExists(e)) throw e;
       }
+    }
+  }
+
+  /** The attacher failed (the VolumeAttachment's attachError): each failed attempt, as the controller's operation reports it. */
+  private tellFailed(pods: KubeObject[], pvName: string, err: { message: string; time?: string }): void {
+    for (const p of pods) {
+      const k = `${p.metadata.uid}/${pvName}/${err.time ?? ''}/${err.message}`;
+      if (this.told.has(k)) continue;
+      if (this.told.size > 100_000) this.told.clear();
+      this.told.add(k);
+      this.recorder.record(p, 'Warning', 'FailedAttachVolume', `AttachVolume.Attach failed for volume "${pvName}" : ${err.message}`);
     }
   }
 
