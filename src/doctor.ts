@@ -18,6 +18,7 @@ async function localFindings(cloud: Cloud, name: string, kube: Client) {
     deployments: await list('apps/v1', 'deployments'), statefulSets: await list('apps/v1', 'statefulsets'),
     hpas: await list('autoscaling/v2', 'horizontalpodautoscalers').catch(() => []), pods: await list('v1', 'pods'), eksConfig,
     events: (await kube.list({ apiVersion: 'v1', resource: 'events' }, { fieldSelector: 'type=Warning' })).items,
+    nodeGroups: cloud.nodeGroups.list({ cluster: name }), vpcEndpoints: cloud.vpcEndpoints.list({ vpcId: cluster.vpcId }),
   }));
 }
 

@@ -22,7 +22,7 @@ export async function gather(o: { home: string }, clusterName: string): Promise<
   if (!cluster) throw new CloudCliError('ResourceNotFound', `cluster ${clusterName} not found (clusters: ${clusters.map((c) => c.name).join(', ') || 'none'})`);
   const prefix = cluster.name === 'default' ? '' : `/clusters/${encodeURIComponent(cluster.name)}`;
   const q = encodeURIComponent(cluster.name);
-  const [superNodes, subnets, quotas, sgs, rtbs, nats, fss, deps, stss, hpas, pods, cm, events] = await Promise.all([
+  const [superNodes, subnets, quotas, sgs, rtbs, nats, fss, deps, stss, hpas, pods, cm, events, ngs, vpces] = await Promise.all([
     api(o as any, 'GET', `/supernodes?cluster=${q}`), api(o as any, 'GET', '/subnets'), api(o as any, 'GET', `/quotas?cluster=${q}`),
     api(o as any, 'GET', '/securitygroups'), api(o as any, 'GET', `/routetables?vpcId=${encodeURIComponent(cluster.vpcId)}`),
     api(o as any, 'GET', `/natgateways?vpcId=${encodeURIComponent(cluster.vpcId)}`), api(o as any, 'GET', `/filesystems?vpcId=${encodeURIComponent(cluster.vpcId)}`),
@@ -30,11 +30,12 @@ export async function gather(o: { home: string }, clusterName: string): Promise<
     kube(o, prefix, '/apis/autoscaling/v2/horizontalpodautoscalers', true), kube(o, prefix, '/api/v1/pods'),
     kube(o, prefix, `/api/v1/namespaces/${EKS_CONFIG.namespace}/configmaps/${EKS_CONFIG.name}`, true),
     kube(o, prefix, '/api/v1/events?fieldSelector=type%3DWarning'),
+    api(o as any, 'GET', `/nodegroups?cluster=${q}`), api(o as any, 'GET', `/vpcendpoints?vpcId=${encodeURIComponent(cluster.vpcId)}`),
   ]);
   return doctorInput({
     cluster, superNodes: superNodes.items, subnets: subnets.items, quotas: quotas.items, securityGroups: sgs.items,
     routeTables: rtbs.items, natGateways: nats.items, fileSystems: fss.items, deployments: deps.items, statefulSets: stss.items,
-    hpas: hpas?.items ?? [], pods: pods.items, eksConfig: cm, events: events.items,
+    hpas: hpas?.items ?? [], pods: pods.items, eksConfig: cm, events: events.items, nodeGroups: ngs.items, vpcEndpoints: vpces.items,
   });
 }
 

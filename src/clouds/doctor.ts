@@ -6,6 +6,7 @@
 import type { KubeObject } from '../api/types.js';
 import { cidrContainsIp, formatIp, parseCidr, parseIp } from '../cloud/ipv4.js';
 import { answerMount } from '../cloud/models/exports.js';
+import { ecrPath, EKS_REGISTRY, type RegistryPathInput } from '../cloud/models/vpcendpoint.js';
 import type { FileSystem, QuotaView, RouteTable } from '../cloud/types.js';
 import { EKS_CONFIG, EKS_PREFIX, effectiveAnnotations, eksSettings, parseClusterDefaults, CONNTRACK_UDP_TIMEOUT_SEC } from './tencent/annotations.js';
 import { tencentWantsEip } from './tencent/pod-eip.js';
@@ -45,14 +46,18 @@ export interface DoctorInput {
   clusterDefaults: Record<string, string>;
   /** The cluster's Warning events (the disk check reads the super nodes' GC events from them). */
   events: KubeObject[];
+  /** EKS managed node groups of the cluster and the VPC's endpoints (the private-nodegroup check). */
+  nodeGroups: { name: string; subnetIds: string[] }[];
+  vpcEndpoints: RegistryPathInput['endpoints'];
 }
 
 /** The checks, in the order they are reported. */
-export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route', 'nfs-insecure', 'disk-gc'] as const;
+export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route', 'nfs-insecure', 'disk-gc', 'private-nodegroup'] as const;
 
 const NOTES = 'tencent-eks-serverless-notes.en.txt';
 const FAQ = 'tencent-tke-serverless-faq.zh.md';
 const ACK = 'alibaba-ack-pod-eip.zh.md';
+const AWS_SEED = 'aws-eks-reliable-setup.zh-tw.txt';
 /** The ipvs TCP timeout gRPC's long idle connections need (a 30-minute idle timeout: docs/tencent/ipvs.md). */
 export const GRPC_IDLE_SEC = 1800;
 
@@ -232,6 +237,8 @@ function checkEgress(i: DoctorInput): Finding[] {
     if (!rtb) continue;
     const route = internetRoute(rtb);
     if (route?.nextHopType === 'nat' && i.natGatewayIds.includes(route.nextHopId)) continue;
+    // An AWS public subnet: the internet gateway is its way out (docs/aws/private-subnets.md).
+    if (route?.nextHopType === 'igw') continue;
     const nodes = new Set(i.superNodes.filter((n) => n.subnetId === subnet.id).map((n) => n.name));
     // A pod with its own EIP leaves by it; the others on this subnet have no way out.
     const stuck = i.pods.filter((p) => nodes.has(p.spec?.nodeName) && !tencentWantsEip(p) && !alibabaWantsEip(p)).map((p) => ref('pod', p));
@@ -242,6 +249,32 @@ function checkEgress(i: DoctorInput): Finding[] {
       source: { seed: `${NOTES} ("Accessing Public Network")`, doc: 'docs/tencent/egress.md' },
       fix: `nodeless cloud rtb add-route ${rtb.id} --destination 0.0.0.0/0 --next-hop-type nat --next-hop <nat gateway id>   (or bind an EIP to the pods)`,
     });
+  }
+  return out;
+}
+
+/**
+ * An EKS node group in a subnet with no route to a NAT gateway (or an internet gateway) and without
+ * the ECR and S3 VPC endpoints: its instances cannot pull the EKS images and never join
+ * (NodeCreationFailure), and its pods' pulls time out (docs/aws/private-subnets.md).
+ */
+function checkPrivateNodeGroups(i: DoctorInput): Finding[] {
+  const out: Finding[] = [];
+  for (const g of i.nodeGroups) {
+    for (const id of g.subnetIds) {
+      const subnet = i.subnets.find((x) => x.id === id);
+      const rtb = subnet && i.routeTables.find((r) => r.id === subnet.routeTableId);
+      if (!subnet || !rtb) continue;
+      const path = ecrPath({ route: internetRoute(rtb), natExists: (x) => i.natGatewayIds.includes(x), routeTableId: rtb.id, endpoints: i.vpcEndpoints, host: EKS_REGISTRY });
+      if (path.ok) continue;
+      const endpoints = path.missing.filter((m) => m.startsWith('com.amazonaws.'));
+      out.push({
+        check: 'private-nodegroup', severity: 'critical', objects: [`nodegroup/${g.name}`, subnet.id, rtb.id],
+        message: `node group ${g.name}: subnet ${subnet.id} has no route to a NAT gateway and lacks the VPC endpoint(s) ${endpoints.join(', ')}: its instances cannot pull the EKS images from ECR and fail to join (NodeCreationFailure "Instances failed to join the kubernetes cluster"), and image pulls time out`,
+        source: { seed: `${AWS_SEED} ("Nodegroup")`, doc: 'docs/aws/private-subnets.md' },
+        fix: `nodeless cloud rtb add-route ${rtb.id} --destination 0.0.0.0/0 --next-hop-type nat --next-hop <nat gateway id>   (or create ${endpoints.map((m) => m.endsWith('.s3') ? `the Gateway endpoint ${m} on ${rtb.id}` : `the Interface endpoint ${m}`).join(', ')}: nodeless cloud vpce create --vpc <vpc> --service …)`,
+      });
+    }
   }
   return out;
 }
@@ -340,11 +373,15 @@ export interface DoctorSources {
   eksConfig?: KubeObject;
   /** Warning events of the cluster. */
   events?: KubeObject[];
+  nodeGroups?: DoctorInput['nodeGroups'];
+  vpcEndpoints?: DoctorInput['vpcEndpoints'];
 }
 
 export function doctorInput(s: DoctorSources): DoctorInput {
   // The container network: the super nodes' subnets (the cluster's own list when it has no node yet).
   const ids = new Set<string>(s.superNodes.length ? s.superNodes.map((n) => n.subnetId) : s.cluster.subnetIds);
+  // A node group's subnets too, even before (or without) any instance of it.
+  for (const g of s.nodeGroups ?? []) for (const id of g.subnetIds) ids.add(id);
   return {
     cluster: s.cluster.name,
     subnets: s.subnets.filter((x) => ids.has(x.id)),
@@ -354,6 +391,7 @@ export function doctorInput(s: DoctorSources): DoctorInput {
     deployments: s.deployments, statefulSets: s.statefulSets, hpas: s.hpas, pods: s.pods,
     clusterDefaults: parseClusterDefaults((s.eksConfig as any)?.data?.[EKS_CONFIG.key]),
     events: s.events ?? [],
+    nodeGroups: s.nodeGroups ?? [], vpcEndpoints: s.vpcEndpoints ?? [],
   };
 }
 
@@ -366,7 +404,7 @@ export function findingCounts(findings: Finding[]): { check: string; severity: S
 
 /** Every finding for one cluster, critical first. */
 export function diagnose(i: DoctorInput): Finding[] {
-  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i), ...checkNfs(i), ...checkDisk(i)];
+  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i), ...checkNfs(i), ...checkDisk(i), ...checkPrivateNodeGroups(i)];
   const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
   return all.sort((a, b) => rank[a.severity] - rank[b.severity]);
 }

@@ -7,7 +7,7 @@ import { CloudError, ec2NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { CloudState } from '../state.js';
 import { now } from '../state.js';
-import type { VpcEndpoint } from '../types.js';
+import type { Route, VpcEndpoint } from '../types.js';
 import { clone } from './common.js';
 import type { RouteTableModel } from './routetable.js';
 
@@ -61,6 +61,38 @@ export function ecrRegion(host: string): string | undefined {
 export type RegistryPath =
   | { ok: true; via: 'nat' | 'igw' | 'endpoints' }
   | { ok: false; missing: string[]; step: 'dial' | 'auth' | 'layers' };
+
+/** What decides a subnet's way to a registry: its internet route, its route table, its VPC's endpoints. */
+export interface RegistryPathInput {
+  route: Pick<Route, 'nextHopType' | 'nextHopId'> | undefined;
+  natExists: (id: string) => boolean;
+  routeTableId: string;
+  endpoints: Pick<VpcEndpoint, 'serviceName' | 'type' | 'privateDnsEnabled' | 'routeTableIds'>[];
+  host: string;
+}
+
+/**
+ * The rules of `registryPath`, on plain data (nodeless doctor runs them on what the API returns):
+ * a route to a NAT gateway or an internet gateway reaches any registry; without one, an ECR registry
+ * of the region is reached through the ecr.dkr endpoint (the registry), the ecr.api endpoint (the
+ * credential provider's token) and the S3 gateway endpoint on the subnet's route table (ECR serves
+ * image layers from S3).
+ */
+export function ecrPath(i: RegistryPathInput): RegistryPath {
+  if (i.route?.nextHopType === 'nat' && i.natExists(i.route.nextHopId)) return { ok: true, via: 'nat' };
+  if (i.route?.nextHopType === 'igw') return { ok: true, via: 'igw' };
+  const region = ecrRegion(i.host);
+  if (region !== 'us-east-1') return { ok: false, missing: ['a route 0.0.0.0/0 to a NAT gateway'], step: 'dial' };
+  const iface = (svc: string) => i.endpoints.some((e) => e.type === 'Interface' && e.privateDnsEnabled && e.serviceName === `com.amazonaws.${region}.${svc}`);
+  const s3 = i.endpoints.some((e) => e.serviceName === `com.amazonaws.${region}.s3` && (e.type === 'Interface' || e.routeTableIds.includes(i.routeTableId)));
+  const missing = [
+    ...(iface('ecr.dkr') ? [] : [`com.amazonaws.${region}.ecr.dkr`]),
+    ...(iface('ecr.api') ? [] : [`com.amazonaws.${region}.ecr.api`]),
+    ...(s3 ? [] : [`com.amazonaws.${region}.s3`]),
+  ];
+  if (!missing.length) return { ok: true, via: 'endpoints' };
+  return { ok: false, missing, step: !iface('ecr.dkr') ? 'dial' : !iface('ecr.api') ? 'auth' : 'layers' };
+}
 
 export class VpcEndpointModel {
   constructor(private readonly s: CloudState, private readonly routeTables: RouteTableModel) {}
@@ -144,30 +176,13 @@ export class VpcEndpointModel {
     return clone(e);
   }
 
-  /**
-   * Whether an instance in `subnetId` (with no public address but in a subnet whose table routes to an
-   * internet gateway) reaches registry `host`: a route to a NAT gateway or an internet gateway reaches
-   * any registry; without one, an ECR registry of the VPC's region is reached through the ecr.dkr
-   * endpoint (the registry), the ecr.api endpoint (the credential provider's token) and the S3
-   * gateway endpoint on the subnet's route table (ECR serves image layers from S3).
-   */
+  /** Whether an instance in `subnetId` (no public address of its own) reaches registry `host`: ecrPath's rules. */
   registryPath(subnetId: string, host: string): RegistryPath {
     const subnet = this.s.subnets.get(subnetId);
     if (!subnet) return { ok: false, missing: ['the subnet'], step: 'dial' };
-    const route = this.routeTables.egress(subnetId).route;
-    if (route?.nextHopType === 'nat' && this.s.natGateways.has(route.nextHopId)) return { ok: true, via: 'nat' };
-    if (route?.nextHopType === 'igw') return { ok: true, via: 'igw' };
-    const region = ecrRegion(host);
-    if (region !== 'us-east-1') return { ok: false, missing: ['a route 0.0.0.0/0 to a NAT gateway'], step: 'dial' };
-    const here = this.s.vpcEndpoints.all().filter((e) => e.vpcId === subnet.vpcId);
-    const iface = (svc: string) => here.some((e) => e.type === 'Interface' && e.privateDnsEnabled && e.serviceName === `com.amazonaws.${region}.${svc}`);
-    const s3 = here.some((e) => e.serviceName === `com.amazonaws.${region}.s3` && (e.type === 'Interface' || e.routeTableIds.includes(subnet.routeTableId)));
-    const missing = [
-      ...(iface('ecr.dkr') ? [] : [`com.amazonaws.${region}.ecr.dkr`]),
-      ...(iface('ecr.api') ? [] : [`com.amazonaws.${region}.ecr.api`]),
-      ...(s3 ? [] : [`com.amazonaws.${region}.s3`]),
-    ];
-    if (!missing.length) return { ok: true, via: 'endpoints' };
-    return { ok: false, missing, step: !iface('ecr.dkr') ? 'dial' : !iface('ecr.api') ? 'auth' : 'layers' };
+    return ecrPath({
+      route: this.routeTables.egress(subnetId).route, natExists: (id) => this.s.natGateways.has(id), routeTableId: subnet.routeTableId,
+      endpoints: this.s.vpcEndpoints.all().filter((e) => e.vpcId === subnet.vpcId), host,
+    });
   }
 }
