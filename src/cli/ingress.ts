@@ -29,8 +29,10 @@ export async function policyVerdict(home: string | undefined, cluster: string, p
  * and its namespace's labels, for podSelector and namespaceSelector).
  */
 async function sourcePod(home: string | undefined, cluster: string, ref: string): Promise<Peer & { cluster: string }> {
-  const [ns, name] = ref.includes('/') ? ref.split('/', 2) : ['default', ref];
-  if (!ns || !name) throw new CliError(`--from-pod wants [NAMESPACE/]NAME, got ${JSON.stringify(ref)}`);
+  const m = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(ref);
+  if (!m) throw new CliError(`--from-pod wants [NAMESPACE/]NAME (DNS names), got ${JSON.stringify(ref)}`);
+  const ns = m[1] ?? 'default';
+  const name = m[3];
   const prefix = cluster === 'default' ? '' : `/clusters/${encodeURIComponent(cluster)}`;
   const c = connect(home);
   const res = await request(c, 'GET', `${prefix}/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`);

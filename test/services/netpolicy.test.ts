@@ -96,4 +96,7 @@ spec:
   const bad = nodeless(n, ['net', 'ingress', `${api}:80`, '--from-pod', 'shop/nope']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /pod shop\/nope/);
+  const malformed = nodeless(n, ['net', 'ingress', `${api}:80`, '--from-pod', 'a/b/c']);
+  assert.equal(malformed.code, 1);
+  assert.match(malformed.stderr, /--from-pod wants \[NAMESPACE\/\]NAME/);
 });
