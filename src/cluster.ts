@@ -87,9 +87,13 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
     ])
     : opts.authenticator;
   // The cluster's own admission plugins (the clouds add theirs: src/nodeless.ts); the order is admission/chain.ts's.
+  // Those reading objects per request follow them in memory (admission/watched.ts), as kube's read informers.
+  const watching = [limitRanger(registry), priority(registry), defaultStorageClass(registry), resourceQuota(registry)];
+  const [limits, priorities, storageClasses, quotas] = watching;
   for (const plugin of [
-    namespaceLifecycle(registry), limitRanger(registry), podSecurity(registry), priority(registry), defaultStorageClass(registry), storageObjectInUseProtection(), persistentVolumeClaimResize(registry), certificateSubjectRestriction(), resourceQuota(registry),
+    namespaceLifecycle(registry), limits, podSecurity(registry), priorities, storageClasses, storageObjectInUseProtection(), persistentVolumeClaimResize(registry), certificateSubjectRestriction(), quotas,
   ]) registry.admission.register(plugin);
+  await Promise.all(watching.map((p) => p.start()));
   const subresources = new Subresources();
   // Admission webhooks (docs/admission.md): a Service's webhook is reached through the pods the runtime serves (the pod proxy's mapping).
   const webhookServices = serviceResolver(registry, () => subresources.backends?.proxyTarget?.bind(subresources.backends));
@@ -131,6 +135,6 @@ export async function openCluster(name: string, store: Store, opts: ClusterOptio
   // What kube-apiserver's post-start hooks keep: the APIServices of what it serves, the mandatory flow control configuration.
   await webhooks.start();
   await policies.start();
-  const stops = [await startAPIServiceRegistration(registry), await startFlowControlConfig(registry), () => webhooks.close(), () => policies.close()];
+  const stops = [await startAPIServiceRegistration(registry), await startFlowControlConfig(registry), () => webhooks.close(), () => policies.close(), ...watching.map((p) => () => p.close())];
   return { name, catalog, registry, subresources, client: new InProcessClient(registry), metrics, storeFaults, apiFaults: new ApiFaults(), stop: () => stops.forEach((s) => s()) };
 }

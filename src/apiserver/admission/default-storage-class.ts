@@ -7,6 +7,7 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Registry } from '../registry.js';
 import type { MutationInterface } from './types.js';
+import { WatchedObjects } from './watched.js';
 import { handling } from './types.js';
 
 export const IS_DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
@@ -17,10 +18,13 @@ const BETA_CLAIM_CLASS = 'volume.beta.kubernetes.io/storage-class';
 export const isDefaultClass = (sc: KubeObject): boolean =>
   sc.metadata.annotations?.[IS_DEFAULT_CLASS] === 'true' || sc.metadata.annotations?.[BETA_IS_DEFAULT_CLASS] === 'true';
 
-export function defaultStorageClass(registry: Registry): MutationInterface & { name: 'DefaultStorageClass' } {
-  const classes = registry.catalog.lookup('storage.k8s.io', 'v1', 'storageclasses')!;
+export function defaultStorageClass(registry: Registry): MutationInterface & { name: 'DefaultStorageClass'; start(): Promise<void>; close(): void } {
+  // The StorageClasses as the plugin's lister has them (kube's reads an informer), not a store list per claim.
+  const classes = new WatchedObjects(registry, registry.catalog.lookup('storage.k8s.io', 'v1', 'storageclasses')!);
   return {
     name: 'DefaultStorageClass',
+    start: () => classes.start(),
+    close: () => classes.close(),
     handles: handling('CREATE'),
     async admit(a) {
       if (a.subresource || a.resource.group !== '' || a.resource.resource !== 'persistentvolumeclaims' || !a.object) return;
@@ -28,7 +32,8 @@ export function defaultStorageClass(registry: Registry): MutationInterface & { n
       // PersistentVolumeClaimHasClass: a class named, even "" (which asks for no class), is kept.
       if (pvc.spec?.storageClassName !== undefined && pvc.spec?.storageClassName !== null) return;
       if (pvc.metadata.annotations && Object.hasOwn(pvc.metadata.annotations, BETA_CLAIM_CLASS)) return;
-      const defaults = (await registry.list(classes, undefined)).items.filter(isDefaultClass);
+      await classes.start();
+      const defaults = classes.all().filter(isDefaultClass);
       if (defaults.length === 0) return;
       defaults.sort((x, y) => {
         const t = Date.parse(y.metadata.creationTimestamp ?? '') - Date.parse(x.metadata.creationTimestamp ?? '');

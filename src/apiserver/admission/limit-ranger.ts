@@ -9,6 +9,7 @@ import { canonical, formatQuantity, MAX_MILLI_VALUE, parseResourceList, quantity
 import { podResources, type ResourceList } from '../../api/quota.js';
 import { own, setOwn } from '../../util/own.js';
 import type { Registry } from '../registry.js';
+import { WatchedObjects } from './watched.js';
 import { admissionForbidden, aggregate } from './forbidden.js';
 import type { AdmissionPlugin, Attributes } from './types.js';
 import { handling } from './types.js';
@@ -151,8 +152,9 @@ function validateClaim(lr: KubeObject, pvc: KubeObject): string[] {
   return errs;
 }
 
-export function limitRanger(registry: Registry): AdmissionPlugin & { name: 'LimitRanger' } {
-  const limitranges = registry.catalog.lookup('', 'v1', 'limitranges')!;
+export function limitRanger(registry: Registry): AdmissionPlugin & { name: 'LimitRanger'; start(): Promise<void>; close(): void } {
+  // The LimitRanges as the plugin's lister has them (kube's reads an informer), not a store list per request.
+  const limitranges = new WatchedObjects(registry, registry.catalog.lookup('', 'v1', 'limitranges')!);
   /**
    * SupportsAttributes: pods (on create: a pod's containers cannot change) and claims, no
    * subresource, nothing being deleted.
@@ -164,9 +166,14 @@ export function limitRanger(registry: Registry): AdmissionPlugin & { name: 'Limi
     if (a.resource.resource === 'persistentvolumeclaims') return 'pvc';
     return undefined;
   };
-  const ranges = async (ns: string) => (await registry.list(limitranges, ns)).items;
+  const ranges = async (ns: string) => {
+    await limitranges.start();
+    return limitranges.inNamespace(ns);
+  };
   return {
     name: 'LimitRanger',
+    start: () => limitranges.start(),
+    close: () => limitranges.close(),
     handles: handling('CREATE', 'UPDATE'),
     async admit(a) {
       if (supports(a) !== 'pod') return;

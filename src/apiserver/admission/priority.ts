@@ -7,24 +7,29 @@
 import type { KubeObject } from '../../api/types.js';
 import type { Registry } from '../registry.js';
 import { admissionForbidden } from './forbidden.js';
+import { WatchedObjects } from './watched.js';
 import type { AdmissionPlugin } from './types.js';
 import { handling } from './types.js';
 
 /** scheduling.DefaultPriorityWhenNoDefaultClassExists. */
 const DEFAULT_PRIORITY = 0;
 
-export function priority(registry: Registry): AdmissionPlugin & { name: 'Priority' } {
-  const classes = registry.catalog.lookup('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+export function priority(registry: Registry): AdmissionPlugin & { name: 'Priority'; start(): Promise<void>; close(): void } {
+  // The PriorityClasses as the plugin's lister has them (kube's reads an informer), not a store list per pod.
+  const classes = new WatchedObjects(registry, registry.catalog.lookup('scheduling.k8s.io', 'v1', 'priorityclasses')!);
   /** The global default class: the lowest value wins when a race made two (getDefaultPriorityClass). */
   const defaultClass = async (): Promise<KubeObject | undefined> => {
+    await classes.start();
     let best: KubeObject | undefined;
-    for (const pc of (await registry.list(classes, undefined)).items) {
+    for (const pc of classes.all()) {
       if (pc.globalDefault === true && (!best || (best.value ?? 0) > (pc.value ?? 0))) best = pc;
     }
     return best;
   };
   return {
     name: 'Priority',
+    start: () => classes.start(),
+    close: () => classes.close(),
     handles: handling('CREATE', 'UPDATE', 'DELETE'),
     async admit(a) {
       if (a.subresource || a.resource.group !== '' || a.resource.resource !== 'pods' || !a.object) return;
@@ -46,7 +51,8 @@ export function priority(registry: Registry): AdmissionPlugin & { name: 'Priorit
           policy = dpc.preemptionPolicy;
         }
       } else {
-        const pc = typeof spec.priorityClassName === 'string' ? await registry.tryGet(classes, undefined, spec.priorityClassName) : undefined;
+        await classes.start();
+        const pc = typeof spec.priorityClassName === 'string' ? classes.get(spec.priorityClassName) : undefined;
         if (!pc) throw admissionForbidden(a, `no PriorityClass with name ${spec.priorityClassName} was found`);
         value = pc.value ?? 0;
         policy = pc.preemptionPolicy;

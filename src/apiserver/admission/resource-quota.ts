@@ -17,6 +17,7 @@ import type { Registry } from '../registry.js';
 import { admissionForbidden } from './forbidden.js';
 import type { Attributes, ValidationInterface } from './types.js';
 import { handling } from './types.js';
+import { WatchedObjects } from './watched.js';
 
 /** How often a status write that lost a race is tried again with the quotas read anew (checkQuotas' retries). */
 const RETRIES = 3;
@@ -71,8 +72,12 @@ function checkRequest(quotas: KubeObject[], a: Attributes, now: number): Charged
   return out;
 }
 
-export function resourceQuota(registry: Registry, now: () => number = Date.now): ValidationInterface & { name: 'ResourceQuota' } {
+export function resourceQuota(registry: Registry, now: () => number = Date.now): ValidationInterface & { name: 'ResourceQuota'; start(): Promise<void>; close(): void } {
   const quotas = registry.catalog.lookup('', 'v1', 'resourcequotas')!;
+  // The quotas as the plugin's lister has them (kube's reads an informer): a charge this plugin wrote is
+  // there before its write returns, so the next request of the namespace (they wait in line) is checked
+  // against it. After a lost race the quotas are read from the store, which has the winner's write.
+  const watched = new WatchedObjects(registry, quotas);
   /** One evaluation at a time per namespace, as kube's quota evaluator works a namespace's requests in order. */
   const busy = new Map<string, Promise<void>>();
   const serialized = async <T>(ns: string, fn: () => Promise<T>): Promise<T> => {
@@ -91,6 +96,8 @@ export function resourceQuota(registry: Registry, now: () => number = Date.now):
   };
   return {
     name: 'ResourceQuota',
+    start: () => watched.start(),
+    close: () => watched.close(),
     handles: handling('CREATE', 'UPDATE'),
     async validate(a) {
       // Subresources and cluster-scoped objects are not counted; nor is a namespace's own creation.
@@ -98,12 +105,13 @@ export function resourceQuota(registry: Registry, now: () => number = Date.now):
       const ev = quotaEvaluator(a.resource.group, a.resource.resource);
       if (!ev || !ev.handles(a.operation, a.object, a.oldObject)) return;
       // A namespace without quotas (most of them) is not made to wait in line.
-      if ((await registry.list(quotas, a.namespace)).items.length === 0) return;
+      await watched.start();
+      if (watched.inNamespace(a.namespace).length === 0) return;
       await serialized(a.namespace, async () => {
         /** Quotas already charged: a retry after a lost race charges only the others. */
         const done = new Set<string>();
         for (let attempt = 0; ; attempt++) {
-          const list = (await registry.list(quotas, a.namespace)).items;
+          const list = attempt === 0 ? watched.inNamespace(a.namespace) : (await registry.list(quotas, a.namespace)).items;
           if (list.length === 0) return;
           const charged = checkRequest(list, a, now()).filter((c) => !done.has(c.quota.metadata.name!));
           // A dry run is checked, not charged.
