@@ -198,7 +198,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
       topologyKey: clusterStorage(cloud, name).topologyKey,
     });
     agents = () => eklet.agents();
-    const supernodes = await startSuperNodes(cloud, name, c.client, eklet);
+    const supernodes = await startSuperNodes(cloud, name, c.client, eklet, { informers });
     // EKS's fargate-scheduler (docs/aws/fargate.md): a node per Fargate pod, acting as kube-scheduler does.
     const fargate = await startFargateScheduler(cloud, name, c.client.as(KUBE_SCHEDULER, 'fargate-scheduler'), { informers });
     stops.push(() => fargate.stop());
