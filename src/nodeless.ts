@@ -45,9 +45,8 @@ import { ServiceLBController } from './controllers/servicelb.js';
 import { IngressLBController } from './controllers/ingresslb.js';
 import { metricsSource, namespaceSupport, runtimeBackends, type NamespaceSupport, type NodeAgent, type NodeAgentOptions } from './runtime/index.js';
 import { apiVersionOf } from './api/types.js';
-import { FaultController } from './controllers/faults/controller.js';
-import { faultAdmission } from './controllers/faults/admission.js';
-import { apiServerErrors, cloudCalls, storeSlow } from './controllers/faults/effects.js';
+import { startFaults } from './faults.js';
+import { NodeFaults } from './runtime/faults.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
 import type { Clock } from './util/clock.js';
 
@@ -76,7 +75,7 @@ export interface NodelessOptions {
   eventTTLMs?: number;
   /** Terminated pods kept before the oldest are deleted (kube-controller-manager's --terminated-pod-gc-threshold; default 12500, 0: no limit). */
   terminatedPodGCThreshold?: number;
-  /** The time of the controllers that take a clock (CronJob, pod GC): tests step a FakeClock instead of waiting. */
+  /** The time of the controllers that take a clock (CronJob, pod GC, node lifecycle, faults): tests step a FakeClock instead of waiting. */
   controllerClock?: Clock;
 }
 
@@ -181,7 +180,9 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // The scheduler and each super node's kubelet act as themselves (docs/auth.md): kube-scheduler's user
     // and system:node:NAME, with the rules the bootstrap policy and the Node authorizer give them.
     const scheduler = startScheduler(c.client.as(KUBE_SCHEDULER, 'kube-scheduler'), { informers, volumeBinding: true });
-    const lifecycle = startNodeLifecycle(controllerClient('node-controller'), { informers });
+    const lifecycle = startNodeLifecycle(controllerClient('node-controller'), { informers, clock: opts.controllerClock });
+    // The faults the cluster's node agents obey (node-notready, zone-outage, image-pull, …).
+    const nodeFaults = new NodeFaults();
     // kwok Stages (docs/stages.md): when there are Stages for pods or nodes, they drive the simulated ones.
     let agents: () => NodeAgent[] = () => [];
     const stages = await startStages(c.client, {
@@ -192,7 +193,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const eklet = await startEklet(cloud, name, c.client, {
       stageDriven: (kind, o) => stages.drives(kind, o),
       clientFor: (node) => c.client.as(nodeUser(node), 'kubelet'),
-      informers, eksConfig, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), hiddenPaths: [home], simulation: opts.simulation, eventLimit: opts.kubeletEvents,
+      informers, eksConfig, faults: nodeFaults, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), hiddenPaths: [home], simulation: opts.simulation, eventLimit: opts.kubeletEvents,
       apiServer: () => served.then((s) => s.clusterEndpoint(name)),
       // The node plugin of the cloud's disk driver labels each node with its zone under the driver's topology key.
       topologyKey: clusterStorage(cloud, name).topologyKey,
@@ -220,14 +221,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const natload = startNatLoad(cloud, name, c.client, eksConfig, informers);
     stops.push(() => natload.stop(), () => eksConfig.close(), () => podEipConfig.close(), () => informers.stop());
     // Injected faults (docs/faults.md): each kind's effect at its injection point.
-    c.registry.admission.register(faultAdmission({
-      cloud, cluster: name, client: c.client,
-      resources: () => c.catalog.all().flatMap((rt) => (rt.group ? [rt.plural, `${rt.plural}.${rt.group}`] : [rt.plural])),
-    }));
-    const faults = new FaultController(c.client, {
-      'apiserver-errors': apiServerErrors(c.apiFaults), 'store-slow': storeSlow(c.storeFaults), ...cloudCalls(cloud, name),
-    }, { informers, clock: opts.controllerClock });
-    void faults.start();
+    const faults = startFaults(c, cloud, nodeFaults, { informers, clock: opts.controllerClock });
     stops.push(() => faults.stop());
     return c;
   };

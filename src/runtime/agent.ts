@@ -22,6 +22,7 @@ import { addEphemeral, newPodState, PodLifecycle, type LifecycleHost } from './l
 import { defaultNetwork } from './network.js';
 import type { NfsMounts } from './nfs.js';
 import { defaultNodeIP, registerNode, renewLease, nodeStatus, type NodeSpecOptions } from './node.js';
+import type { NodeFaults } from './faults.js';
 import { ProcessRuntime } from './process.js';
 import type { ApiEndpoint } from './incluster.js';
 import type { NamespaceSupport } from './namespaces.js';
@@ -76,6 +77,8 @@ export interface NodeAgentOptions extends NodeSpecOptions, ControllerOptions {
   stageDriven?: (kind: 'Pod' | 'Node', o: KubeObject) => boolean;
   /** Whether this node reaches an image's registry (default: always); see PullBlock in ./disk.ts. */
   registry?: (image: string) => PullBlock | undefined;
+  /** The cluster's injected faults its agents obey (./faults.ts, docs/faults.md). */
+  faults?: NodeFaults;
 }
 
 export interface NodeAgent {
@@ -135,6 +138,9 @@ export class Kubelet extends Controller implements NodeAgent {
   private lease?: KubeObject;
   private lastStatusPost = 0;
   private registered!: () => void;
+  /** Pod status writes held back while the node cannot reach the API server (an injected fault). */
+  private readonly heldStatus = new Set<string>();
+  private unfault?: () => void;
 
   constructor(private client: Client, private opts: NodeAgentOptions) {
     super(`kubelet ${opts.nodeName}`, opts);
@@ -158,7 +164,10 @@ export class Kubelet extends Controller implements NodeAgent {
     this.disks = new PodDisks({
       client, eksConfig: this.eksConfig, zone: opts.labels?.['topology.kubernetes.io/zone'] ?? this.nodeName, simulation: this.simulation, stateDir: opts.stateDir,
       event: (ps, type, reason, message, c) => this.host.event(ps, type, reason, message, c), podOf: (ps) => this.podOf(ps), runtimeOf: (ps) => this.host.runtimeOf(ps),
-      dirty: (ps) => this.markDirty(ps), sync: (ps) => this.lifecycle.sync(ps), registry: opts.registry,
+      dirty: (ps) => this.markDirty(ps), sync: (ps) => this.lifecycle.sync(ps),
+      // An injected image-pull fault fails or slows the pull before the registry is asked (docs/faults.md).
+      registry: (image) => opts.faults?.pullFailure(image) ?? opts.registry?.(image),
+      pullDelayMs: opts.faults ? (image) => opts.faults!.pullDelayMs(image) : undefined,
     });
     this.attach = new VolumeAttachWait(this.shared, this.nodeName, () => {
       // An attachment (or claim, volume, driver) changed: the waiting pods look again now.
@@ -167,6 +176,19 @@ export class Kubelet extends Controller implements NodeAgent {
     this.host = this.lifecycleHost();
     this.lifecycle = new PodLifecycle(this.host);
     this.ready = this.podsOnceRegistered(new Promise<void>((r) => (this.registered = r)));
+    // A fault that comes or goes: the node's heartbeat and the held status writes are looked at again.
+    this.unfault = opts.faults?.onChange(() => {
+      if (this.stopped) return;
+      this.queue.add(this.nodeName);
+      if (this.cutOff()) return;
+      for (const key of this.heldStatus) this.statusQueue.add(key);
+      this.heldStatus.clear();
+    });
+  }
+
+  /** Whether an injected fault (node-notready, zone-outage) cuts this node off from the API server. */
+  private cutOff(): boolean {
+    return !!this.opts.faults?.isUnreachable(this.nodeName, this.opts.labels?.['topology.kubernetes.io/zone']);
   }
 
   /** Pods only once the Node is there: the first of them are looked at by a registered kubelet. */
@@ -216,6 +238,8 @@ export class Kubelet extends Controller implements NodeAgent {
     // Looked at again after the renew period, whatever happens now (a failure comes back sooner, after its back-off).
     this.queue.addAfter(this.nodeName, this.opts.leaseRenewMs ?? 10_000);
     const duration = this.opts.leaseDurationSeconds ?? 40;
+    // Cut off: no Lease renewal, no status; the node lifecycle controller notices (docs/faults.md).
+    if (this.node && this.cutOff()) return;
     if (!this.node) {
       this.node = await registerNode(this.client, this.opts, this.clock.now());
       this.lastStatusPost = this.clock.now();
@@ -452,7 +476,9 @@ export class Kubelet extends Controller implements NodeAgent {
 
   private async writeStatusOf(key: string): Promise<void> {
     const ps = this.states.get(key);
-    if (ps && !this.stopped) await this.writeStatus(ps);
+    if (!ps || this.stopped) return;
+    if (this.cutOff()) return void this.heldStatus.add(key);
+    await this.writeStatus(ps);
   }
 
   private async writeStatus(ps: PodState): Promise<void> {
@@ -512,6 +538,7 @@ export class Kubelet extends Controller implements NodeAgent {
   override async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.unfault?.();
     super.stop();
     this.statusQueue.stop();
     this.registered(); // a `ready` still waiting ends

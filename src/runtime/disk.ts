@@ -52,6 +52,8 @@ export interface DiskHost {
   sync(ps: PodState): void;
   /** Whether the node reaches an image's registry; undefined: it does (the default). */
   registry?: (image: string) => PullBlock | undefined;
+  /** Extra time a pull of the image takes (an injected slow pull, docs/faults.md). */
+  pullDelayMs?: (image: string) => number;
 }
 
 export type { PullBlock };
@@ -222,7 +224,7 @@ export class PodDisks {
       }
       this.host.event(ps, r.events[0].type, r.events[0].reason, r.events[0].message, c);
       // A pull that does not fit fails once the disk is full: after the share of the download that fitted.
-      const took = r.ok ? pullMs : Math.round(pullMs * Math.min(1, free / Math.max(1, bytes)));
+      const took = (r.ok ? pullMs : Math.round(pullMs * Math.min(1, free / Math.max(1, bytes)))) + (this.host.pullDelayMs?.(image) ?? 0);
       st = { until: now + took, phase: 'pulling', ok: r.ok, events: r.events.slice(1), tookMs: took, bytes, failures: st?.failures ?? 0 };
       this.pulls.set(c, st);
       if (r.ok) this.heat(ps, rec, pod, now);

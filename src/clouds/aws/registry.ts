@@ -21,7 +21,7 @@ const dialTimeoutMs = () => {
 };
 
 /** A public address of a host, the same every time (what public DNS would answer). */
-function publicAddress(host: string): string {
+export function publicAddress(host: string): string {
   let h = 2166136261;
   for (const ch of host) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
   return `52.${(h >>> 16) & 0xff}.${(h >>> 8) & 0xff}.${(h & 0xfe) + 1}`;

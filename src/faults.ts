@@ -1,0 +1,44 @@
+// Fault injection for one cluster (docs/faults.md): the FaultTarget admission
+// plugin, and the fault controller with the effect of every kind at its
+// injection point: the API server's (apiserver-errors), the store's
+// (store-slow), the cloud's (cloud-*, subnet-exhaustion, eip-quota,
+// nat-saturation) and the node agents' (node-notready, zone-outage,
+// image-pull, disk-full, dns-timeout).
+import type { Cloud } from './cloud/cloud.js';
+import type { Cluster } from './cluster.js';
+import type { SharedInformers } from './client/cache/shared.js';
+import type { Clock } from './util/clock.js';
+import { durationParam } from './api/faults.js';
+import { FaultController, type FaultEffect, type FaultEffects } from './controllers/faults/controller.js';
+import { faultAdmission } from './controllers/faults/admission.js';
+import { apiServerErrors, cloudCalls, storeSlow } from './controllers/faults/effects.js';
+import type { NodeFaults } from './runtime/faults.js';
+
+/** node-notready, zone-outage, image-pull: rules of the node agents' injection point. */
+function nodeEffects(nodes: NodeFaults): FaultEffects {
+  const effect = (apply: FaultEffect['apply']): FaultEffect => ({ apply, remove: (id) => nodes.delete(id) });
+  return {
+    'node-notready': effect((id, spec) => nodes.setUnreachable(id, { node: spec.target })),
+    'zone-outage': effect((id, spec) => nodes.setUnreachable(id, { zone: spec.target })),
+    'image-pull': effect((id, spec) => nodes.setPull(id, {
+      image: spec.target || undefined, mode: spec.parameters?.mode === 'slow' ? 'slow' : 'fail', delayMs: durationParam(spec, 'delay', 60_000),
+    })),
+  };
+}
+
+export interface ClusterFaults {
+  stop(): void;
+}
+
+/** Registers the FaultTarget admission plugin and starts the fault controller of cluster `c`. */
+export function startFaults(c: Cluster, cloud: Cloud, nodes: NodeFaults, opts: { informers: SharedInformers; clock?: Clock }): ClusterFaults {
+  c.registry.admission.register(faultAdmission({
+    cloud, cluster: c.name, client: c.client,
+    resources: () => c.catalog.all().flatMap((rt) => (rt.group ? [rt.plural, `${rt.plural}.${rt.group}`] : [rt.plural])),
+  }));
+  const controller = new FaultController(c.client, {
+    'apiserver-errors': apiServerErrors(c.apiFaults), 'store-slow': storeSlow(c.storeFaults), ...cloudCalls(cloud, c.name), ...nodeEffects(nodes),
+  }, { informers: opts.informers, clock: opts.clock });
+  void controller.start();
+  return { stop: () => controller.stop() };
+}

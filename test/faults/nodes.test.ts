@@ -1,0 +1,77 @@
+// The faults of nodes (docs/faults.md): node-notready and zone-outage cut
+// node agents off from the API server, so the node lifecycle controller marks
+// their nodes Unknown, taints them unreachable and evicts their pods once
+// their tolerations run out; image-pull fails or slows pulls. On, the effect
+// seen through kubectl, off, the effect gone; the controllers' time is a
+// FakeClock stepped on.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { waitFor } from '../helpers/nodeless.js';
+import { startHarness, type Harness } from './harness.js';
+
+let h: Harness;
+const LONG = 120_000;
+const json = async (args: string[]) => JSON.parse(await h.kc([...args, '-o', 'json']));
+const ready = (n: any) => n.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
+const tainted = (n: any) => (n.spec?.taints ?? []).some((t: any) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
+const pod = (name: string, node: string, extra = '') => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  nodeName: ${node}\n  containers: [{name: c, image: nginx:1.25${extra}}]\n`;
+
+before(async () => { h = await startHarness({ simulation: { timeScale: 0 } }); });
+after(async () => { await h?.close(); });
+
+test('node-notready: the node goes Unknown, is tainted unreachable, its pod is evicted after 300 s; cleared, it is Ready again', async () => {
+  const nodes = await waitFor('Ready nodes', async () => { const l = (await json(['get', 'nodes'])).items; return l.length && l.every((n: any) => ready(n) === 'True') ? l : undefined; }, LONG);
+  const node = nodes[0].metadata.name;
+  await h.kc(['apply', '-f', '-'], pod('victim', node));
+  await waitFor('the pod running', async () => (await json(['get', 'pod', 'victim'])).status?.phase === 'Running', LONG);
+
+  const inj = await h.nodeless(['fault', 'inject', 'node-notready', '--target', node, '--name', 'down']);
+  assert.equal(inj.code, 0, inj.stderr);
+  // The lease is not renewed any more: past the 40 s grace period the node is Unknown and tainted.
+  h.clock.step(41_000);
+  const n = await waitFor('the node Unknown and tainted', async () => { const x = await json(['get', 'node', node]); return ready(x) === 'Unknown' && tainted(x) ? x : undefined; }, LONG);
+  assert.equal(n.status.conditions.find((c: any) => c.type === 'Ready').reason, 'NodeStatusUnknown');
+  assert.match(await h.kc(['get', 'events', '--field-selector', `involvedObject.name=${node}`]), /NodeNotReady/);
+  // The pod tolerates node.kubernetes.io/unreachable for 300 s (DefaultTolerationSeconds), then is evicted.
+  h.clock.step(300_000);
+  await waitFor('TaintManagerEviction', async () => /TaintManagerEviction\s+pod\/victim\s+Marking for deletion Pod default\/victim/.test(await h.kc(['get', 'events'])), LONG);
+
+  assert.equal((await h.nodeless(['fault', 'clear', 'down'])).code, 0);
+  await waitFor('the node Ready and untainted', async () => { const x = await json(['get', 'node', node]); return ready(x) === 'True' && !tainted(x); }, LONG);
+});
+
+test('zone-outage: every node of the zone goes Unknown, the others stay Ready; expired, they come back', async () => {
+  const nodes = (await json(['get', 'nodes'])).items;
+  const zone = nodes[0].metadata.labels['topology.kubernetes.io/zone'];
+  const inZone = nodes.filter((x: any) => x.metadata.labels['topology.kubernetes.io/zone'] === zone).map((x: any) => x.metadata.name);
+  const bad = await h.nodeless(['fault', 'inject', 'zone-outage', '--target', 'mars-1']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /spec\.target: Unsupported value: "mars-1": supported values: .*"ap-guangzhou-/);
+  assert.equal((await h.nodeless(['fault', 'inject', 'zone-outage', '--target', zone, '--for', '10m', '--name', 'zone'])).code, 0);
+  h.clock.step(41_000);
+  await waitFor('the zone\'s nodes Unknown', async () => (await json(['get', 'nodes'])).items.filter((x: any) => inZone.includes(x.metadata.name)).every((x: any) => ready(x) === 'Unknown'), LONG);
+  // The others renew their leases: Ready (again, if the step outran a renewal).
+  await waitFor('the other nodes Ready', async () => (await json(['get', 'nodes'])).items.filter((x: any) => !inZone.includes(x.metadata.name)).every((x: any) => ready(x) === 'True'), LONG);
+  h.clock.step(10 * 60_000);
+  await waitFor('Expired', async () => (await h.kc(['get', 'fault', 'zone', '-o', 'jsonpath={.status.phase}'])) === 'Expired', LONG);
+  await waitFor('the zone\'s nodes Ready again', async () => (await json(['get', 'nodes'])).items.every((x: any) => ready(x) === 'True' && !tainted(x)), LONG);
+});
+
+test('image-pull: pulls fail with ErrImagePull / ImagePullBackOff; slow pulls wait; cleared, the pull succeeds', async () => {
+  const node = (await json(['get', 'nodes'])).items.find((x: any) => ready(x) === 'True').metadata.name;
+  assert.equal((await h.nodeless(['fault', 'inject', 'image-pull', '--target', 'redis:7', '--name', 'pull'])).code, 0);
+  await h.kc(['apply', '-f', '-'], pod('puller', node).replace('nginx:1.25', 'redis:7'));
+  const waiting = await waitFor('ImagePullBackOff', async () => { const w = (await json(['get', 'pod', 'puller'])).status?.containerStatuses?.[0]?.state?.waiting; return w?.reason === 'ImagePullBackOff' ? w : undefined; }, LONG);
+  assert.match(waiting.message, /Back-off pulling image "redis:7": ErrImagePull: failed to pull and unpack image "docker.io\/library\/redis:7".*connection refused/);
+  assert.match(await h.kc(['get', 'events', '--field-selector', 'involvedObject.name=puller']), /Error: ErrImagePull/);
+  assert.equal((await h.nodeless(['fault', 'clear', 'pull'])).code, 0);
+  // The next try after the back-off pulls it.
+  await waitFor('running', async () => (await json(['get', 'pod', 'puller'])).status?.phase === 'Running', LONG);
+
+  assert.equal((await h.nodeless(['fault', 'inject', 'image-pull', 'mode=slow', 'delay=1h', '--name', 'slow'])).code, 0);
+  await h.kc(['apply', '-f', '-'], pod('slowpoke', node).replace('nginx:1.25', 'busybox:1.36'));
+  await waitFor('Pulling', async () => /Pulling image "busybox:1.36"/.test(await h.kc(['get', 'events', '--field-selector', 'involvedObject.name=slowpoke'])), LONG);
+  const w = (await json(['get', 'pod', 'slowpoke'])).status?.containerStatuses?.[0]?.state?.waiting;
+  assert.equal(w?.reason, 'ContainerCreating', 'an hour-long pull is still going');
+  assert.equal((await h.nodeless(['fault', 'clear', 'slow'])).code, 0);
+});
