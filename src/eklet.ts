@@ -15,7 +15,12 @@ import { SG_ANNOTATION } from './clouds/tencent/admission.js';
 import { RetainedIps } from './clouds/tencent/retain-ip.js';
 import { RetainIpController } from './controllers/retainip.js';
 import { EKLET_COMPONENT, superNodeCapacity, superNodeLabels } from './clouds/tencent/supernode.js';
-import { FARGATE_TAINT, fargateNodeCapacity, fargateNodeLabels, joinBlocked, nodeGroupCapacity, nodeGroupLabels, registryCheck } from './clouds/aws/index.js';
+import { AWS_NODE, AwsNodeConfig, FARGATE_TAINT, fargateNodeCapacity, fargateNodeLabels, installAwsNode, Ipamd, joinBlocked, nodeGroupCapacity, nodeGroupLabels, readEniConfig, registryCheck } from './clouds/aws/index.js';
+import { INSTANCE_TYPES } from './cloud/models/instancetypes.js';
+import { EventRecorder } from './client/record/events.js';
+import { logger } from './util/log.js';
+
+const log = logger('vpc-cni');
 import type { SuperNodeAgents } from './controllers/supernode.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions, type PodNetwork } from './runtime/index.js';
 import { NfsMounts } from './runtime/nfs.js';
@@ -60,6 +65,25 @@ class FargateNetwork implements PodNetwork {
   async release(): Promise<void> { /* the address goes with the node */ }
 }
 
+/**
+ * Pod IPs on an EKS node: the VPC CNI's ipamd hands each pod a secondary address (or one of a /28
+ * prefix) of the instance's ENIs (clouds/aws/vpc-cni.ts); host-network pods use the node's address.
+ */
+class VpcCniNetwork implements PodNetwork {
+  readonly plugin = 'type="aws-cni" name="aws-cni"';
+  constructor(private ipamd: Ipamd, private nodeIp: string, private ready: Promise<void>) {}
+
+  async allocate(pod: KubeObject): Promise<{ ip: string }> {
+    if (pod.spec?.hostNetwork) return { ip: this.nodeIp };
+    await this.ready;
+    return { ip: await this.ipamd.assign(pod) };
+  }
+
+  async release(pod: KubeObject): Promise<void> {
+    this.ipamd.release(pod);
+  }
+}
+
 /** Frees a gone pod's ENI, unless retain-ip keeps its address for the pod's name. */
 async function releasePodEni(cloud: Cloud, cluster: string, pod: KubeObject, retained?: RetainedIps): Promise<void> {
   const eni = cloud.findEniByPod({ cluster, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, uid: pod.metadata.uid });
@@ -99,6 +123,40 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
   };
   const handlers = { delete: onPodGone };
   pods?.on(handlers);
+  // An EKS cluster: the VPC CNI's aws-node DaemonSet and ENIConfig CRD, and its settings for every node's ipamd.
+  const awsCluster = cloud.clusters.list().find((c) => c.name === cluster)?.cloud === 'aws';
+  const ipamds = new Map<string, Ipamd>(); // by super node id
+  let awsNode: AwsNodeConfig | undefined;
+  let offAwsNode: (() => void) | undefined;
+  const recorders = new Map<string, EventRecorder>();
+  const warned = new Set<string>();
+  /** A malformed aws-node setting, told on the node's aws-node pod (once per pod and message). */
+  const warnAwsNodePod = (pod: KubeObject) => {
+    const node = pod.spec?.nodeName;
+    if (!awsNode || !node || !running.has(node) || pod.metadata.namespace !== AWS_NODE.namespace
+      || !pod.metadata.ownerReferences?.some((r: { kind?: string; name?: string }) => r.kind === 'DaemonSet' && r.name === AWS_NODE.name)) return;
+    for (const w of awsNode.value().warnings) {
+      const key = `${pod.metadata.uid}/${w}`;
+      if (warned.has(key)) continue;
+      warned.add(key);
+      let rec = recorders.get(node);
+      if (!rec) recorders.set(node, (rec = new EventRecorder(clientFor(node), { component: 'aws-node', host: node })));
+      rec.record(pod, 'Warning', 'InvalidEnvValue', w, 'spec.containers{aws-node}');
+    }
+  };
+  const clientFor = (node: string) => opts.clientFor?.(node) ?? client;
+  const awsPodHandlers = { add: warnAwsNodePod, update: (_o: KubeObject, p: KubeObject) => warnAwsNodePod(p) };
+  if (awsCluster && opts.informers) {
+    await installAwsNode(client);
+    awsNode = new AwsNodeConfig(opts.informers);
+    await awsNode.hasSynced();
+    // `kubectl set env ds/aws-node …` applies at once: every ipamd re-balances its pool, the new warnings are told.
+    offAwsNode = awsNode.onChange(() => {
+      for (const i of ipamds.values()) void i.reconcile();
+      for (const p of pods?.list() ?? []) warnAwsNodePod(p);
+    });
+    pods?.on(awsPodHandlers);
+  }
   return {
     agents: () => [...agents.values()],
     async start(sn: SuperNode) {
@@ -108,9 +166,35 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
       // refused here, retried by the super node controller when the VPC's routes or endpoints change.
       const blocked = sn.instance ? joinBlocked(cloud, sn.subnetId) : undefined;
       if (blocked) throw new Error(`instance ${sn.instance!.instanceId} (${sn.name}): ${blocked}`);
-      const { clientFor, ...agentOpts } = opts;
       const aws = sn.instance || sn.fargate;
       const zoneLabel = opts.topologyKey ? { [opts.topologyKey]: sn.zone } : {};
+      const { clientFor, ...agentOpts } = opts;
+      // An EKS instance runs the VPC CNI: its ipamd, started from the pods already placed here (their addresses kept).
+      const type = sn.instance ? INSTANCE_TYPES.get(sn.instance.instanceType) : undefined;
+      let ipamd: Ipamd | undefined;
+      let network: PodNetwork = new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name, retained);
+      if (sn.instance && type && awsNode && opts.informers) {
+        const nodes = opts.informers.informer(refs.nodes);
+        const cni = awsNode;
+        ipamd = new Ipamd({
+          cloud, cluster, node: sn, type, settings: () => cni.value().settings,
+          nodeMeta: () => {
+            const n = nodes.get(undefined, sn.name);
+            return { labels: { ...n?.metadata.labels }, annotations: { ...n?.metadata.annotations } };
+          },
+          eniConfig: (name) => readEniConfig(client, name),
+          log: (level, msg) => { if (level !== 'info') log.debug(`ipamd ${sn.name}: ${msg}`); },
+        });
+        const own = ipamd;
+        const ready = (async () => {
+          await pods?.hasSynced();
+          own.restore((pods?.list() ?? []).filter((p) => p.spec?.nodeName === sn.name));
+          await own.reconcile();
+        })();
+        network = new VpcCniNetwork(ipamd, sn.instance.privateIp, ready);
+        ipamds.set(sn.id, ipamd);
+        cloud.ipamd.set(sn.name, () => own.describe());
+      }
       const agent = startNodeAgent(clientFor?.(sn.name) ?? client, {
         nodeName: sn.name,
         // An EKS node group's instance: EKS's labels, and its type's CPU, memory and max pods (docs/aws.md);
@@ -120,19 +204,21 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
           : sn.fargate
             ? { ...fargateNodeLabels(sn.fargate, sn.zone, cloud.regions.of('aws').region, sn.name), ...zoneLabel }
             : { ...superNodeLabels(sn, cloud.regions.list()[0]?.region ?? ''), ...zoneLabel },
-        capacity: sn.instance ? nodeGroupCapacity(sn.instance) : sn.fargate ? fargateNodeCapacity(sn.fargate) : superNodeCapacity(subnet.totalIpCount),
+        // An instance's max pods follow the aws-node settings at its launch (prefix delegation, custom networking), as EKS's do.
+        capacity: sn.instance ? nodeGroupCapacity(sn.instance, awsNode?.value().settings) : sn.fargate ? fargateNodeCapacity(sn.fargate) : superNodeCapacity(subnet.totalIpCount),
         ...(sn.instance ? { taints: sn.instance.taints, internalIP: sn.instance.privateIp } : {}),
         ...(sn.fargate ? { taints: [FARGATE_TAINT], internalIP: sn.fargate.privateIp } : {}),
         // EKS nodes pull through their subnet's routes and VPC endpoints.
         ...(aws ? { registry: registryCheck(cloud, sn.subnetId) } : {}),
         // A super node's own address is taken from its subnet's reserved range: shown, never contacted.
-        network: sn.fargate ? new FargateNetwork(sn.fargate.privateIp) : new SubnetNetwork(cloud, cluster, sn.subnetId, sn.name, retained),
+        network: sn.fargate ? new FargateNetwork(sn.fargate.privateIp) : network,
         // NFS volumes mount from CFS / NFS servers of the subnet's VPC (docs/tencent/volumes.md); each pod is its own host.
         nfs: new NfsMounts((server, path, ip) => {
           const r = cloud.fileSystems.mountRequest({ vpcId: subnet.vpcId, server, path, clientIp: ip });
           return r.ok ? { ok: true, key: r.fileSystem.id, readOnly: r.readOnly } : r;
         }),
-        hostPerPod: true,
+        // A super node's pods are VMs of their own; an EC2 instance is one host for all its pods.
+        hostPerPod: !sn.instance,
         // Events of a super node's pods come from `eklet, <node>` (the FAQ's FreeDiskSpaceFailed), not from a kubelet.
         eventComponent: EKLET_COMPONENT,
         ...agentOpts,
@@ -145,11 +231,19 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
       const agent = agents.get(sn.id);
       agents.delete(sn.id);
       running.delete(sn.name);
+      ipamds.get(sn.id)?.close();
+      ipamds.delete(sn.id);
+      cloud.ipamd.delete(sn.name);
       await agent?.stop();
     },
     async close() {
       retainIp.stop();
       pods?.off(handlers);
+      pods?.off(awsPodHandlers);
+      offAwsNode?.();
+      awsNode?.close();
+      for (const r of recorders.values()) r.stop();
+      for (const [id, i] of ipamds) { i.close(); const sn = cloud.superNodes.list().find((x) => x.id === id); if (sn) cloud.ipamd.delete(sn.name); }
       await Promise.all([...agents.values()].map((a) => a.stop()));
       agents.clear();
     },

@@ -8,6 +8,7 @@ import { registerPodEipCommands } from './podeip.js';
 import { registerUserCommands } from './users.js';
 import { registerNodeGroupCommands } from './nodegroup.js';
 import { registerFargateCommands } from './fargate.js';
+import { registerAwsCommands } from './aws.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerFaultCommands } from './fault.js';
 
@@ -43,6 +44,7 @@ registerPodEipCommands(program);
 registerUserCommands(program);
 registerNodeGroupCommands(program);
 registerFargateCommands(program);
+registerAwsCommands(program);
 registerDoctorCommand(program);
 registerFaultCommands(program);
 

@@ -47,12 +47,17 @@ export function registerNodeGroupCommands(program: Command): void {
       cluster: o.cluster, name: o.name, instanceType: o.instanceType, subnetIds,
       desiredSize: count('--desired', o.desired), minSize: count('--min', o.min), maxSize: count('--max', o.max),
       labels: labels(o.labels), taints: taints(o.taints),
+      containerRuntime: o.containerRuntime, kubeletExtraArgs: o.kubeletExtraArgs, maxPods: count('--max-pods', o.maxPods), capacityType: o.capacityType,
     });
     showDone(o, res, `node group ${res.name} created in cluster ${res.clusterName}: ${res.desiredSize} × ${res.instanceType}`);
   }).requiredOption('--cluster <name>', 'the AWS cluster').requiredOption('--name <name>', 'node group name')
     .requiredOption('--instance-type <type>', 'EC2 instance type, e.g. m5.large').requiredOption('--subnets <ids>', 'comma-separated subnets of the cluster\'s VPC')
     .requiredOption('--desired <n>', 'desired number of instances').option('--min <n>', 'minimum size (default 1, or 0 when --desired 0)').option('--max <n>', 'maximum size (default --desired)')
-    .option('--labels <k=v,...>', 'Kubernetes labels of every instance\'s Node').option('--taints <key=value:Effect,...>', 'taints of every instance\'s Node (NoSchedule, PreferNoSchedule, NoExecute)');
+    .option('--labels <k=v,...>', 'Kubernetes labels of every instance\'s Node').option('--taints <key=value:Effect,...>', 'taints of every instance\'s Node (NoSchedule, PreferNoSchedule, NoExecute)')
+    .option('--container-runtime <runtime>', 'bootstrap.sh --container-runtime (containerd)')
+    .option('--kubelet-extra-args <args>', 'bootstrap.sh --kubelet-extra-args, e.g. "--max-pods=50 --node-labels=k=v"')
+    .option('--max-pods <n>', 'the kubelet\'s --max-pods, instead of the VPC CNI\'s figure for the instance type')
+    .option('--capacity-type <type>', 'ON_DEMAND (default) or SPOT');
   leaf(ng, 'scale <name>', 'set the desired size (and --min/--max); instances are launched or terminated', async (o, name) => {
     const res = await api(o, 'PATCH', `/nodegroups/${encodeURIComponent(name)}${clusterQuery(o)}`, {
       desiredSize: count('--desired', o.desired), minSize: count('--min', o.min), maxSize: count('--max', o.max),

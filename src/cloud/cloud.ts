@@ -75,6 +75,11 @@ export class Cloud {
   readonly random: Random;
   /** Injected faults (docs/faults.md). */
   readonly faults = new CloudFaults();
+  /**
+   * Each AWS node's ipamd introspection (docs/aws/vpc-cni.md), by node name: registered by the VPC CNI
+   * that runs above the cloud, served at /cloud/v1/ipamd/NODE for `nodeless aws ipamd`.
+   */
+  readonly ipamd = new Map<string, () => unknown>();
 
   private constructor(private readonly state: CloudState, random: Random = Math.random) {
     this.random = random;

@@ -83,6 +83,8 @@ export const COLUMNS: Record<string, Column[]> = {
     { header: 'ZONE', get: (r) => r.zone },
     { header: 'ATTACHED-TO', get: (r) => r.attachedTo.type === 'pod' ? `pod ${r.attachedTo.cluster}/${r.attachedTo.namespace}/${r.attachedTo.pod}` : `node ${r.attachedTo.node}` },
     { header: 'SECURITY-GROUPS', get: (r) => r.securityGroupIds.join(',') },
+    // An instance's ENI: what it holds besides its primary address (docs/aws/vpc-cni.md).
+    { header: 'SECONDARY', get: (r) => (r.prefixes?.length ? `${r.prefixes.length}×/28` : r.secondaryIps ? String(r.secondaryIps.length) : '-') },
     { header: 'AGE', get: (r) => age(r.createdTime) },
   ],
   cluster: [

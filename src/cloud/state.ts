@@ -267,14 +267,17 @@ export class CloudState {
       },
       remove: (s) => { this.ipBitmaps.delete(s.id); },
     });
-    this.enis.index({
+    const eniHooks: Hooks<Eni> = {
       add: (e) => {
         const entry = this.ipBitmaps.get(e.subnetId);
-        const ip = parseIp(e.primaryIp);
-        if (entry && ip !== undefined) entry.bitmap.set(ip - entry.base);
         let inVpc = this.eniByAddress.get(e.vpcId);
         if (!inVpc) this.eniByAddress.set(e.vpcId, (inVpc = new Map()));
-        inVpc.set(e.primaryIp, e.id);
+        for (const addr of eniAddresses(e)) {
+          const ip = parseIp(addr);
+          if (entry && ip !== undefined) entry.bitmap.set(ip - entry.base);
+          inVpc.set(addr, e.id);
+        }
+        for (const p of e.prefixes ?? []) forPrefix(p, (ip) => { if (entry) entry.bitmap.set(ip - entry.base); });
         for (const sg of e.securityGroupIds) this.instancesBySg.set(sg, (this.instancesBySg.get(sg) ?? 0) + 1);
         const a = e.attachedTo;
         if (a.type === 'pod') {
@@ -289,10 +292,13 @@ export class CloudState {
       },
       remove: (e) => {
         const entry = this.ipBitmaps.get(e.subnetId);
-        const ip = parseIp(e.primaryIp);
-        if (entry && ip !== undefined) entry.bitmap.clear(ip - entry.base);
         const inVpc = this.eniByAddress.get(e.vpcId);
-        if (inVpc?.get(e.primaryIp) === e.id) inVpc.delete(e.primaryIp);
+        for (const addr of eniAddresses(e)) {
+          const ip = parseIp(addr);
+          if (entry && ip !== undefined) entry.bitmap.clear(ip - entry.base);
+          if (inVpc?.get(addr) === e.id) inVpc.delete(addr);
+        }
+        for (const p of e.prefixes ?? []) forPrefix(p, (ip) => { if (entry) entry.bitmap.clear(ip - entry.base); });
         for (const sg of e.securityGroupIds) decrement(this.instancesBySg, sg);
         const a = e.attachedTo;
         if (a.type === 'pod') {
@@ -307,7 +313,9 @@ export class CloudState {
           decrement(this.podsByCluster, a.cluster);
         }
       },
-    });
+    };
+    // An instance's ENI gains and loses secondary addresses and prefixes (docs/aws/vpc-cni.md).
+    this.enis.index({ ...eniHooks, update: (before, after) => { eniHooks.remove(before); eniHooks.add(after); } });
     const eipHooks: Hooks<Eip> = {
       add: (e) => {
         this.eipByAddress.set(e.address, e.id);
@@ -324,6 +332,17 @@ export class CloudState {
       remove: (c) => { this.clusterByName.delete(c.name); },
     });
   }
+}
+
+/** The single addresses an ENI holds: its primary and its secondary addresses. */
+function eniAddresses(e: Eni): string[] {
+  return e.secondaryIps?.length ? [e.primaryIp, ...e.secondaryIps] : [e.primaryIp];
+}
+
+/** Calls `fn` with each address (as a number) of a prefix such as 10.0.1.16/28. */
+export function forPrefix(prefix: string, fn: (ip: number) => void): void {
+  const c = parseCidr(prefix);
+  for (let i = 0; i < c.size; i++) fn(c.base + i);
 }
 
 function decrement(map: Map<string, number>, key: string): void {

@@ -189,6 +189,14 @@ export interface Eni extends RecordBase {
   primaryIp: string;
   securityGroupIds: string[];
   attachedTo: PodAttachment | NodeAttachment;
+  /**
+   * An EC2 instance's ENI (docs/aws/vpc-cni.md): its attachment's device index (0 = the primary ENI),
+   * the secondary private addresses and the /28 prefixes assigned to it (AssignPrivateIpAddresses),
+   * which the VPC CNI hands to pods. Each address they cover is taken in the subnet.
+   */
+  deviceIndex?: number;
+  secondaryIps?: string[];
+  prefixes?: string[];
 }
 
 export interface EndpointAccess {
@@ -266,6 +274,22 @@ export interface NodeGroupInstance {
   /** The group's Kubernetes labels and taints when the instance was launched. */
   labels?: Record<string, string>;
   taints?: { key: string; value?: string; effect: string }[];
+  /** The group's bootstrap options when the instance was launched (docs/aws/node-groups.md). */
+  bootstrap?: NodeBootstrap;
+  capacityType?: 'ON_DEMAND' | 'SPOT';
+}
+
+/**
+ * What /etc/eks/bootstrap.sh is given on the group's instances (docs/aws/node-groups.md): the container
+ * runtime and the kubelet's extra arguments; `maxPods` is the --max-pods they set, which overrides the
+ * VPC CNI's figure for the instance type.
+ */
+export interface NodeBootstrap {
+  containerRuntime?: string;
+  kubeletExtraArgs?: string;
+  maxPods?: number;
+  /** --node-labels of the extra arguments. */
+  nodeLabels?: Record<string, string>;
 }
 
 /** An EKS managed node group: its instances are SuperNode rows with `instance` set. */
@@ -280,6 +304,9 @@ export interface NodeGroup extends RecordBase {
   /** Kubernetes labels and taints every instance's Node gets. */
   labels?: Record<string, string>;
   taints?: { key: string; value?: string; effect: string }[];
+  bootstrap?: NodeBootstrap;
+  /** EKS's capacityType (ON_DEMAND unless SPOT was asked for). */
+  capacityType?: 'ON_DEMAND' | 'SPOT';
 }
 
 export type QuotaName =

@@ -438,7 +438,7 @@ export class Kubelet extends Controller implements NodeAgent {
           this.lifecycle.sync(ps);
         }, (e) => {
           ps.sandbox = 'failed';
-          host.event(ps, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: plugin type="nodeless" failed (add): ${(e as Error).message}`);
+          host.event(ps, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: plugin ${this.network.plugin ?? 'type="nodeless"'} failed (add): ${(e as Error).message}`);
           this.podClock.wake(ps, this.clock.now() + 5000);
         });
       },

@@ -6,6 +6,8 @@ import type { LogOptions } from '../apiserver/subresources.js';
 
 /** Gives pods their IPs. The default is PodCidrNetwork; the super node agent plugs in subnet IPAM. */
 export interface PodNetwork {
+  /** The CNI plugin as FailedCreatePodSandBox names it (default `type="nodeless"`). */
+  readonly plugin?: string;
   allocate(pod: KubeObject): Promise<{ ip: string }>;
   release(pod: KubeObject): Promise<void>;
 }

@@ -27,6 +27,8 @@ export const nodeGroupRoutes: RouteDef[] = [
       subnetIds: body.strList('subnetIds') ?? [], desiredSize: body.int('desiredSize') as number,
       minSize: body.int('minSize'), maxSize: body.int('maxSize'),
       labels: body.object('labels'), taints: body.raw('taints') as never,
+      containerRuntime: body.raw('containerRuntime') as never, kubeletExtraArgs: body.raw('kubeletExtraArgs') as never, maxPods: body.raw('maxPods') as never,
+      capacityType: body.raw('capacityType') as never,
     }),
   },
   { method: 'GET', path: '/nodegroups/:name', handle: ({ cloud, params, query }) => withHealth(cloud, cloud.nodeGroups.get(params.name, q(query, 'cluster'))) },

@@ -3,7 +3,7 @@
 // subnet's bitmap (flat cost from /24 to /16), is visible to concurrent callers
 // at once and durable before it is returned, so no IP is handed out twice,
 // not even across a kill -9.
-import { InvalidParameter, InvalidParameterValue, ResourceInsufficient, ResourceNotFound } from '../errors.js';
+import { CloudError, ec2NotFound, InvalidParameter, InvalidParameterValue, ResourceInsufficient, ResourceNotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { formatIp, parseCidr, parseIp } from '../ipv4.js';
 import type { CloudState } from '../state.js';
@@ -35,6 +35,22 @@ export interface AllocateNodeEniInput {
   securityGroupIds?: string[];
   preferIp?: string;
 }
+
+/** An EC2 instance's further ENI (CreateNetworkInterface + AttachNetworkInterface), as the VPC CNI makes them. */
+export interface CreateInstanceEniInput {
+  node: string;
+  cluster?: string;
+  subnetId: string;
+  securityGroupIds?: string[];
+  deviceIndex: number;
+  /** Secondary addresses (SecondaryPrivateIpAddressCount) or /28 prefixes (Ipv4PrefixCount) to assign with it. */
+  secondaryIpCount?: number;
+  prefixCount?: number;
+}
+
+/** EC2's answers when a subnet cannot give what was asked (CreateNetworkInterface, AssignPrivateIpAddresses). */
+export const insufficientAddresses = () => new CloudError('InsufficientFreeAddressesInSubnet', 'The specified subnet does not have enough free addresses to satisfy the request.', 400);
+export const insufficientCidrBlocks = () => new CloudError('InsufficientCidrBlocks', 'The specified subnet does not have enough free cidr blocks to satisfy the request.', 400);
 
 export interface FindEniInput {
   cluster: string;
@@ -141,6 +157,90 @@ export class EniModel {
     this.s.emit({ kind: 'eni', type: 'created', id: eni.id, object: clone(eni) });
     this.emitSubnet(subnet.id);
     return clone(eni);
+  }
+
+  /**
+   * An instance's further ENI with its secondary addresses or prefixes (docs/aws/vpc-cni.md). All or
+   * nothing: when the subnet cannot give every address asked for, EC2 refuses the whole request.
+   */
+  async createInstanceEni(input: CreateInstanceEniInput): Promise<Eni> {
+    const subnet = this.s.subnets.get(input.subnetId);
+    if (!subnet) throw ec2NotFound('subnet', String(input.subnetId));
+    for (const sg of input.securityGroupIds ?? []) {
+      if (!this.s.securityGroups.has(sg)) throw new CloudError('InvalidSecurityGroupID.NotFound', `The security group '${sg}' does not exist`, 400);
+    }
+    const { base } = this.s.ipBitmaps.get(subnet.id)!;
+    const ips = this.freeOffsets(subnet.id, 1 + (input.secondaryIpCount ?? 0));
+    if (!ips) throw insufficientAddresses();
+    const prefixes = input.prefixCount ? this.freeBlocks(subnet.id, input.prefixCount, new Set(ips)) : [];
+    if (!prefixes) throw insufficientCidrBlocks();
+    const attachedTo: NodeAttachment = input.cluster ? { type: 'node', node: input.node, cluster: input.cluster } : { type: 'node', node: input.node };
+    const eni: Eni = {
+      id: newId('eni', (x) => this.s.enis.has(x), this.s.vpcs.get(subnet.vpcId)?.cloud),
+      subnetId: subnet.id, vpcId: subnet.vpcId, zone: subnet.zone, primaryIp: formatIp(base + ips[0]),
+      securityGroupIds: this.resolveGroups(input.securityGroupIds), attachedTo, createdTime: now(), rv: undefined,
+      deviceIndex: input.deviceIndex, secondaryIps: ips.slice(1).map((o) => formatIp(base + o)), prefixes: prefixes.map((o) => `${formatIp(base + o)}/28`),
+    };
+    await this.s.enis.insert(eni);
+    this.s.emit({ kind: 'eni', type: 'created', id: eni.id, object: clone(eni) });
+    this.emitSubnet(subnet.id);
+    return clone(eni);
+  }
+
+  /** AssignPrivateIpAddresses: `count` secondary addresses, or `prefixes` /28 prefixes, all or none. */
+  async assignAddresses(eniId: string, want: { count?: number; prefixes?: number }): Promise<Eni> {
+    const eni = mustGet(this.s.enis, eniId);
+    const { base } = this.s.ipBitmaps.get(eni.subnetId)!;
+    const ips = want.count ? this.freeOffsets(eni.subnetId, want.count) : [];
+    if (!ips) throw insufficientAddresses();
+    const blocks = want.prefixes ? this.freeBlocks(eni.subnetId, want.prefixes, new Set(ips)) : [];
+    if (!blocks) throw insufficientCidrBlocks();
+    await this.s.enis.update(eni, (e) => {
+      if (ips.length) e.secondaryIps = [...(e.secondaryIps ?? []), ...ips.map((o) => formatIp(base + o))];
+      if (blocks.length) e.prefixes = [...(e.prefixes ?? []), ...blocks.map((o) => `${formatIp(base + o)}/28`)];
+    });
+    this.s.emit({ kind: 'eni', type: 'updated', id: eni.id, object: clone(eni) });
+    this.emitSubnet(eni.subnetId);
+    return clone(eni);
+  }
+
+  /** UnassignPrivateIpAddresses: gives secondary addresses and prefixes back to the subnet. */
+  async unassignAddresses(eniId: string, what: { ips?: string[]; prefixes?: string[] }): Promise<Eni> {
+    const eni = mustGet(this.s.enis, eniId);
+    const ips = new Set(what.ips ?? []);
+    const prefixes = new Set(what.prefixes ?? []);
+    await this.s.enis.update(eni, (e) => {
+      if (ips.size) e.secondaryIps = (e.secondaryIps ?? []).filter((x) => !ips.has(x));
+      if (prefixes.size) e.prefixes = (e.prefixes ?? []).filter((x) => !prefixes.has(x));
+    });
+    this.s.emit({ kind: 'eni', type: 'updated', id: eni.id, object: clone(eni) });
+    this.emitSubnet(eni.subnetId);
+    return clone(eni);
+  }
+
+  /** `n` free offsets of the subnet (lowest first), or undefined when it has fewer. */
+  private freeOffsets(subnetId: string, n: number): number[] | undefined {
+    const { bitmap } = this.s.ipBitmaps.get(subnetId)!;
+    if (bitmap.free < n) return undefined;
+    const out: number[] = [];
+    for (let i = 0; i < bitmap.size && out.length < n; i++) if (!bitmap.has(i)) out.push(i);
+    return out.length === n ? out : undefined;
+  }
+
+  /**
+   * `n` free, aligned /28 blocks of the subnet (their first offsets), none overlapping `taken`: a
+   * prefix needs 16 contiguous free addresses, so a fragmented subnet can have free addresses and no prefix.
+   */
+  private freeBlocks(subnetId: string, n: number, taken: Set<number>): number[] | undefined {
+    const { bitmap, base } = this.s.ipBitmaps.get(subnetId)!;
+    const out: number[] = [];
+    // Blocks are aligned on the address (a /28 boundary), whatever the subnet's own alignment.
+    for (let start = (16 - (base % 16)) % 16; start + 16 <= bitmap.size && out.length < n; start += 16) {
+      let free = true;
+      for (let i = start; i < start + 16 && free; i++) free = !bitmap.has(i) && !taken.has(i);
+      if (free) out.push(start);
+    }
+    return out.length === n ? out : undefined;
   }
 
   /** Frees the ENI and its IP; an EIP bound to it is unbound (kept, not released). */

@@ -7,7 +7,7 @@ import { CloudError, EksInvalidParameter, ec2NotFound, InvalidParameterValue } f
 import { awsSuffix, newId } from '../ids.js';
 import type { CloudState } from '../state.js';
 import { now } from '../state.js';
-import type { NodeGroup, SuperNode } from '../types.js';
+import type { NodeBootstrap, NodeGroup, SuperNode } from '../types.js';
 import { checkDnsLabel, clone } from './common.js';
 import type { ClusterModel } from './cluster.js';
 import type { EniModel } from './eni.js';
@@ -24,6 +24,12 @@ export interface CreateNodeGroupInput {
   maxSize?: number;
   labels?: Record<string, string>;
   taints?: { key: string; value?: string; effect: string }[];
+  /** bootstrap.sh's --container-runtime and --kubelet-extra-args (docs/aws/node-groups.md). */
+  containerRuntime?: string;
+  kubeletExtraArgs?: string;
+  /** The --max-pods override (EKS's own field has none: it is the kubelet argument, here a shorthand for it). */
+  maxPods?: number;
+  capacityType?: string;
 }
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -51,6 +57,46 @@ function checkTaints(taints: unknown): { key: string; value?: string; effect: st
     }
     return t.value === undefined ? { key: t.key, effect: t.effect } : { key: t.key, value: t.value, effect: t.effect };
   });
+}
+
+/** The kubelet flags --kubelet-extra-args may carry here; anything else would stop the kubelet from starting. */
+const KUBELET_FLAGS = ['--max-pods', '--node-labels'];
+
+/**
+ * bootstrap.sh's options (docs/aws/node-groups.md): containerd is the only runtime since EKS 1.24
+ * (dockershim is gone); --kubelet-extra-args is split as the shell would, and its --max-pods and
+ * --node-labels read. A kubelet flag it does not know would make the kubelet exit, so it is refused.
+ */
+export function checkBootstrap(input: { containerRuntime?: unknown; kubeletExtraArgs?: unknown; maxPods?: unknown }): NodeBootstrap | undefined {
+  const out: NodeBootstrap = {};
+  if (input.containerRuntime !== undefined) {
+    if (input.containerRuntime === 'dockerd') throw new EksInvalidParameter('container runtime dockerd is not supported: dockershim was removed in Kubernetes 1.24 and the EKS optimized AMI runs containerd only');
+    if (input.containerRuntime !== 'containerd') throw new EksInvalidParameter(`unknown container runtime ${JSON.stringify(input.containerRuntime)}: --container-runtime takes containerd`);
+    out.containerRuntime = 'containerd';
+  }
+  if (input.kubeletExtraArgs !== undefined) {
+    if (typeof input.kubeletExtraArgs !== 'string') throw new EksInvalidParameter('kubeletExtraArgs must be a string');
+    const words = input.kubeletExtraArgs.split(/\s+/).filter(Boolean);
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i];
+      const eq = w.indexOf('=');
+      const flag = eq < 0 ? w : w.slice(0, eq);
+      if (!KUBELET_FLAGS.includes(flag)) throw new EksInvalidParameter(`kubelet extra argument ${JSON.stringify(w)} is not supported here (${KUBELET_FLAGS.join(', ')}): the kubelet would exit with "unknown flag"`);
+      const value = eq < 0 ? words[++i] : w.slice(eq + 1);
+      if (value === undefined) throw new EksInvalidParameter(`kubelet flag ${flag} needs a value`);
+      if (flag === '--max-pods') out.maxPods = checkMaxPods(value);
+      else out.nodeLabels = { ...out.nodeLabels, ...checkLabels(Object.fromEntries(value.split(',').filter(Boolean).map((kv) => { const j = kv.indexOf('='); return j < 0 ? [kv, ''] : [kv.slice(0, j), kv.slice(j + 1)]; }))) };
+    }
+    out.kubeletExtraArgs = words.join(' ');
+  }
+  if (input.maxPods !== undefined) out.maxPods = checkMaxPods(input.maxPods);
+  return Object.keys(out).length ? out : undefined;
+}
+
+function checkMaxPods(v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new EksInvalidParameter(`max pods must be a whole number from 1 to 10000, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 /** EKS's 404 for a node group it does not know. */
@@ -100,10 +146,15 @@ export class NodeGroupModel {
     checkSizes(minSize, maxSize, desiredSize);
     const labels = checkLabels(input.labels);
     const taints = checkTaints(input.taints);
+    const bootstrap = checkBootstrap(input);
+    if (input.capacityType !== undefined && input.capacityType !== 'ON_DEMAND' && input.capacityType !== 'SPOT') {
+      throw new EksInvalidParameter(`capacityType must be ON_DEMAND or SPOT, got ${JSON.stringify(input.capacityType)}`);
+    }
+    const capacityType = (input.capacityType ?? 'ON_DEMAND') as 'ON_DEMAND' | 'SPOT';
     const group: NodeGroup = {
       id: newId('nodegroup', (x) => this.s.nodeGroups.has(x)),
       name, clusterName: cluster.name, instanceType: type.name, subnetIds, minSize, maxSize, desiredSize, createdTime: now(),
-      ...(labels ? { labels } : {}), ...(taints?.length ? { taints } : {}),
+      ...(labels ? { labels } : {}), ...(taints?.length ? { taints } : {}), ...(bootstrap ? { bootstrap } : {}), capacityType,
     };
     await this.s.nodeGroups.insert(group);
     this.s.emit({ kind: 'nodegroup', type: 'created', id: group.id, object: clone(group) });
@@ -159,6 +210,7 @@ export class NodeGroupModel {
       instance: {
         instanceId, instanceType: group.instanceType, nodegroup: group.name, privateIp: eni.primaryIp, eniId: eni.id,
         ...(group.labels ? { labels: group.labels } : {}), ...(group.taints ? { taints: group.taints } : {}),
+        ...(group.bootstrap ? { bootstrap: group.bootstrap } : {}), ...(group.capacityType ? { capacityType: group.capacityType } : {}),
       },
     };
     await this.s.superNodes.insert(node);
@@ -167,7 +219,11 @@ export class NodeGroupModel {
 
   private async terminate(sn: SuperNode): Promise<void> {
     await this.superNodes.removeInstance(sn.id);
-    if (sn.instance && this.s.enis.has(sn.instance.eniId)) await this.enis.release(sn.instance.eniId);
+    if (!sn.instance) return;
+    // Every ENI of the instance goes with it: its primary one, and those the VPC CNI attached
+    // (created with DeleteOnTermination, docs/aws/vpc-cni.md), with their secondary addresses and prefixes.
+    for (const e of this.enis.list({ node: sn.instance.instanceId })) await this.enis.release(e.id);
+    if (this.s.enis.has(sn.instance.eniId)) await this.enis.release(sn.instance.eniId);
   }
 }
 
