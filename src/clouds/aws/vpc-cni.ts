@@ -316,11 +316,21 @@ export class Ipamd {
     return { short: tooLow ? 1 : 0, over: tooHigh ? 1 : 0, unit: 'eni' };
   }
 
+  /** Steps toward the targets until they are met or a step changes nothing (an EC2 refusal, the ENI limit). */
   private async sync(): Promise<void> {
-    const s = this.d.settings();
-    const t = this.targets(s);
-    if (t.short > 0) await this.increase(s, t.short, t.unit);
-    else if (t.over > 0) await this.decrease(s, t.over, t.unit);
+    for (let step = 0; step < 32 && !this.closed; step++) {
+      const s = this.d.settings();
+      const t = this.targets(s);
+      const before = this.fingerprint();
+      if (t.short > 0) await this.increase(s, t.short, t.unit);
+      else if (t.over > 0) await this.decrease(s, t.over, t.unit);
+      else return;
+      if (this.fingerprint() === before) return;
+    }
+  }
+
+  private fingerprint(): string {
+    return this.enis().map((e) => `${e.id}:${e.secondaryIps?.length ?? 0}:${e.prefixes?.length ?? 0}`).join(',');
   }
 
   private async increase(s: CniSettings, short: number, unit: 'ip' | 'prefix' | 'eni'): Promise<void> {
