@@ -82,7 +82,14 @@ interface PullState {
   tookMs: number;
   bytes: number;
   failures: number;
+  /** A registry that did not answer (PullBlock): the container shows ErrImagePull until the kubelet's next look. */
+  unreachable?: boolean;
+  /** When that next look turns ErrImagePull into ImagePullBackOff. */
+  backOffShownAt?: number;
 }
+
+/** How long a failed pull shows ErrImagePull before the kubelet's next sync reports ImagePullBackOff. */
+const ERR_IMAGE_PULL_SHOWN_MS = 2_000;
 
 /** A container instance's name on the disk ("app#0"): the same few strings for every pod, so one instance each. */
 const instance = (c: ContainerState) => intern(`${c.init ? 'init:' : ''}${c.name}#${c.restarts}`);
@@ -181,6 +188,12 @@ export class PodDisks {
   pull(ps: PodState, pod: KubeObject, c: ContainerState, image: string, now: number, policy: PullPolicy = defaultPullPolicy(image)): number | undefined {
     const rec = this.record(ps, pod);
     let st = this.pulls.get(c);
+    if (st?.backOffShownAt !== undefined && st.backOffShownAt <= now) {
+      // The kubelet's next sync: the pull is in its back-off now.
+      st.backOffShownAt = undefined;
+      this.backOff(ps, c, image, String(c.message ?? ''));
+    }
+    if (st?.backOffShownAt !== undefined && st.until > now) return (c.waitUntil = Math.min(st.until, st.backOffShownAt));
     if (st && st.until > now) return (c.waitUntil = st.until);
     if (!st && policy === 'Never' && !rec.disk.hasImage(image)) {
       // The kubelet's image manager (shouldPullImage): Never and not on the disk is an error, tried again at the next sync.
@@ -210,7 +223,7 @@ export class PodDisks {
           { type: 'Warning', reason: 'Failed', message: `Failed to pull image "${image}": ${blocked.cause}` },
           { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
         ];
-        st = { until: now + blocked.afterMs, phase: 'pulling', ok: false, events, tookMs: blocked.afterMs, bytes: 0, failures: st?.failures ?? 0 };
+        st = { until: now + blocked.afterMs, phase: 'pulling', ok: false, events, tookMs: blocked.afterMs, bytes: 0, failures: st?.failures ?? 0, unreachable: true };
         this.pulls.set(c, st);
         return (c.waitUntil = st.until);
       }
@@ -244,12 +257,25 @@ export class PodDisks {
     st.phase = 'backoff';
     st.until = now + Math.max(backoff, 500);
     const cause = st.events.find((e) => e.reason === 'Failed')?.message.replace(/^Failed to pull image "[^"]*": /, '') ?? 'no space left on device: unknown';
+    if (st.unreachable) {
+      // The kubelet's first answer to the failed pull: ErrImagePull with the runtime's error; its next sync finds the back-off.
+      c.reason = 'ErrImagePull';
+      c.message = cause;
+      st.backOffShownAt = Math.min(st.until, now + ERR_IMAGE_PULL_SHOWN_MS * scale);
+      this.host.dirty(ps);
+      return (c.waitUntil = st.backOffShownAt);
+    }
+    this.backOff(ps, c, image, cause);
+    return (c.waitUntil = st.until);
+  }
+
+  /** The container waits out the image pull back-off: ImagePullBackOff, with the BackOff events. */
+  private backOff(ps: PodState, c: ContainerState, image: string, cause: string): void {
     c.reason = 'ImagePullBackOff';
     c.message = `Back-off pulling image "${image}": ErrImagePull: ${cause}`;
     this.host.event(ps, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, c);
     this.host.event(ps, 'Warning', 'Failed', 'Error: ImagePullBackOff', c);
     this.host.dirty(ps);
-    return (c.waitUntil = st.until);
   }
 
   /** An instance of `c` started: it gets a writable layer; a simulated `write=` is scheduled. */
