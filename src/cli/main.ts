@@ -11,6 +11,7 @@ import { registerFargateCommands } from './fargate.js';
 import { registerAwsCommands } from './aws.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerFaultCommands } from './fault.js';
+import { registerScenarioCommand } from './scenario.js';
 
 const program = new Command();
 program.name('nodeless').description('A serverless Kubernetes cloud on one machine').showHelpAfterError();
@@ -47,6 +48,7 @@ registerFargateCommands(program);
 registerAwsCommands(program);
 registerDoctorCommand(program);
 registerFaultCommands(program);
+registerScenarioCommand(program);
 
 // One line, no stack trace: CliErrors and unexpected failures alike.
 program.parseAsync(process.argv).catch((e) => {

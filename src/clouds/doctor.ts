@@ -30,7 +30,7 @@ export interface Finding {
 export interface DoctorInput {
   cluster: string;
   /** The cluster's container subnets (its super nodes' subnets), with live address counts. */
-  subnets: { id: string; name: string; availableIpCount: number; routeTableId: string; cidr?: string }[];
+  subnets: { id: string; name: string; availableIpCount: number; routeTableId: string; cidr?: string; zone?: string }[];
   superNodes: { name: string; subnetId: string }[];
   quotas: QuotaView[];
   securityGroups: { id: string; name: string; instanceCount: number }[];
@@ -77,9 +77,16 @@ function matches(selector: any, labels: Record<string, string> | undefined): boo
   return Object.keys(want).length > 0 && Object.entries(want).every(([k, v]) => labels?.[k] === v);
 }
 
+/** The container subnets a workload's pods can take addresses from: its nodeSelector's zone and hostname narrow them. */
+function reachableSubnets(i: DoctorInput, w: KubeObject): DoctorInput['subnets'] {
+  const sel: Record<string, string> = w.spec?.template?.spec?.nodeSelector ?? {};
+  const zone = sel['topology.kubernetes.io/zone'] ?? sel['failure-domain.beta.kubernetes.io/zone'];
+  const host = sel['kubernetes.io/hostname'];
+  const viaHost = host !== undefined ? new Set(i.superNodes.filter((n) => n.name === host).map((n) => n.subnetId)) : undefined;
+  return i.subnets.filter((s) => (zone === undefined || s.zone === undefined || s.zone === zone) && (!viaHost || viaHost.has(s.id)));
+}
+
 function checkSubnetHeadroom(i: DoctorInput): Finding[] {
-  const free = i.subnets.reduce((n, s) => n + s.availableIpCount, 0);
-  const where = i.subnets.map((s) => `${s.id} has ${s.availableIpCount}`).join(', ') || 'no container subnet';
   const hpaMax = (kind: string, name: string, ns: string): number | undefined => i.hpas.find((h) => (h.metadata?.namespace ?? 'default') === ns
     && h.spec?.scaleTargetRef?.kind === kind && h.spec?.scaleTargetRef?.name === name)?.spec?.maxReplicas;
   const out: Finding[] = [];
@@ -92,10 +99,13 @@ function checkSubnetHeadroom(i: DoctorInput): Finding[] {
     // Pods that hold an address now keep it until the rollout replaces them: only the rest is new.
     const held = i.pods.filter((p) => (p.metadata?.namespace ?? 'default') === ns && p.status?.podIP && matches(w.spec?.selector, p.metadata?.labels)).length;
     const need = Math.max(0, replicas + surge - held);
+    const subnets = reachableSubnets(i, w);
+    const free = subnets.reduce((n, s) => n + s.availableIpCount, 0);
     if (need <= free) return;
+    const where = subnets.map((s) => `${s.id} has ${s.availableIpCount}`).join(', ') || 'no container subnet it can use';
     const how = `${replicas} replicas${max !== undefined ? ` (HPA max ${max})` : ''}${surge ? ` + maxSurge ${surge}` : ''}${held ? `, ${held} held now` : ''}`;
     out.push({
-      check: 'subnet-headroom', severity: 'critical', objects: [`${short}/${ns}/${w.metadata!.name}`, ...i.subnets.map((s) => s.id)],
+      check: 'subnet-headroom', severity: 'critical', objects: [`${short}/${ns}/${w.metadata!.name}`, ...subnets.map((s) => s.id)],
       message: `the next rollout of ${short}/${w.metadata!.name} needs ${need} addresses (${how}); ${where}: the pods past that stay Pending with EKLetHasInsufficientSubnetIP (a pod takes its IP from the container subnet)`,
       source: { seed: `${FAQ} ("Pod 因子网 IP 耗尽调度失败时，该如何处理？")`, doc: 'docs/tencent/super-nodes.md' },
       fix: `nodeless supernode add --cluster ${i.cluster} --subnet <subnet with free addresses>`,
