@@ -20,9 +20,9 @@ export class ScenarioError extends Error {}
 
 type Expectation =
   | { t: 'condition'; object: string; namespace?: string; type: string; status: string; reason?: string }
-  | { t: 'event'; object?: string; namespace?: string; reason: string; message?: RegExp; type?: string }
+  | { t: 'event'; object?: string; namespace?: string; reason: string; message?: string; type?: string }
   | { t: 'doctor'; check: string; severity?: string; object?: string }
-  | { t: 'jsonpath'; object: string; namespace?: string; path: string; equals?: string; matches?: RegExp };
+  | { t: 'jsonpath'; object: string; namespace?: string; path: string; equals?: string; matches?: string };
 
 type Step = { line: number; text: string } & (
   | { t: 'apply'; docs: any[] }
@@ -73,9 +73,11 @@ function duration(c: Ctx, n: YamlNode, v: string): number {
   if (ms === undefined || ms < 0) fail(c, n, `"${v}" is not a duration such as 30s, 5m or 1h`);
   return ms!;
 }
-function regex(c: Ctx, n: YamlNode, v: string | undefined): RegExp | undefined {
+/** A regular expression's source, checked now (it is compiled once the step's ${VARS} are substituted). */
+function regex(c: Ctx, n: YamlNode, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  try { return new RegExp(v); } catch (e) { return fail(c, n, `not a regular expression: ${(e as Error).message}`); }
+  try { new RegExp(v.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x')); } catch (e) { return fail(c, n, `not a regular expression: ${(e as Error).message}`); }
+  return v;
 }
 function objectRef(c: Ctx, n: YamlNode, v: string | undefined): string | undefined {
   if (v !== undefined && !/^[A-Za-z0-9.-]+\/[A-Za-z0-9.*_-]+$/.test(v)) fail(c, n, `object "${v}" must be KIND/NAME, e.g. deploy/web`);
@@ -118,9 +120,9 @@ function describeExpect(e: Expectation, not: boolean): string {
   const neg = not ? 'no ' : '';
   switch (e.t) {
     case 'condition': return `${e.object} has ${not ? 'not ' : ''}condition ${e.type}=${e.status}${e.reason ? ` (${e.reason})` : ''}`;
-    case 'event': return `${neg}event ${e.reason}${e.object ? ` on ${e.object}` : ''}${e.message ? ` matching /${e.message.source}/` : ''}`;
+    case 'event': return `${neg}event ${e.reason}${e.object ? ` on ${e.object}` : ''}${e.message ? ` matching /${e.message}/` : ''}`;
     case 'doctor': return `doctor reports ${neg}${e.severity ? `${e.severity} ` : ''}${e.check}${e.object ? ` on ${e.object}` : ''}`;
-    case 'jsonpath': return `${e.object} ${e.path} ${not ? 'is not' : 'is'} ${e.equals !== undefined ? JSON.stringify(e.equals) : `/${e.matches!.source}/`}`;
+    case 'jsonpath': return `${e.object} ${e.path} ${not ? 'is not' : 'is'} ${e.equals !== undefined ? JSON.stringify(e.equals) : `/${e.matches}/`}`;
   }
 }
 
@@ -318,7 +320,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<StepResul
         }
         const hits = (res.body.items ?? []).filter((ev: any) => (!want.kind || ev.involvedObject?.kind === want.kind) && (!want.name || want.name.test(ev.involvedObject?.name ?? ''))
           && (!e.type || ev.type === e.type));
-        if (hits.some((ev: any) => !e.message || e.message.test(ev.message ?? ''))) return undefined;
+        if (hits.some((ev: any) => !e.message || new RegExp(e.message).test(ev.message ?? ''))) return undefined;
         return hits.length ? `${hits.length} ${e.reason} event(s), none matching: ${hits.slice(0, 2).map((ev: any) => JSON.stringify(ev.message)).join(', ')}` : `no ${e.reason} event`;
       }
       case 'doctor': {
@@ -332,7 +334,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<StepResul
         const obj = await kube.get(e.object, e.namespace);
         if (!obj) return `${e.object} not found`;
         const got = evaluateJSONPath(parseJSONPath(e.path.replace(/^\{(.*)\}$/s, '$1')), obj).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(' ');
-        const ok = e.equals !== undefined ? got === e.equals : e.matches!.test(got);
+        const ok = e.equals !== undefined ? got === e.equals : new RegExp(e.matches!).test(got);
         return ok ? undefined : `${e.path} is ${JSON.stringify(got)}`;
       }
     }
@@ -395,7 +397,6 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<StepResul
     let detail: string | undefined;
     if (st.t === 'expect') {
       const e = subst(st.e, vars) as Expectation;
-      if (st.e.t === 'event' || st.e.t === 'jsonpath') Object.assign(e, { message: (st.e as any).message, matches: (st.e as any).matches });
       const deadline = Date.now() + st.withinMs;
       for (;;) {
         let seen: string | undefined;
