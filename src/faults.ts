@@ -11,7 +11,7 @@ import type { Clock } from './util/clock.js';
 import { durationParam } from './api/faults.js';
 import { FaultController, type FaultEffect, type FaultEffects } from './controllers/faults/controller.js';
 import { faultAdmission } from './controllers/faults/admission.js';
-import { apiServerErrors, cloudCalls, storeSlow } from './controllers/faults/effects.js';
+import { apiServerErrors, cloudEffects, storeSlow } from './controllers/faults/effects.js';
 import type { NodeFaults } from './runtime/faults.js';
 
 /** node-notready, zone-outage, image-pull: rules of the node agents' injection point. */
@@ -37,7 +37,7 @@ export function startFaults(c: Cluster, cloud: Cloud, nodes: NodeFaults, opts: {
     resources: () => c.catalog.all().flatMap((rt) => (rt.group ? [rt.plural, `${rt.plural}.${rt.group}`] : [rt.plural])),
   }));
   const controller = new FaultController(c.client, {
-    'apiserver-errors': apiServerErrors(c.apiFaults), 'store-slow': storeSlow(c.storeFaults), ...cloudCalls(cloud, c.name), ...nodeEffects(nodes),
+    'apiserver-errors': apiServerErrors(c.apiFaults), 'store-slow': storeSlow(c.storeFaults), ...cloudEffects(cloud, c.name), ...nodeEffects(nodes),
   }, { informers: opts.informers, clock: opts.clock });
   void controller.start();
   return { stop: () => controller.stop() };

@@ -8,6 +8,7 @@
 // client) do not pass through HTTP and are not affected.
 import type http from 'node:http';
 import { errors } from './status.js';
+import { timerDelay } from '../util/timers.js';
 
 export interface ApiFaultRule {
   /** Verbs matched (kube's RequestInfo verbs); empty: all. */
@@ -57,7 +58,7 @@ export class ApiFaults {
     const hits = this.rules.size ? [...this.rules.values()].filter((r) => matches(r, verb, group, resource)) : [];
     if (hits.length) {
       const delay = Math.max(0, ...hits.map((r) => r.delayMs ?? 0));
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      if (delay > 0) await new Promise((r) => setTimeout(r, timerDelay(delay)).unref());
       const failing = hits.find((r) => r.code === 500) ?? hits.find((r) => r.code === 429);
       if (failing?.code === 500) throw errors.internal(`injected fault: ${verb} ${resource}${group ? `.${group}` : ''}`);
       // kube-apiserver's max-in-flight filter's words (tooManyRequests in filters/maxinflight.go).

@@ -22,7 +22,7 @@ import { SubnetModel } from './models/subnet.js';
 import { SuperNodeModel } from './models/supernode.js';
 import { VpcModel } from './models/vpc.js';
 import { CloudState } from './state.js';
-import { CloudFaults } from './faults.js';
+import type { CloudFaults } from './faults.js';
 import type { Random } from '../util/random.js';
 import type { CloudName } from './storage.js';
 import type { CreateClusterInput } from './models/cluster.js';
@@ -74,7 +74,7 @@ export class Cloud {
   readonly loadBalancers: LoadBalancerModel;
   readonly random: Random;
   /** Injected faults (docs/faults.md). */
-  readonly faults = new CloudFaults();
+  readonly faults: CloudFaults;
   /**
    * Each AWS node's ipamd introspection (docs/aws/vpc-cni.md), by node name: registered by the VPC CNI
    * that runs above the cloud, served at /cloud/v1/ipamd/NODE for `nodeless aws ipamd`.
@@ -84,6 +84,11 @@ export class Cloud {
   private constructor(private readonly state: CloudState, random: Random = Math.random) {
     this.random = random;
     const s = state;
+    this.faults = state.faults;
+    // A subnet a fault exhausts (or gives back) is reported as changed, as an allocation is: the super nodes follow it.
+    this.faults.subnetsChanged = (ids) => {
+      for (const id of ids) if (state.subnets.has(id)) state.emit({ kind: 'subnet', type: 'updated', id, object: this.subnets.get(id) });
+    };
     this.regions = new RegionModel(s);
     this.quotas = new QuotaModel(s);
     this.vpcs = new VpcModel(s, this.quotas);

@@ -88,6 +88,11 @@ export class TrafficTable {
     return () => this.listeners.delete(fn);
   }
 
+  /** Something else the load depends on changed (an injected fault): listeners recompute. */
+  touch(): void {
+    this.notify();
+  }
+
   private notify(): void {
     for (const fn of this.listeners) fn();
   }
@@ -128,6 +133,8 @@ export function natLoads(cloud: Cloud, filter: { vpcId?: string } = {}): NatLoad
     // Fractional annotations add up to float noise; Mbit/s to two decimals is plenty.
     load.demandMbps = Math.round(load.demandMbps * 100) / 100;
     load.podCount = load.pods.length;
+    // An injected nat-saturation: the rest of the cap is taken by traffic nodeless does not model (docs/faults.md).
+    if (cloud.faults.natSaturated(load.natId)) load.demandMbps = Math.max(load.demandMbps, load.bandwidthMbps);
     load.utilisationPercent = Math.round((load.demandMbps / load.bandwidthMbps) * 100);
     load.saturated = load.demandMbps >= load.bandwidthMbps;
     load.pods.sort((a, b) => key(a.cluster, a.namespace, a.name).localeCompare(key(b.cluster, b.namespace, b.name)));

@@ -11,6 +11,7 @@
 // no caller gets a result before it is durable. A failed write undoes its
 // in-memory change. This relies on the store applying writes in call order,
 // which both the SQLite and the memory store do.
+import { CloudFaults } from './faults.js';
 import type { Store } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { IpBitmap } from './bitmap.js';
@@ -168,6 +169,8 @@ export const podKey = (cluster: string, namespace: string, pod: string): string 
 
 /** Everything the models share. */
 export class CloudState {
+  /** Injected faults every model consults (docs/faults.md). */
+  readonly faults = new CloudFaults();
   readonly vpcs: Table<Vpc>;
   readonly subnets: Table<Subnet>;
   readonly routeTables: Table<RouteTable>;

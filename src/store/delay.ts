@@ -4,6 +4,7 @@
 // etcd_request_duration_seconds times the wait (it wraps this store), so the
 // slowness shows where an operator would look for it.
 import type { Store } from './types.js';
+import { timerDelay } from '../util/timers.js';
 
 const WRITES = new Set(['create', 'update', 'delete']);
 
@@ -20,7 +21,7 @@ export class DelayedStore {
         if (typeof prop !== 'string' || !WRITES.has(prop)) return value.bind(target);
         return async (...args: unknown[]) => {
           const ms = this.delayMs;
-          if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+          if (ms > 0) await new Promise((r) => setTimeout(r, timerDelay(ms)).unref());
           return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         };
       },

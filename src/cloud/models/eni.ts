@@ -136,7 +136,8 @@ export class EniModel {
       if (!bitmap.has(ip - base)) offset = ip - base;
     }
     if (offset < 0) offset = bitmap.nextFree();
-    if (offset < 0) {
+    // An injected subnet-exhaustion: no address is handed out, as when the subnet is full (docs/faults.md).
+    if (offset < 0 || this.s.faults.subnetExhausted(subnet.id)) {
       const view = this.subnets.view(subnet);
       throw new ResourceInsufficient(
         `subnet ${subnet.id} (${subnet.cidr}) has no IP address available: ${view.totalIpCount} usable, ${view.usedIpCount} in use`);

@@ -45,6 +45,8 @@ export class QuotaModel {
   check(name: QuotaName, used: number, scope: string, opts: { cluster?: string; adding?: number } = {}): void {
     const limit = this.limit(name, opts.cluster);
     if (used + (opts.adding ?? 1) > limit) throw new QuotaExceeded(name, limit, scope);
+    // An injected quota exhaustion (eip-quota, docs/faults.md): the quota is what is used now.
+    if (this.s.faults.quotaExhausted(name)) throw new QuotaExceeded(name, used, scope);
   }
 
   /** Cluster-scoped usage check for callers (the Kubernetes side) that want to refuse early. */

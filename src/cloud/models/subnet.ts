@@ -46,13 +46,16 @@ export class SubnetModel {
   /** Free addresses of the subnet (what the super node agent watches for S4). */
   available(id: string): number {
     mustGet(this.s.subnets, id);
+    // An injected subnet-exhaustion holds every free address (docs/faults.md).
+    if (this.s.faults.subnetExhausted(id)) return 0;
     return this.s.ipBitmaps.get(id)!.bitmap.free;
   }
 
   view(subnet: Subnet): SubnetView {
     const { bitmap } = this.s.ipBitmaps.get(subnet.id)!;
     const total = bitmap.size - RESERVED_PER_SUBNET;
-    return { ...clone(subnet), totalIpCount: total, availableIpCount: bitmap.free, usedIpCount: total - bitmap.free };
+    const free = this.s.faults.subnetExhausted(subnet.id) ? 0 : bitmap.free;
+    return { ...clone(subnet), totalIpCount: total, availableIpCount: free, usedIpCount: total - free };
   }
 
   async create(input: CreateSubnetInput): Promise<SubnetView> {

@@ -5,6 +5,7 @@ import type { ApiFaults } from '../../apiserver/faults.js';
 import type { DelayedStore } from '../../store/delay.js';
 import type { Cloud } from '../../cloud/cloud.js';
 import { cloudOf } from '../../cloud/models/region.js';
+import { trafficTable } from '../../cloud/natload.js';
 import { durationParam, type FaultSpec } from '../../api/faults.js';
 import type { FaultEffect, FaultEffects } from './controller.js';
 
@@ -36,8 +37,12 @@ export function storeSlow(store: DelayedStore): FaultEffect {
   };
 }
 
-/** cloud-throttle and cloud-latency: rules of the cloud API's injection point, in the cluster's cloud's words. */
-export function cloudCalls(cloud: Cloud, cluster: string): Pick<FaultEffects, 'cloud-throttle' | 'cloud-latency'> {
+/**
+ * The kinds that act on the cloud: cloud-throttle and cloud-latency (its API, in the cluster's cloud's
+ * words), subnet-exhaustion (the cluster's subnets, or the target), eip-quota, nat-saturation (the NAT
+ * gateways of the cluster's VPC, or the target).
+ */
+export function cloudEffects(cloud: Cloud, cluster: string): Pick<FaultEffects, 'cloud-throttle' | 'cloud-latency' | 'subnet-exhaustion' | 'eip-quota' | 'nat-saturation'> {
   const target = (spec: FaultSpec) => spec.target || undefined;
   // The cloud is every cluster's: its rules are keyed by cluster and Fault.
   const key = (id: string) => `${cluster}/${id}`;
@@ -49,6 +54,30 @@ export function cloudCalls(cloud: Cloud, cluster: string): Pick<FaultEffects, 'c
     'cloud-latency': {
       apply: (id, spec) => cloud.faults.setCall(key(id), { resource: target(spec), delayMs: durationParam(spec, 'delay', 2000) }),
       remove: (id) => cloud.faults.delete(key(id)),
+    },
+    'subnet-exhaustion': {
+      apply(id, spec) {
+        const c = cloud.clusters.get(cluster);
+        const all = [...new Set([...c.subnetIds, ...cloud.superNodes.list({ cluster }).map((s) => s.subnetId)])];
+        cloud.faults.setExhaustedSubnets(key(id), spec.target ? [spec.target] : all);
+      },
+      remove: (id) => cloud.faults.delete(key(id)),
+    },
+    'eip-quota': {
+      apply: (id) => cloud.faults.setExhaustedQuota(key(id), 'eips-per-region'),
+      remove: (id) => cloud.faults.delete(key(id)),
+    },
+    'nat-saturation': {
+      apply(id, spec) {
+        const nats = spec.target ? [spec.target] : cloud.natGateways.list({ vpcId: cloud.clusters.get(cluster).vpcId }).map((n) => n.id);
+        cloud.faults.setSaturatedNats(key(id), nats);
+        // The NAT load controllers recompute: the pods behind it see EgressTimeout.
+        trafficTable(cloud).touch();
+      },
+      remove(id) {
+        cloud.faults.delete(key(id));
+        trafficTable(cloud).touch();
+      },
     },
   };
 }
