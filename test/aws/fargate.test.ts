@@ -98,6 +98,14 @@ describe('EKS Fargate profiles', () => {
     const plain = pod(n, 'default', 'plain');
     assert.equal(plain.spec.schedulerName, 'default-scheduler');
     assert.equal(plain.metadata.annotations?.CapacityProvisioned, undefined);
+    // It goes to a node group's instance, never to the tainted Fargate node; nor do aws-node's and kube-proxy's pods.
+    nodelessOk(n, ['nodegroup', 'create', '--cluster', 'default', '--name', 'ng', '--instance-type', 't3.large', '--subnets', publicSubnet, '--desired', '1']);
+    const placed = await waitFor('plain Running', () => { const p = pod(n, 'default', 'plain'); return p?.status?.phase === 'Running' ? p : undefined; }, 120_000, 200);
+    assert.match(placed.spec.nodeName, /^ip-172-31-\d+-\d+\.ec2\.internal$/);
+    const fargateNode = pod(n, 'fg', 'web').spec.nodeName;
+    await waitFor('aws-node on the instance', () => JSON.parse(kc(n, ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${placed.spec.nodeName}`, '-o', 'json'])).items.some((p: any) => p.metadata.name.startsWith('aws-node-')), 120_000, 200);
+    const onFargate = JSON.parse(kc(n, ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${fargateNode}`, '-o', 'json'])).items;
+    assert.deepEqual(onFargate.map((p: any) => p.metadata.name), ['web']);
     kc(n, ['apply', '-f', '-'], podYaml('huge', 'fg', '17', '1Gi'));
     const ev = await waitFor('FailedScheduling', () => {
       const out = kc(n, ['get', 'events', '-n', 'fg', '--field-selector', 'involvedObject.name=huge,reason=FailedScheduling', '-o', 'json']);
@@ -107,7 +115,7 @@ describe('EKS Fargate profiles', () => {
     assert.match(ev.message, /^Pod not supported on Fargate: its requests exceed the largest Fargate combination \(16vCPU 120GB\)$/);
     assert.equal(pod(n, 'fg', 'huge').spec.nodeName, undefined);
     kc(n, ['delete', 'pod', 'huge', 'plain', '-n', 'fg', '--ignore-not-found', '--wait=false']);
-    kc(n, ['delete', 'pod', 'plain', '-n', 'default', '--wait=false']);
+    kc(n, ['delete', 'pod', 'plain', '-n', 'default', '--wait=true']);
   });
 
   it('removes the node with its pod, and deleting the profile deletes its pods', async () => {
@@ -118,7 +126,7 @@ describe('EKS Fargate profiles', () => {
     assert.equal(pod(n, 'fg', 'job').metadata.annotations.CapacityProvisioned, '0.25vCPU 0.5GB');
     await waitFor('job Running', () => pod(n, 'fg', 'job')?.status?.phase === 'Running', 120_000, 200);
     nodelessOk(n, ['fargate', 'delete', 'fp']);
-    await waitFor('the profile\'s pod and node gone', () => !pod(n, 'fg', 'job') && nodes(n).length === 0, 120_000, 200);
+    await waitFor('the profile\'s pod and node gone', () => !pod(n, 'fg', 'job') && !nodes(n).some((x) => x.metadata.name.startsWith('fargate-')), 120_000, 200);
     const r = nodeless(n, ['fargate', 'delete', 'fp']);
     assert.match(r.stderr, /ResourceNotFoundException: No Fargate Profile found with name: fp\./);
   });

@@ -11,7 +11,7 @@ import { ApiError, refs } from '../../client/types.js';
 import { AWS_NODE, awsNodeEnv, parseCniSettings, type EniConfigSpec, type ParsedCniSettings } from './vpc-cni.js';
 
 /** The image of the EKS add-on (its registry is the add-on's account in us-west-2). */
-export const AWS_NODE_IMAGE = '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.19.2-eksbuild.1';
+export const AWS_NODE_IMAGE = '602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v1.19.2-eksbuild.1';
 
 export const ENICONFIG_REF = { apiVersion: 'crd.k8s.amazonaws.com/v1alpha1', resource: 'eniconfigs' };
 
@@ -54,6 +54,10 @@ const DEFAULT_ENV: [string, string][] = [
   ['WARM_PREFIX_TARGET', '1'],
 ];
 
+const NOT_ON_FARGATE = {
+  nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'eks.amazonaws.com/compute-type', operator: 'NotIn', values: ['fargate'] }] }] } },
+};
+
 export function awsNodeDaemonSet(): KubeObject {
   const labels = { 'k8s-app': 'aws-node' };
   return {
@@ -66,6 +70,8 @@ export function awsNodeDaemonSet(): KubeObject {
         metadata: { labels: { ...labels, 'app.kubernetes.io/name': 'aws-node' } },
         spec: {
           serviceAccountName: 'aws-node', hostNetwork: true, priorityClassName: 'system-node-critical',
+          // As EKS's own manifests: not on Fargate nodes (a Fargate pod runs alone; docs/aws/fargate.md).
+          affinity: NOT_ON_FARGATE,
           tolerations: [{ operator: 'Exists' }],
           containers: [{
             name: 'aws-node', image: AWS_NODE_IMAGE,
@@ -94,9 +100,11 @@ export function kubeProxyDaemonSet(): KubeObject {
         metadata: { labels },
         spec: {
           serviceAccountName: 'kube-proxy', hostNetwork: true, priorityClassName: 'system-node-critical',
+          // As EKS's own manifests: not on Fargate nodes (a Fargate pod runs alone; docs/aws/fargate.md).
+          affinity: NOT_ON_FARGATE,
           tolerations: [{ operator: 'Exists' }],
           containers: [{
-            name: 'kube-proxy', image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.32.0-minimal-eksbuild.2',
+            name: 'kube-proxy', image: '602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/kube-proxy:v1.32.0-minimal-eksbuild.2',
             command: ['kube-proxy', '--v=2', '--config=/var/lib/kube-proxy-config/config', '--hostname-override=$(NODE_NAME)'],
             resources: { requests: { cpu: '100m' } },
           }],
