@@ -49,6 +49,7 @@ import { startFaults } from './faults.js';
 import { NodeFaults } from './runtime/faults.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
 import type { Clock } from './util/clock.js';
+import { EndpointGuard } from './endpoints.js';
 
 export interface NodelessOptions {
   home: string;
@@ -116,6 +117,9 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   const storeFile = path.join(home, 'state.db');
   const store = new SqliteStore(storeFile, { retainChanges: retain });
   const clusters = new Map<string, Cluster>();
+  // EKS endpoint access (docs/aws/endpoint-access.md): each cluster's process pods, the VPC's insiders.
+  const podPidSources = new Map<string, () => Promise<number[]>>();
+  let apiServer: ApiServer | undefined;
   const stops: (() => void | Promise<void>)[] = [];
   // Who the kubeconfig's bearer token is (the administrator): the server and every cluster's TokenReview ask it,
   // then the cluster's ServiceAccount tokens, signed with the install's key (pki/sa.key; docs/auth.md).
@@ -203,6 +207,19 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // EKS's fargate-scheduler (docs/aws/fargate.md): a node per Fargate pod, acting as kube-scheduler does.
     const fargate = await startFargateScheduler(cloud, name, c.client.as(KUBE_SCHEDULER, 'fargate-scheduler'), { informers });
     stops.push(() => fargate.stop());
+    const podsType = c.catalog.lookup('', 'v1', 'pods')!;
+    podPidSources.set(name, async () => {
+      const pids: number[] = [];
+      for (const pod of (await c.registry.list(podsType, undefined)).items) {
+        const target = eklet.agents().find((a) => a.nodeName === pod.spec?.nodeName)?.streamTarget(pod);
+        if (target?.runtime.name !== 'process') continue;
+        for (const ct of target.ps.containers) {
+          const pid = target.runtime.pid?.(ct);
+          if (pid !== undefined) pids.push(pid);
+        }
+      }
+      return pids;
+    });
     c.subresources.backends = runtimeBackends(() => eklet.agents(), () => eksConfig.defaults());
     // metrics.k8s.io (docs/metrics-api.md): what metrics-server would scrape from the super nodes' kubelets.
     c.registry.metricsSource = metricsSource(() => eklet.agents());
@@ -230,10 +247,15 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
   const hooks = ['generic-apiserver-start-informers', 'crd-informer-synced', 'start-system-namespaces-controller', 'bootstrap-controller'].map(postStartHook);
   for (const c of cloud.clusters.list()) await attach(c.name).catch(abandon);
   for (const h of hooks) h.done();
+  const endpointGuard = new EndpointGuard(cloud, {
+    podPids: async (name) => (await podPidSources.get(name)?.()) ?? [],
+    privateEndpoint: (name) => apiServer?.privateEndpoint(name),
+    ca: { cert: creds.caCert, key: creds.caKey },
+  });
   const server = new ApiServer({
     host: opts.host ?? '127.0.0.1', port: opts.port ?? 6443, cert: creds.serverCert, key: creds.serverKey, token: creds.token, authenticator,
     clientCA: creds.caCert, serviceAccountIssuer: { issuer: tokenIssuer.issuer, jwks: () => saKeys.jwks() },
-    clusters, routes: [cloudRoute(cloud)], requestTimeoutMs: opts.requestTimeoutMs,
+    clusters, routes: [endpointGuard.route(), cloudRoute(cloud)], requestTimeoutMs: opts.requestTimeoutMs, endpointAccess: endpointGuard,
     // Ready while the store can commit (a full disk makes /readyz fail until it can again): docs/store.md.
     health: [
       // livez: the store answers reads; a full disk would not be mended by the restart a failing liveness probe asks for.
@@ -243,6 +265,8 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     ],
   });
   const url = await server.listen().catch(abandon);
+  apiServer = server;
+  await server.syncPrivateEndpoints();
   serving(server);
   const kubeconfigPath = path.join(home, 'kubeconfig');
   // The people `nodeless user add` made keep their contexts across restarts and new clusters.
@@ -258,7 +282,10 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const name = (ch.object as { name?: string })?.name;
     if (ch.kind !== 'cluster' || !name) return;
     if (ch.type === 'created' && !clusters.has(name)) {
-      void attach(name).then(() => writeKubeconfig()).catch((err) => log.error({ err }, `cluster ${name} could not be opened`));
+      void attach(name).then(() => writeKubeconfig()).then(() => server.syncPrivateEndpoints()).catch((err) => log.error({ err }, `cluster ${name} could not be opened`));
+    } else if (ch.type === 'updated') {
+      // An EKS cluster's private endpoint opens or closes with its access (docs/aws/endpoint-access.md).
+      void server.syncPrivateEndpoints().catch((err) => log.error({ err }, `cluster ${name}'s private endpoint could not be changed`));
     }
   });
   try {

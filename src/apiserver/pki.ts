@@ -19,6 +19,24 @@ export interface Credentials {
   saPub: string;
 }
 
+/**
+ * A serving certificate signed by the cluster CA for other names and addresses than the loopback ones
+ * (an EKS cluster's private endpoint: its DNS name and address; docs/aws/endpoint-access.md).
+ */
+export async function servingCertificate(ca: { cert: string; key: string }, dnsNames: string[], ips: string[]): Promise<{ cert: string; key: string }> {
+  const year = 365 * 24 * 3600 * 1000;
+  const made = await generate([{ name: 'commonName', value: 'nodeless-apiserver' }], {
+    keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notAfterDate: new Date(Date.now() + year), ca: { key: ca.key, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [...dnsNames.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))] },
+    ],
+  });
+  return { cert: made.cert, key: made.private };
+}
+
 export async function ensureCredentials(home: string): Promise<Credentials> {
   const pki = path.join(home, 'pki');
   privateDir(pki);

@@ -4,7 +4,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Catalog } from '../api/catalog.js';
 import type { Registry } from './registry.js';
 import { errors, StatusError } from './status.js';
@@ -74,6 +74,44 @@ export interface ApiServerOptions {
   routes?: ExtraRoute[];
   /** How long a request body may take to arrive (kube-apiserver's --request-timeout, default 60s). */
   requestTimeoutMs?: number;
+  /** EKS clusters' endpoint access (public CIDRs, the private endpoint); none: every cluster is open. */
+  endpointAccess?: EndpointAccessPolicy;
+}
+
+/**
+ * An EKS cluster's endpoint access (docs/aws/endpoint-access.md), as the API server enforces it: the public
+ * endpoint (this server's /clusters/NAME, and the cluster's in-cluster listener) admits a connection whose
+ * source address is in publicAccessCidrs; the private one listens on a loopback address of its own and
+ * admits only a connection whose process stands inside the cluster's VPC.
+ */
+export interface EndpointAccessPolicy {
+  /** The cluster's access; undefined: served to everyone (not an EKS cluster). */
+  access(cluster: string): { public: boolean; private: boolean; publicAccessCidrs: string[]; privateAddress?: string } | undefined;
+  /** The serving certificate of the cluster's private endpoint at `address` (its names and addresses). */
+  certificate?(cluster: string, address: string): Promise<{ cert: string; key: string }>;
+  /** Undefined when the process at the other end of `socket` stands inside the cluster's VPC, else why not. */
+  inside(cluster: string, socket: import('node:net').Socket): Promise<string | undefined>;
+}
+
+/** Whether an IPv4 (or IPv4-mapped IPv6) address lies in one of `cidrs` (a.b.c.d/n). */
+export function addressIn(address: string | undefined, cidrs: string[]): boolean {
+  const ip = toInt((address ?? '').replace(/^::ffff:/, ''));
+  if (ip === undefined) return address === '::1' && cidrs.some((c) => c === '0.0.0.0/0');
+  return cidrs.some((c) => {
+    const [a, p] = c.split('/');
+    const base = toInt(a);
+    const prefix = Number(p);
+    if (base === undefined || !(prefix >= 0 && prefix <= 32)) return false;
+    const size = 2 ** (32 - prefix);
+    return Math.floor(ip / size) === Math.floor(base / size);
+  });
+}
+
+function toInt(s: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  const o = m.slice(1).map(Number);
+  return o.some((x) => x > 255) ? undefined : ((o[0] * 256 + o[1]) * 256 + o[2]) * 256 + o[3];
 }
 
 /** A host and port an in-cluster client dials (KUBERNETES_SERVICE_HOST/PORT). */
@@ -86,6 +124,8 @@ export class ApiServer {
   private server: https.Server;
   /** The listeners of clusters other than the default one, for their in-cluster clients (clusterEndpoint). */
   private clusterServers = new Map<string, Promise<https.Server>>();
+  /** EKS clusters' private endpoints: a listener on a loopback address of its own, while private access is on. */
+  private privateServers = new Map<string, { server: net.Server; address: string; ready: Promise<void> }>();
   private readonly authn: TokenAuthenticator;
   url = '';
   private shuttingDown = false;
@@ -105,15 +145,15 @@ export class ApiServer {
   }
 
   /** An HTTPS server answering as this one; with `cluster`, every request is that cluster's (no /clusters/NAME prefix). */
-  private makeServer(cluster?: string): https.Server {
+  private makeServer(cluster?: string, privateEndpoint = false, serving?: { cert: string; key: string }): https.Server {
     const opts = this.opts;
     // A client certificate is asked for but not required (kube-apiserver's RequestClientCert): one the
     // CA did not sign still lets the TLS handshake finish, and the request is then refused with a 401.
     const clientAuth = opts.clientCA ? { requestCert: true, rejectUnauthorized: false, ca: opts.clientCA } : {};
-    const server = https.createServer({ cert: opts.cert, key: opts.key, ...clientAuth }, (req, res) => {
+    const server = https.createServer({ cert: serving?.cert ?? opts.cert, key: serving?.key ?? opts.key, ...clientAuth }, (req, res) => {
       if (log.isLevelEnabled('debug')) logRequest(req, res);
       // sendError never throws, so no request can end in an unhandled rejection.
-      this.handle(req, res, cluster).catch((e) => sendError(res, e, (err) => log.error({ err }, 'request failed')));
+      this.handle(req, res, cluster, privateEndpoint).catch((e) => sendError(res, e, (err) => log.error({ err }, 'request failed')));
     });
     server.keepAliveTimeout = 65_000;
     // Upgrade requests (exec, attach, port-forward; a WebSocket watch) take the same path as any
@@ -125,7 +165,7 @@ export class ApiServer {
       socket.on('error', () => socket.destroy());
       const up: Upgrade = { req, socket, head };
       (req as any)[UPGRADE] = up;
-      this.handle(req, res, cluster).catch((e) => {
+      this.handle(req, res, cluster, privateEndpoint).catch((e) => {
         // Once the connection was taken over, an error cannot be an HTTP answer: it is closed.
         if (up.taken) socket.destroy();
         else sendError(res, e, (err) => log.error({ err }, 'request failed'));
@@ -142,6 +182,13 @@ export class ApiServer {
    */
   async clusterEndpoint(name: string): Promise<ClusterEndpoint | undefined> {
     if (!this.url) return undefined;
+    // Inside the VPC an EKS cluster with private access is reached on its private endpoint (docs/aws/endpoint-access.md).
+    const priv = this.privateServers.get(name);
+    if (priv) {
+      await priv.ready;
+      const a = priv.server.address() as AddressInfo | null;
+      if (a) return { host: a.address, port: a.port };
+    }
     const server = name === 'default' ? this.server : await this.clusterServer(name);
     const a = server.address() as AddressInfo;
     // A server on every address is reached on the loopback one.
@@ -163,6 +210,73 @@ export class ApiServer {
     return p;
   }
 
+  /**
+   * Opens or closes each cluster's private endpoint to match its access (after a start and every change):
+   * while private access is on it listens on its own loopback address, and a connection is handed to the
+   * cluster's HTTPS server only once the policy says its process stands inside the VPC; off, nothing
+   * listens there and a client's connection is refused.
+   */
+  syncPrivateEndpoints(): Promise<void> {
+    // One at a time: two changes close together must not open a cluster's endpoint twice.
+    this.syncing = this.syncing.then(() => this.syncPrivate(), () => this.syncPrivate());
+    return this.syncing;
+  }
+
+  private syncing: Promise<void> = Promise.resolve();
+
+  private async syncPrivate(): Promise<void> {
+    const policy = this.opts.endpointAccess;
+    if (!policy || !this.url) return;
+    for (const name of this.opts.clusters.keys()) {
+      const want = policy.access(name);
+      const have = this.privateServers.get(name);
+      const address = want?.private ? want.privateAddress ?? '127.0.0.1' : undefined;
+      if (have && have.address === address) continue;
+      if (have) {
+        this.privateServers.delete(name);
+        await new Promise<void>((resolve) => have.server.close(() => resolve()));
+      }
+      if (!address) continue;
+      const serving = await policy.certificate?.(name, address).catch((err) => { log.error({ err }, `cluster ${name}'s private endpoint certificate`); return undefined; });
+      const tls = this.makeServer(name, true, serving);
+      const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+        socket.on('error', () => socket.destroy());
+        policy.inside(name, socket).then((why) => {
+          if (why === undefined) {
+            tls.emit('connection', socket);
+            socket.resume();
+          } else {
+            log.warn(`connection from ${socket.remoteAddress}:${socket.remotePort} to cluster ${name}'s private endpoint refused: ${why}`);
+            socket.destroy();
+          }
+        }, () => socket.destroy());
+      });
+      const ready = new Promise<void>((resolve) => {
+        server.once('error', (err) => { log.error({ err }, `cluster ${name}'s private endpoint cannot listen on ${address}`); resolve(); });
+        server.listen(0, address, () => resolve());
+      });
+      this.privateServers.set(name, { server, address, ready });
+      await ready;
+    }
+  }
+
+  /** Where cluster `name`'s private endpoint listens, while it does. */
+  privateEndpoint(name: string): ClusterEndpoint | undefined {
+    const a = this.privateServers.get(name)?.server.address() as AddressInfo | null | undefined;
+    return a ? { host: a.address, port: a.port } : undefined;
+  }
+
+  /** Why a connection may not use cluster `name`'s public endpoint (EKS access), or undefined. */
+  private publicRefusal(name: string, socket: net.Socket): string | undefined {
+    const access = this.opts.endpointAccess?.access(name);
+    if (!access) return undefined;
+    if (!access.public) return `public access to cluster ${name}'s endpoint is off (endpointPublicAccess=false): reach it from inside its VPC (nodeless vpc shell)`;
+    if (!addressIn(socket.remoteAddress, access.publicAccessCidrs)) {
+      return `source address ${socket.remoteAddress} is not in cluster ${name}'s publicAccessCidrs [${access.publicAccessCidrs.join(',')}]`;
+    }
+    return undefined;
+  }
+
   listen(): Promise<string> {
     return new Promise((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) => reject(e);
@@ -179,14 +293,16 @@ export class ApiServer {
 
   async close(): Promise<void> {
     this.shuttingDown = true;
-    const servers = [this.server, ...(await Promise.allSettled(this.clusterServers.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+    const servers: net.Server[] = [this.server, ...(await Promise.allSettled(this.clusterServers.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))];
+    for (const p of this.privateServers.values()) servers.push(p.server);
+    this.privateServers.clear();
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
       server.close(() => resolve());
-      server.closeAllConnections();
+      if (server instanceof https.Server) server.closeAllConnections();
     })));
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse, only?: string): Promise<void> {
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, only?: string, privateEndpoint = false): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'https://localhost');
@@ -194,6 +310,17 @@ export class ApiServer {
       throw errors.badRequest(`invalid request URI ${JSON.stringify(req.url)}`);
     }
     let path = url.pathname;
+    // An EKS cluster's public endpoint admits its publicAccessCidrs only, and nobody while public access is off:
+    // refused as the network would, before any answer (the cloud API is the provider's, not the cluster's).
+    if (this.opts.endpointAccess && !privateEndpoint) {
+      const target = only ?? /^\/clusters\/([^/]+)/.exec(path)?.[1] ?? (path === '/cloud' || path.startsWith('/cloud/') ? undefined : 'default');
+      const why = target === undefined ? undefined : this.publicRefusal(target, req.socket);
+      if (why) {
+        log.warn(`connection from ${req.socket.remoteAddress}:${req.socket.remotePort} refused: ${why}`);
+        req.socket.destroy();
+        return;
+      }
+    }
     // Served without a token, as kube-apiserver's system:public-info-viewer role allows.
     if (path === '/version') return sendJson(res, 200, KUBE_VERSION);
     if (isHealthPath(path)) return serveHealth(res, path, url.searchParams, this.checks);

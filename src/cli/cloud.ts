@@ -45,6 +45,19 @@ export function registerCloudCommands(program: Command): void {
   }).requiredOption('--cidr <cidr>', 'private IPv4 block, e.g. 172.16.0.0/16').option('--name <name>', 'name')
     .option('--cloud <cloud>', 'tencent (default), alibaba or aws: the region, zones and id style of the VPC').option('--dns-hostnames', 'enable DNS hostnames').option('--no-dns-support', 'disable DNS resolution in the VPC');
 
+  // EC2 ModifyVpcAttribute: DNS resolution and DNS hostnames (an EKS private endpoint needs both; docs/aws/endpoint-access.md).
+  leaf(vpc, 'modify-attribute <id>', 'turn DNS support or DNS hostnames on or off', async (o, id) => {
+    const flag = (name: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      if (v !== 'true' && v !== 'false') throw new CloudCliError('InvalidParameterValue', `${name} must be true or false, got "${v}"`);
+      return v === 'true';
+    };
+    const body = { enableDnsSupport: flag('--enable-dns-support', o.enableDnsSupport), enableDnsHostnames: flag('--enable-dns-hostnames', o.enableDnsHostnames) };
+    if (body.enableDnsSupport === undefined && body.enableDnsHostnames === undefined) throw new CloudCliError('MissingParameter', 'give --enable-dns-support or --enable-dns-hostnames');
+    const res = await api(o, 'PATCH', `/vpcs/${encodeURIComponent(id)}`, body);
+    showDone(o, res, `${id}: enableDnsSupport ${res.enableDnsSupport}, enableDnsHostnames ${res.enableDnsHostnames}`);
+  }).option('--enable-dns-support <bool>', 'true or false').option('--enable-dns-hostnames <bool>', 'true or false');
+
   const subnet = cloud.command('subnet').description('subnets (pods take their IPs from them)');
   crud(subnet, 'subnet', '/subnets', { vpc: ['vpcId', 'only subnets of this VPC'], zone: ['zone', 'only subnets in this zone'] });
   leaf(subnet, 'create', 'create a subnet; prints its id', async (o) => {

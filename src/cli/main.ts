@@ -12,6 +12,7 @@ import { registerAwsCommands } from './aws.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerFaultCommands } from './fault.js';
 import { registerScenarioCommand } from './scenario.js';
+import { registerVpcCommands } from './vpc.js';
 
 const program = new Command();
 program.name('nodeless').description('A serverless Kubernetes cloud on one machine').showHelpAfterError();
@@ -49,6 +50,7 @@ registerAwsCommands(program);
 registerDoctorCommand(program);
 registerFaultCommands(program);
 registerScenarioCommand(program);
+registerVpcCommands(program);
 
 // One line, no stack trace: CliErrors and unexpected failures alike.
 program.parseAsync(process.argv).catch((e) => {

@@ -98,7 +98,7 @@ export class Cloud {
     this.natGateways = new NatGatewayModel(s, this.quotas, this.eips);
     this.securityGroups = new SecurityGroupModel(s);
     this.enis = new EniModel(s, this.quotas, this.subnets, this.eips);
-    this.clusters = new ClusterModel(s, this.quotas);
+    this.clusters = new ClusterModel(s, this.quotas, this.enis);
     this.superNodes = new SuperNodeModel(s, this.clusters);
     this.nodeGroups = new NodeGroupModel(s, this.clusters, this.enis, this.superNodes);
     this.fargate = new FargateModel(s, this.clusters, this.enis, this.superNodes, this.routeTables);

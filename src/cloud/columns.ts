@@ -81,7 +81,8 @@ export const COLUMNS: Record<string, Column[]> = {
     { header: 'IP', get: (r) => r.primaryIp },
     { header: 'SUBNET', get: (r) => r.subnetId },
     { header: 'ZONE', get: (r) => r.zone },
-    { header: 'ATTACHED-TO', get: (r) => r.attachedTo.type === 'pod' ? `pod ${r.attachedTo.cluster}/${r.attachedTo.namespace}/${r.attachedTo.pod}` : `node ${r.attachedTo.node}` },
+    { header: 'ATTACHED-TO', get: (r) => r.attachedTo.type === 'pod' ? `pod ${r.attachedTo.cluster}/${r.attachedTo.namespace}/${r.attachedTo.pod}` : r.attachedTo.type === 'cluster' ? `cluster ${r.attachedTo.cluster}` : `node ${r.attachedTo.node}` },
+    { header: 'DESCRIPTION', get: (r) => r.description ?? '' },
     { header: 'SECURITY-GROUPS', get: (r) => r.securityGroupIds.join(',') },
     // An instance's ENI: what it holds besides its primary address (docs/aws/vpc-cni.md).
     { header: 'SECONDARY', get: (r) => (r.prefixes?.length ? `${r.prefixes.length}×/28` : r.secondaryIps ? String(r.secondaryIps.length) : '-') },

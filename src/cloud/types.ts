@@ -182,13 +182,22 @@ export interface NodeAttachment {
   node: string;
 }
 
+/** An EKS cluster's own ENI in the cluster's subnets, where its private endpoint answers (docs/aws/endpoint-access.md). */
+export interface ClusterAttachment {
+  type: 'cluster';
+  cluster: string;
+  node?: undefined;
+}
+
 export interface Eni extends RecordBase {
   subnetId: string;
   vpcId: string;
   zone: string;
   primaryIp: string;
   securityGroupIds: string[];
-  attachedTo: PodAttachment | NodeAttachment;
+  attachedTo: PodAttachment | NodeAttachment | ClusterAttachment;
+  /** EC2's Description of the interface (an EKS cluster's: "Amazon EKS NAME"). */
+  description?: string;
   /**
    * An EC2 instance's ENI (docs/aws/vpc-cni.md): its attachment's device index (0 = the primary ENI),
    * the secondary private addresses and the /28 prefixes assigned to it (AssignPrivateIpAddresses),
@@ -202,6 +211,8 @@ export interface Eni extends RecordBase {
 export interface EndpointAccess {
   public: boolean;
   private: boolean;
+  /** EKS publicAccessCidrs: who may reach the public endpoint (default 0.0.0.0/0; docs/aws/endpoint-access.md). */
+  publicAccessCidrs?: string[];
 }
 
 export interface Cluster extends RecordBase {
@@ -210,6 +221,8 @@ export interface Cluster extends RecordBase {
   /** Container network: the subnets pods take their IPs from. */
   subnetIds: string[];
   endpointAccess: EndpointAccess;
+  /** AWS: the API server endpoint's DNS name (HEX.gr7.us-east-1.eks.amazonaws.com). */
+  endpointHost?: string;
   /** The cloud whose product the cluster is (issue 20 adds Alibaba and AWS clusters); absent: Tencent. */
   cloud?: 'tencent' | 'alibaba' | 'aws';
 }

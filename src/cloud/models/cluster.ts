@@ -1,15 +1,18 @@
 // Clusters: a serverless cluster lives in one VPC and takes pod IPs from its
 // container-network subnets (docs/tencent/super-nodes.md). The Kubernetes side owns the objects;
 // this is the cloud's record of the cluster.
+import { randomBytes } from 'node:crypto';
 import { EksInvalidParameter, ec2NotFound, InvalidParameterValue, ResourceInUse, ResourceNotFound } from '../errors.js';
+import { parseIp } from '../ipv4.js';
 import type { CloudName } from '../storage.js';
 import { newId } from '../ids.js';
 import type { CloudState } from '../state.js';
 import { now } from '../state.js';
-import type { Cluster, EndpointAccess } from '../types.js';
+import type { Cluster, EndpointAccess, Eni } from '../types.js';
 import { checkDnsLabel, clone, mustGet } from './common.js';
-import { checkCloud, cloudOf } from './region.js';
+import { checkCloud, cloudOf, RegionModel } from './region.js';
 import type { QuotaModel } from './quota.js';
+import type { EniModel } from './eni.js';
 
 export interface CreateClusterInput {
   name: string;
@@ -23,7 +26,7 @@ export interface CreateClusterInput {
 }
 
 export class ClusterModel {
-  constructor(private readonly s: CloudState, private readonly quotas: QuotaModel) {}
+  constructor(private readonly s: CloudState, private readonly quotas: QuotaModel, private readonly enis: EniModel) {}
 
   list(): Cluster[] {
     return this.s.clusters.all().map(clone);
@@ -67,19 +70,60 @@ export class ClusterModel {
     if (aws && new Set(subnetIds.map((id) => this.s.subnets.get(id)!.zone)).size < 2) {
       throw new EksInvalidParameter('Subnets specified must be in at least two different AZs');
     }
-    const endpointAccess = checkEndpointAccess(input.endpointAccess);
+    const endpointAccess = checkEndpointAccess(input.endpointAccess, aws);
     const cluster: Cluster = {
       id: newId('cluster', (x) => this.s.clusters.has(x)),
       name, vpcId: vpc.id, subnetIds, endpointAccess, createdTime: now(), ...(cloud === 'tencent' ? {} : { cloud }),
+      // EKS names each endpoint HEX.gr7.REGION.eks.amazonaws.com (docs/aws/endpoint-access.md).
+      ...(aws ? { endpointHost: `${randomBytes(16).toString('hex').toUpperCase()}.gr7.${new RegionModel(this.s).of('aws').region}.eks.amazonaws.com` } : {}),
     };
     await this.s.clusters.insert(cluster);
+    try {
+      await this.syncEndpointEnis(cluster);
+    } catch (e) {
+      await this.s.clusters.remove(cluster);
+      throw e;
+    }
     this.s.emit({ kind: 'cluster', type: 'created', id: cluster.id, object: clone(cluster) });
     return clone(cluster);
   }
 
+  /** The ENIs of an EKS cluster (description "Amazon EKS NAME"): its private endpoint's addresses, in its subnets. */
+  endpointEnis(cluster: Cluster): Eni[] {
+    return this.enis.list({ cluster: cluster.name }).filter((e) => e.attachedTo.type === 'cluster');
+  }
+
+  /**
+   * With private access on, an EKS cluster has two ENIs in two of its subnets (distinct zones when it can):
+   * the addresses its endpoint name resolves to inside the VPC. Off, they are deleted and their addresses freed.
+   */
+  private async syncEndpointEnis(cluster: Cluster): Promise<void> {
+    if (cluster.cloud !== 'aws') return;
+    const have = this.endpointEnis(cluster);
+    if (!cluster.endpointAccess.private) {
+      for (const e of have) await this.enis.release(e.id);
+      return;
+    }
+    if (have.length >= 2) return;
+    const subnets = cluster.subnetIds.map((id) => this.s.subnets.get(id)!).filter(Boolean);
+    const byZone = [...new Map(subnets.map((x) => [x.zone, x])).values()];
+    const chosen = (byZone.length >= 2 ? byZone : subnets).filter((x) => !have.some((e) => e.subnetId === x.id));
+    for (const subnet of chosen.slice(0, 2 - have.length)) {
+      await this.enis.allocateCluster({ cluster: cluster.name, subnetId: subnet.id, description: `Amazon EKS ${cluster.name}` });
+    }
+  }
+
   async update(idOrName: string, input: { endpointAccess?: Partial<EndpointAccess>; subnetIds?: string[] }): Promise<Cluster> {
     const cluster = this.find(idOrName);
-    const endpointAccess = input.endpointAccess === undefined ? undefined : checkEndpointAccess({ ...cluster.endpointAccess, ...input.endpointAccess });
+    const aws = cluster.cloud === 'aws';
+    if (input.endpointAccess !== undefined && (input.endpointAccess === null || typeof input.endpointAccess !== 'object' || Array.isArray(input.endpointAccess))) {
+      throw new InvalidParameterValue('endpointAccess must be an object');
+    }
+    const endpointAccess = input.endpointAccess === undefined ? undefined : checkEndpointAccess({ ...cluster.endpointAccess, ...input.endpointAccess }, aws);
+    // EKS refuses an UpdateClusterConfig that changes nothing, naming the configuration it already has.
+    if (aws && endpointAccess && input.subnetIds === undefined && sameAccess(endpointAccess, cluster.endpointAccess)) {
+      throw new EksInvalidParameter(`Cluster is already at the desired configuration with endpointPrivateAccess: ${endpointAccess.private} , endpointPublicAccess: ${endpointAccess.public}, and Public Endpoint Restrictions: [${(endpointAccess.publicAccessCidrs ?? []).join(',')}]`);
+    }
     let subnetIds: string[] | undefined;
     if (input.subnetIds !== undefined) {
       if (!Array.isArray(input.subnetIds) || input.subnetIds.length === 0) throw new InvalidParameterValue('subnetIds must be a non-empty list');
@@ -94,6 +138,7 @@ export class ClusterModel {
       if (endpointAccess) c.endpointAccess = endpointAccess;
       if (subnetIds) c.subnetIds = subnetIds;
     });
+    await this.syncEndpointEnis(cluster);
     this.s.emit({ kind: 'cluster', type: 'updated', id: cluster.id, object: clone(cluster) });
     return clone(cluster);
   }
@@ -110,18 +155,50 @@ export class ClusterModel {
     if (nodes.length) throw new ResourceInUse(`cluster ${cluster.name} still has super node(s) ${nodes.map((n) => n.name).join(', ')}`);
     const pods = this.s.podsByCluster.get(cluster.name) ?? 0;
     if (pods) throw new ResourceInUse(`cluster ${cluster.name} still has ${pods} pod network interface(s)`);
+    for (const e of this.endpointEnis(cluster)) await this.enis.release(e.id);
     await Promise.all([this.s.clusters.remove(cluster), ...this.quotas.removeCluster(cluster.name)]);
     this.s.emit({ kind: 'cluster', type: 'deleted', id: cluster.id, object: clone(cluster) });
     return clone(cluster);
   }
 }
 
-/** EKS rule: private access must be on before public can be turned off, so never both off. */
-function checkEndpointAccess(input: Partial<EndpointAccess> | undefined): EndpointAccess {
-  const access = { public: input?.public ?? true, private: input?.private ?? false };
+/** EKS's quota of public endpoint CIDR blocks per cluster. */
+export const MAX_PUBLIC_ACCESS_CIDRS = 40;
+
+/**
+ * EKS rule: private access must be on before public can be turned off, so never both off; publicAccessCidrs
+ * are IPv4 blocks, 0.0.0.0/0 when none are given (docs/aws/endpoint-access.md). EKS's words on AWS.
+ */
+function checkEndpointAccess(input: Partial<EndpointAccess> | undefined, aws = false): EndpointAccess {
+  const access: EndpointAccess = { public: input?.public ?? true, private: input?.private ?? false };
   if (typeof access.public !== 'boolean' || typeof access.private !== 'boolean') {
     throw new InvalidParameterValue('endpointAccess.public and endpointAccess.private must be true or false');
   }
-  if (!access.public && !access.private) throw new InvalidParameterValue('endpoint access needs public or private access enabled; enable private before disabling public');
+  if (!access.public && !access.private) {
+    if (aws) throw new EksInvalidParameter('Both private and public endpoint access cannot be false');
+    throw new InvalidParameterValue('endpoint access needs public or private access enabled; enable private before disabling public');
+  }
+  const cidrs = input?.publicAccessCidrs;
+  if (cidrs !== undefined && (!Array.isArray(cidrs) || cidrs.length === 0)) throw new EksInvalidParameter('publicAccessCidrs must be a non-empty list of CIDR blocks');
+  if (cidrs !== undefined || aws) {
+    const list = [...new Set((cidrs ?? ['0.0.0.0/0']).map(String))];
+    const bad = list.filter((c) => !isIpv4Cidr(c));
+    if (bad.length) throw new EksInvalidParameter(`The following CIDRs are invalid in publicAccessCidrs: [${bad.join(',')}]`);
+    if (list.length > MAX_PUBLIC_ACCESS_CIDRS) {
+      throw new EksInvalidParameter(`publicAccessCidrs has ${list.length} blocks; a cluster takes at most ${MAX_PUBLIC_ACCESS_CIDRS}`);
+    }
+    access.publicAccessCidrs = list;
+  }
   return access;
+}
+
+/** a.b.c.d/n with n from 0 to 32 (EKS takes a block whose address has host bits set, e.g. 1.2.3.4/24, as written). */
+function isIpv4Cidr(text: string): boolean {
+  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
+  return !!m && parseIp(m[1]) !== undefined && Number(m[2]) <= 32;
+}
+
+function sameAccess(a: EndpointAccess, b: EndpointAccess): boolean {
+  const set = (x: EndpointAccess) => [...(x.publicAccessCidrs ?? ['0.0.0.0/0'])].sort().join(',');
+  return a.public === b.public && a.private === b.private && set(a) === set(b);
 }

@@ -119,7 +119,12 @@ export class EniModel {
     return this.allocate(input.subnetId, input.securityGroupIds, attachedTo, input.preferIp);
   }
 
-  private async allocate(subnetId: string, sgInput: string[] | undefined, attachedTo: PodAttachment | NodeAttachment, preferIp?: string): Promise<Eni> {
+  /** An EKS cluster's ENI (its private endpoint's address; docs/aws/endpoint-access.md). */
+  async allocateCluster(input: { cluster: string; subnetId: string; description: string }): Promise<Eni> {
+    return this.allocate(input.subnetId, undefined, { type: 'cluster', cluster: input.cluster }, undefined, input.description);
+  }
+
+  private async allocate(subnetId: string, sgInput: string[] | undefined, attachedTo: Eni['attachedTo'], preferIp?: string, description?: string): Promise<Eni> {
     const subnet = mustGet(this.s.subnets, subnetId);
     const securityGroupIds = this.resolveGroups(sgInput);
     for (const sg of securityGroupIds) {
@@ -150,6 +155,7 @@ export class EniModel {
       primaryIp: formatIp(base + offset),
       securityGroupIds,
       attachedTo,
+      ...(description === undefined ? {} : { description }),
       createdTime: now(),
       rv: undefined, // set by insert(); here so that the row is built whole
     };
