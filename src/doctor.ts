@@ -12,7 +12,7 @@ async function localFindings(cloud: Cloud, name: string, kube: Client) {
   const list = async (apiVersion: string, resource: string) => (await kube.list({ apiVersion, resource })).items;
   const eksConfig = await kube.get({ apiVersion: 'v1', resource: 'configmaps' }, EKS_CONFIG.namespace, EKS_CONFIG.name).catch(() => undefined);
   return diagnose(doctorInput({
-    cluster, superNodes: cloud.superNodes.list({ cluster: name }), subnets: cloud.subnets.list(), quotas: cloud.quotas.list({ cluster: name }),
+    cluster, vpc: cloud.vpcs.get(cluster.vpcId), superNodes: cloud.superNodes.list({ cluster: name }), subnets: cloud.subnets.list(), quotas: cloud.quotas.list({ cluster: name }),
     securityGroups: cloud.securityGroups.list(), routeTables: cloud.routeTables.list({ vpcId: cluster.vpcId }),
     natGateways: cloud.natGateways.list({ vpcId: cluster.vpcId }), fileSystems: cloud.fileSystems.list({ vpcId: cluster.vpcId }),
     deployments: await list('apps/v1', 'deployments'), statefulSets: await list('apps/v1', 'statefulsets'),

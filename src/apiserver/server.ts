@@ -314,7 +314,10 @@ export class ApiServer {
     // refused as the network would, before any answer (the cloud API is the provider's, not the cluster's).
     if (this.opts.endpointAccess && !privateEndpoint) {
       const target = only ?? /^\/clusters\/([^/]+)/.exec(path)?.[1] ?? (path === '/cloud' || path.startsWith('/cloud/') ? undefined : 'default');
-      const why = target === undefined ? undefined : this.publicRefusal(target, req.socket);
+      let why = target === undefined ? undefined : this.publicRefusal(target, req.socket);
+      // Inside the VPC the endpoint's name resolves to the private endpoint: a process there is not refused
+      // for the public endpoint's rules while private access is on.
+      if (why && target !== undefined && this.opts.endpointAccess.access(target)?.private && (await this.opts.endpointAccess.inside(target, req.socket)) === undefined) why = undefined;
       if (why) {
         log.warn(`connection from ${req.socket.remoteAddress}:${req.socket.remotePort} refused: ${why}`);
         req.socket.destroy();

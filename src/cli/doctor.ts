@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { diagnose, doctorInput, type DoctorInput, type Finding } from '../clouds/doctor.js';
 import { EKS_CONFIG } from '../clouds/tencent/annotations.js';
 import { api, CloudCliError, leaf } from './common.js';
-import { connect, request } from './connect.js';
+import { CliError, connect, request } from './connect.js';
 
 async function kube(o: { home: string }, prefix: string, path: string, optional = false): Promise<any> {
   const res = await request(connect(o.home), 'GET', `${prefix}${path}`);
@@ -22,18 +22,31 @@ export async function gather(o: { home: string }, clusterName: string): Promise<
   if (!cluster) throw new CloudCliError('ResourceNotFound', `cluster ${clusterName} not found (clusters: ${clusters.map((c) => c.name).join(', ') || 'none'})`);
   const prefix = cluster.name === 'default' ? '' : `/clusters/${encodeURIComponent(cluster.name)}`;
   const q = encodeURIComponent(cluster.name);
-  const [superNodes, subnets, quotas, sgs, rtbs, nats, fss, deps, stss, hpas, pods, cm, events, ngs, vpces] = await Promise.all([
+  // An EKS cluster's endpoint may refuse this machine (docs/aws/endpoint-access.md): the cloud's view is still read,
+  // and the endpoint check says why its objects are not.
+  let unreachable: string | undefined;
+  const objects = async (path: string, optional = false) => {
+    try {
+      return await kube(o, prefix, path, optional);
+    } catch (e) {
+      if (!(e instanceof CliError) || cluster.cloud !== 'aws') throw e;
+      unreachable = e.message;
+      return optional ? undefined : { items: [] };
+    }
+  };
+  const [superNodes, subnets, quotas, sgs, rtbs, nats, fss, deps, stss, hpas, pods, cm, events, ngs, vpces, vpc] = await Promise.all([
     api(o as any, 'GET', `/supernodes?cluster=${q}`), api(o as any, 'GET', '/subnets'), api(o as any, 'GET', `/quotas?cluster=${q}`),
     api(o as any, 'GET', '/securitygroups'), api(o as any, 'GET', `/routetables?vpcId=${encodeURIComponent(cluster.vpcId)}`),
     api(o as any, 'GET', `/natgateways?vpcId=${encodeURIComponent(cluster.vpcId)}`), api(o as any, 'GET', `/filesystems?vpcId=${encodeURIComponent(cluster.vpcId)}`),
-    kube(o, prefix, '/apis/apps/v1/deployments'), kube(o, prefix, '/apis/apps/v1/statefulsets'),
-    kube(o, prefix, '/apis/autoscaling/v2/horizontalpodautoscalers', true), kube(o, prefix, '/api/v1/pods'),
-    kube(o, prefix, `/api/v1/namespaces/${EKS_CONFIG.namespace}/configmaps/${EKS_CONFIG.name}`, true),
-    kube(o, prefix, '/api/v1/events?fieldSelector=type%3DWarning'),
+    objects('/apis/apps/v1/deployments'), objects('/apis/apps/v1/statefulsets'),
+    objects('/apis/autoscaling/v2/horizontalpodautoscalers', true), objects('/api/v1/pods'),
+    objects(`/api/v1/namespaces/${EKS_CONFIG.namespace}/configmaps/${EKS_CONFIG.name}`, true),
+    objects('/api/v1/events?fieldSelector=type%3DWarning'),
     api(o as any, 'GET', `/nodegroups?cluster=${q}`), api(o as any, 'GET', `/vpcendpoints?vpcId=${encodeURIComponent(cluster.vpcId)}`),
+    api(o as any, 'GET', `/vpcs/${encodeURIComponent(cluster.vpcId)}`),
   ]);
   return doctorInput({
-    cluster, superNodes: superNodes.items, subnets: subnets.items, quotas: quotas.items, securityGroups: sgs.items,
+    cluster, vpc, unreachable, superNodes: superNodes.items, subnets: subnets.items, quotas: quotas.items, securityGroups: sgs.items,
     routeTables: rtbs.items, natGateways: nats.items, fileSystems: fss.items, deployments: deps.items, statefulSets: stss.items,
     hpas: hpas?.items ?? [], pods: pods.items, eksConfig: cm, events: events.items, nodeGroups: ngs.items, vpcEndpoints: vpces.items,
   });

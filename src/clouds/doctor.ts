@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/types.js';
 import { cidrContainsIp, formatIp, parseCidr, parseIp } from '../cloud/ipv4.js';
 import { answerMount } from '../cloud/models/exports.js';
 import { ecrPath, EKS_REGISTRY, type RegistryPathInput } from '../cloud/models/vpcendpoint.js';
-import type { FileSystem, QuotaView, RouteTable } from '../cloud/types.js';
+import type { EndpointAccess, FileSystem, QuotaView, RouteTable } from '../cloud/types.js';
 import { EKS_CONFIG, EKS_PREFIX, effectiveAnnotations, eksSettings, parseClusterDefaults, CONNTRACK_UDP_TIMEOUT_SEC } from './tencent/annotations.js';
 import { tencentWantsEip } from './tencent/pod-eip.js';
 import { alibabaWantsEip, EIP_GATE } from './alibaba/pod-eip.js';
@@ -49,10 +49,24 @@ export interface DoctorInput {
   /** EKS managed node groups of the cluster and the VPC's endpoints (the private-nodegroup check). */
   nodeGroups: { name: string; subnetIds: string[] }[];
   vpcEndpoints: RegistryPathInput['endpoints'];
+  /** An EKS cluster's endpoint access and its VPC's DNS attributes (docs/aws/endpoint-access.md). */
+  endpoint?: EndpointFacts;
 }
 
+export interface EndpointFacts {
+  host?: string;
+  access: EndpointAccess;
+  vpcId: string;
+  subnetIds: string[];
+  enableDnsSupport: boolean;
+  enableDnsHostnames: boolean;
+  /** Set when doctor could not read the cluster's objects through its endpoint: what the connection said. */
+  unreachable?: string;
+}
+
+
 /** The checks, in the order they are reported. */
-export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route', 'nfs-insecure', 'disk-gc', 'private-nodegroup'] as const;
+export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route', 'nfs-insecure', 'disk-gc', 'private-nodegroup', 'endpoint-access'] as const;
 
 const NOTES = 'tencent-eks-serverless-notes.en.txt';
 const FAQ = 'tencent-tke-serverless-faq.zh.md';
@@ -365,9 +379,64 @@ function checkDisk(i: DoctorInput): Finding[] {
   return out;
 }
 
+/**
+ * An EKS cluster's endpoint access (docs/aws/endpoint-access.md): a private endpoint whose name the VPC
+ * cannot resolve (enableDnsSupport and enableDnsHostnames), public access off (kubectl from outside fails),
+ * and public access limited to CIDRs without the private endpoint (nodes reach it from the VPC's egress).
+ */
+function checkEndpoint(i: DoctorInput): Finding[] {
+  const e = i.endpoint;
+  if (!e) return [];
+  const out: Finding[] = [];
+  const c = `cluster/${i.cluster}`;
+  const url = e.host ? `https://${e.host}` : 'the endpoint';
+  const subnet = e.subnetIds[0] ?? 'SUBNET';
+  const source = (part: string) => ({ seed: `${AWS_SEED} (API Endpoint, ${part})`, doc: 'docs/aws/endpoint-access.md' });
+  const dnsOff = [!e.enableDnsSupport && 'enableDnsSupport', !e.enableDnsHostnames && 'enableDnsHostnames'].filter(Boolean);
+  if (e.access.private && dnsOff.length) {
+    out.push({
+      check: 'endpoint-access', severity: e.access.public ? 'warning' : 'critical', objects: [c, e.vpcId],
+      message: `the private endpoint needs the VPC's enableDnsSupport and enableDnsHostnames, and ${e.vpcId} has ${dnsOff.join(' and ')} off: ${url} does not resolve inside the VPC, so ${e.access.public
+        ? 'clients there resolve the public endpoint and leave the VPC to reach it (subject to publicAccessCidrs)'
+        : 'nothing reaches the API server (public access is off): kubectl on a bastion fails with "no such host" and nodes cannot join'}`,
+      source: source('private access: 啟用條件為 Cluster VPC 必須將 enableDnsHostnames, enableDnsSupport 設定為 true'),
+      fix: `nodeless cloud vpc modify-attribute ${e.vpcId} --enable-dns-support true --enable-dns-hostnames true`,
+    });
+  }
+  if (!e.access.public) {
+    out.push({
+      check: 'endpoint-access', severity: 'info', objects: [c],
+      message: `public access is off: kubectl from outside ${e.vpcId} cannot connect (the connection is dropped, as on AWS where the name resolves to the VPC's addresses); only processes inside the VPC reach ${url}${e.unreachable ? `. doctor read no Kubernetes objects from here: ${e.unreachable}` : ''}`,
+      source: source('private access'),
+      fix: `nodeless vpc shell --subnet ${subnet} -- kubectl get nodes   (or: nodeless cluster update-config ${i.cluster} --endpoint-public-access true --public-access-cidrs YOUR-ADDRESS/32)`,
+    });
+  } else if (e.unreachable) {
+    out.push({
+      check: 'endpoint-access', severity: 'warning', objects: [c],
+      message: `doctor could not read the cluster's objects through its public endpoint (${e.unreachable}): this machine's source address is not in publicAccessCidrs [${(e.access.publicAccessCidrs ?? []).join(',')}]`,
+      source: source('public access'),
+      fix: `nodeless cluster update-config ${i.cluster} --public-access-cidrs ${[...(e.access.publicAccessCidrs ?? []), '127.0.0.1/32'].join(',')}`,
+    });
+  }
+  const open = (e.access.publicAccessCidrs ?? ['0.0.0.0/0']).includes('0.0.0.0/0');
+  if (e.access.public && !open && !e.access.private) {
+    out.push({
+      check: 'endpoint-access', severity: 'warning', objects: [c],
+      message: `public access is limited to [${(e.access.publicAccessCidrs ?? []).join(',')}] and private access is off: nodes and pods reach the API from the VPC's egress (a NAT gateway's address on AWS, 127.0.0.1 here) and are refused unless it is in the list`,
+      source: source('public access'),
+      fix: `nodeless cluster update-config ${i.cluster} --endpoint-private-access true`,
+    });
+  }
+  return out;
+}
+
 /** What doctor reads, as the cloud API and the Kubernetes API return it (over HTTP or in process). */
 export interface DoctorSources {
-  cluster: { name: string; subnetIds: string[] };
+  cluster: { name: string; subnetIds: string[]; vpcId?: string; cloud?: string; endpointAccess?: EndpointAccess; endpointHost?: string };
+  /** The cluster's VPC (its DNS attributes). */
+  vpc?: { id: string; enableDnsSupport: boolean; enableDnsHostnames: boolean };
+  /** Why the cluster's objects could not be read (its endpoint refused the connection). */
+  unreachable?: string;
   superNodes: { name: string; subnetId: string }[];
   subnets: DoctorInput['subnets'];
   quotas: QuotaView[];
@@ -402,6 +471,12 @@ export function doctorInput(s: DoctorSources): DoctorInput {
     clusterDefaults: parseClusterDefaults((s.eksConfig as any)?.data?.[EKS_CONFIG.key]),
     events: s.events ?? [],
     nodeGroups: s.nodeGroups ?? [], vpcEndpoints: s.vpcEndpoints ?? [],
+    ...(s.cluster.cloud === 'aws' && s.cluster.endpointAccess && s.vpc ? {
+      endpoint: {
+        host: s.cluster.endpointHost, access: s.cluster.endpointAccess, vpcId: s.vpc.id, subnetIds: s.cluster.subnetIds,
+        enableDnsSupport: s.vpc.enableDnsSupport, enableDnsHostnames: s.vpc.enableDnsHostnames, ...(s.unreachable ? { unreachable: s.unreachable } : {}),
+      },
+    } : {}),
   };
 }
 
@@ -414,7 +489,7 @@ export function findingCounts(findings: Finding[]): { check: string; severity: S
 
 /** Every finding for one cluster, critical first. */
 export function diagnose(i: DoctorInput): Finding[] {
-  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i), ...checkNfs(i), ...checkDisk(i), ...checkPrivateNodeGroups(i)];
+  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i), ...checkNfs(i), ...checkDisk(i), ...checkPrivateNodeGroups(i), ...checkEndpoint(i)];
   const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
   return all.sort((a, b) => rank[a.severity] - rank[b.severity]);
 }
