@@ -379,11 +379,28 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<StepResul
         const body = { apiVersion: 'nodeless.dev/v1alpha1', kind: 'Fault', metadata: { name: st.name }, spec: subst(st.spec, vars) };
         const res = await kube.call('POST', '/apis/nodeless.dev/v1alpha1/faults', body);
         if (res.status === 404 && res.body?.details?.kind !== 'faults') return `this nodeless serves no Fault kind (nodeless.dev/v1alpha1): ${problem(res)}`;
-        return res.status < 300 ? undefined : problem(res);
+        if (res.status >= 300) return problem(res);
+        // As `nodeless fault inject`: the step ends once the effect is in place (docs/faults.md, Lifecycle).
+        const deadline = Date.now() + DEFAULT_WITHIN_MS;
+        for (;;) {
+          const f = (await kube.call('GET', `/apis/nodeless.dev/v1alpha1/faults/${encodeURIComponent(st.name)}`)).body;
+          if (f?.status?.phase === 'Active') return undefined;
+          if (f?.status?.phase === 'Failed') return `the fault failed: ${f.status.message ?? ''}`;
+          if (Date.now() > deadline) return `not Active after ${DEFAULT_WITHIN_MS / 1000}s (phase ${f?.status?.phase ?? 'none'})`;
+          await sleep(poll);
+        }
       }
       case 'fault-clear': {
-        const res = await kube.call('DELETE', `/apis/nodeless.dev/v1alpha1/faults/${encodeURIComponent(subst(st.name, vars))}`);
-        return res.status < 300 ? undefined : problem(res);
+        const url = `/apis/nodeless.dev/v1alpha1/faults/${encodeURIComponent(subst(st.name, vars))}`;
+        const res = await kube.call('DELETE', url);
+        if (res.status >= 300) return problem(res);
+        // As `nodeless fault clear`: the step ends once the Fault, and so its effect, is gone.
+        const deadline = Date.now() + DEFAULT_WITHIN_MS;
+        while ((await kube.call('GET', url)).status !== 404) {
+          if (Date.now() > deadline) return `the fault is still there after ${DEFAULT_WITHIN_MS / 1000}s`;
+          await sleep(poll);
+        }
+        return undefined;
       }
       case 'sleep': await sleep(st.ms); return undefined;
       default: return undefined;
