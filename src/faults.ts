@@ -10,16 +10,17 @@ import type { SharedInformers } from './client/cache/shared.js';
 import type { Clock } from './util/clock.js';
 import { durationParam } from './api/faults.js';
 import { FaultController, type FaultEffect, type FaultEffects } from './controllers/faults/controller.js';
-import { faultAdmission } from './controllers/faults/admission.js';
+import { faultAdmission, podTarget } from './controllers/faults/admission.js';
 import { apiServerErrors, cloudEffects, storeSlow } from './controllers/faults/effects.js';
 import type { NodeFaults } from './runtime/faults.js';
 
-/** node-notready, zone-outage, image-pull: rules of the node agents' injection point. */
+/** node-notready, zone-outage, image-pull, disk-full: rules of the node agents' injection point. */
 function nodeEffects(nodes: NodeFaults): FaultEffects {
   const effect = (apply: FaultEffect['apply']): FaultEffect => ({ apply, remove: (id) => nodes.delete(id) });
   return {
     'node-notready': effect((id, spec) => nodes.setUnreachable(id, { node: spec.target })),
     'zone-outage': effect((id, spec) => nodes.setUnreachable(id, { zone: spec.target })),
+    'disk-full': effect((id, spec) => { const [namespace, name] = podTarget(spec.target ?? ''); nodes.setDiskFull(id, { namespace, name }); }),
     'image-pull': effect((id, spec) => nodes.setPull(id, {
       image: spec.target || undefined, mode: spec.parameters?.mode === 'slow' ? 'slow' : 'fail', delayMs: durationParam(spec, 'delay', 60_000),
     })),

@@ -90,6 +90,8 @@ export interface NodeAgent {
   followLog(pod: KubeObject, opts: LogOptions, onData: (t: string) => void, onEnd: () => void): () => void;
   /** The pod's state and runtime, for exec, attach and port-forward (streams.ts). */
   streamTarget(pod: KubeObject): { ps: PodState; runtime: Runtime } | undefined;
+  /** The pod's disk (its ephemeral storage), once it has one. */
+  diskStats?(namespace: string, name: string): { capacityBytes: number; usedBytes: number } | undefined;
   /** Stops the agent (kills process-runtime children); the Node stays and will go NotReady. */
   stop(): Promise<void>;
 }
@@ -168,6 +170,7 @@ export class Kubelet extends Controller implements NodeAgent {
       // An injected image-pull fault fails or slows the pull before the registry is asked (docs/faults.md).
       registry: (image) => opts.faults?.pullFailure(image) ?? opts.registry?.(image),
       pullDelayMs: opts.faults ? (image) => opts.faults!.pullDelayMs(image) : undefined,
+      diskFull: opts.faults ? (ps) => opts.faults!.isDiskFull(ps.namespace, ps.name) : undefined,
     });
     this.attach = new VolumeAttachWait(this.shared, this.nodeName, () => {
       // An attachment (or claim, volume, driver) changed: the waiting pods look again now.
@@ -180,6 +183,11 @@ export class Kubelet extends Controller implements NodeAgent {
     this.unfault = opts.faults?.onChange(() => {
       if (this.stopped) return;
       this.queue.add(this.nodeName);
+      // disk-full follows the faults of this node's pods.
+      for (const ps of this.states.values()) {
+        const pod = this.podOf(ps);
+        if (pod) this.disks.setFull(ps, pod, opts.faults!.isDiskFull(ps.namespace, ps.name));
+      }
       if (this.cutOff()) return;
       for (const key of this.heldStatus) this.statusQueue.add(key);
       this.heldStatus.clear();
@@ -213,6 +221,11 @@ export class Kubelet extends Controller implements NodeAgent {
     this.runWorkers(workers);
     this.statusQueue.run((key) => this.writeStatusOf(key), statusWorkers);
     return this;
+  }
+
+  diskStats(namespace: string, name: string): { capacityBytes: number; usedBytes: number } | undefined {
+    const ps = this.states.get(`${namespace}/${name}`);
+    return ps && this.disks.stats(ps);
   }
 
   /** Writes one queued pod status (what a status worker does), for tests that run none; false if none was queued. */

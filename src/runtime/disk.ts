@@ -54,6 +54,8 @@ export interface DiskHost {
   registry?: (image: string) => PullBlock | undefined;
   /** Extra time a pull of the image takes (an injected slow pull, docs/faults.md). */
   pullDelayMs?: (image: string) => number;
+  /** Whether an injected disk-full holds the pod's disk (docs/faults.md). */
+  diskFull?: (ps: PodState) => boolean;
 }
 
 export type { PullBlock };
@@ -71,6 +73,8 @@ interface PodRecord {
   wipe: boolean;
   /** Pending modelled writes (made on first use: most pods never write). */
   timers?: Set<NodeJS.Timeout>;
+  /** What an injected disk-full wrote to fill the disk (docs/faults.md). */
+  filled?: { layer: string; bytes: number };
 }
 
 interface PullState {
@@ -287,6 +291,11 @@ export class PodDisks {
     if (!rec.disk.hasImage(image) && !rec.disk.pull(image, containerImage(pod, c.name, image, this.host.simulation).bytes).ok) return;
     const name = instance(c);
     rec.disk.startContainer(name, image);
+    // A disk-full fault fills the disk again after a restart emptied the writable layers.
+    if (this.host.diskFull?.(ps)) {
+      rec.filled = undefined;
+      this.setFull(ps, pod, true);
+    }
     const b = behaviourOf(pod, c.name, c.init, this.host.eksConfig.defaults());
     if (!b.writeBytes) return;
     const restarts = c.restarts;
@@ -299,6 +308,30 @@ export class PodDisks {
     }, timerDelay((b.writeAfterMs ?? 0) - (Date.now() - now)));
     t.unref();
     (rec.timers ??= new Set()).add(t);
+  }
+
+  /**
+   * disk-full (docs/faults.md): a file written by the pod's first running container takes every free
+   * byte of the pod's disk, so its writes fail with ENOSPC and the disk's checks (image GC, the
+   * pod-eviction-threshold restart) run on a full disk; `full` false deletes that file.
+   */
+  setFull(ps: PodState, pod: KubeObject, full: boolean): void {
+    const rec = this.records.get(ps);
+    if (!full) {
+      if (rec?.filled) {
+        try { rec.disk.write(rec.filled.layer, -rec.filled.bytes); } catch { /* the layer was collected */ }
+        rec.filled = undefined;
+      }
+      return;
+    }
+    const c = ps.containers.find((x) => x.state === 'running' && !x.init && !x.ephemeral);
+    if (!c || !rec || rec.filled) return;
+    const layer = ps.runtime === 'process' ? PROCESS_ROOTFS : instance(c);
+    const bytes = rec.disk.freeBytes();
+    try { rec.disk.write(layer, bytes); } catch { return; }
+    rec.filled = { layer, bytes };
+    this.host.event(ps, 'Warning', 'Failed', `container ${c.name}: write: no space left on device`, c);
+    this.heat(ps, rec, pod, Date.now(), true);
   }
 
   /** An instance of `c` ended: its writable layer stays (exited container) until container GC. */
@@ -333,6 +366,12 @@ export class PodDisks {
   private writable(ps: PodState, pod: KubeObject): string[] {
     const rt = this.host.runtimeOf(ps);
     return rt.writableDirs?.(ps, pod) ?? (this.host.stateDir ? [podDirs(this.host.stateDir, pod).root] : []);
+  }
+
+  /** The pod's disk as the kubelet's stats summary reports its ephemeral storage. */
+  stats(ps: PodState): { capacityBytes: number; usedBytes: number } | undefined {
+    const d = this.records.get(ps)?.disk;
+    return d && { capacityBytes: d.capacityBytes, usedBytes: d.usedBytes() };
   }
 
   /** Usage in percent, for tests and `describe`-like output. */

@@ -54,7 +54,9 @@ export function runtimeBackends(
     },
     nodeProxy(node: KubeObject, pods: KubeObject[], path: string, method: string) {
       // Only a node an agent runs has a kubelet to answer.
-      for (const a of list()) if (a.nodeName === node.metadata.name) return serveKubeletApi(node, pods, path, method);
+      for (const a of list()) {
+        if (a.nodeName === node.metadata.name) return serveKubeletApi(node, pods, path, method, Date.now(), (p) => a.diskStats?.(p.metadata.namespace ?? 'default', p.metadata.name!));
+      }
       return undefined;
     },
     proxyTarget(pod: KubeObject, port: number) {

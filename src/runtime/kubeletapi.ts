@@ -64,7 +64,9 @@ const memStats = (time: string, u: Usage, limit?: number) => ({
 });
 
 /** /stats/summary: the kubelet's stats Summary (k8s.io/kubelet/pkg/apis/stats/v1alpha1) for the node and its pods. */
-function statsSummary(node: KubeObject, pods: KubeObject[], now: number) {
+type DiskOf = (pod: KubeObject) => { capacityBytes: number; usedBytes: number } | undefined;
+
+function statsSummary(node: KubeObject, pods: KubeObject[], now: number, diskOf?: DiskOf) {
   const time = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
   const alloc = nodeAllocatable(node);
   const per = pods.map((p) => ({ pod: p, containers: podUsage(p, now) }));
@@ -84,10 +86,17 @@ function statsSummary(node: KubeObject, pods: KubeObject[], now: number) {
         containers: containers.map((c) => ({ name: c.name, startTime: c.startTime, cpu: cpuStats(time, c.usage), memory: memStats(time, c.usage) })),
         cpu: cpuStats(time, u),
         memory: memStats(time, u, sizeOf(pod).memBytes),
+        // The pod's own system disk (a serverless pod's ephemeral storage; docs/tencent/system-disk.md).
+        ...ephemeralStorage(time, diskOf?.(pod)),
         'process_stats': { 'process_count': containers.length },
       };
     }),
   };
+}
+
+function ephemeralStorage(time: string, d: { capacityBytes: number; usedBytes: number } | undefined) {
+  if (!d) return {};
+  return { 'ephemeral-storage': { time, availableBytes: Math.max(0, d.capacityBytes - d.usedBytes), capacityBytes: d.capacityBytes, usedBytes: d.usedBytes } };
 }
 
 /** /configz: the KubeletConfiguration the node's agent runs with, as the kubelet's configz handler wraps it. */
@@ -121,14 +130,14 @@ function configz(node: KubeObject) {
  * Answers nodes/NAME/proxy/PATH for a node and the pods bound to it (running ones report usage).
  * Paths the kubelet does not serve get its mux's plain 404.
  */
-export function serveKubeletApi(node: KubeObject, pods: KubeObject[], path: string, method: string, now = Date.now()): ProxyAnswer {
+export function serveKubeletApi(node: KubeObject, pods: KubeObject[], path: string, method: string, now = Date.now(), diskOf?: DiskOf): ProxyAnswer {
   const p = '/' + path.replace(/^\/+/, '');
   if (method !== 'GET' && method !== 'HEAD') return text(405, 'Method Not Allowed\n');
   const running = pods.filter((x) => x.status?.phase === 'Running').sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1);
   switch (p) {
     case '/healthz': return text(200, 'ok');
     case '/metrics/resource': return { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: metricsResource(node, running, now) };
-    case '/stats/summary': return jsonAnswer(statsSummary(node, running, now));
+    case '/stats/summary': return jsonAnswer(statsSummary(node, running, now, diskOf));
     case '/configz': return jsonAnswer(configz(node));
     case '/pods': return jsonAnswer({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: pods });
   }

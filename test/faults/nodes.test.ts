@@ -75,3 +75,24 @@ test('image-pull: pulls fail with ErrImagePull / ImagePullBackOff; slow pulls wa
   assert.equal(w?.reason, 'ContainerCreating', 'an hour-long pull is still going');
   assert.equal((await h.nodeless(['fault', 'clear', 'slow'])).code, 0);
 });
+
+test('disk-full: the pod\'s disk has no free byte (stats summary), its writes fail, the disk check restarts it; cleared, the space is back', async () => {
+  const node = (await json(['get', 'nodes'])).items.find((x: any) => ready(x) === 'True').metadata.name;
+  const EKS = 'eks.tke.cloud.tencent.com';
+  await h.kc(['apply', '-f', '-'], `apiVersion: v1\nkind: Pod\nmetadata:\n  name: writer\n  annotations: {${EKS}/image-gc-period: 1s, ${EKS}/pod-eviction-threshold: "85"}\nspec:\n  nodeName: ${node}\n  containers: [{name: app, image: nginx:1.25}]\n`);
+  await waitFor('running', async () => (await json(['get', 'pod', 'writer'])).status?.phase === 'Running', LONG);
+  const storage = async () => JSON.parse(await h.kc(['get', '--raw', `/api/v1/nodes/${node}/proxy/stats/summary`])).pods.find((p: any) => p.podRef.name === 'writer')?.['ephemeral-storage'];
+  const before = await waitFor('the pod\'s disk in the summary', storage, LONG);
+  assert.ok(before.availableBytes > 0);
+  const bad = await h.nodeless(['fault', 'inject', 'disk-full', '--target', 'default/nobody']);
+  assert.match(bad.stderr, /spec\.target: Unsupported value: "default\/nobody"/);
+  assert.equal((await h.nodeless(['fault', 'inject', 'disk-full', '--target', 'writer', '--name', 'full'])).code, 0);
+  assert.equal((await storage()).availableBytes, 0);
+  const events = async () => h.kc(['get', 'events', '--field-selector', 'involvedObject.name=writer']);
+  assert.match(await events(), /container app: write: no space left on device/);
+  // The disk's periodic check finds it above pod-eviction-threshold and restarts the pod in place.
+  await waitFor('EvictionThresholdMet', async () => /EvictionThresholdMet.*above pod-eviction-threshold 85%: restarting the pod/.test(await events()), LONG);
+  await waitFor('restarted', async () => (await json(['get', 'pod', 'writer'])).status?.containerStatuses?.[0]?.restartCount >= 1, LONG);
+  assert.equal((await h.nodeless(['fault', 'clear', 'full'])).code, 0);
+  await waitFor('space again', async () => (await storage())?.availableBytes > 0, LONG);
+});
