@@ -98,16 +98,18 @@ export class EndpointGuard implements EndpointAccessPolicy {
     try { return this.cloud.clusters.find(name); } catch { return undefined; }
   }
 
+  /** Asked for every request to the public endpoint: two map lookups, no scan. */
   access(name: string): ReturnType<EndpointAccessPolicy['access']> {
     const c = this.cluster(name);
     if (!c || c.cloud !== 'aws') return undefined;
-    // The private endpoint stands for the cluster's first ENI A.B.C.D and listens on 127.B.C.D.
-    const eni = this.cloud.clusters.endpointEnis(c)[0];
-    return {
-      public: c.endpointAccess.public, private: c.endpointAccess.private,
-      publicAccessCidrs: c.endpointAccess.publicAccessCidrs ?? ['0.0.0.0/0'],
-      privateAddress: eni ? `127.${eni.primaryIp.split('.').slice(1).join('.')}` : undefined,
-    };
+    return { public: c.endpointAccess.public, private: c.endpointAccess.private, publicAccessCidrs: c.endpointAccess.publicAccessCidrs ?? ['0.0.0.0/0'] };
+  }
+
+  /** The private endpoint stands for the cluster's first ENI A.B.C.D and listens on 127.B.C.D. */
+  privateAddress(name: string): string | undefined {
+    const c = this.cluster(name);
+    const eni = c && this.cloud.clusters.endpointEnis(c)[0];
+    return eni ? `127.${eni.primaryIp.split('.').slice(1).join('.')}` : undefined;
   }
 
   /** Valid for the endpoint's EKS name, its loopback address, its ENIs' addresses and the in-cluster names. */

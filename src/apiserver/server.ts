@@ -86,7 +86,9 @@ export interface ApiServerOptions {
  */
 export interface EndpointAccessPolicy {
   /** The cluster's access; undefined: served to everyone (not an EKS cluster). */
-  access(cluster: string): { public: boolean; private: boolean; publicAccessCidrs: string[]; privateAddress?: string } | undefined;
+  access(cluster: string): { public: boolean; private: boolean; publicAccessCidrs: string[] } | undefined;
+  /** The loopback address the cluster's private endpoint listens on (asked when it opens, not per request). */
+  privateAddress?(cluster: string): string | undefined;
   /** The serving certificate of the cluster's private endpoint at `address` (its names and addresses). */
   certificate?(cluster: string, address: string): Promise<{ cert: string; key: string }>;
   /** Undefined when the process at the other end of `socket` stands inside the cluster's VPC, else why not. */
@@ -230,7 +232,7 @@ export class ApiServer {
     for (const name of this.opts.clusters.keys()) {
       const want = policy.access(name);
       const have = this.privateServers.get(name);
-      const address = want?.private ? want.privateAddress ?? '127.0.0.1' : undefined;
+      const address = want?.private ? policy.privateAddress?.(name) ?? '127.0.0.1' : undefined;
       if (have && have.address === address) continue;
       if (have) {
         this.privateServers.delete(name);

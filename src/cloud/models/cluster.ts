@@ -74,8 +74,7 @@ export class ClusterModel {
     const cluster: Cluster = {
       id: newId('cluster', (x) => this.s.clusters.has(x)),
       name, vpcId: vpc.id, subnetIds, endpointAccess, createdTime: now(), ...(cloud === 'tencent' ? {} : { cloud }),
-      // EKS names each endpoint HEX.gr7.REGION.eks.amazonaws.com (docs/aws/endpoint-access.md).
-      ...(aws ? { endpointHost: `${randomBytes(16).toString('hex').toUpperCase()}.gr7.${new RegionModel(this.s).of('aws').region}.eks.amazonaws.com` } : {}),
+      ...(aws ? { endpointHost: this.endpointName() } : {}),
     };
     await this.s.clusters.insert(cluster);
     try {
@@ -86,6 +85,11 @@ export class ClusterModel {
     }
     this.s.emit({ kind: 'cluster', type: 'created', id: cluster.id, object: clone(cluster) });
     return clone(cluster);
+  }
+
+  /** EKS names each endpoint HEX.gr7.REGION.eks.amazonaws.com (docs/aws/endpoint-access.md). */
+  private endpointName(): string {
+    return `${randomBytes(16).toString('hex').toUpperCase()}.gr7.${new RegionModel(this.s).of('aws').region}.eks.amazonaws.com`;
   }
 
   /** The ENIs of an EKS cluster (description "Amazon EKS NAME"): its private endpoint's addresses, in its subnets. */
@@ -136,6 +140,8 @@ export class ClusterModel {
     }
     await this.s.clusters.update(cluster, (c) => {
       if (endpointAccess) c.endpointAccess = endpointAccess;
+      // An EKS cluster recorded before endpoints had names gets its name now.
+      if (aws && !c.endpointHost) c.endpointHost = this.endpointName();
       if (subnetIds) c.subnetIds = subnetIds;
     });
     await this.syncEndpointEnis(cluster);
