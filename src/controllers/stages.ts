@@ -105,6 +105,8 @@ export class StageController {
     }
     for (const k of ['Pod', 'Node'] as const) next[k].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     this.compiled = next;
+    // A Stage changed: every object is matched again, with the delays as they are now.
+    for (const key of [...this.pending.keys()]) this.cancel(key);
     for (const kind of ['Pod', 'Node'] as const) for (const o of this.views[kind].list()) this.consider(kind, o);
   }
 

@@ -74,8 +74,37 @@ describe('kwok Stages', () => {
     assert.equal(kubectl(n, ['get', 'stage', 'bad']).code, 1);
   });
 
-  it('with the Pod Stages deleted, a new pod is the built-in simulation\'s again (the super node\'s agent)', async () => {
+  it('patches (merge on metadata, on the status subresource), finalizers, events, immediateNextStage chain two stages', async () => {
     kc(n, ['delete', 'stages', 'pod-create', 'pod-ready', 'pod-complete', 'pod-delete']);
+    const stage = (name: string, selector: object, next: object, extra: object = {}) => JSON.stringify({
+      apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Stage', metadata: { name },
+      spec: { resourceRef: { apiGroup: 'v1', kind: 'Pod' }, selector: { matchLabels: { stagetest: 'yes' }, ...selector }, next, ...extra },
+    });
+    kc(n, ['apply', '-f', '-'], stage('tag', { matchExpressions: [{ key: '.metadata.annotations["tagged"]', operator: 'DoesNotExist' }] }, {
+      finalizers: { add: [{ value: 'example.com/hold' }] },
+      event: { type: 'Normal', reason: 'Tagged', message: 'tagged by a stage' },
+      patches: [{ type: 'merge', root: 'metadata', template: 'annotations:\n  tagged: {{ .metadata.name | Quote }}' }],
+    }, { immediateNextStage: true, delay: { durationMilliseconds: 60000 } }));
+    kc(n, ['apply', '-f', '-'], stage('evict', { matchExpressions: [{ key: '.metadata.finalizers.[]', operator: 'In', values: ['example.com/hold'] }] }, {
+      finalizers: { remove: [{ value: 'example.com/hold' }] },
+      patches: [{ subresource: 'status', root: 'status', type: 'merge', template: 'phase: Failed\nreason: Evicted\nmessage: {{ printf "evicted by stage %s" "evict" | Quote }}' }],
+    }, { delay: { durationMilliseconds: 600000 } }));
+    // A pod on a node no agent runs (kwok's fake node): the stages alone drive it. tag waits 60 s until the
+    // Stage is changed to 0 (a changed Stage matches everything again); its immediateNextStage then applies
+    // evict at once, not after evict's 10 minutes.
+    kc(n, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'chained', labels: { stagetest: 'yes' } }, spec: { nodeName: 'kwok-node-1', containers: [{ name: 'c', image: 'busybox:1.36' }] } }));
+    kc(n, ['patch', 'stage', 'tag', '--type=merge', '-p', '{"spec":{"delay":{"durationMilliseconds":0}}}']);
+    const p = await waitFor('chained Failed', () => { const o = get('pod/chained'); return o?.status?.phase === 'Failed' && o; }, 90_000);
+    assert.equal(p.metadata.annotations.tagged, 'chained');
+    assert.deepEqual(p.metadata.finalizers ?? [], []);
+    assert.equal(p.status.reason, 'Evicted');
+    assert.equal(p.status.message, 'evicted by stage evict');
+    await waitFor('Tagged event', () => reasons('chained').includes('kwok-controller:Tagged'));
+    kc(n, ['delete', 'pod', 'chained', '--grace-period=0', '--force']);
+    kc(n, ['delete', 'stages', 'tag', 'evict']);
+  });
+
+  it('with the Pod Stages deleted, a new pod is the built-in simulation\'s again (the super node\'s agent)', async () => {
     kc(n, ['run', 'builtin', '--image=nginx:1.25']);
     await waitFor('builtin Running', () => get('pod/builtin')?.status?.phase === 'Running', 90_000);
     await waitFor('eklet events', () => reasons('builtin').some((r: string) => r.startsWith('eklet')));
