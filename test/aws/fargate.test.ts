@@ -4,7 +4,7 @@
 // goes with it; other pods stay with the default scheduler; EKS's refusals for bad profiles.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, nodeless, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, nodeless, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 const nodes = (n: Running) => JSON.parse(kc(n, ['get', 'nodes', '-o', 'json'])).items as any[];
 const pod = (n: Running, ns: string, name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-n', ns, '-o', 'json', '--ignore-not-found']) || 'null');
@@ -57,6 +57,28 @@ describe('EKS Fargate profiles', () => {
     const foreign = nodelessJson(n, ['cloud', 'subnet', 'create', '--vpc', other, '--zone', 'us-east-1b', '--cidr', '10.9.1.0/24']).id;
     r = nodeless(n, ['fargate', 'create', '--cluster', 'default', '--name', 'fp', '--namespace', 'fg', '--subnets', foreign]);
     assert.match(r.stderr, new RegExp(`InvalidParameterException: Subnet ${foreign} is not part of the cluster's VPC ${vpcId}`));
+    assert.deepEqual(nodelessJson(n, ['fargate', 'list']), []);
+  });
+
+  it('answers hostile bodies of the cloud API with a 4xx and EKS\'s code, never a 500', async () => {
+    const bodies: unknown[] = [
+      { cluster: 'default', name: 'h', selectors: 'fg', subnetIds: [privateSubnet] },
+      { cluster: 'default', name: 'h', selectors: [null], subnetIds: [privateSubnet] },
+      // A key that would be an object's prototype, as JSON sends it.
+      JSON.parse(`{"cluster":"default","name":"h","selectors":[{"namespace":"fg","labels":{"__proto__":"x"}}],"subnetIds":["${privateSubnet}"]}`),
+      { cluster: 'default', name: 'h', selectors: [{ namespace: 'fg', labels: ['a'] }], subnetIds: [privateSubnet] },
+      { cluster: 'default', name: 'h', selectors: [{ namespace: 'fg', labels: { a: 1 } }], subnetIds: [privateSubnet] },
+      { cluster: 'default', name: 'x'.repeat(101), selectors: [{ namespace: 'fg' }], subnetIds: [privateSubnet] },
+      { cluster: 'default', name: 'h', selectors: [{ namespace: 'fg' }], subnetIds: [privateSubnet], podExecutionRoleArn: 'role' },
+      { cluster: 'default', name: 'h', selectors: [], subnetIds: [privateSubnet] },
+    ];
+    for (const body of bodies) {
+      const res = await raw(n, 'POST', '/cloud/v1/fargateprofiles', JSON.stringify(body), { 'content-type': 'application/json' });
+      assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.body}`);
+      assert.match(res.body, /InvalidParameterException/);
+    }
+    const res = await raw(n, 'POST', '/cloud/v1/fargateprofiles', JSON.stringify({ cluster: 'nosuch', name: 'h', selectors: [{ namespace: 'fg' }] }), { 'content-type': 'application/json' });
+    assert.ok(res.status >= 400 && res.status < 500, res.body);
     assert.deepEqual(nodelessJson(n, ['fargate', 'list']), []);
   });
 
