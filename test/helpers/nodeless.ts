@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -60,13 +62,86 @@ function installCleanup(): void {
 }
 
 /**
+ * The CLI entry the harness runs. `bin/nodeless.js` compiles the TypeScript through tsx's loader
+ * in every process it starts (a loader thread, the esbuild service, the transform cache): about
+ * 0.4 s of CPU before the first line of nodeless runs, paid by every `nodeless up` and every CLI
+ * call of every test. Here the same sources are compiled once with the same compiler (esbuild,
+ * tsx's) into a directory named by their content hash, shared by the test files of a run, and
+ * run by plain node. NODELESS_TEST_TSX=1 runs bin/nodeless.js instead (as a user does; a few
+ * tests always do). docs/testing.md.
+ */
+export function cliEntry(): string {
+  if (process.env.NODELESS_TEST_TSX) return path.join(ROOT, 'bin', 'nodeless.js');
+  built ??= buildCli();
+  return built;
+}
+let built: string | undefined;
+
+function buildCli(): string {
+  const src = path.join(ROOT, 'src');
+  const files = (fs.readdirSync(src, { recursive: true }) as string[]).map((f) => path.join(src, f)).filter((f) => fs.statSync(f).isFile()).sort();
+  const esbuild = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'))('esbuild') as typeof import('esbuild');
+  const hash = createHash('sha256').update(esbuild.version).update(fs.readFileSync(path.join(ROOT, 'tsconfig.json')));
+  for (const f of files) hash.update(path.relative(src, f)).update('\0').update(fs.readFileSync(f)).update('\0');
+  const dir = path.join(os.tmpdir(), `nodeless-cli-${hash.digest('hex').slice(0, 20)}`);
+  const main = path.join(dir, 'src', 'cli', 'main.js');
+  if (fs.existsSync(path.join(dir, '.built'))) return main;
+  // Built aside and renamed into place: test files starting together may each build it; one rename wins.
+  const tmp = `${dir}.${process.pid}.tmp`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  esbuild.buildSync({
+    entryPoints: files.filter((f) => f.endsWith('.ts')), outbase: src, outdir: path.join(tmp, 'src'),
+    format: 'esm', platform: 'node', target: 'node20', tsconfigRaw: fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'), logLevel: 'error',
+  });
+  for (const f of files.filter((f) => !f.endsWith('.ts'))) fs.cpSync(f, path.join(tmp, 'src', path.relative(src, f)));
+  // ES modules, and the project's packages found from there.
+  fs.writeFileSync(path.join(tmp, 'package.json'), '{"type":"module"}\n');
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
+  fs.writeFileSync(path.join(tmp, '.built'), '');
+  try {
+    fs.renameSync(tmp, dir);
+  } catch {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  if (!fs.existsSync(path.join(dir, '.built'))) throw new Error(`the CLI build in ${dir} is missing`);
+  return main;
+}
+
+/**
+ * A fresh home gets the ServiceAccount signing key pair of this machine's test runs (made once,
+ * in the temp dir) instead of `nodeless up` making one: an RSA-2048 key costs 0.1-0.5 s of CPU
+ * per start. Each home still has its own CA, server certificate and token.
+ */
+function seedSigningKey(home: string): void {
+  const pki = path.join(home, 'pki');
+  if (fs.existsSync(pki)) return;
+  const shared = path.join(os.tmpdir(), 'nodeless-test-sa-key');
+  if (!fs.existsSync(path.join(shared, 'sa.pub'))) {
+    const tmp = `${shared}.${process.pid}.tmp`;
+    fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    fs.writeFileSync(path.join(tmp, 'sa.key'), privateKey, { mode: 0o600 });
+    fs.writeFileSync(path.join(tmp, 'sa.pub'), publicKey, { mode: 0o600 });
+    try {
+      fs.renameSync(tmp, shared);
+    } catch {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  fs.mkdirSync(pki, { recursive: true, mode: 0o700 });
+  for (const f of ['sa.key', 'sa.pub']) fs.copyFileSync(path.join(shared, f), path.join(pki, f));
+  for (const f of ['sa.key', 'sa.pub']) fs.chmodSync(path.join(pki, f), 0o600);
+}
+
+/**
  * Starts `nodeless up --home HOME --port 0` and waits until it serves.
  * `env` adds to this process's environment (e.g. NODELESS_EIP_BIND_DELAY_MS),
  * for this nodeless only.
  */
 export async function startCli(home = tempHome(), extraArgs: string[] = [], env: Record<string, string> = {}): Promise<Running> {
   installCleanup();
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'nodeless.js'), 'up', '--home', home, '--port', '0', ...extraArgs], {
+  seedSigningKey(home);
+  const proc = spawn(process.execPath, [cliEntry(), 'up', '--home', home, '--port', '0', ...extraArgs], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODELESS_HOME: home, ...env },
   });
   live.add(proc);
@@ -171,6 +246,18 @@ export async function cloudList(r: Pick<Running, 'url' | 'ca' | 'token'>, path: 
   return JSON.parse(res.body).items;
 }
 
+/**
+ * An object or list read straight from the API (`GET path`), undefined when it is not there. For
+ * polling: a kubectl per look costs about 50 ms of CPU (and a `nodeless` CLI call more), this a
+ * request on a kept connection; what the test asserts still goes through the real clients.
+ */
+export async function getObject(r: Pick<Running, 'url' | 'ca' | 'token'>, p: string): Promise<any> {
+  const res = await raw(r, 'GET', p);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`GET ${p}: ${res.status} ${res.body}`);
+  return JSON.parse(res.body);
+}
+
 /** Waits until `kubectl get nodes` shows a Ready node (a super node), as a user would before creating pods. */
 export function waitForReadyNode(r: Pick<Running, 'kubeconfig' | 'home'>, timeoutMs?: number): Promise<boolean> {
   return waitFor('a Ready node', () => / Ready /.test(kc(r, ['get', 'nodes'])), timeoutMs);
@@ -178,7 +265,7 @@ export function waitForReadyNode(r: Pick<Running, 'kubeconfig' | 'home'>, timeou
 
 /** Runs the nodeless CLI against a running nodeless (its home), as a user would. */
 export function nodeless(r: Pick<Running, 'home'>, args: string[]): KubectlResult {
-  const res = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'nodeless.js'), ...args, '--home', r.home], { encoding: 'utf8', timeout: 60_000 });
+  const res = spawnSync(process.execPath, [cliEntry(), ...args, '--home', r.home], { encoding: 'utf8', timeout: 60_000 });
   return { code: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
 }
 
