@@ -86,6 +86,15 @@ function buildCli(): string {
   const dir = path.join(os.tmpdir(), `nodeless-cli-${hash.digest('hex').slice(0, 20)}`);
   const main = path.join(dir, 'src', 'cli', 'main.js');
   if (fs.existsSync(path.join(dir, '.built'))) return main;
+  // Builds of sources changed since (a day old) go.
+  for (const e of fs.readdirSync(os.tmpdir())) {
+    const old = path.join(os.tmpdir(), e);
+    try {
+      if (/^nodeless-cli-[0-9a-f]{20}$/.test(e) && Date.now() - fs.statSync(old).mtimeMs > 24 * 3600_000) fs.rmSync(old, { recursive: true, force: true });
+    } catch {
+      // another file's run removed it first
+    }
+  }
   // Built aside and renamed into place: test files starting together may each build it; one rename wins.
   const tmp = `${dir}.${process.pid}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
