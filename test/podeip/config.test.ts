@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, cloudList, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, cloudList, getObject, type Running } from '../helpers/nodeless.js';
 
 const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'alibaba-ack-pod-eip');
 const fixture = (f: string) => fs.readFileSync(path.join(FIXTURES, f), 'utf8');
@@ -38,6 +38,11 @@ const eventsOf = (name: string): any[] => JSON.parse(kc(n, ['get', 'events', '--
 const newEip = (...args: string[]) => nodelessOk(n, ['cloud', 'eip', 'allocate', ...args]).split(/\s+/).pop()!;
 const eipOf = (id: string) => nodelessJson(n, ['cloud', 'eip', 'get', id]);
 const podEip = (name: string) => { const r = kubectl(n, ['get', 'podeip', name, '-o', 'json']); return r.code === 0 ? JSON.parse(r.stdout) : undefined; };
+// The same reads for polling, straight from the API (what is asserted is read through kubectl).
+const podNow = (name: string) => getObject(n, `/api/v1/namespaces/default/pods/${name}`);
+const podEipNow = (name: string) => getObject(n, `/apis/alibabacloud.com/v1beta1/namespaces/default/podeips/${name}`);
+const eventsNow = async (name: string): Promise<any[]> => (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items;
+const examplePodsNow = async (): Promise<any[]> => (await getObject(n, '/api/v1/namespaces/default/pods?labelSelector=app%3Dexample')).items;
 const config = (...flags: string[]) => nodelessOk(n, ['podeip', 'config', ...flags]);
 const gatedPod = (name: string, eipId: string) => fixture('readiness-gate-pod.yaml').replace('name: gated', `name: ${name}`).replace('eip-XXXX', eipId);
 const ungatedPod = (name: string, eipId: string) => JSON.stringify({
@@ -52,7 +57,7 @@ describe('the readiness gate', () => {
     const addr = eipOf(id).address;
     kc(n, ['apply', '-f', '-'], ungatedPod('unguarded', id));
     assert.equal(podJson('unguarded').spec.readinessGates, undefined);
-    const ready = await waitFor('Ready', () => cond(podJson('unguarded'), 'Ready')?.status === 'True', 60_000, 50);
+    const ready = await waitFor('Ready', async () => cond(await podNow('unguarded'), 'Ready')?.status === 'True', 60_000, 50);
     assert.ok(ready);
     // Ready, and the EIP does not work yet: not associated, or associated but not carrying traffic
     // (traffic first, the quickest look, then the PodEIP).
@@ -61,7 +66,7 @@ describe('the readiness gate', () => {
     assert.notEqual(podEip('unguarded')?.status?.status, 'InUse');
     assert.match(early.stdout, new RegExp(`^blocked: EIP ${id} \\(${addr.replace(/\./g, '\\.')}\\) is (not associated with anything|still being associated with eni-\\S+ \\(pod default/unguarded\\); it carries no traffic until that completes)`));
     // Later the EIP is bound and the same connection gets through.
-    await waitFor('PodEIP InUse', () => podEip('unguarded')?.status?.status === 'InUse', 60_000);
+    await waitFor('PodEIP InUse', async () => (await podEipNow('unguarded'))?.status?.status === 'InUse', 60_000);
     const late = nodeless(n, ['net', 'ingress', `${addr}:80`]);
     assert.equal(late.code, 0, late.stdout);
     assert.match(late.stdout, /container app listening on 80\/TCP: reachable$/m);
@@ -75,7 +80,8 @@ describe('the readiness gate', () => {
     const id = newEip('--name', 'guarded');
     kc(n, ['apply', '-f', '-'], ungatedPod('guarded', id));
     assert.deepEqual(podJson('guarded').spec.readinessGates, [{ conditionType: GATE }]);
-    const p = await waitFor('Ready', () => { const x = podJson('guarded'); return cond(x, 'Ready')?.status === 'True' && x; }, 60_000);
+    await waitFor('Ready', async () => cond(await podNow('guarded'), 'Ready')?.status === 'True', 60_000);
+    const p = podJson('guarded');
     assert.equal(cond(p, GATE).status, 'True');
     assert.equal(cond(p, GATE).reason, 'Associate eip succeed');
     assert.equal(podEip('guarded').status.status, 'InUse');
@@ -105,21 +111,23 @@ describe('the controller\'s RAM permission', () => {
     kc(n, ['run', 'noram-auto', '--image=nginx', '--annotations=k8s.aliyun.com/pod-with-eip=true']);
     const denied = 'Forbidden.RAM: User not authorized to operate on the specified resource, or this API doesn\'t support RAM.';
     // The static EIP's PodEIP is written (its id is known) and the call that fails is told on it.
-    const onPe = await waitFor('event on the PodEIP', () => eventsOf('noram-static').find((e) => e.involvedObject.kind === 'PodEIP'), 60_000);
+    await waitFor('event on the PodEIP', async () => (await eventsNow('noram-static')).some((e) => e.involvedObject.kind === 'PodEIP'), 60_000);
+    const onPe = eventsOf('noram-static').find((e) => e.involvedObject.kind === 'PodEIP');
     assert.equal(onPe.type, 'Warning');
     assert.equal(onPe.reason, 'AllocateEIPFailed');
     assert.equal(onPe.message, `DescribeEipAddresses: ${denied}`);
     const onPod = eventsOf('noram-static').find((e) => e.involvedObject.kind === 'Pod' && e.reason === 'AllocateEIPFailed');
     assert.equal(onPod?.message, `DescribeEipAddresses: ${denied}`);
     // An automatic EIP is never allocated, so there is no PodEIP to tell: the pod is told.
-    const auto = await waitFor('event on the pod', () => eventsOf('noram-auto').find((e) => e.reason === 'AllocateEIPFailed'), 60_000);
+    await waitFor('event on the pod', async () => (await eventsNow('noram-auto')).some((e) => e.reason === 'AllocateEIPFailed'), 60_000);
+    const auto = eventsOf('noram-auto').find((e) => e.reason === 'AllocateEIPFailed');
     assert.equal(auto.message, `AllocateEipAddress: ${denied}`);
     assert.equal(podEip('noram-auto'), undefined);
     assert.equal((await cloudList(n, '/eips')).length, before + 1, 'only the EIP the user bought');
     assert.equal(eipOf(id).status, 'UNBIND');
     // Granting the permission lets both go on.
     config('--ram-permission', 'true');
-    await waitFor('both bound', () => podEip('noram-static')?.status?.status === 'InUse' && podEip('noram-auto')?.status?.status === 'InUse', 60_000);
+    await waitFor('both bound', async () => (await podEipNow('noram-static'))?.status?.status === 'InUse' && (await podEipNow('noram-auto'))?.status?.status === 'InUse', 60_000);
     assert.equal(eipOf(id).boundPod.name, 'noram-static');
     kc(n, ['delete', 'pod', 'noram-static', 'noram-auto', '--wait=false']);
   });
@@ -128,22 +136,23 @@ describe('the controller\'s RAM permission', () => {
 describe('the controller absent', () => {
   it('disabled: annotations do nothing, a PodEIP left behind keeps its EIP; back again, it carries on', async () => {
     kc(n, ['run', 'before-off', '--image=nginx', '--annotations=k8s.aliyun.com/pod-with-eip=true']);
-    const held = await waitFor('before-off bound', () => podEip('before-off')?.status?.status === 'InUse' && podEip('before-off').spec.allocationID, 60_000);
+    const held = await waitFor('before-off bound', async () => { const pe = await podEipNow('before-off'); return pe?.status?.status === 'InUse' && pe.spec.allocationID; }, 60_000);
     config('--disabled', 'true', '--inject-readiness-gate', 'true');
     // No webhook either: no gate, whatever injectReadinessGate says.
     kc(n, ['run', 'while-off', '--image=nginx', '--annotations=k8s.aliyun.com/pod-with-eip=true']);
     assert.equal(podJson('while-off').spec.readinessGates, undefined);
     kc(n, ['delete', 'pod', 'before-off', '--wait=false']);
-    await waitFor('before-off gone', () => kubectl(n, ['get', 'pod', 'before-off']).code !== 0, 60_000);
-    await waitFor('while-off Running', () => podJson('while-off').status?.phase === 'Running', 60_000);
+    await waitFor('before-off gone', async () => !(await podNow('before-off')), 60_000);
+    await waitFor('while-off Running', async () => (await podNow('while-off'))?.status?.phase === 'Running', 60_000);
     // As ACK warns: with the component uninstalled, the EIP stays allocated and the PodEIP keeps its finalizer.
     assert.ok(podEip('before-off'), 'the PodEIP is still there');
     assert.ok((await cloudList(n, '/eips')).some((e) => e.id === held), 'the EIP is not released');
     assert.equal(podJson('while-off').metadata.annotations['k8s.aliyun.com/allocated-eipAddress'], undefined);
     config('--disabled', 'false', '--inject-readiness-gate', 'false');
     await waitFor('the old EIP released', async () => !(await cloudList(n, '/eips')).some((e) => e.id === held), 60_000);
-    await waitFor('the old PodEIP gone', () => !podEip('before-off'), 30_000);
-    await waitFor('while-off bound', () => podJson('while-off').metadata.annotations['k8s.aliyun.com/allocated-eipAddress'], 60_000);
+    await waitFor('the old PodEIP gone', async () => !(await podEipNow('before-off')), 30_000);
+    await waitFor('while-off bound', async () => (await podNow('while-off'))?.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress'], 60_000);
+    assert.ok(podJson('while-off').metadata.annotations['k8s.aliyun.com/allocated-eipAddress']);
     kc(n, ['delete', 'pod', 'while-off', '--wait=false']);
   });
 });
@@ -153,9 +162,10 @@ describe('the PodEIP status', () => {
     // The report's EIP (§3.2): bought pay-as-you-go, 200 Mbit/s, named app独享.
     const id = newEip('--name', 'app独享', '--bandwidth', '200', '--charge-type', 'PayByBandwidth', '--resource-group', 'rg-acfmxxxx5afyhf3xky');
     kc(n, ['apply', '-f', '-'], fixture('deployment-static.yaml').replace('eip-2zeXXXXXx', id));
-    const pod = await waitFor('the pod bound', () => JSON.parse(kc(n, ['get', 'pods', '-l', 'app=example', '-o', 'json'])).items
-      .find((p: any) => p.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress']), 60_000);
-    const pe = await waitFor('InUse', () => { const x = podEip(pod.metadata.name); return x?.status?.status === 'InUse' && x; }, 30_000);
+    const bound = await waitFor('the pod bound', async () => (await examplePodsNow()).find((p: any) => p.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress']), 60_000);
+    const pod = podJson(bound.metadata.name);
+    await waitFor('InUse', async () => (await podEipNow(pod.metadata.name))?.status?.status === 'InUse', 30_000);
+    const pe = podEip(pod.metadata.name);
     assert.deepEqual(pe.spec, { allocationID: id, allocationType: { releaseStrategy: 'Follow', type: 'Static' } });
     assert.deepEqual(Object.keys(pe.status).sort(),
       ['eipAddress', 'internetChargeType', 'isp', 'name', 'networkInterfaceID', 'podLastSeen', 'privateIPAddress', 'resourceGroupID', 'status']);
@@ -168,7 +178,8 @@ describe('the PodEIP status', () => {
     kc(n, ['delete', 'deploy', 'example']);
     const plain = newEip();
     kc(n, ['apply', '-f', '-'], ungatedPod('plain', plain));
-    const pe2 = await waitFor('plain InUse', () => { const x = podEip('plain'); return x?.status?.status === 'InUse' && x; }, 60_000);
+    await waitFor('plain InUse', async () => (await podEipNow('plain'))?.status?.status === 'InUse', 60_000);
+    const pe2 = podEip('plain');
     assert.equal(pe2.status.internetChargeType, 'PayByTraffic');
     assert.equal(eipOf(plain).internetChargeType, 'TRAFFIC_POSTPAID_BY_HOUR');
     assert.match(pe2.status.resourceGroupID, /^rg-/);
@@ -176,10 +187,11 @@ describe('the PodEIP status', () => {
     kc(n, ['delete', 'pod', 'plain', '--wait=false']);
     // The report's automatic EIP (§3): its annotations, and the status of an Auto PodEIP.
     kc(n, ['apply', '-f', '-'], fixture('deployment-auto.yaml'));
-    const auto = await waitFor('auto InUse', () => {
-      const p = JSON.parse(kc(n, ['get', 'pods', '-l', 'app=example', '-o', 'json'])).items.find((x: any) => !x.metadata.deletionTimestamp && podEip(x.metadata.name)?.status?.status === 'InUse');
-      return p && podEip(p.metadata.name);
+    const autoName = await waitFor('auto InUse', async () => {
+      for (const x of await examplePodsNow()) if (!x.metadata.deletionTimestamp && (await podEipNow(x.metadata.name))?.status?.status === 'InUse') return x.metadata.name as string;
+      return undefined;
     }, 60_000);
+    const auto = podEip(autoName);
     assert.deepEqual(auto.spec.allocationType, { releaseStrategy: 'Follow', type: 'Auto' });
     const a = eipOf(auto.spec.allocationID);
     assert.deepEqual([a.bandwidthMbps, a.internetChargeType, a.instanceChargeType, a.name, a.description], [200, 'PayByTraffic', 'PostPaid', 'app-eip', 'app-eip']);
