@@ -19,6 +19,8 @@ export interface FaultKindDef {
   /** What spec.target names, and whether it must be given. */
   target?: { kind: TargetKind; required: boolean; help: string };
   params: Record<string, ParamDef>;
+  /** Why nodeless cannot inject it yet (the kind is part of the contract, refused with this reason). */
+  unavailable?: string;
 }
 
 const duration: ParamDef['check'] = (v) => {
@@ -84,6 +86,7 @@ export const FAULT_KINDS = {
     summary: 'DNS lookups time out in pods',
     target: { kind: 'pod', required: false, help: 'a pod as NAMESPACE/NAME (default: every pod)' },
     params: {},
+    unavailable: 'nodeless serves no cluster DNS to pods yet, so there are no lookups to make time out (docs/faults.md)',
   },
   'apiserver-errors': {
     summary: 'the API server answers chosen verbs and resources with 429 (Retry-After) or 500, slowly, or drops their watches',

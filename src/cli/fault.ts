@@ -129,7 +129,7 @@ export function registerFaultCommands(program: Command): void {
     if (render(o, FAULT_KINDS)) return;
     for (const k of FAULT_KIND_NAMES) {
       const d = kindDef(k);
-      console.log(`${k}: ${d.summary}`);
+      console.log(`${k}: ${d.summary}${d.unavailable ? ` (not available: ${d.unavailable})` : ''}`);
       if (d.target) console.log(`  --target: ${d.target.help}${d.target.required ? ' (required)' : ''}`);
       for (const [p, def] of Object.entries(d.params)) console.log(`  ${p}=…: ${def.help}`);
     }

@@ -2,8 +2,7 @@
 // shared by its node agents, so a node started while a zone is out is out too.
 // The fault controller sets rules by Fault name; each agent asks at the place
 // the effect happens: its heartbeat (node-notready, zone-outage), an image
-// pull (image-pull), a pod's disk writes (disk-full), a pod's DNS lookups
-// (dns-timeout).
+// pull (image-pull), a pod's disk (disk-full).
 import type { PullBlock } from './disk.js';
 import { imageRegistry } from '../cloud/models/vpcendpoint.js';
 import { publicAddress } from '../clouds/aws/registry.js';
@@ -19,17 +18,15 @@ export class NodeFaults {
   private readonly unreachable = new Map<string, Unreachable>();
   private readonly pulls = new Map<string, PullRule>();
   private readonly fullDisks = new Map<string, PodRule>();
-  private readonly dns = new Map<string, PodRule>();
   private readonly listeners = new Set<() => void>();
 
   setUnreachable(id: string, rule: Unreachable): void { this.unreachable.set(id, rule); this.changed(); }
   setPull(id: string, rule: PullRule): void { this.pulls.set(id, rule); this.changed(); }
   setDiskFull(id: string, rule: PodRule): void { this.fullDisks.set(id, rule); this.changed(); }
-  setDnsTimeout(id: string, rule: PodRule): void { this.dns.set(id, rule); this.changed(); }
 
   /** Takes fault `id` away wherever it is. */
   delete(id: string): void {
-    const had = [this.unreachable, this.pulls, this.fullDisks, this.dns].map((m) => m.delete(id)).some(Boolean);
+    const had = [this.unreachable, this.pulls, this.fullDisks].map((m) => m.delete(id)).some(Boolean);
     if (had) this.changed();
   }
 
@@ -60,10 +57,6 @@ export class NodeFaults {
 
   isDiskFull(namespace: string, name: string): boolean {
     return matchesPod(this.fullDisks, namespace, name);
-  }
-
-  isDnsTimingOut(namespace: string, name: string): boolean {
-    return matchesPod(this.dns, namespace, name);
   }
 
   private pullRule(image: string, mode: PullRule['mode']): PullRule | undefined {

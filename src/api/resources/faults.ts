@@ -52,6 +52,7 @@ export function validateFaultSpec(spec: any): FieldError[] {
   const kind: unknown = spec.kind;
   if (!isFaultKind(kind)) return [notSupported('spec.kind', kind, FAULT_KIND_NAMES)];
   const def = kindDef(kind);
+  if (def.unavailable) return [forbidden('spec.kind', `${kind} cannot be injected: ${def.unavailable}`)];
   const target = typeof spec.target === 'string' ? spec.target : '';
   if (!def.target && target) errs.push(forbidden('spec.target', `${spec.kind} takes no target`));
   if (def.target?.required && !target) errs.push(required('spec.target', `${spec.kind} needs ${def.target.help}`));
