@@ -127,7 +127,7 @@ export function compileStage(o: KubeObject): { stage?: CompiledStage; errors: Fi
     const type = p.type ?? 'merge';
     if (!PATCH_TYPES.includes(type)) errs.push(err(`${f}.type`, 'FieldValueNotSupported', `${JSON.stringify(type)}: supported values: ${PATCH_TYPES.map((x) => `"${x}"`).join(', ')}`));
     if (p.subresource !== undefined && p.subresource !== 'status' && p.subresource !== '') errs.push(err(`${f}.subresource`, 'FieldValueNotSupported', `${JSON.stringify(p.subresource)}: supported values: "status"`));
-    if (p.root !== undefined && (typeof p.root !== 'string' || !/^[A-Za-z0-9_]*$/.test(p.root))) errs.push(err(`${f}.root`, 'FieldValueInvalid', 'must be a top-level field name such as status'));
+    if (p.root !== undefined && (typeof p.root !== 'string' || !/^[A-Za-z0-9_]*$/.test(p.root) || ['__proto__', 'constructor', 'prototype'].includes(p.root))) errs.push(err(`${f}.root`, 'FieldValueInvalid', 'must be a top-level field name such as status'));
     if (type === 'json' && p.root) errs.push(err(`${f}.root`, 'FieldValueForbidden', 'may not be set for a json patch'));
     const t = template(`${f}.template`, p.template, errs);
     if (t && PATCH_TYPES.includes(type)) patches.push({ subresource: p.subresource || undefined, root: p.root || undefined, type, template: t });

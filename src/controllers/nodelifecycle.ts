@@ -77,7 +77,15 @@ export class NodeLifecycleController extends Controller {
     this.leases.on({ add: observe, update: (_o, l) => observe(l) });
     this.nodes.on({
       add: (n) => this.queue.add(n.metadata.name!),
-      update: (_o, n) => this.queue.add(n.metadata.name!),
+      update: (o, n) => {
+        // A node status whose Ready heartbeat moved is a sign of life too, as for kube's tryUpdateNodeHealth
+        // (a kubelet without Leases, kwok's node-heartbeat Stage: docs/stages.md).
+        const beat = (x: KubeObject) => (x.status?.conditions ?? []).find((c: any) => c?.type === 'Ready')?.lastHeartbeatTime;
+        const name = n.metadata.name!;
+        // (Unknown is this controller's own write, not the node's.)
+        if (beat(n) && beat(n) !== beat(o) && readyCondition(n) !== 'Unknown') this.lastSeen.set(name, { renew: this.lastSeen.get(name)?.renew, at: this.clock.now() });
+        this.queue.add(name);
+      },
       delete: (n) => this.lastSeen.delete(n.metadata.name!),
     });
     // A pod landing on (or changing on) a NoExecute-tainted node may have to go.

@@ -356,7 +356,7 @@ class Exec {
           const decl = n.p.decl;
           const v = this.pipe({ ...n.p, decl: [] }, dot, s);
           const items: [unknown, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x])
-            : isMap(v) ? Object.keys(v).sort().map((k) => [k, v[k]]) : typeof v === 'number' ? Array.from({ length: v }, (_x, i) => [i, i]) : [];
+            : isMap(v) ? Object.keys(v).sort().map((k) => [k, v[k]]) : typeof v === 'number' ? Array.from({ length: Math.max(0, Math.min(Math.trunc(v), 100_000)) }, (_x, i) => [i, i]) : [];
           if (!items.length) { const r = this.run(n.els, dot, s); s.vars.pop(); if (r) return r; break; }
           for (const [k, x] of items) {
             if (decl.length === 1) s.vars[s.vars.length - 1].set(decl[0], x);

@@ -83,3 +83,26 @@ describe('NodeLifecycleController.sync', () => {
     assert.equal(ev.message, 'Marking for deletion Pod default/short');
   });
 });
+
+describe('a node without a Lease whose status heartbeat moves (kwok\'s node-heartbeat Stage)', () => {
+  const beat = async (name: string) => {
+    const n = await getNode(name);
+    const at = new Date(t.clock.now()).toISOString();
+    const updated = await t.cluster.client.updateStatus(refs.nodes, { ...n, status: { ...n.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: at, lastTransitionTime: at }] } });
+    // The controller has seen this heartbeat once its cache holds this version.
+    await waitFor('the heartbeat in the cache', () => (ctl as any).nodes.get(undefined, name)?.metadata.resourceVersion === updated.metadata.resourceVersion);
+  };
+  it('stays Ready past the grace period while the heartbeat moves, and is Unknown once it stops', async () => {
+    await t.cluster.client.create(refs.nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'beating' } });
+    await beat('beating');
+    for (let i = 0; i < 3; i++) {
+      t.clock.step(GRACE - 5_000);
+      await beat('beating');
+      await drain();
+      assert.equal(cond(await getNode('beating'), 'Ready').status, 'True', `beat ${i}`);
+    }
+    t.clock.step(GRACE + 1);
+    await drain();
+    assert.equal(cond(await getNode('beating'), 'Ready').status, 'Unknown');
+  });
+});
