@@ -66,3 +66,23 @@ test('cloud-latency: a call waits while the fault lasts, other resources answer;
   assert.equal((await h.nodeless(['fault', 'clear', 'slow'])).code, 0);
   assert.equal(await pending, 200);
 });
+
+test('cloud-throttle: a pod\'s ENI allocation is throttled (FailedCreatePodSandBox) until cleared; an AWS cluster answers with EC2\'s code', async () => {
+  assert.equal((await h.nodeless(['fault', 'inject', 'cloud-throttle', '--target', 'enis', '--name', 'enis'])).code, 0);
+  await h.kc(['run', 'throttled', '--image=nginx:1.25']);
+  await waitFor('FailedCreatePodSandBox', async () => /FailedCreatePodSandBox.*The number of requests exceeds the frequency limit\./.test(await h.kc(['get', 'events', '--field-selector', 'involvedObject.name=throttled'])), LONG);
+  assert.equal((await h.nodeless(['fault', 'clear', 'enis'])).code, 0);
+  await waitFor('running once the sandbox is retried', async () => (await json(['get', 'pod', 'throttled'])).status?.phase === 'Running', LONG);
+
+  assert.equal((await h.fetch('POST', '/cloud/v1/clusters', { name: 'eks', cloud: 'aws' })).status, 201);
+  await waitFor('the eks cluster served', async () => (await h.fetch('GET', '/clusters/eks/apis/nodeless.dev/v1alpha1/faults')).status === 200, LONG);
+  const inj = await h.nodeless(['fault', 'inject', 'cloud-throttle', '--cluster', 'eks', '--target', 'vpcs', '--name', 'ec2']);
+  assert.equal(inj.code, 0, inj.stderr);
+  const res = await h.fetch('GET', '/cloud/v1/vpcs');
+  assert.equal(res.status, 503);
+  assert.deepEqual([res.body.code, res.body.message], ['RequestLimitExceeded', 'Request limit exceeded.']);
+  assert.doesNotMatch((await h.nodeless(['fault', 'list'])).stdout, /\bec2\b/, 'the default cluster\'s faults are its own');
+  assert.match((await h.nodeless(['fault', 'list', '--cluster', 'eks'])).stdout, /ec2\s+cloud-throttle\s+vpcs\s+Active/);
+  assert.equal((await h.nodeless(['fault', 'clear', 'ec2', '--cluster', 'eks'])).code, 0);
+  assert.equal((await h.fetch('GET', '/cloud/v1/vpcs')).status, 200);
+});
