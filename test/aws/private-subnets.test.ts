@@ -82,6 +82,12 @@ describe('private subnets: node groups without NAT or VPC endpoints', () => {
     if (first.reason === 'ErrImagePull') assert.match(first.message, /^failed to pull and unpack image "docker\.io\/library\/nginx:latest": .*: i\/o timeout$/);
     const backOff = await waitFor('ImagePullBackOff', () => (waiting()?.reason === 'ImagePullBackOff' ? waiting() : undefined), 60_000, 200);
     assert.match(backOff.message, /^Back-off pulling image "nginx": ErrImagePull: .*i\/o timeout$/);
+    // Without the ecr.api endpoint the registry answers but the kubelet has no ECR token.
+    const api = nodelessJson(n, ['cloud', 'vpce', 'list']).find((e: any) => e.serviceName.endsWith('.ecr.api'));
+    nodelessOk(n, ['cloud', 'vpce', 'delete', api.id]);
+    kc(n, ['run', 'ecr2', `--image=${ECR}/web:2`, '--restart=Never']);
+    const denied = await waitFor('ecr2 denied', () => events(n, 'ecr2').find((e) => e.reason === 'Failed' && e.message.startsWith('Failed to pull')), 120_000, 200);
+    assert.equal(denied.message, `Failed to pull image "${ECR}/web:2": failed to pull and unpack image "${ECR}/web:2": failed to resolve reference "${ECR}/web:2": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`);
     const nat = nodelessJson(n, ['cloud', 'nat', 'create', '--vpc', vpcId]).id;
     nodelessOk(n, ['cloud', 'rtb', 'add-route', rtb, '--destination', '0.0.0.0/0', '--next-hop-type', 'nat', '--next-hop', nat]);
     // The kubelet's next try after its back-off (10 s) reaches the registry through the NAT gateway.
