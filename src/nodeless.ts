@@ -283,8 +283,8 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     if (ch.kind !== 'cluster' || !name) return;
     if (ch.type === 'created' && !clusters.has(name)) {
       void attach(name).then(() => writeKubeconfig()).then(() => server.syncPrivateEndpoints()).catch((err) => log.error({ err }, `cluster ${name} could not be opened`));
-    } else if (ch.type === 'updated') {
-      // An EKS cluster's private endpoint opens or closes with its access (docs/aws/endpoint-access.md).
+    } else if (ch.type === 'updated' || ch.type === 'deleted') {
+      // An EKS cluster's private endpoint opens or closes with its access, and with the cluster (docs/aws/endpoint-access.md).
       void server.syncPrivateEndpoints().catch((err) => log.error({ err }, `cluster ${name}'s private endpoint could not be changed`));
     }
   });

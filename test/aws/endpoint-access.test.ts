@@ -7,15 +7,13 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { kc, kubectl, nodeless, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { cloudList, kc, kubectl, nodeless, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let n: Running;
-let subnets: any[];
 
 before(async () => {
   n = await startCli(undefined, ['--cloud', 'aws', '--allow-process-runtime']);
-  subnets = nodelessJson(n, ['cloud', 'subnet', 'list']);
 });
 after(async () => { await n?.stop(); });
 
@@ -43,11 +41,14 @@ function from(localAddress: string, url: string): Promise<number | string> {
     req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
   });
 }
+/** Reads go straight to the cloud API (the CLI's own output is tested where it matters). */
+const cluster = async (name = 'default') => JSON.parse((await raw(n, 'GET', `/cloud/v1/clusters/${name}`)).body);
+const clusterEnis = async (name = 'default') => (await cloudList(n, `/enis?cluster=${name}`)).filter((e: any) => e.attachedTo.type === 'cluster');
 /** Waits for the server's log line (stderr arrives after the client's answer). */
 const logged = (re: RegExp) => waitFor(`the server to log ${re}`, () => re.test(n.output()), 60_000);
 
 describe('EKS endpoint access', () => {
-  it('refuses bad input with EKS\'s words, never a crash', () => {
+  it('refuses bad input with EKS\'s words, never a crash', async () => {
     assert.equal(fails(['cluster', 'update-config', 'default', '--public-access-cidrs', '10.0.0.0/33,abc']),
       'InvalidParameterException: The following CIDRs are invalid in publicAccessCidrs: [10.0.0.0/33,abc]');
     assert.equal(fails(['cluster', 'update-config', 'default', '--endpoint-public-access', 'false']),
@@ -59,10 +60,14 @@ describe('EKS endpoint access', () => {
     const bad = shell('subnet-0000000000000000f', ['true']);
     assert.equal(bad.code, 1);
     assert.equal(bad.stderr.trim(), 'InvalidSubnetID.NotFound: The subnet ID \'subnet-0000000000000000f\' does not exist');
-    const c = nodelessJson(n, ['cloud', 'cluster', 'get', 'default']);
+    // Set at creation: a private cluster limited to this machine, its two ENIs made with it.
+    assert.match(nodelessOk(n, ['cluster', 'create', 'p2', '--cloud', 'aws', '--endpoint-private-access', 'true', '--public-access-cidrs', '127.0.0.1/32']),
+      /cluster p2 \(\S+\) created on aws[^]*endpoint https:\/\/[0-9A-F]{32}\.gr7\.us-east-1\.eks\.amazonaws\.com: public on \(127\.0\.0\.1\/32\), private on/);
+    assert.deepEqual((await clusterEnis('p2')).map((e: any) => e.description), ['Amazon EKS p2', 'Amazon EKS p2']);
+    const c = await cluster();
     assert.deepEqual(c.endpointAccess, { public: true, private: false, publicAccessCidrs: ['0.0.0.0/0'] });
     assert.match(c.endpointHost, /^[0-9A-F]{32}\.gr7\.us-east-1\.eks\.amazonaws\.com$/);
-    assert.equal(nodelessJson(n, ['cloud', 'eni', 'list']).filter((e: any) => e.attachedTo.type === 'cluster').length, 0);
+    assert.equal((await clusterEnis()).length, 0);
   });
 
   it('publicAccessCidrs admit a source address and drop the others', async () => {
@@ -80,27 +85,27 @@ describe('EKS endpoint access', () => {
   });
 
   it('private access: two "Amazon EKS" ENIs in the cluster\'s subnets, and the endpoint reached from a vpc shell only', async () => {
-    const before = new Map(nodelessJson(n, ['cloud', 'subnet', 'list']).map((s: any) => [s.id, s.availableIpCount]));
+    const before = new Map((await cloudList(n, '/subnets')).map((s: any) => [s.id, s.availableIpCount]));
     const out = nodelessOk(n, ['cluster', 'update-config', 'default', '--endpoint-private-access', 'true']);
     assert.match(out, /private on/);
-    const cluster = nodelessJson(n, ['cloud', 'cluster', 'get', 'default']);
-    const enis = nodelessJson(n, ['cloud', 'eni', 'list', '--cluster', 'default']).filter((e: any) => e.attachedTo.type === 'cluster');
+    const c = await cluster();
+    const enis = (await clusterEnis());
     assert.equal(enis.length, 2);
     assert.equal(new Set(enis.map((e: any) => e.zone)).size, 2, 'in two zones');
     for (const e of enis) {
       assert.equal(e.description, 'Amazon EKS default');
-      assert.ok(cluster.subnetIds.includes(e.subnetId));
-      assert.equal(nodelessJson(n, ['cloud', 'subnet', 'get', e.subnetId]).availableIpCount, (before.get(e.subnetId) as number) - 1, 'the ENI takes a subnet address');
+      assert.ok(c.subnetIds.includes(e.subnetId));
+      assert.equal(JSON.parse((await raw(n, 'GET', `/cloud/v1/subnets/${e.subnetId}`)).body).availableIpCount, (before.get(e.subnetId) as number) - 1, 'the ENI takes a subnet address');
     }
     assert.match(nodelessOk(n, ['cloud', 'eni', 'list']), /cluster default\s+Amazon EKS default/);
     // The bastion: kubectl inside the VPC, on the private endpoint by its EKS name.
-    const subnet = cluster.subnetIds[0];
+    const subnet = c.subnetIds[0];
     const cfg = await waitFor('the private endpoint in the shell\'s kubeconfig', () => {
       const r = shell(subnet, ['sh', '-c', 'cat "$KUBECONFIG"']);
       return /server: https:\/\/\S+:\d+/.test(r.stdout) && r.stdout;
     });
     const server = /server: (https:\/\/(\S+):(\d+))/.exec(cfg)!;
-    assert.match(server[1], new RegExp(`^https://(${cluster.endpointHost}|127\\.\\d+\\.\\d+\\.\\d+):\\d+$`));
+    assert.match(server[1], new RegExp(`^https://(${c.endpointHost}|127\\.\\d+\\.\\d+\\.\\d+):\\d+$`));
     const inside = shell(subnet, ['kubectl', 'get', 'ns', 'default', '-o', 'name']);
     assert.equal(inside.stdout.trim(), 'namespace/default', inside.stderr);
     // The private endpoint answers at 127.B.C.D for its ENI A.B.C.D; a process outside the VPC is dropped there.
@@ -110,19 +115,19 @@ describe('EKS endpoint access', () => {
     await logged(/to cluster default's private endpoint refused: process \d+ is outside VPC vpc-/);
   });
 
-  it('private access needs the VPC\'s enableDnsSupport and enableDnsHostnames to resolve the endpoint', () => {
-    const cluster = nodelessJson(n, ['cloud', 'cluster', 'get', 'default']);
-    nodelessOk(n, ['cloud', 'vpc', 'modify-attribute', cluster.vpcId, '--enable-dns-hostnames', 'false']);
-    const r = shell(cluster.subnetIds[1], ['kubectl', '--request-timeout=5s', 'get', 'ns', 'default', '-o', 'name']);
+  it('private access needs the VPC\'s enableDnsSupport and enableDnsHostnames to resolve the endpoint', async () => {
+    const c = await cluster();
+    nodelessOk(n, ['cloud', 'vpc', 'modify-attribute', c.vpcId, '--enable-dns-hostnames', 'false']);
+    const r = shell(c.subnetIds[1], ['kubectl', '--request-timeout=5s', 'get', 'ns', 'default', '-o', 'name']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /no such host|server misbehaving|lookup/);
-    assert.match(r.stderr, new RegExp(cluster.endpointHost.replace(/\./g, '\\.')));
-    nodelessOk(n, ['cloud', 'vpc', 'modify-attribute', cluster.vpcId, '--enable-dns-hostnames', 'true']);
-    assert.equal(shell(cluster.subnetIds[1], ['kubectl', 'get', 'ns', 'default', '-o', 'name']).stdout.trim(), 'namespace/default');
+    assert.match(r.stderr, new RegExp(c.endpointHost.replace(/\./g, '\\.')));
+    nodelessOk(n, ['cloud', 'vpc', 'modify-attribute', c.vpcId, '--enable-dns-hostnames', 'true']);
+    assert.equal(shell(c.subnetIds[1], ['kubectl', 'get', 'ns', 'default', '-o', 'name']).stdout.trim(), 'namespace/default');
   });
 
   it('a process-runtime pod reaches the private endpoint from inside the VPC', async () => {
-    const ng = nodelessJson(n, ['cloud', 'cluster', 'get', 'default']).subnetIds.join(',');
+    const ng = (await cluster()).subnetIds.join(',');
     nodelessOk(n, ['nodegroup', 'create', '--cluster', 'default', '--name', 'ng', '--instance-type', 't3.medium', '--subnets', ng, '--desired', '1']);
     kc(n, ['apply', '-f', '-'], `
 apiVersion: v1
@@ -153,16 +158,16 @@ spec:
     assert.equal(f[0].severity, 'info');
     assert.match(f[0].message, /public access is off: kubectl from outside vpc-\S+ cannot connect/);
     assert.match(f[0].fix, /nodeless vpc shell --subnet subnet-/);
-    const cluster = nodelessJson(n, ['cloud', 'cluster', 'get', 'default']);
-    assert.equal(shell(cluster.subnetIds[0], ['kubectl', 'get', 'ns', 'default', '-o', 'name']).stdout.trim(), 'namespace/default');
+    const c = await cluster();
+    assert.equal(shell(c.subnetIds[0], ['kubectl', 'get', 'ns', 'default', '-o', 'name']).stdout.trim(), 'namespace/default');
     // DNS off with public off: nothing reaches the API server, a critical finding (exit 1).
-    nodelessOk(n, ['cloud', 'vpc', 'modify-attribute', cluster.vpcId, '--enable-dns-support', 'false']);
+    nodelessOk(n, ['cloud', 'vpc', 'modify-attribute', c.vpcId, '--enable-dns-support', 'false']);
     const bad = nodeless(n, ['doctor']);
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /CRITICAL {2}endpoint-access[^]*enableDnsSupport off[^]*fix: nodeless cloud vpc modify-attribute/);
-    nodelessOk(n, ['cloud', 'vpc', 'modify-attribute', cluster.vpcId, '--enable-dns-support', 'true']);
+    nodelessOk(n, ['cloud', 'vpc', 'modify-attribute', c.vpcId, '--enable-dns-support', 'true']);
     nodelessOk(n, ['cluster', 'update-config', 'default', '--endpoint-public-access', 'true', '--endpoint-private-access', 'false']);
     assert.equal(outside(['get', 'ns', 'default', '-o', 'name']).stdout.trim(), 'namespace/default');
-    assert.equal(nodelessJson(n, ['cloud', 'eni', 'list']).filter((e: any) => e.attachedTo.type === 'cluster').length, 0, 'private off frees the ENIs');
+    assert.equal((await clusterEnis()).length, 0, 'private off frees the ENIs');
   });
 });

@@ -185,6 +185,7 @@ function checkEndpointAccess(input: Partial<EndpointAccess> | undefined, aws = f
     throw new InvalidParameterValue('endpoint access needs public or private access enabled; enable private before disabling public');
   }
   const cidrs = input?.publicAccessCidrs;
+  if (!aws && cidrs !== undefined) throw new InvalidParameterValue('publicAccessCidrs is an EKS setting: only an AWS cluster takes it');
   if (cidrs !== undefined && (!Array.isArray(cidrs) || cidrs.length === 0)) throw new EksInvalidParameter('publicAccessCidrs must be a non-empty list of CIDR blocks');
   if (cidrs !== undefined || aws) {
     const list = [...new Set((cidrs ?? ['0.0.0.0/0']).map(String))];
