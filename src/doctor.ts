@@ -11,6 +11,10 @@ async function localFindings(cloud: Cloud, name: string, kube: Client) {
   const cluster = cloud.clusters.get(name);
   const list = async (apiVersion: string, resource: string) => (await kube.list({ apiVersion, resource })).items;
   const eksConfig = await kube.get({ apiVersion: 'v1', resource: 'configmaps' }, EKS_CONFIG.namespace, EKS_CONFIG.name).catch(() => undefined);
+  // An EKS cluster's VPC CNI: aws-node's settings and every ENI of the subnets its instances use.
+  const aws = cluster.cloud === 'aws';
+  const awsNode = aws ? await kube.get({ apiVersion: 'apps/v1', resource: 'daemonsets' }, 'kube-system', 'aws-node').catch(() => undefined) : undefined;
+  const enis = aws ? vpcCniEnis(cloud, name) : undefined;
   return diagnose(doctorInput({
     cluster, vpc: cloud.vpcs.get(cluster.vpcId), superNodes: cloud.superNodes.list({ cluster: name }), subnets: cloud.subnets.list(), quotas: cloud.quotas.list({ cluster: name }),
     securityGroups: cloud.securityGroups.list(), routeTables: cloud.routeTables.list({ vpcId: cluster.vpcId }),
@@ -19,7 +23,15 @@ async function localFindings(cloud: Cloud, name: string, kube: Client) {
     hpas: await list('autoscaling/v2', 'horizontalpodautoscalers').catch(() => []), pods: await list('v1', 'pods'), eksConfig,
     events: (await kube.list({ apiVersion: 'v1', resource: 'events' }, { fieldSelector: 'type=Warning' })).items,
     nodeGroups: cloud.nodeGroups.list({ cluster: name }), vpcEndpoints: cloud.vpcEndpoints.list({ vpcId: cluster.vpcId }),
+    awsNode, enis,
   }));
+}
+
+/** Every ENI of the subnets the cluster's instances (and node groups) use. */
+function vpcCniEnis(cloud: Cloud, name: string) {
+  const subnets = new Set<string>(cloud.nodeGroups.list({ cluster: name }).flatMap((g) => g.subnetIds));
+  for (const e of cloud.enis.list({ cluster: name })) if (e.attachedTo.type === 'node') subnets.add(e.subnetId);
+  return [...subnets].flatMap((subnetId) => cloud.enis.list({ subnetId }));
 }
 
 /** Registers the gauge in the cluster's metrics registry; its values are computed when scraped. */

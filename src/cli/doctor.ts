@@ -45,8 +45,17 @@ export async function gather(o: { home: string }, clusterName: string): Promise<
     api(o as any, 'GET', `/nodegroups?cluster=${q}`), api(o as any, 'GET', `/vpcendpoints?vpcId=${encodeURIComponent(cluster.vpcId)}`),
     api(o as any, 'GET', `/vpcs/${encodeURIComponent(cluster.vpcId)}`),
   ]);
+  // An EKS cluster's VPC CNI: aws-node's settings and every ENI of the subnets its instances use.
+  let awsNode: any;
+  let enis: any[] | undefined;
+  if (cluster.cloud === 'aws') {
+    awsNode = await objects('/apis/apps/v1/namespaces/kube-system/daemonsets/aws-node', true);
+    const own = (await api(o as any, 'GET', `/enis?cluster=${q}`)).items.filter((e: any) => e.attachedTo?.type === 'node');
+    const ids = new Set<string>([...ngs.items.flatMap((g: any) => g.subnetIds), ...own.map((e: any) => e.subnetId)]);
+    enis = (await Promise.all([...ids].map((id) => api(o as any, 'GET', `/enis?subnetId=${encodeURIComponent(id)}`)))).flatMap((r) => r.items);
+  }
   return doctorInput({
-    cluster, vpc, unreachable, superNodes: superNodes.items, subnets: subnets.items, quotas: quotas.items, securityGroups: sgs.items,
+    cluster, vpc, unreachable, awsNode, enis, superNodes: superNodes.items, subnets: subnets.items, quotas: quotas.items, securityGroups: sgs.items,
     routeTables: rtbs.items, natGateways: nats.items, fileSystems: fss.items, deployments: deps.items, statefulSets: stss.items,
     hpas: hpas?.items ?? [], pods: pods.items, eksConfig: cm, events: events.items, nodeGroups: ngs.items, vpcEndpoints: vpces.items,
   });

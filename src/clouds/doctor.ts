@@ -11,6 +11,8 @@ import type { EndpointAccess, FileSystem, QuotaView, RouteTable } from '../cloud
 import { EKS_CONFIG, EKS_PREFIX, effectiveAnnotations, eksSettings, parseClusterDefaults, CONNTRACK_UDP_TIMEOUT_SEC } from './tencent/annotations.js';
 import { tencentWantsEip } from './tencent/pod-eip.js';
 import { alibabaWantsEip, EIP_GATE } from './alibaba/pod-eip.js';
+import { INSTANCE_TYPES } from '../cloud/models/instancetypes.js';
+import { awsNodeEnv, parseCniSettings, vpcCniMaxPods, type CniSettings } from './aws/vpc-cni.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -47,10 +49,27 @@ export interface DoctorInput {
   /** The cluster's Warning events (the disk check reads the super nodes' GC events from them). */
   events: KubeObject[];
   /** EKS managed node groups of the cluster and the VPC's endpoints (the private-nodegroup check). */
-  nodeGroups: { name: string; subnetIds: string[] }[];
+  nodeGroups: { name: string; subnetIds: string[]; instanceType?: string; maxSize?: number; bootstrap?: { maxPods?: number } }[];
   vpcEndpoints: RegistryPathInput['endpoints'];
   /** An EKS cluster's endpoint access and its VPC's DNS attributes (docs/aws/endpoint-access.md). */
   endpoint?: EndpointFacts;
+  /** An EKS cluster's VPC CNI: aws-node's settings and the ENIs of its node groups' subnets (docs/aws/vpc-cni.md). */
+  vpcCni?: VpcCniFacts;
+}
+
+/** An ENI as the VPC CNI checks read it. */
+export interface CniEni {
+  subnetId: string;
+  primaryIp: string;
+  secondaryIps?: string[];
+  prefixes?: string[];
+  attachedTo: { type: string; cluster?: string };
+}
+
+export interface VpcCniFacts {
+  settings: CniSettings;
+  /** Every ENI of the subnets the cluster's instances use (other clusters' and services' too: they fragment it). */
+  enis: CniEni[];
 }
 
 export interface EndpointFacts {
@@ -66,7 +85,7 @@ export interface EndpointFacts {
 
 
 /** The checks, in the order they are reported. */
-export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route', 'nfs-insecure', 'disk-gc', 'private-nodegroup', 'endpoint-access'] as const;
+export const CHECKS = ['subnet-headroom', 'quota', 'metrics-port', 'ipvs-timeout', 'eip-readiness-gate', 'eip-rolling-update', 'egress-route', 'nfs-insecure', 'disk-gc', 'private-nodegroup', 'endpoint-access', 'max-pods', 'warm-pool-waste', 'prefix-fragmentation'] as const;
 
 const NOTES = 'tencent-eks-serverless-notes.en.txt';
 const FAQ = 'tencent-tke-serverless-faq.zh.md';
@@ -430,6 +449,106 @@ function checkEndpoint(i: DoctorInput): Finding[] {
   return out;
 }
 
+const CNI_DOC = 'docs/aws/vpc-cni.md';
+
+/**
+ * A node group whose kubelet --max-pods lets the scheduler place more pods than the VPC CNI has
+ * addresses for on the instance: the pods past that stay ContainerCreating (FailedCreatePodSandBox).
+ */
+function checkMaxPods(i: DoctorInput): Finding[] {
+  const cni = i.vpcCni;
+  if (!cni) return [];
+  const out: Finding[] = [];
+  for (const g of i.nodeGroups) {
+    const t = g.instanceType ? INSTANCE_TYPES.get(g.instanceType) : undefined;
+    if (!t) continue;
+    const enis = cni.settings.customNetworking ? t.maxEnis - 1 : t.maxEnis;
+    const addresses = enis * (t.ipv4PerEni - 1) * (cni.settings.prefixDelegation ? 16 : 1);
+    const maxPods = g.bootstrap?.maxPods ?? vpcCniMaxPods(t, cni.settings);
+    // Two of the pods (aws-node, kube-proxy) use the host's network and take no address.
+    if (maxPods - 2 <= addresses) continue;
+    const how = `${enis} ENIs × ${t.ipv4PerEni - 1} ${cni.settings.prefixDelegation ? 'prefixes × 16' : 'addresses'}${cni.settings.customNetworking ? ', the primary ENI serving none with custom networking' : ''}`;
+    out.push({
+      check: 'max-pods', severity: 'warning', objects: [`nodegroup/${g.name}`],
+      message: `node group ${g.name}: --max-pods ${maxPods} lets the scheduler place ${maxPods - 2} pods that need an address on a ${t.name}, whose ENIs give ${addresses} (${how}): the pods past ${addresses} stay ContainerCreating with FailedCreatePodSandBox "add cmd: failed to assign an IP address to container"`,
+      source: { seed: `${AWS_SEED} ("Pod Amount Limit", limited by EC2 instance type)`, doc: CNI_DOC },
+      fix: `nodeless nodegroup create … --instance-type ${t.name} --kubelet-extra-args "--max-pods=${addresses + 2}"   (or kubectl set env ds/aws-node -n kube-system ENABLE_PREFIX_DELEGATION=true, then new nodes)`,
+    });
+  }
+  return out;
+}
+
+/** Addresses of the subnet's instance ENIs that serve pods (secondaries, each address of a prefix). */
+function podAddresses(e: CniEni): string[] {
+  const out = [...(e.secondaryIps ?? [])];
+  for (const p of e.prefixes ?? []) {
+    const c = parseCidr(p);
+    for (let k = 0; k < c.size; k++) out.push(formatIp(c.base + k));
+  }
+  return out;
+}
+
+/**
+ * Warm pools holding what the subnet has left: the cluster's instances keep addresses (WARM_ENI_TARGET:
+ * a whole ENI each) that no pod uses, while the subnet's free count runs out for new nodes and pods.
+ */
+function checkWarmPoolWaste(i: DoctorInput): Finding[] {
+  const cni = i.vpcCni;
+  if (!cni) return [];
+  const inUse = new Set(i.pods.filter((p) => !p.spec?.hostNetwork && p.status?.podIP).map((p) => p.status!.podIP as string));
+  const out: Finding[] = [];
+  for (const subnet of i.subnets) {
+    const mine = cni.enis.filter((e) => e.subnetId === subnet.id && e.attachedTo.type === 'node' && e.attachedTo.cluster === i.cluster);
+    const held = mine.flatMap(podAddresses);
+    const warm = held.filter((a) => !inUse.has(a)).length;
+    if (warm === 0 || warm < subnet.availableIpCount) continue;
+    const s = cni.settings;
+    const mode = s.warmIpTarget || s.minimumIpTarget ? `WARM_IP_TARGET=${s.warmIpTarget || 'unset'}, MINIMUM_IP_TARGET=${s.minimumIpTarget || 'unset'}`
+      : s.prefixDelegation ? `WARM_PREFIX_TARGET=${s.warmPrefixTarget}` : `WARM_ENI_TARGET=${s.warmEniTarget}, a whole ENI per node`;
+    out.push({
+      check: 'warm-pool-waste', severity: subnet.availableIpCount === 0 ? 'critical' : 'warning', objects: [subnet.id],
+      message: `the warm pools of the cluster's nodes hold ${warm} addresses of subnet ${subnet.id} that no pod uses (${mode}), and ${subnet.availableIpCount} are left free: new nodes fail with InsufficientFreeAddressesInSubnet and pods on nodes whose pool is empty stay ContainerCreating, while other nodes keep addresses idle`,
+      source: { seed: `${AWS_SEED} ("Pod Amount Limit", limited by insufficient IPs)`, doc: CNI_DOC },
+      fix: 'kubectl set env ds/aws-node -n kube-system WARM_IP_TARGET=2 MINIMUM_IP_TARGET=<pods a node usually runs>   (addresses instead of whole ENIs)',
+    });
+  }
+  return out;
+}
+
+/**
+ * With prefix delegation, each prefix is 16 contiguous aligned addresses: a subnet whose free addresses
+ * are scattered has none to give, and ipamd's requests fail with InsufficientCidrBlocks.
+ */
+function checkPrefixFragmentation(i: DoctorInput): Finding[] {
+  const cni = i.vpcCni;
+  if (!cni?.settings.prefixDelegation) return [];
+  const out: Finding[] = [];
+  for (const subnet of i.subnets) {
+    if (!subnet.cidr || subnet.availableIpCount < 16) continue;
+    const c = parseCidr(subnet.cidr);
+    if (c.size < 16) continue;
+    // Taken: the reserved addresses (network, gateway, broadcast) and everything an ENI holds.
+    const taken = new Set<number>([0, 1, c.size - 1]);
+    for (const e of cni.enis.filter((x) => x.subnetId === subnet.id)) {
+      for (const a of [e.primaryIp, ...podAddresses(e)]) { const ip = parseIp(a); if (ip !== undefined) taken.add(ip - c.base); }
+    }
+    let free = 0;
+    for (let start = 0; start + 16 <= c.size; start += 16) {
+      let ok = true;
+      for (let k = start; k < start + 16 && ok; k++) ok = !taken.has(k);
+      if (ok) free++;
+    }
+    if (free > 0) continue;
+    out.push({
+      check: 'prefix-fragmentation', severity: 'critical', objects: [subnet.id],
+      message: `subnet ${subnet.id} (${subnet.cidr}) has ${subnet.availableIpCount} free addresses but no free /28: with ENABLE_PREFIX_DELEGATION every new prefix fails with InsufficientCidrBlocks, so new nodes get no prefix and their pods stay ContainerCreating ("failed to assign an IP address to container")`,
+      source: { seed: `${AWS_SEED} ("Pod Amount Limit", prefix assignment)`, doc: CNI_DOC },
+      fix: `nodeless cloud subnet create --vpc <vpc> --zone ${subnet.zone ?? '<zone>'} --cidr <a block of its own for prefixes>, then nodeless nodegroup create … --subnets <it>   (prefixes need contiguous /28 blocks)`,
+    });
+  }
+  return out;
+}
+
 /** What doctor reads, as the cloud API and the Kubernetes API return it (over HTTP or in process). */
 export interface DoctorSources {
   cluster: { name: string; subnetIds: string[]; vpcId?: string; cloud?: string; endpointAccess?: EndpointAccess; endpointHost?: string };
@@ -454,6 +573,9 @@ export interface DoctorSources {
   events?: KubeObject[];
   nodeGroups?: DoctorInput['nodeGroups'];
   vpcEndpoints?: DoctorInput['vpcEndpoints'];
+  /** An EKS cluster's aws-node DaemonSet and the ENIs of its node groups' subnets (the VPC CNI checks). */
+  awsNode?: KubeObject;
+  enis?: CniEni[];
 }
 
 export function doctorInput(s: DoctorSources): DoctorInput {
@@ -461,6 +583,8 @@ export function doctorInput(s: DoctorSources): DoctorInput {
   const ids = new Set<string>(s.superNodes.length ? s.superNodes.map((n) => n.subnetId) : s.cluster.subnetIds);
   // A node group's subnets too, even before (or without) any instance of it.
   for (const g of s.nodeGroups ?? []) for (const id of g.subnetIds) ids.add(id);
+  // The subnets the VPC CNI put the cluster's instance ENIs in (custom networking's ENIConfig subnets).
+  for (const e of s.enis ?? []) if (e.attachedTo.type === 'node' && e.attachedTo.cluster === s.cluster.name) ids.add(e.subnetId);
   return {
     cluster: s.cluster.name,
     subnets: s.subnets.filter((x) => ids.has(x.id)),
@@ -471,6 +595,7 @@ export function doctorInput(s: DoctorSources): DoctorInput {
     clusterDefaults: parseClusterDefaults((s.eksConfig as any)?.data?.[EKS_CONFIG.key]),
     events: s.events ?? [],
     nodeGroups: s.nodeGroups ?? [], vpcEndpoints: s.vpcEndpoints ?? [],
+    ...(s.cluster.cloud === 'aws' && s.enis ? { vpcCni: { settings: parseCniSettings(awsNodeEnv(s.awsNode)).settings, enis: s.enis } } : {}),
     ...(s.cluster.cloud === 'aws' && s.cluster.endpointAccess && s.vpc ? {
       endpoint: {
         host: s.cluster.endpointHost, access: s.cluster.endpointAccess, vpcId: s.vpc.id, subnetIds: s.cluster.subnetIds,
@@ -489,7 +614,7 @@ export function findingCounts(findings: Finding[]): { check: string; severity: S
 
 /** Every finding for one cluster, critical first. */
 export function diagnose(i: DoctorInput): Finding[] {
-  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i), ...checkNfs(i), ...checkDisk(i), ...checkPrivateNodeGroups(i), ...checkEndpoint(i)];
+  const all = [...checkSubnetHeadroom(i), ...checkQuotas(i), ...checkMetricsPort(i), ...checkIpvs(i), ...checkEip(i), ...checkEgress(i), ...checkNfs(i), ...checkDisk(i), ...checkPrivateNodeGroups(i), ...checkEndpoint(i), ...checkMaxPods(i), ...checkWarmPoolWaste(i), ...checkPrefixFragmentation(i)];
   const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
   return all.sort((a, b) => rank[a.severity] - rank[b.severity]);
 }
