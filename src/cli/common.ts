@@ -78,3 +78,18 @@ export function leaf(parent: Command, spec: string, description: string, fn: (o:
   });
   return cmd;
 }
+
+/**
+ * `--labels k=v,k2=v2` (eksctl's syntax) as an object for the cloud API; keys from the user go into a
+ * prototype-free object first, so `__proto__=x` is a label like any other (the server refuses it).
+ */
+export function labelFlag(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = Object.create(null);
+  for (const part of text.split(',').filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new CliError(`--labels takes key=value pairs separated by commas, got "${part}"`);
+    out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return { ...out };
+}

@@ -1,20 +1,7 @@
 // `nodeless fargate create|list|delete`: EKS Fargate profiles of an AWS cluster (docs/aws/fargate.md).
 // The names and flags are a contract (issue 20): scripts use them.
 import type { Command } from 'commander';
-import { CliError } from './connect.js';
-import { api, leaf, showDone, showList } from './common.js';
-
-/** `k=v,k2=v2` (as eksctl's --labels). */
-function labels(text: string | undefined): Record<string, string> | undefined {
-  if (text === undefined) return undefined;
-  const out: Record<string, string> = Object.create(null);
-  for (const part of text.split(',').filter(Boolean)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new CliError(`--labels takes key=value pairs separated by commas, got "${part}"`);
-    out[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  return { ...out };
-}
+import { api, labelFlag, leaf, showDone, showList } from './common.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const clusterQuery = (o: any) => (o.cluster ? `?cluster=${encodeURIComponent(o.cluster)}` : '');
@@ -25,7 +12,7 @@ export function registerFargateCommands(program: Command): void {
     showList(o, 'fargateprofile', (await api(o, 'GET', `/fargateprofiles${clusterQuery(o)}`)).items);
   }).option('--cluster <name>', 'only this cluster').alias('ls');
   leaf(fg, 'create', 'create a Fargate profile; matching pods created once it is ACTIVE run on Fargate', async (o) => {
-    const l = labels(o.labels);
+    const l = labelFlag(o.labels);
     const selectors = (o.namespace as string[]).map((namespace) => (l ? { namespace, labels: l } : { namespace }));
     const subnetIds = o.subnets === undefined ? undefined : String(o.subnets).split(',').map((s) => s.trim()).filter(Boolean);
     const res = await api(o, 'POST', '/fargateprofiles', { cluster: o.cluster, name: o.name, selectors, subnetIds, podExecutionRoleArn: o.podExecutionRoleArn });

@@ -2,7 +2,7 @@
 // (docs/aws.md). The names and flags are a contract (issue 20): scripts use them.
 import type { Command } from 'commander';
 import { CliError } from './connect.js';
-import { api, leaf, showDone, showList } from './common.js';
+import { api, labelFlag, leaf, showDone, showList } from './common.js';
 
 /** A flag that must be a whole number ≥ 0 (or absent). */
 function count(flag: string, text: string | undefined): number | undefined {
@@ -10,18 +10,6 @@ function count(flag: string, text: string | undefined): number | undefined {
   const v = Number(text);
   if (text.trim() === '' || !Number.isInteger(v) || v < 0) throw new CliError(`${flag} must be a whole number of 0 or more, got "${text}"`);
   return v;
-}
-
-/** `k=v,k2=v2` (as eksctl's --node-labels). */
-function labels(text: string | undefined): Record<string, string> | undefined {
-  if (text === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const part of text.split(',').filter(Boolean)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new CliError(`--labels takes key=value pairs separated by commas, got "${part}"`);
-    out[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  return out;
 }
 
 /** `key=value:Effect,key:Effect` (kubectl taint's syntax). */
@@ -46,7 +34,7 @@ export function registerNodeGroupCommands(program: Command): void {
     const res = await api(o, 'POST', '/nodegroups', {
       cluster: o.cluster, name: o.name, instanceType: o.instanceType, subnetIds,
       desiredSize: count('--desired', o.desired), minSize: count('--min', o.min), maxSize: count('--max', o.max),
-      labels: labels(o.labels), taints: taints(o.taints),
+      labels: labelFlag(o.labels), taints: taints(o.taints),
       containerRuntime: o.containerRuntime, kubeletExtraArgs: o.kubeletExtraArgs, maxPods: count('--max-pods', o.maxPods), capacityType: o.capacityType,
     });
     showDone(o, res, `node group ${res.name} created in cluster ${res.clusterName}: ${res.desiredSize} × ${res.instanceType}`);
