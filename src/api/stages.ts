@@ -4,6 +4,7 @@
 // and its next step (statusTemplate, patches, finalizers, event, delete).
 // Compiling is validating: a Stage that does not compile is refused (422)
 // with the field that is wrong.
+import YAML from 'yaml';
 import type { FieldError, KubeObject } from './types.js';
 import { parseGoDuration } from './duration.js';
 import { GoTemplate, TemplateError } from '../util/gotemplate.js';
@@ -236,4 +237,14 @@ export function pickStage(stages: CompiledStage[], o: KubeObject, random: () => 
   let r = random() * total;
   for (let i = 0; i < hits.length; i++) { r -= weights[i]; if (r < 0) return hits[i]; }
   return hits[hits.length - 1];
+}
+
+/** kwok's Quote: a string's JSON, anything else's JSON as a quoted string (nil is "null"). */
+export const kwokQuote = (v: unknown): string => { const j = JSON.stringify(v ?? null); return j.startsWith('"') ? j : JSON.stringify(j); };
+
+/** kwok's YAML: with an indent, the YAML starts on a new line and every line is indented by 2 × indent spaces. */
+export function kwokYaml(v: unknown, indent: unknown = 0): string {
+  const data = YAML.stringify(v ?? null);
+  const n = Number(indent) || 0;
+  return n > 0 ? `\n${data}`.replaceAll('\n', `\n${'  '.repeat(n)}`) : data;
 }

@@ -16,7 +16,7 @@ import { InformerView, SharedInformers } from '../client/cache/shared.js';
 import { keyOf } from '../client/cache/informer.js';
 import { EventRecorder } from '../client/record/events.js';
 import { formatRFC3339 } from '../api/duration.js';
-import { compileStage, pickStage, stageDelay, stageMatches, STAGE_GROUP, STAGE_VERSION, type CompiledStage } from '../api/stages.js';
+import { compileStage, kwokQuote, kwokYaml, pickStage, stageDelay, stageMatches, STAGE_GROUP, STAGE_VERSION, type CompiledStage } from '../api/stages.js';
 import { fnv1a } from '../util/fnv.js';
 import { logger } from '../util/log.js';
 
@@ -218,11 +218,8 @@ export class StageController {
     const nodeName = kind === 'Node' ? o.metadata.name : o.spec?.nodeName;
     return {
       Now: () => formatRFC3339(Date.now()),
-      Quote: (v: unknown) => JSON.stringify(v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)),
-      YAML: (v: unknown, indent: unknown = 0) => {
-        const pad = '  '.repeat(Number(indent) || 0);
-        return YAML.stringify(v ?? null).trimEnd().split('\n').map((l) => pad + l).join('\n');
-      },
+      Quote: kwokQuote,
+      YAML: kwokYaml,
       NodeName: () => nodeName ?? '',
       NodeIP: () => this.nodeIP(nodeName),
       NodeIPWith: (n: unknown) => this.nodeIP(n),

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GoTemplate } from '../../src/util/gotemplate.js';
 import { JqQuery } from '../../src/util/jqpath.js';
-import { compileStage, pickStage, stageDelay, stageMatches } from '../../src/api/stages.js';
+import YAML from 'yaml';
+import { compileStage, kwokQuote, kwokYaml, pickStage, stageDelay, stageMatches } from '../../src/api/stages.js';
 
 const tpl = (src: string, data: unknown, funcs = {}) => new GoTemplate(src).execute(data, funcs);
 const pod: any = {
@@ -79,5 +80,17 @@ describe('Stage selector, delay, weight', () => {
     const b = { ...stage({ weight: 3 }), name: 'b' };
     assert.equal(pickStage([a, b], pod, () => 0.1)?.name, 'a');
     assert.equal(pickStage([a, b], pod, () => 0.5)?.name, 'b');
+  });
+});
+
+describe('kwok\'s template functions', () => {
+  it('Quote and YAML as kwok renders them (node-initialize\'s capacity block)', () => {
+    assert.equal(kwokQuote('a"b'), '"a\\"b"');
+    assert.equal(kwokQuote(3), '"3"');
+    assert.equal(kwokQuote(undefined), '"null"');
+    const src = 'capacity:\n{{ with .status.capacity }}\n{{ YAML . 1 }}\n{{ else }}\n  cpu: 1k\n{{ end }}\nphase: Running\n';
+    const render = (status: object) => YAML.parse(new GoTemplate(src).execute({ status }, { YAML: kwokYaml }));
+    assert.deepEqual(render({ capacity: { cpu: '4', pods: '110' } }), { capacity: { cpu: '4', pods: '110' }, phase: 'Running' });
+    assert.deepEqual(render({}), { capacity: { cpu: '1k' }, phase: 'Running' });
   });
 });
