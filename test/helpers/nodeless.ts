@@ -267,9 +267,13 @@ export async function getObject(r: Pick<Running, 'url' | 'ca' | 'token'>, p: str
   return JSON.parse(res.body);
 }
 
-/** Waits until `kubectl get nodes` shows a Ready node (a super node), as a user would before creating pods. */
-export function waitForReadyNode(r: Pick<Running, 'kubeconfig' | 'home'>, timeoutMs?: number): Promise<boolean> {
-  return waitFor('a Ready node', () => / Ready /.test(kc(r, ['get', 'nodes'])), timeoutMs);
+/**
+ * Waits until a node (a super node) is Ready and schedulable, what `kubectl get nodes` shows as
+ * `Ready`, as a user would before creating pods; read from the API (getObject), not a kubectl per look.
+ */
+export function waitForReadyNode(r: Pick<Running, 'url' | 'ca' | 'token'>, timeoutMs?: number): Promise<boolean> {
+  return waitFor('a Ready node', async () => ((await getObject(r, '/api/v1/nodes'))?.items ?? [])
+    .some((node: any) => !node.spec?.unschedulable && node.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')), timeoutMs);
 }
 
 /** Runs the nodeless CLI against a running nodeless (its home), as a user would. */

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { kc, nodeless, startCli, waitFor, waitForReadyNode, nodelessJson as json, nodelessOk, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, nodeless, startCli, waitFor, waitForReadyNode, nodelessJson as json, nodelessOk, type Running } from '../helpers/nodeless.js';
 
 const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'alibaba-ack-pod-eip');
 const fixture = (f: string) => fs.readFileSync(path.join(FIXTURES, f), 'utf8');
@@ -40,8 +40,14 @@ const newEip = (name: string) => nodelessOk(n, ['cloud', 'eip', 'allocate', '--n
 const podEip = (name: string) => JSON.parse(kc(n, ['get', 'podeip', name, '-o', 'json']));
 /** The pod's metrics agent answers on 9100 once the EIP carries traffic: what reaching the pod through its EIP means here. */
 const ingress = (address: string) => nodeless(n, ['net', 'ingress', `${address}:9100`]);
-const onlyPod = (app: string, not: string) => waitFor(`one ${app} pod, not ${not}`, () => {
-  const ps = podsOf(app);
+// The same reads for polling, straight from the API (a kubectl per look costs ~50 ms of CPU).
+const podsNow = async (app: string): Promise<any[]> => (await getObject(n, `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(`app=${app}`)}`)).items;
+const podNow = (name: string) => getObject(n, `/api/v1/namespaces/default/pods/${name}`);
+const podEipNow = (name: string) => getObject(n, `/apis/alibabacloud.com/v1beta1/namespaces/default/podeips/${name}`);
+const eventOfNow = async (name: string, reason: string, kind = 'Pod') => (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`))
+  .items.find((e: any) => e.reason === reason && e.involvedObject.kind === kind);
+const onlyPod = (app: string, not: string) => waitFor(`one ${app} pod, not ${not}`, async () => {
+  const ps = await podsNow(app);
   return ps.length === 1 && ps[0].metadata.name !== not && ps[0];
 }, 120_000);
 
@@ -59,11 +65,11 @@ describe('the rolling-update race (the report, §3.4.2)', () => {
     kc(n, ['rollout', 'status', 'deploy/race', '--timeout=120s']);
     const fresh = await onlyPod('race', old.metadata.name);
     const name = fresh.metadata.name;
-    const bound = await waitFor('the new pod told it has the EIP', () => eventOf(name, 'AllocateEIPSucceed'), 30_000);
+    const bound = await waitFor('the new pod told it has the EIP', () => eventOfNow(name, 'AllocateEIPSucceed'), 30_000);
     // The old pod's teardown, which still believes it holds the EIP, disassociates it: from the new pod.
-    const teardown = await waitFor('the teardown on the old pod', () => eventOf(old.metadata.name, 'DisassociateEIP'), 60_000);
+    const teardown = await waitFor('the teardown on the old pod', () => eventOfNow(old.metadata.name, 'DisassociateEIP'), 60_000);
     assert.equal(teardown.message, `EIP ${id} (${addr}) disassociated: the pod is being deleted`);
-    const lost = await waitFor('the new pod told it lost the EIP', () => eventOf(name, 'DisassociateEIP'), 60_000);
+    const lost = await waitFor('the new pod told it lost the EIP', () => eventOfNow(name, 'DisassociateEIP'), 60_000);
     assert.equal(lost.type, 'Warning');
     assert.equal(lost.message, `EIP ${id} (${addr}) was disassociated from this pod by the teardown of pod default/${old.metadata.name}, which held it before; this pod is left without it`);
     // In this order: bound to the new pod, then taken away by the old one's teardown.
@@ -87,7 +93,7 @@ describe('the rolling-update race (the report, §3.4.2)', () => {
     kc(n, ['set', 'image', 'deploy/recreate', 'recreate=nginx:1.26']);
     kc(n, ['rollout', 'status', 'deploy/recreate', '--timeout=120s']);
     const now = await onlyPod('recreate', old.metadata.name);
-    await waitFor('the new pod Ready with the EIP', () => eventOf(now.metadata.name, 'AllocateEIPSucceed'), 60_000);
+    await waitFor('the new pod Ready with the EIP', () => eventOfNow(now.metadata.name, 'AllocateEIPSucceed'), 60_000);
     assert.ok(eventOf(old.metadata.name, 'DisassociateEIP'), 'the old pod let it go first');
     assert.equal(cond(JSON.parse(kc(n, ['get', 'pod', now.metadata.name, '-o', 'json'])), GATE).status, 'True');
     assert.equal(eip(id).boundPod?.name, now.metadata.name);
@@ -98,17 +104,17 @@ describe('the rolling-update race (the report, §3.4.2)', () => {
 
   it('fix C: a StatefulSet with pod-eip-release-strategy keeps its EIP across a rolling update', async () => {
     kc(n, ['apply', '-f', '-'], fixture('statefulset-release-strategy.yaml'));
-    const first = await waitFor('app-sts-0 bound', () => {
-      const p = JSON.parse(kc(n, ['get', 'pod', 'app-sts-0', '-o', 'json']));
-      return p.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress'] && p;
+    const first = await waitFor('app-sts-0 bound', async () => {
+      const p = await podNow('app-sts-0');
+      return p?.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress'] && p;
     }, 60_000);
     const addr = first.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'];
     const id = podEip('app-sts-0').spec.allocationID;
     kc(n, ['rollout', 'restart', 'sts/app-sts']);
     kc(n, ['rollout', 'status', 'sts/app-sts', '--timeout=120s']);
-    const again = await waitFor('app-sts-0 back with its EIP', () => {
-      const p = JSON.parse(kc(n, ['get', 'pod', 'app-sts-0', '-o', 'json']));
-      return p.metadata.uid !== first.metadata.uid && p.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress'] && podEip('app-sts-0').status?.status === 'InUse' && p;
+    const again = await waitFor('app-sts-0 back with its EIP', async () => {
+      const p = await podNow('app-sts-0');
+      return p && p.metadata.uid !== first.metadata.uid && p.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress'] && (await podEipNow('app-sts-0'))?.status?.status === 'InUse' && p;
     }, 120_000);
     assert.equal(again.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'], addr);
     assert.equal(podEip('app-sts-0').spec.allocationID, id);
@@ -129,11 +135,11 @@ describe('the rolling-update race (the report, §3.4.2)', () => {
       kc(n, ['rollout', 'status', 'deploy/after', '--timeout=120s']);
       const now = await onlyPod('after', old.metadata.name);
       const name = now.metadata.name;
-      const deferred = await waitFor('the deferral told', () => eventOf(name, 'WaitForRollout'), 30_000);
+      const deferred = await waitFor('the deferral told', () => eventOfNow(name, 'WaitForRollout'), 30_000);
       assert.equal(deferred.message, `EIP ${id} (${addr}) is held by pod default/${old.metadata.name} of the same Deployment after; it will be associated with this pod once that pod is gone (bindAfterRollout)`);
-      const got = await waitFor('bound after the rollout', () => eventOf(name, 'AllocateEIPSucceed'), 60_000);
+      const got = await waitFor('bound after the rollout', () => eventOfNow(name, 'AllocateEIPSucceed'), 60_000);
       assert.ok(Number(deferred.metadata.resourceVersion) < Number(got.metadata.resourceVersion));
-      await waitFor('InUse', () => podEip(name).status?.status === 'InUse', 30_000);
+      await waitFor('InUse', async () => (await podEipNow(name))?.status?.status === 'InUse', 30_000);
       assert.equal(eip(id).boundPod?.name, name);
       assert.equal(eventOf(name, 'DisassociateEIP'), undefined, 'never taken away');
       const gate = cond(JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json'])), GATE);

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
-import { kc, kubectl, startCli, waitFor, nodelessJson as json, nodelessOk, cloudList, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, startCli, waitFor, nodelessJson as json, nodelessOk, cloudList, type Running } from '../helpers/nodeless.js';
 
 const P = 'eks.tke.cloud.tencent.com/';
 const pod = (name: string, annotations: Record<string, string>, extra: Record<string, unknown> = {}) => JSON.stringify({
@@ -28,6 +28,9 @@ const gate = (p: any) => p?.status?.conditions?.find((c: any) => c.type === 'k8s
 const ready = (p: any) => p?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
 const retainedCm = (r: Running) => JSON.parse(kubectl(r, ['get', 'cm', '-n', 'kube-system', 'nodeless-retained-pod-ips', '-o', 'json']).stdout || '{}').data ?? {};
 const events = (r: Running, name: string) => kc(r, ['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'json']);
+// The same reads for polling, straight from the API (a kubectl per look costs ~50 ms of CPU).
+const tryPodNow = (r: Running, name: string) => getObject(r, `/api/v1/namespaces/default/pods/${name}`);
+const retainedCmNow = async (r: Running) => (await getObject(r, '/api/v1/namespaces/kube-system/configmaps/nodeless-retained-pod-ips'))?.data ?? {};
 
 let n: Running;
 before(async () => {
@@ -42,33 +45,33 @@ describe('Tencent EKS pod network annotations', () => {
   // First, on a fresh subnet: nothing has been freed yet, so without retention the next pod would take the freed address.
   it('retain-ip: a StatefulSet pod scaled away and back gets the same IP; nobody else gets it meanwhile', async () => {
     kc(n, ['apply', '-f', '-'], sts('keep', 1, { [`${P}retain-ip`]: 'true' }));
-    const first = await waitFor('keep-0 IP', () => tryPod(n, 'keep-0')?.status?.podIP, 60_000);
+    const first = await waitFor('keep-0 IP', async () => (await tryPodNow(n, 'keep-0'))?.status?.podIP, 60_000);
     kc(n, ['scale', 'sts', 'keep', '--replicas=0']);
-    await waitFor('keep-0 gone', () => !tryPod(n, 'keep-0'), 60_000);
-    const kept = await waitFor('retention recorded', () => retainedCm(n)['default.keep-0'], 30_000);
+    await waitFor('keep-0 gone', async () => !(await tryPodNow(n, 'keep-0')), 60_000);
+    const kept = await waitFor('retention recorded', async () => (await retainedCmNow(n))['default.keep-0'], 30_000);
     assert.equal(JSON.parse(kept).ip, first);
     assert.ok(enis(n).some((e) => e.primaryIp === first), 'the ENI is kept while the pod is gone');
 
     kc(n, ['apply', '-f', '-'], pod('filler', {}));
-    const other = await waitFor('filler IP', () => tryPod(n, 'filler')?.status?.podIP, 60_000);
+    const other = await waitFor('filler IP', async () => (await tryPodNow(n, 'filler'))?.status?.podIP, 60_000);
     assert.notEqual(other, first, 'a retained address is not handed to another pod');
 
     kc(n, ['scale', 'sts', 'keep', '--replicas=1']);
-    const back = await waitFor('keep-0 back', () => tryPod(n, 'keep-0')?.status?.podIP && tryPod(n, 'keep-0'), 60_000);
+    const back = await waitFor('keep-0 back', async () => (await tryPodNow(n, 'keep-0'))?.status?.podIP && (await tryPodNow(n, 'keep-0')), 60_000);
     assert.equal(back.status.podIP, first);
     // Pinned to the subnet where the address lives.
     const terms = back.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
     assert.equal(terms[0].matchExpressions[0].key, `${P}subnet-id`);
-    await waitFor('retention handed over', () => !retainedCm(n)['default.keep-0'], 30_000);
+    await waitFor('retention handed over', async () => !(await retainedCmNow(n))['default.keep-0'], 30_000);
     assert.equal(enis(n).filter((e) => e.primaryIp === first).length, 1);
     kc(n, ['delete', 'pod', 'filler', '--wait=false']);
   });
 
   it('retain-ip-hours: the address is released when the window ends', async () => {
     kc(n, ['apply', '-f', '-'], pod('brief', { [`${P}retain-ip`]: 'true', [`${P}retain-ip-hours`]: '1' }));
-    const ip = await waitFor('brief IP', () => tryPod(n, 'brief')?.status?.podIP, 60_000);
+    const ip = await waitFor('brief IP', async () => (await tryPodNow(n, 'brief'))?.status?.podIP, 60_000);
     kc(n, ['delete', 'pod', 'brief']);
-    await waitFor('retention recorded', () => retainedCm(n)['default.brief'], 30_000);
+    await waitFor('retention recorded', async () => (await retainedCmNow(n))['default.brief'], 30_000);
     assert.ok(enis(n).some((e) => e.primaryIp === ip));
     // One modelled hour is 8 s here.
     await waitFor('ENI released', async () => !(await cloudList(n, '/enis')).some((e) => e.primaryIp === ip), 60_000);
@@ -79,7 +82,7 @@ describe('Tencent EKS pod network annotations', () => {
     kc(n, ['apply', '-f', '-'], pod('plain', { [`${P}eip-attributes`]: '' }));
     kc(n, ['apply', '-f', '-'], pod('custom', { [`${P}eip-attributes`]: '{"InternetMaxBandwidthOut":2,"InternetChargeType":"BANDWIDTH_POSTPAID_BY_HOUR","AddressName":"custom-eip"}' }));
     for (const name of ['plain', 'custom']) {
-      const p = await waitFor(`${name} Ready`, () => ready(tryPod(n, name)) && tryPod(n, name), 60_000);
+      const p = await waitFor(`${name} Ready`, async () => ready((await tryPodNow(n, name))) && (await tryPodNow(n, name)), 60_000);
       assert.deepEqual(p.spec.readinessGates, [{ conditionType: 'k8s.aliyun.com/eip' }]);
       assert.equal(gate(p).reason, 'Associate eip succeed');
       const addr = p.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'];
@@ -112,7 +115,7 @@ describe('Tencent EKS pod network annotations', () => {
 
     // Well-formed, but what AllocateAddresses would refuse (the old TKE spelling of the body).
     kc(n, ['apply', '-f', '-'], pod('oldstyle', { [`${P}eip-attributes`]: '{"Bandwidth":"100","ISP":"BGP"}' }));
-    const cond = await waitFor('condition', () => gate(tryPod(n, 'oldstyle')), 60_000);
+    const cond = await waitFor('condition', async () => gate((await tryPodNow(n, 'oldstyle'))), 60_000);
     assert.equal(cond.status, 'False');
     assert.match(cond.message, /UnknownParameter: the parameter "Bandwidth" is not recognized/);
     assert.match(events(n, 'oldstyle'), /AllocateEIPFailed/);
@@ -124,19 +127,19 @@ describe('Tencent EKS pod network annotations', () => {
 
   it("eip-claim-delete-policy Never: the StatefulSet pod gets the same EIP back, and the EIP outlives it", async () => {
     kc(n, ['apply', '-f', '-'], sts('db', 1, { [`${P}eip-attributes`]: '{}', [`${P}eip-claim-delete-policy`]: 'Never' }));
-    const first = await waitFor('db-0 EIP', () => tryPod(n, 'db-0')?.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress'], 60_000);
+    const first = await waitFor('db-0 EIP', async () => (await tryPodNow(n, 'db-0'))?.metadata.annotations?.['k8s.aliyun.com/allocated-eipAddress'], 60_000);
     const uid = getPod(n, 'db-0').metadata.uid;
     const pe = YAML.parse(kc(n, ['get', 'podeips', 'db-0', '-o', 'yaml']));
     assert.deepEqual(pe.spec.allocationType, { type: 'Auto', releaseStrategy: 'Never' });
     kc(n, ['delete', 'pod', 'db-0', '--wait=false']);
-    const again = await waitFor('db-0 recreated with its EIP', () => {
-      const p = tryPod(n, 'db-0');
+    const again = await waitFor('db-0 recreated with its EIP', async () => {
+      const p = (await tryPodNow(n, 'db-0'));
       return p && p.metadata.uid !== uid && gate(p)?.status === 'True' && p;
     }, 60_000);
     assert.equal(again.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'], first);
     assert.equal(eips(n).find((e) => e.address === first).id, pe.spec.allocationID);
     kc(n, ['delete', 'sts', 'db']);
-    await waitFor('db-0 gone', () => !tryPod(n, 'db-0'), 60_000);
+    await waitFor('db-0 gone', async () => !(await tryPodNow(n, 'db-0')), 60_000);
     await waitFor('EIP unbound but kept', async () => (await cloudList(n, '/eips')).find((e) => e.id === pe.spec.allocationID)?.status === 'UNBIND', 30_000);
   });
 

@@ -7,7 +7,7 @@
 // freed M bytes"; a malformed threshold is refused.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 const GiB = 2 ** 30;
 const EKS = 'eks.tke.cloud.tencent.com';
@@ -23,11 +23,15 @@ const podJson = (name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-o', 'j
 const podsOf = (app: string) => JSON.parse(kc(n, ['get', 'pods', '-l', `app=${app}`, '-o', 'json'])).items as any[];
 const eventsOf = (pod: string) =>
   JSON.parse(kc(n, ['get', 'events', '--field-selector', `involvedObject.name=${pod}`, '-o', 'json'])).items as any[];
+// The same reads for polling, straight from the API (a kubectl per look costs ~50 ms of CPU).
+const podNow = (name: string) => getObject(n, `/api/v1/namespaces/default/pods/${name}`);
+const podsNow = async (app: string): Promise<any[]> => (await getObject(n, `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(`app=${app}`)}`)).items;
+const eventsNow = async (name: string): Promise<any[]> => (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items;
 const waitEvent = (pod: string, reason: string, timeoutMs = 60_000) =>
-  waitFor(`${reason} on ${pod}`, () => eventsOf(pod).find((e) => e.reason === reason), timeoutMs);
+  waitFor(`${reason} on ${pod}`, async () => (await eventsNow(pod)).find((e) => e.reason === reason), timeoutMs);
 
-const livePod = (app: string) => waitFor(`${app} pod`, () => {
-  const live = podsOf(app).filter((p) => !p.metadata.deletionTimestamp);
+const livePod = (app: string) => waitFor(`${app} pod`, async () => {
+  const live = (await podsNow(app)).filter((p) => !p.metadata.deletionTimestamp);
   return live.length === 1 && live[0].metadata.name as string;
 }, 60_000);
 
@@ -45,7 +49,7 @@ const deploy = (name: string, annotations: Record<string, string>, containers: [
 
 const scaleTo0 = async (app: string) => {
   kc(n, ['scale', `deploy/${app}`, '--replicas=0']);
-  await waitFor(`${app} pods gone`, () => podsOf(app).length === 0, 60_000);
+  await waitFor(`${app} pods gone`, async () => (await podsNow(app)).length === 0, 60_000);
 };
 
 describe('system disk', () => {
@@ -60,14 +64,14 @@ describe('system disk', () => {
       },
       spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
     }));
-    const uid = await waitFor('filler Running', () => { const p = podJson('filler'); return p.status?.phase === 'Running' && p.metadata.uid; });
+    const uid = await waitFor('filler Running', async () => { const p = (await podNow('filler')); return p.status?.phase === 'Running' && p.metadata.uid; });
     const gcFailed = await waitEvent('filler', 'ImageGCFailed');
     assert.match(gcFailed.message, /^failed to garbage collect required amount of images\. Wanted to free \d+ bytes, but freed 0 bytes$/);
     assert.equal(gcFailed.type, 'Warning');
     const met = await waitEvent('filler', 'EvictionThresholdMet');
     assert.match(met.message, /^system disk usage [\d.]+% is above pod-eviction-threshold 85%: restarting the pod$/);
-    const st = await waitFor('restartCount 1', () => {
-      const s = podJson('filler').status?.containerStatuses?.[0];
+    const st = await waitFor('restartCount 1', async () => {
+      const s = (await podNow('filler')).status?.containerStatuses?.[0];
       return s?.restartCount >= 1 && s;
     });
     assert.equal(podJson('filler').metadata.uid, uid, 'restarted in place, not rebuilt');
@@ -100,19 +104,19 @@ describe('system disk', () => {
     const sim = { 'nodeless.dev/simulate': 'image-size=12Gi pull=500ms' };
     kc(n, ['apply', '-f', '-'], deploy('big', sim, [['app', 'registry.example.com/big:v1']]));
     const first = await livePod('big');
-    await waitFor('big v1 Running', () => podJson(first).status?.phase === 'Running');
+    await waitFor('big v1 Running', async () => (await podNow(first)).status?.phase === 'Running');
     await scaleTo0('big'); // its disk, 12 GiB of big:v1 on it, is reused by the next pod
     kc(n, ['set', 'image', 'deploy/big', 'app=registry.example.com/big:v2']);
     kc(n, ['scale', 'deploy/big', '--replicas=1']);
     const pod = await livePod('big');
-    const failed = await waitFor('no space', () => eventsOf(pod).find((e) => e.reason === 'Failed' && /no space left on device: unknown$/.test(e.message)), 30_000);
+    const failed = await waitFor('no space', async () => (await eventsNow(pod)).find((e) => e.reason === 'Failed' && /no space left on device: unknown$/.test(e.message)), 30_000);
     assert.equal(failed.message, 'Failed to pull image "registry.example.com/big:v2": failed to pull and unpack image "registry.example.com/big:v2": no space left on device: unknown');
     assert.equal(failed.type, 'Warning');
     const waiting = podJson(pod).status.containerStatuses[0].state.waiting;
     assert.equal(waiting?.reason, 'ImagePullBackOff', JSON.stringify(waiting));
     assert.match(waiting.message, /no space left on device: unknown/);
     // The failed pull freed the old unused image; the retry after the back-off fits.
-    await waitFor('big v2 Running', () => podJson(pod).status?.phase === 'Running', 60_000);
+    await waitFor('big v2 Running', async () => (await podNow(pod)).status?.phase === 'Running', 60_000);
     const evs = eventsOf(pod);
     assert.ok(evs.some((e) => e.reason === 'Pulled' && /^Successfully pulled image "registry\.example\.com\/big:v2"/.test(e.message)), JSON.stringify(evs.map((e) => e.message)));
     assert.equal(podJson(pod).status.containerStatuses[0].restartCount, 0);
@@ -123,7 +127,7 @@ describe('system disk', () => {
     const sim = { 'nodeless.dev/simulate': 'container=side:image-size=15Gi pull=200ms; container=app:image-size=1Gi pull=200ms' };
     kc(n, ['apply', '-f', '-'], deploy('fds', sim, [['side', 'registry.example.com/side:v1'], ['app', 'registry.example.com/app:v1']]));
     const first = await livePod('fds');
-    await waitFor('fds Running', () => podJson(first).status?.phase === 'Running');
+    await waitFor('fds Running', async () => (await podNow(first)).status?.phase === 'Running');
     await scaleTo0('fds');
     const sim2 = { 'nodeless.dev/simulate': 'container=side:image-size=15Gi pull=200ms; container=app:image-size=6Gi pull=200ms' };
     kc(n, ['apply', '-f', '-'], deploy('fds', sim2, [['side', 'registry.example.com/side:v1'], ['app', 'registry.example.com/app:v2']]));
@@ -140,7 +144,7 @@ describe('system disk', () => {
     try {
       kc(n, ['run', 'filler-cm', '--image=nginx:1.25', '--annotations=nodeless.dev/simulate=write=18Gi write-after=1s']);
       await waitEvent('filler-cm', 'EvictionThresholdMet');
-      await waitFor('restartCount 1', () => podJson('filler-cm').status?.containerStatuses?.[0]?.restartCount >= 1);
+      await waitFor('restartCount 1', async () => (await podNow('filler-cm')).status?.containerStatuses?.[0]?.restartCount >= 1);
     } finally {
       kc(n, ['delete', 'configmap', 'eks-config', '-n', 'kube-system']);
       kc(n, ['delete', 'pod', 'filler-cm', '--wait=false']);
@@ -166,11 +170,11 @@ describe('system disk', () => {
         volumes: [{ name: 'state', emptyDir: {} }],
       },
     }));
-    const uid = await waitFor('proc-filler Running', () => { const p = podJson('proc-filler'); return p.status?.phase === 'Running' && p.metadata.uid; });
+    const uid = await waitFor('proc-filler Running', async () => { const p = (await podNow('proc-filler')); return p.status?.phase === 'Running' && p.metadata.uid; });
     const met = await waitEvent('proc-filler', 'EvictionThresholdMet');
     assert.match(met.message, /above pod-eviction-threshold 80%/);
-    await waitFor('restarted and running', () => {
-      const s = podJson('proc-filler').status?.containerStatuses?.[0];
+    await waitFor('restarted and running', async () => {
+      const s = (await podNow('proc-filler')).status?.containerStatuses?.[0];
       return s?.restartCount === 1 && s.state?.running;
     }, 30_000);
     assert.equal(podJson('proc-filler').metadata.uid, uid);
