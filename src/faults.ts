@@ -13,6 +13,7 @@ import { FaultController, type FaultEffect, type FaultEffects } from './controll
 import { faultAdmission, podTarget } from './controllers/faults/admission.js';
 import { apiServerErrors, cloudEffects, storeSlow } from './controllers/faults/effects.js';
 import type { NodeFaults } from './runtime/faults.js';
+import client from 'prom-client';
 
 /** node-notready, zone-outage, image-pull, disk-full: rules of the node agents' injection point. */
 function nodeEffects(nodes: NodeFaults): FaultEffects {
@@ -41,5 +42,16 @@ export function startFaults(c: Cluster, cloud: Cloud, nodes: NodeFaults, opts: {
     'apiserver-errors': apiServerErrors(c.apiFaults), 'store-slow': storeSlow(c.storeFaults), ...cloudEffects(cloud, c.name), ...nodeEffects(nodes),
   }, { informers: opts.informers, clock: opts.clock });
   void controller.start();
+  // Which faults are in effect, on the cluster's /metrics: a dashboard (or a scenario) tells a rehearsal from an incident.
+  if (c.metrics) {
+    new client.Gauge({
+      name: 'nodeless_faults_active', registers: [c.metrics.registry], labelNames: ['fault', 'kind', 'target'],
+      help: 'Injected faults in effect in this cluster, by Fault name, kind and target (docs/faults.md).',
+      collect() {
+        this.reset();
+        for (const f of controller.active()) this.set({ fault: f.name, kind: f.kind, target: f.target }, 1);
+      },
+    });
+  }
   return { stop: () => controller.stop() };
 }

@@ -63,10 +63,12 @@ test('apiserver-errors: chosen verbs of a resource get 429 with Retry-After, the
   assert.equal(JSON.parse(res.body).reason, 'TooManyRequests');
   assert.equal((await raw(r(), 'GET', '/api/v1/namespaces/default/configmaps/nope')).status, 404, 'get is not a chosen verb');
   assert.match((await raw(r(), 'GET', '/metrics')).body, /apiserver_request_total\{[^}]*resource="configmaps"[^}]*code="429"/);
+  assert.match((await raw(r(), 'GET', '/metrics')).body, /nodeless_faults_active\{fault="api",kind="apiserver-errors",target="configmaps"\} 1/);
   assert.match((await h.nodeless(['fault', 'list'])).stdout, /api\s+apiserver-errors\s+configmaps\s+Active/);
   const cleared = await h.nodeless(['fault', 'clear', 'api']);
   assert.equal(cleared.code, 0, cleared.stderr);
   assert.equal((await raw(r(), 'GET', '/api/v1/namespaces/default/configmaps')).status, 200);
+  assert.doesNotMatch((await raw(r(), 'GET', '/metrics')).body, /nodeless_faults_active\{fault="api"/);
   const missing = await h.nodeless(['fault', 'clear', 'api']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /fault "api" not found; nothing cleared/);

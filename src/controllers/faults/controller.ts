@@ -52,6 +52,11 @@ export class FaultController extends Controller {
     this.events = new EventRecorder(client, { component: 'fault-controller' }, undefined, this.clock);
   }
 
+  /** The faults in effect now: name and kind (the nodeless_faults_active gauge). */
+  active(): { name: string; kind: FaultKind; target: string }[] {
+    return [...this.applied].map(([name, a]) => ({ name, kind: a.spec.kind, target: a.spec.target ?? '' }));
+  }
+
   async start(): Promise<void> {
     await this.faults.hasSynced();
     if (this.queue.shuttingDown) return;
