@@ -220,7 +220,8 @@ export async function startEklet(cloud: Cloud, cluster: string, client: Client, 
         // A super node's pods are VMs of their own; an EC2 instance is one host for all its pods.
         hostPerPod: !sn.instance,
         // Events of a super node's pods come from `eklet, <node>` (the FAQ's FreeDiskSpaceFailed), not from a kubelet.
-        eventComponent: EKLET_COMPONENT,
+        // An EC2 instance's events come from its kubelet, as on EKS.
+        eventComponent: sn.instance ? 'kubelet' : EKLET_COMPONENT,
         ...agentOpts,
       });
       agents.set(sn.id, agent);

@@ -194,6 +194,8 @@ export class CloudState {
   /** VPC → address → ENI id: who holds an address (security group peers, diagnostics). Nested, so no key string per ENI. */
   readonly eniByAddress = new Map<string, Map<string, string>>();
   readonly podsByCluster = new Map<string, number>();
+  /** Instance (or server) → the ids of the ENIs attached to it: the VPC CNI reads a node's ENIs on every pod. */
+  readonly enisByNode = new Map<string, Set<string>>();
 
   /** The ENI holding `ip` in `vpcId`, if any. */
   eniAt(vpcId: string, ip: string): string | undefined {
@@ -283,6 +285,11 @@ export class CloudState {
         for (const p of e.prefixes ?? []) forPrefix(p, (ip) => { if (entry) entry.bitmap.set(ip - entry.base); });
         for (const sg of e.securityGroupIds) this.instancesBySg.set(sg, (this.instancesBySg.get(sg) ?? 0) + 1);
         const a = e.attachedTo;
+        if (a.type === 'node') {
+          let ids = this.enisByNode.get(a.node);
+          if (!ids) this.enisByNode.set(a.node, (ids = new Set()));
+          ids.add(e.id);
+        }
         if (a.type === 'pod') {
           const key = podKey(a.cluster, a.namespace, a.pod);
           const ids = this.enisByPod.get(key);
@@ -304,6 +311,11 @@ export class CloudState {
         for (const p of e.prefixes ?? []) forPrefix(p, (ip) => { if (entry) entry.bitmap.clear(ip - entry.base); });
         for (const sg of e.securityGroupIds) decrement(this.instancesBySg, sg);
         const a = e.attachedTo;
+        if (a.type === 'node') {
+          const ids = this.enisByNode.get(a.node);
+          ids?.delete(e.id);
+          if (ids?.size === 0) this.enisByNode.delete(a.node);
+        }
         if (a.type === 'pod') {
           const key = podKey(a.cluster, a.namespace, a.pod);
           const ids = this.enisByPod.get(key);

@@ -72,6 +72,7 @@ spec:
     const s = await sub(warmSubnet);
     assert.equal(s.usedIpCount, 6, 'the primary address and 5 warm secondaries');
     assert.equal(s.usedIpCount, await held(warmSubnet));
+    assert.deepEqual(nodelessJson(n, ['aws', 'ipamd', warmNode]).pool, view.pool);
     const table = nodelessOk(n, ['aws', 'ipamd', warmNode]);
     assert.match(table, /Pool: 5 addresses, 0 assigned, 5 warm/);
     assert.match(table, /ENI eni-[0-9a-f]{17} device 0 \(primary\) subnet subnet-[0-9a-f]{17} 172\.31\.200\.\d+: 5 secondary addresses/);
@@ -132,7 +133,7 @@ spec:
     deployment('full', 12, 'tiny');
     await waitFor('10 Running', () => pods('app=full').filter((p) => p.status.phase === 'Running').length === 10, LONG);
     const ev = await waitFor('FailedCreatePodSandBox', () => events('default', 'FailedCreatePodSandBox')[0], LONG);
-    assert.equal(ev.source.component, 'eklet');
+    assert.equal(ev.source.component, 'kubelet');
     assert.match(ev.message, /^Failed to create pod sandbox: plugin type="aws-cni" name="aws-cni" failed \(add\): add cmd: failed to assign an IP address to container$/);
     const stuck = pods('app=full').filter((p) => p.status.phase !== 'Running');
     assert.equal(stuck.length, 2);

@@ -81,6 +81,11 @@ export class EniModel {
     }).map(clone);
   }
 
+  /** The ENIs attached to an instance (or server), through the index rather than a scan of every ENI. */
+  ofInstance(node: string): Eni[] {
+    return [...this.s.enisByNode.get(node) ?? []].map((id) => clone(this.s.enis.get(id)!));
+  }
+
   get(id: string): Eni {
     return clone(mustGet(this.s.enis, id));
   }

@@ -222,7 +222,7 @@ export class NodeGroupModel {
     if (!sn.instance) return;
     // Every ENI of the instance goes with it: its primary one, and those the VPC CNI attached
     // (created with DeleteOnTermination, docs/aws/vpc-cni.md), with their secondary addresses and prefixes.
-    for (const e of this.enis.list({ node: sn.instance.instanceId })) await this.enis.release(e.id);
+    for (const e of this.enis.ofInstance(sn.instance.instanceId)) await this.enis.release(e.id);
     if (this.s.enis.has(sn.instance.eniId)) await this.enis.release(sn.instance.eniId);
   }
 }

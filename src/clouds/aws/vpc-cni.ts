@@ -157,7 +157,7 @@ export class Ipamd {
   /** The instance's ENIs, primary first (device index order). */
   enis(): Eni[] {
     const primary = this.d.node.instance!.eniId;
-    return this.d.cloud.enis.list({ node: this.d.node.instance!.instanceId })
+    return this.d.cloud.enis.ofInstance(this.d.node.instance!.instanceId)
       .sort((a, b) => (a.id === primary ? -1 : b.id === primary ? 1 : (a.deviceIndex ?? 0) - (b.deviceIndex ?? 0)));
   }
 
