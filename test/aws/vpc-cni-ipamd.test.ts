@@ -146,11 +146,11 @@ describe('ipamd warm pools hold subnet addresses', () => {
 });
 
 describe('custom networking', () => {
-  const withConfig = async (cidr: string, podCidr: string, subnetOf: (real: string) => string) => {
+  const withConfig = async (cidr: string, podCidr: string, subnetOf: (real: string) => string, sgs?: string[]) => {
     const x = await setup(cidr, 'm5.large');
     x.ipamd.close();
     const podSubnet = await x.cloud.subnets.create({ vpcId: x.boot.vpc.id, zone: 'us-east-1a', cidr: podCidr, name: 'pod-net' });
-    const configs: Record<string, EniConfigSpec> = { 'us-east-1a': { subnet: subnetOf(podSubnet.id), securityGroups: [x.boot.securityGroup.id] } };
+    const configs: Record<string, EniConfigSpec> = { 'us-east-1a': { subnet: subnetOf(podSubnet.id), securityGroups: sgs ?? [x.boot.securityGroup.id] } };
     const ipamd = new Ipamd({
       cloud: x.cloud, cluster: 'default', node: x.node, type: INSTANCE_TYPES.get('m5.large')!,
       settings: () => ({ ...parseCniSettings(new Map()).settings, customNetworking: true, eniConfigLabelDef: 'topology.kubernetes.io/zone' }),
@@ -170,5 +170,12 @@ describe('custom networking', () => {
     await assert.rejects(x.ipamd.assign(pod()), new RegExp(FAILED_TO_ASSIGN));
     const log = (x.ipamd.describe() as { log: { msg: string }[] }).log.map((l) => l.msg).join('\n');
     assert.match(log, /InvalidSubnetID\.NotFound: The subnet ID 'subnet-0000000000000dead' does not exist/);
+  });
+
+  it('an ENIConfig naming a missing security group: the same, with EC2\'s InvalidSecurityGroupID.NotFound', async () => {
+    const x = await withConfig('172.31.109.0/24', '172.31.110.0/24', (id) => id, ['sg-0000000000000dead']);
+    await assert.rejects(x.ipamd.assign(pod()), new RegExp(FAILED_TO_ASSIGN));
+    const log = (x.ipamd.describe() as { log: { msg: string }[] }).log.map((l) => l.msg).join('\n');
+    assert.match(log, /InvalidSecurityGroupID\.NotFound: The security group 'sg-0000000000000dead' does not exist/);
   });
 });
