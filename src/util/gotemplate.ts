@@ -242,6 +242,20 @@ function printValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
+function* count(n: number): Generator<[number, number]> {
+  for (let i = 0; i < n; i++) yield [i, i];
+}
+
+/** A RangeError (the stack, a string's length) from a user's template, as a TemplateError saying so. */
+function bounded<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError) throw new TemplateError(`template too large or too deeply nested (${e.message})`);
+    throw e;
+  }
+}
+
 const BREAK = Symbol('break');
 const CONTINUE = Symbol('continue');
 
@@ -284,9 +298,18 @@ const BUILTINS: Record<string, Func> = {
 
 interface Scope { vars: Map<string, unknown>[] }
 
+// A template is the user's (a Stage's): bounds on what one execution may cost, so that a loop without
+// end, a `range 100000000`, a string doubled in a loop or a template calling itself fails with a
+// TemplateError instead of hanging the controller or exhausting the process's memory or stack.
+const MAX_STEPS = 1_000_000;
+const MAX_TEXT = 4_000_000;
+const MAX_DEPTH = 1000;
+const tooLarge = () => new TemplateError('template too large');
+
 class Exec {
   out = '';
   steps = 0;
+  depth = 0;
   constructor(private parsed: Parsed, private funcs: Record<string, Func>) {}
 
   private lookup(s: Scope, name: string): unknown {
@@ -326,6 +349,7 @@ class Exec {
         const args = rest.map((a) => this.expr(a, dot, s));
         if (!first) args.push(v);
         v = this.fn(head.name)(...args);
+        if (typeof v === 'string' && v.length > MAX_TEXT) throw tooLarge();
       } else {
         if (rest.length || !first) throw new TemplateError(`can't give argument to non-function ${head.t === 'field' ? `.${head.path.join('.')}` : 'value'}`);
         v = this.expr(head, dot, s);
@@ -339,7 +363,7 @@ class Exec {
   run(nodes: Node[], dot: unknown, s: Scope): typeof BREAK | typeof CONTINUE | undefined {
     for (const n of nodes) {
       // A template is the user's: a loop without end must not hang the controller.
-      if (++this.steps > 1_000_000 || this.out.length > 4_000_000) throw new TemplateError('template too large');
+      if (++this.steps > MAX_STEPS || this.out.length > MAX_TEXT) throw tooLarge();
       switch (n.t) {
         case 'text': this.out += n.s; break;
         case 'action': { const v = this.pipe(n.p, dot, s); if (!n.p.decl.length) this.out += printValue(v); break; }
@@ -355,10 +379,14 @@ class Exec {
           s.vars.push(new Map());
           const decl = n.p.decl;
           const v = this.pipe({ ...n.p, decl: [] }, dot, s);
-          const items: [unknown, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x])
-            : isMap(v) ? Object.keys(v).sort().map((k) => [k, v[k]]) : typeof v === 'number' ? Array.from({ length: Math.max(0, Math.min(Math.trunc(v), 100_000)) }, (_x, i) => [i, i]) : [];
-          if (!items.length) { const r = this.run(n.els, dot, s); s.vars.pop(); if (r) return r; break; }
+          // An integer counts (Go 1.22); it is not made into a list first, and a count past the step budget fails at once.
+          if (typeof v === 'number' && !Number.isInteger(v)) throw new TemplateError(`range can't iterate over ${v}`);
+          if (typeof v === 'number' && v > MAX_STEPS - this.steps) throw tooLarge();
+          const items: [unknown, unknown][] | Generator<[number, number]> = Array.isArray(v) ? v.map((x, i) => [i, x])
+            : isMap(v) ? Object.keys(v).sort().map((k) => [k, v[k]]) : typeof v === 'number' ? count(v) : [];
+          if (Array.isArray(items) ? !items.length : !(Number(v) > 0)) { const r = this.run(n.els, dot, s); s.vars.pop(); if (r) return r; break; }
           for (const [k, x] of items) {
+            if (++this.steps > MAX_STEPS) throw tooLarge();
             if (decl.length === 1) s.vars[s.vars.length - 1].set(decl[0], x);
             if (decl.length === 2) { s.vars[s.vars.length - 1].set(decl[0], k); s.vars[s.vars.length - 1].set(decl[1], x); }
             const r = this.run(n.body, x, s);
@@ -371,7 +399,9 @@ class Exec {
           const body = this.parsed.defines.get(n.name);
           if (!body) throw new TemplateError(`no such template "${n.name}"`);
           const v = n.p ? this.pipe(n.p, dot, s) : undefined;
+          if (++this.depth > MAX_DEPTH) throw new TemplateError(`exceeded maximum template depth (${MAX_DEPTH})`);
           this.run(body, v, { vars: [new Map([['$', v]])] });
+          this.depth--;
           break;
         }
         case 'break': return BREAK;
@@ -385,10 +415,10 @@ class Exec {
 /** A parsed template: parse once (errors say what is wrong), execute on each object. */
 export class GoTemplate {
   private parsed: Parsed;
-  constructor(src: string) { this.parsed = parse(src); }
+  constructor(src: string) { this.parsed = bounded(() => parse(src)); }
   execute(data: unknown, funcs: Record<string, Func> = {}): string {
     const x = new Exec(this.parsed, funcs);
-    x.run(this.parsed.nodes, data, { vars: [new Map([['$', data]])] });
+    bounded(() => x.run(this.parsed.nodes, data, { vars: [new Map([['$', data]])] }));
     return x.out;
   }
 }

@@ -2,7 +2,7 @@
 // subset, the jq paths, and a Stage's selector, delay and weight.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { GoTemplate } from '../../src/util/gotemplate.js';
+import { GoTemplate, TemplateError } from '../../src/util/gotemplate.js';
 import { JqQuery } from '../../src/util/jqpath.js';
 import YAML from 'yaml';
 import { compileStage, kwokQuote, kwokYaml, pickStage, stageDelay, stageMatches } from '../../src/api/stages.js';
@@ -41,6 +41,16 @@ describe('Go templates (kwok subset)', () => {
     assert.throws(() => new GoTemplate('{{ .a'), /unclosed action/);
     assert.throws(() => tpl('{{ Nope }}', {}), /function "Nope" not defined/);
     assert.throws(() => tpl('{{ $y }}', {}), /undefined variable "\$y"/);
+  });
+
+  it('a hostile template fails with a TemplateError, never exhausting memory or the stack', () => {
+    // Each of these used to allocate gigabytes, block for seconds, or overflow the stack.
+    assert.throws(() => tpl('{{ range 30000000 }}{{ end }}', {}), /template too large/);
+    assert.throws(() => tpl('{{ $x := "aaaaaaaaaaaaaaaa" }}{{ range 26 }}{{ $x = print $x $x }}{{ end }}{{ len $x }}', {}), /template too large/);
+    assert.throws(() => tpl('{{ define "a" }}{{ template "a" . }}{{ end }}{{ template "a" . }}', {}), /exceeded maximum template depth/);
+    assert.throws(() => new GoTemplate(`{{ ${'('.repeat(100_000)}1${')'.repeat(100_000)} }}`), TemplateError);
+    assert.throws(() => tpl('{{ range 1.5 }}x{{ end }}', {}), /range can't iterate over 1.5/);
+    assert.equal(tpl('{{ range 3 }}{{ . }}{{ end }}{{ range -1 }}x{{ else }}none{{ end }}', {}), '012none');
   });
 });
 
