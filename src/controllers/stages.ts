@@ -18,6 +18,7 @@ import { EventRecorder } from '../client/record/events.js';
 import { formatRFC3339 } from '../api/duration.js';
 import { compileStage, kwokQuote, kwokYaml, pickStage, stageDelay, stageMatches, STAGE_GROUP, STAGE_VERSION, type CompiledStage } from '../api/stages.js';
 import { fnv1a } from '../util/fnv.js';
+import { timerDelay } from '../util/timers.js';
 import { logger } from '../util/log.js';
 
 export const STAGES_REF: ResourceRef = { apiVersion: `${STAGE_GROUP}/${STAGE_VERSION}`, resource: 'stages' };
@@ -129,10 +130,19 @@ export class StageController {
     this.cancel(key);
     const s = pickStage(stages, o, this.opts.random);
     if (!s) return;
-    const delay = stageDelay(s, o, Date.now(), this.opts.random);
-    const timer = setTimeout(() => { this.pending.delete(key); this.fire(kind, key, s.name, o.metadata.uid!); }, delay);
-    timer.unref?.();
-    this.pending.set(key, { stage: s.name, uid: o.metadata.uid!, timer });
+    // A delay past setTimeout's maximum (a Stage's durationMilliseconds or durationFrom of 1e12) would
+    // fire at once: the timer fires at the maximum and waits again until the time has come (util/timers.ts).
+    const due = Date.now() + stageDelay(s, o, Date.now(), this.opts.random);
+    const arm = () => {
+      const timer = setTimeout(() => {
+        if (Date.now() < due) return arm();
+        this.pending.delete(key);
+        this.fire(kind, key, s.name, o.metadata.uid!);
+      }, timerDelay(due - Date.now()));
+      timer.unref?.();
+      this.pending.set(key, { stage: s.name, uid: o.metadata.uid!, timer });
+    };
+    arm();
   }
 
   /** One object's stages run one at a time. */

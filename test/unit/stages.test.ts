@@ -91,6 +91,12 @@ describe('Stage selector, delay, weight', () => {
     assert.equal(pickStage([a, b], pod, () => 0.1)?.name, 'a');
     assert.equal(pickStage([a, b], pod, () => 0.5)?.name, 'b');
   });
+  it('a patch root naming an object prototype is refused', () => {
+    for (const root of ['__proto__', 'constructor', 'prototype']) {
+      const r = compileStage({ metadata: { name: 's' }, spec: { resourceRef: { apiGroup: 'v1', kind: 'Pod' }, next: { patches: [{ type: 'merge', root, template: 'x: "1"' }] } } });
+      assert.deepEqual(r.errors.map((e) => e.field), ['spec.next.patches[0].root']);
+    }
+  });
 });
 
 describe('kwok\'s template functions', () => {
