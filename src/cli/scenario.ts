@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import YAML, { isMap, isScalar, isSeq, LineCounter, type Node as YamlNode, type Pair } from 'yaml';
 import { parseGoDuration } from '../api/duration.js';
+import { timerDelay } from '../util/timers.js';
 import { evaluateJSONPath, parseJSONPath } from '../api/printers/jsonpath.js';
 import { diagnose } from '../clouds/doctor.js';
 import { CloudCliError, leaf } from './common.js';
@@ -42,7 +43,7 @@ const STEP_KEYS = ['apply', 'delete', 'nodeless', 'fault', 'wait', 'expect'];
 
 // ---- parsing, with lines ----
 
-interface Ctx { file: string; dir: string; lc: LineCounter }
+interface Ctx { file: string; dir: string; lc: LineCounter; doc: YAML.Document }
 
 function lineOf(c: Ctx, n: YamlNode | Pair | null | undefined): number {
   const range = (n as any)?.range ?? (n as any)?.key?.range;
@@ -72,6 +73,13 @@ function duration(c: Ctx, n: YamlNode, v: string): number {
   const ms = parseGoDuration(v);
   if (ms === undefined || ms < 0) fail(c, n, `"${v}" is not a duration such as 30s, 5m or 1h`);
   return ms!;
+}
+/**
+ * A node's value with its aliases resolved against the file's anchors (a node's own toJSON leaves an
+ * alias as {source: NAME}), within the yaml library's alias budget: a "billion laughs" file is refused.
+ */
+function js(c: Ctx, n: YamlNode): unknown {
+  try { return n.toJS(c.doc); } catch (e) { return fail(c, n, (e as Error).message); }
 }
 /** A regular expression's source, checked now (it is compiled once the step's ${VARS} are substituted). */
 function regex(c: Ctx, n: YamlNode, v: string | undefined): string | undefined {
@@ -143,7 +151,7 @@ function parseStep(c: Ctx, n: YamlNode): Step {
         const f = str(c, v, 'file', true);
         try { text = fs.readFileSync(path.resolve(c.dir, f), 'utf8'); } catch (e) { return fail(c, v, `apply: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
         label = f;
-      } else if (isMap(v)) { text = YAML.stringify(v.toJSON()); label = 'inline'; } else return fail(c, v, 'apply takes manifests (a YAML string or map) or {file: PATH}');
+      } else if (isMap(v)) { text = YAML.stringify(js(c, v)); label = 'inline'; } else return fail(c, v, 'apply takes manifests (a YAML string or map) or {file: PATH}');
       let docs: any[];
       try { docs = YAML.parseAllDocuments(text).map((d) => { if (d.errors.length) throw d.errors[0]; return d.toJSON(); }).filter((d) => d); } catch (e) { return fail(c, v, `apply: the manifests are not YAML: ${(e as Error).message}`); }
       for (const d of docs) if (!d?.apiVersion || !d?.kind || !d?.metadata?.name) fail(c, v, `apply: every manifest needs apiVersion, kind and metadata.name (${label})`);
@@ -159,7 +167,7 @@ function parseStep(c: Ctx, n: YamlNode): Step {
       if (!isSeq(v) || !v.items.every((x) => isScalar(x))) fail(c, v, 'nodeless takes the command\'s arguments as a list, e.g. [cloud, subnet, list]');
       const args = (v as any).items.map((x: any) => String(x.value));
       const s = get(n, 'save');
-      const save = s === undefined ? undefined : isScalar(s) ? String(s.value) : isMap(s) ? s.toJSON() as Record<string, string> : fail(c, s, 'save is a NAME, or {NAME: JSONPATH} over the JSON output');
+      const save = s === undefined ? undefined : isScalar(s) ? String(s.value) : isMap(s) ? js(c, s) as Record<string, string> : fail(c, s, 'save is a NAME, or {NAME: JSONPATH} over the JSON output');
       const mf = get(n, 'mayFail');
       return { t: 'nodeless', line, args, save, mayFail: isScalar(mf) && mf.value === true, text: `nodeless ${args.join(' ')}` };
     }
@@ -179,7 +187,7 @@ function parseStep(c: Ctx, n: YamlNode): Step {
       const f = str(c, v, 'for');
       if (f !== undefined) { duration(c, get(v, 'for')!, f); spec.for = f; }
       const params = get(v, 'parameters');
-      if (params !== undefined) spec.parameters = isMap(params) ? params.toJSON() : fail(c, params, 'parameters is a map of strings');
+      if (params !== undefined) spec.parameters = isMap(params) ? js(c, params) : fail(c, params, 'parameters is a map of strings');
       const name = str(c, v, 'name') ?? `scenario-${kind}-${line}`;
       return { t: 'fault-inject', line, name, spec, text: `fault inject ${kind}${target ? ` --target ${target}` : ''}${f ? ` --for ${f}` : ''} (${name})` };
     }
@@ -205,7 +213,7 @@ export function parseScenario(text: string, file: string): Scenario {
     const e = doc.errors[0];
     throw new ScenarioError(`${file}:${e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
   }
-  const c: Ctx = { file, dir: path.dirname(path.resolve(file)), lc };
+  const c: Ctx = { file, dir: path.dirname(path.resolve(file)), lc, doc };
   const root = doc.contents as YamlNode | null;
   if (!isMap(root)) fail(c, root, 'a scenario is a map with name and steps');
   only(c, root!, ['name', 'description', 'source', 'steps'], 'scenario');
@@ -277,7 +285,11 @@ class Kube {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A wait of any length: setTimeout fires at once, with a warning, past its maximum (util/timers.ts). */
+const sleep = async (ms: number): Promise<void> => {
+  const until = Date.now() + ms;
+  do await new Promise((r) => setTimeout(r, timerDelay(until - Date.now()))); while (Date.now() < until);
+};
 const problem = (res: { status: number; body: any; text: string }) => `${res.body?.message ?? (res.text.trim() || `HTTP ${res.status}`)}`;
 
 export interface RunOptions { home: string; cluster: string; failFast?: boolean; pollMs?: number; onStep?: (r: StepResult) => void }

@@ -27,6 +27,13 @@ describe('scenario files with errors name their line', () => {
     assert.equal(err('steps: []\n'), 'f.yaml:1: steps must be a non-empty list');
     assert.equal(err('name: x\nsteps:\n  - expect:\n      doctor: {check: quota}\n      within: 10s\n      jsonpath: {object: a/b, path: "{.x}", equals: "1"}\n'), 'f.yaml:4: an expectation needs exactly one of condition, event, doctor, jsonpath');
   });
+  it('aliases in inline manifests and fault parameters resolve; a billion-laughs file is refused', () => {
+    const cm = (data: string) => `steps:\n  - apply:\n      apiVersion: v1\n      kind: ConfigMap\n      metadata: {name: x}\n      data:\n${data}`;
+    const s = parseScenario(cm('        a: &v one\n        b: *v\n'), 'f.yaml');
+    assert.deepEqual((s.steps[0] as any).docs[0].data, { a: 'one', b: 'one' });
+    const laughs = ['a: &a [x,x,x,x,x,x,x,x,x,x]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefg'[i]}`).join(',')}]`)].map((l) => `        ${l}\n`).join('');
+    assert.match(err(cm(laughs)), /^f\.yaml:\d+: Excessive alias count/);
+  });
 });
 
 describe('nodeless scenario run', () => {
