@@ -109,8 +109,10 @@ describe('EKS Fargate profiles', () => {
     assert.equal(node.status.capacity.pods, '1');
     // The pod is the micro-VM: its address is its node's.
     assert.equal(running.status.podIP, node.status.addresses.find((a: any) => a.type === 'InternalIP').address);
-    const events = kc(n, ['get', 'events', '-n', 'fg', '--field-selector', 'involvedObject.name=web,reason=Scheduled', '-o', 'json']);
-    assert.match(events, new RegExp(`Successfully assigned fg/web to ${running.spec.nodeName.replaceAll('.', '\\.')}`));
+    // Events are written after the fact: waited for, not assumed.
+    const scheduled = await waitFor('the Scheduled event', () => JSON.parse(kc(n, ['get', 'events', '-n', 'fg', '--field-selector', 'involvedObject.name=web,reason=Scheduled', '-o', 'json'])).items[0], 60_000, 200);
+    assert.equal(scheduled.message, `Successfully assigned fg/web to ${running.spec.nodeName}`);
+    assert.equal(scheduled.source?.component ?? scheduled.reportingComponent, 'fargate-scheduler');
     const [profile] = nodelessJson(n, ['fargate', 'list']);
     assert.deepEqual(profile.pods.map((p: any) => [p.pod, p.node, p.vcpu, p.memoryGB]), [['web', running.spec.nodeName, 0.5, 2]]);
   });
