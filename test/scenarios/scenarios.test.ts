@@ -86,6 +86,10 @@ steps:
     assert.equal(res.code, 1);
     assert.match(res.stdout, /^FAIL {2}line 2 {4}delete cm\/none .*\n {6}configmaps "none" not found$/m);
     assert.match(res.stdout, /1 step\(s\) not run/);
+    // A Fault the server refuses: its 422 is the step's failure.
+    const fault = nodeless(n, ['scenario', 'run', write('fault.yaml', 'steps:\n  - fault: {inject: volcano}\n')]);
+    assert.equal(fault.code, 1);
+    assert.match(fault.stdout, /^FAIL {2}line 2 {4}fault inject volcano .*\n {6}.*spec\.kind: Unsupported value: "volcano"/m);
     const bad = nodeless(n, ['scenario', 'run', write('bad.yaml', 'steps:\n  - wait: 1s\n  - expect: {doctor: {}}\n')]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^InvalidScenario: .*bad\.yaml:3: check is required$/m);
