@@ -26,6 +26,7 @@ import { ADMIN_USER, type UserInfo } from './auth/user.js';
 import { DecisionCache, forbiddenError, PrivilegedGroupAuthorizer, UnionAuthorizer, type AuthorizationAttributes, type AuthorizationResult, type Authorizer } from './auth/authorizer.js';
 import { RbacAuthorizer, type RbacObjects } from './auth/rbac.js';
 import { NodeAuthorizer } from './auth/node.js';
+import { NodePods } from './auth/nodepods.js';
 import type { TokenAuthenticator } from './auth/authenticator.js';
 import type { TokenIssuer } from './auth/serviceaccount.js';
 import type { Finish, ResourceMetricsSource, ResourceStrategy, StrategyOptions, WriteContext } from './strategies/index.js';
@@ -156,7 +157,7 @@ export class Registry {
    */
   readonly authorizer: Authorizer = new UnionAuthorizer([
     new PrivilegedGroupAuthorizer(),
-    new NodeAuthorizer((node, ns) => this.podsOnNode(node, ns)),
+    new NodeAuthorizer((node, ns) => this.nodePods.on(node, ns)),
     this.rbac,
   ]);
   /** The authorizer's decisions per user, forgotten when an RBAC object changes. */
@@ -214,11 +215,13 @@ export class Registry {
     return { roles, clusterRoles, roleBindings, clusterRoleBindings };
   }
 
-  /** The pods bound to a node in a namespace: what the Node authorizer lets its kubelet read. */
-  private async podsOnNode(node: string, namespace: string): Promise<KubeObject[]> {
+  /** The pods bound to each node and what they refer to: what the Node authorizer lets a kubelet read (started when first asked). */
+  private get nodePods(): NodePods {
     const pods = this.catalog.lookup('', 'v1', 'pods')!;
-    return (await this.list(pods, namespace || undefined)).items.filter((p) => p.spec?.nodeName === node);
+    this.nodePodIndex ??= new NodePods(this.store, this.prefix(pods), () => this.list(pods, undefined));
+    return this.nodePodIndex;
   }
+  private nodePodIndex: NodePods | undefined;
 
   /** The strategy of a type: what is particular about it. */
   strategy(rt: ResourceType): ResourceStrategy {

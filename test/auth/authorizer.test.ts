@@ -8,7 +8,7 @@ import { requestInfo } from '../../src/apiserver/auth/requestinfo.js';
 import { RbacAuthorizer, escalationMessage, uncovered, type RbacObjects } from '../../src/apiserver/auth/rbac.js';
 import { impersonate } from '../../src/apiserver/auth/impersonation.js';
 import { DecisionCache, UnionAuthorizer, PrivilegedGroupAuthorizer } from '../../src/apiserver/auth/authorizer.js';
-import { NodeAuthorizer, nodeUser } from '../../src/apiserver/auth/node.js';
+import { NodeAuthorizer, nodeUser, podRefs } from '../../src/apiserver/auth/node.js';
 import { StatusError } from '../../src/apiserver/status.js';
 
 describe('RequestInfo', () => {
@@ -105,7 +105,7 @@ describe('RBAC decisions', () => {
 
 describe('the Node authorizer', () => {
   const pod = { metadata: { name: 'p', namespace: 'ns' }, spec: { nodeName: 'n1', volumes: [{ name: 'v', secret: { secretName: 's1' } }], containers: [{ envFrom: [{ configMapRef: { name: 'c1' } }] }] } } as any;
-  const node = new NodeAuthorizer(async (n, ns) => (n === 'n1' && ns === 'ns' ? [pod] : []));
+  const node = new NodeAuthorizer(async (n, ns) => (n === 'n1' && ns === 'ns' ? [podRefs(pod)] : []));
   const a = (verb: string, resource: string, name: string, extra: object = {}) => ({ user: nodeUser('n1'), verb, resourceRequest: true, apiGroup: '', resource, namespace: 'ns', name, ...extra });
 
   it('lets a kubelet read what its pods use, and nothing else', async () => {

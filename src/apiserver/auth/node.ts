@@ -3,9 +3,10 @@
 // `system:nodes`) may read the Secrets, ConfigMaps, PersistentVolumeClaims and
 // ServiceAccount tokens of the pods bound to its node, its own Lease and
 // CSINode, and what the `system:node` role allows for everything else. kube keeps
-// a graph of pods, nodes and what pods reference; here the pods bound to the node
-// are read when a kubelet asks for one of those objects (a volume mount, not the
-// hot path), and those answers are not cached. docs/auth.md.
+// a graph of pods, nodes and what pods reference; here an index of the pods bound
+// to each node and what each refers to (./nodepods.ts, kept from the store's change
+// feed), asked when a kubelet reads one of those objects (every pod start mounts its
+// token and kube-root-ca.crt); those answers are not cached. docs/auth.md.
 import type { KubeObject } from '../../api/types.js';
 import type { AuthorizationAttributes, AuthorizationResult, Authorizer, Rules } from './authorizer.js';
 import { NODE_RULES } from './bootstrappolicy.js';
@@ -25,6 +26,13 @@ export function nodeIdentity(u: UserInfo): string | undefined {
 export const nodeUser = (node: string): UserInfo => ({ username: `${NODE_USER_PREFIX}${node}`, groups: [NODES_GROUP, 'system:authenticated'] });
 
 type Kind = 'secret' | 'configmap' | 'pvc' | 'serviceaccount';
+
+/** What a pod refers to, by kind: the edges from the pod in kube's graph. */
+export type PodRefs = Record<Kind, Set<string>>;
+
+export const podRefs = (pod: KubeObject): PodRefs => ({
+  secret: references(pod, 'secret'), configmap: references(pod, 'configmap'), pvc: references(pod, 'pvc'), serviceaccount: references(pod, 'serviceaccount'),
+});
 
 /** The objects of a kind a pod refers to (the graph populator's edges). */
 function references(pod: KubeObject, kind: Kind): Set<string> {
@@ -70,8 +78,8 @@ function ownObject(node: string, a: AuthorizationAttributes, what: string, plura
 }
 
 export class NodeAuthorizer implements Authorizer {
-  /** `podsOn(node, namespace)`: the pods bound to the node in the namespace. */
-  constructor(private readonly podsOn: (node: string, namespace: string) => Promise<KubeObject[]>) {}
+  /** `podsOn(node, namespace)`: what each pod bound to the node in the namespace refers to. */
+  constructor(private readonly podsOn: (node: string, namespace: string) => Promise<Iterable<PodRefs>>) {}
 
   async authorize(a: AuthorizationAttributes): Promise<AuthorizationResult> {
     const node = nodeIdentity(a.user);
@@ -107,8 +115,7 @@ export class NodeAuthorizer implements Authorizer {
   /** hasPathFrom: some pod bound to the node refers to the object. */
   private async related(node: string, kind: Kind, a: AuthorizationAttributes): Promise<AuthorizationResult> {
     if (!a.name) return { decision: 'NoOpinion', reason: 'No Object name found' };
-    const pods = await this.podsOn(node, a.namespace ?? '');
-    if (pods.some((p) => references(p, kind).has(a.name!))) return { decision: 'Allow', reason: '', volatile: true };
+    for (const refs of await this.podsOn(node, a.namespace ?? '')) if (refs[kind].has(a.name)) return { decision: 'Allow', reason: '', volatile: true };
     return { decision: 'NoOpinion', reason: `no relationship found between node '${node}' and this object`, volatile: true };
   }
 
