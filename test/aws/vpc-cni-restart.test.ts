@@ -4,7 +4,7 @@
 // two ENIs or two pods, every pod on an address of its own node's ENIs, ipamd's books matching the pods.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloudList, kc, nodelessOk, raw, startCli, tempHome, waitFor, type Running } from '../helpers/nodeless.js';
+import { cloudList, getObject, kc, nodelessOk, raw, startCli, tempHome, waitFor, type Running } from '../helpers/nodeless.js';
 
 const LONG = 240_000;
 const REPLICAS = 120;
@@ -38,9 +38,9 @@ spec:
       nodeSelector: {eks.amazonaws.com/nodegroup: fill}
       containers: [{name: app, image: "nginx:1.25"}]
 `);
-    const running = () => (JSON.parse(kc(r, ['get', 'pods', '-l', 'app=fill', '-o', 'json'])).items as any[]).filter((p) => p.status.phase === 'Running').length;
+    const fill = async (x: Running) => (await getObject(x, '/api/v1/namespaces/default/pods?labelSelector=app%3Dfill')).items as any[];
     // Killed while pods are still being given addresses.
-    await waitFor('some pods Running', () => running() >= 20, LONG);
+    await waitFor('some pods Running', async () => (await fill(r)).filter((p) => p.status.phase === 'Running').length >= 20, LONG);
     await n.stop('SIGKILL');
     n = await startCli(home, ['--cloud', 'aws']);
     const s = n;
@@ -53,7 +53,7 @@ spec:
     };
     const views = new Map<string, any>();
     const pods = await waitFor('the pods settled on their nodes\' pools', async () => {
-      const l = JSON.parse(kc(s, ['get', 'pods', '-l', 'app=fill', '-o', 'json'])).items as any[];
+      const l = await fill(s);
       if (l.length !== REPLICAS || l.some((p) => !p.spec.nodeName)) return undefined;
       views.clear();
       for (const node of new Set(l.map((p) => p.spec.nodeName as string))) {
@@ -66,6 +66,9 @@ spec:
       return l.filter((p) => p.status.phase === 'Running');
     }, LONG);
     assert.ok(pods.length >= REPLICAS - 20, `${pods.length} Running`);
+    // What kubectl shows agrees: the same Running pods on the same addresses.
+    const shown = (JSON.parse(kc(s, ['get', 'pods', '-l', 'app=fill', '-o', 'json'])).items as any[]).filter((p) => p.status.phase === 'Running');
+    assert.deepEqual(shown.map((p) => p.status.podIP).sort(), pods.map((p) => p.status.podIP).sort());
     // No address twice: among pods, and among the ENIs of the subnet.
     const ips = pods.map((p) => p.status.podIP as string);
     assert.equal(new Set(ips).size, pods.length, 'every pod has an address of its own');

@@ -4,7 +4,7 @@
 // delegation's max pods, custom networking with ENIConfig, and node group bootstrap options.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloudList, kc, nodeless, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { cloudList, getObject, kc, nodeless, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 const LONG = 180_000;
 
@@ -23,10 +23,14 @@ describe('the VPC CNI (aws-node) on EKS node groups', () => {
   after(async () => { await n?.stop(); });
 
   const subnet = (cidr: string, zone: string) => JSON.parse(nodelessOk(n, ['cloud', 'subnet', 'create', '--vpc', vpc, '--zone', zone, '--cidr', cidr, '-o', 'json'])).id as string;
-  const nodeOf = (group: string) => waitFor(`a Ready node of ${group}`, () => {
-    const l = JSON.parse(kc(n, ['get', 'nodes', '-l', `eks.amazonaws.com/nodegroup=${group}`, '-o', 'json'])).items;
-    return l.find((x: any) => x.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-  }, LONG);
+  // Polls read the API directly (getObject: no kubectl process per look); the Node itself is then read with kubectl.
+  const nodeOf = async (group: string) => {
+    const name = await waitFor(`a Ready node of ${group}`, async () => {
+      const l = (await getObject(n, `/api/v1/nodes?labelSelector=${encodeURIComponent(`eks.amazonaws.com/nodegroup=${group}`)}`)).items;
+      return l.find((x: any) => x.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))?.metadata.name as string | undefined;
+    }, LONG);
+    return JSON.parse(kc(n, ['get', 'node', name, '-o', 'json']));
+  };
   const ipamd = async (node: string) => {
     const r = await raw(n, 'GET', `/cloud/v1/ipamd/${node}`);
     return r.status === 200 ? JSON.parse(r.body) : undefined;
@@ -35,6 +39,7 @@ describe('the VPC CNI (aws-node) on EKS node groups', () => {
   /** What the subnet's ENIs hold: each primary, its secondaries, 16 per prefix. */
   const held = async (id: string) => (await cloudList(n, `/enis?subnetId=${id}`)).reduce((k, e) => k + 1 + (e.secondaryIps?.length ?? 0) + 16 * (e.prefixes?.length ?? 0), 0);
   const pods = (sel: string) => JSON.parse(kc(n, ['get', 'pods', '-l', sel, '-o', 'json'])).items as any[];
+  const podsNow = async (sel: string) => (await getObject(n, `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(sel)}`)).items as any[];
   const apply = (yaml: string) => kc(n, ['apply', '-f', '-'], yaml);
   const deployment = (name: string, replicas: number, group: string) => apply(`
 apiVersion: apps/v1
@@ -49,7 +54,7 @@ spec:
       nodeSelector: {eks.amazonaws.com/nodegroup: ${group}}
       containers: [{name: app, image: "nginx:1.25"}]
 `);
-  const events = (ns: string, reason: string) => JSON.parse(kc(n, ['get', 'events', '-n', ns, '--field-selector', `reason=${reason}`, '-o', 'json'])).items as any[];
+  const events = async (ns: string, reason: string) => (await getObject(n, `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(`reason=${reason}`)}`)).items as any[];
 
   let warmNode: string;
   let warmSubnet: string;
@@ -61,10 +66,11 @@ spec:
     warmNode = node.metadata.name;
     const ip = node.status.addresses.find((a: any) => a.type === 'InternalIP').address;
     assert.equal(node.status.allocatable.pods, '17');
-    const daemons = await waitFor('aws-node and kube-proxy Running', () => {
-      const l = JSON.parse(kc(n, ['get', 'pods', '-n', 'kube-system', '--field-selector', `spec.nodeName=${warmNode}`, '-o', 'json'])).items;
-      return l.length === 2 && l.every((p: any) => p.status.phase === 'Running') ? l : undefined;
+    await waitFor('aws-node and kube-proxy Running', async () => {
+      const l = (await getObject(n, `/api/v1/namespaces/kube-system/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${warmNode}`)}`)).items;
+      return l.length === 2 && l.every((p: any) => p.status.phase === 'Running');
     }, LONG);
+    const daemons = JSON.parse(kc(n, ['get', 'pods', '-n', 'kube-system', '--field-selector', `spec.nodeName=${warmNode}`, '-o', 'json'])).items;
     assert.deepEqual(daemons.map((p: any) => p.status.podIP), [ip, ip]);
     const view = await waitFor('the pool filled', async () => { const v = await ipamd(warmNode); return v?.pool.total === 5 ? v : undefined; }, LONG);
     assert.equal(view.enis.length, 1);
@@ -80,7 +86,8 @@ spec:
 
   it('gives pods secondary addresses of the node\'s ENIs; the first pod makes ipamd attach another ENI', async () => {
     deployment('web', 3, 'warm');
-    const running = await waitFor('3 pods Running', () => { const l = pods('app=web'); return l.length === 3 && l.every((p) => p.status.phase === 'Running') ? l : undefined; }, LONG);
+    await waitFor('3 pods Running', async () => { const l = await podsNow('app=web'); return l.length === 3 && l.every((p) => p.status.phase === 'Running'); }, LONG);
+    const running = pods('app=web');
     const view = await waitFor('a second ENI', async () => { const v = await ipamd(warmNode); return v?.enis.length === 2 && v.pool.total === 10 ? v : undefined; }, LONG);
     const assigned = new Map<string, string>(view.enis.flatMap((e: any) => e.assigned.map((a: any) => [a.ip, a.pod])));
     for (const p of running) {
@@ -103,7 +110,8 @@ spec:
 
   it('reports a malformed value on the aws-node pods and uses the default', async () => {
     kc(n, ['set', 'env', 'ds/aws-node', '-n', 'kube-system', 'WARM_IP_TARGET=abc']);
-    const ev = await waitFor('the InvalidEnvValue event', () => events('kube-system', 'InvalidEnvValue')[0], LONG);
+    await waitFor('the InvalidEnvValue event', async () => (await events('kube-system', 'InvalidEnvValue'))[0], LONG);
+    const ev = JSON.parse(kc(n, ['get', 'events', '-n', 'kube-system', '--field-selector', 'reason=InvalidEnvValue', '-o', 'json'])).items[0];
     assert.equal(ev.type, 'Warning');
     assert.equal(ev.involvedObject.kind, 'Pod');
     assert.match(ev.involvedObject.name, /^aws-node-/);
@@ -116,11 +124,11 @@ spec:
 
   it('stops at max pods with the scheduler\'s Too many pods: 17 = 3 ENIs × 5 + aws-node and kube-proxy', async () => {
     kc(n, ['scale', 'deployment', 'web', '--replicas=16']);
-    await waitFor('15 Running and 1 Pending', () => {
-      const l = pods('app=web');
+    await waitFor('15 Running and 1 Pending', async () => {
+      const l = await podsNow('app=web');
       return l.filter((p) => p.status.phase === 'Running').length === 15 && l.filter((p) => p.status.phase === 'Pending' && !p.spec.nodeName).length === 1;
     }, LONG);
-    const ev = await waitFor('FailedScheduling', () => events('default', 'FailedScheduling').find((e) => /Too many pods/.test(e.message)), LONG);
+    const ev = await waitFor('FailedScheduling', async () => (await events('default', 'FailedScheduling')).find((e) => /Too many pods/.test(e.message)), LONG);
     assert.match(ev.message, /0\/\d+ nodes are available: .*1 Too many pods/);
     assert.equal((await sub(warmSubnet)).usedIpCount, await held(warmSubnet));
     kc(n, ['delete', 'deployment', 'web']);
@@ -131,8 +139,9 @@ spec:
     nodelessOk(n, ['nodegroup', 'create', '--cluster', 'default', '--name', 'tiny', '--instance-type', 't3.medium', '--subnets', tiny, '--desired', '1']);
     const node = (await nodeOf('tiny')).metadata.name;
     deployment('full', 12, 'tiny');
-    await waitFor('10 Running', () => pods('app=full').filter((p) => p.status.phase === 'Running').length === 10, LONG);
-    const ev = await waitFor('FailedCreatePodSandBox', () => events('default', 'FailedCreatePodSandBox')[0], LONG);
+    await waitFor('10 Running', async () => (await podsNow('app=full')).filter((p) => p.status.phase === 'Running').length === 10, LONG);
+    await waitFor('FailedCreatePodSandBox', async () => (await events('default', 'FailedCreatePodSandBox'))[0], LONG);
+    const ev = JSON.parse(kc(n, ['get', 'events', '--field-selector', 'reason=FailedCreatePodSandBox', '-o', 'json'])).items[0];
     assert.equal(ev.source.component, 'kubelet');
     assert.match(ev.message, /^Failed to create pod sandbox: plugin type="aws-cni" name="aws-cni" failed \(add\): add cmd: failed to assign an IP address to container$/);
     const stuck = pods('app=full').filter((p) => p.status.phase !== 'Running');
@@ -168,7 +177,8 @@ spec:
     const node = await nodeOf('pd');
     assert.equal(node.status.allocatable.pods, '110');
     deployment('dense', 2, 'pd');
-    const running = await waitFor('2 Running', () => { const l = pods('app=dense'); return l.length === 2 && l.every((p) => p.status.phase === 'Running') ? l : undefined; }, LONG);
+    await waitFor('2 Running', async () => { const l = await podsNow('app=dense'); return l.length === 2 && l.every((p) => p.status.phase === 'Running'); }, LONG);
+    const running = pods('app=dense');
     const view = await ipamd(node.metadata.name);
     const prefix = view.enis[0].prefixes[0] as string;
     assert.match(prefix, /^172\.31\.\d+\.\d+\/28$/);
@@ -204,10 +214,11 @@ spec: {subnet: subnet-0000000000000dead, securityGroups: [${sg}]}
     const bad = await nodeOf('cnbad');
     deployment('inpods', 1, 'cn');
     deployment('nowhere', 1, 'cnbad');
-    const [p] = await waitFor('the pod Running', () => { const l = pods('app=inpods'); return l[0]?.status.phase === 'Running' ? l : undefined; }, LONG);
+    await waitFor('the pod Running', async () => (await podsNow('app=inpods'))[0]?.status.phase === 'Running', LONG);
+    const [p] = pods('app=inpods');
     assert.match(p.status.podIP, /^172\.31\.210\./);
     assert.match(p.status.hostIP, /^172\.31\.(1[6-9]|2\d|3[01])\./);
-    const ev = await waitFor('FailedCreatePodSandBox on the cnbad pod', () => events('default', 'FailedCreatePodSandBox').find((e) => e.involvedObject.name.startsWith('nowhere-')), LONG);
+    const ev = await waitFor('FailedCreatePodSandBox on the cnbad pod', async () => (await events('default', 'FailedCreatePodSandBox')).find((e) => e.involvedObject.name.startsWith('nowhere-')), LONG);
     assert.match(ev.message, /add cmd: failed to assign an IP address to container/);
     const [q] = pods('app=nowhere');
     assert.equal(q.status.phase, 'Pending');
