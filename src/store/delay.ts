@@ -14,16 +14,25 @@ export class DelayedStore {
   private readonly delays = new Map<string, number>();
 
   constructor(inner: Store) {
+    // Methods bound once: the store is on every request's path.
+    const methods = new Map<PropertyKey, unknown>();
     this.store = new Proxy(inner, {
       get: (target, prop) => {
         const value = Reflect.get(target, prop, target);
         if (typeof value !== 'function') return value;
-        if (typeof prop !== 'string' || !WRITES.has(prop)) return value.bind(target);
-        return async (...args: unknown[]) => {
-          const ms = this.delayMs;
-          if (ms > 0) await new Promise((r) => setTimeout(r, timerDelay(ms)).unref());
-          return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        };
+        let m = methods.get(prop);
+        if (m === undefined) {
+          m = typeof prop === 'string' && WRITES.has(prop)
+            ? (...args: unknown[]) => {
+              const write = () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+              const ms = this.delayMs;
+              // No fault: the write as it was, called now (no extra turn of the event loop).
+              return ms > 0 ? new Promise((r) => setTimeout(r, timerDelay(ms)).unref()).then(write) : write();
+            }
+            : value.bind(target);
+          methods.set(prop, m);
+        }
+        return m;
       },
     });
   }
