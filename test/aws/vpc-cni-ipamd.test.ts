@@ -178,4 +178,19 @@ describe('custom networking', () => {
     const log = (x.ipamd.describe() as { log: { msg: string }[] }).log.map((l) => l.msg).join('\n');
     assert.match(log, /InvalidSecurityGroupID\.NotFound: The security group 'sg-0000000000000dead' does not exist/);
   });
+
+  it('ENI_CONFIG_LABEL_DEF / ENI_CONFIG_ANNOTATION_DEF naming a prototype key read the node\'s own labels: the default ENIConfig', async () => {
+    const x = await setup('172.31.111.0/24', 'm5.large');
+    x.ipamd.close();
+    const podSubnet = await x.cloud.subnets.create({ vpcId: x.boot.vpc.id, zone: 'us-east-1a', cidr: '172.31.112.0/24', name: 'pod-net' });
+    const asked: unknown[] = [];
+    const ipamd = new Ipamd({
+      cloud: x.cloud, cluster: 'default', node: x.node, type: INSTANCE_TYPES.get('m5.large')!,
+      settings: () => ({ ...parseCniSettings(new Map()).settings, customNetworking: true, eniConfigLabelDef: 'constructor', eniConfigAnnotationDef: '__proto__' }),
+      nodeMeta: () => ({ labels: {}, annotations: {} }),
+      eniConfig: async (name) => { asked.push(name); return name === 'default' ? { subnet: podSubnet.id } : undefined; },
+    });
+    assert.match(await ipamd.assign(pod()), /^172\.31\.112\./);
+    assert.deepEqual([...new Set(asked)], ['default']);
+  });
 });

@@ -9,6 +9,7 @@ import { CloudError } from '../../cloud/errors.js';
 import { formatIp, parseCidr } from '../../cloud/ipv4.js';
 import type { InstanceType } from '../../cloud/models/instancetypes.js';
 import type { Eni, SuperNode } from '../../cloud/types.js';
+import { own } from '../../util/own.js';
 
 // ---- configuration: the aws-node container's environment ----
 
@@ -373,7 +374,8 @@ export class Ipamd {
     let securityGroupIds = primary?.securityGroupIds;
     if (s.customNetworking) {
       const meta = this.d.nodeMeta();
-      const name = meta.annotations[s.eniConfigAnnotationDef] || meta.labels[s.eniConfigLabelDef] || 'default';
+      // The keys come from aws-node's env (ENI_CONFIG_LABEL_DEF=constructor): the node's own labels only.
+      const name = String(own(meta.annotations, s.eniConfigAnnotationDef) || own(meta.labels, s.eniConfigLabelDef) || 'default');
       const cfg = await this.d.eniConfig(name);
       if (!cfg || !cfg.subnet) {
         this.log('error', `Failed to increase pool size due to not able to allocate ENI AllocENI: error while retrieving eniconfig: eniconfig: eniconfig is not available (ENIConfig ${name})`);
