@@ -78,7 +78,7 @@ export const FAULT_KINDS = {
     },
   },
   'disk-full': {
-    summary: "a pod's ephemeral disk is full: its writes fail with ENOSPC, the kubelet reports DiskPressure and evicts it",
+    summary: "a pod's system disk is full: its writes fail with ENOSPC, the disk's checks run on a full disk (ImageGCFailed, the pod-eviction-threshold restart)",
     target: { kind: 'pod', required: true, help: 'a pod as NAMESPACE/NAME (or NAME in default)' },
     params: {},
   },
