@@ -145,6 +145,24 @@ describe('ipamd warm pools hold subnet addresses', () => {
   });
 });
 
+describe('injected faults (docs/faults.md)', () => {
+  it('a subnet-exhaustion or throttled EC2 calls stop the pool from growing: pods past it get no address', async () => {
+    const x = await setup('172.31.111.0/24', 't3.medium');
+    x.cloud.faults.setExhaustedSubnets('f1', [x.subnet.id]);
+    for (let i = 0; i < 5; i++) await x.ipamd.assign(pod());
+    await assert.rejects(x.ipamd.assign(pod()), new RegExp(FAILED_TO_ASSIGN));
+    let log = (x.ipamd.describe() as { log: { msg: string }[] }).log.map((l) => l.msg).join('\n');
+    assert.match(log, /InsufficientFreeAddressesInSubnet/);
+    x.cloud.faults.delete('f1');
+    x.cloud.faults.setCall('f2', { resource: 'enis', throttle: 'aws' });
+    await assert.rejects(x.ipamd.assign(pod()), new RegExp(FAILED_TO_ASSIGN));
+    log = (x.ipamd.describe() as { log: { msg: string }[] }).log.map((l) => l.msg).join('\n');
+    assert.match(log, /RequestLimitExceeded: Request limit exceeded\./);
+    x.cloud.faults.delete('f2');
+    assert.ok(await x.ipamd.assign(pod()), 'cleared: the pool grows again');
+  });
+});
+
 describe('custom networking', () => {
   const withConfig = async (cidr: string, podCidr: string, subnetOf: (real: string) => string, sgs?: string[]) => {
     const x = await setup(cidr, 'm5.large');

@@ -176,6 +176,8 @@ export class EniModel {
    * nothing: when the subnet cannot give every address asked for, EC2 refuses the whole request.
    */
   async createInstanceEni(input: CreateInstanceEniInput): Promise<Eni> {
+    // Injected throttling or latency of the EC2 calls (docs/faults.md), before anything is read.
+    await this.s.faults.call('enis');
     const subnet = this.s.subnets.get(input.subnetId);
     if (!subnet) throw ec2NotFound('subnet', String(input.subnetId));
     for (const sg of input.securityGroupIds ?? []) {
@@ -201,6 +203,7 @@ export class EniModel {
 
   /** AssignPrivateIpAddresses: `count` secondary addresses, or `prefixes` /28 prefixes, all or none. */
   async assignAddresses(eniId: string, want: { count?: number; prefixes?: number }): Promise<Eni> {
+    await this.s.faults.call('enis');
     const eni = mustGet(this.s.enis, eniId);
     const { base } = this.s.ipBitmaps.get(eni.subnetId)!;
     const ips = want.count ? this.freeOffsets(eni.subnetId, want.count) : [];
@@ -233,7 +236,8 @@ export class EniModel {
   /** `n` free offsets of the subnet (lowest first), or undefined when it has fewer. */
   private freeOffsets(subnetId: string, n: number): number[] | undefined {
     const { bitmap } = this.s.ipBitmaps.get(subnetId)!;
-    if (bitmap.free < n) return undefined;
+    // An injected subnet-exhaustion (docs/faults.md) holds every free address.
+    if (bitmap.free < n || this.s.faults.subnetExhausted(subnetId)) return undefined;
     const out: number[] = [];
     for (let i = 0; i < bitmap.size && out.length < n; i++) if (!bitmap.has(i)) out.push(i);
     return out.length === n ? out : undefined;
@@ -245,6 +249,7 @@ export class EniModel {
    */
   private freeBlocks(subnetId: string, n: number, taken: Set<number>): number[] | undefined {
     const { bitmap, base } = this.s.ipBitmaps.get(subnetId)!;
+    if (this.s.faults.subnetExhausted(subnetId)) return undefined;
     const out: number[] = [];
     // Blocks are aligned on the address (a /28 boundary), whatever the subnet's own alignment.
     for (let start = (16 - (base % 16)) % 16; start + 16 <= bitmap.size && out.length < n; start += 16) {
