@@ -7,8 +7,9 @@ import { api, labelFlag, leaf, showDone, showList } from './common.js';
 /** A flag that must be a whole number ≥ 0 (or absent). */
 function count(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
+  // Decimal digits only: Number() also reads "0x10" as 16 and "1e2" as 100.
   const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < 0) throw new CliError(`${flag} must be a whole number of 0 or more, got "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v)) throw new CliError(`${flag} must be a whole number of 0 or more, got "${text}"`);
   return v;
 }
 

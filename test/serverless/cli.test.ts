@@ -23,6 +23,14 @@ describe('serverless CLI', () => {
     }
   });
 
+  it('nodegroup create refuses a count that is not decimal digits, before calling the cloud', () => {
+    for (const [flag, value] of [['--desired', '0x10'], ['--max-pods', '1e2'], ['--min', '-1']]) {
+      const r = nodeless(home, ['nodegroup', 'create', '--cluster', 'c', '--name', 'n', '--instance-type', 'm5.large', '--subnets', 's', '--desired', '1', flag, value]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr.trim(), `error: ${flag} must be a whole number of 0 or more, got "${value}"`);
+    }
+  });
+
   it('explains the documented example: 4 cores / 8 GiB', () => {
     const f = write('seed.yaml', `apiVersion: apps/v1
 kind: Deployment
