@@ -23,7 +23,8 @@ type Expectation =
   | { t: 'condition'; object: string; namespace?: string; type: string; status: string; reason?: string }
   | { t: 'event'; object?: string; namespace?: string; reason: string; message?: string; type?: string }
   | { t: 'doctor'; check: string; severity?: string; object?: string }
-  | { t: 'jsonpath'; object: string; namespace?: string; path: string; equals?: string; matches?: string };
+  | { t: 'jsonpath'; object: string; namespace?: string; path: string; equals?: string; matches?: string }
+  | { t: 'nodeless'; args: string[]; exit: number; output?: string };
 
 type Step = { line: number; text: string } & (
   | { t: 'apply'; docs: any[] }
@@ -32,7 +33,7 @@ type Step = { line: number; text: string } & (
   | { t: 'fault-inject'; name: string; spec: Record<string, unknown> }
   | { t: 'fault-clear'; name: string }
   | { t: 'sleep'; ms: number }
-  | { t: 'expect'; e: Expectation; withinMs: number; not: boolean; wait: boolean });
+  | { t: 'expect'; e: Expectation; withinMs: number; not: boolean; wait: boolean; save?: string });
 
 export interface Scenario { name: string; file: string; steps: Step[] }
 
@@ -92,12 +93,15 @@ function objectRef(c: Ctx, n: YamlNode, v: string | undefined): string | undefin
   return v;
 }
 
-function parseExpectation(c: Ctx, n: YamlNode): { e: Expectation; withinMs: number; not: boolean } {
-  const kinds = ['condition', 'event', 'doctor', 'jsonpath'];
+function parseExpectation(c: Ctx, n: YamlNode): { e: Expectation; withinMs: number; not: boolean; save?: string } {
+  const kinds = ['condition', 'event', 'doctor', 'jsonpath', 'nodeless'];
   if (!isMap(n)) fail(c, n, `an expectation is a map with one of ${kinds.join(', ')}`);
   const which = kinds.filter((k) => get(n, k) !== undefined);
   if (which.length !== 1) fail(c, n, `an expectation needs exactly one of ${kinds.join(', ')}`);
-  only(c, n, [...kinds, 'within', 'not'], 'expectation');
+  only(c, n, [...kinds, 'within', 'not', 'save'], 'expectation');
+  // save: NAME keeps what a jsonpath expectation read, for later steps (a pod's node, an address).
+  const save = str(c, n, 'save');
+  if (save !== undefined && (which[0] !== 'jsonpath' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(save))) fail(c, get(n, 'save'), 'save: NAME is for a jsonpath expectation, NAME a letter then letters, digits or _');
   const within = str(c, n, 'within');
   const withinMs = within === undefined ? DEFAULT_WITHIN_MS : duration(c, get(n, 'within')!, within);
   const notNode = get(n, 'not');
@@ -114,12 +118,21 @@ function parseExpectation(c: Ctx, n: YamlNode): { e: Expectation; withinMs: numb
     case 'doctor':
       only(c, b, ['check', 'severity', 'object'], 'doctor');
       return { e: { t: 'doctor', check: str(c, b, 'check', true), severity: str(c, b, 'severity'), object: str(c, b, 'object') }, withinMs, not };
+    case 'nodeless': {
+      // A command's answer: `nodeless net egress POD`, `nodeless net ingress EIP:PORT`, …
+      only(c, b, ['args', 'exit', 'output'], 'nodeless');
+      const args = get(b, 'args');
+      if (!isSeq(args) || !args.items.length || !args.items.every((x) => isScalar(x))) fail(c, args ?? b, 'args is the command\'s arguments as a list, e.g. [net, egress, web]');
+      const exit = get(b, 'exit');
+      if (exit !== undefined && !(isScalar(exit) && Number.isInteger(exit.value))) fail(c, exit, 'exit must be an integer');
+      return { e: { t: 'nodeless', args: (args as any).items.map((x: any) => String(x.value)), exit: exit ? Number((exit as any).value) : 0, output: regex(c, b, str(c, b, 'output')) }, withinMs, not };
+    }
     default: {
       only(c, b, ['object', 'namespace', 'path', 'equals', 'matches'], 'jsonpath');
       const p = str(c, b, 'path', true);
       try { parseJSONPath(p.replace(/^\{(.*)\}$/s, '$1')); } catch (e) { fail(c, get(b, 'path'), `path ${p}: ${(e as Error).message}`); }
       if (get(b, 'equals') === undefined && get(b, 'matches') === undefined) fail(c, b, 'jsonpath needs equals or matches');
-      return { e: { t: 'jsonpath', object: objectRef(c, b, str(c, b, 'object', true))!, namespace: ns(), path: p, equals: str(c, b, 'equals'), matches: regex(c, b, str(c, b, 'matches')) }, withinMs, not };
+      return { e: { t: 'jsonpath', object: objectRef(c, b, str(c, b, 'object', true))!, namespace: ns(), path: p, equals: str(c, b, 'equals'), matches: regex(c, b, str(c, b, 'matches')) }, withinMs, not, save };
     }
   }
 }
@@ -131,6 +144,7 @@ function describeExpect(e: Expectation, not: boolean): string {
     case 'event': return `${neg}event ${e.reason}${e.object ? ` on ${e.object}` : ''}${e.message ? ` matching /${e.message}/` : ''}`;
     case 'doctor': return `doctor reports ${neg}${e.severity ? `${e.severity} ` : ''}${e.check}${e.object ? ` on ${e.object}` : ''}`;
     case 'jsonpath': return `${e.object} ${e.path} ${not ? 'is not' : 'is'} ${e.equals !== undefined ? JSON.stringify(e.equals) : `/${e.matches}/`}`;
+    case 'nodeless': return `\`nodeless ${e.args.join(' ')}\` ${not ? 'does not exit' : 'exits'} ${e.exit}${e.output ? ` printing /${e.output}/` : ''}`;
   }
 }
 
@@ -309,7 +323,11 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<StepResul
   const vars = new Map<string, string>();
   const results: StepResult[] = [];
   const poll = o.pollMs ?? 500;
+  /** This nodeless command, against the same home. */
+  const cli = (args: string[]) => spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args, '--home', o.home], { encoding: 'utf8', timeout: 120_000 });
 
+  /** What the last jsonpath look read (for an expectation's save). */
+  let lastRead = '';
   /** One look: undefined when the expectation holds, else what was seen instead. */
   const look = async (e: Expectation): Promise<string | undefined> => {
     switch (e.t) {
@@ -342,11 +360,18 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<StepResul
         const same = findings.filter((f) => f.check === e.check);
         return same.length ? `doctor's ${e.check} findings: ${same.map((f) => `${f.severity} ${f.objects.join(' ')}`).join('; ')}` : `doctor reports no ${e.check} finding`;
       }
+      case 'nodeless': {
+        const res = cli(e.args);
+        const out = `${res.stdout ?? ''}${res.stderr ?? ''}`.trim();
+        if (res.status === e.exit && (!e.output || new RegExp(e.output).test(out))) return undefined;
+        return `exit ${res.status}: ${out.split('\n').slice(0, 3).join(' | ')}`;
+      }
       case 'jsonpath': {
         const obj = await kube.get(e.object, e.namespace);
         if (!obj) return `${e.object} not found`;
         const got = evaluateJSONPath(parseJSONPath(e.path.replace(/^\{(.*)\}$/s, '$1')), obj).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(' ');
         const ok = e.equals !== undefined ? got === e.equals : new RegExp(e.matches!).test(got);
+        lastRead = got;
         return ok ? undefined : `${e.path} is ${JSON.stringify(got)}`;
       }
     }
@@ -376,14 +401,14 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<StepResul
       }
       case 'nodeless': {
         const args = subst(st.args, vars) as string[];
-        const res = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args, '--home', o.home], { encoding: 'utf8', timeout: 120_000 });
+        const res = cli(args);
         if (res.status !== 0 && !st.mayFail) return `exit ${res.status}: ${(res.stderr || res.stdout).trim()}`;
         const out = (res.stdout ?? '').trim();
         if (typeof st.save === 'string') vars.set(st.save, out);
         else if (st.save) {
           let json: unknown;
           try { json = JSON.parse(out); } catch { return 'save with jsonpaths needs JSON output (add -o json)'; }
-          for (const [k, p] of Object.entries(st.save)) vars.set(k, evaluateJSONPath(parseJSONPath(String(p).replace(/^\{(.*)\}$/s, '$1')), json).map(String).join(' '));
+          for (const [k, p] of Object.entries(st.save)) vars.set(k, evaluateJSONPath(parseJSONPath(subst(String(p), vars).replace(/^\{(.*)\}$/s, '$1')), json).map(String).join(' '));
         }
         return undefined;
       }
@@ -431,7 +456,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<StepResul
         let seen: string | undefined;
         try { seen = await look(e); } catch (err) { seen = (err as Error).message; }
         const holds = st.not ? seen !== undefined : seen === undefined;
-        if (holds) { detail = undefined; break; }
+        if (holds) { detail = undefined; if (st.save) vars.set(st.save, lastRead); break; }
         detail = st.not ? 'it does' : seen;
         if (Date.now() >= deadline) { detail = `not within ${st.withinMs / 1000}s: ${detail}`; break; }
         await sleep(Math.min(poll, Math.max(0, deadline - Date.now())));

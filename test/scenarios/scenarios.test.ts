@@ -25,7 +25,9 @@ describe('scenario files with errors name their line', () => {
     assert.equal(err('steps:\n  - delete: web\n'), 'f.yaml:2: object "web" must be KIND/NAME, e.g. deploy/web');
     assert.equal(err('steps:\n  - apply: {file: nope.yaml}\n'), 'f.yaml:2: apply: cannot read nope.yaml: ENOENT');
     assert.equal(err('steps: []\n'), 'f.yaml:1: steps must be a non-empty list');
-    assert.equal(err('name: x\nsteps:\n  - expect:\n      doctor: {check: quota}\n      within: 10s\n      jsonpath: {object: a/b, path: "{.x}", equals: "1"}\n'), 'f.yaml:4: an expectation needs exactly one of condition, event, doctor, jsonpath');
+    assert.equal(err('steps:\n  - expect:\n      doctor: {check: quota}\n      save: x\n'), 'f.yaml:4: save: NAME is for a jsonpath expectation, NAME a letter then letters, digits or _');
+    assert.equal(err('steps:\n  - expect:\n      nodeless: {args: net, exit: 1}\n'), 'f.yaml:3: args is the command\'s arguments as a list, e.g. [net, egress, web]');
+    assert.equal(err('name: x\nsteps:\n  - expect:\n      doctor: {check: quota}\n      within: 10s\n      jsonpath: {object: a/b, path: "{.x}", equals: "1"}\n'), 'f.yaml:4: an expectation needs exactly one of condition, event, doctor, jsonpath, nodeless');
   });
   it('aliases in inline manifests and fault parameters resolve; a billion-laughs file is refused', () => {
     const cm = (data: string) => `steps:\n  - apply:\n      apiVersion: v1\n      kind: ConfigMap\n      metadata: {name: x}\n      data:\n${data}`;
@@ -41,8 +43,9 @@ describe('nodeless scenario run', () => {
   before(async () => { n = await startCli(); await waitForReadyNode(n, 120_000); });
   after(async () => { await n?.stop(); });
 
-  // subnet-dry first: its /28 must not be taken by the other scenarios' pods before it fills it.
-  for (const f of ['subnet-dry.yaml', 'port-9100.yaml', 'eip-rolling-update.yaml', 'registry-down.yaml', 'nfs-insecure.yaml', 'disk-full.yaml']) {
+  // subnet-dry first: its /28 must not be taken by the other scenarios' pods before it fills it; no-egress
+  // last: the NAT route it adds would give the others' pods a way out.
+  for (const f of ['subnet-dry.yaml', 'port-9100.yaml', 'eip-rolling-update.yaml', 'registry-down.yaml', 'nfs-insecure.yaml', 'disk-full.yaml', 'no-egress.yaml']) {
     it(`examples/scenarios/${f} reproduces its incident and its fix`, () => {
       const res = nodeless(n, ['scenario', 'run', path.join(EXAMPLES, f)]);
       assert.equal(res.code, 0, res.stdout + res.stderr);
