@@ -12,7 +12,7 @@ import { EKS_CONFIG, EKS_PREFIX, effectiveAnnotations, eksSettings, parseCluster
 import { tencentWantsEip } from './tencent/pod-eip.js';
 import { alibabaWantsEip, EIP_GATE } from './alibaba/pod-eip.js';
 import { INSTANCE_TYPES } from '../cloud/models/instancetypes.js';
-import { awsNodeEnv, parseCniSettings, vpcCniMaxPods, type CniSettings } from './aws/vpc-cni.js';
+import { awsNodeEnv, eniPodAddresses, parseCniSettings, vpcCniMaxPods, type CniSettings } from './aws/vpc-cni.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -478,16 +478,6 @@ function checkMaxPods(i: DoctorInput): Finding[] {
   return out;
 }
 
-/** Addresses of the subnet's instance ENIs that serve pods (secondaries, each address of a prefix). */
-function podAddresses(e: CniEni): string[] {
-  const out = [...(e.secondaryIps ?? [])];
-  for (const p of e.prefixes ?? []) {
-    const c = parseCidr(p);
-    for (let k = 0; k < c.size; k++) out.push(formatIp(c.base + k));
-  }
-  return out;
-}
-
 /**
  * Warm pools holding what the subnet has left: the cluster's instances keep addresses (WARM_ENI_TARGET:
  * a whole ENI each) that no pod uses, while the subnet's free count runs out for new nodes and pods.
@@ -499,7 +489,7 @@ function checkWarmPoolWaste(i: DoctorInput): Finding[] {
   const out: Finding[] = [];
   for (const subnet of i.subnets) {
     const mine = cni.enis.filter((e) => e.subnetId === subnet.id && e.attachedTo.type === 'node' && e.attachedTo.cluster === i.cluster);
-    const held = mine.flatMap(podAddresses);
+    const held = mine.flatMap((e) => eniPodAddresses(e));
     const warm = held.filter((a) => !inUse.has(a)).length;
     if (warm === 0 || warm < subnet.availableIpCount) continue;
     const s = cni.settings;
@@ -530,7 +520,7 @@ function checkPrefixFragmentation(i: DoctorInput): Finding[] {
     // Taken: the reserved addresses (network, gateway, broadcast) and everything an ENI holds.
     const taken = new Set<number>([0, 1, c.size - 1]);
     for (const e of cni.enis.filter((x) => x.subnetId === subnet.id)) {
-      for (const a of [e.primaryIp, ...podAddresses(e)]) { const ip = parseIp(a); if (ip !== undefined) taken.add(ip - c.base); }
+      for (const a of [e.primaryIp, ...eniPodAddresses(e)]) { const ip = parseIp(a); if (ip !== undefined) taken.add(ip - c.base); }
     }
     let free = 0;
     for (let start = 0; start + 16 <= c.size; start += 16) {

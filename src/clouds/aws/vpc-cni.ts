@@ -116,6 +116,16 @@ export function vpcCniMaxPods(t: InstanceType, s: Pick<CniSettings, 'prefixDeleg
 
 // ---- ipamd ----
 
+/** Every pod address of an instance ENI: its secondary addresses and each address of its prefixes. */
+export function eniPodAddresses(e: Pick<Eni, 'secondaryIps' | 'prefixes'>): string[] {
+  const out = [...(e.secondaryIps ?? [])];
+  for (const p of e.prefixes ?? []) {
+    const c = parseCidr(p);
+    for (let i = 0; i < c.size; i++) out.push(formatIp(c.base + i));
+  }
+  return out;
+}
+
 /** The CNI plugin's answer to the kubelet when ipamd has no address for the pod (cmd/routed-eni-cni-plugin). */
 export const FAILED_TO_ASSIGN = 'add cmd: failed to assign an IP address to container';
 
@@ -168,14 +178,8 @@ export class Ipamd {
     return s.customNetworking ? all.filter((e) => e.id !== this.d.node.instance!.eniId) : all;
   }
 
-  /** Every pod address of an ENI: its secondary addresses and each address of its prefixes. */
   private static addresses(e: Eni): string[] {
-    const out = [...(e.secondaryIps ?? [])];
-    for (const p of e.prefixes ?? []) {
-      const c = parseCidr(p);
-      for (let i = 0; i < c.size; i++) out.push(formatIp(c.base + i));
-    }
-    return out;
+    return eniPodAddresses(e);
   }
 
   stats(s = this.d.settings()): { total: number; assigned: number; available: number; prefixes: number; freePrefixes: number } {
