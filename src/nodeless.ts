@@ -174,7 +174,9 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // The ServiceAccount admission plugin needs the `default` accounts the service account controller makes:
     // it runs where the controllers do (an API-only nodeless is kube-apiserver without kube-controller-manager,
     // with --disable-admission-plugins=ServiceAccount).
-    c.registry.admission.register(serviceAccountAdmission(c.registry));
+    const saAdmission = serviceAccountAdmission(c.registry);
+    c.registry.admission.register(saAdmission);
+    stops.push(() => saAdmission.close());
     // kube-controller-manager's controllers, each as its ServiceAccount in kube-system (--use-service-account-credentials).
     const controllerClient = (sa: string) => c.client.as(serviceAccountUser('kube-system', sa), sa);
     const workloads = startWorkloadControllers(c.client, {

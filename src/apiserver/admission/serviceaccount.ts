@@ -9,6 +9,7 @@
 // kubernetes.io/enforce-mountable-secrets limits the secrets its pods use.
 // docs/auth.md.
 import type { KubeObject } from '../../api/types.js';
+import { WatchedObjects } from './watched.js';
 import type { Registry } from '../registry.js';
 import { generateSuffix } from '../registry.js';
 import { admissionForbidden as forbidden } from './forbidden.js';
@@ -44,8 +45,15 @@ export interface ServiceAccountAdmissionOptions {
   retryMs?: () => number;
 }
 
-export function serviceAccountAdmission(registry: Registry, o: ServiceAccountAdmissionOptions = {}): MutationInterface & ValidationInterface & { name: 'ServiceAccount' } {
+export function serviceAccountAdmission(registry: Registry, o: ServiceAccountAdmissionOptions = {}): MutationInterface & ValidationInterface & { name: 'ServiceAccount'; close(): void } {
   const serviceaccounts = registry.catalog.lookup('', 'v1', 'serviceaccounts')!;
+  // The accounts as kube's plugin's lister has them (an informer), not two store reads per pod; one
+  // not there yet is looked up in the store, as kube's plugin asks the API when its lister misses.
+  const watched = new WatchedObjects(registry, serviceaccounts);
+  const get = async (namespace: string, name: string): Promise<KubeObject | undefined> => {
+    await watched.start();
+    return watched.get(name, namespace) ?? registry.tryGet(serviceaccounts, namespace, name);
+  };
   const retryMs = o.retryMs ?? (() => 100 + Math.floor(Math.random() * 100));
 
   /**
@@ -56,7 +64,7 @@ export function serviceAccountAdmission(registry: Registry, o: ServiceAccountAdm
     const attempts = name === DEFAULT_SERVICE_ACCOUNT ? 10 : 1;
     for (let i = 0; i < attempts; i++) {
       if (i) await new Promise((r) => setTimeout(r, retryMs()));
-      const sa = await registry.tryGet(serviceaccounts, namespace, name);
+      const sa = await get(namespace, name);
       if (sa) return sa;
     }
     throw new Error(`serviceaccount "${name}" not found`);
@@ -76,6 +84,7 @@ export function serviceAccountAdmission(registry: Registry, o: ServiceAccountAdm
 
   return {
     name: 'ServiceAccount',
+    close: () => watched.close(),
     handles: handling('CREATE', 'UPDATE'),
     async admit(a) {
       // Only creates are mutated; a malformed pod is left for validation to refuse.
@@ -94,7 +103,7 @@ export function serviceAccountAdmission(registry: Registry, o: ServiceAccountAdm
       const pod = a.object!;
       if (a.operation === 'UPDATE') {
         if (a.subresource !== 'ephemeralcontainers') return;
-        const sa = await registry.tryGet(serviceaccounts, a.namespace, pod.spec?.serviceAccountName ?? '');
+        const sa = await get(a.namespace, pod.spec?.serviceAccountName ?? '');
         if (sa && enforceMountableSecrets(sa)) {
           const why = limitEphemeralContainerSecretReferences(sa, pod);
           if (why) throw forbidden(a, why);
