@@ -55,6 +55,8 @@ export class StageController {
   private compiled: Record<'Pod' | 'Node', CompiledStage[]> = { Pod: [], Node: [] };
   private pending = new Map<string, Pending>();
   private running = new Map<string, Promise<void>>();
+  /** Failures in a row per object: its retries back off (a Stage whose template always fails is the user's). */
+  private failures = new Map<string, number>();
   private recorder: EventRecorder;
   private stopped = false;
   private log = logger('stages');
@@ -69,7 +71,7 @@ export class StageController {
     for (const kind of ['Pod', 'Node'] as const) {
       this.views[kind].on({
         add: (o) => this.consider(kind, o), update: (_old, o) => this.consider(kind, o),
-        delete: (o) => this.cancel(`${kind}/${keyOf(o)}`),
+        delete: (o) => { const key = `${kind}/${keyOf(o)}`; this.cancel(key); this.failures.delete(key); },
       });
     }
   }
@@ -148,11 +150,14 @@ export class StageController {
   /** One object's stages run one at a time. */
   private fire(kind: 'Pod' | 'Node', key: string, stageName: string, uid: string): void {
     const prev = this.running.get(key) ?? Promise.resolve();
-    const run = prev.then(() => this.apply(kind, stageName, key, uid)).catch((e) => {
-      this.log.warn({ err: e, object: key, stage: stageName }, 'stage failed');
-      // Try again from the object as it is now (a conflict, a transient error).
+    const run = prev.then(() => this.apply(kind, stageName, key, uid)).then(() => { this.failures.delete(key); }, (e) => {
+      const n = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, n);
+      this.log.warn({ err: e, object: key, stage: stageName, failures: n }, 'stage failed');
+      // Try again from the object as it is now (a conflict, a transient error): after 1 s, doubling up to
+      // 5 min while it keeps failing, so a template that always fails costs a line now and then, not a loop.
       const o = this.objectOf(kind, key);
-      if (o && !this.stopped) setTimeout(() => this.consider(kind, o), 1000).unref?.();
+      if (o && !this.stopped) setTimeout(() => this.consider(kind, o), Math.min(1000 * 2 ** Math.min(n - 1, 20), 300_000)).unref?.();
     }).finally(() => { if (this.running.get(key) === run) this.running.delete(key); });
     this.running.set(key, run);
   }
