@@ -5,7 +5,7 @@
 // with their StatefulSet. Static binding and unbindable claims: claims.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { cloudList, getObject, kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 const ZONE_KEY = 'topology.com.tencent.cloud.csi.cbs/zone';
@@ -17,7 +17,8 @@ before(async () => {
   for (const s of nodelessJson(n, ['cloud', 'subnet', 'list'])) {
     if (s.isDefault && s.id !== first.subnetId) nodelessOk(n, ['supernode', 'add', '--subnet', s.id, '--name', `sn-${s.zone}`]);
   }
-  await waitFor('3 Ready nodes', () => (kc(n, ['get', 'nodes']).match(/ Ready /g) ?? []).length === 3, 60_000);
+  await waitFor('3 Ready nodes', async () => (await getObject(n, '/api/v1/nodes')).items
+    .filter((node: any) => !node.spec?.unschedulable && node.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === 3, 60_000);
 });
 after(async () => {
   kubectl(n, ['delete', 'sts', '--all', '--wait=false']);
@@ -28,8 +29,11 @@ after(async () => {
 const json = (args: string[]) => JSON.parse(kc(n, [...args, '-o', 'json']));
 const events = (name: string) => json(['get', 'events', '--field-selector', `involvedObject.name=${name}`]).items as any[];
 const eventWith = (name: string, reason: string, text: string, timeoutMs = 60_000) =>
-  waitFor(`${reason} "${text}" on ${name}`, () => events(name).find((e) => e.reason === reason && e.message.includes(text)), timeoutMs);
+  waitFor(`${reason} "${text}" on ${name}`, async () => (await eventsNow(name)).find((e) => e.reason === reason && e.message.includes(text)), timeoutMs);
 const disks = () => nodelessJson(n, ['cloud', 'disk', 'list']) as any[];
+// The same reads for polling, straight from the APIs (a CLI or kubectl process per look costs CPU).
+const disksNow = () => cloudList(n, '/disks');
+const eventsNow = async (name: string): Promise<any[]> => (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items;
 const claimPhase = (name: string, phase: string) => waitFor(`pvc ${name} ${phase}`, () => json(['get', 'pvc', name]).status?.phase === phase, 60_000);
 
 describe('the default StorageClass', () => {
@@ -105,7 +109,7 @@ spec:
       assert.equal(disk.sizeGiB, 20);
       assert.equal(disk.type, 'CLOUD_PREMIUM');
       assert.equal(disk.name, `default/${pv.metadata.name}`);
-      await waitFor(`${disk.id} attached`, () => disks().find((d) => d.id === disk.id)?.state === 'ATTACHED');
+      await waitFor(`${disk.id} attached`, async () => (await disksNow()).find((d) => d.id === disk.id)?.state === 'ATTACHED');
       const va = await waitFor('an attached VolumeAttachment', () => json(['get', 'volumeattachments']).items.find((x: any) => x.spec.source.persistentVolumeName === pv.metadata.name && x.status?.attached));
       assert.equal(va.spec.attacher, 'com.tencent.cloud.csi.cbs');
       assert.equal(va.spec.nodeName, podNode(`db-${i}`));
@@ -210,10 +214,10 @@ spec:
     assert.deepEqual(json(['get', 'pvc', 'data-cache-0']).metadata.ownerReferences.map((r: any) => [r.kind, r.name]), [['StatefulSet', 'cache']]);
     kc(n, ['scale', 'sts', 'cache', '--replicas=1']);
     await waitFor('data-cache-1 gone', () => kubectl(n, ['get', 'pvc', 'data-cache-1']).code !== 0, 90_000);
-    await waitFor('its disk deleted', () => !disks().some((d) => d.id === d1), 60_000);
+    await waitFor('its disk deleted', async () => !(await disksNow()).some((d) => d.id === d1), 60_000);
     assert.ok(disks().some((d) => d.id === d0));
     kc(n, ['delete', 'sts', 'cache']);
     await waitFor('data-cache-0 gone', () => kubectl(n, ['get', 'pvc', 'data-cache-0']).code !== 0, 90_000);
-    await waitFor('its disk deleted', () => !disks().some((d) => d.id === d0), 60_000);
+    await waitFor('its disk deleted', async () => !(await disksNow()).some((d) => d.id === d0), 60_000);
   });
 });
