@@ -91,7 +91,7 @@ async function releasePodEni(cloud: Cloud, cluster: string, pod: KubeObject, ret
   await cloud.releaseEni(eni.id);
 }
 
-export interface EkletOptions extends Pick<NodeAgentOptions, 'faults' | 'allowProcessRuntime' | 'stateDir' | 'hiddenPaths' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig' | 'apiServer' | 'stageDriven'> {
+export interface EkletOptions extends Pick<NodeAgentOptions, 'faults' | 'allowProcessRuntime' | 'stateDir' | 'hiddenPaths' | 'simulation' | 'recordEvents' | 'eventLimit' | 'informers' | 'eksConfig' | 'apiServer' | 'stageDriven' | 'clusterDns'> {
   /** The disk driver's zone label (its CSI topology key): each node carries its zone under it too (docs/storage.md). */
   topologyKey?: string;
   /** The client a super node's agent uses: its kubelet's identity, `system:node:NAME` (default: `client`). */

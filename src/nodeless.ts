@@ -47,6 +47,7 @@ import { metricsSource, namespaceSupport, runtimeBackends, type NamespaceSupport
 import { apiVersionOf } from './api/types.js';
 import { startFaults } from './faults.js';
 import { NodeFaults } from './runtime/faults.js';
+import { ClusterDns, informerSource } from './runtime/dns.js';
 import { startIdleCompaction, type IdleCompaction } from './util/compaction.js';
 import type { Clock } from './util/clock.js';
 import { EndpointGuard } from './endpoints.js';
@@ -189,6 +190,14 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const lifecycle = startNodeLifecycle(controllerClient('node-controller'), { informers, clock: opts.controllerClock });
     // The faults the cluster's node agents obey (node-notready, zone-outage, image-pull, …).
     const nodeFaults = new NodeFaults();
+    // The cluster DNS process pods ask (docs/dns.md): only they make lookups, so only with the process runtime.
+    let dns: ClusterDns | undefined;
+    if (opts.allowProcessRuntime) {
+      dns = new ClusterDns(informerSource(informers), (m) => log.warn(`${m}; process pods get no cluster DNS and dns-timeout is refused`));
+      if (await dns.listen()) log.info(`cluster ${name}: cluster DNS on ${dns.address}:53 (udp, tcp)`);
+      const d = dns;
+      stops.push(() => d.stop());
+    }
     // kwok Stages (docs/stages.md): when there are Stages for pods or nodes, they drive the simulated ones.
     let agents: () => NodeAgent[] = () => [];
     const stages = await startStages(c.client, {
@@ -199,7 +208,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const eklet = await startEklet(cloud, name, c.client, {
       stageDriven: (kind, o) => stages.drives(kind, o),
       clientFor: (node) => c.client.as(nodeUser(node), 'kubelet'),
-      informers, eksConfig, faults: nodeFaults, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), hiddenPaths: [home], simulation: opts.simulation, eventLimit: opts.kubeletEvents,
+      informers, eksConfig, faults: nodeFaults, clusterDns: () => dns?.address, allowProcessRuntime: opts.allowProcessRuntime, stateDir: path.join(home, 'pods', name), hiddenPaths: [home], simulation: opts.simulation, eventLimit: opts.kubeletEvents,
       apiServer: () => served.then((s) => s.clusterEndpoint(name)),
       // The node plugin of the cloud's disk driver labels each node with its zone under the driver's topology key.
       topologyKey: clusterStorage(cloud, name).topologyKey,
@@ -240,7 +249,7 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     const natload = startNatLoad(cloud, name, c.client, eksConfig, informers);
     stops.push(() => natload.stop(), () => eksConfig.close(), () => podEipConfig.close(), () => informers.stop());
     // Injected faults (docs/faults.md): each kind's effect at its injection point.
-    const faults = startFaults(c, cloud, nodeFaults, { informers, clock: opts.controllerClock });
+    const faults = startFaults(c, cloud, nodeFaults, { informers, clock: opts.controllerClock, dns });
     stops.push(() => faults.stop());
     return c;
   };

@@ -83,10 +83,8 @@ export const FAULT_KINDS = {
     params: {},
   },
   'dns-timeout': {
-    summary: 'DNS lookups time out in pods',
-    target: { kind: 'pod', required: false, help: 'a pod as NAMESPACE/NAME (default: every pod)' },
+    summary: "the cluster DNS stops answering: pods' lookups of cluster names time out (docs/dns.md)",
     params: {},
-    unavailable: 'nodeless serves no cluster DNS to pods yet, so there are no lookups to make time out (docs/faults.md)',
   },
   'apiserver-errors': {
     summary: 'the API server answers chosen verbs and resources with 429 (Retry-After) or 500, slowly, or drops their watches',

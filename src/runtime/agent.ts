@@ -79,6 +79,8 @@ export interface NodeAgentOptions extends NodeSpecOptions, ControllerOptions {
   registry?: (image: string) => PullBlock | undefined;
   /** The cluster's injected faults its agents obey (./faults.ts, docs/faults.md). */
   faults?: NodeFaults;
+  /** The address of the cluster DNS process pods ask (./dns.ts, docs/dns.md); undefined: none is served. */
+  clusterDns?: () => string | undefined;
 }
 
 export interface NodeAgent {
@@ -335,7 +337,7 @@ export class Kubelet extends Controller implements NodeAgent {
         onProbe: (ps) => { this.markDirty(ps); this.lifecycle.sync(ps); },
         kill: (ps, c, grace, message) => this.lifecycle.stopContainer(ps, c, grace, message),
         event: this.host.event, podOf: (ps) => this.podOf(ps), clusterDefaults: () => this.eksConfig.defaults(),
-        apiServer: opts.apiServer, clock: this.clock,
+        apiServer: opts.apiServer, clusterDns: opts.clusterDns, clock: this.clock,
         hiddenPaths: opts.hiddenPaths, namespaces: opts.processNamespaces,
         // The kubelet's watches of the ConfigMaps and Secrets its pods' volumes read: updates reach the files.
         watchObjects: (onChange) => {

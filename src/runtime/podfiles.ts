@@ -86,8 +86,10 @@ function mergeOptions(base: string[], extra: { name?: string; value?: string }[]
 /**
  * The pod's DNS settings per dnsPolicy (ClusterFirst, ClusterFirstWithHostNet,
  * Default, None) and dnsConfig, as the kubelet's GetPodDNS computes them.
+ * `nameserver` stands for the kubelet's --cluster-dns: the address process pods
+ * reach the cluster DNS at (docs/dns.md), not the kube-dns ClusterIP.
  */
-export function podDns(pod: KubeObject, host: HostDns = readHostDns()): HostDns {
+export function podDns(pod: KubeObject, host: HostDns = readHostDns(), nameserver = CLUSTER_DNS): HostDns {
   const spec = pod.spec ?? {};
   let policy = spec.dnsPolicy ?? 'ClusterFirst';
   // ClusterFirst on the host's network falls back to Default; ClusterFirstWithHostNet keeps cluster DNS.
@@ -98,7 +100,7 @@ export function podDns(pod: KubeObject, host: HostDns = readHostDns()): HostDns 
   else if (policy === 'Default') dns = { nameservers: [...host.nameservers], searches: [...host.searches], options: [...host.options] };
   else {
     const ns = pod.metadata.namespace;
-    dns = { nameservers: [CLUSTER_DNS], searches: [`${ns}.svc.${CLUSTER_DOMAIN}`, `svc.${CLUSTER_DOMAIN}`, CLUSTER_DOMAIN, ...host.searches], options: ['ndots:5'] };
+    dns = { nameservers: [nameserver], searches: [`${ns}.svc.${CLUSTER_DOMAIN}`, `svc.${CLUSTER_DOMAIN}`, CLUSTER_DOMAIN, ...host.searches], options: ['ndots:5'] };
   }
   const cfg = spec.dnsConfig ?? {};
   dns.nameservers = dedupe([...dns.nameservers, ...(Array.isArray(cfg.nameservers) ? cfg.nameservers.map(String) : [])]).slice(0, MAX_NAMESERVERS);

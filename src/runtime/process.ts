@@ -65,6 +65,8 @@ export interface ProcessRuntimeOptions {
   clusterDefaults?: () => Record<string, string>;
   /** Where the pods' processes reach the API server (KUBERNETES_SERVICE_HOST/PORT); none: not set. */
   apiServer?: () => Promise<ApiEndpoint | undefined>;
+  /** The cluster DNS's reachable address for ClusterFirst pods (docs/dns.md); undefined: the kube-dns ClusterIP, which nothing answers. */
+  clusterDns?: () => string | undefined;
   /** When projected tokens are refreshed (the node agent's clock). */
   clock?: Clock;
   /** Tells about ConfigMap and Secret changes (the kubelet's watches); returns the function that stops telling. */
@@ -290,7 +292,7 @@ export class ProcessRuntime implements Runtime, ProcessInstances {
     const { hostname } = podHostname(pod);
     writeInside(path.join(dirs.etc, 'hosts'), hostsFile(pod, ps.ip ? [ps.ip] : []), [dirs.dir], 0o644);
     writeInside(path.join(dirs.etc, 'hostname'), `${hostname}\n`, [dirs.dir], 0o644);
-    writeInside(path.join(dirs.etc, 'resolv.conf'), resolvConf(podDns(pod)), [dirs.dir], 0o644);
+    writeInside(path.join(dirs.etc, 'resolv.conf'), resolvConf(podDns(pod, undefined, this.o.clusterDns?.())), [dirs.dir], 0o644);
     const fsGroup = typeof pod.spec?.securityContext?.fsGroup === 'number' ? pod.spec.securityContext.fsGroup : undefined;
     try {
       p.sandbox = await PodSandbox.start(ns, {

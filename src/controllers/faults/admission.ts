@@ -12,7 +12,7 @@ import type { Cloud } from '../../cloud/cloud.js';
 import { cloudApiResources } from '../../cloud/api.js';
 import { cloudOf } from '../../cloud/models/region.js';
 import { FAULT_GROUP, isFaultKind, kindDef, type FaultSpec } from '../../api/faults.js';
-import { notSupported } from '../../api/resources/validation.js';
+import { forbidden, notSupported } from '../../api/resources/validation.js';
 import { FAULTS } from './controller.js';
 
 /** At most this many valid targets are listed in a refusal. */
@@ -24,6 +24,8 @@ export interface FaultTargets {
   client: Client;
   /** The resources the cluster serves, as `plural` and `plural.group`. */
   resources(): string[];
+  /** Why a kind cannot be injected in this cluster now (dns-timeout without a cluster DNS), else undefined. */
+  unavailable?(kind: FaultSpec['kind']): string | undefined;
 }
 
 /** The targets a fault of `spec.kind` may name in this cluster. Images are free text: undefined. */
@@ -65,6 +67,8 @@ export function faultAdmission(t: FaultTargets): ValidationInterface & { name: '
       if (a.subresource || a.resource.group !== FAULT_GROUP || a.resource.resource !== 'faults') return;
       const spec = a.object?.spec as FaultSpec | undefined;
       if (!spec || !isFaultKind(spec.kind)) return;
+      const why = t.unavailable?.(spec.kind);
+      if (why) throw errors.invalid(a.resourceType, a.name, [forbidden('spec.kind', `${spec.kind} cannot be injected: ${why}`)]);
       if (spec.target) {
         const valid = await validTargets(t, spec);
         if (valid && !valid.includes(spec.target)) {
