@@ -24,6 +24,9 @@ after(async () => {
 
 /** glibc's lookup in the pod: one try of 1 s per name (the client's own timeout; the kubelet writes none). */
 const lookup = (name: string) => kubectl(n, ['exec', 'dns', '--', 'env', 'RES_OPTIONS=timeout:1 attempts:1', 'getent', 'hosts', name]);
+/** getaddrinfo's error code in the pod (node's dns.lookup): EAI_AGAIN for a timeout, ENOTFOUND for NXDOMAIN. */
+const failure = (name: string) => kc(n, ['exec', 'dns', '--', 'env', 'RES_OPTIONS=timeout:1 attempts:1', 'node', '-e',
+  `require('dns').lookup(${JSON.stringify(name)}, {family: 4}, (e, a) => console.log(e ? e.code : a))`]).trim();
 
 test('a process pod resolves Services through the cluster DNS; dns-timeout makes lookups time out; cleared, they answer', async () => {
   kc(n, ['apply', '-f', '-'], `
@@ -58,8 +61,9 @@ spec:
   // A headless Service: its ready endpoints' pod IPs.
   await waitFor('peers resolves to the pod', () => lookup('peers.default.svc.cluster.local').stdout.includes(pod.status.podIP), 60_000, 500);
   // Unknown names: NXDOMAIN at once (exit 2), nothing forwarded off the machine.
-  const nx = lookup('nothing.default.svc.cluster.local.');
-  assert.equal(nx.code, 2);
+  assert.equal(lookup('nothing.default.svc.cluster.local.').code, 2);
+  assert.equal(failure('nothing.default.svc.cluster.local.'), 'ENOTFOUND');
+  assert.equal(failure('web.default.svc.cluster.local.'), web);
 
   // An SRV query straight to the server over UDP: _http._tcp.web.default.svc.cluster.local.
   const srv = await query(dnsAddr, '_http._tcp.web.default.svc.cluster.local', 33);
@@ -71,6 +75,7 @@ spec:
   const timedOut = lookup('web.default.svc.cluster.local.');
   assert.equal(timedOut.code, 2);
   assert.equal(timedOut.stdout, '');
+  assert.equal(failure('web.default.svc.cluster.local.'), 'EAI_AGAIN');
   assert.match(kc(n, ['get', '--raw', '/metrics']), /nodeless_faults_active\{fault="dns",kind="dns-timeout",target=""\} 1/);
 
   const off = nodeless(n, ['fault', 'clear', 'dns']);

@@ -32,6 +32,9 @@ test('a Fault that does not validate is a 422 naming the field; an unknown kind 
   const cli = await h.nodeless(['fault', 'inject', 'volcano']);
   assert.equal(cli.code, 1);
   assert.match(cli.stderr, /unknown fault kind "volcano"; valid kinds: subnet-exhaustion, nat-saturation/);
+  // No process runtime here, so no cluster DNS (docs/dns.md): dns-timeout is refused with the reason.
+  res = await h.kubectl(['apply', '-f', '-'], fault('dns', '{kind: dns-timeout}'));
+  assert.match(res.stderr, /spec\.kind: Forbidden: dns-timeout cannot be injected: nodeless serves no cluster DNS in this cluster/);
   assert.equal((await h.kubectl(['get', 'faults', '-o', 'name'])).stdout.trim(), '', 'nothing was made');
 });
 

@@ -104,7 +104,7 @@ spec:
       'info', 'info',
       '# Kubernetes-managed hosts file.', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet',
       'fe00::0\tip6-mcastprefix', 'fe00::1\tip6-allnodes', 'fe00::2\tip6-allrouters', `${ip}\tinfo`,
-      `search ${['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local', ...hostSearch].join(' ')}`, 'nameserver 10.96.0.10', 'options ndots:5',
+      `search ${['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local', ...hostSearch].join(' ')}`, `nameserver ${n.output().match(/cluster DNS on (127\.[\d.]+):53/)?.[1] ?? '10.96.0.10'}`, 'options ndots:5',
       'data',
       // Its own PID namespace: the container's main process is PID 1.
       'pid 1',
