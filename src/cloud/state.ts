@@ -31,6 +31,17 @@ interface Hooks<T> {
 type Row = { id: string; rv?: number };
 
 /** One kind's rows, with write-through to the store and index maintenance. */
+/**
+ * Offsets of a subnet's block the cloud keeps for itself. Tencent: network address, gateway (first
+ * host) and broadcast — its CreateSubnet example reports TotalIpAddressCount 253 for a /24
+ * (tencentcloud-cli examples/vpc/v20170312/CreateSubnet.md). AWS: the first four and the last
+ * (network, VPC router, the Amazon-provided DNS at .2, one kept for future use, broadcast), so a /24
+ * has 251 (docs/aws/vpc-cni.md; AWS VPC User Guide, "Subnet CIDR blocks").
+ */
+export function reservedOffsets(cloud: string | undefined, size: number): number[] {
+  return cloud === 'aws' ? [0, 1, 2, 3, size - 1] : [0, 1, size - 1];
+}
+
 export class Table<T extends Row> {
   readonly rows = new Map<string, T>();
   private hooks: Hooks<T>[] = [];
@@ -187,7 +198,7 @@ export class CloudState {
 
   // Derived indexes, rebuilt from the rows on start.
   /** Per subnet: which offsets of its block are taken (reserved addresses and ENIs). */
-  readonly ipBitmaps = new Map<string, { bitmap: IpBitmap; base: number }>();
+  readonly ipBitmaps = new Map<string, { bitmap: IpBitmap; base: number; reserved: number }>();
   /** Pod → its ENI id, or a Set of ids while a pod name has more than one (a Set per pod would cost megabytes at 100k pods). */
   readonly enisByPod = new Map<string, string | Set<string>>();
   readonly eniByUid = new Map<string, string>();
@@ -262,13 +273,9 @@ export class CloudState {
         if (this.ipBitmaps.has(s.id)) return;
         const cidr = parseCidr(s.cidr);
         const bitmap = new IpBitmap(cidr.size);
-        // Reserved by the cloud: network address, gateway (first host), broadcast.
-        // Tencent's CreateSubnet example reports TotalIpAddressCount 253 for a /24
-        // (tencentcloud-cli examples/vpc/v20170312/CreateSubnet.md, vpc API 2017-03-12).
-        bitmap.set(0);
-        bitmap.set(1);
-        bitmap.set(cidr.size - 1);
-        this.ipBitmaps.set(s.id, { bitmap, base: cidr.base });
+        const reserved = reservedOffsets(this.vpcs.get(s.vpcId)?.cloud, cidr.size);
+        for (const off of reserved) bitmap.set(off);
+        this.ipBitmaps.set(s.id, { bitmap, base: cidr.base, reserved: reserved.length });
       },
       remove: (s) => { this.ipBitmaps.delete(s.id); },
     });

@@ -42,7 +42,7 @@ export interface Subnet extends RecordBase {
 
 /** A subnet as shown to users: the record plus its live address counts. */
 export interface SubnetView extends Subnet {
-  /** Usable addresses: the block minus network, gateway and broadcast. */
+  /** Usable addresses: the block minus what the cloud reserves (state.ts reservedOffsets). */
   totalIpCount: number;
   availableIpCount: number;
   usedIpCount: number;

@@ -11,8 +11,6 @@ import { checkName, checkTags, clone, mustGet } from './common.js';
 import type { QuotaModel } from './quota.js';
 import { cloudOf, type RegionModel } from './region.js';
 
-/** Addresses of every subnet the cloud keeps: network, gateway (first host), broadcast. */
-export const RESERVED_PER_SUBNET = 3;
 /** Smallest subnet: /28, 16 addresses of which 13 usable. */
 export const MAX_SUBNET_PREFIX = 28;
 
@@ -52,8 +50,8 @@ export class SubnetModel {
   }
 
   view(subnet: Subnet): SubnetView {
-    const { bitmap } = this.s.ipBitmaps.get(subnet.id)!;
-    const total = bitmap.size - RESERVED_PER_SUBNET;
+    const { bitmap, reserved } = this.s.ipBitmaps.get(subnet.id)!;
+    const total = bitmap.size - reserved;
     const free = this.s.faults.subnetExhausted(subnet.id) ? 0 : bitmap.free;
     return { ...clone(subnet), totalIpCount: total, availableIpCount: free, usedIpCount: total - free };
   }
