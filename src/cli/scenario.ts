@@ -82,6 +82,15 @@ function duration(c: Ctx, n: YamlNode, v: string): number {
 function js(c: Ctx, n: YamlNode): unknown {
   try { return n.toJS(c.doc); } catch (e) { return fail(c, n, (e as Error).message); }
 }
+/**
+ * A nodeless command's arguments. The runner waits for the command: `scenario run` (this file again:
+ * without end) or `up` (a server) would never answer, so they are refused.
+ */
+function commandArgs(c: Ctx, n: YamlNode): string[] {
+  const args = (n as any).items.map((x: any) => String(x.value));
+  if (args[0] === 'scenario' || args[0] === 'up') fail(c, n, `a step cannot run \`nodeless ${args[0]}\`: it would not return`);
+  return args;
+}
 /** A regular expression's source, checked now (it is compiled once the step's ${VARS} are substituted). */
 function regex(c: Ctx, n: YamlNode, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
@@ -125,7 +134,7 @@ function parseExpectation(c: Ctx, n: YamlNode): { e: Expectation; withinMs: numb
       if (!isSeq(args) || !args.items.length || !args.items.every((x) => isScalar(x))) fail(c, args ?? b, 'args is the command\'s arguments as a list, e.g. [net, egress, web]');
       const exit = get(b, 'exit');
       if (exit !== undefined && !(isScalar(exit) && Number.isInteger(exit.value))) fail(c, exit, 'exit must be an integer');
-      return { e: { t: 'nodeless', args: (args as any).items.map((x: any) => String(x.value)), exit: exit ? Number((exit as any).value) : 0, output: regex(c, b, str(c, b, 'output')) }, withinMs, not };
+      return { e: { t: 'nodeless', args: commandArgs(c, args!), exit: exit ? Number((exit as any).value) : 0, output: regex(c, b, str(c, b, 'output')) }, withinMs, not };
     }
     default: {
       only(c, b, ['object', 'namespace', 'path', 'equals', 'matches'], 'jsonpath');
@@ -179,7 +188,7 @@ function parseStep(c: Ctx, n: YamlNode): Step {
     case 'nodeless': {
       only(c, n, ['nodeless', 'save', 'mayFail'], 'nodeless step');
       if (!isSeq(v) || !v.items.every((x) => isScalar(x))) fail(c, v, 'nodeless takes the command\'s arguments as a list, e.g. [cloud, subnet, list]');
-      const args = (v as any).items.map((x: any) => String(x.value));
+      const args = commandArgs(c, v);
       const s = get(n, 'save');
       const save = s === undefined ? undefined : isScalar(s) ? String(s.value) : isMap(s) ? js(c, s) as Record<string, string> : fail(c, s, 'save is a NAME, or {NAME: JSONPATH} over the JSON output');
       const mf = get(n, 'mayFail');

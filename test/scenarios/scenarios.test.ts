@@ -37,6 +37,8 @@ describe('scenario files with errors name their line', () => {
     assert.deepEqual((s.steps[0] as any).docs[0].data, { a: 'one', b: 'one' });
     const laughs = ['a: &a [x,x,x,x,x,x,x,x,x,x]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefg'[i]}`).join(',')}]`)].map((l) => `        ${l}\n`).join('');
     assert.match(err(cm(laughs)), /^f\.yaml:\d+: Excessive alias count/);
+    assert.equal(err('steps:\n  - expect:\n      nodeless: {args: [scenario, run, f.yaml]}\n'), 'f.yaml:3: a step cannot run `nodeless scenario`: it would not return');
+    assert.equal(err('steps:\n  - nodeless: [up, --port, "0"]\n'), 'f.yaml:2: a step cannot run `nodeless up`: it would not return');
   });
 });
 
