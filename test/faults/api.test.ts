@@ -104,4 +104,9 @@ test('apiserver-errors with dropWatches: an open watch is dropped; store-slow: w
   assert.equal(await bucket('1'), fast, 'the create took more than a second');
   assert.equal(await bucket('+Inf'), all + 1);
   assert.equal((await h.nodeless(['fault', 'clear', 'slow'])).code, 0);
+  // A delay of hours holds every write but the Fault's own: it becomes Active, and clearing it ends it.
+  const stuck = await h.nodeless(['fault', 'inject', 'store-slow', 'delay=2562047h', '--name', 'stuck']);
+  assert.equal(stuck.code, 0, stuck.stderr);
+  const cleared = await h.nodeless(['fault', 'clear', 'stuck']);
+  assert.equal(cleared.code, 0, cleared.stderr);
 });
