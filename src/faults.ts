@@ -25,7 +25,7 @@ function nodeEffects(nodes: NodeFaults, dns: ClusterDns | undefined): FaultEffec
     'disk-full': effect((id, spec) => { const [namespace, name] = podTarget(spec.target ?? ''); nodes.setDiskFull(id, { namespace, name }); }),
     // The cluster DNS drops every query while the fault lasts (docs/dns.md); admission refuses it when there is none.
     'dns-timeout': {
-      apply: (id) => { if (!dns?.address) throw new Error(dnsOff(dns)); dns.setTimeout(id); },
+      apply: (id, spec) => { if (!dns?.address) throw new Error(dnsOff(dns)); dns.setTimeout(id, Number(spec.parameters?.percent ?? 100)); },
       remove: (id) => dns?.delete(id),
     },
     'image-pull': effect((id, spec) => nodes.setPull(id, {

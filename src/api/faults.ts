@@ -84,7 +84,7 @@ export const FAULT_KINDS = {
   },
   'dns-timeout': {
     summary: "the cluster DNS stops answering: pods' lookups of cluster names time out (docs/dns.md)",
-    params: {},
+    params: { percent: { help: 'the share of queries left unanswered, 1-100 (default 100)', check: (v) => (/^(100|[1-9]\d?)$/.test(v) ? undefined : 'must be a whole number from 1 to 100') } },
   },
   'apiserver-errors': {
     summary: 'the API server answers chosen verbs and resources with 429 (Retry-After) or 500, slowly, or drops their watches',

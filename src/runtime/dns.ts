@@ -143,7 +143,9 @@ export const dnsAddress = (index: number): string => `127.255.53.${(index % 250)
 export class ClusterDns {
   private udp?: dgram.Socket;
   private tcp?: net.Server;
-  private readonly timeouts = new Set<string>();
+  /** dns-timeout faults by id: the percent of queries each drops. */
+  private readonly timeouts = new Map<string, number>();
+  private queries = 0;
   /** Why the server is not serving, once start failed. */
   reason?: string;
   address?: string;
@@ -158,8 +160,9 @@ export class ClusterDns {
       await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(port, address, () => { udp.off('error', reject); resolve(); }); });
       udp.on('error', (e) => this.log(`cluster DNS on ${address}: ${e.message}`));
       this.udp = udp;
+      // TCP on the same port as UDP (the one the system picked, for port 0).
       const tcp = net.createServer((sock) => this.serveTcp(sock));
-      await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, address, () => { tcp.off('error', reject); resolve(); }); });
+      await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(udp.address().port, address, () => { tcp.off('error', reject); resolve(); }); });
       this.tcp = tcp;
       this.address = address;
       this.reason = undefined;
@@ -185,12 +188,21 @@ export class ClusterDns {
     return false;
   }
 
+  /** The UDP port it listens on (53, or the one the system picked for port 0). */
+  get port(): number | undefined { return this.udp?.address().port; }
+
   /** dns-timeout: while any is set, queries go unanswered (the client times out). */
-  setTimeout(id: string): void { this.timeouts.add(id); }
+  setTimeout(id: string, percent = 100): void { this.timeouts.set(id, percent); }
   delete(id: string): void { this.timeouts.delete(id); }
 
   private handle(msg: Buffer): Buffer | undefined {
-    if (this.timeouts.size) return undefined;
+    if (this.timeouts.size) {
+      // percent% of queries, spread evenly (query k is dropped when k*p/100 steps up): no randomness, so a
+      // resolver's retry of a dropped query may be answered, as with a lossy path to CoreDNS.
+      const p = Math.max(...this.timeouts.values());
+      const k = this.queries++;
+      if (Math.floor(((k + 1) * p) / 100) > Math.floor((k * p) / 100)) return undefined;
+    }
     return reply(this.src, msg);
   }
 
