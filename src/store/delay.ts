@@ -34,7 +34,7 @@ export class DelayedStore {
               const write = () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
               const ms = exempt(args[0]) ? 0 : this.delayMs;
               // No fault: the write as it was, called now (no extra turn of the event loop).
-              return ms > 0 ? new Promise((r) => setTimeout(r, timerDelay(ms)).unref()).then(write) : write();
+              return ms > 0 ? this.hold(ms).then(write) : write();
             }
             : value.bind(target);
           methods.set(prop, m);
@@ -50,7 +50,22 @@ export class DelayedStore {
   }
 
   delete(id: string): boolean {
-    return this.delays.delete(id);
+    const had = this.delays.delete(id);
+    // The last delay cleared: writes still waiting commit now (a store-slow of hours must not outlive its fault).
+    if (!this.delays.size) for (const release of [...this.waiting]) release();
+    return had;
+  }
+
+  private readonly waiting = new Set<() => void>();
+
+  /** Waits `ms`, or until no delay is set any more. */
+  private hold(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const release = () => { clearTimeout(t); this.waiting.delete(release); resolve(); };
+      const t = setTimeout(release, timerDelay(ms));
+      t.unref();
+      this.waiting.add(release);
+    });
   }
 
   get delayMs(): number {

@@ -107,6 +107,11 @@ test('apiserver-errors with dropWatches: an open watch is dropped; store-slow: w
   // A delay of hours holds every write but the Fault's own: it becomes Active, and clearing it ends it.
   const stuck = await h.nodeless(['fault', 'inject', 'store-slow', 'delay=2562047h', '--name', 'stuck']);
   assert.equal(stuck.code, 0, stuck.stderr);
+  const held = h.kc(['create', 'configmap', 'held']);
+  // Held: a mutating request in flight (the gauge keeps its highest value of the last second).
+  await waitFor('a write held', async () => Number(/apiserver_current_inflight_requests\{request_kind="mutating"\} (\d+)/.exec((await raw(r(), 'GET', '/metrics')).body)?.[1]) > 0, LONG);
   const cleared = await h.nodeless(['fault', 'clear', 'stuck']);
   assert.equal(cleared.code, 0, cleared.stderr);
+  // Writes held when the fault is cleared commit then, not hours later.
+  await held;
 });
