@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { api, leaf } from './common.js';
+import { CliError } from './connect.js';
 
 function text(v: any): string {
   const s = v.settings;
@@ -30,6 +31,8 @@ function text(v: any): string {
 export function registerAwsCommands(program: Command): void {
   const aws = program.command('aws').description('AWS (EKS) tools');
   leaf(aws, 'ipamd <node>', 'the VPC CNI (ipamd) of an EKS node: ENIs, secondary addresses, prefixes, warm pool, pod assignments', async (o, node) => {
+    // An empty name would ask for the collection, which the cloud API does not serve.
+    if (!String(node).trim()) throw new CliError('ipamd needs a node name, e.g. ip-172-31-0-8.ec2.internal (kubectl get nodes)');
     const view = await api(o, 'GET', `/ipamd/${encodeURIComponent(node)}`);
     const f = o.output === 'yml' ? 'yaml' : o.output;
     console.log(f === 'json' ? JSON.stringify(view, null, 2) : f === 'yaml' ? YAML.stringify(view).trimEnd() : text(view));

@@ -31,6 +31,12 @@ describe('serverless CLI', () => {
     }
   });
 
+  it('aws ipamd refuses an empty node name with a readable error', () => {
+    const r = nodeless(home, ['aws', 'ipamd', '']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), 'error: ipamd needs a node name, e.g. ip-172-31-0-8.ec2.internal (kubectl get nodes)');
+  });
+
   it('explains the documented example: 4 cores / 8 GiB', () => {
     const f = write('seed.yaml', `apiVersion: apps/v1
 kind: Deployment
