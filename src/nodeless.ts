@@ -152,9 +152,11 @@ export async function startNodeless(opts: NodelessOptions): Promise<Nodeless> {
     // The pod EIP controller's settings (kube-system/ack-extend-network-controller), read by its webhook and by it.
     const podEipConfig = new PodEipConfig(informers);
     // The clouds' admission plugins, each into its slot of the cluster's chain (src/apiserver/admission/chain.ts).
-    for (const plugin of [eksNetworkAdmission(cloud, name), podAdmission(cloud, name, eksConfig, c.registry), superNodeDeletion(cloud, name), podEipAdmission(podEipConfig), podEipConfigValidation(), natLoadAdmission(eksConfig), fargateAdmission(cloud, name)]) {
-      c.registry.admission.register(plugin);
-    }
+    // Tencent's pod admission (its pod sizing and the pods-per-cluster quota, docs/tencent/quotas.md) is not
+    // EKS's: an AWS cluster's pods are bounded by its nodes' max pods and its subnets (docs/aws/vpc-cni.md).
+    const onAws = cloud.clusters.list().find((k) => k.name === name)?.cloud === 'aws';
+    const plugins = [eksNetworkAdmission(cloud, name), ...(onAws ? [] : [podAdmission(cloud, name, eksConfig, c.registry)]), superNodeDeletion(cloud, name), podEipAdmission(podEipConfig), podEipConfigValidation(), natLoadAdmission(eksConfig), fargateAdmission(cloud, name)];
+    for (const plugin of plugins) c.registry.admission.register(plugin);
     clusters.set(name, c);
     // nodeless doctor's findings as a gauge on the cluster's /metrics (docs/doctor.md).
     if (c.metrics) registerDoctorMetric(c.metrics.registry, cloud, name, c.client);

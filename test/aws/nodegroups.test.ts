@@ -71,7 +71,15 @@ describe('EKS managed node groups', () => {
       return p.status?.phase === 'Running' ? p : undefined;
     });
     assert.match(pod.spec.nodeName, /\.ec2\.internal$/);
-    kc(n, ['delete', 'pod', 'web', '--wait=true']);
+    // Tencent's pod sizing and its pods-per-cluster quota are not EKS's: neither applies here.
+    assert.equal(pod.metadata.annotations?.['nodeless.dev/pod-size'], undefined);
+    nodelessOk(n, ['cloud', 'quota', 'set', 'pods-per-cluster', '1', '--cluster', 'default']);
+    try {
+      kc(n, ['run', 'web2', '--image=nginx', '--restart=Never']);
+    } finally {
+      nodelessOk(n, ['cloud', 'quota', 'set', 'pods-per-cluster', '200', '--cluster', 'default']);
+    }
+    kc(n, ['delete', 'pod', 'web', 'web2', '--wait=true']);
   });
 
   it('scales up and down through nodegroup scale', async () => {

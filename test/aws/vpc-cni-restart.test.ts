@@ -30,8 +30,6 @@ describe('VPC CNI warm pools across kill -9', () => {
     kc(n, ['set', 'env', 'ds/aws-node', '-n', 'kube-system', 'WARM_IP_TARGET=1']);
     nodelessOk(n, ['nodegroup', 'create', '--cluster', 'default', '--name', 'fill', '--instance-type', 'm5.large', '--subnets', subnet, '--desired', '3', '--max', String(NODES)]);
     nodelessOk(n, ['nodegroup', 'scale', 'fill', '--desired', String(NODES)]);
-    // The cluster's own pod quota (200 by default) would stop the ReplicaSet first.
-    nodelessOk(n, ['cloud', 'quota', 'set', 'pods-per-cluster', '1000', '--cluster', 'default']);
     const r = n;
     const nodes = async (x: Running) => (await getObject(x, '/api/v1/nodes?labelSelector=eks.amazonaws.com%2Fnodegroup%3Dfill')).items as any[];
     await waitFor(`${NODES} nodes Ready`, async () => (await nodes(r)).filter((x) => x.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === NODES, LONG);
