@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { namespaceSupport } from '../../src/runtime/index.js';
-import { kc, kubectl, processPods, startCli, tempHome, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, processPods, raw, startCli, tempHome, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 import { holdings, noLeaks } from '../streaming/helpers.js';
 
 // What this machine allows, tried as nodeless tries it (the same user and kernel; NODELESS_PROCESS_NAMESPACES
@@ -31,18 +31,22 @@ const MARK = `7${process.pid % 1000}3`;
 const get = (name: string, r: Running = n) => JSON.parse(kc(r, ['get', 'pod', name, '-o', 'json']));
 const apply = (yaml: string, r: Running = n) => kc(r, ['apply', '-f', '-'], yaml);
 const status = (p: any, c: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === c);
-const finished = (name: string, r: Running = n) => waitFor(`${name} finished`, () => {
-  const p = get(name, r);
-  return (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && p;
-}, 60_000, 200);
-const running = (name: string, r: Running = n) => waitFor(`${name} running`, () => {
-  const p = get(name, r);
-  return p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((s: any) => s.state?.running) && p;
-}, 60_000, 200);
-const waiting = (name: string, c: string, reason: string, r: Running = n) => waitFor(`${name}/${c} waiting with ${reason}`, () => {
-  const s = status(get(name, r), c);
+/**
+ * Waits until `test` holds for the pod: each look is one API GET (getObject; a kubectl per look costs ~50 ms
+ * of CPU), and once it holds the pod is read with kubectl, which must show it too; that read is handed back.
+ */
+const until = <T>(what: string, name: string, r: Running, test: (p: any) => T | false | undefined) => waitFor(what, async () =>
+  test((await getObject(r, `/api/v1/namespaces/default/pods/${name}`)) ?? {}) && test(get(name, r)), 60_000, 200);
+const finished = (name: string, r: Running = n) => until(`${name} finished`, name, r, (p) =>
+  (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && p);
+const running = (name: string, r: Running = n) => until(`${name} running`, name, r, (p) =>
+  p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((s: any) => s.state?.running) && p);
+const waiting = (name: string, c: string, reason: string, r: Running = n) => until(`${name}/${c} waiting with ${reason}`, name, r, (p) => {
+  const s = status(p, c);
   return s?.state?.waiting?.reason === reason && s.state.waiting;
-}, 60_000, 200);
+});
+/** A container's log read straight from the API (for polling; what is asserted is read with kubectl logs). */
+const apiLog = async (name: string) => (await raw(n, 'GET', `/api/v1/namespaces/default/pods/${name}/log`)).body;
 /** Processes of this machine whose command line holds `mark`. */
 const processesWith = (mark: string) => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
   try { return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(mark); } catch { return false; }
@@ -273,14 +277,14 @@ spec:
   - {name: sec, secret: {secretName: livesec}}
 `);
     await running('watcher');
-    await waitFor('the first contents', () => kc(n, ['logs', 'watcher']).includes('now: v1 s1 v1\n'));
+    await waitFor('the first contents', async () => (await apiLog('watcher')).includes('now: v1 s1 v1\n'));
     // The kubelet's layout: ..data points at a timestamped directory; each key is a symlink into ..data.
     const ls = kc(n, ['exec', 'watcher', '--', 'sh', '-c', 'cd /etc/config && readlink ..data && readlink k && ls -A']);
     assert.match(ls, /^\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d+\n\.\.data\/k\n\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d+\n\.\.data\nk\n$/);
     kc(n, ['patch', 'configmap', 'live', '-p', '{"data":{"k":"v2"}}']);
-    await waitFor('the ConfigMap update in the file', () => kc(n, ['logs', 'watcher']).includes('now: v2 s1 v1\n'));
+    await waitFor('the ConfigMap update in the file', async () => (await apiLog('watcher')).includes('now: v2 s1 v1\n'));
     kc(n, ['patch', 'secret', 'livesec', '-p', JSON.stringify({ data: { pw: Buffer.from('s2').toString('base64') } })]);
-    await waitFor('the Secret update in the file', () => kc(n, ['logs', 'watcher']).includes('now: v2 s2 v1\n'));
+    await waitFor('the Secret update in the file', async () => (await apiLog('watcher')).includes('now: v2 s2 v1\n'));
     // Each update went in whole: the container never saw a mix, nor a missing file.
     assert.equal(kc(n, ['logs', 'watcher']), 'now: v1 s1 v1\nnow: v2 s1 v1\nnow: v2 s2 v1\n');
     kc(n, ['delete', 'pod', 'watcher', '--wait=false']);
@@ -351,10 +355,8 @@ spec:
     livenessProbe: {exec: {command: ['false']}, periodSeconds: 1, failureThreshold: 1}
 `);
     // A failed liveness probe stops the container (SIGTERM, then SIGKILL after the grace period) and starts it again.
-    const p = await waitFor('both restarted', () => {
-      const p = get('signals');
-      return status(p, 'polite')?.restartCount >= 1 && status(p, 'stubborn')?.restartCount >= 1 && p;
-    }, 60_000, 200);
+    const p = await until('both restarted', 'signals', n, (p) =>
+      status(p, 'polite')?.restartCount >= 1 && status(p, 'stubborn')?.restartCount >= 1 && p);
     // PID 1 with a handler: it ran it. PID 1 without one: SIGTERM did nothing, SIGKILL ended it.
     assert.deepEqual(status(p, 'polite').lastState.terminated && { code: status(p, 'polite').lastState.terminated.exitCode, msg: status(p, 'polite').lastState.terminated.message }, { code: 0, msg: 'got TERM' });
     assert.equal(status(p, 'stubborn').lastState.terminated.exitCode, 137);
@@ -447,7 +449,8 @@ spec:
 describe('afterwards', { skip: NO_NS }, () => {
   it('leaves no process behind once the pods are deleted', async () => {
     kc(n, ['delete', 'pods', '--all', '--grace-period=1']);
-    await waitFor('no pods', () => kc(n, ['get', 'pods', '-o', 'name']) === '', 60_000, 200);
+    await waitFor('no pods', async () => (await getObject(n, '/api/v1/namespaces/default/pods')).items.length === 0, 60_000, 200);
+    assert.equal(kc(n, ['get', 'pods', '-o', 'name']), '');
     await noLeaks(n, base, 'after the pods were deleted');
     await waitFor(`no process with ${MARK} on this machine`, () => processesWith(MARK).length === 0, 30_000, 200);
   });
@@ -473,7 +476,8 @@ spec:
       const p = await finished('plain', r);
       assert.equal(kc(r, ['logs', 'plain']), 'plain\n');
       assert.equal(status(p, 'main').state.terminated.message, 'bye');
-      const ev = await waitFor('the NamespacesUnavailable event', () => JSON.parse(kc(r, ['get', 'events', '-o', 'json'])).items.find((e: any) => e.reason === 'NamespacesUnavailable' && e.involvedObject.name === 'plain'));
+      await waitFor('the NamespacesUnavailable event', async () => (await getObject(r, '/api/v1/namespaces/default/events')).items.some((e: any) => e.reason === 'NamespacesUnavailable' && e.involvedObject.name === 'plain'));
+      const ev = JSON.parse(kc(r, ['get', 'events', '-o', 'json'])).items.find((e: any) => e.reason === 'NamespacesUnavailable' && e.involvedObject.name === 'plain');
       assert.equal(ev.type, 'Warning');
       assert.equal(ev.message, 'Linux namespaces cannot be made on this node (turned off by NODELESS_PROCESS_NAMESPACES=off): the containers run as processes on this machine, with their paths under $NODELESS_ROOT');
     } finally {
