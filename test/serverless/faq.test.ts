@@ -3,7 +3,7 @@
 // a super node's events come from `eklet, eklet-subnet-…`, not a kubelet.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deploymentYaml, kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { deploymentYaml, getObject, kc, kubectl, nodelessJson, nodelessOk, raw, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => {
@@ -15,11 +15,16 @@ after(async () => { await n?.stop(); });
 const podJson = (name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json']));
 const eventsOf = (name: string) =>
   JSON.parse(kc(n, ['get', 'events', '-A', '--field-selector', `involvedObject.name=${name}`, '-o', 'json'])).items as any[];
+// For polling: one API GET per look (a kubectl or CLI process per look costs ~50-150 ms of CPU); what is
+// asserted is read again through kubectl or the CLI once the wait is over.
+const apiPod = async (name: string) => (await getObject(n, `/api/v1/namespaces/default/pods/${name}`)) ?? {};
+const apiEventsOf = async (name: string) =>
+  (await getObject(n, `/api/v1/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items as any[];
 
 describe('super-node events come from the eklet', () => {
   it('every event of a pod on a super node but the scheduler\'s is eklet\'s, with the node as host', async () => {
     kc(n, ['run', 'ev', '--image=nginx:1.25']);
-    await waitFor('ev Started', () => eventsOf('ev').some((e) => e.reason === 'Started'), 60_000);
+    await waitFor('ev Started', async () => (await apiEventsOf('ev')).some((e) => e.reason === 'Started'), 60_000);
     const node = podJson('ev').spec.nodeName as string;
     assert.match(node, /^eklet-subnet-/);
     const sources = eventsOf('ev').map((e) => `${e.reason} ${e.source.component} ${e.source.host ?? ''}`.trim());
@@ -49,18 +54,21 @@ describe('the security-group instance quota refuses the pod at create', () => {
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, new RegExp(`^Error from server \\(Forbidden\\): pods "sgq-3" is forbidden: QuotaExceeded: quota instances-per-security-group \\(2\\) for security group ${sg} is exhausted \\(`));
       assert.notEqual(kubectl(n, ['get', 'pod', 'sgq-3']).code, 0, 'nothing stored');
-      await waitFor('both running in the group', () => ['sgq-1', 'sgq-2'].every((p) => podJson(p).status?.phase === 'Running'), 60_000);
+      await waitFor('both running in the group', async () => (await Promise.all(['sgq-1', 'sgq-2'].map(apiPod))).every((p) => p.status?.phase === 'Running'), 60_000);
+      for (const p of ['sgq-1', 'sgq-2']) assert.equal(podJson(p).status.phase, 'Running');
       assert.equal(nodelessJson(n, ['cloud', 'sg', 'get', sg]).instanceCount, 2);
       // A workload's pods are refused the same way: the ReplicaSet says so, no pod is left in ContainerCreating.
       kc(n, ['apply', '-f', '-'], deploymentYaml('sgq', 1, `eks.tke.cloud.tencent.com/security-group-id: ${sg}`));
-      const failed = await waitFor('FailedCreate', () => JSON.parse(kc(n, ['get', 'events', '-o', 'json', '--field-selector', 'reason=FailedCreate'])).items
-        .find((e: any) => /QuotaExceeded: quota instances-per-security-group \(2\)/.test(e.message)), 60_000);
+      const quotaExceeded = (e: any) => /QuotaExceeded: quota instances-per-security-group \(2\)/.test(e.message);
+      await waitFor('FailedCreate', async () => (await getObject(n, '/api/v1/namespaces/default/events?fieldSelector=reason%3DFailedCreate')).items.some(quotaExceeded), 60_000);
+      const failed = JSON.parse(kc(n, ['get', 'events', '-o', 'json', '--field-selector', 'reason=FailedCreate'])).items.find(quotaExceeded);
       assert.equal(failed.involvedObject.kind, 'ReplicaSet');
       assert.deepEqual(JSON.parse(kc(n, ['get', 'pods', '-l', 'app=sgq', '-o', 'json'])).items, []);
       kc(n, ['delete', 'deploy', 'sgq']);
       // A freed instance lets the next pod in.
       kc(n, ['delete', 'pod', 'sgq-1']);
-      await waitFor('the ENI freed', () => nodelessJson(n, ['cloud', 'sg', 'get', sg]).instanceCount === 1, 60_000);
+      await waitFor('the ENI freed', async () => (await getObject(n, `/cloud/v1/securitygroups/${sg}`)).instanceCount === 1, 60_000);
+      assert.equal(nodelessJson(n, ['cloud', 'sg', 'get', sg]).instanceCount, 1);
       assert.equal(run('sgq-3').code, 0);
       kc(n, ['delete', 'pod', 'sgq-2', 'sgq-3', '--wait=false']);
     } finally {
@@ -71,7 +79,7 @@ describe('the security-group instance quota refuses the pod at create', () => {
 
 describe('features the FAQ dates: a pod created before they went live lacks them', () => {
   const EKS = 'eks.tke.cloud.tencent.com';
-  const rounds = (pod: string) => eventsOf(pod).filter((e) => e.reason === 'ImageGCFailed').reduce((t, e) => t + (e.count ?? 1), 0);
+  const rounds = async (pod: string) => (await apiEventsOf(pod)).filter((e) => e.reason === 'ImageGCFailed').reduce((t, e) => t + (e.count ?? 1), 0);
 
   it('before 2022-04-27: pod-eviction-threshold is not applied, and the pod is told so', async () => {
     kc(n, ['apply', '-f', '-'], JSON.stringify({
@@ -83,14 +91,15 @@ describe('features the FAQ dates: a pod created before they went live lacks them
       },
       spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
     }));
-    const told = await waitFor('FeatureNotAvailable', () => eventsOf('old-evict').find((e) => e.reason === 'FeatureNotAvailable'), 60_000);
+    await waitFor('FeatureNotAvailable', async () => (await apiEventsOf('old-evict')).some((e) => e.reason === 'FeatureNotAvailable'), 60_000);
+    const told = eventsOf('old-evict').find((e) => e.reason === 'FeatureNotAvailable');
     assert.equal(told.type, 'Warning');
     assert.equal(told.message, `pod created 2022-01-10, before 2022-04-27, has no pod-eviction-threshold restarts: the pod is not restarted whatever its disk usage; recreate the pod to enable it (no effect: ${EKS}/pod-eviction-threshold)`);
     // The exited-container GC (2021-09-15) it has: one event only.
     assert.equal(eventsOf('old-evict').filter((e) => e.reason === 'FeatureNotAvailable').length, 1);
-    await waitFor('ImageGCFailed', () => rounds('old-evict') > 0, 60_000);
-    const seen = rounds('old-evict');
-    await waitFor('two more GC rounds above the threshold', () => rounds('old-evict') >= seen + 2, 30_000);
+    await waitFor('ImageGCFailed', async () => (await rounds('old-evict')) > 0, 60_000);
+    const seen = await rounds('old-evict');
+    await waitFor('two more GC rounds above the threshold', async () => (await rounds('old-evict')) >= seen + 2, 30_000);
     assert.equal(podJson('old-evict').status.containerStatuses[0].restartCount, 0);
     assert.ok(!eventsOf('old-evict').some((e) => e.reason === 'EvictionThresholdMet'));
     kc(n, ['delete', 'pod', 'old-evict', '--wait=false']);
@@ -106,8 +115,8 @@ describe('features the FAQ dates: a pod created before they went live lacks them
       },
       spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
     }));
-    await waitFor('old-gc CrashLoopBackOff', () => {
-      const s = podJson('old-gc').status?.containerStatuses?.[0];
+    await waitFor('old-gc CrashLoopBackOff', async () => {
+      const s = (await apiPod('old-gc')).status?.containerStatuses?.[0];
       return s?.restartCount >= 1 && s.state?.waiting?.reason === 'CrashLoopBackOff';
     }, 60_000);
     const reasons = eventsOf('old-gc').filter((e) => e.reason === 'FeatureNotAvailable').map((e) => e.message).sort();
@@ -115,8 +124,8 @@ describe('features the FAQ dates: a pod created before they went live lacks them
       `pod created 2021-06-01T08:00:00Z, before 2021-09-15, has no exited-container GC: exited containers are never removed, so their disk space is not freed (no effect: ${EKS}/container-gc-threshold, ${EKS}/must-keep-last-container)`,
       `pod created 2021-06-01T08:00:00Z, before 2022-04-27, has no pod-eviction-threshold restarts: the pod is not restarted whatever its disk usage; recreate the pod to enable it (no effect: ${EKS}/pod-eviction-threshold)`,
     ]);
-    const seen = rounds('old-gc');
-    await waitFor('two more GC rounds at 90%', () => rounds('old-gc') >= seen + 2, 30_000);
+    const seen = await rounds('old-gc');
+    await waitFor('two more GC rounds at 90%', async () => (await rounds('old-gc')) >= seen + 2, 30_000);
     const prev = kubectl(n, ['logs', 'old-gc', '--previous']);
     assert.equal(prev.code, 0, prev.stderr);
     kc(n, ['delete', 'pod', 'old-gc', '--wait=false']);
@@ -151,9 +160,11 @@ describe('a full disk from deleted files still held open (the FAQ\'s lsof cause)
         }],
       },
     }));
-    await waitFor('the file deleted', () => /deleted/.test(kc(n, ['logs', 'held'])), 60_000);
+    await waitFor('the file deleted', async () => /deleted/.test((await raw(n, 'GET', '/api/v1/namespaces/default/pods/held/log')).body), 60_000);
+    assert.match(kc(n, ['logs', 'held']), /deleted/);
     // Nothing is left under the pod's root, yet the disk is 85% full: image GC has 2 GiB to free down to 75% and cannot.
-    const gc = await waitFor('ImageGCFailed', () => eventsOf('held').find((e) => e.reason === 'ImageGCFailed'), 60_000);
+    await waitFor('ImageGCFailed', async () => (await apiEventsOf('held')).some((e) => e.reason === 'ImageGCFailed'), 60_000);
+    const gc = eventsOf('held').find((e) => e.reason === 'ImageGCFailed');
     assert.equal(gc.message, `failed to garbage collect required amount of images. Wanted to free ${2 * 2 ** 30} bytes, but freed 0 bytes`);
     assert.equal(gc.source.component, 'eklet');
     kc(n, ['delete', 'pod', 'held', '--wait=false']);
