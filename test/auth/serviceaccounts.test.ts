@@ -7,13 +7,25 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
-import { kc, kubectl, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(undefined, []); });
 after(async () => { await n?.stop(); });
 
 const getJson = (args: string[]) => JSON.parse(kc(n, [...args, '-o', 'json']));
+/**
+ * Waits until `test` holds for the object at `path` (undefined once it is gone), one API GET per look (a kubectl
+ * per look costs ~50 ms of CPU); then `kubectl get …` must show it too, and what kubectl read is handed back.
+ */
+const until = (what: string, path: string, get: string[], test: (o: any) => unknown) => waitFor(what, async () => {
+  if (!test(await getObject(n, path))) return undefined;
+  const r = kubectl(n, [...get, '-o', 'json']);
+  const o = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+  return test(o) && (o ?? true);
+});
+const rootCA = (ns: string) => `/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`;
+const secret = (name: string) => `/api/v1/namespaces/default/secrets/${name}`;
 const podYaml = (name: string, spec: string) => `
 apiVersion: v1
 kind: Pod
@@ -129,23 +141,17 @@ secrets: [{name: allowed}]
 describe('the root CA publisher', () => {
   it('puts kube-root-ca.crt with the cluster CA in every namespace, new ones too, and puts it back when deleted or edited', async () => {
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-      const cm = await waitFor(`kube-root-ca.crt in ${ns}`, () => {
-        const r = kubectl(n, ['get', 'cm', 'kube-root-ca.crt', '-n', ns, '-o', 'json']);
-        return r.code === 0 ? JSON.parse(r.stdout) : undefined;
-      });
+      const cm = await until(`kube-root-ca.crt in ${ns}`, rootCA(ns), ['get', 'cm', 'kube-root-ca.crt', '-n', ns], (o) => o);
       assert.deepEqual(cm.data, { 'ca.crt': n.ca });
       assert.equal(cm.metadata.annotations['kubernetes.io/description'], 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.');
     }
     kc(n, ['create', 'namespace', 'team']);
-    await waitFor('kube-root-ca.crt in team', () => kubectl(n, ['get', 'cm', 'kube-root-ca.crt', '-n', 'team']).code === 0);
+    await until('kube-root-ca.crt in team', rootCA('team'), ['get', 'cm', 'kube-root-ca.crt', '-n', 'team'], (o) => o);
     const before = getJson(['get', 'cm', 'kube-root-ca.crt', '-n', 'team']).metadata.uid;
     kc(n, ['delete', 'cm', 'kube-root-ca.crt', '-n', 'team']);
-    await waitFor('kube-root-ca.crt made again', () => {
-      const r = kubectl(n, ['get', 'cm', 'kube-root-ca.crt', '-n', 'team', '-o', 'json']);
-      return r.code === 0 && JSON.parse(r.stdout).metadata.uid !== before;
-    });
+    await until('kube-root-ca.crt made again', rootCA('team'), ['get', 'cm', 'kube-root-ca.crt', '-n', 'team'], (o) => o && o.metadata.uid !== before);
     kc(n, ['patch', 'cm', 'kube-root-ca.crt', '-n', 'team', '--type', 'merge', '-p', '{"data":{"ca.crt":"not a CA","extra":"x"}}']);
-    await waitFor('kube-root-ca.crt restored', () => JSON.stringify(getJson(['get', 'cm', 'kube-root-ca.crt', '-n', 'team']).data) === JSON.stringify({ 'ca.crt': n.ca }));
+    await until('kube-root-ca.crt restored', rootCA('team'), ['get', 'cm', 'kube-root-ca.crt', '-n', 'team'], (o) => JSON.stringify(o?.data) === JSON.stringify({ 'ca.crt': n.ca }));
   });
 });
 
@@ -160,10 +166,7 @@ type: kubernetes.io/service-account-token
     kc(n, ['create', 'serviceaccount', 'legacy']);
     const uid = getJson(['get', 'sa', 'legacy']).metadata.uid;
     kc(n, ['apply', '-f', '-'], tokenSecret('legacy-token', 'legacy'));
-    const s = await waitFor('the token filled', () => {
-      const o = getJson(['get', 'secret', 'legacy-token']);
-      return o.data?.token ? o : undefined;
-    });
+    const s = await until('the token filled', secret('legacy-token'), ['get', 'secret', 'legacy-token'], (o) => o?.data?.token);
     assert.deepEqual(Object.keys(s.data).sort(), ['ca.crt', 'namespace', 'token']);
     assert.equal(b64d(s.data['ca.crt']), n.ca);
     assert.equal(b64d(s.data.namespace), 'default');
@@ -177,28 +180,25 @@ type: kubernetes.io/service-account-token
     const who = JSON.parse(kc(n, ['--token', token, 'auth', 'whoami', '-o', 'json'])).status.userInfo;
     assert.deepEqual(who, { username: 'system:serviceaccount:default:legacy', uid, groups: ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated'] });
     // Its use is tracked on the Secret, once a day.
-    await waitFor('the last-used label', () => /^\d{4}-\d{2}-\d{2}$/.test(getJson(['get', 'secret', 'legacy-token']).metadata.labels?.['kubernetes.io/legacy-token-last-used'] ?? ''));
+    await until('the last-used label', secret('legacy-token'), ['get', 'secret', 'legacy-token'], (o) => /^\d{4}-\d{2}-\d{2}$/.test(o?.metadata.labels?.['kubernetes.io/legacy-token-last-used'] ?? ''));
     // The Secret is what makes the token good: one holding another token refuses this one.
     kc(n, ['patch', 'secret', 'legacy-token', '--type', 'merge', '-p', JSON.stringify({ data: { token: Buffer.from('replaced').toString('base64') } })]);
     assert.equal((await raw({ ...n, token }, 'GET', '/api')).status, 401);
     // Emptied, it is filled again: legacy claims have no time or id, so the token is the same one, and good again.
     kc(n, ['patch', 'secret', 'legacy-token', '--type', 'json', '-p', '[{"op":"remove","path":"/data/token"}]']);
-    await waitFor('the token made again', () => getJson(['get', 'secret', 'legacy-token']).data?.token === Buffer.from(token).toString('base64'));
+    await until('the token made again', secret('legacy-token'), ['get', 'secret', 'legacy-token'], (o) => o?.data?.token === Buffer.from(token).toString('base64'));
     assert.equal((await raw({ ...n, token }, 'GET', '/api')).status, 200);
   });
 
   it('go with their account, and a Secret for an account that does not exist is deleted', async () => {
     kc(n, ['create', 'serviceaccount', 'shortlived']);
     kc(n, ['apply', '-f', '-'], tokenSecret('shortlived-token', 'shortlived'));
-    const token = await waitFor('the token filled', () => {
-      const t = getJson(['get', 'secret', 'shortlived-token']).data?.token;
-      return t ? b64d(t) : undefined;
-    });
+    const token = b64d((await until('the token filled', secret('shortlived-token'), ['get', 'secret', 'shortlived-token'], (o) => o?.data?.token)).data.token);
     kc(n, ['delete', 'sa', 'shortlived']);
-    await waitFor('the Secret deleted', () => kubectl(n, ['get', 'secret', 'shortlived-token']).code !== 0);
+    await until('the Secret deleted', secret('shortlived-token'), ['get', 'secret', 'shortlived-token'], (o) => !o);
     assert.equal((await raw({ ...n, token }, 'GET', '/api')).status, 401);
     kc(n, ['apply', '-f', '-'], tokenSecret('orphan-token', 'nobody'));
-    await waitFor('the orphan deleted', () => kubectl(n, ['get', 'secret', 'orphan-token']).code !== 0);
+    await until('the orphan deleted', secret('orphan-token'), ['get', 'secret', 'orphan-token'], (o) => !o);
   });
 
   it('must name their account', () => {
