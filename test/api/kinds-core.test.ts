@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as k8s from '@kubernetes/client-node';
-import { kc, kubectl, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(); });
@@ -17,6 +17,12 @@ after(async () => { await n?.stop(); });
 
 const header = (table: string) => table.split('\n')[0].trim().split(/\s{2,}/);
 const json = (args: string[]) => JSON.parse(kc(n, [...args, '-o', 'json']));
+/**
+ * Waits until `ready` holds for the object or list at `path` (undefined once gone), one API GET per look (a kubectl
+ * per look costs ~50 ms of CPU), and then until `shown`, what kubectl shows, holds too.
+ */
+const until = (what: string, path: string, ready: (o: any) => unknown, shown: () => boolean, timeoutMs?: number) =>
+  waitFor(what, async () => !!ready(await getObject(n, path)) && shown(), timeoutMs);
 const fails = (args: string[], input?: string) => {
   const r = kubectl(n, args, input);
   assert.notEqual(r.code, 0, `expected ${args.join(' ')} to fail`);
@@ -37,7 +43,7 @@ describe('core/v1 kinds', () => {
     // Unbound: even the request is fixed. Bound (by the PV controller, to the volume made now): it may grow, not shrink below capacity.
     assert.match(fails(['patch', 'pvc', 'data', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}']), /spec is immutable/);
     kc(n, ['create', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv-data}\nspec: {storageClassName: growable, capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], hostPath: {path: /data}}\n');
-    await waitFor('data bound', () => json(['get', 'pvc', 'data']).status.phase === 'Bound');
+    await until('data bound', '/api/v1/namespaces/default/persistentvolumeclaims/data', (o) => o.status.phase === 'Bound', () => json(['get', 'pvc', 'data']).status.phase === 'Bound');
     kc(n, ['patch', 'pvc', 'data', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}']);
     assert.equal(json(['get', 'pvc', 'data']).spec.resources.requests.storage, '2Gi');
     assert.match(fails(['patch', 'pvc', 'data', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"500Mi"}}}}']),
@@ -54,7 +60,7 @@ describe('core/v1 kinds', () => {
     assert.equal(pv.spec.persistentVolumeReclaimPolicy, 'Retain');
     assert.deepEqual(header(kc(n, ['get', 'pv', '-o', 'wide'])), ['NAME', 'CAPACITY', 'ACCESS MODES', 'RECLAIM POLICY', 'STATUS', 'CLAIM', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'REASON', 'AGE', 'VOLUMEMODE']);
     // Then the PV controller finds it unclaimed: Available.
-    await waitFor('pv1 Available', () => /pv1\s+5Gi\s+RWO\s+Retain\s+Available\s+<unset>/.test(kc(n, ['get', 'pv', 'pv1'])));
+    await until('pv1 Available', '/api/v1/persistentvolumes/pv1', (o) => o.status.phase === 'Available', () => /pv1\s+5Gi\s+RWO\s+Retain\s+Available\s+<unset>/.test(kc(n, ['get', 'pv', 'pv1'])));
     assert.match(fails(['create', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: nosrc}\nspec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce]}\n'), /spec: Required value: must specify a volume type/);
     assert.match(fails(['patch', 'pv', 'pv1', '-p', '{"spec":{"hostPath":{"path":"/other"}}}']), /spec.persistentvolumesource: Forbidden: spec.persistentvolumesource is immutable after creation/);
   });
@@ -65,7 +71,7 @@ describe('core/v1 kinds', () => {
     const q = JSON.parse(kc(n, ['create', 'quota', 'q', '--hard=pods=10,cpu=2,limits.memory=1Gi', '--scopes=Terminating', '-o', 'json']));
     assert.deepEqual(q.status, {});
     assert.deepEqual(header(kc(n, ['get', 'quota'])), ['NAME', 'AGE', 'REQUEST', 'LIMIT']);
-    await waitFor('the quota counted', () => /q\s+\S+\s+cpu: 0\/2, pods: 0\/10\s+limits.memory: 0\/1Gi/.test(kc(n, ['get', 'quota', 'q'])), 60_000);
+    await until('the quota counted', '/api/v1/namespaces/default/resourcequotas/q', (o) => o.status?.used, () => /q\s+\S+\s+cpu: 0\/2, pods: 0\/10\s+limits.memory: 0\/1Gi/.test(kc(n, ['get', 'quota', 'q'])), 60_000);
     kc(n, ['create', '-f', '-'], 'apiVersion: v1\nkind: LimitRange\nmetadata: {name: lr}\nspec: {limits: [{type: Container, max: {cpu: "2"}, defaultRequest: {cpu: 100m}}]}\n');
     const lr = json(['get', 'limits', 'lr']);
     assert.deepEqual(lr.spec.limits[0].default, { cpu: '2' }, 'SetDefaults_LimitRangeItem: default from max');
@@ -89,7 +95,7 @@ describe('core/v1 kinds', () => {
     assert.match(fails(['create', '-f', '-'], 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: rc2}\nspec: {selector: {app: other}, template: {metadata: {labels: {app: mine}}, spec: {containers: [{name: c, image: nginx}]}}}\n'),
       /spec.template.metadata.labels: Invalid value: map\[string\]string\{"app":"mine"\}: selector does not match template labels/);
     // The ReplicationController controller makes the pods: status.replicas (a field selector) follows.
-    await waitFor('rc1 to report 4 replicas', () => json(['get', 'rc', 'rc1']).status?.replicas === 4);
+    await until('rc1 to report 4 replicas', '/api/v1/namespaces/default/replicationcontrollers/rc1', (o) => o.status?.replicas === 4, () => json(['get', 'rc', 'rc1']).status?.replicas === 4);
     assert.equal(kc(n, ['get', 'rc', '--field-selector=status.replicas=4', '-o', 'name']).trim(), 'replicationcontroller/rc1');
     assert.equal(kc(n, ['get', 'rc', '--field-selector=status.replicas=0', '-o', 'name']).trim(), '');
   });
@@ -306,7 +312,7 @@ describe('every new kind through kubectl', () => {
 
   it('nodes/proxy answers the kubelet paths from the node\'s pods; namespaces/finalize is a PUT', async () => {
     kc(n, ['create', 'deployment', 'usage', '--image=nginx', '--replicas=2']);
-    await waitFor('the pods to run', () => kc(n, ['get', 'pods', '-l', 'app=usage', '--field-selector=status.phase=Running', '-o', 'name']).trim().split('\n').filter(Boolean).length === 2, 60_000);
+    await until('the pods to run', `/api/v1/namespaces/default/pods?labelSelector=app%3Dusage&fieldSelector=${encodeURIComponent('status.phase=Running')}`, (l) => l.items.length === 2, () => kc(n, ['get', 'pods', '-l', 'app=usage', '--field-selector=status.phase=Running', '-o', 'name']).trim().split('\n').filter(Boolean).length === 2, 60_000);
     const node = kc(n, ['get', 'pods', '-l', 'app=usage', '-o', 'jsonpath={.items[0].spec.nodeName}']);
     const metrics = kc(n, ['get', '--raw', `/api/v1/nodes/${node}/proxy/metrics/resource`]);
     assert.match(metrics, /# TYPE container_cpu_usage_seconds_total counter/);
@@ -335,7 +341,7 @@ describe('every new kind through kubectl', () => {
     kc(n, ['create', 'cronjob', 'c', '--image=busybox', '--schedule=@daily', ...ns]);
     kc(n, ['create', '-f', '-', ...ns], 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: p}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: l}\nspec: {limits: [{type: Container, max: {cpu: "1"}}]}\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec: {scaleTargetRef: {kind: Deployment, name: x}, maxReplicas: 2}\n---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e}\naddressType: IPv4\nendpoints: []\n---\napiVersion: storage.k8s.io/v1\nkind: CSIStorageCapacity\nmetadata: {name: c}\nstorageClassName: fast\n');
     kc(n, ['delete', 'namespace', 'doomed', '--wait=false']);
-    await waitFor('the namespace to go', () => kubectl(n, ['get', 'namespace', 'doomed']).code !== 0, 60_000);
+    await until('the namespace to go', '/api/v1/namespaces/doomed', (o) => !o, () => kubectl(n, ['get', 'namespace', 'doomed']).code !== 0, 60_000);
     for (const kind of ['quota', 'cronjobs', 'pvc', 'limits', 'hpa', 'endpointslices', 'csistoragecapacities']) {
       assert.equal(kc(n, ['get', kind, ...ns, '-o', 'name']).trim(), '', kind);
     }
