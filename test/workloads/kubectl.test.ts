@@ -35,6 +35,14 @@ const podsJson = (sel: string) => JSON.parse(kc(n, ['get', 'pods', '-l', sel, '-
 /** The same read for polling, straight from the API (a kubectl per look costs ~50 ms of CPU). */
 const podsNow = async (sel: string): Promise<any[]> => (await getObject(n, `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(sel)}`)).items;
 
+/**
+ * Waits until `ready` holds for the object or list at `path` (one API GET per look), and then until `shown`,
+ * what kubectl shows, holds too.
+ */
+const until = (what: string, path: string, ready: (o: any) => unknown, shown: () => boolean, timeoutMs?: number) =>
+  waitFor(what, async () => !!(await ready(await getObject(n, path))) && shown(), timeoutMs);
+const at = (kind: string, name: string, group = 'api/v1') => `/${group}/namespaces/default/${kind}/${name}`;
+
 /** Collects a deployment's status from a watch stream until stopped. */
 function watchDeployment(name: string) {
   const seen: any[] = [];
@@ -90,11 +98,13 @@ describe('workloads through kubectl', () => {
     const deploy = () => JSON.parse(kc(n, ['get', 'deploy', 'web', '-o', 'json']));
     const replicaSets = () => JSON.parse(kc(n, ['get', 'rs', '-l', 'app=web', '-o', 'json'])).items as any[];
     kc(n, ['rollout', 'pause', 'deploy/web']);
-    await waitFor('DeploymentPaused', () => deploy().status.conditions.some((c: any) => c.type === 'Progressing' && c.reason === 'DeploymentPaused'));
+    const paused = (d: any) => d?.status.conditions.some((c: any) => c.type === 'Progressing' && c.reason === 'DeploymentPaused');
+    await until('DeploymentPaused', at('deployments', 'web', 'apis/apps/v1'), paused, () => paused(deploy()));
     const before = replicaSets().length;
     kc(n, ['set', 'image', 'deploy/web', 'nginx=nginx:1.27']);
     // Once the controller has seen the new template, a paused Deployment still has made no new ReplicaSet.
-    await waitFor('observed', () => { const d = deploy(); return d.status.observedGeneration === d.metadata.generation; });
+    const observed = (d: any) => d?.status.observedGeneration === d.metadata.generation;
+    await until('observed', at('deployments', 'web', 'apis/apps/v1'), observed, () => observed(deploy()));
     assert.equal(replicaSets().length, before);
     assert.ok(podsJson('app=web').every((p) => p.spec.containers[0].image === 'nginx:1.25'));
     kc(n, ['rollout', 'resume', 'deploy/web']);
@@ -111,7 +121,8 @@ describe('workloads through kubectl', () => {
 
   it('deletes a Deployment with its ReplicaSets and pods', async () => {
     kc(n, ['delete', 'deploy', 'web']);
-    await waitFor('cascade', async () => (await podsNow('app=web')).length === 0 && JSON.parse(kc(n, ['get', 'rs', '-o', 'json'])).items.length === 0);
+    await until('cascade', '/apis/apps/v1/namespaces/default/replicasets', async (l) => l.items.length === 0 && (await podsNow('app=web')).length === 0,
+      () => JSON.parse(kc(n, ['get', 'rs', '-o', 'json'])).items.length === 0);
   });
 
   it('creates StatefulSet pods in order', async () => {
@@ -166,14 +177,15 @@ spec:
 
   it('shows CrashLoopBackOff', async () => {
     kc(n, ['apply', '-f', '-'], `apiVersion: v1\nkind: Pod\nmetadata: {name: crasher, annotations: {nodeless.dev/simulate: crash-loop}}\nspec:\n  containers: [{name: c, image: busybox}]\n`);
-    await waitFor('CrashLoopBackOff', () => /crasher\s+0\/1\s+CrashLoopBackOff/.test(kc(n, ['get', 'pod', 'crasher'])), 60_000);
+    await until('CrashLoopBackOff', at('pods', 'crasher'), (p) => p?.status.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', () => /crasher\s+0\/1\s+CrashLoopBackOff/.test(kc(n, ['get', 'pod', 'crasher'])), 60_000);
     assert.match(kc(n, ['get', 'events', '--field-selector', 'involvedObject.name=crasher']), /BackOff/);
     kc(n, ['delete', 'pod', 'crasher', '--wait=false']);
   });
 
   it('keeps a pod that fits nowhere Pending with a FailedScheduling message per node', async () => {
     kc(n, ['apply', '-f', '-'], `apiVersion: v1\nkind: Pod\nmetadata: {name: nowhere}\nspec:\n  nodeSelector: {disktype: ssd}\n  containers: [{name: c, image: nginx}]\n`);
-    await waitFor('FailedScheduling', () => /0\/1 nodes are available: 1 node\(s\) didn't match Pod's node affinity\/selector/.test(kc(n, ['describe', 'pod', 'nowhere'])));
+    await until('FailedScheduling', `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent('involvedObject.name=nowhere')}`,
+      (l) => l.items.some((e: any) => e.reason === 'FailedScheduling'), () => /0\/1 nodes are available: 1 node\(s\) didn't match Pod's node affinity\/selector/.test(kc(n, ['describe', 'pod', 'nowhere'])));
     assert.match(kc(n, ['get', 'pod', 'nowhere']), /Pending/);
     kc(n, ['delete', 'pod', 'nowhere']);
   });
@@ -188,7 +200,8 @@ spec:
   maxUnavailable: 0
   selector: {matchLabels: {app: db}}
 `);
-    await waitFor('pdb observed', () => JSON.parse(kc(n, ['get', 'pdb', 'db', '-o', 'json'])).status?.expectedPods === 3);
+    await until('pdb observed', at('poddisruptionbudgets', 'db', 'apis/policy/v1'), (o) => o?.status?.expectedPods === 3,
+      () => JSON.parse(kc(n, ['get', 'pdb', 'db', '-o', 'json'])).status?.expectedPods === 3);
     const blocked = kubectl(n, ['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--pod-selector=app=db', '--timeout=5s']);
     assert.notEqual(blocked.code, 0);
     assert.match(blocked.stderr + blocked.stdout, /disruption budget|Cannot evict pod/);
@@ -214,7 +227,8 @@ spec:
     command: [sh, -c, 'echo hello from $POD_NAME; echo "bye now" > "\${NODELESS_TERMINATION_LOG:-/dev/termination-log}"; exit 3']
     env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
 `);
-    await waitFor('proc failed', () => JSON.parse(kc(n, ['get', 'pod', 'proc', '-o', 'json'])).status.phase === 'Failed', 60_000);
+    await until('proc failed', at('pods', 'proc'), (p) => p?.status.phase === 'Failed',
+      () => JSON.parse(kc(n, ['get', 'pod', 'proc', '-o', 'json'])).status.phase === 'Failed', 60_000);
     assert.equal(kc(n, ['logs', 'proc']).trim(), 'hello from proc');
     const t = JSON.parse(kc(n, ['get', 'pod', 'proc', '-o', 'json'])).status.containerStatuses[0].state.terminated;
     assert.equal(t.exitCode, 3);
