@@ -4,7 +4,7 @@
 // cannot be bound. StatefulSets and zones: storage.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { cloudList, getObject, kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 const ZONE_KEY = 'topology.com.tencent.cloud.csi.cbs/zone';
@@ -16,7 +16,8 @@ before(async () => {
   for (const s of nodelessJson(n, ['cloud', 'subnet', 'list'])) {
     if (s.isDefault && s.id !== first.subnetId) nodelessOk(n, ['supernode', 'add', '--subnet', s.id, '--name', `sn-${s.zone}`]);
   }
-  await waitFor('3 Ready nodes', () => (kc(n, ['get', 'nodes']).match(/ Ready /g) ?? []).length === 3, 60_000);
+  await waitFor('3 Ready nodes', async () => (await getObject(n, '/api/v1/nodes')).items
+    .filter((node: any) => node.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length === 3, 60_000);
 });
 after(async () => {
   kubectl(n, ['delete', 'pods', '--all', '--grace-period=0', '--force']);
@@ -25,10 +26,23 @@ after(async () => {
 
 const json = (args: string[]) => JSON.parse(kc(n, [...args, '-o', 'json']));
 const events = (name: string) => json(['get', 'events', '--field-selector', `involvedObject.name=${name}`]).items as any[];
-const eventWith = (name: string, reason: string, text: string, timeoutMs = 60_000) =>
-  waitFor(`${reason} "${text}" on ${name}`, () => events(name).find((e) => e.reason === reason && e.message.includes(text)), timeoutMs);
+/**
+ * Waits until `ready` holds for the object or list at `path` (undefined once gone), one API GET per look (a kubectl
+ * per look costs ~50 ms of CPU), and then until `shown` (a kubectl read) holds too; hands back what `shown` returned.
+ */
+const until = <T>(what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs?: number) =>
+  waitFor(what, async () => !!ready(await getObject(n, path)) && shown(), timeoutMs);
+const at = (kind: string, name: string) => kind === 'persistentvolumes' ? `/api/v1/${kind}/${name}` : `/api/v1/namespaces/default/${kind}/${name}`;
+const eventWith = (name: string, reason: string, text: string, timeoutMs = 60_000) => {
+  const match = (e: any) => e.reason === reason && e.message.includes(text);
+  return until(`${reason} "${text}" on ${name}`, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`,
+    (l) => l.items.some(match), () => events(name).find(match), timeoutMs);
+};
 const disks = () => nodelessJson(n, ['cloud', 'disk', 'list']) as any[];
-const claimPhase = (name: string, phase: string) => waitFor(`pvc ${name} ${phase}`, () => json(['get', 'pvc', name]).status?.phase === phase, 60_000);
+/** The disks for polling, straight from the cloud API (a CLI process per look costs ~150 ms of CPU). */
+const diskState = async (id: string) => (await cloudList(n, '/disks')).find((d) => d.id === id)?.state;
+const claimPhase = (name: string, phase: string) => until(`pvc ${name} ${phase}`, at('persistentvolumeclaims', name), (o) => o?.status?.phase === phase,
+  () => json(['get', 'pvc', name]).status?.phase === phase, 60_000);
 
 describe('claims that cannot be bound', () => {
   it('stays Pending with the controller\'s event for a class that does not exist', async () => {
@@ -100,7 +114,7 @@ spec: {storageClassName: cbs-now, accessModes: [ReadWriteOnce], resources: {requ
     const zone = pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0];
     assert.equal(disks().find((d) => d.id === pv.spec.csi.volumeHandle).zone, zone);
     kc(n, ['run', 'uses-now', '--image=nginx', '--overrides', '{"spec":{"volumes":[{"name":"d","persistentVolumeClaim":{"claimName":"now"}}]}}']);
-    const node = await waitFor('scheduled', () => json(['get', 'pod', 'uses-now']).spec.nodeName);
+    const node = await until('scheduled', at('pods', 'uses-now'), (p) => p?.spec.nodeName, () => json(['get', 'pod', 'uses-now']).spec.nodeName as string);
     assert.equal(json(['get', 'node', node]).metadata.labels['topology.kubernetes.io/zone'], zone);
     kc(n, ['delete', 'pod', 'uses-now', '--grace-period=0', '--force']);
   });
@@ -177,15 +191,15 @@ spec: {storageClassName: manual, accessModes: [ReadWriteMany], resources: {reque
     assert.match(kc(n, ['get', 'pv', 'gold']), /gold\s+2Gi\s+RWO\s+Retain\s+Terminating\s+default\/gold-1g/);
     assert.equal(json(['get', 'pv', 'gold']).status.phase, 'Bound');
     kc(n, ['delete', 'pvc', 'gold-1g']);
-    await waitFor('gold gone', () => kubectl(n, ['get', 'pv', 'gold']).code !== 0, 60_000);
+    await until('gold gone', at('persistentvolumes', 'gold'), (o) => !o, () => kubectl(n, ['get', 'pv', 'gold']).code !== 0, 60_000);
   });
 
   it('releases a Retain volume when its claim goes, and fails a Delete volume no provisioner made', async () => {
     kc(n, ['delete', 'pvc', 'any-1g']);
-    await waitFor('small Released', () => json(['get', 'pv', 'small']).status.phase === 'Released');
+    await until('small Released', at('persistentvolumes', 'small'), (o) => o?.status.phase === 'Released', () => json(['get', 'pv', 'small']).status.phase === 'Released');
     kc(n, ['patch', 'pv', 'big', '-p', '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}']);
     kc(n, ['delete', 'pvc', 'wants-big']);
-    await waitFor('big Failed', () => json(['get', 'pv', 'big']).status.phase === 'Failed');
+    await until('big Failed', at('persistentvolumes', 'big'), (o) => o?.status.phase === 'Failed', () => json(['get', 'pv', 'big']).status.phase === 'Failed');
     const ev = await eventWith('big', 'VolumeFailedDelete', 'no deletable volume plugin matched');
     assert.equal(ev.message, 'error getting deleter volume plugin for volume "big": no deletable volume plugin matched');
   });
@@ -215,7 +229,7 @@ spec:
     await claimPhase('keep', 'Bound');
     const pvName = json(['get', 'pvc', 'keep']).spec.volumeName;
     const id = json(['get', 'pv', pvName]).spec.csi.volumeHandle;
-    await waitFor('attached', () => disks().find((d) => d.id === id)?.state === 'ATTACHED');
+    await waitFor('attached', async () => (await diskState(id)) === 'ATTACHED');
     assert.equal(disks().find((d) => d.id === id).type, 'CLOUD_SSD');
     // In use: the claim stays (Terminating, kubernetes.io/pvc-protection) until its pod is gone.
     assert.deepEqual(json(['get', 'pvc', 'keep']).metadata.finalizers, ['kubernetes.io/pvc-protection']);
@@ -224,9 +238,9 @@ spec:
     assert.match(kc(n, ['get', 'pvc', 'keep']), /keep\s+Terminating\s+pvc-/);
     assert.equal(json(['get', 'pvc', 'keep']).status.phase, 'Bound');
     kc(n, ['delete', 'pod', 'keeper', '--grace-period=0', '--force']);
-    await waitFor('the claim gone', () => kubectl(n, ['get', 'pvc', 'keep']).code !== 0, 60_000);
-    await waitFor('Released', () => json(['get', 'pv', pvName]).status.phase === 'Released');
-    await waitFor('detached', () => disks().find((d) => d.id === id)?.state === 'UNATTACHED');
+    await until('the claim gone', at('persistentvolumeclaims', 'keep'), (o) => !o, () => kubectl(n, ['get', 'pvc', 'keep']).code !== 0, 60_000);
+    await until('Released', at('persistentvolumes', pvName), (o) => o?.status.phase === 'Released', () => json(['get', 'pv', pvName]).status.phase === 'Released');
+    await waitFor('detached', async () => (await diskState(id)) === 'UNATTACHED');
     assert.equal(json(['get', 'pv', pvName]).spec.persistentVolumeReclaimPolicy, 'Retain');
   });
 });
