@@ -34,7 +34,15 @@ const disks = () => nodelessJson(n, ['cloud', 'disk', 'list']) as any[];
 // The same reads for polling, straight from the APIs (a CLI or kubectl process per look costs CPU).
 const disksNow = () => cloudList(n, '/disks');
 const eventsNow = async (name: string): Promise<any[]> => (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items;
-const claimPhase = (name: string, phase: string) => waitFor(`pvc ${name} ${phase}`, () => json(['get', 'pvc', name]).status?.phase === phase, 60_000);
+/**
+ * Waits until `ready` holds for the object at `path` (undefined once gone), one API GET per look, and then until
+ * `shown` (a kubectl read) holds too; hands back what `shown` returned.
+ */
+const until = <T>(what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs?: number) =>
+  waitFor(what, async () => !!ready(await getObject(n, path)) && shown(), timeoutMs);
+const at = (kind: string, name: string) => `/api/v1/namespaces/default/${kind}/${name}`;
+const claimPhase = (name: string, phase: string) => until(`pvc ${name} ${phase}`, at('persistentvolumeclaims', name), (o) => o?.status?.phase === phase,
+  () => json(['get', 'pvc', name]).status?.phase === phase, 60_000);
 
 describe('the default StorageClass', () => {
   it('is Tencent CBS: the CSI driver, default, WaitForFirstConsumer, expandable, with CBS parameters', () => {
@@ -110,7 +118,8 @@ spec:
       assert.equal(disk.type, 'CLOUD_PREMIUM');
       assert.equal(disk.name, `default/${pv.metadata.name}`);
       await waitFor(`${disk.id} attached`, async () => (await disksNow()).find((d) => d.id === disk.id)?.state === 'ATTACHED');
-      const va = await waitFor('an attached VolumeAttachment', () => json(['get', 'volumeattachments']).items.find((x: any) => x.spec.source.persistentVolumeName === pv.metadata.name && x.status?.attached));
+      const attachedFor = (x: any) => x.spec.source.persistentVolumeName === pv.metadata.name && x.status?.attached;
+      const va = await until('an attached VolumeAttachment', '/apis/storage.k8s.io/v1/volumeattachments', (l) => l.items.some(attachedFor), () => json(['get', 'volumeattachments']).items.find(attachedFor));
       assert.equal(va.spec.attacher, 'com.tencent.cloud.csi.cbs');
       assert.equal(va.spec.nodeName, podNode(`db-${i}`));
       assert.match(va.metadata.name, /^csi-[0-9a-f]{64}$/);
@@ -131,10 +140,8 @@ spec:
   it('keeps what a pod wrote for the pod that replaces it', async () => {
     const uid = json(['get', 'pod', 'db-1']).metadata.uid;
     kc(n, ['delete', 'pod', 'db-1']);
-    await waitFor('db-1 back and running', () => {
-      const p = json(['get', 'pod', 'db-1']);
-      return p.metadata.uid !== uid && p.status.phase === 'Running';
-    }, 90_000);
+    const back = (p: any) => p && p.metadata.uid !== uid && p.status.phase === 'Running';
+    await until('db-1 back and running', at('pods', 'db-1'), back, () => back(json(['get', 'pod', 'db-1'])), 90_000);
     const log = await waitFor('two starts in the log', () => {
       const out = kc(n, ['exec', 'db-1', '--', 'sh', '-c', 'cat $NODELESS_ROOT/data/log']);
       return out.split('\n').filter(Boolean).length === 2 ? out : undefined;
@@ -148,23 +155,23 @@ spec:
     try {
       const uid = json(['get', 'pod', 'db-0']).metadata.uid;
       kc(n, ['delete', 'pod', 'db-0', '--wait=false']);
-      await waitFor('db-0 recreated', () => json(['get', 'pods']).items.find((p: any) => p.metadata.name === 'db-0' && p.metadata.uid !== uid), 60_000);
+      await until('db-0 recreated', at('pods', 'db-0'), (p) => p && p.metadata.uid !== uid,
+        () => json(['get', 'pods']).items.find((p: any) => p.metadata.name === 'db-0' && p.metadata.uid !== uid), 60_000);
       const ev = await eventWith('db-0', 'FailedScheduling', 'volume node affinity conflict', 90_000);
       assert.equal(ev.message, '0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) had volume node affinity conflict. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
       assert.equal(json(['get', 'pod', 'db-0']).status.phase, 'Pending');
     } finally {
       kc(n, ['uncordon', node]);
     }
-    await waitFor('db-0 running again on its zone\'s node', () => {
-      const p = json(['get', 'pod', 'db-0']);
-      return p.status.phase === 'Running' && p.spec.nodeName === node;
-    }, 90_000);
+    const again = (p: any) => p?.status.phase === 'Running' && p.spec.nodeName === node;
+    await until('db-0 running again on its zone\'s node', at('pods', 'db-0'), again, () => again(json(['get', 'pod', 'db-0'])), 90_000);
   });
 
   it('grows a disk when its claim asks for more, and the claim once the node has grown the file system', async () => {
     kc(n, ['patch', 'pvc', 'data-db-0', '-p', '{"spec":{"resources":{"requests":{"storage":"35Gi"}}}}']);
     const pvName = json(['get', 'pvc', 'data-db-0']).spec.volumeName;
-    await waitFor('claim capacity 35Gi', () => json(['get', 'pvc', 'data-db-0']).status.capacity?.storage === '35Gi', 60_000);
+    await until('claim capacity 35Gi', at('persistentvolumeclaims', 'data-db-0'), (o) => o?.status.capacity?.storage === '35Gi',
+      () => json(['get', 'pvc', 'data-db-0']).status.capacity?.storage === '35Gi', 60_000);
     const pv = json(['get', 'pv', pvName]);
     assert.equal(pv.spec.capacity.storage, '35Gi');
     assert.equal(disks().find((d) => d.id === pv.spec.csi.volumeHandle).sizeGiB, 35);
@@ -179,11 +186,11 @@ spec:
 
   it('deletes the disk of a released claim with reclaim policy Delete', async () => {
     kc(n, ['scale', 'sts', 'db', '--replicas=2']);
-    await waitFor('db-2 gone', () => kubectl(n, ['get', 'pod', 'db-2']).code !== 0, 60_000);
+    await until('db-2 gone', at('pods', 'db-2'), (o) => !o, () => kubectl(n, ['get', 'pod', 'db-2']).code !== 0, 60_000);
     const pv = json(['get', 'pvc', 'data-db-2']).spec.volumeName;
     const disk = json(['get', 'pv', pv]).spec.csi.volumeHandle;
     kc(n, ['delete', 'pvc', 'data-db-2']);
-    await waitFor('PV gone', () => kubectl(n, ['get', 'pv', pv]).code !== 0, 60_000);
+    await until('PV gone', `/api/v1/persistentvolumes/${pv}`, (o) => !o, () => kubectl(n, ['get', 'pv', pv]).code !== 0, 60_000);
     assert.equal(disks().find((d) => d.id === disk), undefined, 'the disk is deleted');
   });
 });
@@ -213,11 +220,11 @@ spec:
     const [d0, d1] = disksOf();
     assert.deepEqual(json(['get', 'pvc', 'data-cache-0']).metadata.ownerReferences.map((r: any) => [r.kind, r.name]), [['StatefulSet', 'cache']]);
     kc(n, ['scale', 'sts', 'cache', '--replicas=1']);
-    await waitFor('data-cache-1 gone', () => kubectl(n, ['get', 'pvc', 'data-cache-1']).code !== 0, 90_000);
+    await until('data-cache-1 gone', at('persistentvolumeclaims', 'data-cache-1'), (o) => !o, () => kubectl(n, ['get', 'pvc', 'data-cache-1']).code !== 0, 90_000);
     await waitFor('its disk deleted', async () => !(await disksNow()).some((d) => d.id === d1), 60_000);
     assert.ok(disks().some((d) => d.id === d0));
     kc(n, ['delete', 'sts', 'cache']);
-    await waitFor('data-cache-0 gone', () => kubectl(n, ['get', 'pvc', 'data-cache-0']).code !== 0, 90_000);
+    await until('data-cache-0 gone', at('persistentvolumeclaims', 'data-cache-0'), (o) => !o, () => kubectl(n, ['get', 'pvc', 'data-cache-0']).code !== 0, 90_000);
     await waitFor('its disk deleted', async () => !(await disksNow()).some((d) => d.id === d0), 60_000);
   });
 });
