@@ -4,29 +4,35 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../helpers/nodeless.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, until as untilShown, type Harness } from './harness.js';
 
 let h: Harness;
 const LONG = 120_000;
 const json = async (args: string[]) => JSON.parse(await h.kc([...args, '-o', 'json']));
 const cond = (n: any, type: string) => n.status?.conditions?.find((c: any) => c.type === type);
+const until = (what: string, path: string, ready: (o: any) => unknown, shown?: () => Promise<unknown>) => untilShown(h, what, path, ready, shown, LONG);
+const eventsOf = (name: string) => `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`;
 
 before(async () => { h = await startHarness({ simulation: { timeScale: 0 } }); });
 after(async () => { await h?.close(); });
 
 test('subnet-exhaustion: the subnet shows no free address, its super node NetworkUnavailable; cleared, both back', async () => {
-  const node = await waitFor('a Ready node', async () => (await json(['get', 'nodes'])).items.find((n: any) => cond(n, 'Ready')?.status === 'True'), LONG);
+  await until('a Ready node', '/api/v1/nodes', (l) => l.items.some((n: any) => cond(n, 'Ready')?.status === 'True'));
+  const node = (await json(['get', 'nodes'])).items.find((n: any) => cond(n, 'Ready')?.status === 'True');
   const subnet = node.metadata.labels['eks.tke.cloud.tencent.com/subnet-id'];
   const free = (await h.fetch('GET', `/cloud/v1/subnets/${subnet}`)).body.availableIpCount;
   assert.ok(free > 0);
   assert.equal((await h.nodeless(['fault', 'inject', 'subnet-exhaustion', '--target', subnet, '--name', 'full'])).code, 0);
   assert.equal((await h.fetch('GET', `/cloud/v1/subnets/${subnet}`)).body.availableIpCount, 0);
-  const c = await waitFor('NetworkUnavailable', async () => { const x = cond(await json(['get', 'node', node.metadata.name]), 'NetworkUnavailable'); return x?.status === 'True' ? x : undefined; }, LONG);
+  await until('NetworkUnavailable', `/api/v1/nodes/${node.metadata.name}`, (x) => cond(x, 'NetworkUnavailable')?.status === 'True');
+  const c = cond(await json(['get', 'node', node.metadata.name]), 'NetworkUnavailable');
+  assert.equal(c.status, 'True');
   assert.equal(c.reason, 'EKLetHasInsufficientSubnetIP');
   assert.equal(c.message, `eklet node has insufficient IP available of subnet ${subnet}`);
   assert.equal((await h.nodeless(['fault', 'clear', 'full'])).code, 0);
   assert.equal((await h.fetch('GET', `/cloud/v1/subnets/${subnet}`)).body.availableIpCount, free);
-  await waitFor('network available', async () => cond(await json(['get', 'node', node.metadata.name]), 'NetworkUnavailable')?.status === 'False', LONG);
+  await until('network available', `/api/v1/nodes/${node.metadata.name}`, (x) => cond(x, 'NetworkUnavailable')?.status === 'False',
+    async () => cond(await json(['get', 'node', node.metadata.name]), 'NetworkUnavailable')?.status === 'False');
 });
 
 test('eip-quota: allocating an EIP fails with QuotaExceeded; cleared, it succeeds', async () => {
@@ -46,15 +52,16 @@ test('nat-saturation: pods behind the NAT get EgressTimeout and the NAT shows sa
   const nat = (await h.fetch('POST', '/cloud/v1/natgateways', { vpcId: rtb.vpcId, name: 'out' })).body;
   assert.equal((await h.fetch('POST', `/cloud/v1/routetables/${rtb.id}/routes`, { destinationCidr: '0.0.0.0/0', nextHopType: 'nat', nextHopId: nat.id })).status, 201);
   await h.kc(['run', 'egress', '--image=nginx:1.25']);
-  await waitFor('running', async () => (await json(['get', 'pod', 'egress'])).status?.phase === 'Running', LONG);
+  await until('running', '/api/v1/namespaces/default/pods/egress', (p) => p.status?.phase === 'Running');
   assert.equal((await h.nodeless(['fault', 'inject', 'nat-saturation', '--target', nat.id, '--name', 'nat'])).code, 0);
   const load = (await h.fetch('GET', `/cloud/v1/natload`)).body.items.find((l: any) => l.natId === nat.id);
   assert.equal(load.saturated, true);
   const msg = `NAT gateway ${nat.id} is saturated (200/200 Mbps, 100%): connections to the internet time out`;
-  await waitFor('EgressTimeout', async () => (await h.kc(['get', 'events', '--field-selector', 'involvedObject.name=egress,reason=EgressTimeout', '-o', 'jsonpath={.items[*].message}'])).includes(msg), LONG);
+  await until('EgressTimeout', eventsOf('egress'), (l) => l.items.some((e: any) => e.reason === 'EgressTimeout' && e.message === msg), async () => (await h.kc(['get', 'events', '--field-selector', 'involvedObject.name=egress,reason=EgressTimeout', '-o', 'jsonpath={.items[*].message}'])).includes(msg));
   assert.equal((await h.nodeless(['fault', 'clear', 'nat'])).code, 0);
   assert.equal((await h.fetch('GET', `/cloud/v1/natload`)).body.items.find((l: any) => l.natId === nat.id).saturated, false);
-  await waitFor('EgressRecovered', async () => /EgressRecovered/.test(await h.kc(['get', 'events', '--field-selector', 'involvedObject.name=egress'])), LONG);
+  await until('EgressRecovered', eventsOf('egress'), (l) => l.items.some((e: any) => e.reason === 'EgressRecovered'),
+    async () => /EgressRecovered/.test(await h.kc(['get', 'events', '--field-selector', 'involvedObject.name=egress'])));
 });
 
 test('cloud-latency: a call waits while the fault lasts, other resources answer; cleared, it is answered', async () => {
@@ -70,9 +77,9 @@ test('cloud-latency: a call waits while the fault lasts, other resources answer;
 test('cloud-throttle: a pod\'s ENI allocation is throttled (FailedCreatePodSandBox) until cleared; an AWS cluster answers with EC2\'s code', async () => {
   assert.equal((await h.nodeless(['fault', 'inject', 'cloud-throttle', '--target', 'enis', '--name', 'enis'])).code, 0);
   await h.kc(['run', 'throttled', '--image=nginx:1.25']);
-  await waitFor('FailedCreatePodSandBox', async () => /FailedCreatePodSandBox.*The number of requests exceeds the frequency limit\./.test(await h.kc(['get', 'events', '--field-selector', 'involvedObject.name=throttled'])), LONG);
+  await until('FailedCreatePodSandBox', eventsOf('throttled'), (l) => l.items.some((e: any) => e.reason === 'FailedCreatePodSandBox'), async () => /FailedCreatePodSandBox.*The number of requests exceeds the frequency limit\./.test(await h.kc(['get', 'events', '--field-selector', 'involvedObject.name=throttled'])));
   assert.equal((await h.nodeless(['fault', 'clear', 'enis'])).code, 0);
-  await waitFor('running once the sandbox is retried', async () => (await json(['get', 'pod', 'throttled'])).status?.phase === 'Running', LONG);
+  await until('running once the sandbox is retried', '/api/v1/namespaces/default/pods/throttled', (p) => p.status?.phase === 'Running');
 
   assert.equal((await h.fetch('POST', '/cloud/v1/clusters', { name: 'eks', cloud: 'aws' })).status, 201);
   await waitFor('the eks cluster served', async () => (await h.fetch('GET', '/clusters/eks/apis/nodeless.dev/v1alpha1/faults')).status === 200, LONG);

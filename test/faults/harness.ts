@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startNodeless, type Nodeless, type NodelessOptions } from '../../src/nodeless.js';
 import { FakeClock } from '../../src/util/clock.js';
+import { waitFor } from '../helpers/nodeless.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -78,4 +79,16 @@ export async function startHarness(opts: Partial<NodelessOptions> = {}): Promise
     },
   };
   return h;
+}
+
+/**
+ * Waits until `ready` holds for what the API answers at `path` (one in-process GET per look: a kubectl per look
+ * costs ~50 ms of CPU), and then until `shown` (what kubectl shows) holds too.
+ */
+export function until(h: Harness, what: string, path: string, ready: (o: any) => unknown, shown: () => Promise<unknown> = async () => true, timeoutMs = 120_000) {
+  return waitFor(what, async () => {
+    const res = await h.fetch('GET', path);
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.text}`);
+    return !!ready(res.body) && shown();
+  }, timeoutMs);
 }

@@ -7,22 +7,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../helpers/nodeless.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, until as untilShown, type Harness } from './harness.js';
 
 let h: Harness;
 const LONG = 120_000;
 const json = async (args: string[]) => JSON.parse(await h.kc([...args, '-o', 'json']));
 const ready = (n: any) => n.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
 const tainted = (n: any) => (n.spec?.taints ?? []).some((t: any) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
-/**
- * Waits until `ready` holds for what the API answers at `path` (one in-process GET per look: a kubectl per look
- * costs ~50 ms of CPU), and then until `shown` (what kubectl shows) holds too.
- */
-const until = (what: string, path: string, ready: (o: any) => unknown, shown: () => Promise<unknown> = async () => true) => waitFor(what, async () => {
-  const res = await h.fetch('GET', path);
-  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.text}`);
-  return !!ready(res.body) && shown();
-}, LONG);
+const until = (what: string, path: string, ready: (o: any) => unknown, shown?: () => Promise<unknown>) => untilShown(h, what, path, ready, shown, LONG);
 const nodeList = async () => (await h.fetch('GET', '/api/v1/nodes')).body.items;
 const podPath = (name: string) => `/api/v1/namespaces/default/pods/${name}`;
 const eventsOf = (name: string) => `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`;
