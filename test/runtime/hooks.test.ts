@@ -11,7 +11,7 @@
 // fallback: the file runs in both modes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, raw, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => {
@@ -28,8 +28,18 @@ const logOf = (args: string[]) => kc(n, ['logs', ...args]).split('\n').filter((l
 const get = (name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json']));
 const status = (p: any, c: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === c);
 const events = (name: string) => JSON.parse(kc(n, ['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'json'])).items as any[];
-const event = (name: string, reason: string, container?: string) => waitFor(`${name}: ${reason}${container ? ` of ${container}` : ''}`, () =>
-  events(name).find((e) => e.reason === reason && (!container || e.involvedObject.fieldPath === `spec.containers{${container}}`)), 90_000, 300);
+/**
+ * Waits until `test` holds for the pod: each look is one API GET (a kubectl per look costs ~50 ms of CPU); once
+ * it holds, it must hold for the pod kubectl reads too, and what it gives for that read is handed back.
+ */
+const until = <T>(what: string, name: string, test: (p: any) => T, timeoutMs: number) => waitFor(what, async () =>
+  test((await getObject(n, `/api/v1/namespaces/default/pods/${name}`)) ?? {}) && test(get(name)), timeoutMs, 300);
+const eventsNow = async (name: string) =>
+  (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items as any[];
+const event = (name: string, reason: string, container?: string) => {
+  const match = (e: any) => e.reason === reason && (!container || e.involvedObject.fieldPath === `spec.containers{${container}}`);
+  return waitFor(`${name}: ${reason}${container ? ` of ${container}` : ''}`, async () => (await eventsNow(name)).some(match) && events(name).find(match), 90_000, 300);
+};
 
 describe('postStart', () => {
   it('runs in the container before it counts as running', async () => {
@@ -47,8 +57,9 @@ spec:
     volumeMounts: [{name: v, mountPath: /v}]
   volumes: [{name: v, emptyDir: {}}]
 `);
-    await waitFor('post running', () => status(get('post'), 'main')?.state?.running, 90_000, 300);
-    await waitFor('the hook\'s file read by the container', () => kc(n, ['logs', 'post']) === 'from postStart\n', 30_000, 300);
+    await until('post running', 'post', (p) => status(p, 'main')?.state?.running, 90_000);
+    await waitFor('the hook\'s file read by the container', async () => (await raw(n, 'GET', '/api/v1/namespaces/default/pods/post/log')).body === 'from postStart\n'
+      && kc(n, ['logs', 'post']) === 'from postStart\n', 30_000, 300);
     assert.equal(events('post').some((e) => e.reason === 'FailedPostStartHook'), false);
     kc(n, ['delete', 'pod', 'post', '--wait=false']);
   });
@@ -68,7 +79,7 @@ spec:
     lifecycle: {postStart: {exec: {command: [sh, -c, 'echo oops >&2; exit 7']}}}
 `);
     // Killed, not restarted (its exit code is however it took the SIGTERM).
-    const p = await waitFor('postfail terminated', () => { const p = get('postfail'); return status(p, 'main')?.state?.terminated && p; }, 90_000, 300);
+    const p = await until('postfail terminated', 'postfail', (p) => status(p, 'main')?.state?.terminated && p, 90_000);
     assert.equal(status(p, 'main').restartCount, 0);
     // The event leaves the hook's output out (it may hold secrets), as the kubelet's does.
     const failed = await event('postfail', 'FailedPostStartHook', 'main');
@@ -88,7 +99,7 @@ spec:
     command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 0.1; done']
     lifecycle: {postStart: {exec: {command: ['false']}}}
 `);
-    const w = await waitFor('postloop in CrashLoopBackOff', () => { const s = status(get('postloop'), 'main'); return s?.state?.waiting?.reason === 'CrashLoopBackOff' && s; }, 90_000, 300);
+    const w = await until('postloop in CrashLoopBackOff', 'postloop', (p) => { const s = status(p, 'main'); return s?.state?.waiting?.reason === 'CrashLoopBackOff' && s; }, 90_000);
     assert.ok(w.restartCount >= 1);
     kc(n, ['delete', 'pod', 'postloop', '--wait=false']);
   });
@@ -110,7 +121,7 @@ spec:
 `);
     // The process started (Started), the hook holds it: not running yet.
     await event('poststuck', 'Started', 'main');
-    const s = await waitFor('poststuck\'s status', () => status(get('poststuck'), 'main'), 60_000, 300);
+    const s = await until('poststuck\'s status', 'poststuck', (p) => status(p, 'main'), 60_000);
     assert.equal(s.state.waiting?.reason, 'ContainerCreating', JSON.stringify(s));
     const r = kubectl(n, ['delete', 'pod', 'poststuck', '--timeout=90s']);
     assert.equal(r.code, 0, r.stderr);
@@ -134,7 +145,7 @@ spec:
     volumeMounts: [{name: v, mountPath: /v}]
   volumes: [{name: v, emptyDir: {}}]
 `);
-    await waitFor('pre restarted', () => status(get('pre'), 'main')?.restartCount >= 1, 90_000, 300);
+    await until('pre restarted', 'pre', (p) => status(p, 'main')?.restartCount >= 1, 90_000);
     // The hook wrote its file before the container got SIGTERM: its trap printed it.
     assert.equal(logOf(['pre', '--previous']), 'preStop ran\nTERM\n');
     const killing = await event('pre', 'Killing', 'main');
@@ -163,7 +174,7 @@ spec:
     command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 0.1; done']
     lifecycle: {preStop: {sleep: {seconds: 3600}}}
 `);
-    await waitFor('prefail running', () => get('prefail').status?.phase === 'Running', 90_000, 300);
+    await until('prefail running', 'prefail', (p) => p.status?.phase === 'Running', 90_000);
     // Deleted within its grace period (3 s, then at least the kubelet's 2 s after the hook), whatever the sleep asks.
     const r = kubectl(n, ['delete', 'pod', 'prefail', '--timeout=90s']);
     assert.equal(r.code, 0, r.stderr);
@@ -201,10 +212,8 @@ spec:
     volumeMounts: [{name: v, mountPath: /v}]
   volumes: [{name: v, emptyDir: {}}]
 `);
-    const p = await waitFor('sidecar Succeeded with its sidecar stopped', () => {
-      const p = get('sidecar');
-      return p.status?.phase === 'Succeeded' && status(p, 'shipper')?.state?.terminated && p;
-    }, 90_000, 300);
+    const p = await until('sidecar Succeeded with its sidecar stopped', 'sidecar', (p) =>
+      p.status?.phase === 'Succeeded' && status(p, 'shipper')?.state?.terminated && p, 90_000);
     assert.equal(kc(n, ['logs', 'sidecar', '-c', 'setup']), 'shipper is up\n');
     // SIGTERM (not SIGKILL) once the app container had finished: its trap saw main's file.
     assert.equal(logOf(['sidecar', '-c', 'shipper']), 'stopped after: main finished\n');
@@ -238,13 +247,13 @@ spec:
     command: [sh, -c, 'exec sleep 3600']
     startupProbe: {exec: {command: ['false']}, periodSeconds: 1, failureThreshold: 2}
 `);
-    const s = await waitFor('slowstart running, not started', () => { const s = status(get('slowstart'), 'main'); return s?.state?.running && s; }, 90_000, 300);
+    const s = await until('slowstart running, not started', 'slowstart', (p) => { const s = status(p, 'main'); return s?.state?.running && s; }, 90_000);
     assert.deepEqual([s.started, s.ready], [false, false]);
     kc(n, ['exec', 'slowstart', '--', 'sh', '-c', 'touch $NODELESS_ROOT/up']);
-    await waitFor('slowstart started and ready', () => { const s = status(get('slowstart'), 'main'); return s?.started === true && s.ready === true; }, 60_000, 300);
+    await until('slowstart started and ready', 'slowstart', (p) => { const s = status(p, 'main'); return s?.started === true && s.ready === true; }, 60_000);
     const killing = await event('neverstarts', 'Killing', 'main');
     assert.equal(killing.message, 'Container main failed startup probe, will be restarted');
-    await waitFor('neverstarts restarted', () => status(get('neverstarts'), 'main')?.restartCount >= 1, 60_000, 300);
+    await until('neverstarts restarted', 'neverstarts', (p) => status(p, 'main')?.restartCount >= 1, 60_000);
     assert.equal(status(get('slowstart'), 'main').restartCount, 0);
     kc(n, ['delete', 'pod', 'slowstart', 'neverstarts', '--wait=false']);
   });
