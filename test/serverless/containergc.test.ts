@@ -6,7 +6,7 @@
 // exited container and its logs stay.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, raw, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 const EKS = 'eks.tke.cloud.tencent.com';
 
@@ -29,16 +29,24 @@ const crasher = (name: string, annotations: Record<string, string> = {}) => JSON
 });
 
 /** In CrashLoopBackOff after the second crash: instances 0 and 1 have exited. */
-const crashLooping = (name: string) => waitFor(`${name} CrashLoopBackOff`, () => {
-  const s = podJson(name).status?.containerStatuses?.[0];
-  return s?.restartCount >= 1 && s.state?.waiting?.reason === 'CrashLoopBackOff' && s;
+const crashLooping = (name: string) => waitFor(`${name} CrashLoopBackOff`, async () => {
+  // One API GET per look (a kubectl per look costs ~50 ms of CPU); once it holds, kubectl must show it too.
+  const looping = (p: any) => {
+    const s = p?.status?.containerStatuses?.[0];
+    return s?.restartCount >= 1 && s.state?.waiting?.reason === 'CrashLoopBackOff' && s;
+  };
+  return looping(await getObject(n, `/api/v1/namespaces/default/pods/${name}`)) && looping(podJson(name));
 }, 60_000);
+/** The ImageGCFailed rounds told about a pod, counted from the API (for polling). */
+const rounds = async (pod: string) => (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${pod}`)}`)).items
+  .filter((e: any) => e.reason === 'ImageGCFailed').reduce((t: number, e: any) => t + (e.count ?? 1), 0);
 
 describe('exited-container GC', () => {
   it('above container-gc-threshold the exited containers go, and kubectl logs --previous with them', async () => {
     kc(n, ['apply', '-f', '-'], crasher('gc-crash'));
     await crashLooping('gc-crash');
-    const res = await waitFor('--previous gone', () => {
+    const res = await waitFor('--previous gone', async () => {
+      if ((await raw(n, 'GET', '/api/v1/namespaces/default/pods/gc-crash/log?previous=true')).status === 200) return false;
       const r = kubectl(n, ['logs', 'gc-crash', '--previous']);
       return r.code !== 0 && r;
     }, 30_000);
@@ -52,9 +60,8 @@ describe('exited-container GC', () => {
     kc(n, ['apply', '-f', '-'], crasher('gc-keep', { [`${EKS}/must-keep-last-container`]: 'true' }));
     await crashLooping('gc-keep');
     // Several GC rounds on a full disk (each one an ImageGCFailed) with the exited containers in place.
-    const rounds = () => eventsOf('gc-keep').filter((e) => e.reason === 'ImageGCFailed').reduce((t, e) => t + (e.count ?? 1), 0);
-    const seen = rounds();
-    await waitFor('two more GC rounds', () => rounds() >= seen + 2, 30_000);
+    const seen = await rounds('gc-keep');
+    await waitFor('two more GC rounds', async () => (await rounds('gc-keep')) >= seen + 2, 30_000);
     const prev = kubectl(n, ['logs', 'gc-keep', '--previous']);
     assert.equal(prev.code, 0, prev.stderr);
     assert.match(prev.stdout, /fatal: simulated failure \(exit code 1\)/);
@@ -78,9 +85,8 @@ describe('exited-container GC', () => {
       spec: { containers: [{ name: 'app', image: 'nginx:1.25' }] },
     }));
     await crashLooping('gc-none');
-    const rounds = () => eventsOf('gc-none').filter((e) => e.reason === 'ImageGCFailed').reduce((t, e) => t + (e.count ?? 1), 0);
-    const seen = rounds();
-    await waitFor('two more GC rounds', () => rounds() >= seen + 2, 30_000);
+    const seen = await rounds('gc-none');
+    await waitFor('two more GC rounds', async () => (await rounds('gc-none')) >= seen + 2, 30_000);
     const prev = kubectl(n, ['logs', 'gc-none', '--previous']);
     assert.equal(prev.code, 0, prev.stderr);
     assert.match(prev.stdout, /exited with code 1/);
