@@ -7,7 +7,7 @@
 // the cloud's pods-per-cluster quota beside it (docs/admission.md).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(); });
@@ -29,10 +29,19 @@ spec:
     image: nginx:1.25
     ${resources ? `resources: ${resources}` : ''}
 `;
+/**
+ * Waits until `test` holds for the object or list at `path` (one API GET per look: a kubectl per look costs ~50 ms
+ * of CPU), then until it holds for what kubectl reads (`read`) too; hands back what `test` gave for that read.
+ */
+const until = <T>(what: string, path: string, read: () => any, test: (o: any) => T) =>
+  waitFor(what, async () => test(await getObject(n, path)) && test(read()), 60_000, 200);
 /** Waits until the quota's status.used is exactly `used` (the controller counted, or admission charged). */
-const usedIs = (ns: string, name: string, used: Record<string, string>) => waitFor(`quota ${ns}/${name} used ${JSON.stringify(used)}`, () => {
-  const q = json(['get', 'quota', name, '-n', ns]);
-  return JSON.stringify(q.status?.used ?? null) === JSON.stringify(used) && q;
+const usedIs = (ns: string, name: string, used: Record<string, string>) => waitFor(`quota ${ns}/${name} used ${JSON.stringify(used)}`, async () => {
+  const is = (q: any) => JSON.stringify(q?.status?.used ?? null) === JSON.stringify(used) && q;
+  // kubectl prints the keys sorted (as Go marshals a map), the API in the order it stored them: compare the API's sorted.
+  const sorted = (u: Record<string, string> | undefined) => u && Object.fromEntries(Object.entries(u).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const q = await getObject(n, `/api/v1/namespaces/${ns}/resourcequotas/${name}`);
+  return JSON.stringify(sorted(q?.status?.used) ?? null) === JSON.stringify(sorted(used)) && is(json(['get', 'quota', name, '-n', ns]));
 }, 30_000, 200);
 
 describe('ResourceQuota', () => {
@@ -136,26 +145,24 @@ spec:
     kc(n, ['create', 'quota', 'one', '--hard=pods=1', '-n', 'q7']);
     await usedIs('q7', 'one', { pods: '0' });
     kc(n, ['create', 'deployment', 'web', '--image=nginx', '--replicas=2', '-n', 'q7']);
-    const cond = await waitFor('ReplicaFailure', () => {
-      const rs = json(['get', 'rs', '-l', 'app=web', '-n', 'q7']).items[0];
-      return rs?.status?.conditions?.find((c: any) => c.type === 'ReplicaFailure');
-    }, 60_000, 200);
+    const replicaSets = '/apis/apps/v1/namespaces/q7/replicasets?labelSelector=app%3Dweb';
+    const cond = await until('ReplicaFailure', replicaSets, () => json(['get', 'rs', '-l', 'app=web', '-n', 'q7']),
+      (l) => l?.items[0]?.status?.conditions?.find((c: any) => c.type === 'ReplicaFailure'));
     assert.equal(cond.status, 'True');
     assert.equal(cond.reason, 'FailedCreate');
     assert.match(cond.message, /^pods "web-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: one, requested: pods=1, used: pods=1, limited: pods=1$/);
-    const events = await waitFor('FailedCreate', () => {
-      const out = kc(n, ['get', 'events', '-n', 'q7', '--field-selector=reason=FailedCreate', '-o', 'jsonpath={.items[*].message}']);
-      return out && out;
-    }, 60_000, 200);
+    await waitFor('FailedCreate', async () => (await getObject(n, '/api/v1/namespaces/q7/events?fieldSelector=reason%3DFailedCreate')).items.length > 0, 60_000, 200);
+    const events = kc(n, ['get', 'events', '-n', 'q7', '--field-selector=reason=FailedCreate', '-o', 'jsonpath={.items[*].message}']);
     assert.match(events, /Error creating: pods "web-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: one, requested: pods=1, used: pods=1, limited: pods=1/);
     // The Deployment shows it too (its ReplicaFailure condition copies the ReplicaSet's).
-    await waitFor('the Deployment\'s ReplicaFailure', () => /ReplicaFailure\s+True\s+FailedCreate/.test(kc(n, ['describe', 'deployment', 'web', '-n', 'q7'])), 60_000, 200);
+    await waitFor('the Deployment\'s ReplicaFailure', async () => (await getObject(n, '/apis/apps/v1/namespaces/q7/deployments/web')).status?.conditions?.some((c: any) => c.type === 'ReplicaFailure')
+      && /ReplicaFailure\s+True\s+FailedCreate/.test(kc(n, ['describe', 'deployment', 'web', '-n', 'q7'])), 60_000, 200);
     // More room: the second pod is made and the condition goes.
     kc(n, ['patch', 'quota', 'one', '-n', 'q7', '--type=merge', '-p', '{"spec":{"hard":{"pods":"2"}}}']);
-    await waitFor('the second pod and no ReplicaFailure', () => {
-      const rs = json(['get', 'rs', '-l', 'app=web', '-n', 'q7']).items[0];
+    await until('the second pod and no ReplicaFailure', replicaSets, () => json(['get', 'rs', '-l', 'app=web', '-n', 'q7']), (l) => {
+      const rs = l?.items[0];
       return rs?.status?.replicas === 2 && !rs.status.conditions?.some((c: any) => c.type === 'ReplicaFailure');
-    }, 60_000, 200);
+    });
   });
 
   it('object counts: count/<resource>.<group>, the legacy names, service node ports, claims per storage class, extended resources', async () => {
@@ -210,7 +217,7 @@ spec:
   - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
 `);
     const widget = (name: string) => `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: ${name}, namespace: q8}\n`;
-    await waitFor('widgets served', () => kubectl(n, ['get', 'widgets', '-n', 'q8']).code === 0, 60_000, 200);
+    await waitFor('widgets served', async () => (await getObject(n, '/apis/example.com/v1/namespaces/q8/widgets'))?.items && kubectl(n, ['get', 'widgets', '-n', 'q8']).code === 0, 60_000, 200);
     kc(n, ['create', '-f', '-'], widget('w1'));
     kc(n, ['create', 'quota', 'crd', '--hard=count/widgets.example.com=1', '-n', 'q8']);
     // The controller counts what was there before the quota.
