@@ -329,7 +329,8 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<StepResul
   const conn = connect(o.home);
   const prefix = o.cluster === 'default' ? '' : `/clusters/${encodeURIComponent(o.cluster)}`;
   const kube = new Kube(conn, prefix);
-  const vars = new Map<string, string>();
+  // SCENARIO_DIR: the file's directory, so a `nodeless` step can name files beside it (`-f ${SCENARIO_DIR}/x.yaml`).
+  const vars = new Map<string, string>([['SCENARIO_DIR', path.dirname(path.resolve(s.file))]]);
   const results: StepResult[] = [];
   const poll = o.pollMs ?? 500;
   /** This nodeless command, against the same home. */

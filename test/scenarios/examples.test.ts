@@ -21,7 +21,7 @@ describe('nodeless scenario run: the seed incidents', () => {
   };
 
   // subnet-dry first: its /28 must not be taken by the other scenarios' pods before it fills it.
-  for (const f of ['subnet-dry.yaml', 'port-9100.yaml', 'eip-rolling-update.yaml', 'registry-down.yaml']) {
+  for (const f of ['subnet-dry.yaml', 'port-9100.yaml', 'eip-rolling-update.yaml', 'registry-down.yaml', 'nat-saturation.yaml']) {
     it(`examples/scenarios/${f} reproduces its incident and its fix`, () => {
       const res = nodeless(n, ['scenario', 'run', path.join(EXAMPLES, f)]);
       assert.equal(res.code, 0, res.stdout + res.stderr);

@@ -54,7 +54,7 @@ describe('nodeless scenario run', () => {
 
   // no-egress last: the NAT route it adds would give the others' pods a way out.
   // (examples.test.ts runs the other example files.)
-  for (const f of ['nfs-insecure.yaml', 'disk-full.yaml', 'no-egress.yaml']) {
+  for (const f of ['nfs-insecure.yaml', 'disk-full.yaml', 'no-egress.yaml', 'ipvs-timeouts.yaml']) {
     it(`examples/scenarios/${f} reproduces its incident and its fix`, () => {
       const res = nodeless(n, ['scenario', 'run', path.join(EXAMPLES, f)]);
       assert.equal(res.code, 0, res.stdout + res.stderr);
