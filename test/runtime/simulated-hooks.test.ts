@@ -4,7 +4,7 @@
 // several sidecars stop after the app containers, the last defined first.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 import { simulatedHookFailure } from '../../src/runtime/hooks.js';
 
 let n: Running;
@@ -17,10 +17,20 @@ after(async () => {
   await n?.stop();
 });
 
-const get = (name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json']));
 const status = (p: any, c: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === c);
 const events = (name: string) => JSON.parse(kc(n, ['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'json'])).items as any[];
-const event = (name: string, reason: string) => waitFor(`${name}: ${reason}`, () => events(name).find((e) => e.reason === reason), 90_000, 300);
+/**
+ * Waits until `test` holds for the pod (undefined once gone): each look is one API GET (a kubectl per look costs
+ * ~50 ms of CPU); once it holds, it must hold for what kubectl reads too, and what it gives for that read is handed back.
+ */
+const until = <T>(what: string, name: string, test: (p: any) => T) => waitFor(what, async () => {
+  if (!test(await getObject(n, `/api/v1/namespaces/default/pods/${name}`))) return false;
+  const r = kubectl(n, ['get', 'pod', name, '-o', 'json']);
+  return test(r.code === 0 ? JSON.parse(r.stdout) : undefined);
+}, 90_000, 300);
+const event = (name: string, reason: string) => waitFor(`${name}: ${reason}`, async () =>
+  (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items.some((e: any) => e.reason === reason)
+  && events(name).find((e) => e.reason === reason), 90_000, 300);
 
 const hookPod = (name: string, simulate: string, restartPolicy: string, lifecycle: string) => `
 apiVersion: v1
@@ -44,20 +54,20 @@ describe('simulated hooks that fail', () => {
     assert.deepEqual([failed.type, failed.message, failed.involvedObject.fieldPath], ['Warning', 'PostStartHook failed', 'spec.containers{app}']);
     const killing = await event('post-always', 'Killing');
     assert.equal(killing.message, 'FailedPostStartHook');
-    const p = await waitFor('post-always restarted, then backing off', () => {
-      const s = status(get('post-always'), 'app');
+    const p = await until('post-always restarted, then backing off', 'post-always', (x) => {
+      const s = x && status(x, 'app');
       return s?.restartCount >= 1 && s.lastState?.terminated && s;
-    }, 90_000, 300);
+    });
     assert.equal(p.lastState.terminated.exitCode, 143);
-    await waitFor('CrashLoopBackOff', () => status(get('post-always'), 'app')?.state?.waiting?.reason === 'CrashLoopBackOff', 90_000, 300);
+    await until('CrashLoopBackOff', 'post-always', (x) => x && status(x, 'app')?.state?.waiting?.reason === 'CrashLoopBackOff');
 
-    const never = await waitFor('post-never Failed', () => { const x = get('post-never'); return x.status?.phase === 'Failed' && x; }, 90_000, 300);
+    const never = await until('post-never Failed', 'post-never', (x) => x?.status?.phase === 'Failed' && x);
     assert.equal(status(never, 'app').state.terminated.exitCode, 143);
     assert.equal(status(never, 'app').restartCount, 0);
     assert.equal((await event('post-never', 'FailedPostStartHook')).message, 'PostStartHook failed');
     // Without the directive the same hook succeeds.
     kc(n, ['apply', '-f', '-'], hookPod('post-ok', 'pre-stop=fail', 'Always', '{postStart: {exec: {command: [sh, -c, "echo hi"]}}}'));
-    await waitFor('post-ok running', () => status(get('post-ok'), 'app')?.state?.running, 90_000, 300);
+    await until('post-ok running', 'post-ok', (x) => x && status(x, 'app')?.state?.running);
     assert.equal(events('post-ok').some((e) => e.reason === 'FailedPostStartHook'), false);
     kc(n, ['delete', 'pod', 'post-always', 'post-never', 'post-ok', '--wait=false']);
   });
@@ -72,11 +82,11 @@ describe('simulated hooks that fail', () => {
 
   it('preStop: FailedPreStopHook on deletion, and the pod still goes', async () => {
     kc(n, ['apply', '-f', '-'], hookPod('pre', 'container=app: pre-stop=fail', 'Always', '{preStop: {httpGet: {path: /shutdown, port: 8080}}}'));
-    await waitFor('pre running', () => status(get('pre'), 'app')?.state?.running, 90_000, 300);
+    await until('pre running', 'pre', (x) => x && status(x, 'app')?.state?.running);
     kc(n, ['delete', 'pod', 'pre', '--wait=false']);
     const e = await event('pre', 'FailedPreStopHook');
     assert.deepEqual([e.type, e.message], ['Warning', 'PreStopHook failed']);
-    await waitFor('pre gone', () => kubectl(n, ['get', 'pod', 'pre']).code !== 0, 90_000, 300);
+    await until('pre gone', 'pre', (x) => !x);
   });
 });
 
@@ -95,10 +105,8 @@ ${['s1', 's2', 's3'].map(sidecar).join('\n')}
   containers:
   - {name: app, image: busybox:1.36}
 `);
-    const p = await waitFor('sidecars Succeeded with every sidecar stopped', () => {
-      const x = get('sidecars');
-      return x.status?.phase === 'Succeeded' && ['s1', 's2', 's3'].every((s) => status(x, s)?.state?.terminated) && x;
-    }, 90_000, 300);
+    const p = await until('sidecars Succeeded with every sidecar stopped', 'sidecars', (x) =>
+      x?.status?.phase === 'Succeeded' && ['s1', 's2', 's3'].every((s) => status(x, s)?.state?.terminated) && x);
     const end = (c: string) => Date.parse(status(p, c).state.terminated.finishedAt);
     // Each sidecar's preStop sleeps a second before its SIGTERM, and the next one is asked only once it is gone.
     assert.ok(end('app') <= end('s3'), 'the app container ends first');
