@@ -4,10 +4,18 @@
 // goes with it; other pods stay with the default scheduler; EKS's refusals for bad profiles.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, nodeless, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, nodeless, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 const nodes = (n: Running) => JSON.parse(kc(n, ['get', 'nodes', '-o', 'json'])).items as any[];
 const pod = (n: Running, ns: string, name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-n', ns, '-o', 'json', '--ignore-not-found']) || 'null');
+/**
+ * Waits until `ready` holds for what the API answers at `path` (undefined once gone), one GET per look (a kubectl
+ * per look costs ~50 ms of CPU), and then until `shown` (a kubectl read) holds too; hands back what `shown` gave.
+ */
+const until = <T>(n: Running, what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs: number) =>
+  waitFor(what, async () => !!(await ready(await getObject(n, path))) && shown(), timeoutMs, 200);
+const podAt = (ns: string, name: string) => `/api/v1/namespaces/${ns}/pods/${name}`;
+const eventsAt = (ns: string, selector: string) => `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(selector)}`;
 const podYaml = (name: string, ns: string, cpu: string, memory: string, labels = '') => `apiVersion: v1
 kind: Pod
 metadata:
@@ -98,7 +106,7 @@ describe('EKS Fargate profiles', () => {
     assert.equal(admitted.metadata.labels['eks.amazonaws.com/fargate-profile'], 'fp');
     // 0.3 vCPU → 0.5; 1 GiB + 256 MB for kubelet, kube-proxy and containerd → 2 GB of the 0.5 vCPU row.
     assert.equal(admitted.metadata.annotations.CapacityProvisioned, '0.5vCPU 2GB');
-    const running = await waitFor('web Running', () => { const p = pod(n, 'fg', 'web'); return p?.status?.phase === 'Running' ? p : undefined; }, 120_000, 200);
+    const running = await until(n, 'web Running', podAt('fg', 'web'), (p) => p?.status?.phase === 'Running', () => { const p = pod(n, 'fg', 'web'); return p?.status?.phase === 'Running' ? p : undefined; }, 120_000);
     assert.match(running.spec.nodeName, /^fargate-ip-172-31-64-\d+\.ec2\.internal$/);
     const node = nodes(n).find((x) => x.metadata.name === running.spec.nodeName);
     assert.equal(node.metadata.labels['eks.amazonaws.com/compute-type'], 'fargate');
@@ -110,7 +118,7 @@ describe('EKS Fargate profiles', () => {
     // The pod is the micro-VM: its address is its node's.
     assert.equal(running.status.podIP, node.status.addresses.find((a: any) => a.type === 'InternalIP').address);
     // Events are written after the fact: waited for, not assumed.
-    const scheduled = await waitFor('the Scheduled event', () => JSON.parse(kc(n, ['get', 'events', '-n', 'fg', '--field-selector', 'involvedObject.name=web,reason=Scheduled', '-o', 'json'])).items[0], 60_000, 200);
+    const scheduled = await until(n, 'the Scheduled event', eventsAt('fg', 'involvedObject.name=web,reason=Scheduled'), (l) => l.items.length, () => JSON.parse(kc(n, ['get', 'events', '-n', 'fg', '--field-selector', 'involvedObject.name=web,reason=Scheduled', '-o', 'json'])).items[0], 60_000);
     assert.equal(scheduled.message, `Successfully assigned fg/web to ${running.spec.nodeName}`);
     assert.equal(scheduled.source?.component ?? scheduled.reportingComponent, 'fargate-scheduler');
     const [profile] = nodelessJson(n, ['fargate', 'list']);
@@ -124,17 +132,17 @@ describe('EKS Fargate profiles', () => {
     assert.equal(plain.metadata.annotations?.CapacityProvisioned, undefined);
     // It goes to a node group's instance, never to the tainted Fargate node; nor do aws-node's and kube-proxy's pods.
     nodelessOk(n, ['nodegroup', 'create', '--cluster', 'default', '--name', 'ng', '--instance-type', 't3.large', '--subnets', publicSubnet, '--desired', '1']);
-    const placed = await waitFor('plain Running', () => { const p = pod(n, 'default', 'plain'); return p?.status?.phase === 'Running' ? p : undefined; }, 120_000, 200);
+    const placed = await until(n, 'plain Running', podAt('default', 'plain'), (p) => p?.status?.phase === 'Running', () => { const p = pod(n, 'default', 'plain'); return p?.status?.phase === 'Running' ? p : undefined; }, 120_000);
     assert.match(placed.spec.nodeName, /^ip-172-31-\d+-\d+\.ec2\.internal$/);
     const fargateNode = pod(n, 'fg', 'web').spec.nodeName;
-    await waitFor('aws-node on the instance', () => JSON.parse(kc(n, ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${placed.spec.nodeName}`, '-o', 'json'])).items.some((p: any) => p.metadata.name.startsWith('aws-node-')), 120_000, 200);
+    await until(n, 'aws-node on the instance', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${placed.spec.nodeName}`)}`, (l) => l.items.some((p: any) => p.metadata.name.startsWith('aws-node-')), () => JSON.parse(kc(n, ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${placed.spec.nodeName}`, '-o', 'json'])).items.some((p: any) => p.metadata.name.startsWith('aws-node-')), 120_000);
     const onFargate = JSON.parse(kc(n, ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${fargateNode}`, '-o', 'json'])).items;
     assert.deepEqual(onFargate.map((p: any) => p.metadata.name), ['web']);
     kc(n, ['apply', '-f', '-'], podYaml('huge', 'fg', '17', '1Gi'));
-    const ev = await waitFor('FailedScheduling', () => {
+    const ev = await until(n, 'FailedScheduling', eventsAt('fg', 'involvedObject.name=huge,reason=FailedScheduling'), (l) => l.items.length, () => {
       const out = kc(n, ['get', 'events', '-n', 'fg', '--field-selector', 'involvedObject.name=huge,reason=FailedScheduling', '-o', 'json']);
       return JSON.parse(out).items[0];
-    }, 60_000, 200);
+    }, 60_000);
     assert.equal(ev.source?.component ?? ev.reportingComponent, 'fargate-scheduler');
     assert.match(ev.message, /^Pod not supported on Fargate: its requests exceed the largest Fargate combination \(16vCPU 120GB\)$/);
     assert.equal(pod(n, 'fg', 'huge').spec.nodeName, undefined);
@@ -145,12 +153,13 @@ describe('EKS Fargate profiles', () => {
   it('removes the node with its pod, and deleting the profile deletes its pods', async () => {
     const node = pod(n, 'fg', 'web').spec.nodeName;
     kc(n, ['delete', 'pod', 'web', '-n', 'fg', '--wait=true']);
-    await waitFor('the Fargate node gone', () => !nodes(n).some((x) => x.metadata.name === node), 60_000, 200);
+    await until(n, 'the Fargate node gone', `/api/v1/nodes/${node}`, (x) => !x, () => !nodes(n).some((x) => x.metadata.name === node), 60_000);
     kc(n, ['apply', '-f', '-'], podYaml('job', 'fg', '250m', '256Mi'));
     assert.equal(pod(n, 'fg', 'job').metadata.annotations.CapacityProvisioned, '0.25vCPU 0.5GB');
-    await waitFor('job Running', () => pod(n, 'fg', 'job')?.status?.phase === 'Running', 120_000, 200);
+    await until(n, 'job Running', podAt('fg', 'job'), (p) => p?.status?.phase === 'Running', () => pod(n, 'fg', 'job')?.status?.phase === 'Running', 120_000);
     nodelessOk(n, ['fargate', 'delete', 'fp']);
-    await waitFor('the profile\'s pod and node gone', () => !pod(n, 'fg', 'job') && !nodes(n).some((x) => x.metadata.name.startsWith('fargate-')), 120_000, 200);
+    await until(n, 'the profile\'s pod and node gone', '/api/v1/nodes', async (l) => !l.items.some((x: any) => x.metadata.name.startsWith('fargate-')) && !(await getObject(n, podAt('fg', 'job'))),
+      () => !pod(n, 'fg', 'job') && !nodes(n).some((x) => x.metadata.name.startsWith('fargate-')), 120_000);
     const r = nodeless(n, ['fargate', 'delete', 'fp']);
     assert.match(r.stderr, /ResourceNotFoundException: No Fargate Profile found with name: fp\./);
   });
