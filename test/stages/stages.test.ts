@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 const STAGES = path.join(import.meta.dirname, '..', '..', 'examples', 'stages');
 let n: Running;
@@ -17,6 +17,16 @@ after(async () => { await n?.stop(); });
 const get = (what: string) => { const r = kubectl(n, ['get', what, '-o', 'json']); return r.code === 0 ? JSON.parse(r.stdout) : undefined; };
 const reasons = (pod: string) => JSON.parse(kc(n, ['get', 'events', '--field-selector', `involvedObject.name=${pod}`, '-o', 'json'])).items
   .map((e: any) => `${e.source?.component}:${e.reason}`);
+// For polling, one API GET per look (a kubectl per look costs ~50 ms of CPU); once a wait holds, kubectl must show it too.
+const PATHS: Record<string, string> = { pod: '/api/v1/namespaces/default/pods/', job: '/apis/batch/v1/namespaces/default/jobs/', node: '/api/v1/nodes/' };
+const getNow = (what: string) => { const [kind, name] = what.split('/'); return getObject(n, PATHS[kind] + name); };
+/** Waits until `test` holds for `what` (kind/name; undefined once gone) as the API and then kubectl show it; hands back its result on kubectl's read. */
+const until = <T>(label: string, what: string, test: (o: any) => T, timeoutMs?: number) =>
+  waitFor(label, async () => test(await getNow(what)) && test(get(what)), timeoutMs);
+/** Waits until `test` holds for a pod's event reasons as the API and then kubectl show them. */
+const untilReasons = (label: string, pod: string, test: (r: string[]) => boolean) => waitFor(label, async () =>
+  test((await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${pod}`)}`)).items
+    .map((e: any) => `${e.source?.component}:${e.reason}`)) && test(reasons(pod)));
 
 describe('kwok Stages', () => {
   it('the shipped stage files apply unchanged and are listed', () => {
@@ -27,15 +37,15 @@ describe('kwok Stages', () => {
 
   it('a pod goes Pending → Running through the stages, with their status and events; deleted, it is gone', async () => {
     kc(n, ['run', 'staged', '--image=nginx:1.25']);
-    const pod = await waitFor('staged Running', () => { const p = get('pod/staged'); return p?.status?.phase === 'Running' && p; }, 90_000);
+    const pod = await until('staged Running', 'pod/staged', (p) => p?.status?.phase === 'Running' && p, 90_000);
     assert.match(pod.status.podIP, /^11\.\d+\.\d+\.\d+$/, 'the address PodIPWith gives (not the subnet\'s)');
     assert.equal(pod.status.containerStatuses[0].imageID, 'docker.io/library/nginx:1.25', 'rendered by pod-ready.yaml');
     assert.ok(pod.status.containerStatuses[0].state.running.startedAt);
     assert.equal(pod.status.conditions.find((c: any) => c.type === 'Ready').status, 'True');
-    await waitFor('stage events', () => { const r = reasons('staged'); return r.includes('kwok-controller:Pulling') && r.includes('kwok-controller:Started'); });
+    await untilReasons('stage events', 'staged', (r) => r.includes('kwok-controller:Pulling') && r.includes('kwok-controller:Started'));
     assert.ok(!reasons('staged').some((r: string) => r.startsWith('eklet')), 'the super node\'s agent left it alone');
     kc(n, ['delete', 'pod', 'staged', '--grace-period=1', '--wait=false']);
-    await waitFor('staged gone', () => !get('pod/staged'), 90_000);
+    await until('staged gone', 'pod/staged', (p) => !p, 90_000);
   });
 
   it('a Job\'s pod completes (pod-complete, delay read from an annotation), and the Job with it', async () => {
@@ -43,7 +53,7 @@ describe('kwok Stages', () => {
       apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once' },
       spec: { template: { metadata: { annotations: { 'pod-complete.stage.kwok.x-k8s.io/delay': '100ms' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1.36' }] } } },
     }));
-    await waitFor('Job complete', () => get('job/once')?.status?.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True'), 90_000);
+    await until('Job complete', 'job/once', (o) => o?.status?.conditions?.some((c: any) => c.type === 'Complete' && c.status === 'True'), 90_000);
     const [p] = JSON.parse(kc(n, ['get', 'pods', '-l', 'job-name=once', '-o', 'json'])).items;
     assert.equal(p.status.phase, 'Succeeded');
     assert.equal(p.status.containerStatuses[0].state.terminated.reason, 'Completed');
@@ -52,7 +62,7 @@ describe('kwok Stages', () => {
 
   it('a Node created by hand turns Ready through node-initialize', async () => {
     kc(n, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'kwok-node-0', labels: { type: 'kwok' } } }));
-    const node = await waitFor('kwok-node-0 Ready', () => { const o = get('node/kwok-node-0'); return o?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') && o; }, 90_000);
+    const node = await until('kwok-node-0 Ready', 'node/kwok-node-0', (o) => o?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') && o, 90_000);
     assert.equal(node.status.conditions.find((c: any) => c.type === 'Ready').reason, 'KubeletReady');
     assert.equal(node.status.capacity.pods, '110');
     assert.ok(node.status.addresses.some((a: any) => a.type === 'Hostname' && a.address === 'kwok-node-0'));
@@ -94,20 +104,20 @@ describe('kwok Stages', () => {
     // evict at once, not after evict's 10 minutes.
     kc(n, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'chained', labels: { stagetest: 'yes' } }, spec: { nodeName: 'kwok-node-1', containers: [{ name: 'c', image: 'busybox:1.36' }] } }));
     kc(n, ['patch', 'stage', 'tag', '--type=merge', '-p', '{"spec":{"delay":{"durationMilliseconds":0}}}']);
-    const p = await waitFor('chained Failed', () => { const o = get('pod/chained'); return o?.status?.phase === 'Failed' && o; }, 90_000);
+    const p = await until('chained Failed', 'pod/chained', (o) => o?.status?.phase === 'Failed' && o, 90_000);
     assert.equal(p.metadata.annotations.tagged, 'chained');
     assert.deepEqual(p.metadata.finalizers ?? [], []);
     assert.equal(p.status.reason, 'Evicted');
     assert.equal(p.status.message, 'evicted by stage evict');
-    await waitFor('Tagged event', () => reasons('chained').includes('kwok-controller:Tagged'));
+    await untilReasons('Tagged event', 'chained', (r) => r.includes('kwok-controller:Tagged'));
     kc(n, ['delete', 'pod', 'chained', '--grace-period=0', '--force']);
     kc(n, ['delete', 'stages', 'tag', 'evict']);
   });
 
   it('with the Pod Stages deleted, a new pod is the built-in simulation\'s again (the super node\'s agent)', async () => {
     kc(n, ['run', 'builtin', '--image=nginx:1.25']);
-    await waitFor('builtin Running', () => get('pod/builtin')?.status?.phase === 'Running', 90_000);
-    await waitFor('eklet events', () => reasons('builtin').some((r: string) => r.startsWith('eklet')));
+    await until('builtin Running', 'pod/builtin', (o) => o?.status?.phase === 'Running', 90_000);
+    await untilReasons('eklet events', 'builtin', (r) => r.some((x) => x.startsWith('eklet')));
     assert.ok(!reasons('builtin').some((r: string) => r.startsWith('kwok-controller')));
   });
 });
