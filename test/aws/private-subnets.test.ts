@@ -4,12 +4,20 @@
 // images from other registries still time out (ErrImagePull) until a NAT route is added.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, nodeless, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, nodeless, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 const nodes = (n: Running) => JSON.parse(kc(n, ['get', 'nodes', '-o', 'json'])).items as any[];
 const ready = (node: any) => node.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
 const pod = (n: Running, name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json']));
 const events = (n: Running, name: string) => JSON.parse(kc(n, ['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'json'])).items as any[];
+/**
+ * Waits until `ready` holds for what the API answers at `path`, one GET per look (a kubectl per look costs ~50 ms
+ * of CPU), and then until `shown` (a kubectl read) holds too; hands back what `shown` gave.
+ */
+const until = <T>(n: Running, what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs: number, everyMs = 200) =>
+  waitFor(what, async () => !!ready(await getObject(n, path)) && shown(), timeoutMs, everyMs);
+const podAt = (name: string) => `/api/v1/namespaces/default/pods/${name}`;
+const eventsAt = (name: string) => `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`;
 const ECR = '111122223333.dkr.ecr.us-east-1.amazonaws.com';
 
 describe('private subnets: node groups without NAT or VPC endpoints', () => {
@@ -61,7 +69,7 @@ describe('private subnets: node groups without NAT or VPC endpoints', () => {
     // Still no way to the image layers (ECR serves them from S3).
     assert.equal(nodelessJson(n, ['nodegroup', 'list'])[0].health.issues[0]?.code, 'NodeCreationFailure');
     nodelessOk(n, ['cloud', 'vpce', 'create', '--vpc', vpcId, '--service', 'com.amazonaws.us-east-1.s3', '--route-tables', rtb]);
-    await waitFor('the instance a Ready Node', () => { const l = nodes(n); return l.length === 1 && ready(l[0]); }, 120_000, 200);
+    await until(n, 'the instance a Ready Node', '/api/v1/nodes', (l) => l.items.length === 1 && ready(l.items[0]), () => { const l = nodes(n); return l.length === 1 && ready(l[0]); }, 120_000);
     const [group] = nodelessJson(n, ['nodegroup', 'list']);
     assert.equal(group.status, 'ACTIVE');
     assert.deepEqual(group.health.issues, []);
@@ -71,26 +79,29 @@ describe('private subnets: node groups without NAT or VPC endpoints', () => {
   it('pulls from ECR through the endpoints; another registry times out (ErrImagePull) until a NAT route', async () => {
     kc(n, ['run', 'ecr', `--image=${ECR}/web:1`, '--restart=Never']);
     kc(n, ['run', 'hub', '--image=nginx', '--restart=Never']);
-    await waitFor('the ECR image\'s pod Running', () => pod(n, 'ecr').status?.phase === 'Running', 120_000, 200);
-    const failed = await waitFor('the Docker Hub pull failing', () => events(n, 'hub').find((e) => e.reason === 'Failed' && /i\/o timeout/.test(e.message)), 120_000, 200);
+    await until(n, 'the ECR image\'s pod Running', podAt('ecr'), (p) => p?.status?.phase === 'Running', () => pod(n, 'ecr').status?.phase === 'Running', 120_000);
+    const timedOut = (e: any) => e.reason === 'Failed' && /i\/o timeout/.test(e.message);
+    const failed = await until(n, 'the Docker Hub pull failing', eventsAt('hub'), (l) => l.items.some(timedOut), () => events(n, 'hub').find(timedOut), 120_000);
     assert.match(failed.message, /^Failed to pull image "nginx": failed to pull and unpack image "docker\.io\/library\/nginx:latest": failed to resolve reference "docker\.io\/library\/nginx:latest": failed to do request: Head "https:\/\/registry-1\.docker\.io\/v2\/library\/nginx\/manifests\/latest": dial tcp 52\.\d+\.\d+\.\d+:443: i\/o timeout$/);
-    await waitFor('Error: ErrImagePull', () => events(n, 'hub').some((e) => e.message === 'Error: ErrImagePull'), 60_000, 200);
+    await until(n, 'Error: ErrImagePull', eventsAt('hub'), (l) => l.items.some((e: any) => e.message === 'Error: ErrImagePull'), () => events(n, 'hub').some((e) => e.message === 'Error: ErrImagePull'), 60_000);
     const waiting = () => pod(n, 'hub').status?.containerStatuses?.[0]?.state?.waiting;
     // The kubelet's answer to the failed pull, then, at its next sync, the back-off.
     // (ErrImagePull shows for 2 s; a slow machine may write the back-off over it before it is read.)
     const first = await waitFor('ErrImagePull', () => (/^(ErrImagePull|ImagePullBackOff)$/.test(waiting()?.reason ?? '') ? waiting() : undefined), 60_000, 100);
     if (first.reason === 'ErrImagePull') assert.match(first.message, /^failed to pull and unpack image "docker\.io\/library\/nginx:latest": .*: i\/o timeout$/);
-    const backOff = await waitFor('ImagePullBackOff', () => (waiting()?.reason === 'ImagePullBackOff' ? waiting() : undefined), 60_000, 200);
+    const backOff = await until(n, 'ImagePullBackOff', podAt('hub'), (p) => p?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff',
+      () => (waiting()?.reason === 'ImagePullBackOff' ? waiting() : undefined), 60_000);
     assert.match(backOff.message, /^Back-off pulling image "nginx": ErrImagePull: .*i\/o timeout$/);
     // Without the ecr.api endpoint the registry answers but the kubelet has no ECR token.
     const api = nodelessJson(n, ['cloud', 'vpce', 'list']).find((e: any) => e.serviceName.endsWith('.ecr.api'));
     nodelessOk(n, ['cloud', 'vpce', 'delete', api.id]);
     kc(n, ['run', 'ecr2', `--image=${ECR}/web:2`, '--restart=Never']);
-    const denied = await waitFor('ecr2 denied', () => events(n, 'ecr2').find((e) => e.reason === 'Failed' && e.message.startsWith('Failed to pull')), 120_000, 200);
+    const pullFailed = (e: any) => e.reason === 'Failed' && e.message.startsWith('Failed to pull');
+    const denied = await until(n, 'ecr2 denied', eventsAt('ecr2'), (l) => l.items.some(pullFailed), () => events(n, 'ecr2').find(pullFailed), 120_000);
     assert.equal(denied.message, `Failed to pull image "${ECR}/web:2": failed to pull and unpack image "${ECR}/web:2": failed to resolve reference "${ECR}/web:2": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`);
     const nat = nodelessJson(n, ['cloud', 'nat', 'create', '--vpc', vpcId]).id;
     nodelessOk(n, ['cloud', 'rtb', 'add-route', rtb, '--destination', '0.0.0.0/0', '--next-hop-type', 'nat', '--next-hop', nat]);
     // The kubelet's next try after its back-off (10 s) reaches the registry through the NAT gateway.
-    await waitFor('hub Running', () => pod(n, 'hub').status?.phase === 'Running', 120_000, 200);
+    await until(n, 'hub Running', podAt('hub'), (p) => p?.status?.phase === 'Running', () => pod(n, 'hub').status?.phase === 'Running', 120_000);
   });
 });
