@@ -14,6 +14,13 @@ const pod = (name: string, annotations: Record<string, string>) => JSON.stringif
 const getPod = (r: Running, name: string) => JSON.parse(kc(r, ['get', 'pod', name, '-o', 'json']));
 /** The same read for polling, straight from the API (a kubectl per look costs ~50 ms of CPU). */
 const getPodNow = (r: Running, name: string) => getObject(r, `/api/v1/namespaces/default/pods/${name}`);
+/**
+ * Waits until `ready` holds for what the API answers at `path` (undefined once gone), one GET per look (a kubectl
+ * per look costs ~50 ms of CPU), and then until `shown` (a kubectl read) holds too; hands back what `shown` gave.
+ */
+const until = <T>(r: Running, what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs: number) =>
+  waitFor(what, async () => !!ready(await getObject(r, path)) && shown(), timeoutMs);
+const podEipAt = (ns: string, name: string) => `/apis/alibabacloud.com/v1beta1/namespaces/${ns}/podeips/${name}`;
 const eips = (r: Running) => json(r, ['cloud', 'eip', 'list']) as any[];
 
 let n: Running;
@@ -84,18 +91,19 @@ describe('pod EIPs', () => {
 
     kc(n, ['delete', 'pod', 'web', '--wait=false']);
     await waitFor('EIP released', async () => !(await cloudList(n, '/eips')).some((e) => e.id === pe.spec.allocationID), 60_000);
-    await waitFor('PodEIP gone', () => kubectl(n, ['get', 'podeip', 'web']).code !== 0, 30_000);
+    await until(n, 'PodEIP gone', podEipAt('default', 'web'), (o) => !o, () => kubectl(n, ['get', 'podeip', 'web']).code !== 0, 30_000);
   });
 
   it('reports an invalid annotation and an unknown EIP id on the condition, leaking nothing', async () => {
     const before = eips(n).length;
     kc(n, ['apply', '-f', '-'], pod('bad', { 'k8s.aliyun.com/pod-with-eip': 'true', 'k8s.aliyun.com/eip-internet-charge-type': 'Free' }));
     kc(n, ['apply', '-f', '-'], pod('ghost', { 'k8s.aliyun.com/pod-eip-instanceid': 'eip-doesnotexist' }));
-    const cond = (name: string) => getPod(n, name).status?.conditions?.find((c: any) => c.type === 'k8s.aliyun.com/eip');
-    const bad = await waitFor('bad condition', () => cond('bad'), 60_000);
+    const eipCond = (p: any) => p?.status?.conditions?.find((c: any) => c.type === 'k8s.aliyun.com/eip');
+    const cond = (name: string) => eipCond(getPod(n, name));
+    const bad = await until(n, 'bad condition', '/api/v1/namespaces/default/pods/bad', eipCond, () => cond('bad'), 60_000);
     assert.equal(bad.status, 'False');
     assert.match(bad.message, /eip-internet-charge-type "Free"/);
-    const ghost = await waitFor('ghost condition', () => cond('ghost'), 60_000);
+    const ghost = await until(n, 'ghost condition', '/api/v1/namespaces/default/pods/ghost', eipCond, () => cond('ghost'), 60_000);
     assert.equal(ghost.status, 'False');
     assert.match(ghost.message, /eip-doesnotexist/);
     assert.match(kc(n, ['get', 'events', '--field-selector', 'involvedObject.name=bad']), /Warning/);
@@ -148,13 +156,13 @@ describe('pod EIPs', () => {
     kc(n, ['create', 'namespace', 'eipns']);
     kc(n, ['apply', '-n', 'eipns', '-f', '-'], pod('short', { 'k8s.aliyun.com/pod-with-eip': 'true', 'k8s.aliyun.com/pod-eip-release-strategy': '2s' }));
     kc(n, ['apply', '-n', 'eipns', '-f', '-'], pod('nsgone', { 'k8s.aliyun.com/pod-with-eip': 'true' }));
-    const id = (name: string) => waitFor(`${name} PodEIP`, () => {
+    const id = (name: string) => until(n, `${name} PodEIP`, podEipAt('eipns', name), (o) => o?.status?.status === 'InUse', () => {
       const r = kubectl(n, ['get', 'podeip', '-n', 'eipns', name, '-o', 'json']);
       return r.code === 0 && JSON.parse(r.stdout).status?.status === 'InUse' && JSON.parse(r.stdout).spec.allocationID as string;
     }, 60_000);
     const short = await id('short'), other = await id('nsgone');
     kc(n, ['delete', 'pod', '-n', 'eipns', 'short', '--wait=false']);
-    const kept = await waitFor('podLastSeen', () => {
+    const kept = await until(n, 'podLastSeen', podEipAt('eipns', 'short'), (o) => o && o.status.status !== 'InUse', () => {
       const r = kubectl(n, ['get', 'podeip', '-n', 'eipns', 'short', '-o', 'json']);
       return r.code === 0 && JSON.parse(r.stdout).status.status !== 'InUse' && JSON.parse(r.stdout);
     }, 30_000);
@@ -162,7 +170,7 @@ describe('pod EIPs', () => {
     await waitFor('TTL EIP released', async () => !(await cloudList(n, '/eips')).some((e) => e.id === short), 30_000);
     kc(n, ['delete', 'namespace', 'eipns', '--wait=false']);
     await waitFor('namespace EIP released', async () => !(await cloudList(n, '/eips')).some((e) => e.id === other), 60_000);
-    await waitFor('namespace gone', () => kubectl(n, ['get', 'namespace', 'eipns']).code !== 0, 60_000);
+    await until(n, 'namespace gone', '/api/v1/namespaces/eipns', (o) => !o, () => kubectl(n, ['get', 'namespace', 'eipns']).code !== 0, 60_000);
   });
 
   it('a second pod naming a bound EIP takes it, and loses it again when the first pod goes (the race of docs/alibaba/pod-eip.md)', async () => {
@@ -170,13 +178,14 @@ describe('pod EIPs', () => {
     kc(n, ['apply', '-f', '-'], pod('one', { 'k8s.aliyun.com/pod-eip-instanceid': id }));
     await waitFor('one bound', async () => (await getPodNow(n, 'one')).status?.conditions?.some((c: any) => c.type === 'k8s.aliyun.com/eip' && c.status === 'True'), 60_000);
     kc(n, ['apply', '-f', '-'], pod('two', { 'k8s.aliyun.com/pod-eip-instanceid': id }));
-    const cond = () => getPod(n, 'two').status?.conditions?.find((c: any) => c.type === 'k8s.aliyun.com/eip');
-    await waitFor('two takes it', () => cond()?.status === 'True', 60_000);
+    const taken = (p: any) => p?.status?.conditions?.find((c: any) => c.type === 'k8s.aliyun.com/eip')?.status === 'True';
+    await until(n, 'two takes it', '/api/v1/namespaces/default/pods/two', taken, () => taken(getPod(n, 'two')), 60_000);
     assert.equal(eips(n).find((e) => e.id === id).boundPod.name, 'two');
     // The first pod's teardown still believes it holds the EIP, and disassociates it from the second.
     kc(n, ['delete', 'pod', 'one', '--wait=false']);
-    await waitFor('two told it lost the EIP', () => JSON.parse(kc(n, ['get', 'events', '--field-selector', 'involvedObject.name=two', '-o', 'json'])).items
-      .some((e: any) => e.reason === 'DisassociateEIP' && e.type === 'Warning'), 60_000);
+    const lost = (l: any) => l.items.some((e: any) => e.reason === 'DisassociateEIP' && e.type === 'Warning');
+    await until(n, 'two told it lost the EIP', `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent('involvedObject.name=two')}`, lost,
+      () => lost(JSON.parse(kc(n, ['get', 'events', '--field-selector', 'involvedObject.name=two', '-o', 'json']))), 60_000);
     assert.equal(eips(n).find((e) => e.id === id).status, 'UNBIND');
     kc(n, ['delete', 'pod', 'two', '--wait=false']);
   });
