@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { kc, processPods, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, processPods, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => {
@@ -59,14 +59,17 @@ spec:
 const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'alibaba-ack-pod-eip');
 const reportPod = fs.readFileSync(path.join(FIXTURES, 'init-container-pod.yaml'), 'utf8');
 const podJson = (name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-o', 'json']));
+/**
+ * Waits until `test` holds for the pod: each look is one API GET (a kubectl per look costs ~50 ms of CPU); once
+ * it holds, it must hold for the pod kubectl reads too, and what it gives for that read is handed back.
+ */
+const until = <T>(what: string, name: string, test: (p: any) => T, timeoutMs: number, everyMs: number) => waitFor(what, async () =>
+  test((await getObject(n, `/api/v1/namespaces/default/pods/${name}`)) ?? {}) && test(podJson(name)), timeoutMs, everyMs);
 
 describe('init container waiting for the EIP (simulated runtime, the report\'s YAML)', () => {
   it('waits until the downward API file has allocated-eipAddress, then exits 0 and the app starts', async () => {
     kc(n, ['apply', '-f', '-'], reportPod.replace('name: example', 'name: example-sim'));
-    const pod = await waitFor('the app container running', () => {
-      const p = podJson('example-sim');
-      return p.status?.containerStatuses?.[0]?.state?.running && p;
-    }, 90_000, 300);
+    const pod = await until('the app container running', 'example-sim', (p) => p.status?.containerStatuses?.[0]?.state?.running && p, 90_000, 300);
     const addr = pod.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'];
     assert.match(addr, /^\d+\.\d+\.\d+\.\d+$/);
     const init = pod.status.initContainerStatuses[0].state.terminated;
@@ -83,8 +86,8 @@ describe('init container waiting for the EIP (simulated runtime, the report\'s Y
   it('without the annotation it runs until its timeout kills it (busybox timeout -t: 143), and is restarted', async () => {
     // The report's pod without the EIP annotation and with a 2 s timeout instead of 60 s.
     kc(n, ['apply', '-f', '-'], reportPod.replace('name: example', 'name: example-none').replace(`    k8s.aliyun.com/pod-with-eip: "true"\n`, '    note: none\n').replace(`'-t' ,'60'`, `'-t' ,'2'`));
-    const st = await waitFor('the init container killed and restarted', () => {
-      const s = podJson('example-none').status?.initContainerStatuses?.[0];
+    const st = await until('the init container killed and restarted', 'example-none', (p) => {
+      const s = p.status?.initContainerStatuses?.[0];
       return s?.restartCount >= 1 && s;
     }, 60_000, 300);
     assert.equal(st.lastState.terminated.exitCode, 143);
@@ -96,10 +99,7 @@ describe('init container waiting for the EIP (simulated runtime, the report\'s Y
 describe('init container waiting for the EIP (process runtime)', () => {
   it('loops until the downwardAPI file shows allocated-eipAddress, then the app starts', async () => {
     kc(n, ['apply', '-f', '-'], manifest(processPods(n) === 'fallback' ? FALLBACK_INIT : SEED_INIT));
-    const pod = await waitFor('the app container running', () => {
-      const p = JSON.parse(kc(n, ['get', 'pod', 'example', '-o', 'json']));
-      return p.status?.containerStatuses?.[0]?.state?.running && p;
-    }, 90_000, 500);
+    const pod = await until('the app container running', 'example', (p) => p.status?.containerStatuses?.[0]?.state?.running && p, 90_000, 500);
     const addr = pod.metadata.annotations['k8s.aliyun.com/allocated-eipAddress'];
     assert.match(addr, /^\d+\.\d+\.\d+\.\d+$/);
     const init = kc(n, ['logs', 'example', '-c', 'init']);
@@ -107,7 +107,8 @@ describe('init container waiting for the EIP (process runtime)', () => {
     assert.match(init, /waiting for annotations/);
     assert.ok(init.trimEnd().endsWith(`k8s.aliyun.com/allocated-eipAddress="${addr}"`), init);
     assert.equal(pod.status.initContainerStatuses[0].state.terminated.exitCode, 0);
-    await waitFor('app log', () => /The app is running!/.test(kc(n, ['logs', 'example', '-c', 'example'])), 30_000);
+    await waitFor('app log', async () => /The app is running!/.test((await raw(n, 'GET', '/api/v1/namespaces/default/pods/example/log?container=example')).body)
+      && /The app is running!/.test(kc(n, ['logs', 'example', '-c', 'example'])), 30_000);
     kc(n, ['delete', 'pod', 'example', '--wait=false']);
   });
 });
