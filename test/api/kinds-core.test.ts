@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as k8s from '@kubernetes/client-node';
-import { getObject, kc, kubectl, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, raw, startCli, waitFor, type Running, untilShown } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(); });
@@ -22,7 +22,7 @@ const json = (args: string[]) => JSON.parse(kc(n, [...args, '-o', 'json']));
  * per look costs ~50 ms of CPU), and then until `shown`, what kubectl shows, holds too.
  */
 const until = (what: string, path: string, ready: (o: any) => unknown, shown: () => boolean, timeoutMs?: number) =>
-  waitFor(what, async () => !!ready(await getObject(n, path)) && shown(), timeoutMs);
+  untilShown(n, what, path, ready, shown, timeoutMs);
 const fails = (args: string[], input?: string) => {
   const r = kubectl(n, args, input);
   assert.notEqual(r.code, 0, `expected ${args.join(' ')} to fail`);

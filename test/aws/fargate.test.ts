@@ -4,7 +4,7 @@
 // goes with it; other pods stay with the default scheduler; EKS's refusals for bad profiles.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { getObject, kc, nodeless, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, nodeless, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running, untilShown } from '../helpers/nodeless.js';
 
 const nodes = (n: Running) => JSON.parse(kc(n, ['get', 'nodes', '-o', 'json'])).items as any[];
 const pod = (n: Running, ns: string, name: string) => JSON.parse(kc(n, ['get', 'pod', name, '-n', ns, '-o', 'json', '--ignore-not-found']) || 'null');
@@ -13,7 +13,7 @@ const pod = (n: Running, ns: string, name: string) => JSON.parse(kc(n, ['get', '
  * per look costs ~50 ms of CPU), and then until `shown` (a kubectl read) holds too; hands back what `shown` gave.
  */
 const until = <T>(n: Running, what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs: number) =>
-  waitFor(what, async () => !!(await ready(await getObject(n, path))) && shown(), timeoutMs, 200);
+  untilShown(n, what, path, ready, shown, timeoutMs, 200);
 const podAt = (ns: string, name: string) => `/api/v1/namespaces/${ns}/pods/${name}`;
 const eventsAt = (ns: string, selector: string) => `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(selector)}`;
 const podYaml = (name: string, ns: string, cpu: string, memory: string, labels = '') => `apiVersion: v1

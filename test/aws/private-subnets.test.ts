@@ -4,7 +4,7 @@
 // images from other registries still time out (ErrImagePull) until a NAT route is added.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { getObject, kc, nodeless, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, nodeless, nodelessJson, nodelessOk, startCli, waitFor, type Running, untilShown } from '../helpers/nodeless.js';
 
 const nodes = (n: Running) => JSON.parse(kc(n, ['get', 'nodes', '-o', 'json'])).items as any[];
 const ready = (node: any) => node.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
@@ -15,7 +15,7 @@ const events = (n: Running, name: string) => JSON.parse(kc(n, ['get', 'events', 
  * of CPU), and then until `shown` (a kubectl read) holds too; hands back what `shown` gave.
  */
 const until = <T>(n: Running, what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs: number, everyMs = 200) =>
-  waitFor(what, async () => !!ready(await getObject(n, path)) && shown(), timeoutMs, everyMs);
+  untilShown(n, what, path, ready, shown, timeoutMs, everyMs);
 const podAt = (name: string) => `/api/v1/namespaces/default/pods/${name}`;
 const eventsAt = (name: string) => `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`;
 const ECR = '111122223333.dkr.ecr.us-east-1.amazonaws.com';

@@ -271,6 +271,15 @@ export async function getObject(r: Pick<Running, 'url' | 'ca' | 'token'>, p: str
  * Waits until a node (a super node) is Ready and schedulable, what `kubectl get nodes` shows as
  * `Ready`, as a user would before creating pods; read from the API (getObject), not a kubectl per look.
  */
+/**
+ * Waits until the object at `path` is `ready` by one API GET per look (a kubectl process per look costs
+ * ~50 ms of CPU), then until `shown` — the client's own read, which is what a test asserts — agrees.
+ */
+export function untilShown<T>(r: Pick<Running, 'url' | 'ca' | 'token'>, what: string, path: string, ready: (o: any) => unknown,
+  shown: () => T | undefined | false, timeoutMs?: number, everyMs?: number): Promise<T> {
+  return waitFor(what, async () => !!(await ready(await getObject(r, path))) && shown(), timeoutMs, everyMs);
+}
+
 export function waitForReadyNode(r: Pick<Running, 'url' | 'ca' | 'token'>, timeoutMs?: number): Promise<boolean> {
   return waitFor('a Ready node', async () => ((await getObject(r, '/api/v1/nodes'))?.items ?? [])
     .some((node: any) => !node.spec?.unschedulable && node.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')), timeoutMs);

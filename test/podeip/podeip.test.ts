@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
-import { getObject, kc, kubectl, startCli, waitFor, nodelessJson as json, nodelessOk, cloudList, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, startCli, waitFor, nodelessJson as json, nodelessOk, cloudList, type Running, untilShown } from '../helpers/nodeless.js';
 
 const pod = (name: string, annotations: Record<string, string>) => JSON.stringify({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, annotations },
@@ -18,8 +18,7 @@ const getPodNow = (r: Running, name: string) => getObject(r, `/api/v1/namespaces
  * Waits until `ready` holds for what the API answers at `path` (undefined once gone), one GET per look (a kubectl
  * per look costs ~50 ms of CPU), and then until `shown` (a kubectl read) holds too; hands back what `shown` gave.
  */
-const until = <T>(r: Running, what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs: number) =>
-  waitFor(what, async () => !!ready(await getObject(r, path)) && shown(), timeoutMs);
+const until = untilShown;
 const podEipAt = (ns: string, name: string) => `/apis/alibabacloud.com/v1beta1/namespaces/${ns}/podeips/${name}`;
 const eips = (r: Running) => json(r, ['cloud', 'eip', 'list']) as any[];
 

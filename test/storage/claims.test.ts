@@ -4,7 +4,7 @@
 // cannot be bound. StatefulSets and zones: storage.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloudList, getObject, kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { cloudList, getObject, kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running, untilShown } from '../helpers/nodeless.js';
 
 let n: Running;
 const ZONE_KEY = 'topology.com.tencent.cloud.csi.cbs/zone';
@@ -31,7 +31,7 @@ const events = (name: string) => json(['get', 'events', '--field-selector', `inv
  * per look costs ~50 ms of CPU), and then until `shown` (a kubectl read) holds too; hands back what `shown` returned.
  */
 const until = <T>(what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs?: number) =>
-  waitFor(what, async () => !!ready(await getObject(n, path)) && shown(), timeoutMs);
+  untilShown(n, what, path, ready, shown, timeoutMs);
 const at = (kind: string, name: string) => kind === 'persistentvolumes' ? `/api/v1/${kind}/${name}` : `/api/v1/namespaces/default/${kind}/${name}`;
 const eventWith = (name: string, reason: string, text: string, timeoutMs = 60_000) => {
   const match = (e: any) => e.reason === reason && e.message.includes(text);

@@ -5,7 +5,7 @@
 // with their StatefulSet. Static binding and unbindable claims: claims.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloudList, getObject, kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { cloudList, getObject, kc, kubectl, nodelessJson, nodelessOk, startCli, waitFor, waitForReadyNode, type Running, untilShown } from '../helpers/nodeless.js';
 
 let n: Running;
 const ZONE_KEY = 'topology.com.tencent.cloud.csi.cbs/zone';
@@ -39,7 +39,7 @@ const eventsNow = async (name: string): Promise<any[]> => (await getObject(n, `/
  * `shown` (a kubectl read) holds too; hands back what `shown` returned.
  */
 const until = <T>(what: string, path: string, ready: (o: any) => unknown, shown: () => T | undefined | false, timeoutMs?: number) =>
-  waitFor(what, async () => !!ready(await getObject(n, path)) && shown(), timeoutMs);
+  untilShown(n, what, path, ready, shown, timeoutMs);
 const at = (kind: string, name: string) => `/api/v1/namespaces/default/${kind}/${name}`;
 const claimPhase = (name: string, phase: string) => until(`pvc ${name} ${phase}`, at('persistentvolumeclaims', name), (o) => o?.status?.phase === phase,
   () => json(['get', 'pvc', name]).status?.phase === phase, 60_000);

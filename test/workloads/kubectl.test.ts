@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { getObject, kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { getObject, kc, kubectl, startCli, waitFor, waitForReadyNode, type Running, untilShown } from '../helpers/nodeless.js';
 import { onJsonLines } from '../../src/client/jsonlines.js';
 
 let n: Running;
@@ -40,7 +40,7 @@ const podsNow = async (sel: string): Promise<any[]> => (await getObject(n, `/api
  * what kubectl shows, holds too.
  */
 const until = (what: string, path: string, ready: (o: any) => unknown, shown: () => boolean, timeoutMs?: number) =>
-  waitFor(what, async () => !!(await ready(await getObject(n, path))) && shown(), timeoutMs);
+  untilShown(n, what, path, ready, shown, timeoutMs);
 const at = (kind: string, name: string, group = 'api/v1') => `/${group}/namespaces/default/${kind}/${name}`;
 
 /** Collects a deployment's status from a watch stream until stopped. */
