@@ -26,6 +26,9 @@ describe('deletedOpenBytes', { skip: !linux && 'needs /proc' }, () => {
       await new Promise((r) => sh.once('exit', r));
       fs.rmSync(dir, { recursive: true, force: true });
     }
+    // The shell is reaped first; its killed child (same process group) may still be exiting.
+    const deadline = Date.now() + 30_000;
+    while (deletedOpenBytes([sh.pid!]) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(deletedOpenBytes([sh.pid!]), 0, 'gone with its processes');
   });
 });
