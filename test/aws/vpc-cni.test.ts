@@ -4,7 +4,7 @@
 // delegation's max pods, custom networking with ENIConfig, and node group bootstrap options.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloudList, getObject, kc, nodeless, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { cloudList, deploymentYaml, getObject, kc, nodeless, nodelessJson, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 const LONG = 180_000;
 
@@ -41,19 +41,7 @@ describe('the VPC CNI (aws-node) on EKS node groups', () => {
   const pods = (sel: string) => JSON.parse(kc(n, ['get', 'pods', '-l', sel, '-o', 'json'])).items as any[];
   const podsNow = async (sel: string) => (await getObject(n, `/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(sel)}`)).items as any[];
   const apply = (yaml: string) => kc(n, ['apply', '-f', '-'], yaml);
-  const deployment = (name: string, replicas: number, group: string) => apply(`
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      nodeSelector: {eks.amazonaws.com/nodegroup: ${group}}
-      containers: [{name: app, image: "nginx:1.25"}]
-`);
+  const deployment = (name: string, replicas: number, group: string) => apply(deploymentYaml(name, replicas, '', `eks.amazonaws.com/nodegroup: ${group}`));
   const events = async (ns: string, reason: string) => (await getObject(n, `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(`reason=${reason}`)}`)).items as any[];
 
   let warmNode: string;

@@ -301,8 +301,11 @@ export function nodelessOk(r: Pick<Running, 'home'>, args: string[]): string {
 /** A CLI listing or object as JSON (`-o json`). */
 export const nodelessJson = (r: Pick<Running, 'home'>, args: string[]) => JSON.parse(nodelessOk(r, [...args, '-o', 'json']));
 
-/** A minimal nginx Deployment manifest labelled app=NAME (optionally with pod annotations). */
-export const deploymentYaml = (name: string, replicas: number, annotations = '') => `
+/**
+ * A minimal nginx Deployment manifest labelled app=NAME (optionally with pod annotations and a
+ * nodeSelector, each given as the inside of a YAML flow map, e.g. `zone: a`).
+ */
+export const deploymentYaml = (name: string, replicas: number, annotations = '', nodeSelector = '') => `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ${name}}
@@ -314,6 +317,7 @@ spec:
       labels: {app: ${name}}
       ${annotations ? `annotations: {${annotations}}` : ''}
     spec:
+      ${nodeSelector ? `nodeSelector: {${nodeSelector}}` : ''}
       containers: [{name: app, image: "nginx:1.25"}]
 `;
 
