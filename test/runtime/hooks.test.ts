@@ -34,6 +34,11 @@ const events = (name: string) => JSON.parse(kc(n, ['get', 'events', '--field-sel
  */
 const until = <T>(what: string, name: string, test: (p: any) => T, timeoutMs: number) => waitFor(what, async () =>
   test((await getObject(n, `/api/v1/namespaces/default/pods/${name}`)) ?? {}) && test(get(name)), timeoutMs, 300);
+/** Applies a process-runtime pod given its name and what goes under its `spec:`. */
+const applyPod = (name: string, spec: string) => kc(n, ['apply', '-f', '-'], `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, annotations: {nodeless.dev/runtime: process}}
+spec:${spec}`);
 const eventsNow = async (name: string) =>
   (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items as any[];
 const event = (name: string, reason: string, container?: string) => {
@@ -43,11 +48,7 @@ const event = (name: string, reason: string, container?: string) => {
 
 describe('postStart', () => {
   it('runs in the container before it counts as running', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: post, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyPod('post', `
   terminationGracePeriodSeconds: 1
   containers:
   - name: main
@@ -65,11 +66,7 @@ spec:
   });
 
   it('a failed hook: FailedPostStartHook, the container is killed, the restart policy decides', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: postfail, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyPod('postfail', `
   restartPolicy: Never
   terminationGracePeriodSeconds: 1
   containers:
@@ -87,11 +84,7 @@ spec:
     const killing = await event('postfail', 'Killing', 'main');
     assert.equal(killing.message, 'FailedPostStartHook');
 
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: postloop, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyPod('postloop', `
   terminationGracePeriodSeconds: 1
   containers:
   - name: main
@@ -107,11 +100,7 @@ spec:
 
 describe('postStart that does not return', () => {
   it('keeps the container from running, and does not hold the pod\'s deletion', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: poststuck, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyPod('poststuck', `
   terminationGracePeriodSeconds: 1
   containers:
   - name: main
@@ -130,11 +119,7 @@ spec:
 
 describe('preStop', () => {
   it('runs before SIGTERM when a failed liveness probe restarts the container', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: pre, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyPod('pre', `
   terminationGracePeriodSeconds: 5
   containers:
   - name: main
@@ -154,11 +139,7 @@ spec:
   });
 
   it('on deletion: a failing exec or httpGet hook is FailedPreStopHook; a hook longer than the grace period does not hold the pod', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: prefail, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyPod('prefail', `
   terminationGracePeriodSeconds: 3
   containers:
   - name: exec
@@ -188,11 +169,7 @@ spec:
 
 describe('native sidecars', () => {
   it('start before the next init container, keep running, and are stopped after the app containers', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: sidecar, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyPod('sidecar', `
   restartPolicy: Never
   terminationGracePeriodSeconds: 5
   initContainers:
@@ -224,22 +201,15 @@ spec:
 
 describe('startupProbe', () => {
   it('holds started and ready until it passes; one that keeps failing restarts the container', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: slowstart, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyPod('slowstart', `
   terminationGracePeriodSeconds: 1
   containers:
   - name: main
     image: busybox
     command: [sh, -c, 'exec sleep 3600']
     startupProbe: {exec: {command: [sh, -c, 'test -f $NODELESS_ROOT/up']}, periodSeconds: 1, failureThreshold: 600}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: neverstarts, annotations: {nodeless.dev/runtime: process}}
-spec:
+`);
+    applyPod('neverstarts', `
   terminationGracePeriodSeconds: 1
   containers:
   - name: main
