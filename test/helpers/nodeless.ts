@@ -298,6 +298,10 @@ export function nodelessOk(r: Pick<Running, 'home'>, args: string[]): string {
   return res.stdout.trim();
 }
 
+/** Waits for the first address in a Service's or Ingress's status.loadBalancer.ingress, as kubectl reads it. */
+export const lbAddress = (r: Pick<Running, 'kubeconfig' | 'home'>, resource: 'svc' | 'ingress', name: string, timeoutMs = 90_000) =>
+  waitFor(`${name} has an address`, () => JSON.parse(kc(r, ['get', resource, name, '-o', 'json'])).status?.loadBalancer?.ingress?.[0]?.ip as string | undefined, timeoutMs);
+
 /** A CLI listing or object as JSON (`-o json`). */
 export const nodelessJson = (r: Pick<Running, 'home'>, args: string[]) => JSON.parse(nodelessOk(r, [...args, '-o', 'json']));
 

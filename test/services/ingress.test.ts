@@ -3,7 +3,7 @@
 // and the load balancer freed with the Ingress.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, nodelessJson, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, lbAddress, nodelessJson, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(); });
@@ -11,7 +11,7 @@ after(async () => { await n?.stop(); });
 const LONG = 90_000;
 const json = (args: string[]) => JSON.parse(kc(n, [...args, '-o', 'json']));
 const lbs = () => nodelessJson(n, ['cloud', 'lb', 'list']) as any[];
-const address = (name: string) => waitFor(`${name} has an address`, () => json(['get', 'ingress', name]).status?.loadBalancer?.ingress?.[0]?.ip as string | undefined, LONG);
+const address = (name: string) => lbAddress(n, 'ingress', name, LONG);
 
 test('the default IngressClass, an address for its Ingresses, freed on delete', async () => {
   const cls = await waitFor('the qcloud class', () => json(['get', 'ingressclass']).items.find((c: any) => c.metadata.name === 'qcloud'), LONG);

@@ -4,7 +4,7 @@
 // quota is a SyncLoadBalancerFailed event with the cloud's code, and deleting the Service frees all.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { kc, lbAddress, nodelessJson, nodelessOk, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => { n = await startCli(); });
@@ -12,7 +12,7 @@ after(async () => { await n?.stop(); });
 const LONG = 90_000;
 const json = (args: string[]) => JSON.parse(kc(n, [...args, '-o', 'json']));
 const lbs = () => nodelessJson(n, ['cloud', 'lb', 'list']) as any[];
-const ingressIp = (name: string) => waitFor(`${name} has an address`, () => json(['get', 'svc', name]).status?.loadBalancer?.ingress?.[0]?.ip as string | undefined, LONG);
+const ingressIp = (name: string) => lbAddress(n, 'svc', name, LONG);
 const event = (name: string, reason: string) =>
   waitFor(`${reason} on ${name}`, () => json(['get', 'events', '--field-selector', `involvedObject.name=${name}`]).items.find((e: any) => e.reason === reason), LONG);
 
