@@ -2,20 +2,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { refs } from '../../src/client/types.js';
-import { startHarness, waitFor, deployment, type Harness } from './harness.js';
+import { startHarness, waitFor, namedPortService, type Harness } from './harness.js';
 
 let h: Harness;
 before(async () => { h = await startHarness(); });
 after(async () => { await h.close(); });
 
 test('endpoints list selected pods with their target ports', async () => {
-  const d = deployment('svcapp', 2);
-  d.spec.template.spec.containers[0].ports = [{ name: 'http', containerPort: 8080 }];
-  await h.client.create(refs.deployments, d);
-  await h.client.create(refs.services, {
-    apiVersion: 'v1', kind: 'Service', metadata: { name: 'svcapp', namespace: 'default', labels: { tier: 'web' } },
-    spec: { selector: { app: 'svcapp' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] },
-  });
+  await namedPortService(h, 'svcapp', 2, 'web');
   const ep = await waitFor('2 addresses', async () => {
     const ep = await h.client.tryGet(refs.endpoints, 'default', 'svcapp');
     return ep?.subsets?.[0]?.addresses?.length === 2 ? ep : undefined;

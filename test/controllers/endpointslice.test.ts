@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { refs } from '../../src/client/types.js';
 import { desiredSlices } from '../../src/controllers/endpointslice.js';
 import type { KubeObject } from '../../src/api/types.js';
-import { startHarness, waitFor, deployment, kc as kcOf, type Harness } from './harness.js';
+import { startHarness, waitFor, namedPortService, kc as kcOf, type Harness } from './harness.js';
 
 let h: Harness;
 before(async () => { h = await startHarness(); });
@@ -18,13 +18,7 @@ const slices = async (svc: string) => JSON.parse(await kc(['get', 'endpointslice
 
 test('kubectl get endpointslices: the selected pods, their conditions, node, zone and target ports', async () => {
   await kc(['label', 'node', 'node-1', 'topology.kubernetes.io/zone=ap-guangzhou-3']);
-  const d = deployment('web', 2);
-  d.spec.template.spec.containers[0].ports = [{ name: 'http', containerPort: 8080 }];
-  await h.client.create(refs.deployments, d);
-  await h.client.create(refs.services, {
-    apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', labels: { tier: 'front' } },
-    spec: { selector: { app: 'web' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] },
-  });
+  await namedPortService(h, 'web', 2, 'front');
   const [sl] = await waitFor('a slice with 2 ready endpoints', async () => {
     const s = await slices('web');
     return s.length === 1 && s[0].endpoints?.length === 2 && s[0].endpoints.every((e: any) => e.conditions.ready) ? s : undefined;

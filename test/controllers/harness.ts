@@ -201,6 +201,20 @@ export function deployment(name: string, replicas: number, extra: { image?: stri
 }
 
 /**
+ * A Deployment NAME whose pods call port 8080 `http`, and a Service NAME (labelled tier=TIER) that
+ * selects them and sends its port `web` (80) to `http`: what the endpoint controllers' tests read back.
+ */
+export async function namedPortService(h: Harness, name: string, replicas: number, tier: string): Promise<void> {
+  const d = deployment(name, replicas);
+  d.spec.template.spec.containers[0].ports = [{ name: 'http', containerPort: 8080 }];
+  await h.client.create(refs.deployments, d);
+  await h.client.create(refs.services, {
+    apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', labels: { tier } },
+    spec: { selector: { app: name }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] },
+  });
+}
+
+/**
  * The real kubectl against the harness' HTTPS API, asynchronously: the API
  * server runs in this process, so a spawnSync (test/helpers/nodeless.ts'
  * kubectl) would block the loop that serves it.
