@@ -49,6 +49,11 @@ export class ApiFaults {
     return this.rules.size;
   }
 
+  /** Whether intercept has anything to do for `verb` (a rule is set, or a watch to track): no fault, no await. */
+  applies(verb: string): boolean {
+    return this.rules.size > 0 || verb === 'watch';
+  }
+
   /**
    * Applies the rules that match a request: waits their delay, drops a watch (true: the response
    * is gone, serve nothing), throws the error a rule answers with; false: serve it.

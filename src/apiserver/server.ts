@@ -478,7 +478,7 @@ export class ApiServer {
       upgrade?.socket.once('close', end);
     }
     // An injected fault may answer first (apiserver-errors; docs/faults.md).
-    if (c.apiFaults && await c.apiFaults.intercept(info.verb, group, rt.plural, res)) return;
+    if (c.apiFaults?.applies(info.verb) && await c.apiFaults.intercept(info.verb, group, rt.plural, res)) return;
     return handleResource(c.registry, c.subresources, {
       rt, namespace, name, subresource, rest: tail.length ? '/' + tail.join('/') : subresource === 'proxy' && path.endsWith('/') ? '/' : undefined,
       method, query: url.searchParams, headers: req.headers, body: method === 'GET' || (req as any)[UPGRADE] ? Buffer.alloc(0) : await body(),
