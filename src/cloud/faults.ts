@@ -73,16 +73,19 @@ export class CloudFaults {
 
   /** A fault holds every free address of the subnet: none is handed out. */
   subnetExhausted(subnetId: string): boolean {
+    if (!this.subnets.size) return false;
     for (const ids of this.subnets.values()) if (ids.includes(subnetId)) return true;
     return false;
   }
 
   quotaExhausted(quota: string): boolean {
+    if (!this.quotas.size) return false;
     for (const q of this.quotas.values()) if (q === quota) return true;
     return false;
   }
 
   natSaturated(natId: string): boolean {
+    if (!this.nats.size) return false;
     for (const ids of this.nats.values()) if (ids.includes(natId)) return true;
     return false;
   }
