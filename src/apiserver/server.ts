@@ -99,6 +99,8 @@ export interface EndpointAccessPolicy {
 export function addressIn(address: string | undefined, cidrs: string[]): boolean {
   const ip = toInt((address ?? '').replace(/^::ffff:/, ''));
   if (ip === undefined) return address === '::1' && cidrs.some((c) => c === '0.0.0.0/0');
+  // Public access open to all (EKS's default) is asked on every request: no CIDR parsing for it.
+  if (cidrs.length === 1 && cidrs[0] === '0.0.0.0/0') return true;
   return cidrs.some((c) => {
     const [a, p] = c.split('/');
     const base = toInt(a);
