@@ -120,7 +120,8 @@ export class StageController {
 
   /** Schedules the stage that matches the object now (keeping a pending one that still matches). */
   private consider(kind: 'Pod' | 'Node', o: KubeObject): void {
-    if (this.stopped) return;
+    // No Stage of this kind and nothing pending (the usual cluster): every pod event ends here, no key built.
+    if (this.stopped || (!this.compiled[kind].length && !this.pending.size)) return;
     const key = `${kind}/${keyOf(o)}`;
     if (!this.drives(kind, o) || this.opts.ownedElsewhere?.(kind, o)) { this.cancel(key); return; }
     const cur = this.pending.get(key);
