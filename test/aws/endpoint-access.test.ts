@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { cloudList, kc, kubectl, nodeless, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
+import { applyProcessPod, cloudList, kc, kubectl, nodeless, nodelessOk, raw, startCli, waitFor, type Running } from '../helpers/nodeless.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let n: Running;
@@ -129,11 +129,7 @@ describe('EKS endpoint access', () => {
   it('a process-runtime pod reaches the private endpoint from inside the VPC', async () => {
     const ng = (await cluster()).subnetIds.join(',');
     nodelessOk(n, ['nodegroup', 'create', '--cluster', 'default', '--name', 'ng', '--instance-type', 't3.medium', '--subnets', ng, '--desired', '1']);
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: inside, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyProcessPod(n, 'inside', `
   restartPolicy: Never
   containers:
   - name: c

@@ -302,6 +302,15 @@ export function nodelessOk(r: Pick<Running, 'home'>, args: string[]): string {
 export const lbAddress = (r: Pick<Running, 'kubeconfig' | 'home'>, resource: 'svc' | 'ingress', name: string, timeoutMs = 90_000) =>
   waitFor(`${name} has an address`, () => JSON.parse(kc(r, ['get', resource, name, '-o', 'json'])).status?.loadBalancer?.ingress?.[0]?.ip as string | undefined, timeoutMs);
 
+/**
+ * Applies, with kubectl, a Pod NAME that runs in the process runtime (`nodeless.dev/runtime: process`;
+ * the CLI needs --allow-process-runtime); SPEC is what goes under its `spec:`, from its own newline.
+ */
+export const applyProcessPod = (r: Pick<Running, 'kubeconfig' | 'home'>, name: string, spec: string) => kc(r, ['apply', '-f', '-'], `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, annotations: {nodeless.dev/runtime: process}}
+spec:${spec}`);
+
 /** A CLI listing or object as JSON (`-o json`). */
 export const nodelessJson = (r: Pick<Running, 'home'>, args: string[]) => JSON.parse(nodelessOk(r, [...args, '-o', 'json']));
 

@@ -11,7 +11,7 @@
 // fallback: the file runs in both modes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { getObject, kc, kubectl, raw, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { applyProcessPod, getObject, kc, kubectl, raw, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => {
@@ -34,11 +34,7 @@ const events = (name: string) => JSON.parse(kc(n, ['get', 'events', '--field-sel
  */
 const until = <T>(what: string, name: string, test: (p: any) => T, timeoutMs: number) => waitFor(what, async () =>
   test((await getObject(n, `/api/v1/namespaces/default/pods/${name}`)) ?? {}) && test(get(name)), timeoutMs, 300);
-/** Applies a process-runtime pod given its name and what goes under its `spec:`. */
-const applyPod = (name: string, spec: string) => kc(n, ['apply', '-f', '-'], `apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, annotations: {nodeless.dev/runtime: process}}
-spec:${spec}`);
+const applyPod = (name: string, spec: string) => applyProcessPod(n, name, spec);
 const eventsNow = async (name: string) =>
   (await getObject(n, `/api/v1/namespaces/default/events?fieldSelector=${encodeURIComponent(`involvedObject.name=${name}`)}`)).items as any[];
 const event = (name: string, reason: string, container?: string) => {

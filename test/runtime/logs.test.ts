@@ -6,17 +6,13 @@
 // apart (sinceTime travels in whole seconds, metav1.Time).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
+import { applyProcessPod, kc, kubectl, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 let n: Running;
 before(async () => {
   n = await startCli(undefined, ['--allow-process-runtime']);
   await waitForReadyNode(n);
-  kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: talk, annotations: {nodeless.dev/runtime: process}}
-spec:
+  applyProcessPod(n, 'talk', `
   terminationGracePeriodSeconds: 1
   containers:
   - name: first

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { getObject, kc, kubectl, startCli, waitFor, waitForReadyNode, type Running, untilShown } from '../helpers/nodeless.js';
+import { applyProcessPod, getObject, kc, kubectl, startCli, waitFor, waitForReadyNode, type Running, untilShown } from '../helpers/nodeless.js';
 import { onJsonLines } from '../../src/client/jsonlines.js';
 
 let n: Running;
@@ -215,11 +215,7 @@ spec:
   });
 
   it('runs a process-runtime pod: real logs, exit code and termination message', async () => {
-    kc(n, ['apply', '-f', '-'], `
-apiVersion: v1
-kind: Pod
-metadata: {name: proc, annotations: {nodeless.dev/runtime: process}}
-spec:
+    applyProcessPod(n, 'proc', `
   restartPolicy: Never
   containers:
   - name: main
