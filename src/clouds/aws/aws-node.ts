@@ -5,7 +5,8 @@
 // environment, so a change applies to every node's ipamd without restarting anything.
 import type { KubeObject } from '../../api/types.js';
 import { deepCopy } from '../../api/deepcopy.js';
-import { InformerView, type SharedInformers } from '../../client/cache/shared.js';
+import type { SharedInformers } from '../../client/cache/shared.js';
+import { WatchedObject } from '../../client/cache/watched.js';
 import type { Client } from '../../client/types.js';
 import { ApiError, refs } from '../../client/types.js';
 import { AWS_NODE, awsNodeEnv, parseCniSettings, type EniConfigSpec, type ParsedCniSettings } from './vpc-cni.js';
@@ -143,43 +144,25 @@ export async function readEniConfig(client: Client, name: string): Promise<EniCo
   };
 }
 
+/** The environment each parsed setting comes from: a change is told when the environment changes. */
+const envKeys = new WeakMap<ParsedCniSettings, string>();
+
+function parseAwsNode(ds: KubeObject | undefined): ParsedCniSettings {
+  const env = awsNodeEnv(ds);
+  const parsed = parseCniSettings(env);
+  envKeys.set(parsed, JSON.stringify([...env]));
+  return parsed;
+}
+
 /** The aws-node DaemonSet's settings as last seen, and a call on each change. */
-export class AwsNodeConfig {
-  private readonly view: InformerView;
-  private current: ParsedCniSettings = parseCniSettings(new Map());
-  private key = '';
-  private readonly listeners = new Set<() => void>();
-
+export class AwsNodeConfig extends WatchedObject<ParsedCniSettings> {
   constructor(informers: SharedInformers) {
-    const informer = informers.informer(refs.daemonsets, { namespace: AWS_NODE.namespace });
-    this.view = new InformerView(informer, (ds) => ds.metadata.name === AWS_NODE.name);
-    this.view.on({ add: (ds) => this.observe(ds), update: (_o, ds) => this.observe(ds), delete: () => this.observe(undefined) });
-  }
-
-  hasSynced(): Promise<void> {
-    return this.view.hasSynced();
-  }
-
-  value(): ParsedCniSettings {
-    return this.current;
-  }
-
-  onChange(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
-  close(): void {
-    this.view.close();
-    this.listeners.clear();
-  }
-
-  private observe(ds: KubeObject | undefined): void {
-    const env = awsNodeEnv(ds);
-    const key = JSON.stringify([...env]);
-    if (key === this.key) return;
-    this.key = key;
-    this.current = parseCniSettings(env);
-    for (const l of this.listeners) l();
+    super(informers, {
+      ref: refs.daemonsets, namespace: AWS_NODE.namespace, name: AWS_NODE.name,
+      parse: parseAwsNode,
+      same: (a, b) => envKeys.get(a) === envKeys.get(b),
+      // No environment seen yet: the first version seen is told, even one without an environment.
+      initial: parseCniSettings(new Map()),
+    });
   }
 }
