@@ -48,3 +48,11 @@ export function checkDnsLabel(name: unknown, what: string): string {
 }
 
 export const clone = deepCopy;
+
+/** The row of that name (in that cluster, if named): one cluster's node group or Fargate profile may share its name with another's. */
+export function findInCluster<T extends { name: string; clusterName: string }>(rows: T[], name: string, cluster: string | undefined, what: string, notFound: (name: string) => Error): T {
+  const hits = rows.filter((r) => r.name === name && (!cluster || r.clusterName === cluster));
+  if (hits.length === 0) throw notFound(String(name));
+  if (hits.length > 1) throw new InvalidParameterValue(`${what} ${name} exists in clusters ${hits.map((r) => r.clusterName).join(', ')}; name the cluster`);
+  return hits[0];
+}

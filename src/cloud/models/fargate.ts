@@ -9,7 +9,7 @@ import { newId } from '../ids.js';
 import type { CloudState } from '../state.js';
 import { now } from '../state.js';
 import type { FargateProfile, SuperNode } from '../types.js';
-import { clone } from './common.js';
+import { clone, findInCluster } from './common.js';
 import type { ClusterModel } from './cluster.js';
 import type { EniModel } from './eni.js';
 import type { RouteTableModel } from './routetable.js';
@@ -107,10 +107,7 @@ export class FargateModel {
   }
 
   private find(name: string, cluster?: string): FargateProfile {
-    const hits = this.s.fargateProfiles.all().filter((p) => p.name === name && (!cluster || p.clusterName === cluster));
-    if (hits.length === 0) throw notFound(String(name));
-    if (hits.length > 1) throw new InvalidParameterValue(`Fargate profile ${name} exists in clusters ${hits.map((p) => p.clusterName).join(', ')}; name the cluster`);
-    return hits[0];
+    return findInCluster(this.s.fargateProfiles.all(), name, cluster, 'Fargate profile', notFound);
   }
 
   async create(input: CreateFargateProfileInput): Promise<FargateProfileView> {

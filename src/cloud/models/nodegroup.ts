@@ -8,7 +8,7 @@ import { awsSuffix, newId } from '../ids.js';
 import type { CloudState } from '../state.js';
 import { now } from '../state.js';
 import type { NodeBootstrap, NodeGroup, SuperNode } from '../types.js';
-import { checkDnsLabel, clone } from './common.js';
+import { checkDnsLabel, clone, findInCluster } from './common.js';
 import type { ClusterModel } from './cluster.js';
 import type { EniModel } from './eni.js';
 import { instanceType } from './instancetypes.js';
@@ -119,10 +119,7 @@ export class NodeGroupModel {
   }
 
   private find(name: string, cluster?: string): NodeGroup {
-    const hits = this.s.nodeGroups.all().filter((g) => g.name === name && (!cluster || g.clusterName === cluster));
-    if (hits.length === 0) throw notFound(String(name));
-    if (hits.length > 1) throw new InvalidParameterValue(`node group ${name} exists in clusters ${hits.map((g) => g.clusterName).join(', ')}; name the cluster`);
-    return hits[0];
+    return findInCluster(this.s.nodeGroups.all(), name, cluster, 'node group', notFound);
   }
 
   async create(input: CreateNodeGroupInput): Promise<NodeGroup> {
