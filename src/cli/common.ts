@@ -79,6 +79,9 @@ export function leaf(parent: Command, spec: string, description: string, fn: (o:
   return cmd;
 }
 
+/** The `?cluster=NAME` query of a `--cluster` flag (none without it). */
+export const clusterQuery = (o: { cluster?: string }): string => (o.cluster ? `?cluster=${encodeURIComponent(o.cluster)}` : '');
+
 /**
  * `--labels k=v,k2=v2` (eksctl's syntax) as an object for the cloud API; keys from the user go into a
  * prototype-free object first, so `__proto__=x` is a label like any other (the server refuses it).

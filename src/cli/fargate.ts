@@ -1,10 +1,9 @@
 // `nodeless fargate create|list|delete`: EKS Fargate profiles of an AWS cluster (docs/aws/fargate.md).
 // The names and flags are a contract (issue 20): scripts use them.
 import type { Command } from 'commander';
-import { api, labelFlag, leaf, showDone, showList } from './common.js';
+import { api, clusterQuery, labelFlag, leaf, showDone, showList } from './common.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-const clusterQuery = (o: any) => (o.cluster ? `?cluster=${encodeURIComponent(o.cluster)}` : '');
 
 export function registerFargateCommands(program: Command): void {
   const fg = program.command('fargate').description('EKS Fargate profiles of an AWS cluster: which pods run on Fargate, one node per pod');

@@ -2,7 +2,7 @@
 // (docs/aws.md). The names and flags are a contract (issue 20): scripts use them.
 import type { Command } from 'commander';
 import { CliError } from './connect.js';
-import { api, labelFlag, leaf, showDone, showList } from './common.js';
+import { api, clusterQuery, labelFlag, leaf, showDone, showList } from './common.js';
 
 /** A flag that must be a whole number ≥ 0 (or absent). */
 function count(flag: string, text: string | undefined): number | undefined {
@@ -22,8 +22,6 @@ function taints(text: string | undefined): { key: string; value?: string; effect
     return m[2] === undefined ? { key: m[1], effect: m[3] } : { key: m[1], value: m[2], effect: m[3] };
   });
 }
-
-const clusterQuery = (o: any) => (o.cluster ? `?cluster=${encodeURIComponent(o.cluster)}` : '');
 
 export function registerNodeGroupCommands(program: Command): void {
   const ng = program.command('nodegroup').description('EKS managed node groups of an AWS cluster: EC2 instances that become Nodes');
