@@ -104,7 +104,7 @@ describe('image reuse', () => {
     const subnetB = nodelessJson(n, ['cloud', 'subnet', 'list']).find((s: any) => s.zone !== zoneA);
     nodelessOk(n, ['supernode', 'add', '--subnet', subnetB.id, '--name', 'zone-b']);
     await waitFor('zone-b Ready', () => /zone-b\s+Ready/.test(kc(n, ['get', 'nodes'])));
-    const pinned = (zone: string) => deploymentYaml('zoned', 1).replace('    spec:\n', `    spec:\n      nodeSelector: {${ZONE}: ${zone}}\n`);
+    const pinned = (zone: string) => deploymentYaml('zoned', 1, '', `${ZONE}: ${zone}`);
     kc(n, ['apply', '-f', '-'], pinned(zoneA));
     await runningPod(n, 'zoned');
     await scaleTo0(n, 'zoned');
