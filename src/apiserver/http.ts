@@ -154,20 +154,30 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 export const bodyTimeout = () => new StatusError(504, 'Timeout', 'Timeout: request did not complete within the allotted timeout', {});
 
 /**
+ * A body past MAX_BODY is still read (and dropped) up to this size before the 413 goes out: the
+ * client, which is still sending, then reads the answer on a connection that stays open. Answering
+ * mid-body closes the connection under a client that is still writing, which sees EPIPE or
+ * ECONNRESET instead of the 413 (Go's server lingers on the socket for the same reason).
+ */
+const DRAIN_LIMIT = 4 * MAX_BODY;
+
+/**
  * The whole request body, at most MAX_BODY bytes (413 beyond), within
- * `timeoutMs` (504 after it). On either error the rest of the body is
- * discarded as it arrives and sendJson closes the connection after answering.
+ * `timeoutMs` (504 after it). A body too large is discarded as it arrives, up
+ * to DRAIN_LIMIT; beyond that, or on a timeout, the rest is discarded as it
+ * arrives and sendJson closes the connection after answering.
  */
 export function readBody(req: http.IncomingMessage, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY) {
+    if (declared > DRAIN_LIMIT) {
       req.resume();
       reject(errors.tooLarge(MAX_BODY));
       return;
     }
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = declared > MAX_BODY;
     const stop = (err: StatusError) => {
       clearTimeout(timer);
       req.off('data', onData);
@@ -177,14 +187,17 @@ export function readBody(req: http.IncomingMessage, timeoutMs = REQUEST_TIMEOUT_
     };
     const onData = (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) stop(errors.tooLarge(MAX_BODY));
-      else chunks.push(c);
+      if (size > MAX_BODY) tooLarge = true;
+      if (size > DRAIN_LIMIT) stop(errors.tooLarge(MAX_BODY));
+      else if (!tooLarge) chunks.push(c);
+      else chunks = [];
     };
     const onEnd = () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(chunks));
+      if (tooLarge) reject(errors.tooLarge(MAX_BODY));
+      else resolve(Buffer.concat(chunks));
     };
-    const timer = setTimeout(() => stop(bodyTimeout()), timeoutMs);
+    const timer = setTimeout(() => stop(tooLarge ? errors.tooLarge(MAX_BODY) : bodyTimeout()), timeoutMs);
     timer.unref?.();
     req.on('data', onData);
     req.on('end', onEnd);

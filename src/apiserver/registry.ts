@@ -539,7 +539,7 @@ export class Registry {
 
   /** Schema check: unknown fields per fieldValidation, wrong types always. */
   private checkSchema(rt: ResourceType, obj: KubeObject, opts: WriteOptions): void {
-    const { unknownFields, errors: typeErrors, decodeError } = validateObject(rt, obj);
+    const { unknownFields, unknownPaths, errors: typeErrors, decodeError } = validateObject(rt, obj);
     // A body Go cannot decode is refused before unknown fields are considered, as kube-apiserver does.
     if (decodeError !== undefined) throw new DecodeError(rt, decodeError, obj);
     if (unknownFields.length) {
@@ -549,7 +549,7 @@ export class Registry {
         throw errors.badRequest(`strict decoding error: ${msg}`);
       }
       if (mode === 'Warn') opts.warnings?.push(...unknownFields.map((f) => `unknown field "${f}"`));
-      for (const f of unknownFields) removePath(obj, f);
+      for (const p of unknownPaths) removePath(obj, p);
     }
     if (typeErrors.length) throw errors.invalid(rt, obj.metadata?.name ?? '', typeErrors);
   }
@@ -971,17 +971,15 @@ function lowerBoundAfter(items: StoredItem[], key: string): number {
 /** The longest time.Duration, in whole seconds. */
 const MAX_DURATION_SECONDS = 9_223_372_036;
 
-/** Removes a field given as a path like `spec.containers[0].foo` (as reported for unknown fields). */
-export function removePath(obj: any, path: string): void {
-  const parts = path.match(/[^.[\]]+|\[\d+\]/g) ?? [];
+/** Removes a field given as its keys and indexes (an unknown field, as validateObject reports it): a key may be empty or hold dots. */
+export function removePath(obj: any, path: readonly (string | number)[]): void {
   let cur = obj;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const p = parts[i];
-    cur = p.startsWith('[') ? cur?.[Number(p.slice(1, -1))] : cur?.[p];
+  for (let i = 0; i < path.length - 1; i++) {
+    cur = cur?.[path[i]!];
     if (cur === undefined || cur === null) return;
   }
-  const last = parts[parts.length - 1];
-  if (last && cur && typeof cur === 'object') delete cur[last.startsWith('[') ? Number(last.slice(1, -1)) : last];
+  const last = path[path.length - 1];
+  if (last !== undefined && cur && typeof cur === 'object' && Object.hasOwn(cur, last)) delete cur[last];
 }
 
 /** Deep equality of the stored object and the next, key order aside; the resourceVersion a client sent back does not count. */

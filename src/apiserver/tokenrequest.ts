@@ -69,7 +69,7 @@ export async function createToken(reg: Registry, namespace: string | undefined, 
     if (opts.fieldValidation === 'Strict') throw errors.badRequest(`strict decoding error: ${unknown.join(', ')}`);
     if ((opts.fieldValidation ?? 'Warn') === 'Warn') opts.warnings?.push(...unknown);
     // Go's decoder has nowhere to put them: they are not in the answer.
-    for (const f of checked.unknownFields) removePath(req, f);
+    for (const p of checked.unknownPaths) removePath(req, p);
   }
   req.apiVersion = 'authentication.k8s.io/v1';
   req.kind = 'TokenRequest';

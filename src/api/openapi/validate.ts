@@ -242,6 +242,7 @@ type Seg = string | number;
 interface State {
   path: Seg[];
   unknown: string[];
+  unknownAt: Seg[][];
   errors: FieldError[];
   /** A built-in kind: nulls in typed lists and maps decode to zero values, as Go's JSON decoding gives them. */
   builtin: boolean;
@@ -397,6 +398,7 @@ function walk(n: VNode, v: any, st: State): void {
           st.path.pop();
         } else if (!n.preserve) {
           st.unknown.push(fmtPath(st.path, k));
+          st.unknownAt.push([...st.path, k]);
         }
       }
       break;
@@ -489,6 +491,8 @@ function checkLimits(l: Limits, v: any, st: State): void {
 export interface Validation {
   /** Dotted paths for `strict decoding error: unknown field "<path>"`. */
   unknownFields: string[];
+  /** The same fields as paths of keys and indexes, for removing them: a key may hold '.', '[' or be ''. */
+  unknownPaths: (string | number)[][];
   /** For custom resources: type errors and schema value validations (422). */
   errors: FieldError[];
   /** What Go's decoder would answer for this body (400), e.g. `json: cannot unmarshal ...`; none when it decodes. */
@@ -496,9 +500,9 @@ export interface Validation {
 }
 
 function run(root: VNode | undefined, obj: unknown, builtin: boolean): Validation {
-  const st: State = { path: [], unknown: [], errors: [], builtin, goStruct: undefined, goFields: [], decode: undefined, stopped: false };
+  const st: State = { path: [], unknown: [], unknownAt: [], errors: [], builtin, goStruct: undefined, goFields: [], decode: undefined, stopped: false };
   if (root) walk(root, obj, st);
-  return { unknownFields: st.unknown, errors: st.errors, ...(st.decode !== undefined ? { decodeError: st.decode } : {}) };
+  return { unknownFields: st.unknown, unknownPaths: st.unknownAt, errors: st.errors, ...(st.decode !== undefined ? { decodeError: st.decode } : {}) };
 }
 
 /** Validate an object against its type's schema. A type without a schema validates nothing. */
