@@ -401,7 +401,7 @@ test('realistic Pod, Deployment, Service and Job manifests validate cleanly', ()
     [jobs, job],
   ] as const) {
     const res = validateObject(r, obj);
-    assert.deepEqual(res, { unknownFields: [], errors: [] }, r.kind);
+    assert.deepEqual(res, { unknownFields: [], unknownPaths: [], errors: [] }, r.kind);
   }
 });
 
@@ -420,6 +420,11 @@ test('unknown fields are reported with Kubernetes paths', () => {
     'spec.containers[0].imagePullPolcy',
     'spec.volumes[0].emptyDir.size',
   ]);
+  // The same fields as keys and indexes, what the registry removes them by (a key may hold dots or be empty).
+  assert.deepEqual(res.unknownPaths.map((p) => JSON.stringify(p)).sort(), [
+    '["extra"]', '["metadata","labelz"]', '["spec","containers",0,"env",1,"valueFrom","fieldRef","fieldPth"]', '["spec","containers",0,"imagePullPolcy"]', '["spec","volumes",0,"emptyDir","size"]',
+  ]);
+  assert.deepEqual(validateObject(pods, { metadata: { name: 'p', '': 1, 'a.b': 2 } }).unknownPaths, [['metadata', ''], ['metadata', 'a.b']]);
   assert.deepEqual(res.errors, []);
   // Free-form parts (managedFields.fieldsV1, labels map values) never report unknown fields.
   const d = structuredClone(deployment) as any;
@@ -445,7 +450,7 @@ test('wrong types in built-in kinds are Go decoding errors: the first one, in en
   // Indexes are not part of Go's field path; the struct is the innermost one.
   assert.equal(validateObject(deployments, d).decodeError, 'json: cannot unmarshal number 80.5 into Go struct field ContainerPort.spec.template.spec.containers.ports.containerPort of type int32');
   // null means "not set".
-  assert.deepEqual(validateObject(deployments, { ...deployment, spec: { ...deployment.spec, replicas: null } }), { unknownFields: [], errors: [] });
+  assert.deepEqual(validateObject(deployments, { ...deployment, spec: { ...deployment.spec, replicas: null } }), { unknownFields: [], unknownPaths: [], errors: [] });
 });
 
 test('CRD schemas: preserve-unknown-fields, enum, bounds, pattern, lengths, required', () => {
@@ -465,7 +470,7 @@ test('CRD schemas: preserve-unknown-fields, enum, bounds, pattern, lengths, requ
     },
     status: { phase: 'Ready' },
   };
-  assert.deepEqual(validateObject(cronTabs, ok), { unknownFields: [], errors: [] });
+  assert.deepEqual(validateObject(cronTabs, ok), { unknownFields: [], unknownPaths: [], errors: [] });
 
   const bad = structuredClone(ok) as any;
   bad.spec.replicas = 0;
@@ -505,5 +510,5 @@ test('CRD schemas: preserve-unknown-fields, enum, bounds, pattern, lengths, requ
   const r3 = validateObject(open, { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'x', nme: 1 }, spec: { a: 1 }, foo: [] });
   assert.deepEqual(r3.unknownFields, ['metadata.nme']);
   // Types without any schema validate nothing.
-  assert.deepEqual(validateObject(rt({ group: 'x.io', kind: 'X', plural: 'xs' }), { foo: 1 }), { unknownFields: [], errors: [] });
+  assert.deepEqual(validateObject(rt({ group: 'x.io', kind: 'X', plural: 'xs' }), { foo: 1 }), { unknownFields: [], unknownPaths: [], errors: [] });
 });
