@@ -14,7 +14,7 @@ import type { Change, ListResult, Store, StoredItem } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { sameValue } from '../util/equal.js';
 import { DecodeError, errors, StatusError } from './status.js';
-import { validateObject } from '../api/openapi/index.js';
+import { goValueKind, validateObject } from '../api/openapi/index.js';
 import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateLabels } from '../api/selectors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
 import { deepCopy } from '../api/deepcopy.js';
@@ -528,6 +528,17 @@ export class Registry {
 
   private checkTypeMeta(rt: ResourceType, obj: KubeObject): void {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest(`the body of the request must be a ${rt.kind} object`);
+    // Go's decoder reads apiVersion and kind first, into strings (the serializer's Interpret): any
+    // other value fails before the kind is known, and transformDecodeError words it as unrecognized.
+    // A null is no value there.
+    const typeMeta = Object.keys(obj).find((k) => (k === 'apiVersion' || k === 'kind') && obj[k] !== null && typeof obj[k] !== 'string');
+    if (typeMeta) {
+      const detail = `couldn't get version/kind; json parse error: json: cannot unmarshal ${goValueKind(obj[typeMeta as 'kind'])} into Go struct field .${typeMeta} of type string`;
+      const text = JSON.stringify(obj);
+      throw new DecodeError(rt, detail, obj, `the object provided is unrecognized (must be of type ${rt.kind}): ${detail} (${text.length > 30 ? `${text.slice(0, 30)} ...` : text})`);
+    }
+    if (obj.kind === null) delete obj.kind;
+    if (obj.apiVersion === null) delete obj.apiVersion;
     const av = apiVersionOf(rt);
     if (obj.kind !== undefined && obj.kind !== rt.kind) throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${rt.kind})`);
     if (obj.apiVersion !== undefined && obj.apiVersion !== av) throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${av})`);
@@ -613,13 +624,14 @@ export class Registry {
     if (s.restCreate) return s.restCreate(namespace, body, this.writeContext(opts));
     const obj = body;
     const m = obj.metadata;
+    // Decoded before the namespace is compared, as kube-apiserver's create handler does.
+    this.checkSchema(rt, obj, opts);
     if (s.namespaced) {
       if (m.namespace !== undefined && m.namespace !== '' && m.namespace !== namespace) {
         throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
       m.namespace = namespace;
     } else delete m.namespace;
-    this.checkSchema(rt, obj, opts);
     if (s.review) return this.review(s, rt, namespace, obj, opts);
     m.uid = randomUUID();
     m.creationTimestamp = formatRFC3339();
@@ -692,8 +704,11 @@ export class Registry {
    */
   async update(rt: ResourceType, namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     this.checkTypeMeta(rt, body);
+    // Decoded before its name, namespace and version are read, as kube-apiserver's update handler
+    // does: a name that is not a string is a decode error (and never reaches a message as an object).
+    this.checkSchema(rt, body, opts);
     if (body.metadata.name !== undefined && body.metadata.name !== name) {
-      throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+      throw errors.badRequest(`the name of the object (${shown(body.metadata.name)}) does not match the name on the URL (${name})`);
     }
     if (rt.namespaced && body.metadata.namespace && body.metadata.namespace !== namespace) {
       throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -713,7 +728,7 @@ export class Registry {
       // As the generic store words it: the resource, not the kind, names the object.
       throw errors.invalid({ kind: rt.plural, group: rt.group }, name, [{ field: 'metadata.resourceVersion', type: 'FieldValueInvalid', message: '0x0: must be specified for an update' }]);
     }
-    return this.modify(rt, namespace, name, expected, opts, () => body, cur);
+    return this.modify(rt, namespace, name, expected, { ...opts, decoded: true }, () => body, cur);
   }
 
   /** PATCH in any of the four content types; `apply` creates when absent. */
@@ -726,8 +741,13 @@ export class Registry {
       if (!existing) {
         if (opts.subresource) throw errors.notFound(rt, name);
         this.checkTypeMeta(rt, applied);
-        if (applied.metadata.name !== undefined && applied.metadata.name !== name) throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
-        const { object } = this.applyPatch(rt, undefined, applied, opts);
+        if (applied.metadata.name !== undefined && applied.metadata.name !== name) throw errors.badRequest(`the name of the object (${shown(applied.metadata.name)}) does not match the name on the URL (${name})`);
+        let object: KubeObject;
+        try {
+          object = this.applyPatch(rt, undefined, applied, opts).object;
+        } catch (e) {
+          throw patchFailure(e);
+        }
         object.metadata.name = name;
         return this.create(rt, namespace, object, { ...opts, fieldManager: undefined });
       }
@@ -753,9 +773,7 @@ export class Registry {
               }
             }
           } catch (e) {
-            if (e instanceof PatchError) throw e.code === 413 ? new StatusError(413, 'RequestEntityTooLarge', e.message) : errors.badRequest(e.message);
-            if (e instanceof ApplyConflictError) throw new StatusError(409, 'Conflict', e.message, { causes: e.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })) });
-            throw e;
+            throw patchFailure(e);
           }
         }, cur);
       } catch (e) {
@@ -783,7 +801,7 @@ export class Registry {
    * finalizer went (ShouldDeleteDuringUpdate).
    */
   private async modify(rt: ResourceType, namespace: string | undefined, name: string, expectedRv: number | undefined,
-    opts: WriteOptions & { patched?: boolean }, compute: (old: KubeObject) => KubeObject, current?: KubeObject): Promise<KubeObject> {
+    opts: WriteOptions & { patched?: boolean; decoded?: boolean }, compute: (old: KubeObject) => KubeObject, current?: KubeObject): Promise<KubeObject> {
     const s = this.strategy(rt);
     const old = current ?? (await this.get(rt, namespace, name));
     if (expectedRv !== undefined && String(expectedRv) !== old.metadata.resourceVersion) throw errors.conflict(rt, name);
@@ -792,8 +810,9 @@ export class Registry {
     if (opts.patched) this.checkTypeMeta(rt, next);
     if (!next.metadata || typeof next.metadata !== 'object') throw errors.badRequest('metadata must be an object');
     const sub = opts.subresource ?? '';
-    if (next.metadata.name !== undefined && next.metadata.name !== name) throw errors.badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
-    this.checkSchema(rt, next, opts);
+    // Decoded before the name is compared, as kube-apiserver's patch handler decodes the patched object first.
+    if (!opts.decoded) this.checkSchema(rt, next, opts);
+    if (next.metadata.name !== undefined && next.metadata.name !== name) throw errors.badRequest(`the name of the object (${shown(next.metadata.name)}) does not match the name on the URL (${name})`);
     const m = next.metadata;
     const om = old.metadata;
     // A patch that carries metadata.resourceVersion is a precondition, as a PUT's is (the
@@ -966,6 +985,18 @@ function lowerBoundAfter(items: StoredItem[], key: string): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** A patch function's failure as the Status it answers (others pass through). */
+function patchFailure(e: unknown): unknown {
+  if (e instanceof PatchError) return e.code === 413 ? new StatusError(413, 'RequestEntityTooLarge', e.message) : errors.badRequest(e.message);
+  if (e instanceof ApplyConflictError) return new StatusError(409, 'Conflict', e.message, { causes: e.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })) });
+  return e;
+}
+
+/** A value from a request in a message: a string as it is, anything else as JSON (never through its own toString, which a body can replace). */
+function shown(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
 }
 
 /** The longest time.Duration, in whole seconds. */

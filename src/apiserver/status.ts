@@ -105,8 +105,9 @@ export const errors = {
  * (transformDecodeError). See docs/validation.md.
  */
 export class DecodeError extends StatusError {
-  constructor(rt: Pick<ResourceType, 'kind' | 'version'>, public readonly detail: string, public readonly object: unknown) {
-    super(400, 'BadRequest', `${rt.kind} in version ${JSON.stringify(rt.version)} cannot be handled as a ${rt.kind}: ${detail}`);
+  /** `message` replaces the usual one, for a failure before the kind is read (Registry.checkTypeMeta). */
+  constructor(rt: Pick<ResourceType, 'kind' | 'version'>, public readonly detail: string, public readonly object: unknown, message?: string) {
+    super(400, 'BadRequest', message ?? `${rt.kind} in version ${JSON.stringify(rt.version)} cannot be handled as a ${rt.kind}: ${detail}`);
   }
 
   /**

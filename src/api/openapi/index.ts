@@ -3,4 +3,4 @@
 // custom resources bring their CRD's openAPIV3Schema in ResourceType.crdSchema.
 export { definitions, crdDefinitionName } from './defs.js';
 export { openapiV2, openapiV3Root, openapiV3GroupVersion, openapiV3Hash, gvPath, type DeleteReturnsObject } from './documents.js';
-export { validateObject, decodeError } from './validate.js';
+export { validateObject, decodeError, goValueKind } from './validate.js';

@@ -273,7 +273,7 @@ function jsonType(v: unknown): string {
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 /** How Go's decoder names a JSON value that does not fit ("string", "number", "bool", "array", "object"). */
-function goValueKind(v: unknown): string {
+export function goValueKind(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'boolean') return 'bool';
   return typeof v;

@@ -93,7 +93,7 @@ function validateDaemonSet(o: KubeObject): FieldError[] {
 
 function immutableSelector(o: KubeObject, old?: KubeObject): FieldError[] {
   if (old && JSON.stringify(o.spec?.selector) !== JSON.stringify(old.spec?.selector)) {
-    return [{ field: 'spec.selector', type: 'FieldValueInvalid', message: `${JSON.stringify(o.spec?.selector)}: field is immutable` }];
+    return [{ field: 'spec.selector', type: 'FieldValueInvalid', message: `${JSON.stringify(o.spec?.selector ?? null)}: field is immutable` }]; // a nil selector prints as null in Go
   }
   return [];
 }

@@ -152,7 +152,8 @@ export interface ApplyOptions {
 export function serverSideApply(live: KubeObject | undefined, applied: KubeObject, opts: ApplyOptions): { object: KubeObject } {
   if (!isObject(applied)) throw new PatchError('apply patch must be an object', 400);
   if (applied.kind !== undefined && applied.kind !== opts.kind) {
-    throw new PatchError(`the kind of the applied object (${applied.kind}) does not match the resource (${opts.kind})`, 400);
+    // A kind that is not a string is shown as JSON: a body's object never goes through its own toString.
+    throw new PatchError(`the kind of the applied object (${typeof applied.kind === 'string' ? applied.kind : JSON.stringify(applied.kind)}) does not match the resource (${opts.kind})`, 400);
   }
   const meta: unknown = applied.metadata;
   if (meta !== undefined && meta !== null && !isObject(meta)) {
