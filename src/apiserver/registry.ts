@@ -13,8 +13,8 @@ import { apiVersionOf } from '../api/types.js';
 import type { Change, ListResult, Store, StoredItem } from '../store/types.js';
 import { StoreError } from '../store/types.js';
 import { sameValue } from '../util/equal.js';
-import { DecodeError, errors, StatusError } from './status.js';
-import { goValueKind, validateObject } from '../api/openapi/index.js';
+import { DecodeError, errors, StatusError, typeMetaError } from './status.js';
+import { validateObject } from '../api/openapi/index.js';
 import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateLabels } from '../api/selectors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
 import { deepCopy } from '../api/deepcopy.js';
@@ -528,15 +528,8 @@ export class Registry {
 
   private checkTypeMeta(rt: ResourceType, obj: KubeObject): void {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest(`the body of the request must be a ${rt.kind} object`);
-    // Go's decoder reads apiVersion and kind first, into strings (the serializer's Interpret): any
-    // other value fails before the kind is known, and transformDecodeError words it as unrecognized.
-    // A null is no value there.
-    const typeMeta = Object.keys(obj).find((k) => (k === 'apiVersion' || k === 'kind') && obj[k] !== null && typeof obj[k] !== 'string');
-    if (typeMeta) {
-      const detail = `couldn't get version/kind; json parse error: json: cannot unmarshal ${goValueKind(obj[typeMeta as 'kind'])} into Go struct field .${typeMeta} of type string`;
-      const text = JSON.stringify(obj);
-      throw new DecodeError(rt, detail, obj, `the object provided is unrecognized (must be of type ${rt.kind}): ${detail} (${text.length > 30 ? `${text.slice(0, 30)} ...` : text})`);
-    }
+    const typeMeta = typeMetaError(rt, obj as unknown as Record<string, unknown>);
+    if (typeMeta) throw typeMeta;
     if (obj.kind === null) delete obj.kind;
     if (obj.apiVersion === null) delete obj.apiVersion;
     const av = apiVersionOf(rt);
@@ -621,11 +614,11 @@ export class Registry {
   async create(rt: ResourceType, namespace: string | undefined, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     const s = this.strategy(rt);
     this.checkTypeMeta(rt, body);
+    // Decoded before anything reads it (a Binding's name, the namespace compared), as kube-apiserver's create handler does.
+    this.checkSchema(rt, body, opts);
     if (s.restCreate) return s.restCreate(namespace, body, this.writeContext(opts));
     const obj = body;
     const m = obj.metadata;
-    // Decoded before the namespace is compared, as kube-apiserver's create handler does.
-    this.checkSchema(rt, obj, opts);
     if (s.namespaced) {
       if (m.namespace !== undefined && m.namespace !== '' && m.namespace !== namespace) {
         throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');

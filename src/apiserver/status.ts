@@ -1,5 +1,6 @@
 // Kubernetes errors: one StatusError family rendered as metav1.Status in one place.
 import type { FieldError, ResourceType } from '../api/types.js';
+import { goValueKind } from '../api/openapi/index.js';
 
 export interface StatusBody {
   kind: 'Status';
@@ -119,6 +120,19 @@ export class DecodeError extends StatusError {
     const message = `Invalid value: ${JSON.stringify(value)}: ${this.detail}`;
     return new StatusError(422, 'Invalid', ` "" is invalid: patch: ${message}`, { causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }] });
   }
+}
+
+/**
+ * An apiVersion or kind that is not a string (a null is no value): Go's serializer reads both
+ * first (Interpret), so the failure comes before the kind is known, and transformDecodeError
+ * words it as an unrecognized object followed by the start of the body.
+ */
+export function typeMetaError(rt: Pick<ResourceType, 'kind' | 'version'>, obj: Record<string, unknown>): DecodeError | undefined {
+  const bad = Object.keys(obj).find((k) => (k === 'apiVersion' || k === 'kind') && obj[k] !== null && typeof obj[k] !== 'string');
+  if (!bad) return undefined;
+  const detail = `couldn't get version/kind; json parse error: json: cannot unmarshal ${goValueKind(obj[bad])} into Go struct field .${bad} of type string`;
+  const text = JSON.stringify(obj);
+  return new DecodeError(rt, detail, obj, `the object provided is unrecognized (must be of type ${rt.kind}): ${detail} (${text.length > 30 ? `${text.slice(0, 30)} ...` : text})`);
 }
 
 /** Go's %+v of a decoded JSON value (map[a:1 b:[x y]]), as kube-apiserver prints a patch map in messages. */

@@ -9,7 +9,7 @@ import type { FieldError, KubeObject } from '../api/types.js';
 import { validateDefinition } from '../api/openapi/validate.js';
 import { formatRFC3339 } from '../api/duration.js';
 import { removePath, type Registry } from './registry.js';
-import { DecodeError, errors, StatusError } from './status.js';
+import { DecodeError, errors, StatusError, typeMetaError } from './status.js';
 import type { Attributes } from './admission/types.js';
 import type { UserInfo } from './auth/user.js';
 import { ADMIN_USER } from './auth/user.js';
@@ -59,7 +59,9 @@ export async function createToken(reg: Registry, namespace: string | undefined, 
   if (!namespace) throw errors.badRequest('namespace is required');
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be a TokenRequest object');
   const req = body as KubeObject;
-  if ((req.kind !== undefined && req.kind !== '' && req.kind !== 'TokenRequest') || (req.apiVersion && !['authentication.k8s.io/v1', 'authentication.k8s.io/v1beta1'].includes(req.apiVersion))) {
+  const typeMeta = typeMetaError(TOKEN_REQUEST, req as unknown as Record<string, unknown>);
+  if (typeMeta) throw typeMeta;
+  if ((req.kind != null && req.kind !== '' && req.kind !== 'TokenRequest') || (req.apiVersion && !['authentication.k8s.io/v1', 'authentication.k8s.io/v1beta1'].includes(req.apiVersion))) {
     throw errors.badRequest(`the API version in the data (${req.apiVersion ?? ''}) does not match the expected API version (authentication.k8s.io/v1)`);
   }
   const checked = validateDefinition('io.k8s.api.authentication.v1.TokenRequest', req);
