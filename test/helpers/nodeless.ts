@@ -63,12 +63,13 @@ function installCleanup(): void {
 
 /**
  * The CLI entry the harness runs. `bin/nodeless.js` compiles the TypeScript through tsx's loader
- * in every process it starts (a loader thread, the esbuild service, the transform cache): about
- * 0.4 s of CPU before the first line of nodeless runs, paid by every `nodeless up` and every CLI
- * call of every test. Here the same sources are compiled once with the same compiler (esbuild,
- * tsx's) into a directory named by their content hash, shared by the test files of a run, and
- * run by plain node. NODELESS_TEST_TSX=1 runs bin/nodeless.js instead (as a user does; a few
- * tests always do). docs/testing.md.
+ * in every process it starts (a loader thread, the esbuild service, the transform cache), and then
+ * loads about 1,000 modules (nodeless' own and its packages') one file at a time: about 0.9 s of CPU
+ * before `nodeless up` serves, paid by every start and (less) every CLI call of every test. Here the
+ * same sources are bundled once with the same compiler (esbuild, tsx's) into a directory named by
+ * their content hash, shared by the test files of a run, and run by plain node: 0.5 s a start.
+ * NODELESS_TEST_TSX=1 runs bin/nodeless.js instead (as a user does; a few tests always do).
+ * docs/testing.md.
  */
 export function cliEntry(): string {
   if (process.env.NODELESS_TEST_TSX) return path.join(ROOT, 'bin', 'nodeless.js');
@@ -81,10 +82,11 @@ function buildCli(): string {
   const src = path.join(ROOT, 'src');
   const files = (fs.readdirSync(src, { recursive: true }) as string[]).map((f) => path.join(src, f)).filter((f) => fs.statSync(f).isFile()).sort();
   const esbuild = createRequire(createRequire(import.meta.url).resolve('tsx/package.json'))('esbuild') as typeof import('esbuild');
-  const hash = createHash('sha256').update(esbuild.version).update(fs.readFileSync(path.join(ROOT, 'tsconfig.json')));
+  // The sources, the compiler and how it is run (this file).
+  const hash = createHash('sha256').update(fs.readFileSync(new URL(import.meta.url))).update(esbuild.version).update(fs.readFileSync(path.join(ROOT, 'tsconfig.json')));
   for (const f of files) hash.update(path.relative(src, f)).update('\0').update(fs.readFileSync(f)).update('\0');
   const dir = path.join(os.tmpdir(), `nodeless-cli-${hash.digest('hex').slice(0, 20)}`);
-  const main = path.join(dir, 'src', 'cli', 'main.js');
+  const main = path.join(dir, 'bundle', 'main.js');
   if (fs.existsSync(path.join(dir, '.built'))) return main;
   // Builds of sources changed since (a day old) go.
   for (const e of fs.readdirSync(os.tmpdir())) {
@@ -98,14 +100,31 @@ function buildCli(): string {
   // Built aside and renamed into place: test files starting together may each build it; one rename wins.
   const tmp = `${dir}.${process.pid}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
+  // One bundle with the packages in it, split where the CLI imports lazily (`up` loads the server;
+  // other commands do not). Left outside: better-sqlite3 (a native addon found from its own
+  // directory) and pino (its worker-thread transports are files of its own).
+  const out = path.join(tmp, 'bundle');
   esbuild.buildSync({
-    entryPoints: files.filter((f) => f.endsWith('.ts')), outbase: src, outdir: path.join(tmp, 'src'),
-    format: 'esm', platform: 'node', target: 'node20', tsconfigRaw: fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'), logLevel: 'error',
+    entryPoints: { main: path.join(src, 'cli', 'main.ts'), 'sqlite-writer': path.join(src, 'store', 'sqlite-writer.ts') },
+    bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20', outdir: out,
+    // A package's ES module build where it has one: `await import('@peculiar/x509')` of a CommonJS build
+    // has only a default export in a bundle (Node finds the named ones by reading the CommonJS source).
+    mainFields: ['module', 'main'],
+    external: ['better-sqlite3', 'pino'], tsconfigRaw: fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'), logLevel: 'error',
+    // The packages that are CommonJS call require(): an ES module has none of its own.
+    banner: { js: "import { createRequire as __nodelessRequire } from 'node:module'; const require = __nodelessRequire(import.meta.url);" },
   });
-  for (const f of files.filter((f) => !f.endsWith('.ts'))) fs.cpSync(f, path.join(tmp, 'src', path.relative(src, f)));
+  // Files the sources read beside themselves (new URL('./x.json', import.meta.url)): beside the bundle's chunks.
+  // (Not .js: under `npm test` the sources sit beside their compiled .js, which the bundle replaces.)
+  for (const f of files.filter((f) => !/\.[jt]s$/.test(f))) {
+    const to = path.join(out, path.basename(f));
+    if (fs.existsSync(to)) throw new Error(`two files named ${path.basename(f)} under src/: the test build puts them in one directory`);
+    fs.cpSync(f, to);
+  }
   // ES modules, and the project's packages found from there.
-  fs.writeFileSync(path.join(tmp, 'package.json'), '{"type":"module"}\n');
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'));
+  fs.writeFileSync(path.join(out, 'package.json'), '{"type":"module"}\n');
+  // The real directory: under `npm test` ROOT is a mirror of the repository that goes when its run ends.
+  fs.symlinkSync(fs.realpathSync(path.join(ROOT, 'node_modules')), path.join(tmp, 'node_modules'));
   fs.writeFileSync(path.join(tmp, '.built'), '');
   try {
     fs.renameSync(tmp, dir);
