@@ -356,9 +356,12 @@ export class Registry {
     });
   }
 
-  /** Waits for `rv` to arrive, else kube-apiserver's "Too large resource version" (504 Timeout). */
-  private async notOlderThan(rv: number): Promise<void> {
-    if (rv > 0 && !(await this.waitForRevision(rv))) throw errors.tooLargeResourceVersion(rv, this.store.revision());
+  /**
+   * Waits for `rv` to arrive, else kube-apiserver's "Too large resource version" (504 Timeout),
+   * naming the version as the client wrote it (a uint64 past 2^53 is not exact as a number).
+   */
+  private async notOlderThan(rv: number, asGiven = String(rv)): Promise<void> {
+    if (rv > 0 && !(await this.waitForRevision(rv))) throw errors.tooLargeResourceVersion(/^\d+$/.test(asGiven) ? BigInt(asGiven).toString() : asGiven, this.store.revision());
   }
 
   async list(rt: ResourceType, namespace: string | undefined, q: ListQuery = {}): Promise<ListOutcome> {
@@ -386,7 +389,7 @@ export class Registry {
       }
     } else {
       const rv = parseResourceVersion(q.resourceVersion);
-      await this.notOlderThan(rv);
+      await this.notOlderThan(rv, q.resourceVersion);
       if (q.resourceVersionMatch === 'Exact') atRv = rv;
     }
     let snapshot: StoredItem[] | undefined;
@@ -460,7 +463,7 @@ export class Registry {
     };
     let from: number;
     if (q.sendInitialEvents === true) {
-      await this.notOlderThan(rv);
+      await this.notOlderThan(rv, q.resourceVersion);
       from = await initialEvents();
       if (q.allowWatchBookmarks) {
         const bookmark = { kind: rt.kind, apiVersion: apiVersionOf(rt), metadata: { resourceVersion: String(from), annotations: { [INITIAL_EVENTS_END]: 'true' } } };
@@ -983,7 +986,8 @@ function lowerBoundAfter(items: StoredItem[], key: string): number {
 /** A patch function's failure as the Status it answers (others pass through). */
 function patchFailure(e: unknown): unknown {
   if (e instanceof PatchError) return e.code === 413 ? new StatusError(413, 'RequestEntityTooLarge', e.message) : errors.badRequest(e.message);
-  if (e instanceof ApplyConflictError) return new StatusError(409, 'Conflict', e.message, { causes: e.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })) });
+  // The manager is printed already (quoted, with "using <apiVersion>" for an Update), as in the message.
+  if (e instanceof ApplyConflictError) return new StatusError(409, 'Conflict', e.message, { causes: e.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${c.manager}`, field: c.field })) });
   return e;
 }
 

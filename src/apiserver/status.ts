@@ -92,7 +92,7 @@ export const errors = {
   tooLarge: (limit: number) => new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
   expired: (message: string) => new StatusError(410, 'Expired', message),
   /** storage.NewTooLargeResourceVersionError: a Timeout the client retries after a second (client-go relists on it). */
-  tooLargeResourceVersion: (rv: number, current: number) => new StatusError(504, 'Timeout', `Timeout: Too large resource version: ${rv}, current: ${current}`, {
+  tooLargeResourceVersion: (rv: string, current: number) => new StatusError(504, 'Timeout', `Timeout: Too large resource version: ${rv}, current: ${current}`, {
     causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1,
   }),
   tooManyRequests: (message: string, retryAfterSeconds?: number) => new StatusError(429, 'TooManyRequests', message, retryAfterSeconds ? { retryAfterSeconds } : undefined),

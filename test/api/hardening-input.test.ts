@@ -202,6 +202,16 @@ describe('hostile input', () => {
     await check({ what: 'strict', method: 'POST', path: `${NS}/configmaps?fieldValidation=Strict`, body: json({ metadata: { name: 'odd2', '': 1 } }), code: 400, msg: /^strict decoding error: unknown field "metadata\.?"/ });
   });
 
+  it('keeps field managers named __proto__ and constructor apart, and names them once quoted in a conflict', async () => {
+    const cm = (manager: string) => json({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'managers' }, data: { [manager]: 'v', shared: manager } });
+    await check({ what: 'apply as __proto__', method: 'PATCH', path: `${NS}/configmaps/managers?fieldManager=__proto__`, body: cm('__proto__'), headers: apply, code: 201 });
+    const conflict = await check({ what: 'apply as constructor', method: 'PATCH', path: `${NS}/configmaps/managers?fieldManager=constructor`, body: cm('constructor'), headers: apply, code: 409, msg: /^Apply failed with 1 conflict: conflict with "__proto__": \.data\.shared$/ });
+    assert.deepEqual(conflict.details.causes, [{ reason: 'FieldManagerConflict', message: 'conflict with "__proto__"', field: '.data.shared' }]);
+    const forced = await check({ what: 'forced apply as constructor', method: 'PATCH', path: `${NS}/configmaps/managers?fieldManager=constructor&force=true`, body: cm('constructor'), headers: apply, code: 200 });
+    assert.deepEqual(forced.metadata.managedFields.map((f: any) => [f.manager, Object.keys(f.fieldsV1['f:data']).sort()]), [['__proto__', ['f:__proto__']], ['constructor', ['f:constructor', 'f:shared']]]);
+    assert.deepEqual(JSON.parse(JSON.stringify(forced.data)), JSON.parse('{"__proto__":"v","shared":"constructor","constructor":"v"}'));
+  });
+
   it('accepts the bearer scheme in any case, as kube-apiserver does', async () => {
     for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
       const r = await raw(n, 'GET', '/api/v1/namespaces', undefined, { authorization: `${scheme} ${n.token}` }, false);

@@ -322,6 +322,10 @@ describe('list resourceVersion semantics', () => {
       assert.equal(r.body.message, `Timeout: Too large resource version: ${future}, current: ${future - 1000}`);
       assert.deepEqual(r.body.details, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
     }
+    // Past 2^53 the version is named as written, as Go prints the uint64 (not 18446744073709552000).
+    const huge = await json('GET', `${CMS}?resourceVersion=018446744073709551615`);
+    assert.equal(huge.status, 504);
+    assert.match(huge.body.message, /^Timeout: Too large resource version: 18446744073709551615, current: \d+$/);
   });
 });
 
