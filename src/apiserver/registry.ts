@@ -733,6 +733,11 @@ export class Registry {
       if (!opts.fieldManager) throw errors.badRequest('PATCH with apply-patch+yaml requires a non-empty fieldManager query parameter');
       const applied = patch as KubeObject;
       if (!applied || typeof applied !== 'object' || Array.isArray(applied)) throw errors.badRequest('apply patch must be an object');
+      // The field manager first compares the configuration's apiVersion with the resource's, reading it
+      // as an unstructured object does (anything but a string is ""), as kube-apiserver's structured
+      // merge manager does: a configuration for another version (or none) is refused, never applied.
+      const given = typeof applied.apiVersion === 'string' ? applied.apiVersion : '';
+      if (given !== apiVersionOf(rt)) throw errors.badRequest(`Incorrect version specified in apply patch. Specified patch version: ${given}, expected: ${apiVersionOf(rt)}`);
       const existing = await this.tryGet(rt, namespace, name);
       if (!existing) {
         if (opts.subresource) throw errors.notFound(rt, name);

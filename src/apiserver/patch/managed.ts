@@ -161,7 +161,7 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
     throw new PatchError(`.metadata accessor error: ${JSON.stringify(meta)} is of the type ${Array.isArray(meta) ? '[]interface {}' : typeof meta === 'string' ? 'string' : typeof meta === 'number' ? 'float64' : 'bool'}, expected map[string]interface{}`, 400);
   }
   if (Array.isArray(applied.metadata?.managedFields) && applied.metadata.managedFields.length > 0) {
-    throw new PatchError('metadata.managedFields must be nil in an apply configuration', 400);
+    throw new PatchError('metadata.managedFields must be nil', 400); // kube-apiserver's words (structured merge manager)
   }
   const type = rootType(opts.kind);
   checkDuplicates(applied, type, '');
