@@ -235,11 +235,25 @@ class YamlToJson {
     this.charge(2);
     const out: Record<string, unknown> = {};
     for (const pair of items) {
+      if (isScalar(pair.key) && pair.key.type === 'PLAIN' && pair.key.value === '<<') {
+        this.merge(out, this.value(pair.value, depth + 1));
+        continue;
+      }
       const key = this.key(pair.key);
       this.charge(key.length + 3);
       setOwn(out, key, this.value(pair.value, depth + 1));
     }
     return out;
+  }
+
+  // A merge key (`<<: *base`, or `<<: [*a, *b]`), as Kubernetes' YAML decoding (go-yaml) reads it:
+  // the merged mappings' entries are set where the key appears, so keys after it override them, and
+  // of several mappings the first wins. A plain `<<` only: a quoted one is an ordinary key.
+  private merge(out: Record<string, unknown>, v: unknown): void {
+    const isMapping = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+    const maps = isMapping(v) ? [v] : Array.isArray(v) && v.every(isMapping) ? [...v].reverse() : undefined;
+    if (!maps) throw new DecodeError('yaml: map merge requires map or sequence of maps as the value');
+    for (const m of maps) for (const k of Object.keys(m)) setOwn(out, k, m[k]);
   }
 
   private scalar(v: unknown): unknown {

@@ -87,6 +87,7 @@ describe('hostile input', () => {
       { what: 'other tags', method: 'POST', path: `${NS}/configmaps`, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tags}\ndata: {a: !!timestamp 2001-12-14, b: !custom x, c: !!int y}', headers: yamlHeaders, code: 201 },
       { what: '!!set is not a string', method: 'POST', path: `${NS}/configmaps`, body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: set}\ndata: {a: !!set {x}}', headers: yamlHeaders, code: 400, msg: /^ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal object into Go struct field ConfigMap\.data of type string$/ },
       { what: 'infinity', method: 'POST', path: `${NS}/configmaps`, body: 'metadata: {name: inf}\ndata: {a: .inf}', headers: yamlHeaders, code: 400, msg: /json: unsupported value: \+Inf/ },
+      { what: 'a merge key on a scalar', method: 'POST', path: `${NS}/configmaps`, body: 'metadata: {name: m, <<: 5}', headers: yamlHeaders, code: 400, msg: /decoded as YAML: yaml: map merge requires map or sequence of maps as the value/ },
       { what: 'a collection as a key', method: 'POST', path: `${NS}/configmaps`, body: '? [a, b]\n: c', headers: yamlHeaders, code: 400, msg: /unsupported map key/ },
       { what: 'deep YAML', method: 'POST', path: `${NS}/configmaps`, body: '- '.repeat(100_000) + 'x', headers: yamlHeaders, code: 400, msg: /exceeded max depth of 500/ },
       { what: 'deep flow YAML', method: 'POST', path: `${NS}/configmaps`, body: '['.repeat(1_000_000), headers: yamlHeaders, code: 400, msg: /exceeded max depth of 500/ },
@@ -212,6 +213,18 @@ describe('hostile input', () => {
     const forced = await check({ what: 'forced apply as constructor', method: 'PATCH', path: `${NS}/configmaps/managers?fieldManager=constructor&force=true`, body: cm('constructor'), headers: apply, code: 200 });
     assert.deepEqual(forced.metadata.managedFields.map((f: any) => [f.manager, Object.keys(f.fieldsV1['f:data']).sort()]), [['__proto__', ['f:__proto__']], ['constructor', ['f:constructor', 'f:shared']]]);
     assert.deepEqual(JSON.parse(JSON.stringify(forced.data)), JSON.parse('{"__proto__":"v","shared":"constructor","constructor":"v"}'));
+  });
+
+  it('reads YAML merge keys as Kubernetes\' YAML decoding (go-yaml v2) does: in place, the first of several winning', async () => {
+    const body = [
+      'apiVersion: v1', 'kind: ConfigMap',
+      'metadata: {name: merged, labels: {<<: &l {app: web, tier: front}, tier: back}}',
+      'data:', '  b: "0"', '  <<: [{a: "1", b: "1"}, {b: "2", c: "2"}]', '  c: "3"', 'binaryData: {<<: {}}',
+    ].join('\n');
+    const made = await check({ what: 'merge keys', method: 'POST', path: `${NS}/configmaps`, body, headers: yamlHeaders, code: 201 });
+    assert.deepEqual(made.metadata.labels, { app: 'web', tier: 'back' });
+    // Keys before the merge key are overwritten by it (go-yaml v2, which sigs.k8s.io/yaml uses); keys after it win.
+    assert.deepEqual(made.data, { a: '1', b: '1', c: '3' });
   });
 
   it('accepts the bearer scheme in any case, as kube-apiserver does', async () => {
