@@ -5,7 +5,7 @@
 // under a real terminal.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -147,11 +147,15 @@ describe('a TTY container', () => {
     const exited = once(t, 'exit');
     await waitFor('attached', () => out.includes("If you don't see a command prompt"), 30_000, 50);
     const child = fs.readFileSync(`/proc/${t.pid}/task/${t.pid}/children`, 'utf8').trim().split(/\s+/)[0];
-    spawn('stty', ['-F', fs.readlinkSync(`/proc/${child}/fd/0`), 'rows', '33', 'cols', '77']);
+    const tty = fs.readlinkSync(`/proc/${child}/fd/0`);
+    // Each look resizes the terminal (through another size, so that kubectl gets a SIGWINCH every time):
+    // on a busy machine the first one may come before kubectl watches for it, and that one is lost.
     await waitFor('the container\'s shell sees 33x77', () => {
+      spawnSync('stty', ['-F', tty, 'rows', '32', 'cols', '76']);
+      spawnSync('stty', ['-F', tty, 'rows', '33', 'cols', '77']);
       t.stdin!.write('stty size\r');
       return out.includes('33 77');
-    }, 20_000, 500);
+    }, 60_000, 500);
     t.stdin!.write('exit 0\r');
     await exited;
     await waitFor('the container ended', () => JSON.parse(kc(n, ['get', 'pod', 'term', '-o', 'json'])).status.containerStatuses[0].state.terminated);
