@@ -9,16 +9,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
-import { kc, startCli, waitFor, waitForReadyNode, cloudList, type Running } from '../helpers/nodeless.js';
-import { fixture, openPort80, podEipTools } from './config-helpers.js';
+import { kc, waitFor, cloudList, type Running } from '../helpers/nodeless.js';
+import { fixture, podEipTools, startPodEipCluster } from './config-helpers.js';
 
 let n: Running;
 let t: ReturnType<typeof podEipTools>;
 before(async () => {
-  n = await startCli();
-  t = podEipTools(n);
-  await waitForReadyNode(n);
-  openPort80(n);
+  ({ n, t } = await startPodEipCluster());
 });
 after(async () => { await n?.stop(); });
 

@@ -3,17 +3,23 @@
 // from the API for polling.
 import fs from 'node:fs';
 import path from 'node:path';
-import { kc, kubectl, nodelessJson, nodelessOk, getObject, type Running } from '../helpers/nodeless.js';
+import { kc, kubectl, nodelessJson, nodelessOk, getObject, startCli, waitForReadyNode, type Running } from '../helpers/nodeless.js';
 
 const FIXTURES = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'alibaba-ack-pod-eip');
 export const fixture = (f: string) => fs.readFileSync(path.join(FIXTURES, f), 'utf8');
 export const GATE = 'k8s.aliyun.com/eip';
 export const cond = (p: any, type: string) => p.status?.conditions?.find((c: any) => c.type === type);
 
-/** Opens the default security group's port 80 to the internet, as the report's users would (the region's default lets only the VPC in). */
-export function openPort80(n: Running): void {
+/**
+ * `nodeless up` (with `env` for it), Ready, with the default security group's port 80 open to the
+ * internet as the report's users would (the region's default lets only the VPC in); and its tools.
+ */
+export async function startPodEipCluster(env: Record<string, string> = {}): Promise<{ n: Running; t: ReturnType<typeof podEipTools> }> {
+  const n = await startCli(undefined, [], env);
+  await waitForReadyNode(n);
   const sg = (nodelessJson(n, ['cloud', 'sg', 'list']) as any[]).find((g) => g.isDefault).id;
   nodelessOk(n, ['cloud', 'sg', 'add-rule', sg, '--protocol', 'tcp', '--port', '80', '--cidr', '0.0.0.0/0']);
+  return { n, t: podEipTools(n) };
 }
 
 export function podEipTools(n: Running) {

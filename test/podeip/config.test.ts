@@ -7,8 +7,8 @@
 // ramPermission, disabled and the PodEIP status: config-controller.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { kc, kubectl, nodeless, startCli, waitFor, waitForReadyNode, type Running } from '../helpers/nodeless.js';
-import { GATE, cond, openPort80, podEipTools } from './config-helpers.js';
+import { kc, kubectl, nodeless, waitFor, type Running } from '../helpers/nodeless.js';
+import { GATE, cond, podEipTools, startPodEipCluster } from './config-helpers.js';
 
 const BIND_MS = 8000;
 
@@ -16,10 +16,7 @@ let n: Running;
 let t: ReturnType<typeof podEipTools>;
 before(async () => {
   // A slow association (8 s from AssociateEipAddress to traffic, which a busy machine still needs to look in between), so a pod without the gate is surely Ready first.
-  n = await startCli(undefined, [], { NODELESS_EIP_BIND_DELAY_MS: String(BIND_MS) });
-  t = podEipTools(n);
-  await waitForReadyNode(n);
-  openPort80(n);
+  ({ n, t } = await startPodEipCluster({ NODELESS_EIP_BIND_DELAY_MS: String(BIND_MS) }));
 });
 after(async () => { await n?.stop(); });
 
