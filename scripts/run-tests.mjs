@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const COMPILED = ['src', 'test', 'scripts'];
@@ -45,6 +45,11 @@ await esbuild.build({
 // The TypeScript sources too: the harness compiles the CLI from src/*.ts, and a few tests run a .ts with tsx.
 for (const f of sources) fs.cpSync(f, path.join(out, path.relative(ROOT, f)));
 for (const l of LINKED) if (fs.existsSync(path.join(ROOT, l))) fs.symlinkSync(path.join(ROOT, l), path.join(out, l));
+
+// The CLI the harness runs (test/helpers/nodeless.ts cliEntry), bundled here once: otherwise the
+// first six files, starting together, would each find it missing and bundle it.
+const { cliEntry } = await import(pathToFileURL(path.join(out, 'test', 'helpers', 'nodeless.js')).href);
+cliEntry();
 
 const wanted = files.length ? files : fs.readdirSync(path.join(ROOT, 'test')).flatMap((d) => {
   const dir = path.join(ROOT, 'test', d);
