@@ -15,6 +15,7 @@ import { StoreError } from '../store/types.js';
 import { sameValue } from '../util/equal.js';
 import { DecodeError, errors, StatusError, typeMetaError } from './status.js';
 import { validateObject } from '../api/openapi/index.js';
+import type { Validation } from '../api/openapi/validate.js';
 import { parseFieldSelector, parseLabelSelector, validateAnnotations, validateLabels } from '../api/selectors.js';
 import { jsonPatch, mergePatch, strategicMergePatch, serverSideApply, recordUpdate, PatchError, ApplyConflictError } from './patch/index.js';
 import { deepCopy } from '../api/deepcopy.js';
@@ -546,18 +547,11 @@ export class Registry {
 
   /** Schema check: unknown fields per fieldValidation, wrong types always. */
   private checkSchema(rt: ResourceType, obj: KubeObject, opts: WriteOptions): void {
-    const { unknownFields, unknownPaths, errors: typeErrors, decodeError } = validateObject(rt, obj);
+    const checked = validateObject(rt, obj);
+    const { errors: typeErrors, decodeError } = checked;
     // A body Go cannot decode is refused before unknown fields are considered, as kube-apiserver does.
     if (decodeError !== undefined) throw new DecodeError(rt, decodeError, obj);
-    if (unknownFields.length) {
-      const mode = opts.fieldValidation ?? 'Warn';
-      if (mode === 'Strict') {
-        const msg = unknownFields.map((f) => `unknown field "${f}"`).join(', ');
-        throw errors.badRequest(`strict decoding error: ${msg}`);
-      }
-      if (mode === 'Warn') opts.warnings?.push(...unknownFields.map((f) => `unknown field "${f}"`));
-      for (const p of unknownPaths) removePath(obj, p);
-    }
+    dropUnknownFields(obj, checked, opts);
     if (typeErrors.length) throw errors.invalid(rt, obj.metadata?.name ?? '', typeErrors);
   }
 
@@ -1004,8 +998,21 @@ function shown(v: unknown): string {
 /** The longest time.Duration, in whole seconds. */
 const MAX_DURATION_SECONDS = 9_223_372_036;
 
+/**
+ * Unknown fields, as `fieldValidation` says: a 400 naming them all (Strict), a warning each (Warn,
+ * the default) or nothing (Ignore); then they go, Go's decoder having nowhere to put them.
+ */
+export function dropUnknownFields(obj: unknown, checked: Pick<Validation, 'unknownFields' | 'unknownPaths'>, opts: { fieldValidation?: 'Strict' | 'Warn' | 'Ignore'; warnings?: string[] }): void {
+  if (!checked.unknownFields.length) return;
+  const unknown = checked.unknownFields.map((f) => `unknown field "${f}"`);
+  const mode = opts.fieldValidation ?? 'Warn';
+  if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${unknown.join(', ')}`);
+  if (mode === 'Warn') opts.warnings?.push(...unknown);
+  for (const p of checked.unknownPaths) removePath(obj, p);
+}
+
 /** Removes a field given as its keys and indexes (an unknown field, as validateObject reports it): a key may be empty or hold dots. */
-export function removePath(obj: any, path: readonly (string | number)[]): void {
+function removePath(obj: any, path: readonly (string | number)[]): void {
   let cur = obj;
   for (let i = 0; i < path.length - 1; i++) {
     cur = cur?.[path[i]!];

@@ -8,7 +8,7 @@
 import type { FieldError, KubeObject } from '../api/types.js';
 import { validateDefinition } from '../api/openapi/validate.js';
 import { formatRFC3339 } from '../api/duration.js';
-import { removePath, type Registry } from './registry.js';
+import { dropUnknownFields, type Registry } from './registry.js';
 import { DecodeError, errors, StatusError, typeMetaError } from './status.js';
 import type { Attributes } from './admission/types.js';
 import type { UserInfo } from './auth/user.js';
@@ -66,13 +66,7 @@ export async function createToken(reg: Registry, namespace: string | undefined, 
   }
   const checked = validateDefinition('io.k8s.api.authentication.v1.TokenRequest', req);
   if (checked.decodeError !== undefined) throw new DecodeError(TOKEN_REQUEST, checked.decodeError, req);
-  if (checked.unknownFields.length) {
-    const unknown = checked.unknownFields.map((f) => `unknown field "${f}"`);
-    if (opts.fieldValidation === 'Strict') throw errors.badRequest(`strict decoding error: ${unknown.join(', ')}`);
-    if ((opts.fieldValidation ?? 'Warn') === 'Warn') opts.warnings?.push(...unknown);
-    // Go's decoder has nowhere to put them: they are not in the answer.
-    for (const p of checked.unknownPaths) removePath(req, p);
-  }
+  dropUnknownFields(req, checked, opts);
   req.apiVersion = 'authentication.k8s.io/v1';
   req.kind = 'TokenRequest';
   req.metadata ??= {};
